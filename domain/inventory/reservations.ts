@@ -1,0 +1,24 @@
+import type { Tx } from '../../infra/database.js';
+import { NotFoundError } from '../errors.js';
+import { isUuid } from '../ids.js';
+
+export type ReservationState = 'RESERVED' | 'RELEASED' | 'COMMITTED';
+export type ReservationLine = { sku: string; warehouseId: string; quantity: number; state: ReservationState };
+
+/**
+ * Locks the order row: every stock operation of one order runs one at a time,
+ * whatever the interleaving of reserve, release and commit across workers.
+ */
+export async function lockOrder(tx: Tx, orderId: string): Promise<void> {
+  if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+  if (rows.length === 0) throw new NotFoundError('order', orderId, 'orderId');
+}
+
+export async function reservationsOf(tx: Tx, orderId: string): Promise<ReservationLine[]> {
+  return tx.reservation.findMany({
+    where: { orderId },
+    select: { sku: true, warehouseId: true, quantity: true, state: true },
+    orderBy: [{ sku: 'asc' }, { warehouseId: 'asc' }],
+  });
+}

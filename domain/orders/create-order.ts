@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { PrismaClient } from '../../infra/database.js';
+import { Prisma } from '../../prisma/generated/client.js';
+import { ConflictError, InvalidInputError } from '../errors.js';
+import type { OrderStatus } from './lifecycle.js';
+
+export type NewOrder = {
+  customerId: string;
+  items: { sku: string; quantity: number }[];
+  paymentMethod: string;
+  idempotencyKey?: string | undefined;
+};
+
+export type CreatedOrder = { id: string; status: OrderStatus; totalMinor: number; currency: string; created: boolean };
+
+// Keeps an order total inside the INTEGER column with room to spare.
+const MAX_TOTAL_MINOR = 2_000_000_000;
+
+export class IdempotencyKeyReusedError extends ConflictError {
+  constructor(key: string) {
+    super('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was already used for a different request`, 'Idempotency-Key');
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/** Fingerprint of what the client asked for, independent of key order in its JSON. */
+export function requestHash(order: NewOrder): string {
+  const canonical = JSON.stringify([order.customerId, order.paymentMethod, order.items.map((i) => [i.sku, i.quantity])]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+async function findByKey(prisma: PrismaClient, key: string, hash: string): Promise<CreatedOrder | undefined> {
+  const found = await prisma.order.findUnique({ where: { idempotencyKey: key } });
+  if (!found) return undefined;
+  if (found.requestHash !== hash) throw new IdempotencyKeyReusedError(key);
+  return { id: found.id, status: found.status, totalMinor: found.totalMinor, currency: found.currency, created: false };
+}
+
+function validate(order: NewOrder, prices: Map<string, { priceMinor: number; currency: string }>) {
+  const errors: { field: string; message: string }[] = [];
+  if (order.items.length === 0) errors.push({ field: 'items', message: 'must not be empty' });
+  const seen = new Map<string, number>();
+  order.items.forEach((item, i) => {
+    if (!prices.has(item.sku)) errors.push({ field: `items[${i}].sku`, message: `unknown SKU ${item.sku}` });
+    if (seen.has(item.sku)) errors.push({ field: `items[${i}].sku`, message: `SKU ${item.sku} already ordered in items[${seen.get(item.sku)}]` });
+    seen.set(item.sku, i);
+    if (!Number.isInteger(item.quantity) || item.quantity <= 0) errors.push({ field: `items[${i}].quantity`, message: 'must be a positive integer' });
+  });
+  const currencies = new Set(order.items.map((i) => prices.get(i.sku)?.currency).filter(Boolean));
+  if (currencies.size > 1) errors.push({ field: 'items', message: `items are priced in different currencies (${[...currencies].join(', ')})` });
+  const total = order.items.reduce((sum, i) => sum + (prices.get(i.sku)?.priceMinor ?? 0) * i.quantity, 0);
+  if (total > MAX_TOTAL_MINOR) errors.push({ field: 'items', message: 'order total is too large' });
+  if (errors.length > 0) throw new InvalidInputError(errors);
+  return { total, currency: [...currencies][0] as string };
+}
+
+/**
+ * Records a new order (status NEW) with its items priced from the catalog, in one
+ * transaction: an order is never half-written. With an idempotency key, the same
+ * request returns the same order; a different request with that key is refused.
+ */
+export async function createOrder(prisma: PrismaClient, order: NewOrder): Promise<CreatedOrder> {
+  const hash = requestHash(order);
+  if (order.idempotencyKey) {
+    const existing = await findByKey(prisma, order.idempotencyKey, hash);
+    if (existing) return existing;
+  }
+  const products = await prisma.product.findMany({ where: { sku: { in: order.items.map((i) => i.sku) } } });
+  const { total, currency } = validate(order, new Map(products.map((p) => [p.sku, p])));
+  const prices = new Map(products.map((p) => [p.sku, p.priceMinor]));
+  try {
+    const created = await prisma.$transaction(async (tx) => {
+      const row = await tx.order.create({
+        data: {
+          customerId: order.customerId,
+          paymentMethod: order.paymentMethod,
+          totalMinor: total,
+          currency,
+          idempotencyKey: order.idempotencyKey ?? null,
+          requestHash: hash,
+          items: {
+            create: order.items.map((item, i) => ({
+              lineNo: i + 1,
+              sku: item.sku,
+              quantity: item.quantity,
+              unitPriceMinor: prices.get(item.sku) as number,
+            })),
+          },
+        },
+      });
+      await tx.orderHistory.create({ data: { orderId: row.id, fromStatus: null, toStatus: 'NEW', reason: 'order placed' } });
+      return row;
+    });
+    return { id: created.id, status: created.status, totalMinor: created.totalMinor, currency: created.currency, created: true };
+  } catch (err) {
+    // Two requests racing with the same key: the loser answers with the winner's order.
+    if (order.idempotencyKey && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      const existing = await findByKey(prisma, order.idempotencyKey, hash);
+      if (existing) return existing;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,158 @@
+// Opens the project's database: PGlite in-process (the embedded default) or a
+// PostgreSQL server (DATABASE_URL). Both are reached through the same Prisma
+// client and the same small raw-SQL session, so nothing above this file knows which.
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from '../prisma/generated/client.js';
+import type { Config } from './config.js';
+import { pgliteAdapterFactory } from './pglite-adapter.js';
+
+export type { PrismaClient };
+export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+// Prisma's defaults (2 s to get a connection, 5 s to finish) fail under a burst
+// of concurrent orders on a small pool; row locks queue, they do not deadlock.
+const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 20_000 };
+
+/** Raw SQL for what Prisma cannot say: multi-statement scripts, advisory locks. */
+export interface SqlSession {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  exec(sql: string): Promise<void>;
+  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+}
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly prisma: PrismaClient;
+  readonly sql: SqlSession;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget = Config['database'] | { kind: 'pglite'; dataDir: 'memory://' };
+
+export class DatabaseLockedError extends Error {
+  override name = 'DatabaseLockedError';
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// PGlite is a single-process database: two processes writing one data directory
+// corrupt it. A pid file turns that mistake into a clear error.
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockPath = `${dataDir}.lock`;
+  await mkdir(path.dirname(lockPath), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+      if (holder && holder !== process.pid && isAlive(holder)) {
+        throw new DatabaseLockedError(
+          `The embedded database ${dataDir} is in use by process ${holder}. Stop that process, or set DATA_DIR to another folder.`,
+        );
+      }
+      await rm(lockPath, { force: true }); // left by a process that died
+    }
+  }
+  throw new DatabaseLockedError(`Could not lock ${dataDir}`);
+}
+
+function pgliteSession(db: PGlite | Parameters<Parameters<PGlite['transaction']>[0]>[0]): SqlSession {
+  return {
+    async query<T>(sql: string, params: unknown[] = []) {
+      return (await db.query<T>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      await db.exec(sql);
+    },
+    transaction(fn) {
+      if (!('transaction' in db)) return fn(this); // already inside one
+      return db.transaction((tx) => fn(pgliteSession(tx)));
+    },
+  };
+}
+
+function pgSession(client: pg.Pool | pg.PoolClient): SqlSession {
+  return {
+    async query<T>(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rows as T[];
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+    async transaction(fn) {
+      if (!(client instanceof pg.Pool)) return fn(this);
+      const conn = await client.connect();
+      try {
+        await conn.query('BEGIN');
+        const out = await fn(pgSession(conn));
+        await conn.query('COMMIT');
+        return out;
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        conn.release();
+      }
+    },
+  };
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  if (target.kind === 'pglite') {
+    const inMemory = target.dataDir.startsWith('memory://');
+    const unlock = inMemory ? async () => undefined : await lockDataDir(target.dataDir);
+    try {
+      if (!inMemory) await mkdir(target.dataDir, { recursive: true });
+      const pglite = await PGlite.create(target.dataDir);
+      const prisma = new PrismaClient({ adapter: pgliteAdapterFactory(pglite), transactionOptions: TRANSACTION_OPTIONS });
+      return {
+        kind: 'pglite',
+        prisma,
+        sql: pgliteSession(pglite),
+        async ping() {
+          await pglite.query('SELECT 1');
+        },
+        async close() {
+          await prisma.$disconnect();
+          await pglite.close();
+          await unlock();
+        },
+      };
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+  }
+  const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize, connectionTimeoutMillis: 5_000 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS });
+  return {
+    kind: 'postgres',
+    prisma,
+    sql: pgSession(pool),
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -31,7 +31,6 @@ export function createApp({ db, config, logger, version = '0.1.0' }: AppDeps): E
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestLog(logger));
-  app.use(express.json({ limit: config.http.bodyLimit }));
 
   const openapi = openApiDocument(version);
   app.get('/openapi.json', (_req, res) => {
@@ -41,7 +40,8 @@ export function createApp({ db, config, logger, version = '0.1.0' }: AppDeps): E
 
   app.use(healthRoutes(db));
   app.use(catalogRoutes(db.prisma));
-  app.use(stockRoutes(db.prisma, config.adminToken));
+  // Bodies are parsed per route, after authentication: an anonymous client gets 401, not a 400/413 about its body.
+  app.use(stockRoutes(db.prisma, config.adminToken, express.json({ limit: config.http.bodyLimit })));
 
   app.use(notFoundHandler);
   app.use(problemErrorHandler(logger));

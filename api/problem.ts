@@ -54,7 +54,7 @@ function fromDomain(err: DomainError): HttpProblem {
   return new HttpProblem(422, 'unprocessable', 'The request cannot be processed', err.message);
 }
 
-// Errors raised by express.json() before any route runs, by their `type`.
+// Errors raised by express.json() before a route handler runs, by their `type`.
 const BODY_PARSER_PROBLEMS: Record<string, (err: { limit?: number }) => HttpProblem> = {
   'entity.parse.failed': () => validationProblem([{ field: 'body', message: 'is not valid JSON' }]),
   'entity.too.large': (err) =>
@@ -67,6 +67,10 @@ const BODY_PARSER_PROBLEMS: Record<string, (err: { limit?: number }) => HttpProb
 export function toProblem(err: unknown): HttpProblem | undefined {
   if (err instanceof HttpProblem) return err;
   if (err instanceof DomainError) return fromDomain(err);
+  // Express's router throws a URIError (status 400) when a path parameter is not valid percent-encoding, e.g. /products/%ZZ.
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+    return validationProblem([{ field: 'path', message: 'is not valid percent-encoding' }]);
+  }
   const type = (err as { type?: unknown } | null)?.type;
   if (typeof type === 'string' && BODY_PARSER_PROBLEMS[type]) return BODY_PARSER_PROBLEMS[type](err as { limit?: number });
   return undefined;

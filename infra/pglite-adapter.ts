@@ -6,33 +6,50 @@ import { DriverAdapterError } from '@prisma/driver-adapter-utils';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQueryable, Transaction } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
-type RawPostgresError = { kind: 'postgres'; code: string; message: string; detail?: string; column?: string };
-
 function keyFields(detail: string | undefined): { fields: string[] } | undefined {
   const fields = detail?.match(/Key \(([^)]+)\)/)?.at(1)?.split(', ');
   return fields ? { fields } : undefined;
 }
 
+type DatabaseErrorLike = { code: string; severity: string; message: string; detail?: string; column?: string; hint?: string };
+
+// Recognised by shape, not `instanceof`: the adapter's CommonJS build and this ESM
+// module can hold different copies of the classes (as under Jest's module registry).
+function asDatabaseError(error: unknown): DatabaseErrorLike | undefined {
+  const wrapped = error as { name?: unknown; cause?: { kind?: unknown } } | null;
+  if (wrapped?.name === 'DriverAdapterError') return wrapped.cause?.kind === 'postgres' ? (wrapped.cause as unknown as DatabaseErrorLike) : undefined;
+  const e = error as Partial<DatabaseErrorLike> | null;
+  return e && typeof e.code === 'string' && typeof e.severity === 'string' && typeof e.message === 'string' ? (e as DatabaseErrorLike) : undefined;
+}
+
 function mapError(error: unknown): never {
-  if (error instanceof DriverAdapterError && error.cause.kind === 'postgres') {
-    const raw = error.cause as RawPostgresError;
-    switch (raw.code) {
-      case '23505':
-        throw new DriverAdapterError({ kind: 'UniqueConstraintViolation', constraint: keyFields(raw.detail) });
-      case '23502':
-        throw new DriverAdapterError({ kind: 'NullConstraintViolation', constraint: keyFields(raw.detail) });
-      case '23503':
-        throw new DriverAdapterError({
-          kind: 'ForeignKeyConstraintViolation',
-          constraint: raw.column ? { fields: [raw.column] } : undefined,
-        });
-      case '40001':
-        throw new DriverAdapterError({ kind: 'TransactionWriteConflict' });
-      case '22003':
-        throw new DriverAdapterError({ kind: 'ValueOutOfRange', cause: raw.message });
-    }
+  const raw = asDatabaseError(error);
+  if (!raw) throw error;
+  // Prisma prints originalCode/originalMessage for every mapped error, as adapter-pg sets them.
+  const original = { originalCode: raw.code, originalMessage: raw.message };
+  switch (raw.code) {
+    case '23505':
+      throw new DriverAdapterError({ kind: 'UniqueConstraintViolation', constraint: keyFields(raw.detail), ...original });
+    case '23502':
+      throw new DriverAdapterError({ kind: 'NullConstraintViolation', constraint: keyFields(raw.detail), ...original });
+    case '23503':
+      throw new DriverAdapterError({ kind: 'ForeignKeyConstraintViolation', constraint: raw.column ? { fields: [raw.column] } : undefined, ...original });
+    case '40001':
+      throw new DriverAdapterError({ kind: 'TransactionWriteConflict', ...original });
+    case '22003':
+      throw new DriverAdapterError({ kind: 'ValueOutOfRange', cause: raw.message, ...original });
+    default:
+      throw new DriverAdapterError({
+        kind: 'postgres',
+        code: raw.code,
+        severity: raw.severity,
+        message: raw.message,
+        detail: raw.detail,
+        column: raw.column,
+        hint: raw.hint,
+        ...original,
+      });
   }
-  throw error;
 }
 
 function withMappedErrors<T extends SqlQueryable>(target: T): T {

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { availability } from '../../domain/inventory/availability.js';
 import { setOnHand } from '../../domain/inventory/set-on-hand.js';
 import type { PrismaClient } from '../../infra/database.js';
@@ -6,14 +6,14 @@ import { requireAdmin } from '../auth.js';
 import { SetOnHandBody, SkuParams, StockParams } from '../schemas.js';
 import { jsonBody, parse } from '../validate.js';
 
-export function stockRoutes(prisma: PrismaClient, adminToken: string): Router {
+export function stockRoutes(prisma: PrismaClient, adminToken: string, jsonParser: RequestHandler): Router {
   return Router()
     .get('/stocks/:sku', async (req, res) => {
       const { sku } = parse(SkuParams, req.params);
       const stock = await availability(prisma, sku);
       res.json({ stocks: stock.map((s) => ({ warehouseId: s.warehouseId, count: s.available })) });
     })
-    .put('/stocks/:sku/:warehouseId', requireAdmin(adminToken), async (req, res) => {
+    .put('/stocks/:sku/:warehouseId', requireAdmin(adminToken), jsonParser, async (req, res) => {
       const { sku, warehouseId } = parse(StockParams, req.params);
       const { onHand } = jsonBody(req, SetOnHandBody);
       res.json({ sku, ...(await setOnHand(prisma, sku, warehouseId, onHand)) });

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../../infra/database.js';
-import { lockOrder, reservationsOf, type ReservationLine } from './reservations.js';
+import { lockOrder, reservationsOf, settleReservations, type ReservationLine } from './reservations.js';
 
 /**
  * Turns an order's reservation into a sale: the units leave on hand and reserved
@@ -8,10 +8,7 @@ import { lockOrder, reservationsOf, type ReservationLine } from './reservations.
 export async function commit(prisma: PrismaClient, orderId: string): Promise<{ committed: number; reservations: ReservationLine[] }> {
   return prisma.$transaction(async (tx) => {
     await lockOrder(tx, orderId);
-    const committed = await tx.$queryRaw<{ sku: string; warehouse_id: string; quantity: number }[]>`
-      UPDATE reservations SET state = 'COMMITTED', updated_at = now()
-      WHERE order_id = ${orderId}::uuid AND state = 'RESERVED'
-      RETURNING sku, warehouse_id, quantity`;
+    const committed = await settleReservations(tx, orderId, 'COMMITTED');
     for (const r of committed) {
       await tx.$executeRaw`UPDATE stock SET on_hand = on_hand - ${r.quantity}, reserved = reserved - ${r.quantity}, updated_at = now()
         WHERE sku = ${r.sku} AND warehouse_id = ${r.warehouse_id}`;

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../../infra/database.js';
-import { lockOrder, reservationsOf, type ReservationLine } from './reservations.js';
+import { lockOrder, reservationsOf, settleReservations, type ReservationLine } from './reservations.js';
 
 /**
  * Gives an order's held units back to stock. Idempotent, and a no-op for units
@@ -8,10 +8,7 @@ import { lockOrder, reservationsOf, type ReservationLine } from './reservations.
 export async function release(prisma: PrismaClient, orderId: string): Promise<{ released: number; reservations: ReservationLine[] }> {
   return prisma.$transaction(async (tx) => {
     await lockOrder(tx, orderId);
-    const released = await tx.$queryRaw<{ sku: string; warehouse_id: string; quantity: number }[]>`
-      UPDATE reservations SET state = 'RELEASED', updated_at = now()
-      WHERE order_id = ${orderId}::uuid AND state = 'RESERVED'
-      RETURNING sku, warehouse_id, quantity`;
+    const released = await settleReservations(tx, orderId, 'RELEASED');
     for (const r of released) {
       await tx.$executeRaw`UPDATE stock SET reserved = reserved - ${r.quantity}, updated_at = now()
         WHERE sku = ${r.sku} AND warehouse_id = ${r.warehouse_id}`;

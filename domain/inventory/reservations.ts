@@ -22,3 +22,17 @@ export async function reservationsOf(tx: Tx, orderId: string): Promise<Reservati
     orderBy: [{ sku: 'asc' }, { warehouseId: 'asc' }],
   });
 }
+
+type SettledLine = { sku: string; warehouse_id: string; quantity: number };
+
+/**
+ * Moves an order's RESERVED lines to `to` and returns them; lines already released
+ * or committed are left alone, which is what makes release and commit idempotent
+ * and safe in any interleaving (the caller holds the order lock).
+ */
+export async function settleReservations(tx: Tx, orderId: string, to: 'RELEASED' | 'COMMITTED'): Promise<SettledLine[]> {
+  return tx.$queryRaw<SettledLine[]>`
+    UPDATE reservations SET state = ${to}::reservation_state, updated_at = now()
+    WHERE order_id = ${orderId}::uuid AND state = 'RESERVED'
+    RETURNING sku, warehouse_id, quantity`;
+}

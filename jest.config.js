@@ -1,11 +1,14 @@
-// ESM TypeScript under Jest: swc strips types; `.js` import suffixes map back to `.ts`.
-// Run through `npm test` / `npm run test:jest`, which set --experimental-vm-modules
+// ESM TypeScript under Jest: ts-jest transpiles each file on its own (tsconfig's isolatedModules:
+// no type check here; `npm run lint` type-checks); `.js` import suffixes map back to
+// `.ts`. Run through `npm test` / `npm run test:jest`, which set --experimental-vm-modules
 // (PGlite loads its Wasm through a dynamic import).
+// ts-jest rather than @swc/jest: the npm registry reachable here lacks some of swc's
+// per-platform binaries, and a lockfile without them makes `npm ci` fail.
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],

@@ -3,7 +3,7 @@ import { reserve } from '../../domain/inventory/reserve.js';
 import { seedDemoCatalog } from '../../prisma/seed.js';
 import { databaseKind } from '../support/database.js';
 import { addOrder, addWarehouses } from '../support/fixtures.js';
-import { adminHeaders, startApiServer, type ApiServer } from './server.js';
+import { adminHeaders, startApiServer, type ApiServer } from '../support/api-server.js';
 
 let api: ApiServer;
 beforeAll(async () => {

@@ -1,0 +1,492 @@
+// The embedded engine: the engine port over the project's own database. Every
+// external event (start, job answer, message, timer, cancel, incident resolution)
+// runs in one transaction that locks the process instance, advances it to its next
+// wait states and writes the result; nothing lives only in memory.
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Database, SqlSession } from '../../infra/database.js';
+import type { Logger } from '../../infra/logger.js';
+import {
+  EngineError,
+  type DeployedProcess,
+  type DeployResource,
+  type Engine,
+  type Job,
+  type JobWorker,
+  type PublishMessage,
+  type Variables,
+  type WorkerOptions,
+} from '../engine.js';
+import { Interpreter, type MessageBuffer } from './interpreter.js';
+import { KeyAllocator } from './keys.js';
+import { parseModels, type Model } from './model.js';
+import { InstanceState, loadInstance, saveInstance } from './state.js';
+import { EmbeddedJobWorker } from './job-worker.js';
+
+export type EmbeddedEngineOptions = {
+  logger: Logger;
+  /** How often workers look for jobs created by other processes or whose lock expired. */
+  jobPollIntervalMs?: number;
+  /** How often due timers are looked for (a timer due sooner in this process wakes it earlier). */
+  timerPollIntervalMs?: number;
+  /** Start the timer loop (off for processes that only serve the API). */
+  runTimers?: boolean;
+};
+
+type Definition = { key: string; bpmnProcessId: string; version: number; model: Model };
+
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_TX_ATTEMPTS = 8;
+
+function plainObject(v: unknown, what: string): Variables {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new EngineError('INVALID_ARGUMENT', `${what} must be a JSON object`);
+  return JSON.parse(JSON.stringify(v)) as Variables;
+}
+
+export class EmbeddedEngine implements Engine {
+  readonly kind = 'embedded' as const;
+  /** 'jobs' (type) when jobs are created; 'instance' ({key, state}) when an instance ends. */
+  readonly events = new EventEmitter();
+  private readonly keys: KeyAllocator;
+  private readonly definitions = new Map<string, Definition>();
+  private readonly workers = new Set<EmbeddedJobWorker>();
+  private readonly log: Logger;
+  private timerLoop: NodeJS.Timeout | undefined;
+  private timerWake: NodeJS.Timeout | undefined;
+  private timerWakeAt = Infinity;
+  private timersRunning = false;
+  private closed = false;
+  readonly jobPollIntervalMs: number;
+  private readonly timerPollIntervalMs: number;
+
+  constructor(
+    private readonly db: Pick<Database, 'sql'>,
+    options: EmbeddedEngineOptions,
+  ) {
+    this.log = options.logger.child({ component: 'engine' });
+    this.keys = new KeyAllocator();
+    this.jobPollIntervalMs = options.jobPollIntervalMs ?? 1_000;
+    this.timerPollIntervalMs = options.timerPollIntervalMs ?? 1_000;
+    this.events.setMaxListeners(0);
+    if (options.runTimers !== false) {
+      this.timerLoop = setInterval(() => void this.fireDueTimers(), this.timerPollIntervalMs);
+      this.timerLoop.unref();
+    }
+  }
+
+  // ---- transactions -------------------------------------------------------
+
+  private async inTx<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.sql.transaction(fn);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (!code || !RETRYABLE.has(code) || attempt >= MAX_TX_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /** Runs one event against one instance: lock, load, interpret, save. */
+  private async onInstance<T>(tx: SqlSession, instanceKey: string, run: (it: Interpreter, s: InstanceState) => Promise<T>): Promise<{ result: T; state: InstanceState } | undefined> {
+    // Lock first, then read: a read in the locking statement would see the state from before the wait.
+    const locked = await tx.query(`SELECT 1 FROM engine_process_instances WHERE key = $1::bigint AND state = 'ACTIVE' FOR UPDATE`, [instanceKey]);
+    if (locked.length === 0) return undefined;
+    const state = (await loadInstance(tx, instanceKey)) as InstanceState;
+    const def = await this.definition(tx, state.instance.definitionKey);
+    const result = await run(new Interpreter(def.model, state, tx, this.keys, this.buffer), state);
+    const saved = await saveInstance(tx, state);
+    this.afterCommit(tx, state, saved);
+    return { result, state };
+  }
+
+  private pendingNotifications = new WeakMap<SqlSession, (() => void)[]>();
+
+  private afterCommit(tx: SqlSession, state: InstanceState, saved: { jobTypes: Set<string>; earliestTimer?: Date }): void {
+    const list = this.pendingNotifications.get(tx) ?? [];
+    list.push(() => {
+      for (const type of saved.jobTypes) this.events.emit('jobs', type);
+      if (saved.earliestTimer) this.scheduleTimerWake(saved.earliestTimer);
+      if (state.instance.state !== 'ACTIVE') this.events.emit('instance', { key: state.instance.key, state: state.instance.state });
+    });
+    this.pendingNotifications.set(tx, list);
+  }
+
+  /** Like inTx, and then tells workers and timers what the committed transaction created. */
+  private async event<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+    let session: SqlSession | undefined;
+    const out = await this.inTx(async (tx) => {
+      session = tx;
+      this.pendingNotifications.delete(tx);
+      return fn(tx);
+    });
+    if (session) {
+      for (const notify of this.pendingNotifications.get(session) ?? []) notify();
+      this.pendingNotifications.delete(session);
+    }
+    return out;
+  }
+
+  private readonly buffer: MessageBuffer = {
+    take: async (tx, name, correlationKey, bpmnProcessId) => {
+      const [row] = await tx.query<{ key: string; variables: Variables }>(
+        `UPDATE engine_messages SET correlated_process_ids = array_append(correlated_process_ids, $3)
+         WHERE key = (SELECT key FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND expires_at > now()
+                        AND NOT ($3 = ANY(correlated_process_ids)) ORDER BY key LIMIT 1 FOR UPDATE)
+         RETURNING key::text, variables`,
+        [name, correlationKey, bpmnProcessId],
+      );
+      return row;
+    },
+  };
+
+  // ---- definitions --------------------------------------------------------
+
+  private async definition(tx: SqlSession, key: string): Promise<Definition> {
+    const cached = this.definitions.get(key);
+    if (cached) return cached;
+    const [row] = await tx.query<{ bpmn_process_id: string; version: number; xml: string }>(`SELECT bpmn_process_id, version, xml FROM engine_process_definitions WHERE key = $1::bigint`, [key]);
+    if (!row) throw new EngineError('NOT_FOUND', `process definition ${key} does not exist`);
+    const model = (await parseModels(row.xml)).find((m) => m.bpmnProcessId === row.bpmn_process_id);
+    if (!model) throw new EngineError('NOT_FOUND', `process ${row.bpmn_process_id} is not in definition ${key}`);
+    const def = { key, bpmnProcessId: row.bpmn_process_id, version: row.version, model };
+    this.definitions.set(key, def);
+    return def;
+  }
+
+  async deploy(resources: DeployResource[]): Promise<DeployedProcess[]> {
+    // Parse everything first: a deployment with one bad file deploys nothing.
+    const parsed = await Promise.all(resources.map(async (r) => ({ resource: r, models: await parseModels(r.xml) })));
+    return this.inTx(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(72311506)`); // one deployment at a time
+      const out: DeployedProcess[] = [];
+      for (const { resource, models } of parsed) {
+        for (const model of models) {
+          const checksum = createHash('sha256').update(`${model.bpmnProcessId}\n${resource.xml}`).digest('hex');
+          const [latest] = await tx.query<{ key: string; version: number; checksum: string }>(
+            `SELECT key::text, version, checksum FROM engine_process_definitions WHERE bpmn_process_id = $1 ORDER BY version DESC LIMIT 1`,
+            [model.bpmnProcessId],
+          );
+          // Zeebe: redeploying an unchanged resource creates no new version.
+          if (latest && latest.checksum === checksum) {
+            out.push({ bpmnProcessId: model.bpmnProcessId, version: latest.version, processDefinitionKey: latest.key, resourceName: resource.name, isNew: false });
+            continue;
+          }
+          const key = await this.keys.take(tx);
+          const version = (latest?.version ?? 0) + 1;
+          await tx.query(`INSERT INTO engine_process_definitions (key, bpmn_process_id, version, checksum, resource_name, xml) VALUES ($1::bigint, $2, $3, $4, $5, $6)`, [
+            key,
+            model.bpmnProcessId,
+            version,
+            checksum,
+            resource.name,
+            resource.xml,
+          ]);
+          this.definitions.set(key, { key, bpmnProcessId: model.bpmnProcessId, version, model });
+          out.push({ bpmnProcessId: model.bpmnProcessId, version, processDefinitionKey: key, resourceName: resource.name, isNew: true });
+        }
+      }
+      return out;
+    });
+  }
+
+  // ---- instances ----------------------------------------------------------
+
+  async createProcessInstance(o: { bpmnProcessId: string; variables?: Variables; version?: number }) {
+    const variables = plainObject(o.variables, 'variables');
+    return this.event(async (tx) => {
+      const [row] = await tx.query<{ key: string; version: number }>(
+        `SELECT key::text, version FROM engine_process_definitions WHERE bpmn_process_id = $1 AND ($2::int IS NULL OR version = $2::int) ORDER BY version DESC LIMIT 1`,
+        [o.bpmnProcessId, o.version ?? null],
+      );
+      if (!row) throw new EngineError('NOT_FOUND', `no process with id ${o.bpmnProcessId}${o.version ? ` and version ${o.version}` : ''} is deployed`);
+      const def = await this.definition(tx, row.key);
+      const key = await this.keys.take(tx);
+      const state = new InstanceState({ key, definitionKey: def.key, bpmnProcessId: def.bpmnProcessId, version: def.version, state: 'ACTIVE', variables: {} }, [], true);
+      await new Interpreter(def.model, state, tx, this.keys, this.buffer).start(variables);
+      this.afterCommit(tx, state, await saveInstance(tx, state));
+      return { processInstanceKey: key, bpmnProcessId: def.bpmnProcessId, version: def.version, processDefinitionKey: def.key };
+    });
+  }
+
+  async cancelProcessInstance(processInstanceKey: string): Promise<void> {
+    const done = await this.event((tx) => this.onInstance(tx, processInstanceKey, (it) => it.cancel()));
+    if (!done) throw new EngineError('NOT_FOUND', `no active process instance ${processInstanceKey}`);
+  }
+
+  // ---- messages -----------------------------------------------------------
+
+  async publishMessage(m: PublishMessage): Promise<{ key: string }> {
+    if (!m.name) throw new EngineError('INVALID_ARGUMENT', 'a message needs a name');
+    const variables = plainObject(m.variables, 'variables');
+    const ttl = Math.max(0, m.timeToLive ?? 0);
+    const correlationKey = String(m.correlationKey ?? '');
+    return this.event(async (tx) => {
+      if (m.messageId) {
+        await tx.query(`DELETE FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3 AND expires_at <= now()`, [m.name, correlationKey, m.messageId]);
+        const dup = await tx.query(`SELECT 1 FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3`, [m.name, correlationKey, m.messageId]);
+        // Zeebe: a message id is unique per name and correlation key while the message is buffered.
+        if (dup.length > 0) throw new EngineError('ALREADY_EXISTS', `a message with name '${m.name}', correlation key '${correlationKey}' and id '${m.messageId}' is already buffered`);
+      }
+      const key = await this.keys.take(tx);
+      const subs = await tx.query<{ process_instance_key: string; element_instance_key: string; element_id: string; bpmn_process_id: string }>(
+        `SELECT process_instance_key::text, element_instance_key::text, element_id, bpmn_process_id FROM engine_message_subscriptions
+         WHERE message_name = $1 AND correlation_key = $2 ORDER BY process_instance_key, key`,
+        [m.name, correlationKey],
+      );
+      // Zeebe: a message correlates at most once per BPMN process id.
+      const correlated = new Set<string>();
+      for (const sub of subs) {
+        if (correlated.has(sub.bpmn_process_id)) continue;
+        const done = await this.onInstance(tx, sub.process_instance_key, (it) =>
+          it.messageCorrelated({ elementInstanceKey: sub.element_instance_key, elementId: sub.element_id }, variables),
+        );
+        if (done?.result) correlated.add(sub.bpmn_process_id);
+      }
+      if (ttl > 0) {
+        await tx.query(
+          `INSERT INTO engine_messages (key, name, correlation_key, message_id, variables, expires_at, correlated_process_ids)
+           VALUES ($1::bigint, $2, $3, $4, $5::jsonb, now() + $6::int * interval '1 millisecond', $7::text[])`,
+          [key, m.name, correlationKey, m.messageId ?? null, JSON.stringify(variables), ttl, [...correlated]],
+        );
+      }
+      return { key };
+    });
+  }
+
+  // ---- jobs -----------------------------------------------------------------
+
+  /** Activates up to `max` jobs of a type: a lock until now + timeout; an expired lock is taken over. */
+  async activateJobs(type: string, max: number, timeoutMs: number, worker: string): Promise<Job[]> {
+    return this.inTx(async (tx) => {
+      const rows = await tx.query<{
+        key: string; process_instance_key: string; element_instance_key: string; element_id: string; bpmn_process_id: string;
+        definition_key: string; retries: number; custom_headers: Record<string, string>; deadline: Date; root: Variables;
+      }>(
+        `WITH picked AS (
+           SELECT key FROM engine_jobs
+           WHERE type = $1 AND ((state = 'ACTIVATABLE' AND retry_at <= now()) OR (state = 'ACTIVATED' AND deadline < now()))
+           ORDER BY key LIMIT $2 FOR UPDATE SKIP LOCKED),
+         upd AS (
+           UPDATE engine_jobs j SET state = 'ACTIVATED', worker = $4, deadline = now() + $3::int * interval '1 millisecond'
+           FROM picked WHERE j.key = picked.key
+           RETURNING j.key, j.process_instance_key, j.element_instance_key, j.element_id, j.bpmn_process_id, j.definition_key, j.retries, j.custom_headers, j.deadline)
+         SELECT upd.key::text, upd.process_instance_key::text, upd.element_instance_key::text, upd.element_id, upd.bpmn_process_id,
+                upd.definition_key::text, upd.retries, upd.custom_headers, upd.deadline, i.variables AS root
+         FROM upd JOIN engine_process_instances i ON i.key = upd.process_instance_key ORDER BY upd.key`,
+        [type, max, timeoutMs, worker],
+      );
+      if (rows.length === 0) return [];
+      // Local variables (input mappings, sub-process scopes) along each job's scope chain.
+      const locals = await tx.query<{ key: string; flow_scope_key: string; variables: Variables }>(
+        `SELECT key::text, flow_scope_key::text, variables FROM engine_element_instances
+         WHERE process_instance_key = ANY($1::bigint[]) AND state = 'ACTIVE'`,
+        [[...new Set(rows.map((r) => r.process_instance_key))]],
+      );
+      const byKey = new Map(locals.map((l) => [l.key, l]));
+      return rows.map((r) => {
+        const chain: Variables[] = [];
+        for (let k: string | undefined = r.element_instance_key; k && byKey.has(k); k = byKey.get(k)?.flow_scope_key) chain.unshift(byKey.get(k)!.variables);
+        return {
+          key: r.key,
+          type,
+          processInstanceKey: r.process_instance_key,
+          bpmnProcessId: r.bpmn_process_id,
+          processDefinitionKey: r.definition_key,
+          elementId: r.element_id,
+          elementInstanceKey: r.element_instance_key,
+          customHeaders: r.custom_headers,
+          variables: Object.assign({}, r.root, ...chain),
+          retries: r.retries,
+          deadline: new Date(r.deadline),
+          worker,
+        };
+      });
+    });
+  }
+
+  private async jobInstance(tx: SqlSession, jobKey: string): Promise<string> {
+    const [job] = await tx.query<{ process_instance_key: string }>(`SELECT process_instance_key::text FROM engine_jobs WHERE key = $1::bigint`, [jobKey]);
+    if (!job) throw new EngineError('NOT_FOUND', `job ${jobKey} does not exist (already completed, or its element was left)`);
+    return job.process_instance_key;
+  }
+
+  /** Takes an activated job out of the table once its instance is locked; NOT_FOUND if someone else already did. */
+  private async claimJob(tx: SqlSession, jobKey: string, s: InstanceState): Promise<string> {
+    const [row] = await tx.query<{ element_instance_key: string }>(`DELETE FROM engine_jobs WHERE key = $1::bigint AND state = 'ACTIVATED' RETURNING element_instance_key::text`, [jobKey]);
+    if (!row || !s.elements.has(row.element_instance_key)) throw new EngineError('NOT_FOUND', `job ${jobKey} is not activated (completed, failed or timed out and taken by another worker)`);
+    const ei = s.elements.get(row.element_instance_key)!;
+    if (ei.data.hosts) delete ei.data.hosts.j;
+    return row.element_instance_key;
+  }
+
+  async completeJob(jobKey: string, variables?: Variables): Promise<void> {
+    const vars = plainObject(variables, 'variables');
+    const done = await this.event(async (tx) => {
+      const instanceKey = await this.jobInstance(tx, jobKey);
+      return this.onInstance(tx, instanceKey, async (it, s) => {
+        const eiKey = await this.claimJob(tx, jobKey, s);
+        await it.jobCompleted(s.elements.get(eiKey)!, vars);
+      });
+    });
+    if (!done) throw new EngineError('NOT_FOUND', `job ${jobKey} belongs to an instance that is no longer active`);
+  }
+
+  async failJob(jobKey: string, o: { errorMessage: string; retries?: number; retryBackOffMs?: number }): Promise<void> {
+    const retries = Math.max(0, Math.trunc(o.retries ?? 0));
+    const backOff = Math.max(0, Math.trunc(o.retryBackOffMs ?? 0));
+    const type = await this.event(async (tx) => {
+      const [job] = await tx.query<{ type: string; process_instance_key: string; element_instance_key: string; element_id: string; bpmn_process_id: string }>(
+        `UPDATE engine_jobs SET retries = $2, state = CASE WHEN $2 > 0 THEN 'ACTIVATABLE' ELSE 'FAILED' END,
+           retry_at = now() + $3::int * interval '1 millisecond', error_message = $4, worker = NULL, deadline = NULL
+         WHERE key = $1::bigint AND state = 'ACTIVATED'
+         RETURNING type, process_instance_key::text, element_instance_key::text, element_id, bpmn_process_id`,
+        [jobKey, retries, backOff, o.errorMessage],
+      );
+      if (!job) throw new EngineError('NOT_FOUND', `job ${jobKey} is not activated`);
+      if (retries === 0) {
+        // Zeebe: a job failed with no retries left raises an incident; an operator fixes retries and resolves it.
+        await tx.query(
+          `INSERT INTO engine_incidents (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, job_key, error_type, error_message, state)
+           VALUES ($1::bigint, $2::bigint, $3::bigint, $4, $5, $6::bigint, 'JOB_NO_RETRIES', $7, 'ACTIVE')`,
+          [await this.keys.take(tx), job.process_instance_key, job.element_instance_key, job.element_id, job.bpmn_process_id, jobKey, o.errorMessage || 'job failed with no retries left'],
+        );
+      }
+      return job.type;
+    });
+    if (retries > 0) {
+      if (backOff > 0) setTimeout(() => this.events.emit('jobs', type), backOff + 5).unref();
+      else this.events.emit('jobs', type);
+    }
+  }
+
+  async throwJobError(jobKey: string, errorCode: string, errorMessage = '', variables?: Variables): Promise<void> {
+    const vars = plainObject(variables, 'variables');
+    const done = await this.event(async (tx) => {
+      const instanceKey = await this.jobInstance(tx, jobKey);
+      return this.onInstance(tx, instanceKey, async (it, s) => {
+        const eiKey = await this.claimJob(tx, jobKey, s);
+        const ei = s.elements.get(eiKey)!;
+        const caught = await it.jobErrorThrown(ei, jobKey, errorCode, errorMessage, vars);
+        if (!caught) {
+          // Kept, so that resolving the incident offers the job again.
+          await tx.query(
+            `INSERT INTO engine_jobs (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, definition_key, type, retries, state, custom_headers, error_message)
+             SELECT $1::bigint, $2::bigint, $3::bigint, $4, $5, $6::bigint, $7, 1, 'ERROR_THROWN', '{}'::jsonb, $8`,
+            [jobKey, s.instance.key, eiKey, ei.elementId, s.instance.bpmnProcessId, s.instance.definitionKey, (await this.definition(tx, s.instance.definitionKey)).model.nodes.get(ei.elementId)?.job?.type ?? '', errorMessage],
+          );
+          (ei.data.hosts ??= {}).j = 1;
+          s.touch(ei);
+        }
+      });
+    });
+    if (!done) throw new EngineError('NOT_FOUND', `job ${jobKey} belongs to an instance that is no longer active`);
+  }
+
+  async updateJobRetries(o: { jobKey: string; retries: number }): Promise<void> {
+    if (!Number.isInteger(o.retries) || o.retries < 1) throw new EngineError('INVALID_ARGUMENT', 'retries must be a whole number of at least 1');
+    const rows = await this.db.sql.query(`UPDATE engine_jobs SET retries = $2 WHERE key = $1::bigint RETURNING key`, [o.jobKey, o.retries]);
+    if (rows.length === 0) throw new EngineError('NOT_FOUND', `job ${o.jobKey} does not exist`);
+  }
+
+  async resolveIncident(incidentKey: string): Promise<void> {
+    const wake = await this.event(async (tx) => {
+      const [inc] = await tx.query<{ process_instance_key: string; element_instance_key: string; job_key: string | null }>(
+        `SELECT process_instance_key::text, element_instance_key::text, job_key::text FROM engine_incidents WHERE key = $1::bigint AND state = 'ACTIVE'`,
+        [incidentKey],
+      );
+      if (!inc) throw new EngineError('NOT_FOUND', `no active incident ${incidentKey}`);
+      if (inc.job_key) {
+        const [job] = await tx.query<{ retries: number; type: string }>(`SELECT retries, type FROM engine_jobs WHERE key = $1::bigint`, [inc.job_key]);
+        if (job && job.retries < 1) throw new EngineError('FAILED_PRECONDITION', `job ${inc.job_key} has no retries left: update its retries first, then resolve the incident`);
+        await tx.query(`UPDATE engine_incidents SET state = 'RESOLVED', resolved_at = now() WHERE key = $1::bigint`, [incidentKey]);
+        await tx.query(`UPDATE engine_jobs SET state = 'ACTIVATABLE', retry_at = now() WHERE key = $1::bigint AND state IN ('FAILED', 'ERROR_THROWN')`, [inc.job_key]);
+        return job?.type;
+      }
+      await tx.query(`UPDATE engine_incidents SET state = 'RESOLVED', resolved_at = now() WHERE key = $1::bigint`, [incidentKey]);
+      await this.onInstance(tx, inc.process_instance_key, async (it, s) => {
+        const ei = s.elements.get(inc.element_instance_key);
+        if (ei?.data.retry) await it.retry(ei);
+      });
+      return undefined;
+    });
+    if (wake) this.events.emit('jobs', wake);
+  }
+
+  createWorker<V extends Variables = Variables>(o: WorkerOptions<V>): JobWorker {
+    if (this.closed) throw new EngineError('UNAVAILABLE', 'the engine is closed');
+    const worker = new EmbeddedJobWorker(this, o as unknown as WorkerOptions, this.log);
+    this.workers.add(worker);
+    worker.onClose(() => this.workers.delete(worker));
+    return worker;
+  }
+
+  // ---- timers ---------------------------------------------------------------
+
+  private scheduleTimerWake(at: Date): void {
+    if (this.closed || this.timerLoop === undefined) return;
+    const t = at.getTime();
+    if (t >= this.timerWakeAt) return;
+    if (this.timerWake) clearTimeout(this.timerWake);
+    this.timerWakeAt = t;
+    this.timerWake = setTimeout(() => {
+      this.timerWakeAt = Infinity;
+      void this.fireDueTimers();
+    }, Math.max(0, t - Date.now()) + 2);
+    this.timerWake.unref();
+  }
+
+  /** Fires every due timer, each in its own transaction. Safe with several processes: a timer fires once. */
+  async fireDueTimers(): Promise<number> {
+    if (this.timersRunning || this.closed) return 0;
+    this.timersRunning = true;
+    let fired = 0;
+    try {
+      for (;;) {
+        const due = await this.db.sql.query<{ key: string; process_instance_key: string }>(
+          `SELECT key::text, process_instance_key::text FROM engine_timers WHERE due_at <= now() ORDER BY due_at LIMIT 100`,
+        );
+        for (const t of due) {
+          if (this.closed) return fired;
+          await this.event((tx) =>
+            this.onInstance(tx, t.process_instance_key, async (it) => {
+              const [timer] = await tx.query<{ element_instance_key: string; element_id: string; due_at: Date; repetitions_left: number | null; interval: string | null; interrupting: boolean }>(
+                `DELETE FROM engine_timers WHERE key = $1::bigint RETURNING element_instance_key::text, element_id, due_at, repetitions_left, interval, interrupting`,
+                [t.key],
+              );
+              if (!timer) return; // fired by another process meanwhile
+              fired++;
+              await it.timerFired({
+                key: t.key,
+                elementInstanceKey: timer.element_instance_key,
+                elementId: timer.element_id,
+                dueAt: new Date(timer.due_at),
+                repetitionsLeft: timer.repetitions_left,
+                interval: timer.interval,
+                interrupting: timer.interrupting,
+              });
+            }),
+          ).catch((err) => this.log.error({ err, timerKey: t.key, processInstanceKey: t.process_instance_key }, 'timer could not fire; it will be retried'));
+        }
+        if (due.length < 100) break;
+      }
+      // Timers of instances that are no longer active never fire: drop them.
+      await this.db.sql.query(`DELETE FROM engine_timers t WHERE t.due_at <= now() AND NOT EXISTS (SELECT 1 FROM engine_process_instances i WHERE i.key = t.process_instance_key AND i.state = 'ACTIVE')`);
+    } catch (err) {
+      if (!this.closed) this.log.error({ err }, 'timer loop failed; it will run again');
+    } finally {
+      this.timersRunning = false;
+    }
+    return fired;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timerLoop) clearInterval(this.timerLoop);
+    if (this.timerWake) clearTimeout(this.timerWake);
+    await Promise.all([...this.workers].map((w) => w.close()));
+    while (this.timersRunning) await new Promise((r) => setTimeout(r, 5));
+  }
+}

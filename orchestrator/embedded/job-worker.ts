@@ -1,0 +1,111 @@
+// A job worker of the embedded engine: activates jobs of one type in batches, runs
+// the handler, and answers with exactly one of complete, fail or BPMN error. It is
+// woken the moment this process creates a job of its type, and polls for jobs made
+// by other processes or whose lock expired.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../infra/logger.js';
+import { EngineError, type Job, type JobAction, type JobWorker, type WorkerOptions } from '../engine.js';
+import type { EmbeddedEngine } from './embedded-engine.js';
+
+export class EmbeddedJobWorker implements JobWorker {
+  readonly taskType: string;
+  private readonly max: number;
+  private readonly timeout: number;
+  private readonly name: string;
+  private readonly log: Logger;
+  private inFlight = 0;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private readonly loop: Promise<void>;
+  private readonly closeListeners: (() => void)[] = [];
+  private readonly onJobs = (type: string) => {
+    if (type === this.taskType) this.wake?.();
+  };
+
+  constructor(
+    private readonly engine: EmbeddedEngine,
+    private readonly options: WorkerOptions,
+    logger: Logger,
+  ) {
+    this.taskType = options.taskType;
+    this.max = options.maxJobsToActivate ?? 32;
+    this.timeout = options.timeout ?? 30_000;
+    this.name = options.workerName ?? `${options.taskType}-${randomUUID().slice(0, 8)}`;
+    this.log = logger.child({ worker: this.name, taskType: this.taskType });
+    engine.events.on('jobs', this.onJobs);
+    this.loop = this.run();
+  }
+
+  onClose(fn: () => void): void {
+    this.closeListeners.push(fn);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(), ms);
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      const capacity = this.max - this.inFlight;
+      if (capacity <= 0) {
+        await this.sleep(this.engine.jobPollIntervalMs);
+        continue;
+      }
+      let jobs: Job[];
+      try {
+        jobs = await this.engine.activateJobs(this.taskType, capacity, this.timeout, this.name);
+      } catch (err) {
+        if (this.closed) break;
+        this.log.error({ err }, 'job activation failed; retrying');
+        await this.sleep(Math.min(this.engine.jobPollIntervalMs, 1_000));
+        continue;
+      }
+      for (const job of jobs) void this.handle(job);
+      if (jobs.length < capacity) await this.sleep(this.engine.jobPollIntervalMs);
+    }
+  }
+
+  private async handle(job: Job): Promise<void> {
+    this.inFlight++;
+    const log = this.log.child({ jobKey: job.key, processInstanceKey: job.processInstanceKey, elementId: job.elementId });
+    let action: JobAction;
+    try {
+      action = await this.options.handler(job);
+    } catch (err) {
+      // A handler that throws is a technical failure: retried like the Zeebe SDK does (retries - 1, no back-off).
+      log.warn({ err }, 'job handler threw; failing the job');
+      action = { action: 'fail', errorMessage: (err as Error).message || String(err), retries: job.retries - 1 };
+    }
+    try {
+      if (action.action === 'complete') await this.engine.completeJob(job.key, action.variables);
+      else if (action.action === 'fail') await this.engine.failJob(job.key, { errorMessage: action.errorMessage, retries: action.retries ?? job.retries - 1, retryBackOffMs: action.retryBackOffMs });
+      else await this.engine.throwJobError(job.key, action.errorCode, action.errorMessage, action.variables);
+    } catch (err) {
+      // NOT_FOUND: the job timed out and another worker answered it, or its element was left. At-least-once: nothing to do.
+      if (err instanceof EngineError && err.code === 'NOT_FOUND') log.debug({ err: err.message }, 'job answer not accepted');
+      else if (!this.closed) log.error({ err }, 'could not answer the job; it will be offered again after its lock expires');
+    } finally {
+      this.inFlight--;
+      this.wake?.();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.loop;
+    this.closed = true;
+    this.engine.events.off('jobs', this.onJobs);
+    this.wake?.();
+    await this.loop;
+    // Graceful: let handlers already running answer their jobs.
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    for (const fn of this.closeListeners) fn();
+  }
+}

@@ -1,0 +1,83 @@
+// The engine port. Shaped like the Zeebe job-worker API (@camunda8/sdk) so that a
+// worker written once runs on the embedded engine and on a Camunda 8 cluster.
+// Workers, API and domain code use only this file.
+
+export type Variables = Record<string, unknown>;
+
+export type DeployResource = { name: string; xml: string };
+export type DeployedProcess = { bpmnProcessId: string; version: number; processDefinitionKey: string; resourceName: string; isNew: boolean };
+
+export type Job<V extends Variables = Variables, H extends Record<string, string> = Record<string, string>> = {
+  key: string;
+  type: string;
+  processInstanceKey: string;
+  bpmnProcessId: string;
+  processDefinitionKey: string;
+  elementId: string;
+  elementInstanceKey: string;
+  customHeaders: H;
+  variables: V;
+  retries: number;
+  /** When the lock taken at activation expires and the job is offered again. */
+  deadline: Date;
+  worker: string;
+};
+
+/** What a handler answers: exactly one of complete, fail, error. */
+export type JobAction =
+  | { action: 'complete'; variables?: Variables }
+  | { action: 'fail'; errorMessage: string; retries?: number; retryBackOffMs?: number }
+  | { action: 'error'; errorCode: string; errorMessage?: string; variables?: Variables };
+
+export const complete = (variables?: Variables): JobAction => ({ action: 'complete', variables });
+export const fail = (o: { errorMessage: string; retries?: number; retryBackOffMs?: number }): JobAction => ({ action: 'fail', ...o });
+export const bpmnError = (errorCode: string, errorMessage?: string, variables?: Variables): JobAction => ({ action: 'error', errorCode, errorMessage, variables });
+
+export type JobHandler<V extends Variables = Variables> = (job: Job<V>) => Promise<JobAction>;
+
+export type WorkerOptions<V extends Variables = Variables> = {
+  taskType: string;
+  handler: JobHandler<V>;
+  /** At most this many jobs in the handler at once. */
+  maxJobsToActivate?: number;
+  /** Lock duration in ms: a job not answered by then is offered again (at-least-once). */
+  timeout?: number;
+  workerName?: string;
+};
+
+export interface JobWorker {
+  readonly taskType: string;
+  close(): Promise<void>;
+}
+
+export type PublishMessage = {
+  name: string;
+  correlationKey: string;
+  variables?: Variables;
+  /** Buffer time in ms for a message no subscription is waiting for yet. */
+  timeToLive?: number;
+  messageId?: string;
+};
+
+export interface Engine {
+  readonly kind: 'embedded' | 'zeebe';
+  deploy(resources: DeployResource[]): Promise<DeployedProcess[]>;
+  createProcessInstance(o: { bpmnProcessId: string; variables?: Variables; version?: number }): Promise<{ processInstanceKey: string; bpmnProcessId: string; version: number; processDefinitionKey: string }>;
+  publishMessage(m: PublishMessage): Promise<{ key: string }>;
+  cancelProcessInstance(processInstanceKey: string): Promise<void>;
+  createWorker<V extends Variables = Variables>(o: WorkerOptions<V>): JobWorker;
+  updateJobRetries(o: { jobKey: string; retries: number }): Promise<void>;
+  resolveIncident(incidentKey: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Errors the engine answers with, named like Zeebe's gRPC status codes. */
+export class EngineError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'ALREADY_EXISTS' | 'INVALID_ARGUMENT' | 'FAILED_PRECONDITION' | 'UNAVAILABLE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}

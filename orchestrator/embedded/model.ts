@@ -109,7 +109,7 @@ function compileNode(el: Moddle, scopeId: string, problems: UnsupportedModelErro
     name: el.name,
     type,
     scopeId,
-    incoming: ((el.incoming as Moddle[] | undefined) ?? []).map((f) => f.id),
+    incoming: [], // from the sequence flows' targetRef: <bpmn:incoming> children are optional in BPMN
     outgoing: [],
     defaultFlow: (el.default as Moddle | undefined)?.id,
     ...eventKind(el, problems),
@@ -195,7 +195,10 @@ export async function parseModels(xml: string): Promise<Model[]> {
     const root: Node = { ...compileNode({ ...proc, $type: 'bpmn:SubProcess' }, '', []), type: 'process' };
     const model: Model = { bpmnProcessId: proc.id, name: proc.name, nodes: new Map(), flows: new Map(), root };
     compileScope(proc, root, model, problems);
-    for (const flow of model.flows.values()) model.nodes.get(flow.source)?.outgoing.push(flow);
+    for (const flow of model.flows.values()) {
+      model.nodes.get(flow.source)?.outgoing.push(flow);
+      model.nodes.get(flow.target)?.incoming.push(flow.id);
+    }
     for (const node of model.nodes.values()) {
       if (node.attachedTo) model.nodes.get(node.attachedTo)?.boundaries.push(node.id);
       if (node.type === 'boundaryEvent' && !ACTIVITIES.has(model.nodes.get(node.attachedTo ?? '')?.type ?? '')) {

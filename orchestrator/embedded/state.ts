@@ -82,6 +82,10 @@ export class InstanceState {
     if (hosts.j) this.clearHosted.j.add(ei.key);
     if (hosts.s) this.clearHosted.s.add(ei.key);
     if (hosts.t) this.clearHosted.t.add(ei.key);
+    // Rows created for it in this same transaction never reach the database.
+    this.removeWhere(this.jobs, (j) => j.elementInstanceKey === ei.key);
+    this.removeWhere(this.subscriptions, (x) => x.elementInstanceKey === ei.key);
+    this.removeWhere(this.timers, (t) => t.elementInstanceKey === ei.key);
   }
 
   /** Drops the subscriptions and timers an element hosts (it stays active). */

@@ -83,3 +83,30 @@ export async function activeElements(h: EngineHarness, key: string): Promise<str
 }
 
 export const completeWith = (vars: Variables = {}): JobHandler => async () => ({ action: 'complete', variables: vars });
+
+/** Workers created in a test, closed after it. */
+export class Workers {
+  private list: { close(): Promise<void> }[] = [];
+  constructor(private readonly h: () => EngineHarness) {}
+  add(taskType: string, handler: JobHandler, o: { timeout?: number; maxJobsToActivate?: number } = {}) {
+    const w = this.h().engine.createWorker({ taskType, handler, ...o });
+    this.list.push(w);
+    return w;
+  }
+  async closeAll() {
+    await Promise.all(this.list.map((w) => w.close()));
+    this.list = [];
+  }
+}
+
+export async function incidentsOf(h: EngineHarness, key: string) {
+  return h.db.sql.query<{ key: string; error_type: string; error_message: string; state: string; job_key: string | null; element_id: string }>(
+    `SELECT key::text, error_type, error_message, state, job_key::text, element_id FROM engine_incidents WHERE process_instance_key = $1::bigint ORDER BY key`,
+    [key],
+  );
+}
+
+export async function count(h: EngineHarness, table: string, key: string): Promise<number> {
+  const [row] = await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE process_instance_key = $1::bigint`, [key]);
+  return row?.n ?? 0;
+}

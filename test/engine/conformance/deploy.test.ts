@@ -1,0 +1,66 @@
+// Conformance: deployments. Rules from Zeebe's docs (Deploy resources; BPMN coverage).
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { UnsupportedModelError } from '../../../orchestrator/embedded/model.js';
+import { bpmn, deploy, flow, startEngine, task, type EngineHarness } from '../support.js';
+import { databaseKind } from '../../support/database.js';
+
+let h: EngineHarness;
+beforeAll(async () => {
+  h = await startEngine();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const simple = (id: string, type: string) =>
+  bpmn(id, `<bpmn:startEvent id="s"/>${task('t', type)}<bpmn:endEvent id="e"/>${flow('f1', 's', 't')}${flow('f2', 't', 'e')}`);
+
+describe(`deployments (${databaseKind})`, () => {
+  test('redeploying an unchanged resource creates no new version', async () => {
+    const [first] = await deploy(h.engine, simple('dep-same', 'x'));
+    const [again] = await deploy(h.engine, simple('dep-same', 'x'));
+    expect(first).toMatchObject({ bpmnProcessId: 'dep-same', version: 1, isNew: true });
+    expect(again).toEqual({ ...first, isNew: false });
+  });
+
+  test('a changed resource becomes the next version; running instances keep the version they started on', async () => {
+    await deploy(h.engine, simple('dep-ver', 'old-type'));
+    const old = await h.engine.createProcessInstance({ bpmnProcessId: 'dep-ver' });
+    const [v2] = await deploy(h.engine, simple('dep-ver', 'new-type'));
+    expect(v2).toMatchObject({ version: 2, isNew: true });
+    const fresh = await h.engine.createProcessInstance({ bpmnProcessId: 'dep-ver' });
+    expect(old.version).toBe(1);
+    expect(fresh.version).toBe(2);
+    const types = await h.db.sql.query<{ type: string; process_instance_key: string }>(`SELECT type, process_instance_key::text FROM engine_jobs WHERE bpmn_process_id = 'dep-ver' ORDER BY key`);
+    expect(types).toEqual([
+      { type: 'old-type', process_instance_key: old.processInstanceKey },
+      { type: 'new-type', process_instance_key: fresh.processInstanceKey },
+    ]);
+    // A specific version can still be started.
+    expect((await h.engine.createProcessInstance({ bpmnProcessId: 'dep-ver', version: 1 })).version).toBe(1);
+  });
+
+  test('a model with unsupported elements fails to deploy, naming each element id and type, and deploys nothing', async () => {
+    const xml = bpmn(
+      'dep-bad',
+      `<bpmn:startEvent id="s"/><bpmn:userTask id="approve"/><bpmn:scriptTask id="calc"/><bpmn:inclusiveGateway id="incl"/>
+       <bpmn:endEvent id="e"/>${flow('f1', 's', 'approve')}${flow('f2', 'approve', 'calc')}${flow('f3', 'calc', 'incl')}${flow('f4', 'incl', 'e')}`,
+    );
+    const attempt = deploy(h.engine, xml);
+    await expect(attempt).rejects.toBeInstanceOf(UnsupportedModelError);
+    await expect(attempt).rejects.toThrow(/approve \(userTask\)/);
+    await expect(attempt).rejects.toThrow(/calc \(scriptTask\)/);
+    await expect(attempt).rejects.toThrow(/incl \(inclusiveGateway\)/);
+    const rows = await h.db.sql.query(`SELECT 1 FROM engine_process_definitions WHERE bpmn_process_id = 'dep-bad'`);
+    expect(rows).toHaveLength(0);
+  });
+
+  test('a service task without a job type is refused at deploy time', async () => {
+    const xml = bpmn('dep-notype', `<bpmn:startEvent id="s"/><bpmn:serviceTask id="t"/>${flow('f1', 's', 't')}`);
+    await expect(deploy(h.engine, xml)).rejects.toThrow(/t \(serviceTask\): missing zeebe:taskDefinition type/);
+  });
+
+  test('starting an unknown process is NOT_FOUND', async () => {
+    await expect(h.engine.createProcessInstance({ bpmnProcessId: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

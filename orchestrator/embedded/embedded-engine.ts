@@ -176,14 +176,11 @@ export class EmbeddedEngine implements Engine {
           }
           const key = await this.keys.take(tx);
           const version = (latest?.version ?? 0) + 1;
-          await tx.query(`INSERT INTO engine_process_definitions (key, bpmn_process_id, version, checksum, resource_name, xml) VALUES ($1::bigint, $2, $3, $4, $5, $6)`, [
-            key,
-            model.bpmnProcessId,
-            version,
-            checksum,
-            resource.name,
-            resource.xml,
-          ]);
+          const messageStartNames = model.root.messageStarts.map((id) => model.nodes.get(id)?.message?.name ?? '');
+          await tx.query(
+            `INSERT INTO engine_process_definitions (key, bpmn_process_id, version, checksum, resource_name, xml, message_start_names) VALUES ($1::bigint, $2, $3, $4, $5, $6, $7::text[])`,
+            [key, model.bpmnProcessId, version, checksum, resource.name, resource.xml, messageStartNames],
+          );
           this.definitions.set(key, { key, bpmnProcessId: model.bpmnProcessId, version, model });
           out.push({ bpmnProcessId: model.bpmnProcessId, version, processDefinitionKey: key, resourceName: resource.name, isNew: true });
         }
@@ -203,12 +200,20 @@ export class EmbeddedEngine implements Engine {
       );
       if (!row) throw new EngineError('NOT_FOUND', `no process with id ${o.bpmnProcessId}${o.version ? ` and version ${o.version}` : ''} is deployed`);
       const def = await this.definition(tx, row.key);
-      const key = await this.keys.take(tx);
-      const state = new InstanceState({ key, definitionKey: def.key, bpmnProcessId: def.bpmnProcessId, version: def.version, state: 'ACTIVE', variables: {} }, [], true);
-      await new Interpreter(def.model, state, tx, this.keys, this.buffer).start(variables);
-      this.afterCommit(tx, state, await saveInstance(tx, state));
-      return { processInstanceKey: key, bpmnProcessId: def.bpmnProcessId, version: def.version, processDefinitionKey: def.key };
+      if (def.model.root.startEvents.length === 0) {
+        throw new EngineError('INVALID_ARGUMENT', `process ${o.bpmnProcessId} has no none start event: it is started by publishing its start message`);
+      }
+      return this.startInstance(tx, row.key, variables);
     });
+  }
+
+  private async startInstance(tx: SqlSession, definitionKey: string, variables: Variables, startEventId?: string) {
+    const def = await this.definition(tx, definitionKey);
+    const key = await this.keys.take(tx);
+    const state = new InstanceState({ key, definitionKey: def.key, bpmnProcessId: def.bpmnProcessId, version: def.version, state: 'ACTIVE', variables: {} }, [], true);
+    await new Interpreter(def.model, state, tx, this.keys, this.buffer).start(variables, startEventId);
+    this.afterCommit(tx, state, await saveInstance(tx, state));
+    return { processInstanceKey: key, bpmnProcessId: def.bpmnProcessId, version: def.version, processDefinitionKey: def.key };
   }
 
   async cancelProcessInstance(processInstanceKey: string): Promise<void> {
@@ -244,6 +249,20 @@ export class EmbeddedEngine implements Engine {
           it.messageCorrelated({ elementInstanceKey: sub.element_instance_key, elementId: sub.element_id }, variables),
         );
         if (done?.result) correlated.add(sub.bpmn_process_id);
+      }
+      // Message start events of the latest version of each process: each starts one new instance.
+      const starters = await tx.query<{ key: string; bpmn_process_id: string }>(
+        `SELECT key::text, bpmn_process_id FROM (
+           SELECT DISTINCT ON (bpmn_process_id) key, bpmn_process_id, message_start_names FROM engine_process_definitions ORDER BY bpmn_process_id, version DESC) d
+         WHERE $1 = ANY(d.message_start_names)`,
+        [m.name],
+      );
+      for (const starter of starters) {
+        if (correlated.has(starter.bpmn_process_id)) continue;
+        const def = await this.definition(tx, starter.key);
+        const startEvent = def.model.root.messageStarts.find((id) => def.model.nodes.get(id)?.message?.name === m.name);
+        await this.startInstance(tx, starter.key, variables, startEvent);
+        correlated.add(starter.bpmn_process_id);
       }
       if (ttl > 0) {
         await tx.query(

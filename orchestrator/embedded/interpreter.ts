@@ -132,6 +132,7 @@ export class Interpreter {
   // ---- entry points (one per external event) ------------------------------
 
   async start(variables: Variables, startEventId?: string): Promise<void> {
+    // A message start event passes the message's variables like any start: to the process instance.
     this.s.instance.variables = { ...variables };
     this.audit(this.root, this.model.root, 'ELEMENT_ACTIVATED');
     const start = startEventId ?? this.model.root.startEvents[0];
@@ -154,9 +155,13 @@ export class Interpreter {
     return caught;
   }
 
-  async messageCorrelated(sub: { elementInstanceKey: string; elementId: string }, variables: Variables): Promise<void> {
+  /** False when the subscription's element was already left (the message then stays free for others). */
+  async messageCorrelated(sub: { elementInstanceKey: string; elementId: string }, variables: Variables): Promise<boolean> {
+    const host = this.s.elements.get(sub.elementInstanceKey);
+    if (!host || host.state !== 'ACTIVE') return false;
     await this.trigger(sub.elementInstanceKey, sub.elementId, variables);
     await this.settle();
+    return true;
   }
 
   async timerFired(timer: { key: string; elementInstanceKey: string; elementId: string; repetitionsLeft: number | null; interval: string | null; dueAt: Date; interrupting: boolean }): Promise<void> {

@@ -6,6 +6,7 @@ CREATE TABLE "engine_process_definitions" (
     "checksum" TEXT NOT NULL,
     "resource_name" TEXT NOT NULL,
     "xml" TEXT NOT NULL,
+    "message_start_names" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "deployed_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "engine_process_definitions_pkey" PRIMARY KEY ("key")

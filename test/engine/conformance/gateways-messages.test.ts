@@ -201,4 +201,20 @@ describe(`messages (${databaseKind})`, () => {
     const incidents = await waitFor('incident', async () => ((await incidentsOf(h, processInstanceKey)).length ? incidentsOf(h, processInstanceKey) : undefined));
     expect(incidents[0]).toMatchObject({ error_type: 'EXTRACT_VALUE_ERROR', element_id: 'callback' });
   });
+
+  test('a message start event starts one new instance per message, with the message variables', async () => {
+    await deploy(
+      h.engine,
+      bpmn('msg-start', `<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>${task('work', 'msg-start-work')}<bpmn:endEvent id="e"/>${flow('f0', 'placed', 'work')}${flow('f1', 'work', 'e')}`, '<bpmn:message id="m" name="order-placed"/>'),
+    );
+    workers.add('msg-start-work', async () => complete());
+    await h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-9', variables: { orderId: 'o-9' } });
+    await h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-10', variables: { orderId: 'o-10' } });
+    const rows = await waitFor('two completed instances', async () => {
+      const r = await h.db.sql.query<{ variables: { orderId: string }; state: string }>(`SELECT variables, state FROM engine_process_instances WHERE bpmn_process_id = 'msg-start' ORDER BY key`);
+      return r.length === 2 && r.every((x) => x.state === 'COMPLETED') ? r : undefined;
+    });
+    expect(rows.map((r) => r.variables.orderId)).toEqual(['o-9', 'o-10']);
+    await expect(h.engine.createProcessInstance({ bpmnProcessId: 'msg-start' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
 });

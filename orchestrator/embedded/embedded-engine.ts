@@ -20,7 +20,8 @@ import {
 import { Interpreter, type MessageBuffer } from './interpreter.js';
 import { KeyAllocator } from './keys.js';
 import { parseModels, type Model } from './model.js';
-import { InstanceState, loadInstance, saveInstance } from './state.js';
+import { Batcher, type Pending } from './batcher.js';
+import { InstanceState, loadInstances, lockInstances, lockInstancesOfJobs, saveInstances, type SaveResult } from './state.js';
 import { EmbeddedJobWorker } from './job-worker.js';
 
 export type EmbeddedEngineOptions = {
@@ -31,9 +32,16 @@ export type EmbeddedEngineOptions = {
   timerPollIntervalMs?: number;
   /** Start the timer loop (off for processes that only serve the API). */
   runTimers?: boolean;
+  /** Event transactions in flight at once; PGlite has one connection, so 1 there. */
+  maxConcurrentTransactions?: number;
 };
 
 type Definition = { key: string; bpmnProcessId: string; version: number; model: Model };
+type StartCommand = { bpmnProcessId: string; version?: number; variables: Variables };
+type Started = { processInstanceKey: string; bpmnProcessId: string; version: number; processDefinitionKey: string };
+type JobAnswer =
+  | { kind: 'complete'; jobKey: string; variables: Variables }
+  | { kind: 'error'; jobKey: string; errorCode: string; errorMessage: string; variables: Variables };
 
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_TX_ATTEMPTS = 8;
@@ -61,9 +69,12 @@ export class EmbeddedEngine implements Engine {
   private readonly timerPollIntervalMs: number;
 
   constructor(
-    private readonly db: Pick<Database, 'sql'>,
+    private readonly db: Pick<Database, 'sql'> & { kind?: Database['kind'] },
     options: EmbeddedEngineOptions,
   ) {
+    const concurrent = options.maxConcurrentTransactions ?? (db.kind === 'postgres' ? 4 : 1);
+    this.starts = new Batcher<StartCommand, Started>((batch) => this.startBatch(batch), { maxBatch: 200, maxConcurrent: concurrent });
+    this.answers = new Batcher<JobAnswer, void>((batch) => this.answerBatch(batch), { maxBatch: 200, maxConcurrent: concurrent });
     this.log = options.logger.child({ component: 'engine' });
     this.keys = new KeyAllocator();
     this.jobPollIntervalMs = options.jobPollIntervalMs ?? 1_000;
@@ -91,25 +102,26 @@ export class EmbeddedEngine implements Engine {
 
   /** Runs one event against one instance: lock, load, interpret, save. */
   private async onInstance<T>(tx: SqlSession, instanceKey: string, run: (it: Interpreter, s: InstanceState) => Promise<T>): Promise<{ result: T; state: InstanceState } | undefined> {
-    // Lock first, then read: a read in the locking statement would see the state from before the wait.
-    const locked = await tx.query(`SELECT 1 FROM engine_process_instances WHERE key = $1::bigint AND state = 'ACTIVE' FOR UPDATE`, [instanceKey]);
-    if (locked.length === 0) return undefined;
-    const state = (await loadInstance(tx, instanceKey)) as InstanceState;
-    const def = await this.definition(tx, state.instance.definitionKey);
-    const result = await run(new Interpreter(def.model, state, tx, this.keys, this.buffer), state);
-    const saved = await saveInstance(tx, state);
-    this.afterCommit(tx, state, saved);
+    if ((await lockInstances(tx, [instanceKey])).length === 0) return undefined;
+    const state = (await loadInstances(tx, [instanceKey])).states.get(instanceKey) as InstanceState;
+    const result = await run(await this.interpreter(tx, state), state);
+    this.afterCommit(tx, [state], await saveInstances(tx, [state]));
     return { result, state };
+  }
+
+  private async interpreter(tx: SqlSession, state: InstanceState): Promise<Interpreter> {
+    const def = await this.definition(tx, state.instance.definitionKey);
+    return new Interpreter(def.model, state, tx, this.keys, this.buffer);
   }
 
   private pendingNotifications = new WeakMap<SqlSession, (() => void)[]>();
 
-  private afterCommit(tx: SqlSession, state: InstanceState, saved: { jobTypes: Set<string>; earliestTimer?: Date }): void {
+  private afterCommit(tx: SqlSession, states: InstanceState[], saved: SaveResult): void {
     const list = this.pendingNotifications.get(tx) ?? [];
     list.push(() => {
       for (const type of saved.jobTypes) this.events.emit('jobs', type);
       if (saved.earliestTimer) this.scheduleTimerWake(saved.earliestTimer);
-      if (state.instance.state !== 'ACTIVE') this.events.emit('instance', { key: state.instance.key, state: state.instance.state });
+      for (const state of states) if (state.instance.state !== 'ACTIVE') this.events.emit('instance', { key: state.instance.key, state: state.instance.state });
     });
     this.pendingNotifications.set(tx, list);
   }
@@ -192,28 +204,53 @@ export class EmbeddedEngine implements Engine {
   // ---- instances ----------------------------------------------------------
 
   async createProcessInstance(o: { bpmnProcessId: string; variables?: Variables; version?: number }) {
-    const variables = plainObject(o.variables, 'variables');
-    return this.event(async (tx) => {
-      const [row] = await tx.query<{ key: string; version: number }>(
-        `SELECT key::text, version FROM engine_process_definitions WHERE bpmn_process_id = $1 AND ($2::int IS NULL OR version = $2::int) ORDER BY version DESC LIMIT 1`,
-        [o.bpmnProcessId, o.version ?? null],
-      );
-      if (!row) throw new EngineError('NOT_FOUND', `no process with id ${o.bpmnProcessId}${o.version ? ` and version ${o.version}` : ''} is deployed`);
-      const def = await this.definition(tx, row.key);
-      if (def.model.root.startEvents.length === 0) {
-        throw new EngineError('INVALID_ARGUMENT', `process ${o.bpmnProcessId} has no none start event: it is started by publishing its start message`);
-      }
-      return this.startInstance(tx, row.key, variables);
-    });
+    return this.starts.submit({ bpmnProcessId: o.bpmnProcessId, version: o.version, variables: plainObject(o.variables, 'variables') });
   }
 
-  private async startInstance(tx: SqlSession, definitionKey: string, variables: Variables, startEventId?: string) {
-    const def = await this.definition(tx, definitionKey);
+  private readonly starts: Batcher<StartCommand, Started>;
+
+  /** Starts a batch of instances in one transaction. */
+  private async startBatch(batch: Pending<StartCommand, Started>[]): Promise<void> {
+    const outcomes = new Map<Pending<StartCommand, Started>, { ok: Started } | { err: unknown }>();
+    await this.event(async (tx) => {
+      outcomes.clear();
+      const latest = await tx.query<{ key: string; bpmn_process_id: string; version: number }>(
+        `SELECT DISTINCT ON (bpmn_process_id) key::text, bpmn_process_id, version FROM engine_process_definitions
+         WHERE bpmn_process_id = ANY($1::text[]) ORDER BY bpmn_process_id, version DESC`,
+        [[...new Set(batch.map((p) => p.command.bpmnProcessId))]],
+      );
+      const byId = new Map(latest.map((r) => [r.bpmn_process_id, r.key]));
+      const states: InstanceState[] = [];
+      for (const p of batch) {
+        const { bpmnProcessId, version, variables } = p.command;
+        let defKey = byId.get(bpmnProcessId);
+        if (version !== undefined) {
+          const [row] = await tx.query<{ key: string }>(`SELECT key::text FROM engine_process_definitions WHERE bpmn_process_id = $1 AND version = $2`, [bpmnProcessId, version]);
+          defKey = row?.key;
+        }
+        if (!defKey) {
+          outcomes.set(p, { err: new EngineError('NOT_FOUND', `no process with id ${bpmnProcessId}${version ? ` and version ${version}` : ''} is deployed`) });
+          continue;
+        }
+        const def = await this.definition(tx, defKey);
+        if (def.model.root.startEvents.length === 0) {
+          outcomes.set(p, { err: new EngineError('INVALID_ARGUMENT', `process ${bpmnProcessId} has no none start event: it is started by publishing its start message`) });
+          continue;
+        }
+        const { state, started } = await this.newInstance(tx, def, variables);
+        states.push(state);
+        outcomes.set(p, { ok: started });
+      }
+      this.afterCommit(tx, states, await saveInstances(tx, states));
+    });
+    for (const [p, o] of outcomes) ('ok' in o ? p.resolve(o.ok) : p.reject(o.err));
+  }
+
+  private async newInstance(tx: SqlSession, def: Definition, variables: Variables, startEventId?: string): Promise<{ state: InstanceState; started: Started }> {
     const key = await this.keys.take(tx);
     const state = new InstanceState({ key, definitionKey: def.key, bpmnProcessId: def.bpmnProcessId, version: def.version, state: 'ACTIVE', variables: {} }, [], true);
     await new Interpreter(def.model, state, tx, this.keys, this.buffer).start(variables, startEventId);
-    this.afterCommit(tx, state, await saveInstance(tx, state));
-    return { processInstanceKey: key, bpmnProcessId: def.bpmnProcessId, version: def.version, processDefinitionKey: def.key };
+    return { state, started: { processInstanceKey: key, bpmnProcessId: def.bpmnProcessId, version: def.version, processDefinitionKey: def.key } };
   }
 
   async cancelProcessInstance(processInstanceKey: string): Promise<void> {
@@ -261,7 +298,8 @@ export class EmbeddedEngine implements Engine {
         if (correlated.has(starter.bpmn_process_id)) continue;
         const def = await this.definition(tx, starter.key);
         const startEvent = def.model.root.messageStarts.find((id) => def.model.nodes.get(id)?.message?.name === m.name);
-        await this.startInstance(tx, starter.key, variables, startEvent);
+        const { state } = await this.newInstance(tx, def, variables, startEvent);
+        this.afterCommit(tx, [state], await saveInstances(tx, [state]));
         correlated.add(starter.bpmn_process_id);
       }
       if (ttl > 0) {
@@ -326,31 +364,53 @@ export class EmbeddedEngine implements Engine {
     });
   }
 
-  private async jobInstance(tx: SqlSession, jobKey: string): Promise<string> {
-    const [job] = await tx.query<{ process_instance_key: string }>(`SELECT process_instance_key::text FROM engine_jobs WHERE key = $1::bigint`, [jobKey]);
-    if (!job) throw new EngineError('NOT_FOUND', `job ${jobKey} does not exist (already completed, or its element was left)`);
-    return job.process_instance_key;
-  }
-
-  /** Takes an activated job out of the table once its instance is locked; NOT_FOUND if someone else already did. */
-  private async claimJob(tx: SqlSession, jobKey: string, s: InstanceState): Promise<string> {
-    const [row] = await tx.query<{ element_instance_key: string }>(`DELETE FROM engine_jobs WHERE key = $1::bigint AND state = 'ACTIVATED' RETURNING element_instance_key::text`, [jobKey]);
-    if (!row || !s.elements.has(row.element_instance_key)) throw new EngineError('NOT_FOUND', `job ${jobKey} is not activated (completed, failed or timed out and taken by another worker)`);
-    const ei = s.elements.get(row.element_instance_key)!;
-    if (ei.data.hosts) delete ei.data.hosts.j;
-    return row.element_instance_key;
-  }
+  private readonly answers: Batcher<JobAnswer, void>;
 
   async completeJob(jobKey: string, variables?: Variables): Promise<void> {
-    const vars = plainObject(variables, 'variables');
-    const done = await this.event(async (tx) => {
-      const instanceKey = await this.jobInstance(tx, jobKey);
-      return this.onInstance(tx, instanceKey, async (it, s) => {
-        const eiKey = await this.claimJob(tx, jobKey, s);
-        await it.jobCompleted(s.elements.get(eiKey)!, vars);
-      });
+    return this.answers.submit({ kind: 'complete', jobKey, variables: plainObject(variables, 'variables') });
+  }
+
+  async throwJobError(jobKey: string, errorCode: string, errorMessage = '', variables?: Variables): Promise<void> {
+    return this.answers.submit({ kind: 'error', jobKey, errorCode, errorMessage, variables: plainObject(variables, 'variables') });
+  }
+
+  /** Answers a batch of jobs in one transaction: lock their instances, claim the jobs, interpret, save. */
+  private async answerBatch(batch: Pending<JobAnswer, void>[]): Promise<void> {
+    const failed = new Map<Pending<JobAnswer, void>, unknown>();
+    await this.event(async (tx) => {
+      failed.clear();
+      const jobKeys = batch.map((p) => p.command.jobKey);
+      const locked = await lockInstancesOfJobs(tx, jobKeys);
+      const { states, claimed } = await loadInstances(tx, locked, jobKeys);
+      const touched = new Set<InstanceState>();
+      for (const p of batch) {
+        const a = p.command;
+        const c = claimed.get(a.jobKey);
+        const state = c && states.get(c.processInstanceKey);
+        const ei = c && state?.elements.get(c.elementInstanceKey);
+        if (!c || !state || !ei) {
+          failed.set(p, new EngineError('NOT_FOUND', `job ${a.jobKey} is not activated (completed, failed, timed out and taken by another worker, or its element was left)`));
+          continue;
+        }
+        claimed.delete(a.jobKey); // a second answer for the same job in this batch is NOT_FOUND
+        const it = await this.interpreter(tx, state);
+        if (a.kind === 'complete') {
+          await it.jobCompleted(ei, a.variables);
+        } else if (!(await it.jobErrorThrown(ei, a.jobKey, a.errorCode, a.errorMessage, a.variables))) {
+          // Kept (as ERROR_THROWN) so that resolving the incident offers the job again.
+          const node = (await this.definition(tx, state.instance.definitionKey)).model.nodes.get(ei.elementId);
+          state.jobs.push({ key: a.jobKey, elementInstanceKey: ei.key, elementId: ei.elementId, type: node?.job?.type ?? '', retries: 1, customHeaders: node?.job?.headers ?? {}, state: 'ERROR_THROWN', errorMessage: a.errorMessage });
+          (ei.data.hosts ??= {}).j = 1;
+          state.touch(ei);
+        }
+        touched.add(state);
+      }
+      this.afterCommit(tx, [...touched], await saveInstances(tx, [...touched]));
     });
-    if (!done) throw new EngineError('NOT_FOUND', `job ${jobKey} belongs to an instance that is no longer active`);
+    for (const p of batch) {
+      if (failed.has(p)) p.reject(failed.get(p));
+      else p.resolve();
+    }
   }
 
   async failJob(jobKey: string, o: { errorMessage: string; retries?: number; retryBackOffMs?: number }): Promise<void> {
@@ -379,29 +439,6 @@ export class EmbeddedEngine implements Engine {
       if (backOff > 0) setTimeout(() => this.events.emit('jobs', type), backOff + 5).unref();
       else this.events.emit('jobs', type);
     }
-  }
-
-  async throwJobError(jobKey: string, errorCode: string, errorMessage = '', variables?: Variables): Promise<void> {
-    const vars = plainObject(variables, 'variables');
-    const done = await this.event(async (tx) => {
-      const instanceKey = await this.jobInstance(tx, jobKey);
-      return this.onInstance(tx, instanceKey, async (it, s) => {
-        const eiKey = await this.claimJob(tx, jobKey, s);
-        const ei = s.elements.get(eiKey)!;
-        const caught = await it.jobErrorThrown(ei, jobKey, errorCode, errorMessage, vars);
-        if (!caught) {
-          // Kept, so that resolving the incident offers the job again.
-          await tx.query(
-            `INSERT INTO engine_jobs (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, definition_key, type, retries, state, custom_headers, error_message)
-             SELECT $1::bigint, $2::bigint, $3::bigint, $4, $5, $6::bigint, $7, 1, 'ERROR_THROWN', '{}'::jsonb, $8`,
-            [jobKey, s.instance.key, eiKey, ei.elementId, s.instance.bpmnProcessId, s.instance.definitionKey, (await this.definition(tx, s.instance.definitionKey)).model.nodes.get(ei.elementId)?.job?.type ?? '', errorMessage],
-          );
-          (ei.data.hosts ??= {}).j = 1;
-          s.touch(ei);
-        }
-      });
-    });
-    if (!done) throw new EngineError('NOT_FOUND', `job ${jobKey} belongs to an instance that is no longer active`);
   }
 
   async updateJobRetries(o: { jobKey: string; retries: number }): Promise<void> {

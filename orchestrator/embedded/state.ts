@@ -40,7 +40,17 @@ export type InstanceRow = {
   variables: Variables;
 };
 
-export type NewJob = { key: string; elementInstanceKey: string; elementId: string; type: string; retries: number; customHeaders: Record<string, string> };
+export type NewJob = {
+  key: string;
+  elementInstanceKey: string;
+  elementId: string;
+  type: string;
+  retries: number;
+  customHeaders: Record<string, string>;
+  /** Default ACTIVATABLE; ERROR_THROWN keeps a job whose BPMN error nobody caught, for the incident. */
+  state?: 'ACTIVATABLE' | 'ERROR_THROWN';
+  errorMessage?: string;
+};
 export type NewSubscription = { key: string; elementInstanceKey: string; elementId: string; messageName: string; correlationKey: string; interrupting: boolean };
 export type NewTimer = { key: string; elementInstanceKey: string; elementId: string; dueAt: Date; repetitionsLeft: number | null; interval?: string; interrupting: boolean };
 export type NewIncident = { key: string; elementInstanceKey: string; elementId: string; jobKey?: string; errorType: string; errorMessage: string };
@@ -110,8 +120,6 @@ export class InstanceState {
   }
 }
 
-const TABLE = { j: 'engine_jobs', s: 'engine_message_subscriptions', t: 'engine_timers' } as const;
-
 type InstanceRecord = {
   key: string;
   definition_key: string;
@@ -122,17 +130,7 @@ type InstanceRecord = {
   elements: { key: string; element_id: string; element_type: string; flow_scope_key: string; state: 'ACTIVE' | 'COMPLETED'; variables: Variables; data: ElementData; activated_at: string }[];
 };
 
-/** Locks the instance row (every event of one instance runs one at a time) and loads its elements. */
-export async function loadInstance(tx: SqlSession, instanceKey: string): Promise<InstanceState | undefined> {
-  const [row] = await tx.query<InstanceRecord>(
-    `SELECT i.key::text, i.definition_key::text, i.bpmn_process_id, i.version, i.state, i.variables,
-       COALESCE((SELECT json_agg(json_build_object('key', e.key::text, 'element_id', e.element_id, 'element_type', e.element_type,
-         'flow_scope_key', e.flow_scope_key::text, 'state', e.state, 'variables', e.variables, 'data', e.data, 'activated_at', e.activated_at))
-         FROM engine_element_instances e WHERE e.process_instance_key = i.key), '[]'::json) AS elements
-     FROM engine_process_instances i WHERE i.key = $1::bigint FOR UPDATE OF i`,
-    [instanceKey],
-  );
-  if (!row) return undefined;
+function toState(row: InstanceRecord): InstanceState {
   return new InstanceState(
     { key: row.key, definitionKey: row.definition_key, bpmnProcessId: row.bpmn_process_id, version: row.version, state: row.state, variables: row.variables },
     row.elements.map((e) => ({
@@ -148,84 +146,157 @@ export async function loadInstance(tx: SqlSession, instanceKey: string): Promise
   );
 }
 
-const json = (v: unknown) => JSON.stringify(v);
+/**
+ * Locks active instances in key order (so concurrent batches queue instead of
+ * deadlocking) and returns the keys locked. Reading happens in a second statement:
+ * a read in the locking statement would see the state from before the wait.
+ */
+export async function lockInstances(tx: SqlSession, keys: string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const rows = await tx.query<{ key: string }>(
+    `SELECT key::text FROM engine_process_instances WHERE key = ANY($1::bigint[]) AND state = 'ACTIVE' ORDER BY key FOR UPDATE`,
+    [keys],
+  );
+  return rows.map((r) => r.key);
+}
 
-/** Writes every change of one event. Returns the job types that got new jobs (to wake workers). */
-export async function saveInstance(tx: SqlSession, s: InstanceState): Promise<{ jobTypes: Set<string>; earliestTimer?: Date }> {
-  const i = s.instance;
-  if (s.isNew) {
-    await tx.query(
-      `INSERT INTO engine_process_instances (key, definition_key, bpmn_process_id, version, state, variables, ended_at)
-       VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6::jsonb, CASE WHEN $5 = 'ACTIVE' THEN NULL ELSE now() END)`,
-      [i.key, i.definitionKey, i.bpmnProcessId, i.version, i.state, json(i.variables)],
-    );
-  } else if (s.instanceChanged) {
-    await tx.query(
-      `UPDATE engine_process_instances SET state = $2, variables = $3::jsonb, ended_at = CASE WHEN $2 = 'ACTIVE' THEN NULL ELSE now() END WHERE key = $1::bigint`,
-      [i.key, i.state, json(i.variables)],
-    );
+/** Locks the active instances that own these jobs; returns the instance keys locked. */
+export async function lockInstancesOfJobs(tx: SqlSession, jobKeys: string[]): Promise<string[]> {
+  const rows = await tx.query<{ key: string }>(
+    `SELECT i.key::text FROM engine_process_instances i
+     WHERE i.key IN (SELECT process_instance_key FROM engine_jobs WHERE key = ANY($1::bigint[])) AND i.state = 'ACTIVE'
+     ORDER BY i.key FOR UPDATE OF i`,
+    [jobKeys],
+  );
+  return rows.map((r) => r.key);
+}
+
+export type ClaimedJob = { jobKey: string; processInstanceKey: string; elementInstanceKey: string };
+
+/**
+ * Loads locked instances with their element instances; in the same statement takes
+ * the given activated jobs out of the table (a job is answered once).
+ */
+export async function loadInstances(tx: SqlSession, keys: string[], claimJobKeys: string[] = []): Promise<{ states: Map<string, InstanceState>; claimed: Map<string, ClaimedJob> }> {
+  const [row] = await tx.query<{ instances: InstanceRecord[] | null; claimed: { key: string; pik: string; eik: string }[] | null }>(
+    `WITH claimed AS (
+       DELETE FROM engine_jobs WHERE key = ANY($2::bigint[]) AND state = 'ACTIVATED' AND process_instance_key = ANY($1::bigint[])
+       RETURNING key, process_instance_key, element_instance_key)
+     SELECT
+       (SELECT json_agg(json_build_object('key', i.key::text, 'definition_key', i.definition_key::text, 'bpmn_process_id', i.bpmn_process_id,
+          'version', i.version, 'state', i.state, 'variables', i.variables,
+          'elements', COALESCE((SELECT json_agg(json_build_object('key', e.key::text, 'element_id', e.element_id, 'element_type', e.element_type,
+             'flow_scope_key', e.flow_scope_key::text, 'state', e.state, 'variables', e.variables, 'data', e.data, 'activated_at', e.activated_at))
+             FROM engine_element_instances e WHERE e.process_instance_key = i.key), '[]'::json)))
+        FROM engine_process_instances i WHERE i.key = ANY($1::bigint[])) AS instances,
+       (SELECT json_agg(json_build_object('key', c.key::text, 'pik', c.process_instance_key::text, 'eik', c.element_instance_key::text)) FROM claimed c) AS claimed`,
+    [keys, claimJobKeys],
+  );
+  const states = new Map<string, InstanceState>();
+  for (const r of row?.instances ?? []) states.set(r.key, toState(r));
+  const claimed = new Map<string, ClaimedJob>();
+  for (const c of row?.claimed ?? []) {
+    claimed.set(c.key, { jobKey: c.key, processInstanceKey: c.pik, elementInstanceKey: c.eik });
+    const ei = states.get(c.pik)?.elements.get(c.eik);
+    if (ei?.data.hosts) delete ei.data.hosts.j; // its job row is gone already
   }
-  for (const k of ['j', 's', 't'] as const) {
-    const keys = [...s.clearHosted[k]];
-    if (keys.length > 0) await tx.query(`DELETE FROM ${TABLE[k]} WHERE element_instance_key = ANY($1::bigint[])`, [keys]);
+  return { states, claimed };
+}
+
+export type SaveResult = { jobTypes: Set<string>; earliestTimer?: Date };
+
+/**
+ * Writes every change of every given instance in ONE statement (data-modifying
+ * CTEs over one JSON document): a batch of events costs one round trip to save.
+ * Deletes and inserts never touch the same rows, so their order inside it is moot.
+ */
+export async function saveInstances(tx: SqlSession, states: InstanceState[]): Promise<SaveResult> {
+  const d = {
+    newInstances: [] as unknown[],
+    changedInstances: [] as unknown[],
+    clearJobs: [] as string[],
+    clearSubs: [] as string[],
+    clearTimers: [] as string[],
+    removed: [] as string[],
+    resolveIncidents: [] as string[],
+    elements: [] as unknown[],
+    jobs: [] as unknown[],
+    subs: [] as unknown[],
+    timers: [] as unknown[],
+    incidents: [] as unknown[],
+    audit: [] as unknown[],
+  };
+  const jobTypes = new Set<string>();
+  let earliestTimer: Date | undefined;
+  for (const s of states) {
+    const i = s.instance;
+    const pik = i.key;
+    const inst = { key: pik, definition_key: i.definitionKey, bpmn_process_id: i.bpmnProcessId, version: i.version, state: i.state, variables: i.variables };
+    if (s.isNew) d.newInstances.push(inst);
+    else if (s.instanceChanged) d.changedInstances.push(inst);
+    d.clearJobs.push(...s.clearHosted.j);
+    d.clearSubs.push(...s.clearHosted.s);
+    d.clearTimers.push(...s.clearHosted.t);
+    d.removed.push(...s.removed);
+    d.resolveIncidents.push(...s.resolveIncidentsOf);
+    for (const k of s.changed) {
+      const e = s.elements.get(k);
+      if (e) d.elements.push({ key: e.key, pik, element_id: e.elementId, element_type: e.elementType, flow_scope_key: e.flowScopeKey, state: e.state, variables: e.variables, data: e.data, activated_at: e.activatedAt });
+    }
+    for (const j of s.jobs) {
+      d.jobs.push({ key: j.key, pik, eik: j.elementInstanceKey, element_id: j.elementId, bpid: i.bpmnProcessId, dk: i.definitionKey, type: j.type, retries: j.retries, state: j.state ?? 'ACTIVATABLE', headers: j.customHeaders, error_message: j.errorMessage ?? null });
+      if ((j.state ?? 'ACTIVATABLE') === 'ACTIVATABLE') jobTypes.add(j.type);
+    }
+    for (const m of s.subscriptions) d.subs.push({ key: m.key, pik, eik: m.elementInstanceKey, element_id: m.elementId, bpid: i.bpmnProcessId, name: m.messageName, ck: m.correlationKey, interrupting: m.interrupting });
+    for (const t of s.timers) {
+      d.timers.push({ key: t.key, pik, eik: t.elementInstanceKey, element_id: t.elementId, due_at: t.dueAt.toISOString(), reps: t.repetitionsLeft, interval: t.interval ?? null, interrupting: t.interrupting });
+      if (!earliestTimer || t.dueAt < earliestTimer) earliestTimer = t.dueAt;
+    }
+    for (const n of s.incidents) d.incidents.push({ key: n.key, pik, eik: n.elementInstanceKey, element_id: n.elementId, bpid: i.bpmnProcessId, job_key: n.jobKey ?? null, type: n.errorType, message: n.errorMessage });
+    for (const a of s.audit) d.audit.push({ pik, dk: i.definitionKey, eik: a.elementInstanceKey, element_id: a.elementId, element_type: a.elementType, intent: a.intent });
   }
-  if (s.removed.size > 0) await tx.query(`DELETE FROM engine_element_instances WHERE key = ANY($1::bigint[])`, [[...s.removed]]);
-  if (s.resolveIncidentsOf.size > 0) {
-    await tx.query(`UPDATE engine_incidents SET state = 'RESOLVED', resolved_at = now() WHERE element_instance_key = ANY($1::bigint[]) AND state = 'ACTIVE'`, [[...s.resolveIncidentsOf]]);
-  }
-  const upserts = [...s.changed].map((k) => s.elements.get(k)).filter((e): e is ElementInstance => e !== undefined);
-  if (upserts.length > 0) {
-    await tx.query(
-      `INSERT INTO engine_element_instances (key, process_instance_key, element_id, element_type, flow_scope_key, state, variables, data, activated_at)
-       SELECT x.key, $2::bigint, x.element_id, x.element_type, x.flow_scope_key, x.state, x.variables, x.data, x.activated_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(key bigint, element_id text, element_type text, flow_scope_key bigint, state text, variables jsonb, data jsonb, activated_at timestamptz)
-       ON CONFLICT (key) DO UPDATE SET state = EXCLUDED.state, variables = EXCLUDED.variables, data = EXCLUDED.data`,
-      [
-        json(upserts.map((e) => ({ key: e.key, element_id: e.elementId, element_type: e.elementType, flow_scope_key: e.flowScopeKey, state: e.state, variables: e.variables, data: e.data, activated_at: e.activatedAt }))),
-        i.key,
-      ],
-    );
-  }
-  if (s.jobs.length > 0) {
-    await tx.query(
-      `INSERT INTO engine_jobs (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, definition_key, type, retries, state, custom_headers)
-       SELECT x.key, $2::bigint, x.element_instance_key, x.element_id, $3, $4::bigint, x.type, x.retries, 'ACTIVATABLE', x.custom_headers
-       FROM jsonb_to_recordset($1::jsonb) AS x(key bigint, element_instance_key bigint, element_id text, type text, retries int, custom_headers jsonb)`,
-      [json(s.jobs.map((j) => ({ key: j.key, element_instance_key: j.elementInstanceKey, element_id: j.elementId, type: j.type, retries: j.retries, custom_headers: j.customHeaders }))), i.key, i.bpmnProcessId, i.definitionKey],
-    );
-  }
-  if (s.subscriptions.length > 0) {
-    await tx.query(
-      `INSERT INTO engine_message_subscriptions (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, message_name, correlation_key, interrupting)
-       SELECT x.key, $2::bigint, x.element_instance_key, x.element_id, $3, x.message_name, x.correlation_key, x.interrupting
-       FROM jsonb_to_recordset($1::jsonb) AS x(key bigint, element_instance_key bigint, element_id text, message_name text, correlation_key text, interrupting boolean)`,
-      [json(s.subscriptions.map((m) => ({ key: m.key, element_instance_key: m.elementInstanceKey, element_id: m.elementId, message_name: m.messageName, correlation_key: m.correlationKey, interrupting: m.interrupting }))), i.key, i.bpmnProcessId],
-    );
-  }
-  if (s.timers.length > 0) {
-    await tx.query(
-      `INSERT INTO engine_timers (key, process_instance_key, element_instance_key, element_id, due_at, repetitions_left, interval, interrupting)
-       SELECT x.key, $2::bigint, x.element_instance_key, x.element_id, x.due_at, x.repetitions_left, x.interval, x.interrupting
-       FROM jsonb_to_recordset($1::jsonb) AS x(key bigint, element_instance_key bigint, element_id text, due_at timestamptz, repetitions_left int, interval text, interrupting boolean)`,
-      [json(s.timers.map((t) => ({ key: t.key, element_instance_key: t.elementInstanceKey, element_id: t.elementId, due_at: t.dueAt.toISOString(), repetitions_left: t.repetitionsLeft, interval: t.interval ?? null, interrupting: t.interrupting }))), i.key],
-    );
-  }
-  if (s.incidents.length > 0) {
-    await tx.query(
-      `INSERT INTO engine_incidents (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, job_key, error_type, error_message, state)
-       SELECT x.key, $2::bigint, x.element_instance_key, x.element_id, $3, x.job_key, x.error_type, x.error_message, 'ACTIVE'
-       FROM jsonb_to_recordset($1::jsonb) AS x(key bigint, element_instance_key bigint, element_id text, job_key bigint, error_type text, error_message text)`,
-      [json(s.incidents.map((n) => ({ key: n.key, element_instance_key: n.elementInstanceKey, element_id: n.elementId, job_key: n.jobKey ?? null, error_type: n.errorType, error_message: n.errorMessage }))), i.key, i.bpmnProcessId],
-    );
-  }
-  if (s.audit.length > 0) {
-    await tx.query(
-      `INSERT INTO engine_audit (process_instance_key, element_instance_key, definition_key, element_id, element_type, intent)
-       SELECT $2::bigint, x.element_instance_key, $3::bigint, x.element_id, x.element_type, x.intent
-       FROM jsonb_to_recordset($1::jsonb) AS x(element_instance_key bigint, element_id text, element_type text, intent text)`,
-      [json(s.audit.map((a) => ({ element_instance_key: a.elementInstanceKey, element_id: a.elementId, element_type: a.elementType, intent: a.intent }))), i.key, i.definitionKey],
-    );
-  }
-  const earliestTimer = s.timers.reduce<Date | undefined>((min, t) => (!min || t.dueAt < min ? t.dueAt : min), undefined);
-  return { jobTypes: new Set(s.jobs.map((j) => j.type)), earliestTimer };
+  await tx.query(
+    `WITH p AS (SELECT $1::jsonb AS d),
+     new_i AS (
+       INSERT INTO engine_process_instances (key, definition_key, bpmn_process_id, version, state, variables, ended_at)
+       SELECT x.key, x.definition_key, x.bpmn_process_id, x.version, x.state, x.variables, CASE WHEN x.state = 'ACTIVE' THEN NULL ELSE now() END
+       FROM p, jsonb_to_recordset(p.d->'newInstances') AS x(key bigint, definition_key bigint, bpmn_process_id text, version int, state text, variables jsonb)),
+     upd_i AS (
+       UPDATE engine_process_instances t SET state = x.state, variables = x.variables, ended_at = CASE WHEN x.state = 'ACTIVE' THEN NULL ELSE now() END
+       FROM p, jsonb_to_recordset(p.d->'changedInstances') AS x(key bigint, state text, variables jsonb) WHERE t.key = x.key),
+     del_j AS (DELETE FROM engine_jobs WHERE element_instance_key IN (SELECT jsonb_array_elements_text(d->'clearJobs')::bigint FROM p)),
+     del_s AS (DELETE FROM engine_message_subscriptions WHERE element_instance_key IN (SELECT jsonb_array_elements_text(d->'clearSubs')::bigint FROM p)),
+     del_t AS (DELETE FROM engine_timers WHERE element_instance_key IN (SELECT jsonb_array_elements_text(d->'clearTimers')::bigint FROM p)),
+     del_e AS (DELETE FROM engine_element_instances WHERE key IN (SELECT jsonb_array_elements_text(d->'removed')::bigint FROM p)),
+     res_n AS (UPDATE engine_incidents SET state = 'RESOLVED', resolved_at = now()
+       WHERE state = 'ACTIVE' AND element_instance_key IN (SELECT jsonb_array_elements_text(d->'resolveIncidents')::bigint FROM p)),
+     ups_e AS (
+       INSERT INTO engine_element_instances (key, process_instance_key, element_id, element_type, flow_scope_key, state, variables, data, activated_at)
+       SELECT x.key, x.pik, x.element_id, x.element_type, x.flow_scope_key, x.state, x.variables, x.data, x.activated_at
+       FROM p, jsonb_to_recordset(p.d->'elements') AS x(key bigint, pik bigint, element_id text, element_type text, flow_scope_key bigint, state text, variables jsonb, data jsonb, activated_at timestamptz)
+       ON CONFLICT (key) DO UPDATE SET state = EXCLUDED.state, variables = EXCLUDED.variables, data = EXCLUDED.data),
+     ins_j AS (
+       INSERT INTO engine_jobs (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, definition_key, type, retries, state, custom_headers, error_message)
+       SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.dk, x.type, x.retries, x.state, x.headers, x.error_message
+       FROM p, jsonb_to_recordset(p.d->'jobs') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, dk bigint, type text, retries int, state text, headers jsonb, error_message text)),
+     ins_s AS (
+       INSERT INTO engine_message_subscriptions (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, message_name, correlation_key, interrupting)
+       SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.name, x.ck, x.interrupting
+       FROM p, jsonb_to_recordset(p.d->'subs') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, name text, ck text, interrupting boolean)),
+     ins_t AS (
+       INSERT INTO engine_timers (key, process_instance_key, element_instance_key, element_id, due_at, repetitions_left, interval, interrupting)
+       SELECT x.key, x.pik, x.eik, x.element_id, x.due_at, x.reps, x.interval, x.interrupting
+       FROM p, jsonb_to_recordset(p.d->'timers') AS x(key bigint, pik bigint, eik bigint, element_id text, due_at timestamptz, reps int, interval text, interrupting boolean)),
+     ins_n AS (
+       INSERT INTO engine_incidents (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, job_key, error_type, error_message, state)
+       SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.job_key, x.type, x.message, 'ACTIVE'
+       FROM p, jsonb_to_recordset(p.d->'incidents') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, job_key bigint, type text, message text)),
+     ins_a AS (
+       INSERT INTO engine_audit (process_instance_key, element_instance_key, definition_key, element_id, element_type, intent)
+       SELECT x.pik, x.eik, x.dk, x.element_id, x.element_type, x.intent
+       FROM p, jsonb_to_recordset(p.d->'audit') AS x(pik bigint, dk bigint, eik bigint, element_id text, element_type text, intent text))
+     SELECT 1`,
+    [JSON.stringify(d)],
+  );
+  return { jobTypes, earliestTimer };
 }

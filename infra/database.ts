@@ -1,6 +1,7 @@
 // Opens the project's database: PGlite in-process (the embedded default) or a
 // PostgreSQL server (DATABASE_URL). Both are reached through the same Prisma
 // client and the same small raw-SQL session, so nothing above this file knows which.
+import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -87,10 +88,23 @@ function pgliteSession(db: PGlite | Parameters<Parameters<PGlite['transaction']>
   };
 }
 
+// Queries with parameters run as named prepared statements: PostgreSQL parses and
+// plans each distinct statement once per connection instead of on every call.
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `s_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 function pgSession(client: pg.Pool | pg.PoolClient): SqlSession {
   return {
     async query<T>(sql: string, params: unknown[] = []) {
-      return (await client.query(sql, params)).rows as T[];
+      if (params.length === 0) return (await client.query(sql)).rows as T[];
+      return (await client.query({ name: statementName(sql), text: sql, values: params })).rows as T[];
     },
     async exec(sql: string) {
       await client.query(sql);

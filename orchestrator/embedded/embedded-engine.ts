@@ -104,7 +104,9 @@ export class EmbeddedEngine implements Engine {
   private async onInstance<T>(tx: SqlSession, instanceKey: string, run: (it: Interpreter, s: InstanceState) => Promise<T>): Promise<{ result: T; state: InstanceState } | undefined> {
     if ((await lockInstances(tx, [instanceKey])).length === 0) return undefined;
     const state = (await loadInstances(tx, [instanceKey])).states.get(instanceKey) as InstanceState;
-    const result = await run(await this.interpreter(tx, state), state);
+    const it = await this.interpreter(tx, state);
+    const result = await run(it, state);
+    this.pushJobs(tx, state, it);
     this.afterCommit(tx, [state], await saveInstances(tx, [state]));
     return { result, state };
   }
@@ -128,17 +130,71 @@ export class EmbeddedEngine implements Engine {
 
   /** Like inTx, and then tells workers and timers what the committed transaction created. */
   private async event<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
-    let session: SqlSession | undefined;
-    const out = await this.inTx(async (tx) => {
-      session = tx;
-      this.pendingNotifications.delete(tx);
-      return fn(tx);
-    });
-    if (session) {
-      for (const notify of this.pendingNotifications.get(session) ?? []) notify();
-      this.pendingNotifications.delete(session);
+    const attempts: SqlSession[] = [];
+    let out: T;
+    try {
+      out = await this.inTx(async (tx) => {
+        attempts.push(tx);
+        return fn(tx);
+      });
+    } catch (err) {
+      for (const s of attempts) this.withdrawPushes(s);
+      throw err;
     }
+    const committed = attempts.at(-1) as SqlSession;
+    for (const s of attempts.slice(0, -1)) this.withdrawPushes(s);
+    for (const notify of this.pendingNotifications.get(committed) ?? []) notify();
+    this.pendingNotifications.delete(committed);
+    for (const { worker, job } of this.pendingPushes.get(committed) ?? []) worker.push(job);
+    this.pendingPushes.delete(committed);
     return out;
+  }
+
+  private readonly pendingPushes = new WeakMap<SqlSession, { worker: EmbeddedJobWorker; job: Job }[]>();
+  private readonly localWorkers = new Map<string, EmbeddedJobWorker[]>();
+
+  private withdrawPushes(tx: SqlSession): void {
+    for (const { worker } of this.pendingPushes.get(tx) ?? []) worker.withdraw();
+    this.pendingPushes.delete(tx);
+    this.pendingNotifications.delete(tx);
+  }
+
+  /**
+   * Job streaming (Zeebe 8.4+ pushes jobs to connected workers): a job created for a
+   * type that a worker of this process has room for is activated for it in the same
+   * transaction and handed over after commit, with no activation round trip.
+   */
+  private pushJobs(tx: SqlSession, state: InstanceState, it: Interpreter): void {
+    for (const j of state.jobs) {
+      if ((j.state ?? 'ACTIVATABLE') !== 'ACTIVATABLE') continue;
+      const workers = this.localWorkers.get(j.type);
+      const worker = workers?.find((w) => w.offer());
+      if (!worker) continue;
+      // Round robin between workers of one type.
+      workers!.push(workers!.splice(workers!.indexOf(worker), 1)[0]!);
+      j.state = 'ACTIVATED';
+      j.worker = worker.workerName;
+      j.timeoutMs = worker.lockMs;
+      const list = this.pendingPushes.get(tx) ?? [];
+      list.push({
+        worker,
+        job: {
+          key: j.key,
+          type: j.type,
+          processInstanceKey: state.instance.key,
+          bpmnProcessId: state.instance.bpmnProcessId,
+          processDefinitionKey: state.instance.definitionKey,
+          elementId: j.elementId,
+          elementInstanceKey: j.elementInstanceKey,
+          customHeaders: j.customHeaders,
+          variables: it.variablesAt(j.elementInstanceKey),
+          retries: j.retries,
+          deadline: new Date(Date.now() + worker.lockMs),
+          worker: worker.workerName,
+        },
+      });
+      this.pendingPushes.set(tx, list);
+    }
   }
 
   private readonly buffer: MessageBuffer = {
@@ -249,7 +305,9 @@ export class EmbeddedEngine implements Engine {
   private async newInstance(tx: SqlSession, def: Definition, variables: Variables, startEventId?: string): Promise<{ state: InstanceState; started: Started }> {
     const key = await this.keys.take(tx);
     const state = new InstanceState({ key, definitionKey: def.key, bpmnProcessId: def.bpmnProcessId, version: def.version, state: 'ACTIVE', variables: {} }, [], true);
-    await new Interpreter(def.model, state, tx, this.keys, this.buffer).start(variables, startEventId);
+    const it = new Interpreter(def.model, state, tx, this.keys, this.buffer);
+    await it.start(variables, startEventId);
+    this.pushJobs(tx, state, it);
     return { state, started: { processInstanceKey: key, bpmnProcessId: def.bpmnProcessId, version: def.version, processDefinitionKey: def.key } };
   }
 
@@ -403,6 +461,7 @@ export class EmbeddedEngine implements Engine {
           (ei.data.hosts ??= {}).j = 1;
           state.touch(ei);
         }
+        this.pushJobs(tx, state, it);
         touched.add(state);
       }
       this.afterCommit(tx, [...touched], await saveInstances(tx, [...touched]));
@@ -475,7 +534,14 @@ export class EmbeddedEngine implements Engine {
     if (this.closed) throw new EngineError('UNAVAILABLE', 'the engine is closed');
     const worker = new EmbeddedJobWorker(this, o as unknown as WorkerOptions, this.log);
     this.workers.add(worker);
-    worker.onClose(() => this.workers.delete(worker));
+    const sameType = this.localWorkers.get(worker.taskType) ?? [];
+    sameType.push(worker);
+    this.localWorkers.set(worker.taskType, sameType);
+    worker.onClose(() => {
+      this.workers.delete(worker);
+      const list = this.localWorkers.get(worker.taskType) ?? [];
+      list.splice(list.indexOf(worker), 1);
+    });
     return worker;
   }
 

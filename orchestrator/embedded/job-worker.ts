@@ -14,6 +14,8 @@ export class EmbeddedJobWorker implements JobWorker {
   private readonly name: string;
   private readonly log: Logger;
   private inFlight = 0;
+  /** Jobs promised to this worker by transactions not yet committed. */
+  private reserved = 0;
   private closed = false;
   private wake: (() => void) | undefined;
   private readonly loop: Promise<void>;
@@ -36,6 +38,30 @@ export class EmbeddedJobWorker implements JobWorker {
     this.loop = this.run();
   }
 
+  get workerName(): string {
+    return this.name;
+  }
+
+  get lockMs(): number {
+    return this.timeout;
+  }
+
+  /** Job streaming: takes a job at creation if there is room (the push follows after commit). */
+  offer(): boolean {
+    if (this.closed || this.inFlight + this.reserved >= this.max) return false;
+    this.reserved++;
+    return true;
+  }
+
+  push(job: Job): void {
+    this.reserved--;
+    void this.handle(job);
+  }
+
+  withdraw(): void {
+    this.reserved--;
+  }
+
   onClose(fn: () => void): void {
     this.closeListeners.push(fn);
   }
@@ -54,7 +80,7 @@ export class EmbeddedJobWorker implements JobWorker {
 
   private async run(): Promise<void> {
     while (!this.closed) {
-      const capacity = this.max - this.inFlight;
+      const capacity = this.max - this.inFlight - this.reserved;
       if (capacity <= 0) {
         await this.sleep(this.engine.jobPollIntervalMs);
         continue;

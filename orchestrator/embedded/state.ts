@@ -48,8 +48,11 @@ export type NewJob = {
   retries: number;
   customHeaders: Record<string, string>;
   /** Default ACTIVATABLE; ERROR_THROWN keeps a job whose BPMN error nobody caught, for the incident. */
-  state?: 'ACTIVATABLE' | 'ERROR_THROWN';
+  state?: 'ACTIVATABLE' | 'ERROR_THROWN' | 'ACTIVATED';
   errorMessage?: string;
+  /** Pushed to a worker of this process at creation (Zeebe job streaming): its name and lock. */
+  worker?: string;
+  timeoutMs?: number;
 };
 export type NewSubscription = { key: string; elementInstanceKey: string; elementId: string; messageName: string; correlationKey: string; interrupting: boolean };
 export type NewTimer = { key: string; elementInstanceKey: string; elementId: string; dueAt: Date; repetitionsLeft: number | null; interval?: string; interrupting: boolean };
@@ -244,7 +247,10 @@ export async function saveInstances(tx: SqlSession, states: InstanceState[]): Pr
       if (e) d.elements.push({ key: e.key, pik, element_id: e.elementId, element_type: e.elementType, flow_scope_key: e.flowScopeKey, state: e.state, variables: e.variables, data: e.data, activated_at: e.activatedAt });
     }
     for (const j of s.jobs) {
-      d.jobs.push({ key: j.key, pik, eik: j.elementInstanceKey, element_id: j.elementId, bpid: i.bpmnProcessId, dk: i.definitionKey, type: j.type, retries: j.retries, state: j.state ?? 'ACTIVATABLE', headers: j.customHeaders, error_message: j.errorMessage ?? null });
+      d.jobs.push({
+        key: j.key, pik, eik: j.elementInstanceKey, element_id: j.elementId, bpid: i.bpmnProcessId, dk: i.definitionKey, type: j.type, retries: j.retries,
+        state: j.state ?? 'ACTIVATABLE', headers: j.customHeaders, error_message: j.errorMessage ?? null, worker: j.worker ?? null, timeout_ms: j.timeoutMs ?? null,
+      });
       if ((j.state ?? 'ACTIVATABLE') === 'ACTIVATABLE') jobTypes.add(j.type);
     }
     for (const m of s.subscriptions) d.subs.push({ key: m.key, pik, eik: m.elementInstanceKey, element_id: m.elementId, bpid: i.bpmnProcessId, name: m.messageName, ck: m.correlationKey, interrupting: m.interrupting });
@@ -276,9 +282,10 @@ export async function saveInstances(tx: SqlSession, states: InstanceState[]): Pr
        FROM p, jsonb_to_recordset(p.d->'elements') AS x(key bigint, pik bigint, element_id text, element_type text, flow_scope_key bigint, state text, variables jsonb, data jsonb, activated_at timestamptz)
        ON CONFLICT (key) DO UPDATE SET state = EXCLUDED.state, variables = EXCLUDED.variables, data = EXCLUDED.data),
      ins_j AS (
-       INSERT INTO engine_jobs (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, definition_key, type, retries, state, custom_headers, error_message)
-       SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.dk, x.type, x.retries, x.state, x.headers, x.error_message
-       FROM p, jsonb_to_recordset(p.d->'jobs') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, dk bigint, type text, retries int, state text, headers jsonb, error_message text)),
+       INSERT INTO engine_jobs (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, definition_key, type, retries, state, custom_headers, error_message, worker, deadline)
+       SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.dk, x.type, x.retries, x.state, x.headers, x.error_message, x.worker,
+              CASE WHEN x.timeout_ms IS NULL THEN NULL ELSE now() + x.timeout_ms * interval '1 millisecond' END
+       FROM p, jsonb_to_recordset(p.d->'jobs') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, dk bigint, type text, retries int, state text, headers jsonb, error_message text, worker text, timeout_ms int)),
      ins_s AS (
        INSERT INTO engine_message_subscriptions (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, message_name, correlation_key, interrupting)
        SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.name, x.ck, x.interrupting

@@ -66,13 +66,16 @@ export class EmbeddedEngine implements Engine {
   private timersRunning = false;
   private closed = false;
   readonly jobPollIntervalMs: number;
+  /** The database runs one transaction at a time (PGlite), so row locks are moot. */
+  private readonly exclusive: boolean;
   private readonly timerPollIntervalMs: number;
 
   constructor(
     private readonly db: Pick<Database, 'sql'> & { kind?: Database['kind'] },
     options: EmbeddedEngineOptions,
   ) {
-    const concurrent = options.maxConcurrentTransactions ?? (db.kind === 'postgres' ? 4 : 1);
+    this.exclusive = db.kind === 'pglite';
+    const concurrent = options.maxConcurrentTransactions ?? (this.exclusive ? 1 : 4);
     this.starts = new Batcher<StartCommand, Started>((batch) => this.startBatch(batch), { maxBatch: 200, maxConcurrent: concurrent });
     this.answers = new Batcher<JobAnswer, void>((batch) => this.answerBatch(batch), { maxBatch: 200, maxConcurrent: concurrent });
     this.log = options.logger.child({ component: 'engine' });
@@ -299,7 +302,10 @@ export class EmbeddedEngine implements Engine {
       }
       this.afterCommit(tx, states, await saveInstances(tx, states));
     });
-    for (const [p, o] of outcomes) ('ok' in o ? p.resolve(o.ok) : p.reject(o.err));
+    for (const [p, o] of outcomes) {
+      if ('ok' in o) p.resolve(o.ok);
+      else p.reject(o.err);
+    }
   }
 
   private async newInstance(tx: SqlSession, def: Definition, variables: Variables, startEventId?: string): Promise<{ state: InstanceState; started: Started }> {
@@ -438,7 +444,8 @@ export class EmbeddedEngine implements Engine {
     await this.event(async (tx) => {
       failed.clear();
       const jobKeys = batch.map((p) => p.command.jobKey);
-      const locked = await lockInstancesOfJobs(tx, jobKeys);
+      // PGlite runs one transaction at a time: nothing can change an instance under us, no lock needed.
+      const locked = this.exclusive ? undefined : await lockInstancesOfJobs(tx, jobKeys);
       const { states, claimed } = await loadInstances(tx, locked, jobKeys);
       const touched = new Set<InstanceState>();
       for (const p of batch) {

@@ -20,8 +20,12 @@ export class EmbeddedJobWorker implements JobWorker {
   private wake: (() => void) | undefined;
   private readonly loop: Promise<void>;
   private readonly closeListeners: (() => void)[] = [];
+  /** A wake-up that came while the loop was busy: the next sleep returns at once. */
+  private wakePending = false;
   private readonly onJobs = (type: string) => {
-    if (type === this.taskType) this.wake?.();
+    if (type !== this.taskType) return;
+    if (this.wake) this.wake();
+    else this.wakePending = true;
   };
 
   constructor(
@@ -67,6 +71,10 @@ export class EmbeddedJobWorker implements JobWorker {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(), ms);
       const done = () => {
@@ -120,6 +128,7 @@ export class EmbeddedJobWorker implements JobWorker {
       else if (!this.closed) log.error({ err }, 'could not answer the job; it will be offered again after its lock expires');
     } finally {
       this.inFlight--;
+      // Room again: a loop asleep for lack of capacity looks for more work.
       this.wake?.();
     }
   }

@@ -1,5 +1,6 @@
 // Conformance-suite support: an embedded engine on a fresh test database, BPMN
 // written inline, and waits that poll the engine's own tables (bounded in time).
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { pino } from 'pino';
 import { EmbeddedEngine } from '../../orchestrator/embedded/embedded-engine.js';
 import type { Engine, JobHandler, Variables } from '../../orchestrator/engine.js';
@@ -109,4 +110,23 @@ export async function incidentsOf(h: EngineHarness, key: string) {
 export async function count(h: EngineHarness, table: string, key: string): Promise<number> {
   const [row] = await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE process_instance_key = $1::bigint`, [key]);
   return row?.n ?? 0;
+}
+
+/**
+ * One engine on a fresh database for a whole test file; workers a test creates
+ * through `workers` are closed after it. Use `suite.h` inside tests.
+ */
+export function engineSuite(): { h: EngineHarness; workers: Workers } {
+  const suite = { h: undefined as unknown as EngineHarness, workers: undefined as unknown as Workers };
+  suite.workers = new Workers(() => suite.h);
+  beforeAll(async () => {
+    suite.h = await startEngine();
+  });
+  afterEach(async () => {
+    await suite.workers.closeAll();
+  });
+  afterAll(async () => {
+    await suite.h.close();
+  });
+  return suite;
 }

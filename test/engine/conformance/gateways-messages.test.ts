@@ -1,21 +1,12 @@
 // Conformance: gateways and messages. Rules from Zeebe's docs (Exclusive, Parallel and
 // Event-based gateways; Message events; Message correlation).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { complete } from '../../../orchestrator/engine.js';
 import { databaseKind } from '../../support/database.js';
-import { activeElements, bpmn, completedElements, count, deploy, flow, incidentsOf, message, startEngine, task, waitFor, waitForEnd, Workers, type EngineHarness } from '../support.js';
+import { activeElements, bpmn, completedElements, count, deploy, flow, incidentsOf, message, task, waitFor, waitForEnd, engineSuite } from '../support.js';
 
-let h: EngineHarness;
-const workers = new Workers(() => h);
-beforeAll(async () => {
-  h = await startEngine();
-});
-afterEach(async () => {
-  await workers.closeAll();
-});
-afterAll(async () => {
-  await h.close();
-});
+const suite = engineSuite();
+const workers = suite.workers;
 
 const routing = (id: string, withDefault: boolean) =>
   bpmn(
@@ -28,32 +19,32 @@ const routing = (id: string, withDefault: boolean) =>
 
 describe(`exclusive gateway (${databaseKind})`, () => {
   test('takes the first outgoing flow whose condition is true, in the order of the flows', async () => {
-    await deploy(h.engine, routing('gw-first', true));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'gw-first', variables: { amount: 500 } });
-    await waitForEnd(h, processInstanceKey);
-    expect(await completedElements(h, processInstanceKey)).toEqual(['s', 'gw', 'big', 'gw-first']);
+    await deploy(suite.h.engine, routing('gw-first', true));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'gw-first', variables: { amount: 500 } });
+    await waitForEnd(suite.h, processInstanceKey);
+    expect(await completedElements(suite.h, processInstanceKey)).toEqual(['s', 'gw', 'big', 'gw-first']);
   });
 
   test('takes the default flow when no condition is true', async () => {
-    await deploy(h.engine, routing('gw-default', true));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'gw-default', variables: { amount: 5 } });
-    await waitForEnd(h, processInstanceKey);
-    expect(await completedElements(h, processInstanceKey)).toContain('small');
+    await deploy(suite.h.engine, routing('gw-default', true));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'gw-default', variables: { amount: 5 } });
+    await waitForEnd(suite.h, processInstanceKey);
+    expect(await completedElements(suite.h, processInstanceKey)).toContain('small');
   });
 
   test('no true condition and no default flow raises an incident on the gateway', async () => {
-    await deploy(h.engine, routing('gw-stuck', false));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'gw-stuck', variables: { amount: 5 } });
-    const incidents = await waitFor('incident', async () => ((await incidentsOf(h, processInstanceKey)).length ? incidentsOf(h, processInstanceKey) : undefined));
+    await deploy(suite.h.engine, routing('gw-stuck', false));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'gw-stuck', variables: { amount: 5 } });
+    const incidents = await waitFor('incident', async () => ((await incidentsOf(suite.h, processInstanceKey)).length ? incidentsOf(suite.h, processInstanceKey) : undefined));
     expect(incidents[0]).toMatchObject({ error_type: 'CONDITION_ERROR', element_id: 'gw', state: 'ACTIVE' });
-    expect(await activeElements(h, processInstanceKey)).toEqual(['gw']);
+    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['gw']);
   });
 });
 
 describe(`parallel gateway (${databaseKind})`, () => {
   test('a fork activates every branch; the join waits for a token on each incoming flow', async () => {
     await deploy(
-      h.engine,
+      suite.h.engine,
       bpmn(
         'gw-parallel',
         `<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/>${task('a', 'pg-a')}${task('b', 'pg-b')}<bpmn:parallelGateway id="join"/>${task('after', 'pg-after')}<bpmn:endEvent id="e"/>
@@ -66,12 +57,12 @@ describe(`parallel gateway (${databaseKind})`, () => {
     workers.add('pg-a', async () => complete({ a: 1 }));
     workers.add('pg-b', async () => (await bDone, complete({ b: 2 })));
     workers.add('pg-after', async (job) => (afterRuns.push(job.variables), complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'gw-parallel' });
-    await waitFor('a done, b waiting', async () => (await completedElements(h, processInstanceKey)).includes('a'));
-    expect(await activeElements(h, processInstanceKey)).toEqual(['b', 'join']);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'gw-parallel' });
+    await waitFor('a done, b waiting', async () => (await completedElements(suite.h, processInstanceKey)).includes('a'));
+    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['b', 'join']);
     expect(afterRuns).toHaveLength(0);
     releaseB();
-    await waitForEnd(h, processInstanceKey);
+    await waitForEnd(suite.h, processInstanceKey);
     expect(afterRuns).toEqual([{ a: 1, b: 2 }]);
   });
 });
@@ -89,26 +80,26 @@ const paymentWait = (id: string, timeout = 'PT0.5S') =>
 
 describe(`event-based gateway (${databaseKind})`, () => {
   test('takes the timer path when no message comes', async () => {
-    await deploy(h.engine, paymentWait('ebg-timer'));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'ebg-timer', variables: { orderId: 'o-1' } });
-    await waitForEnd(h, processInstanceKey);
-    const done = await completedElements(h, processInstanceKey);
+    await deploy(suite.h.engine, paymentWait('ebg-timer'));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'ebg-timer', variables: { orderId: 'o-1' } });
+    await waitForEnd(suite.h, processInstanceKey);
+    const done = await completedElements(suite.h, processInstanceKey);
     expect(done).toContain('timed-out');
     expect(done).not.toContain('paid');
-    expect(await count(h, 'engine_message_subscriptions', processInstanceKey)).toBe(0);
+    expect(await count(suite.h, 'engine_message_subscriptions', processInstanceKey)).toBe(0);
   });
 
   test('the message wins and cancels the timer', async () => {
-    await deploy(h.engine, paymentWait('ebg-msg', 'PT1S'));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'ebg-msg', variables: { orderId: 'o-2' } });
-    await waitFor('subscription', async () => (await count(h, 'engine_message_subscriptions', processInstanceKey)) === 1);
-    expect(await count(h, 'engine_timers', processInstanceKey)).toBe(1);
-    await h.engine.publishMessage({ name: 'result-ebg-msg', correlationKey: 'o-2', variables: { approved: true } });
-    const end = await waitForEnd(h, processInstanceKey);
+    await deploy(suite.h.engine, paymentWait('ebg-msg', 'PT1S'));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'ebg-msg', variables: { orderId: 'o-2' } });
+    await waitFor('subscription', async () => (await count(suite.h, 'engine_message_subscriptions', processInstanceKey)) === 1);
+    expect(await count(suite.h, 'engine_timers', processInstanceKey)).toBe(1);
+    await suite.h.engine.publishMessage({ name: 'result-ebg-msg', correlationKey: 'o-2', variables: { approved: true } });
+    const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end.variables).toEqual({ orderId: 'o-2', approved: true });
-    expect(await count(h, 'engine_timers', processInstanceKey)).toBe(0);
+    expect(await count(suite.h, 'engine_timers', processInstanceKey)).toBe(0);
     await new Promise((r) => setTimeout(r, 1_200)); // past the timer's due time: nothing more happens
-    const done = await completedElements(h, processInstanceKey);
+    const done = await completedElements(suite.h, processInstanceKey);
     expect(done).toContain('paid');
     expect(done).not.toContain('timeout');
   });
@@ -124,97 +115,97 @@ const waitForMessage = (id: string) =>
 
 describe(`messages (${databaseKind})`, () => {
   test('a receive task waits for the message with its correlation key; only the matching instance receives it', async () => {
-    await deploy(h.engine, waitForMessage('msg-key'));
+    await deploy(suite.h.engine, waitForMessage('msg-key'));
     workers.add('msg-key-before', async () => complete());
-    const a = await h.engine.createProcessInstance({ bpmnProcessId: 'msg-key', variables: { orderId: 'A' } });
-    const b = await h.engine.createProcessInstance({ bpmnProcessId: 'msg-key', variables: { orderId: 'B' } });
-    await waitFor('both waiting', async () => (await count(h, 'engine_message_subscriptions', a.processInstanceKey)) + (await count(h, 'engine_message_subscriptions', b.processInstanceKey)) === 2);
-    await h.engine.publishMessage({ name: 'msg-key-msg', correlationKey: 'B', variables: { paid: 'B' } });
-    expect((await waitForEnd(h, b.processInstanceKey)).variables).toEqual({ orderId: 'B', paid: 'B' });
-    expect(await activeElements(h, a.processInstanceKey)).toEqual(['callback']);
+    const a = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-key', variables: { orderId: 'A' } });
+    const b = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-key', variables: { orderId: 'B' } });
+    await waitFor('both waiting', async () => (await count(suite.h, 'engine_message_subscriptions', a.processInstanceKey)) + (await count(suite.h, 'engine_message_subscriptions', b.processInstanceKey)) === 2);
+    await suite.h.engine.publishMessage({ name: 'msg-key-msg', correlationKey: 'B', variables: { paid: 'B' } });
+    expect((await waitForEnd(suite.h, b.processInstanceKey)).variables).toEqual({ orderId: 'B', paid: 'B' });
+    expect(await activeElements(suite.h, a.processInstanceKey)).toEqual(['callback']);
   });
 
   test('a message published before the subscription opens correlates within its TTL', async () => {
-    await deploy(h.engine, waitForMessage('msg-early'));
+    await deploy(suite.h.engine, waitForMessage('msg-early'));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     workers.add('msg-early-before', async () => (await gate, complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'msg-early', variables: { orderId: 'E1' } });
-    await h.engine.publishMessage({ name: 'msg-early-msg', correlationKey: 'E1', variables: { early: true }, timeToLive: 10_000 });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-early', variables: { orderId: 'E1' } });
+    await suite.h.engine.publishMessage({ name: 'msg-early-msg', correlationKey: 'E1', variables: { early: true }, timeToLive: 10_000 });
     release();
-    expect((await waitForEnd(h, processInstanceKey)).variables).toEqual({ orderId: 'E1', early: true });
+    expect((await waitForEnd(suite.h, processInstanceKey)).variables).toEqual({ orderId: 'E1', early: true });
   });
 
   test('a buffered message does not correlate after its TTL has expired', async () => {
-    await deploy(h.engine, waitForMessage('msg-late'));
+    await deploy(suite.h.engine, waitForMessage('msg-late'));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     workers.add('msg-late-before', async () => (await gate, complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'msg-late', variables: { orderId: 'L1' } });
-    await h.engine.publishMessage({ name: 'msg-late-msg', correlationKey: 'L1', timeToLive: 200 });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-late', variables: { orderId: 'L1' } });
+    await suite.h.engine.publishMessage({ name: 'msg-late-msg', correlationKey: 'L1', timeToLive: 200 });
     await new Promise((r) => setTimeout(r, 400));
     release();
-    await waitFor('waiting at callback', async () => (await activeElements(h, processInstanceKey)).includes('callback'));
+    await waitFor('waiting at callback', async () => (await activeElements(suite.h, processInstanceKey)).includes('callback'));
     await new Promise((r) => setTimeout(r, 200));
-    expect(await activeElements(h, processInstanceKey)).toEqual(['callback']);
+    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['callback']);
   });
 
   test('a message with TTL 0 and no subscription is dropped', async () => {
-    await deploy(h.engine, waitForMessage('msg-ttl0'));
+    await deploy(suite.h.engine, waitForMessage('msg-ttl0'));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     workers.add('msg-ttl0-before', async () => (await gate, complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'msg-ttl0', variables: { orderId: 'Z' } });
-    await h.engine.publishMessage({ name: 'msg-ttl0-msg', correlationKey: 'Z' });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-ttl0', variables: { orderId: 'Z' } });
+    await suite.h.engine.publishMessage({ name: 'msg-ttl0-msg', correlationKey: 'Z' });
     release();
-    await waitFor('waiting at callback', async () => (await activeElements(h, processInstanceKey)).includes('callback'));
+    await waitFor('waiting at callback', async () => (await activeElements(suite.h, processInstanceKey)).includes('callback'));
     await new Promise((r) => setTimeout(r, 200));
-    expect(await activeElements(h, processInstanceKey)).toEqual(['callback']);
+    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['callback']);
   });
 
   test('a duplicate messageId is rejected while the first is buffered, and accepted after it expired', async () => {
     const m = { name: 'dup-msg', correlationKey: 'K', messageId: 'evt-1', timeToLive: 300 };
-    await h.engine.publishMessage(m);
-    await expect(h.engine.publishMessage(m)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await suite.h.engine.publishMessage(m);
+    await expect(suite.h.engine.publishMessage(m)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     // Other correlation keys or names may use the same id.
-    await h.engine.publishMessage({ ...m, correlationKey: 'K2' });
+    await suite.h.engine.publishMessage({ ...m, correlationKey: 'K2' });
     await new Promise((r) => setTimeout(r, 400));
-    await expect(h.engine.publishMessage(m)).resolves.toHaveProperty('key');
+    await expect(suite.h.engine.publishMessage(m)).resolves.toHaveProperty('key');
   });
 
   test('a buffered message correlates only once per process: a second instance does not receive it', async () => {
-    await deploy(h.engine, waitForMessage('msg-once'));
+    await deploy(suite.h.engine, waitForMessage('msg-once'));
     workers.add('msg-once-before', async () => complete());
-    await h.engine.publishMessage({ name: 'msg-once-msg', correlationKey: 'SAME', timeToLive: 10_000 });
-    const first = await h.engine.createProcessInstance({ bpmnProcessId: 'msg-once', variables: { orderId: 'SAME' } });
-    await waitForEnd(h, first.processInstanceKey);
-    const second = await h.engine.createProcessInstance({ bpmnProcessId: 'msg-once', variables: { orderId: 'SAME' } });
-    await waitFor('second waiting', async () => (await activeElements(h, second.processInstanceKey)).includes('callback'));
+    await suite.h.engine.publishMessage({ name: 'msg-once-msg', correlationKey: 'SAME', timeToLive: 10_000 });
+    const first = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-once', variables: { orderId: 'SAME' } });
+    await waitForEnd(suite.h, first.processInstanceKey);
+    const second = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-once', variables: { orderId: 'SAME' } });
+    await waitFor('second waiting', async () => (await activeElements(suite.h, second.processInstanceKey)).includes('callback'));
     await new Promise((r) => setTimeout(r, 150));
-    expect(await activeElements(h, second.processInstanceKey)).toEqual(['callback']);
+    expect(await activeElements(suite.h, second.processInstanceKey)).toEqual(['callback']);
   });
 
   test('a correlation key that does not evaluate to a string or number raises an incident', async () => {
-    await deploy(h.engine, waitForMessage('msg-nokey'));
+    await deploy(suite.h.engine, waitForMessage('msg-nokey'));
     workers.add('msg-nokey-before', async () => complete());
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'msg-nokey', variables: {} });
-    const incidents = await waitFor('incident', async () => ((await incidentsOf(h, processInstanceKey)).length ? incidentsOf(h, processInstanceKey) : undefined));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-nokey', variables: {} });
+    const incidents = await waitFor('incident', async () => ((await incidentsOf(suite.h, processInstanceKey)).length ? incidentsOf(suite.h, processInstanceKey) : undefined));
     expect(incidents[0]).toMatchObject({ error_type: 'EXTRACT_VALUE_ERROR', element_id: 'callback' });
   });
 
   test('a message start event starts one new instance per message, with the message variables', async () => {
     await deploy(
-      h.engine,
+      suite.h.engine,
       bpmn('msg-start', `<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>${task('work', 'msg-start-work')}<bpmn:endEvent id="e"/>${flow('f0', 'placed', 'work')}${flow('f1', 'work', 'e')}`, '<bpmn:message id="m" name="order-placed"/>'),
     );
     workers.add('msg-start-work', async () => complete());
-    await h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-9', variables: { orderId: 'o-9' } });
-    await h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-10', variables: { orderId: 'o-10' } });
+    await suite.h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-9', variables: { orderId: 'o-9' } });
+    await suite.h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-10', variables: { orderId: 'o-10' } });
     const rows = await waitFor('two completed instances', async () => {
-      const r = await h.db.sql.query<{ variables: { orderId: string }; state: string }>(`SELECT variables, state FROM engine_process_instances WHERE bpmn_process_id = 'msg-start' ORDER BY key`);
+      const r = await suite.h.db.sql.query<{ variables: { orderId: string }; state: string }>(`SELECT variables, state FROM engine_process_instances WHERE bpmn_process_id = 'msg-start' ORDER BY key`);
       return r.length === 2 && r.every((x) => x.state === 'COMPLETED') ? r : undefined;
     });
     expect(rows.map((r) => r.variables.orderId)).toEqual(['o-9', 'o-10']);
-    await expect(h.engine.createProcessInstance({ bpmnProcessId: 'msg-start' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-start' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

@@ -1,36 +1,27 @@
 // Conformance: jobs and incidents. Rules from Zeebe's docs (Job workers; Incidents; Error events).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
 import { bpmnError, complete, fail, type Job } from '../../../orchestrator/engine.js';
 import { pino } from 'pino';
 import { databaseKind } from '../../support/database.js';
-import { bpmn, completedElements, count, deploy, flow, incidentsOf, startEngine, task, waitFor, waitForEnd, Workers, type EngineHarness } from '../support.js';
+import { bpmn, completedElements, count, deploy, flow, incidentsOf, task, waitFor, waitForEnd, engineSuite } from '../support.js';
 
-let h: EngineHarness;
-const workers = new Workers(() => h);
-beforeAll(async () => {
-  h = await startEngine();
-});
-afterEach(async () => {
-  await workers.closeAll();
-});
-afterAll(async () => {
-  await h.close();
-});
+const suite = engineSuite();
+const workers = suite.workers;
 
 const oneTask = (id: string, type: string, taskExtra = '', retries = 3, after = '') =>
   bpmn(id, `<bpmn:startEvent id="s"/>${task('work', type, taskExtra, retries)}<bpmn:endEvent id="e"/>${flow('f1', 's', 'work')}${flow('f2', 'work', 'e')}${after}`);
 
 describe(`jobs (${databaseKind})`, () => {
   test('a service task creates a job of its task type, with custom headers and the variables in scope', async () => {
-    await deploy(h.engine, oneTask('job-basic', 'jt-basic', '<zeebe:taskHeaders><zeebe:header key="channel" value="email"/></zeebe:taskHeaders>'));
+    await deploy(suite.h.engine, oneTask('job-basic', 'jt-basic', '<zeebe:taskHeaders><zeebe:header key="channel" value="email"/></zeebe:taskHeaders>'));
     const seen: Job[] = [];
     workers.add('jt-basic', async (job) => {
       seen.push(job);
       return complete({ done: true });
     });
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'job-basic', variables: { orderId: 'o-7', n: 2 } });
-    const end = await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-basic', variables: { orderId: 'o-7', n: 2 } });
+    const end = await waitForEnd(suite.h, processInstanceKey);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ type: 'jt-basic', elementId: 'work', bpmnProcessId: 'job-basic', processInstanceKey, customHeaders: { channel: 'email' }, variables: { orderId: 'o-7', n: 2 }, retries: 3 });
     // Job completion variables are propagated to the process instance.
@@ -38,7 +29,7 @@ describe(`jobs (${databaseKind})`, () => {
   });
 
   test('in-process workers are woken as soon as a job exists, without waiting for the poll interval', async () => {
-    const slowPoll = new EmbeddedEngine(h.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 60_000, timerPollIntervalMs: 60_000 });
+    const slowPoll = new EmbeddedEngine(suite.h.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 60_000, timerPollIntervalMs: 60_000 });
     try {
       await deploy(slowPoll, oneTask('job-wake', 'jt-wake'));
       const w = slowPoll.createWorker({ taskType: 'jt-wake', handler: async () => complete() });
@@ -46,7 +37,7 @@ describe(`jobs (${databaseKind})`, () => {
       await new Promise((r) => setTimeout(r, 200));
       const started = Date.now();
       const { processInstanceKey } = await slowPoll.createProcessInstance({ bpmnProcessId: 'job-wake' });
-      await waitForEnd(h, processInstanceKey, 5_000);
+      await waitForEnd(suite.h, processInstanceKey, 5_000);
       expect(Date.now() - started).toBeLessThan(2_000);
       await w.close();
     } finally {
@@ -55,67 +46,67 @@ describe(`jobs (${databaseKind})`, () => {
   });
 
   test('fail with retries left offers the job again after the retry back-off', async () => {
-    await deploy(h.engine, oneTask('job-retry', 'jt-retry'));
+    await deploy(suite.h.engine, oneTask('job-retry', 'jt-retry'));
     const attempts: { at: number; retries: number }[] = [];
     workers.add('jt-retry', async (job) => {
       attempts.push({ at: Date.now(), retries: job.retries });
       return attempts.length < 3 ? fail({ errorMessage: 'provider timeout', retries: job.retries - 1, retryBackOffMs: 300 }) : complete();
     });
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'job-retry' });
-    await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-retry' });
+    await waitForEnd(suite.h, processInstanceKey);
     expect(attempts.map((a) => a.retries)).toEqual([3, 2, 1]);
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(280);
     expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(280);
-    expect(await incidentsOf(h, processInstanceKey)).toEqual([]);
+    expect(await incidentsOf(suite.h, processInstanceKey)).toEqual([]);
   });
 
   test('retries exhausted raises an incident; update retries and resolve the incident, and the instance completes', async () => {
-    await deploy(h.engine, oneTask('job-incident', 'jt-incident'));
+    await deploy(suite.h.engine, oneTask('job-incident', 'jt-incident'));
     let healthy = false;
     workers.add('jt-incident', async (job) => (healthy ? complete({ fixed: true }) : fail({ errorMessage: 'database down', retries: job.retries - 1 })));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'job-incident' });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-incident' });
     const [incident] = await waitFor('an incident', async () => {
-      const list = await incidentsOf(h, processInstanceKey);
+      const list = await incidentsOf(suite.h, processInstanceKey);
       return list.length > 0 ? list : undefined;
     });
     expect(incident).toMatchObject({ error_type: 'JOB_NO_RETRIES', error_message: 'database down', state: 'ACTIVE', element_id: 'work' });
     // Resolving without retries is refused, as in Zeebe.
-    await expect(h.engine.resolveIncident(incident!.key)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await expect(suite.h.engine.resolveIncident(incident!.key)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
     healthy = true;
-    await h.engine.updateJobRetries({ jobKey: incident!.job_key!, retries: 1 });
-    await h.engine.resolveIncident(incident!.key);
-    const end = await waitForEnd(h, processInstanceKey);
+    await suite.h.engine.updateJobRetries({ jobKey: incident!.job_key!, retries: 1 });
+    await suite.h.engine.resolveIncident(incident!.key);
+    const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end.variables).toEqual({ fixed: true });
-    expect((await incidentsOf(h, processInstanceKey))[0]?.state).toBe('RESOLVED');
+    expect((await incidentsOf(suite.h, processInstanceKey))[0]?.state).toBe('RESOLVED');
   });
 
   test('a handler that throws fails the job with one retry less', async () => {
-    await deploy(h.engine, oneTask('job-throw', 'jt-throw', '', 2));
+    await deploy(suite.h.engine, oneTask('job-throw', 'jt-throw', '', 2));
     let runs = 0;
     workers.add('jt-throw', async () => {
       runs++;
       throw new Error('boom');
     });
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'job-throw' });
-    const [incident] = await waitFor('an incident', async () => ((await incidentsOf(h, processInstanceKey)).length > 0 ? incidentsOf(h, processInstanceKey) : undefined));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-throw' });
+    const [incident] = await waitFor('an incident', async () => ((await incidentsOf(suite.h, processInstanceKey)).length > 0 ? incidentsOf(suite.h, processInstanceKey) : undefined));
     expect(runs).toBe(2);
     expect(incident).toMatchObject({ error_type: 'JOB_NO_RETRIES', error_message: 'boom' });
   });
 
   test('a job whose worker dies is offered again after its lock deadline', async () => {
-    await deploy(h.engine, oneTask('job-lock', 'jt-lock'));
+    await deploy(suite.h.engine, oneTask('job-lock', 'jt-lock'));
     const activations: string[] = [];
     // The first worker takes the job and never answers (its process "died").
     const dead = workers.add('jt-lock', async (job) => {
       activations.push(`dead:${job.key}`);
       return new Promise(() => undefined);
     }, { timeout: 400 });
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'job-lock' });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-lock' });
     await waitFor('first activation', async () => activations.length > 0);
     const lockedAt = Date.now();
     void dead.close(); // it stops asking for jobs, still holding this one, as a dead process would
-    h.engine.createWorker({ taskType: 'jt-lock', handler: async (job) => (activations.push(`live:${job.key}`), complete()) });
-    await waitForEnd(h, processInstanceKey);
+    suite.h.engine.createWorker({ taskType: 'jt-lock', handler: async (job) => (activations.push(`live:${job.key}`), complete()) });
+    await waitForEnd(suite.h, processInstanceKey);
     expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(350);
     expect(activations).toHaveLength(2);
     expect(activations[0]!.split(':')[1]).toBe(activations[1]!.split(':')[1]); // the same job, re-offered
@@ -131,16 +122,16 @@ describe(`jobs (${databaseKind})`, () => {
        ${flow('f1', 's', 'reserve')}${flow('f2', 'reserve', 'paid')}${flow('f3', 'out-of-stock', 'rejected')}${flow('f4', 'other', 'other-end')}`,
       '<bpmn:error id="err-oos" errorCode="OUT_OF_STOCK"/><bpmn:error id="err-other" errorCode="OTHER"/>',
     );
-    await deploy(h.engine, xml);
+    await deploy(suite.h.engine, xml);
     workers.add('jt-error', async () => bpmnError('OUT_OF_STOCK', 'SKU-1 short', { shortSkus: ['SKU-1'] }));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'job-error' });
-    const end = await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-error' });
+    const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end).toEqual({ state: 'COMPLETED', variables: { shortSkus: ['SKU-1'] } });
-    const done = await completedElements(h, processInstanceKey);
+    const done = await completedElements(suite.h, processInstanceKey);
     expect(done).toContain('out-of-stock');
     expect(done).toContain('rejected');
     expect(done).not.toContain('reserve');
-    expect(await count(h, 'engine_jobs', processInstanceKey)).toBe(0);
+    expect(await count(suite.h, 'engine_jobs', processInstanceKey)).toBe(0);
   });
 
   test('an error boundary event without an error code catches every error code', async () => {
@@ -150,30 +141,30 @@ describe(`jobs (${databaseKind})`, () => {
        <bpmn:boundaryEvent id="any" attachedToRef="work"><bpmn:errorEventDefinition/></bpmn:boundaryEvent><bpmn:endEvent id="caught"/>
        ${flow('f1', 's', 'work')}${flow('f2', 'work', 'ok')}${flow('f3', 'any', 'caught')}`,
     );
-    await deploy(h.engine, xml);
+    await deploy(suite.h.engine, xml);
     workers.add('jt-catchall', async () => bpmnError('WHATEVER'));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'job-catchall' });
-    await waitForEnd(h, processInstanceKey);
-    expect(await completedElements(h, processInstanceKey)).toContain('caught');
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-catchall' });
+    await waitForEnd(suite.h, processInstanceKey);
+    expect(await completedElements(suite.h, processInstanceKey)).toContain('caught');
   });
 
   test('an uncaught BPMN error raises an incident; resolving it offers the job again', async () => {
-    await deploy(h.engine, oneTask('job-uncaught', 'jt-uncaught'));
+    await deploy(suite.h.engine, oneTask('job-uncaught', 'jt-uncaught'));
     let throwIt = true;
     workers.add('jt-uncaught', async () => (throwIt ? bpmnError('NOBODY_CATCHES') : complete({ second: true })));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'job-uncaught' });
-    const [incident] = await waitFor('an incident', async () => ((await incidentsOf(h, processInstanceKey)).length > 0 ? incidentsOf(h, processInstanceKey) : undefined));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-uncaught' });
+    const [incident] = await waitFor('an incident', async () => ((await incidentsOf(suite.h, processInstanceKey)).length > 0 ? incidentsOf(suite.h, processInstanceKey) : undefined));
     expect(incident).toMatchObject({ error_type: 'UNHANDLED_ERROR_EVENT', state: 'ACTIVE' });
     expect(incident!.error_message).toContain('NOBODY_CATCHES');
     throwIt = false;
-    await h.engine.resolveIncident(incident!.key);
-    expect((await waitForEnd(h, processInstanceKey)).variables).toEqual({ second: true });
+    await suite.h.engine.resolveIncident(incident!.key);
+    expect((await waitForEnd(suite.h, processInstanceKey)).variables).toEqual({ second: true });
   });
 
   test('two engines sharing one database never run the same job at the same time (activation skips locked jobs)', async () => {
-    const other = new EmbeddedEngine(h.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 20 });
+    const other = new EmbeddedEngine(suite.h.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 20 });
     try {
-      await deploy(h.engine, oneTask('job-shared', 'jt-shared'));
+      await deploy(suite.h.engine, oneTask('job-shared', 'jt-shared'));
       const runs = new Map<string, number>();
       const handler = async (job: Job) => {
         runs.set(job.key, (runs.get(job.key) ?? 0) + 1);
@@ -182,8 +173,8 @@ describe(`jobs (${databaseKind})`, () => {
       };
       workers.add('jt-shared', handler);
       const w2 = other.createWorker({ taskType: 'jt-shared', handler });
-      const keys = await Promise.all(Array.from({ length: 30 }, () => h.engine.createProcessInstance({ bpmnProcessId: 'job-shared' })));
-      for (const k of keys) await waitForEnd(h, k.processInstanceKey);
+      const keys = await Promise.all(Array.from({ length: 30 }, () => suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-shared' })));
+      for (const k of keys) await waitForEnd(suite.h, k.processInstanceKey);
       expect(runs.size).toBe(30);
       expect([...runs.values()].every((n) => n === 1)).toBe(true);
       await w2.close();

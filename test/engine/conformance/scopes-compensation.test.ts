@@ -2,28 +2,19 @@
 // and the operator queries. Rules from Zeebe's docs (Embedded subprocess; Variables:
 // input/output mappings and propagation; Terminate and Error end events;
 // Compensation events (8.5+); Cancel process instance).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { EngineOperations } from '../../../orchestrator/embedded/operations.js';
 import { bpmnError, complete, fail, type Job } from '../../../orchestrator/engine.js';
 import { databaseKind } from '../../support/database.js';
-import { activeElements, bpmn, completedElements, count, deploy, flow, incidentsOf, startEngine, task, waitFor, waitForEnd, Workers, type EngineHarness } from '../support.js';
+import { activeElements, bpmn, completedElements, count, deploy, flow, incidentsOf, task, waitFor, waitForEnd, engineSuite } from '../support.js';
 
-let h: EngineHarness;
-const workers = new Workers(() => h);
-beforeAll(async () => {
-  h = await startEngine();
-});
-afterEach(async () => {
-  await workers.closeAll();
-});
-afterAll(async () => {
-  await h.close();
-});
+const suite = engineSuite();
+const workers = suite.workers;
 
 describe(`sub-processes and variables (${databaseKind})`, () => {
   test('an embedded sub-process runs its inner flow and completes when its last token ends', async () => {
     await deploy(
-      h.engine,
+      suite.h.engine,
       bpmn(
         'sp-basic',
         `<bpmn:startEvent id="s"/><bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/>${task('inner', 'sp-inner')}<bpmn:endEvent id="se"/>${flow('g1', 'ss', 'inner')}${flow('g2', 'inner', 'se')}</bpmn:subProcess>
@@ -32,15 +23,15 @@ describe(`sub-processes and variables (${databaseKind})`, () => {
     );
     workers.add('sp-inner', async () => complete({ inner: 'done' }));
     workers.add('sp-after', async (job) => complete({ sawInner: job.variables.inner }));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'sp-basic' });
-    const end = await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'sp-basic' });
+    const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end.variables).toEqual({ inner: 'done', sawInner: 'done' });
-    expect(await completedElements(h, processInstanceKey)).toEqual(['s', 'ss', 'inner', 'se', 'sub', 'after', 'e', 'sp-basic']);
+    expect(await completedElements(suite.h, processInstanceKey)).toEqual(['s', 'ss', 'inner', 'se', 'sub', 'after', 'e', 'sp-basic']);
   });
 
   test('an error end event inside a sub-process is caught by the error boundary on the sub-process', async () => {
     await deploy(
-      h.engine,
+      suite.h.engine,
       bpmn(
         'sp-error',
         `<bpmn:startEvent id="s"/><bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:endEvent id="boom"><bpmn:errorEventDefinition errorRef="err"/></bpmn:endEvent>${flow('g1', 'ss', 'boom')}</bpmn:subProcess>
@@ -49,16 +40,16 @@ describe(`sub-processes and variables (${databaseKind})`, () => {
         '<bpmn:error id="err" errorCode="SUB_FAILED"/>',
       ),
     );
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'sp-error' });
-    await waitForEnd(h, processInstanceKey);
-    const done = await completedElements(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'sp-error' });
+    await waitForEnd(suite.h, processInstanceKey);
+    const done = await completedElements(suite.h, processInstanceKey);
     expect(done).toContain('handled');
     expect(done).not.toContain('ok');
   });
 
   test('input mappings create variables local to the task; output mappings alone reach the process', async () => {
     await deploy(
-      h.engine,
+      suite.h.engine,
       bpmn(
         'io-map',
         `<bpmn:startEvent id="s"/>${task('charge', 'io-charge', '<zeebe:ioMapping><zeebe:input source="=order.total * 100" target="amountMinor"/><zeebe:output source="=paymentId" target="payment.id"/></zeebe:ioMapping>')}
@@ -68,8 +59,8 @@ describe(`sub-processes and variables (${databaseKind})`, () => {
     const seen: Job[] = [];
     workers.add('io-charge', async (job) => (seen.push(job), complete({ paymentId: 'pay-1', secret: 'not propagated' })));
     workers.add('io-check', async (job) => (seen.push(job), complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'io-map', variables: { order: { total: 12.5 } } });
-    const end = await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'io-map', variables: { order: { total: 12.5 } } });
+    const end = await waitForEnd(suite.h, processInstanceKey);
     expect(seen[0]?.variables).toEqual({ order: { total: 12.5 }, amountMinor: 1250 });
     expect(seen[1]?.variables).toEqual({ order: { total: 12.5 }, payment: { id: 'pay-1' } });
     expect(end.variables).toEqual({ order: { total: 12.5 }, payment: { id: 'pay-1' } });
@@ -77,17 +68,17 @@ describe(`sub-processes and variables (${databaseKind})`, () => {
 
   test('a terminate end event ends the instance and terminates the other branches', async () => {
     await deploy(
-      h.engine,
+      suite.h.engine,
       bpmn(
         'term',
         `<bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/>${task('slow', 'term-slow')}<bpmn:endEvent id="stop"><bpmn:terminateEventDefinition/></bpmn:endEvent><bpmn:endEvent id="e"/>
          ${flow('f0', 's', 'fork')}${flow('f1', 'fork', 'slow')}${flow('f2', 'fork', 'stop')}${flow('f3', 'slow', 'e')}`,
       ),
     );
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'term' });
-    expect(await waitForEnd(h, processInstanceKey)).toMatchObject({ state: 'COMPLETED' });
-    expect(await count(h, 'engine_jobs', processInstanceKey)).toBe(0);
-    const terminated = await h.db.sql.query<{ element_id: string }>(`SELECT element_id FROM engine_audit WHERE process_instance_key = $1::bigint AND intent = 'ELEMENT_TERMINATED'`, [processInstanceKey]);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'term' });
+    expect(await waitForEnd(suite.h, processInstanceKey)).toMatchObject({ state: 'COMPLETED' });
+    expect(await count(suite.h, 'engine_jobs', processInstanceKey)).toBe(0);
+    const terminated = await suite.h.db.sql.query<{ element_id: string }>(`SELECT element_id FROM engine_audit WHERE process_instance_key = $1::bigint AND intent = 'ELEMENT_TERMINATED'`, [processInstanceKey]);
     expect(terminated.map((r) => r.element_id)).toEqual(['slow']);
   });
 });
@@ -111,7 +102,7 @@ const saga = (id: string, throwAfter: 'charge' | 'reserve') =>
 
 describe(`compensation (${databaseKind})`, () => {
   test('a compensation throw runs the handlers of the completed activities only, and waits for them before going on', async () => {
-    await deploy(h.engine, saga('comp', 'charge'));
+    await deploy(suite.h.engine, saga('comp', 'charge'));
     const log: string[] = [];
     let releaseRefund!: () => void;
     const refundGate = new Promise<void>((r) => (releaseRefund = r));
@@ -120,13 +111,13 @@ describe(`compensation (${databaseKind})`, () => {
     workers.add('comp-release', async (job) => (log.push(`release:${job.variables.reservationId}`), complete()));
     workers.add('comp-refund', async () => (await refundGate, log.push('refund'), complete()));
     workers.add('comp-mark', async () => (log.push('mark-failed'), complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'comp' });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'comp' });
     await waitFor('release ran', async () => log.includes('release:r-1'));
     await new Promise((r) => setTimeout(r, 200));
     expect(log).not.toContain('mark-failed'); // the throw waits for every handler
-    expect(await activeElements(h, processInstanceKey)).toEqual(['compensate', 'refund']);
+    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['compensate', 'refund']);
     releaseRefund();
-    await waitForEnd(h, processInstanceKey);
+    await waitForEnd(suite.h, processInstanceKey);
     expect(log.slice(0, 2)).toEqual(['reserve', 'charge']);
     expect(log.slice(2, 4).sort()).toEqual(['refund', 'release:r-1']);
     expect(log[4]).toBe('mark-failed');
@@ -134,14 +125,14 @@ describe(`compensation (${databaseKind})`, () => {
   });
 
   test('activities that never completed are not compensated', async () => {
-    await deploy(h.engine, saga('comp-partial', 'reserve'));
+    await deploy(suite.h.engine, saga('comp-partial', 'reserve'));
     const log: string[] = [];
     workers.add('comp-partial-reserve', async () => (log.push('reserve'), complete()));
     workers.add('comp-partial-release', async () => (log.push('release'), complete()));
     workers.add('comp-partial-refund', async () => (log.push('refund'), complete()));
     workers.add('comp-partial-mark', async () => (log.push('mark-failed'), complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'comp-partial' });
-    await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'comp-partial' });
+    await waitForEnd(suite.h, processInstanceKey);
     expect(log).toEqual(['reserve', 'release', 'mark-failed']);
   });
 });
@@ -149,30 +140,30 @@ describe(`compensation (${databaseKind})`, () => {
 describe(`cancellation and operator queries (${databaseKind})`, () => {
   test('cancelling an instance terminates it and removes its jobs, subscriptions and timers', async () => {
     await deploy(
-      h.engine,
+      suite.h.engine,
       bpmn(
         'cancel-me',
         `<bpmn:startEvent id="s"/>${task('work', 'cancel-work')}<bpmn:boundaryEvent id="t" attachedToRef="work"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
          <bpmn:endEvent id="e"/><bpmn:endEvent id="e2"/>${flow('f0', 's', 'work')}${flow('f1', 'work', 'e')}${flow('f2', 't', 'e2')}`,
       ),
     );
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'cancel-me' });
-    expect(await count(h, 'engine_timers', processInstanceKey)).toBe(1);
-    await h.engine.cancelProcessInstance(processInstanceKey);
-    expect(await waitForEnd(h, processInstanceKey)).toMatchObject({ state: 'TERMINATED' });
-    for (const table of ['engine_jobs', 'engine_timers', 'engine_message_subscriptions', 'engine_element_instances']) expect(await count(h, table, processInstanceKey)).toBe(0);
-    await expect(h.engine.cancelProcessInstance(processInstanceKey)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'cancel-me' });
+    expect(await count(suite.h, 'engine_timers', processInstanceKey)).toBe(1);
+    await suite.h.engine.cancelProcessInstance(processInstanceKey);
+    expect(await waitForEnd(suite.h, processInstanceKey)).toMatchObject({ state: 'TERMINATED' });
+    for (const table of ['engine_jobs', 'engine_timers', 'engine_message_subscriptions', 'engine_element_instances']) expect(await count(suite.h, table, processInstanceKey)).toBe(0);
+    await expect(suite.h.engine.cancelProcessInstance(processInstanceKey)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   test('operators see tokens waiting per element, time per element (p50/p95), incidents and each instance path', async () => {
     const [def] = await deploy(
-      h.engine,
+      suite.h.engine,
       bpmn('ops-view', `<bpmn:startEvent id="s"/>${task('quick', 'ops-quick')}${task('flaky', 'ops-flaky', '', 1)}<bpmn:endEvent id="e"/>${flow('f0', 's', 'quick')}${flow('f1', 'quick', 'flaky')}${flow('f2', 'flaky', 'e')}`),
     );
     workers.add('ops-quick', async () => (await new Promise((r) => setTimeout(r, 30)), complete()));
     workers.add('ops-flaky', async (job) => (job.variables.n === 0 ? fail({ errorMessage: 'flaky provider', retries: 0 }) : job.variables.n === 1 ? bpmnError('X') : new Promise(() => undefined)), { timeout: 1_000 });
-    const keys = await Promise.all([0, 1, 2, 3].map((n) => h.engine.createProcessInstance({ bpmnProcessId: 'ops-view', variables: { n } })));
-    const ops = new EngineOperations(h.db.sql);
+    const keys = await Promise.all([0, 1, 2, 3].map((n) => suite.h.engine.createProcessInstance({ bpmnProcessId: 'ops-view', variables: { n } })));
+    const ops = new EngineOperations(suite.h.db.sql);
     await waitFor('two incidents', async () => (await ops.incidents({ state: 'ACTIVE' })).filter((i) => i.bpmnProcessId === 'ops-view').length === 2);
     const incidents = (await ops.incidents()).filter((i) => i.bpmnProcessId === 'ops-view');
     expect(incidents.map((i) => [i.processInstanceKey, i.errorType, i.elementId]).sort()).toEqual(
@@ -189,7 +180,7 @@ describe(`cancellation and operator queries (${databaseKind})`, () => {
       'ops-view:ELEMENT_ACTIVATED', 's:ELEMENT_ACTIVATED', 's:ELEMENT_COMPLETED', 'quick:ELEMENT_ACTIVATED', 'quick:ELEMENT_COMPLETED', 'flaky:ELEMENT_ACTIVATED',
     ]);
     expect(await ops.countByState(def!.processDefinitionKey)).toEqual({ ACTIVE: 4 });
-    expect((await incidentsOf(h, keys[3]!.processInstanceKey))).toEqual([]);
-    for (const k of keys) await h.engine.cancelProcessInstance(k.processInstanceKey);
+    expect((await incidentsOf(suite.h, keys[3]!.processInstanceKey))).toEqual([]);
+    for (const k of keys) await suite.h.engine.cancelProcessInstance(k.processInstanceKey);
   });
 });

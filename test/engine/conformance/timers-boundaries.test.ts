@@ -1,42 +1,33 @@
 // Conformance: timers and boundary events. Rules from Zeebe's docs (Timer events;
 // Boundary events: interrupting and non-interrupting; Message events).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
 import { complete } from '../../../orchestrator/engine.js';
 import { databaseKind, openTestDatabase } from '../../support/database.js';
-import { activeElements, bpmn, completedElements, count, deploy, flow, message, startEngine, task, waitFor, waitForEnd, Workers, type EngineHarness } from '../support.js';
+import { activeElements, bpmn, completedElements, count, deploy, flow, message, task, waitFor, waitForEnd, engineSuite } from '../support.js';
 
-let h: EngineHarness;
-const workers = new Workers(() => h);
-beforeAll(async () => {
-  h = await startEngine();
-});
-afterEach(async () => {
-  await workers.closeAll();
-});
-afterAll(async () => {
-  await h.close();
-});
+const suite = engineSuite();
+const workers = suite.workers;
 
 const timerCatch = (id: string, def: string) =>
   bpmn(id, `<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>${def}</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:endEvent id="e"/>${flow('f0', 's', 'wait')}${flow('f1', 'wait', 'e')}`);
 
 describe(`timers (${databaseKind})`, () => {
   test('a timer catch event with a FEEL duration fires after that duration', async () => {
-    await deploy(h.engine, timerCatch('tm-feel', '<bpmn:timeDuration>=paymentTimeout</bpmn:timeDuration>'));
+    await deploy(suite.h.engine, timerCatch('tm-feel', '<bpmn:timeDuration>=paymentTimeout</bpmn:timeDuration>'));
     const started = Date.now();
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'tm-feel', variables: { paymentTimeout: 'PT0.4S' } });
-    await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'tm-feel', variables: { paymentTimeout: 'PT0.4S' } });
+    await waitForEnd(suite.h, processInstanceKey);
     expect(Date.now() - started).toBeGreaterThanOrEqual(380);
-    expect(await count(h, 'engine_timers', processInstanceKey)).toBe(0);
+    expect(await count(suite.h, 'engine_timers', processInstanceKey)).toBe(0);
   });
 
   test('a timer with a date fires at that date', async () => {
     const at = new Date(Date.now() + 400).toISOString();
-    await deploy(h.engine, timerCatch('tm-date', '<bpmn:timeDate>=dueAt</bpmn:timeDate>'));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'tm-date', variables: { dueAt: at } });
-    await waitForEnd(h, processInstanceKey);
+    await deploy(suite.h.engine, timerCatch('tm-date', '<bpmn:timeDate>=dueAt</bpmn:timeDate>'));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'tm-date', variables: { dueAt: at } });
+    await waitForEnd(suite.h, processInstanceKey);
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(at) - 20);
   });
 
@@ -75,53 +66,53 @@ const withBoundary = (id: string, boundary: string, extra = '') =>
 
 describe(`boundary events (${databaseKind})`, () => {
   test('an interrupting timer boundary event terminates the task and removes its job', async () => {
-    await deploy(h.engine, withBoundary('bd-timer', '><bpmn:timerEventDefinition><bpmn:timeDuration>PT0.3S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'));
+    await deploy(suite.h.engine, withBoundary('bd-timer', '><bpmn:timerEventDefinition><bpmn:timeDuration>PT0.3S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'));
     workers.add('bd-timer-notify', async () => complete({ notified: true }));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'bd-timer' });
-    expect(await count(h, 'engine_jobs', processInstanceKey)).toBe(1);
-    const end = await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-timer' });
+    expect(await count(suite.h, 'engine_jobs', processInstanceKey)).toBe(1);
+    const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end.variables).toEqual({ notified: true });
-    const done = await completedElements(h, processInstanceKey);
+    const done = await completedElements(suite.h, processInstanceKey);
     expect(done).toEqual(expect.arrayContaining(['b', 'notify', 'escalated']));
     expect(done).not.toContain('work');
-    expect(await count(h, 'engine_jobs', processInstanceKey)).toBe(0);
+    expect(await count(suite.h, 'engine_jobs', processInstanceKey)).toBe(0);
   });
 
   test('a non-interrupting timer cycle fires repeatedly while the task stays active', async () => {
-    await deploy(h.engine, withBoundary('bd-cycle', ' cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT0.2S</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>'));
+    await deploy(suite.h.engine, withBoundary('bd-cycle', ' cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT0.2S</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>'));
     let reminders = 0;
     workers.add('bd-cycle-notify', async () => (reminders++, complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'bd-cycle' });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-cycle' });
     await waitFor('three reminders', async () => reminders >= 3);
     await new Promise((r) => setTimeout(r, 400));
     expect(reminders).toBe(3); // R3: three times, no more
-    expect(await activeElements(h, processInstanceKey)).toEqual(['work']);
+    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['work']);
     workers.add('bd-cycle-work', async () => complete());
-    await waitForEnd(h, processInstanceKey);
-    expect(await completedElements(h, processInstanceKey)).toContain('done');
+    await waitForEnd(suite.h, processInstanceKey);
+    expect(await completedElements(suite.h, processInstanceKey)).toContain('done');
   });
 
   test('an interrupting message boundary event cancels the task (customer cancels while payment is requested)', async () => {
-    await deploy(h.engine, withBoundary('bd-msg', '><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>', message('m', 'cancel-bd', '=orderId')));
+    await deploy(suite.h.engine, withBoundary('bd-msg', '><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>', message('m', 'cancel-bd', '=orderId')));
     workers.add('bd-msg-notify', async () => complete());
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'bd-msg', variables: { orderId: 'c1' } });
-    await h.engine.publishMessage({ name: 'cancel-bd', correlationKey: 'c1', variables: { reason: 'customer' } });
-    const end = await waitForEnd(h, processInstanceKey);
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-msg', variables: { orderId: 'c1' } });
+    await suite.h.engine.publishMessage({ name: 'cancel-bd', correlationKey: 'c1', variables: { reason: 'customer' } });
+    const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end.variables).toEqual({ orderId: 'c1', reason: 'customer' });
-    expect(await completedElements(h, processInstanceKey)).not.toContain('work');
+    expect(await completedElements(suite.h, processInstanceKey)).not.toContain('work');
   });
 
   test('a non-interrupting message boundary event runs its path and leaves the task active', async () => {
-    await deploy(h.engine, withBoundary('bd-msg-ni', ' cancelActivity="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>', message('m', 'nudge-bd', '=orderId')));
+    await deploy(suite.h.engine, withBoundary('bd-msg-ni', ' cancelActivity="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>', message('m', 'nudge-bd', '=orderId')));
     let nudged = 0;
     workers.add('bd-msg-ni-notify', async () => (nudged++, complete()));
-    const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'bd-msg-ni', variables: { orderId: 'n1' } });
-    await h.engine.publishMessage({ name: 'nudge-bd', correlationKey: 'n1' });
-    await waitFor('nudge handled', async () => (await completedElements(h, processInstanceKey)).includes('escalated'));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-msg-ni', variables: { orderId: 'n1' } });
+    await suite.h.engine.publishMessage({ name: 'nudge-bd', correlationKey: 'n1' });
+    await waitFor('nudge handled', async () => (await completedElements(suite.h, processInstanceKey)).includes('escalated'));
     expect(nudged).toBe(1);
-    expect(await activeElements(h, processInstanceKey)).toEqual(['work']);
+    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['work']);
     workers.add('bd-msg-ni-work', async () => complete());
-    await waitForEnd(h, processInstanceKey);
-    expect(await completedElements(h, processInstanceKey)).toEqual(expect.arrayContaining(['work', 'done', 'escalated']));
+    await waitForEnd(suite.h, processInstanceKey);
+    expect(await completedElements(suite.h, processInstanceKey)).toEqual(expect.arrayContaining(['work', 'done', 'escalated']));
   });
 });

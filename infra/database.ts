@@ -75,6 +75,17 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
 
 type PgliteQueryable = PGlite | Parameters<Parameters<PGlite['transaction']>[0]>[0];
 
+// Name of the prepared statement for an SQL text, the same on both databases.
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `s_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 // PGlite parses and plans every statement anew, and each query() costs several
 // protocol exchanges with the WebAssembly server. Statements with parameters are
 // therefore PREPAREd once (the connection is shared by every session) and run as
@@ -108,7 +119,7 @@ async function pgliteQuery<T>(root: PGlite, db: PgliteQueryable, sql: string, pa
   if (!cache) pglitePrepared.set(root, (cache = new Map()));
   let name = cache.get(sql);
   if (name === undefined) {
-    const candidate = `s_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    const candidate = statementName(sql);
     const inTx = db !== root;
     try {
       // In a transaction, a savepoint keeps a failed PREPARE from aborting it.
@@ -142,16 +153,6 @@ function pgliteSession(root: PGlite, db: PgliteQueryable = root): SqlSession {
 
 // Queries with parameters run as named prepared statements: PostgreSQL parses and
 // plans each distinct statement once per connection instead of on every call.
-const statementNames = new Map<string, string>();
-function statementName(sql: string): string {
-  let name = statementNames.get(sql);
-  if (!name) {
-    name = `s_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
-    statementNames.set(sql, name);
-  }
-  return name;
-}
-
 function pgSession(client: pg.Pool | pg.PoolClient): SqlSession {
   return {
     async query<T>(sql: string, params: unknown[] = []) {

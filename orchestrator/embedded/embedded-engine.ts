@@ -21,7 +21,7 @@ import { Interpreter, type MessageBuffer } from './interpreter.js';
 import { KeyAllocator } from './keys.js';
 import { parseModels, type Model } from './model.js';
 import { Batcher, type Pending } from './batcher.js';
-import { InstanceState, loadInstances, lockInstances, lockInstancesOfJobs, saveInstances, type SaveResult } from './state.js';
+import { InstanceState, loadInstances, lockInstances, lockInstancesOfJobs, saveInstances, visibleVariables, type SaveResult } from './state.js';
 import { EmbeddedJobWorker } from './job-worker.js';
 
 export type EmbeddedEngineOptions = {
@@ -105,8 +105,10 @@ export class EmbeddedEngine implements Engine {
 
   /** Runs one event against one instance: lock, load, interpret, save. */
   private async onInstance<T>(tx: SqlSession, instanceKey: string, run: (it: Interpreter, s: InstanceState) => Promise<T>): Promise<{ result: T; state: InstanceState } | undefined> {
-    if ((await lockInstances(tx, [instanceKey])).length === 0) return undefined;
-    const state = (await loadInstances(tx, [instanceKey])).states.get(instanceKey) as InstanceState;
+    // PGlite runs one transaction at a time: nothing can change the instance under us, no lock needed.
+    if (!this.exclusive && (await lockInstances(tx, [instanceKey])).length === 0) return undefined;
+    const state = (await loadInstances(tx, [instanceKey])).states.get(instanceKey);
+    if (!state) return undefined; // not active (any more)
     const it = await this.interpreter(tx, state);
     const result = await run(it, state);
     this.pushJobs(tx, state, it);
@@ -406,10 +408,8 @@ export class EmbeddedEngine implements Engine {
          WHERE process_instance_key = ANY($1::bigint[]) AND state = 'ACTIVE'`,
         [[...new Set(rows.map((r) => r.process_instance_key))]],
       );
-      const byKey = new Map(locals.map((l) => [l.key, l]));
+      const byKey = new Map(locals.map((l) => [l.key, { variables: l.variables, flowScopeKey: l.flow_scope_key }]));
       return rows.map((r) => {
-        const chain: Variables[] = [];
-        for (let k: string | undefined = r.element_instance_key; k && byKey.has(k); k = byKey.get(k)?.flow_scope_key) chain.unshift(byKey.get(k)!.variables);
         return {
           key: r.key,
           type,
@@ -419,7 +419,7 @@ export class EmbeddedEngine implements Engine {
           elementId: r.element_id,
           elementInstanceKey: r.element_instance_key,
           customHeaders: r.custom_headers,
-          variables: Object.assign({}, r.root, ...chain),
+          variables: visibleVariables(r.root, r.element_instance_key, (k) => byKey.get(k)),
           retries: r.retries,
           deadline: new Date(r.deadline),
           worker,
@@ -459,15 +459,8 @@ export class EmbeddedEngine implements Engine {
         }
         claimed.delete(a.jobKey); // a second answer for the same job in this batch is NOT_FOUND
         const it = await this.interpreter(tx, state);
-        if (a.kind === 'complete') {
-          await it.jobCompleted(ei, a.variables);
-        } else if (!(await it.jobErrorThrown(ei, a.jobKey, a.errorCode, a.errorMessage, a.variables))) {
-          // Kept (as ERROR_THROWN) so that resolving the incident offers the job again.
-          const node = (await this.definition(tx, state.instance.definitionKey)).model.nodes.get(ei.elementId);
-          state.jobs.push({ key: a.jobKey, elementInstanceKey: ei.key, elementId: ei.elementId, type: node?.job?.type ?? '', retries: 1, customHeaders: node?.job?.headers ?? {}, state: 'ERROR_THROWN', errorMessage: a.errorMessage });
-          (ei.data.hosts ??= {}).j = 1;
-          state.touch(ei);
-        }
+        if (a.kind === 'complete') await it.jobCompleted(ei, a.variables);
+        else await it.jobErrorThrown(ei, a.jobKey, a.errorCode, a.errorMessage, a.variables);
         this.pushJobs(tx, state, it);
         touched.add(state);
       }

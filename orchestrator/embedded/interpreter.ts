@@ -6,7 +6,7 @@ import type { Variables } from '../engine.js';
 import { assignPath, evaluateCondition, evaluateValue, ExpressionError } from './feel.js';
 import type { KeyAllocator } from './keys.js';
 import type { Model, Node } from './model.js';
-import type { ElementInstance, InstanceState } from './state.js';
+import { visibleVariables, type ElementInstance, type InstanceState } from './state.js';
 import { firstDue, nextCycleDue, TimerDefinitionError } from './timer-definition.js';
 
 export type Buffered = { key: string; variables: Variables };
@@ -45,15 +45,7 @@ export class Interpreter {
 
   /** Everything visible from a scope: the root, then each enclosing scope's locals, innermost last. */
   variablesAt(scopeKey: string): Variables {
-    const chain: Variables[] = [];
-    let key: string | undefined = scopeKey;
-    while (key && key !== this.root) {
-      const ei = this.s.elements.get(key);
-      if (!ei) break;
-      chain.unshift(ei.variables);
-      key = ei.flowScopeKey;
-    }
-    return Object.assign({}, this.s.instance.variables, ...chain);
+    return visibleVariables(this.s.instance.variables, scopeKey, (k) => this.s.elements.get(k));
   }
 
   /**
@@ -150,7 +142,14 @@ export class Interpreter {
   /** A BPMN error from a job: caught by the nearest matching error boundary, else an incident. */
   async jobErrorThrown(ei: ElementInstance, jobKey: string, errorCode: string, errorMessage: string, variables: Variables): Promise<boolean> {
     const caught = await this.throwError(ei, errorCode, variables);
-    if (!caught) await this.incident(ei, 'UNHANDLED_ERROR_EVENT', `Expected to throw an error event with the code '${errorCode}' with message '${errorMessage}', but it was not caught. No error events are available in the scope.`, jobKey);
+    if (!caught) {
+      await this.incident(ei, 'UNHANDLED_ERROR_EVENT', `Expected to throw an error event with the code '${errorCode}' with message '${errorMessage}', but it was not caught. No error events are available in the scope.`, jobKey);
+      // The job is kept (as ERROR_THROWN) so that resolving the incident offers it again.
+      const job = this.node(ei.elementId).job;
+      this.s.jobs.push({ key: jobKey, elementInstanceKey: ei.key, elementId: ei.elementId, type: job?.type ?? '', retries: 1, customHeaders: job?.headers ?? {}, state: 'ERROR_THROWN', errorMessage });
+      (ei.data.hosts ??= {}).j = 1;
+      this.s.touch(ei);
+    }
     await this.settle();
     return caught;
   }

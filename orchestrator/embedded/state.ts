@@ -59,6 +59,17 @@ export type NewTimer = { key: string; elementInstanceKey: string; elementId: str
 export type NewIncident = { key: string; elementInstanceKey: string; elementId: string; jobKey?: string; errorType: string; errorMessage: string };
 export type AuditRecord = { elementInstanceKey: string; elementId: string; elementType: string; intent: 'ELEMENT_ACTIVATED' | 'ELEMENT_COMPLETED' | 'ELEMENT_TERMINATED' };
 
+/**
+ * The variables visible from an element instance: the process instance's, then each
+ * enclosing scope's local ones, innermost last (Zeebe variable scopes). `scope` looks
+ * up an element instance; the walk stops at the first key it does not know.
+ */
+export function visibleVariables(root: Variables, fromKey: string, scope: (key: string) => { variables: Variables; flowScopeKey: string } | undefined): Variables {
+  const chain: Variables[] = [];
+  for (let s = scope(fromKey); s; s = scope(s.flowScopeKey)) chain.unshift(s.variables);
+  return Object.assign({}, root, ...chain);
+}
+
 export class InstanceState {
   readonly elements = new Map<string, ElementInstance>();
   readonly changed = new Set<string>();

@@ -107,6 +107,14 @@ export async function incidentsOf(h: EngineHarness, key: string) {
   );
 }
 
+/** Waits until the instance has at least one incident; returns them all. */
+export async function waitForIncidents(h: EngineHarness, key: string) {
+  return waitFor(`an incident of ${key}`, async () => {
+    const list = await incidentsOf(h, key);
+    return list.length > 0 ? list : undefined;
+  });
+}
+
 export async function count(h: EngineHarness, table: string, key: string): Promise<number> {
   const [row] = await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE process_instance_key = $1::bigint`, [key]);
   return row?.n ?? 0;

@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { complete } from '../../../orchestrator/engine.js';
 import { databaseKind } from '../../support/database.js';
-import { activeElements, bpmn, completedElements, count, deploy, flow, incidentsOf, message, task, waitFor, waitForEnd, engineSuite } from '../support.js';
+import { activeElements, bpmn, completedElements, count, deploy, flow, message, task, waitFor, waitForEnd, engineSuite, waitForIncidents } from '../support.js';
 
 const suite = engineSuite();
 const workers = suite.workers;
@@ -35,7 +35,7 @@ describe(`exclusive gateway (${databaseKind})`, () => {
   test('no true condition and no default flow raises an incident on the gateway', async () => {
     await deploy(suite.h.engine, routing('gw-stuck', false));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'gw-stuck', variables: { amount: 5 } });
-    const incidents = await waitFor('incident', async () => ((await incidentsOf(suite.h, processInstanceKey)).length ? incidentsOf(suite.h, processInstanceKey) : undefined));
+    const incidents = await waitForIncidents(suite.h, processInstanceKey);
     expect(incidents[0]).toMatchObject({ error_type: 'CONDITION_ERROR', element_id: 'gw', state: 'ACTIVE' });
     expect(await activeElements(suite.h, processInstanceKey)).toEqual(['gw']);
   });
@@ -189,7 +189,7 @@ describe(`messages (${databaseKind})`, () => {
     await deploy(suite.h.engine, waitForMessage('msg-nokey'));
     workers.add('msg-nokey-before', async () => complete());
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-nokey', variables: {} });
-    const incidents = await waitFor('incident', async () => ((await incidentsOf(suite.h, processInstanceKey)).length ? incidentsOf(suite.h, processInstanceKey) : undefined));
+    const incidents = await waitForIncidents(suite.h, processInstanceKey);
     expect(incidents[0]).toMatchObject({ error_type: 'EXTRACT_VALUE_ERROR', element_id: 'callback' });
   });
 

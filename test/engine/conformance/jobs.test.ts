@@ -4,7 +4,7 @@ import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.j
 import { bpmnError, complete, fail, type Job } from '../../../orchestrator/engine.js';
 import { pino } from 'pino';
 import { databaseKind } from '../../support/database.js';
-import { bpmn, completedElements, count, deploy, flow, incidentsOf, task, waitFor, waitForEnd, engineSuite } from '../support.js';
+import { bpmn, completedElements, count, deploy, flow, incidentsOf, task, waitFor, waitForEnd, engineSuite, waitForIncidents } from '../support.js';
 
 const suite = engineSuite();
 const workers = suite.workers;
@@ -65,10 +65,7 @@ describe(`jobs (${databaseKind})`, () => {
     let healthy = false;
     workers.add('jt-incident', async (job) => (healthy ? complete({ fixed: true }) : fail({ errorMessage: 'database down', retries: job.retries - 1 })));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-incident' });
-    const [incident] = await waitFor('an incident', async () => {
-      const list = await incidentsOf(suite.h, processInstanceKey);
-      return list.length > 0 ? list : undefined;
-    });
+    const [incident] = await waitForIncidents(suite.h, processInstanceKey);
     expect(incident).toMatchObject({ error_type: 'JOB_NO_RETRIES', error_message: 'database down', state: 'ACTIVE', element_id: 'work' });
     // Resolving without retries is refused, as in Zeebe.
     await expect(suite.h.engine.resolveIncident(incident!.key)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
@@ -88,7 +85,7 @@ describe(`jobs (${databaseKind})`, () => {
       throw new Error('boom');
     });
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-throw' });
-    const [incident] = await waitFor('an incident', async () => ((await incidentsOf(suite.h, processInstanceKey)).length > 0 ? incidentsOf(suite.h, processInstanceKey) : undefined));
+    const [incident] = await waitForIncidents(suite.h, processInstanceKey);
     expect(runs).toBe(2);
     expect(incident).toMatchObject({ error_type: 'JOB_NO_RETRIES', error_message: 'boom' });
   });
@@ -153,7 +150,7 @@ describe(`jobs (${databaseKind})`, () => {
     let throwIt = true;
     workers.add('jt-uncaught', async () => (throwIt ? bpmnError('NOBODY_CATCHES') : complete({ second: true })));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-uncaught' });
-    const [incident] = await waitFor('an incident', async () => ((await incidentsOf(suite.h, processInstanceKey)).length > 0 ? incidentsOf(suite.h, processInstanceKey) : undefined));
+    const [incident] = await waitForIncidents(suite.h, processInstanceKey);
     expect(incident).toMatchObject({ error_type: 'UNHANDLED_ERROR_EVENT', state: 'ACTIVE' });
     expect(incident!.error_message).toContain('NOBODY_CATCHES');
     throwIt = false;

@@ -2,8 +2,33 @@
 // run locally with no set-up: PGlite in ./.data, port 3000, a development admin token.
 import path from 'node:path';
 import { z } from 'zod';
+import { addDuration } from '../orchestrator/embedded/timer-definition.js';
 
 const DEV_ADMIN_TOKEN = 'dev-admin-token';
+const DEV_SANDBOX_SECRET = 'whsec_sandbox_development_only';
+
+/** An ISO 8601 duration (PT10M), kept as written and as milliseconds. */
+const isoDuration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((iso, ctx) => {
+      try {
+        const ms = addDuration(new Date(0), iso).getTime();
+        if (ms > 0) return { iso, ms };
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: `must be a positive ISO 8601 duration such as PT10M (got ${JSON.stringify(iso)})` });
+      return z.NEVER;
+    });
+
+const optionalUrl = (pattern: RegExp, message: string) =>
+  z
+    .string()
+    .regex(pattern, message)
+    .optional()
+    .or(z.literal('').transform(() => undefined));
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -26,10 +51,27 @@ const schema = z
     SEED_DEMO_DATA: boolean.optional(),
     ADMIN_TOKEN: z.string().min(12, 'must be at least 12 characters').optional(),
     BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb').default('100kb'),
+    PAYMENT_TIMEOUT: isoDuration('PT10M'),
+    PAYMENT_MESSAGE_TTL: isoDuration('PT1H'),
+    PAYMENT_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
+    PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+    SANDBOX_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    SANDBOX_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(1500),
+    WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    PUBLIC_URL: optionalUrl(/^https?:\/\/[^/]+/, 'must be an http(s):// URL'),
+    REDIS_URL: optionalUrl(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    REDIS_SERVER_PATH: z.string().min(1).default('redis-server'),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -').default('order-saga'),
+    SMTP_URL: optionalUrl(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL'),
+    SMTP_FROM: z.string().min(3).default('order-saga <orders@localhost>'),
+    RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
       ctx.addIssue({ code: 'custom', path: ['ADMIN_TOKEN'], message: 'is required in production' });
+    }
+    if (env.NODE_ENV === 'production' && env.PAYMENT_PROVIDER === 'sandbox' && !env.SANDBOX_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SANDBOX_WEBHOOK_SECRET'], message: 'is required in production' });
     }
   });
 
@@ -51,6 +93,23 @@ function toConfig(env: z.infer<typeof schema>) {
     seedDemoData: env.SEED_DEMO_DATA ?? embedded,
     adminToken: env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
     adminTokenIsDefault: env.ADMIN_TOKEN === undefined,
+    saga: {
+      /** ISO 8601 duration handed to the process as `paymentTimeout`. */
+      paymentTimeout: env.PAYMENT_TIMEOUT.iso,
+      /** How long payment-result and cancel messages wait for the process (ms). */
+      messageTtlMs: env.PAYMENT_MESSAGE_TTL.ms,
+    },
+    payments: {
+      provider: env.PAYMENT_PROVIDER,
+      retryBackoffMs: env.PAYMENT_RETRY_BACKOFF_MS,
+      webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
+      /** Base URL providers call back; defaults to this service's own address once it listens. */
+      publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+      sandbox: { webhookSecret: env.SANDBOX_WEBHOOK_SECRET ?? DEV_SANDBOX_SECRET, delayMs: env.SANDBOX_DELAY_MS },
+    },
+    redis: { url: env.REDIS_URL, serverPath: env.REDIS_SERVER_PATH, prefix: env.QUEUE_PREFIX },
+    notifications: { smtpUrl: env.SMTP_URL, from: env.SMTP_FROM },
+    recoveryIntervalMs: env.RECOVERY_INTERVAL_MS,
   };
 }
 

@@ -2,18 +2,91 @@
 import { z } from 'zod';
 import * as s from './schemas.js';
 
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { unrepresentable: 'any', io: 'output' });
+type JsonSchema = Record<string, unknown>;
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-});
-const ok = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema: json(schema) } } });
+/** Points zod's local `#/$defs/X` references at the document's `#/components/schemas/X`. */
+function retarget(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(retarget);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? v.replace(/^#\/\$defs\//, '#/components/schemas/') : retarget(v)]),
+  );
+}
 
-const skuParam = { name: 'sku', in: 'path', required: true, schema: json(s.Sku) };
-const warehouseParam = { name: 'warehouseId', in: 'path', required: true, schema: json(s.WarehouseId) };
+/**
+ * Converts zod schemas to JSON Schema for the document. Schemas with an id
+ * (`.meta({ id })`) become components, referenced wherever they are used, so a
+ * reference always resolves inside this document.
+ */
+class SchemaSet {
+  readonly components: Record<string, JsonSchema> = {};
 
-export function openApiDocument(version: string) {
+  json(schema: z.ZodType, io: 'input' | 'output' = 'output'): JsonSchema {
+    const { $schema: _dialect, $defs, ...root } = z.toJSONSchema(schema, { unrepresentable: 'any', io }) as JsonSchema & { $defs?: Record<string, JsonSchema> };
+    for (const [id, def] of Object.entries($defs ?? {})) this.components[id] ??= retarget(def) as JsonSchema;
+    return retarget(root) as JsonSchema;
+  }
+}
+
+const examples = (entries: Record<string, { summary: string; value: unknown }>) => ({ examples: entries });
+
+export type OpenApiOptions = {
+  /** Document the order and payment-webhook routes (mounted when the saga runs). */
+  saga?: boolean;
+};
+
+export function openApiDocument(version: string, { saga = false }: OpenApiOptions = {}) {
+  const schemas = new SchemaSet();
+  const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => schemas.json(schema, io);
+  const problemRef = { $ref: '#/components/schemas/Problem' };
+  const problem = (description: string, example?: unknown) => ({
+    description,
+    content: { 'application/problem+json': { schema: problemRef, ...(example ? { example } : {}) } },
+  });
+  const ok = (schema: z.ZodType, description = 'OK', example?: unknown) => ({
+    description,
+    content: { 'application/json': { schema: json(schema), ...(example === undefined ? {} : { example }) } },
+  });
+
+  const skuParam = { name: 'sku', in: 'path', required: true, schema: json(s.Sku) };
+  const warehouseParam = { name: 'warehouseId', in: 'path', required: true, schema: json(s.WarehouseId) };
+  json(s.Problem); // registers the Problem component every error response refers to
+
+  const paths: Record<string, unknown> = {
+    '/products': { get: { summary: 'List the catalog', responses: { 200: ok(s.ProductList) } } },
+    '/products/{sku}': {
+      get: { summary: 'One product', parameters: [skuParam], responses: { 200: ok(s.Product), 400: problem('Malformed SKU'), 404: problem('Unknown SKU') } },
+    },
+    '/stocks/{sku}': {
+      get: {
+        summary: 'Units available now, per warehouse',
+        parameters: [skuParam],
+        responses: { 200: ok(s.StockList), 400: problem('Malformed SKU'), 404: problem('Unknown SKU') },
+      },
+    },
+    '/stocks/{sku}/{warehouseId}': {
+      put: {
+        summary: 'Set the units on hand (admin)',
+        security: [{ admin: [] }],
+        parameters: [skuParam, warehouseParam],
+        requestBody: { required: true, content: { 'application/json': { schema: json(s.SetOnHandBody, 'input') } } },
+        responses: {
+          200: ok(s.WarehouseStock),
+          400: problem('Invalid body: missing, not an integer, negative'),
+          401: problem('Missing or wrong admin token'),
+          404: problem('Unknown SKU or warehouse'),
+          409: problem('On hand would fall below the units reserved for orders'),
+          413: problem('Body too large'),
+          415: problem('Body is not JSON'),
+        },
+      },
+    },
+    '/health': { get: { summary: 'The process is up', responses: { 200: ok(s.Health) } } },
+    '/ready': { get: { summary: 'The database answers', responses: { 200: ok(s.Ready), 503: ok(s.Ready, 'Database unreachable') } } },
+  };
+
+  if (saga) Object.assign(paths, sagaPaths(json, problem, ok));
+
   return {
     openapi: '3.1.0',
     info: {
@@ -23,39 +96,236 @@ export function openApiDocument(version: string) {
     },
     components: {
       securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN from the configuration' } },
-      schemas: { Problem: json(s.Problem) },
+      schemas: schemas.components,
     },
-    paths: {
-      '/products': { get: { summary: 'List the catalog', responses: { 200: ok(s.ProductList) } } },
-      '/products/{sku}': {
-        get: { summary: 'One product', parameters: [skuParam], responses: { 200: ok(s.Product), 400: problem('Malformed SKU'), 404: problem('Unknown SKU') } },
-      },
-      '/stocks/{sku}': {
-        get: {
-          summary: 'Units available now, per warehouse',
-          parameters: [skuParam],
-          responses: { 200: ok(s.StockList), 400: problem('Malformed SKU'), 404: problem('Unknown SKU') },
-        },
-      },
-      '/stocks/{sku}/{warehouseId}': {
-        put: {
-          summary: 'Set the units on hand (admin)',
-          security: [{ admin: [] }],
-          parameters: [skuParam, warehouseParam],
-          requestBody: { required: true, content: { 'application/json': { schema: json(s.SetOnHandBody) } } },
-          responses: {
-            200: ok(s.WarehouseStock),
-            400: problem('Invalid body: missing, not an integer, negative'),
-            401: problem('Missing or wrong admin token'),
-            404: problem('Unknown SKU or warehouse'),
-            409: problem('On hand would fall below the units reserved for orders'),
-            413: problem('Body too large'),
-            415: problem('Body is not JSON'),
+    paths,
+  };
+}
+
+// ---- orders and payment webhooks -------------------------------------------
+
+const ORDER_ID = '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10';
+const problemExample = (status: number, slug: string, title: string, detail: string, instance: string, errors?: { field: string; message: string }[]) => ({
+  type: `/problems/${slug}`,
+  title,
+  status,
+  detail,
+  instance,
+  ...(errors ? { errors } : {}),
+});
+
+function sagaPaths(
+  json: (schema: z.ZodType, io?: 'input' | 'output') => JsonSchema,
+  problem: (description: string, example?: unknown) => unknown,
+  ok: (schema: z.ZodType, description?: string, example?: unknown) => unknown,
+): Record<string, unknown> {
+  const orderIdParam = { name: 'id', in: 'path', required: true, description: 'Order id (a UUID; anything else is 404)', schema: { type: 'string', format: 'uuid' }, example: ORDER_ID };
+  const listQuery = json(s.ListOrdersQuery, 'input') as { properties: Record<string, JsonSchema & { description?: string }> };
+  const unknownOrder = problem(
+    'Unknown order (or an id that is not a UUID)',
+    problemExample(404, 'not-found', 'No such order', `order ${ORDER_ID} does not exist`, `/orders/${ORDER_ID}`, [{ field: 'id', message: `order ${ORDER_ID} does not exist` }]),
+  );
+  const links = { self: `/orders/${ORDER_ID}`, cancel: `/orders/${ORDER_ID}/cancel`, notifications: `/orders/${ORDER_ID}/notifications` };
+  const accepted = { id: ORDER_ID, status: 'NEW', total: { amountMinor: 8997, currency: 'EUR' }, links };
+  const orderExample = {
+    id: ORDER_ID,
+    customerId: 'cust-42',
+    customerEmail: 'ada@example.com',
+    status: 'AWAITING_PAYMENT',
+    failureReason: null,
+    paymentMethod: 'pm_approve',
+    total: { amountMinor: 8997, currency: 'EUR' },
+    items: [{ sku: 'SKU-KETTLE', quantity: 2, unitPriceMinor: 3499 }, { sku: 'SKU-SCALE', quantity: 1, unitPriceMinor: 1999 }],
+    reservations: [
+      { sku: 'SKU-KETTLE', warehouseId: 'WH-BER', quantity: 2, state: 'RESERVED' },
+      { sku: 'SKU-SCALE', warehouseId: 'WH-BER', quantity: 1, state: 'RESERVED' },
+    ],
+    payment: {
+      status: 'REQUESTED',
+      provider: 'sandbox',
+      providerPaymentId: 'sbx_pay_7Qk2',
+      amountMinor: 8997,
+      currency: 'EUR',
+      failureReason: null,
+      updatedAt: '2026-11-22T10:15:02.120Z',
+    },
+    history: [
+      { from: null, to: 'NEW', reason: 'order placed', at: '2026-11-22T10:15:01.900Z' },
+      { from: 'NEW', to: 'AWAITING_PAYMENT', reason: 'payment requested from sandbox', at: '2026-11-22T10:15:02.118Z' },
+    ],
+    processInstanceKey: '2251799813685249',
+    process: {
+      processInstanceKey: '2251799813685249',
+      bpmnProcessId: 'order-fulfillment',
+      version: 1,
+      state: 'ACTIVE',
+      currentSteps: [{ elementId: 'await-payment', name: 'Await payment result', type: 'eventBasedGateway', since: '2026-11-22T10:15:02.125Z' }],
+      incidents: [],
+    },
+    createdAt: '2026-11-22T10:15:01.900Z',
+    updatedAt: '2026-11-22T10:15:02.118Z',
+  };
+
+  return {
+    '/orders': {
+      post: {
+        summary: 'Place an order',
+        description:
+          'Records the order (status NEW, items priced from the catalog) and starts its saga; answers 202 at once. ' +
+          'With an `Idempotency-Key`, a retry with the same body answers the same order (and `Idempotent-Replayed: true`); ' +
+          'the same key with a different body is 422. Invalid input names every offending field and creates nothing.',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: json(s.IdempotencyKey), example: 'checkout-7f3a9c' }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: json(s.CreateOrderBody, 'input'),
+              ...examples({
+                order: {
+                  summary: 'Two kettles and a scale',
+                  value: { customerId: 'cust-42', items: [{ sku: 'SKU-KETTLE', quantity: 2 }, { sku: 'SKU-SCALE', quantity: 1 }], paymentMethod: 'pm_approve', customerEmail: 'ada@example.com' },
+                },
+              }),
+            },
           },
         },
+        responses: {
+          202: {
+            description: 'Accepted: the order is recorded and its saga runs asynchronously',
+            headers: {
+              Location: { description: 'The order', schema: { type: 'string' }, example: `/orders/${ORDER_ID}` },
+              'Idempotent-Replayed': { description: '`true` when this answers a repeated request', schema: { type: 'string', enum: ['true'] } },
+            },
+            content: { 'application/json': { schema: json(s.OrderAccepted), example: accepted } },
+          },
+          400: problem(
+            'Invalid body or Idempotency-Key: unknown SKU, no items, bad quantity, unusable payment method, unknown field…',
+            problemExample(400, 'validation-error', 'Your request is not valid', 'items[1].sku: unknown SKU SKU-NOPE; items[1].quantity: must be at least 1', '/orders', [
+              { field: 'items[1].sku', message: 'unknown SKU SKU-NOPE' },
+              { field: 'items[1].quantity', message: 'must be at least 1' },
+            ]),
+          ),
+          413: problem('Body too large'),
+          415: problem('Body is not JSON'),
+          422: problem(
+            'Idempotency-Key already used for a different request',
+            problemExample(422, 'idempotency-key-reused', 'Idempotency-Key reused for a different request', 'Idempotency-Key checkout-7f3a9c was already used for a different request', '/orders', [
+              { field: 'Idempotency-Key', message: 'was already used with a different request body; use a new key for a new order' },
+            ]),
+          ),
+        },
       },
-      '/health': { get: { summary: 'The process is up', responses: { 200: ok(s.Health) } } },
-      '/ready': { get: { summary: 'The database answers', responses: { 200: ok(s.Ready), 503: ok(s.Ready, 'Database unreachable') } } },
+      get: {
+        summary: 'List orders, newest first',
+        description: 'Keyset pagination: pass `nextCursor` back as `cursor` until it is null. Pages never repeat or skip an order.',
+        parameters: Object.entries(listQuery.properties).map(([name, { description, ...schema }]) => ({ name, in: 'query', required: false, description, schema })),
+        responses: {
+          200: ok(s.OrderList, 'One page of orders', {
+            orders: [{ id: ORDER_ID, customerId: 'cust-42', status: 'PAID', total: { amountMinor: 8997, currency: 'EUR' }, createdAt: '2026-11-22T10:15:01.900Z', updatedAt: '2026-11-22T10:15:04.310Z' }],
+            nextCursor: 'MjAyNi0xMS0yMlQxMDoxNTowMS45MDBafDBiNWUyYzRlLThkMWUtNGQwYS05YjdlLTNmMWMyYTlkNGUxMA',
+          }),
+          400: problem(
+            'Bad status, limit or cursor, or an unknown query parameter',
+            problemExample(400, 'validation-error', 'Your request is not valid', 'limit: must be an integer from 1 to 100', '/orders?limit=500', [{ field: 'limit', message: 'must be an integer from 1 to 100' }]),
+          ),
+        },
+      },
+    },
+    '/orders/{id}': {
+      get: {
+        summary: 'One order, with the BPMN step it is at now',
+        parameters: [orderIdParam],
+        responses: { 200: ok(s.Order, 'The order', orderExample), 404: unknownOrder },
+      },
+    },
+    '/orders/{id}/cancel': {
+      post: {
+        summary: 'Ask to cancel an order',
+        description:
+          'Possible before payment (NEW, AWAITING_PAYMENT). The request goes to the order process, which releases the stock and voids the payment; ' +
+          'the order then ends CANCELLED (unless the payment approval won the race). No body is needed.',
+        parameters: [orderIdParam],
+        requestBody: { required: false, content: { 'application/json': { schema: json(s.CancelOrderBody, 'input'), example: {} } } },
+        responses: {
+          202: ok(s.CancelAccepted, 'The cancellation was requested', { id: ORDER_ID, status: 'AWAITING_PAYMENT', cancellation: 'requested' }),
+          400: problem('A body with fields'),
+          404: unknownOrder,
+          409: problem(
+            'Already paid (`/problems/order-already-paid`) or already ended (`/problems/order-finished`)',
+            problemExample(409, 'order-already-paid', 'The request conflicts with the current state', `order ${ORDER_ID} is already paid and can no longer be cancelled`, `/orders/${ORDER_ID}/cancel`, [
+              { field: 'status', message: `order ${ORDER_ID} is already paid and can no longer be cancelled` },
+            ]),
+          ),
+          503: problem('The order process cannot be reached; retry after `Retry-After` seconds'),
+        },
+      },
+    },
+    '/orders/{id}/notifications': {
+      get: {
+        summary: 'Notifications sent (or to be sent) to the customer about an order',
+        parameters: [orderIdParam],
+        responses: {
+          200: ok(s.NotificationList, 'The notifications', {
+            notifications: [
+              {
+                id: '7c2e9b1a-4f3d-4e8a-b6c5-1d2e3f4a5b6c',
+                kind: 'confirmed',
+                channel: 'log',
+                recipient: null,
+                subject: 'Your order is confirmed',
+                body: 'Thank you for your order. We received your payment of 89.97 EUR.',
+                status: 'SENT',
+                attempts: 1,
+                lastError: null,
+                createdAt: '2026-11-22T10:15:04.330Z',
+                sentAt: '2026-11-22T10:15:04.410Z',
+              },
+            ],
+          }),
+          404: unknownOrder,
+        },
+      },
+    },
+    '/webhooks/payments/{provider}': {
+      post: {
+        summary: "A payment provider's callback",
+        description:
+          'Called by the payment provider, not by clients. The raw JSON body is signed like Stripe: header ' +
+          '`Sandbox-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the webhook secret, within a 5-minute tolerance. ' +
+          'Each provider event is recorded once and relayed to the order process; a replay answers `duplicate: true` and changes nothing.',
+        parameters: [
+          { name: 'provider', in: 'path', required: true, schema: json(s.PaymentProviderParams.shape.provider), example: 'sandbox' },
+          {
+            name: 'Sandbox-Signature',
+            in: 'header',
+            required: true,
+            description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody">',
+            schema: { type: 'string', pattern: '^t=\\d+,v1=[0-9a-f]{64}$' },
+            example: 't=1795342502,v1=5f0c6a2d0e7b4f3c9a1d8e6b2c4f7a9e0d3b5c8a1f4e7d0c2b6a9e3f5d8c1b4a',
+          },
+        ],
+        requestBody: {
+          required: true,
+          description: "The provider's event, exactly as sent (the signature covers the raw bytes)",
+          content: {
+            'application/json': {
+              schema: { type: 'object', additionalProperties: true },
+              example: {
+                id: 'evt_sbx_5d1c9a7e',
+                type: 'payment.succeeded',
+                created: 1795342502,
+                data: { paymentId: '5d1c9a7e-2b3f-4e8a-9c6d-0f1e2a3b4c5d', providerPaymentId: 'sbx_pay_7Qk2', orderId: ORDER_ID, amountMinor: 8997, currency: 'EUR' },
+              },
+            },
+          },
+        },
+        responses: {
+          200: ok(s.WebhookAck, 'Recorded (or recorded before)', { received: true, duplicate: false }),
+          400: problem('Body is not JSON or not an event of this provider'),
+          401: problem('Missing, malformed, wrong or expired signature'),
+          404: problem('Unknown provider'),
+        },
+      },
     },
   };
 }

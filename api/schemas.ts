@@ -1,6 +1,8 @@
 // Request and response shapes: validated by zod at the edge, and published as the
 // OpenAPI document from the same definitions, so the docs cannot drift.
 import { z } from 'zod';
+import { EMAIL_PATTERN, MAX_EMAIL_LENGTH } from '../domain/orders/create-order.js';
+import { ORDER_STATUSES } from '../domain/orders/lifecycle.js';
 
 export const Sku = z
   .string()
@@ -55,3 +57,165 @@ export const Problem = z
 
 export const Health = z.object({ status: z.literal('ok') });
 export const Ready = z.object({ status: z.enum(['ready', 'unavailable']), database: z.enum(['pglite', 'postgres']) });
+
+// ---- orders ---------------------------------------------------------------
+
+const required = (expected: string) => ({ error: (iss: { input?: unknown }) => (iss.input === undefined ? 'is required' : `must be ${expected}`) });
+
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7E]{1,200}$/, 'must be 1–200 visible ASCII characters')
+  .meta({ description: 'Makes POST /orders safe to retry: the same key and body answer the same order', example: 'a1f7c7e2-checkout-42' });
+
+export const OrderStatus = z.enum(ORDER_STATUSES, required(`one of ${ORDER_STATUSES.join(', ')}`)).meta({ id: 'OrderStatus' });
+
+export const OrderIdParams = z.object({ id: z.string() });
+
+export const OrderLine = z.strictObject({
+  sku: z.string(required('a string')).pipe(Sku),
+  quantity: z
+    .number(required('a number'))
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(10_000, 'must be at most 10000')
+    .meta({ example: 2 }),
+});
+
+export const CreateOrderBody = z
+  .strictObject({
+    customerId: z.string(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters').meta({ example: 'cust-42' }),
+    items: z.array(OrderLine, required('an array')).min(1, 'must not be empty').max(100, 'must have at most 100 lines'),
+    paymentMethod: z
+      .string(required('a string'))
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters')
+      .meta({ description: "Payment-method token of the provider (sandbox: pm_approve, pm_decline, …)", example: 'pm_approve' }),
+    customerEmail: z
+      .string(required('a string'))
+      .max(MAX_EMAIL_LENGTH, `must be at most ${MAX_EMAIL_LENGTH} characters`)
+      .regex(EMAIL_PATTERN, 'must be an e-mail address')
+      .optional()
+      .meta({ description: 'Where notifications go when SMTP is configured', example: 'ada@example.com' }),
+  })
+  .meta({ id: 'CreateOrder' });
+
+export const OrderLinks = z.object({
+  self: z.string().meta({ example: '/orders/0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10' }),
+  cancel: z.string().meta({ example: '/orders/0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10/cancel' }),
+  notifications: z.string().meta({ example: '/orders/0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10/notifications' }),
+});
+
+export const OrderAccepted = z
+  .object({ id: z.uuid(), status: OrderStatus, total: Money, links: OrderLinks })
+  .meta({ id: 'OrderAccepted', description: 'The order is recorded; the saga runs asynchronously. Poll GET /orders/{id}.' });
+
+export const ProcessView = z
+  .object({
+    processInstanceKey: z.string().meta({ example: '2251799813685249' }),
+    bpmnProcessId: z.string().meta({ example: 'order-fulfillment' }),
+    version: z.number().int(),
+    state: z.enum(['ACTIVE', 'COMPLETED', 'TERMINATED']),
+    currentSteps: z.array(
+      z.object({
+        elementId: z.string().meta({ example: 'await-payment' }),
+        name: z.string().nullable().meta({ example: 'Await payment result' }),
+        type: z.string().meta({ description: 'BPMN element type', example: 'eventBasedGateway' }),
+        since: z.iso.datetime(),
+      }),
+    ),
+    incidents: z.array(
+      z.object({ key: z.string(), elementId: z.string(), errorType: z.string().meta({ example: 'JOB_NO_RETRIES' }), errorMessage: z.string(), createdAt: z.iso.datetime() }),
+    ),
+  })
+  .meta({ id: 'ProcessView', description: 'Where the order\'s process instance is now: the BPMN steps it waits at and its open incidents' });
+
+export const Order = z
+  .object({
+    id: z.uuid(),
+    customerId: z.string(),
+    customerEmail: z.string().nullable(),
+    status: OrderStatus,
+    failureReason: z.string().nullable().meta({ description: 'Why the order failed or was cancelled' }),
+    paymentMethod: z.string(),
+    total: Money,
+    items: z.array(z.object({ sku: Sku, quantity: z.number().int(), unitPriceMinor: z.number().int() })),
+    reservations: z.array(
+      z.object({ sku: Sku, warehouseId: WarehouseId, quantity: z.number().int(), state: z.enum(['RESERVED', 'RELEASED', 'COMMITTED']) }),
+    ),
+    payment: z
+      .object({
+        status: z.enum(['REQUESTED', 'APPROVED', 'DECLINED', 'VOIDED']),
+        provider: z.string().meta({ example: 'sandbox' }),
+        providerPaymentId: z.string().nullable(),
+        amountMinor: z.number().int(),
+        currency: z.string(),
+        failureReason: z.string().nullable(),
+        updatedAt: z.iso.datetime(),
+      })
+      .nullable(),
+    history: z.array(z.object({ from: OrderStatus.nullable(), to: OrderStatus, reason: z.string(), at: z.iso.datetime() })),
+    processInstanceKey: z.string().nullable(),
+    process: ProcessView.nullable().meta({ description: 'The BPMN step the order is at now; null before its process picked it up' }),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Order' });
+
+export const OrderSummary = z
+  .object({ id: z.uuid(), customerId: z.string(), status: OrderStatus, total: Money, createdAt: z.iso.datetime(), updatedAt: z.iso.datetime() })
+  .meta({ id: 'OrderSummary' });
+
+export const OrderList = z
+  .object({
+    orders: z.array(OrderSummary),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .meta({ id: 'OrderList' });
+
+export const ListOrdersQuery = z.strictObject({
+  customerId: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().meta({ description: 'Only this customer\'s orders' }),
+  status: z.enum(ORDER_STATUSES, `must be one of ${ORDER_STATUSES.join(', ')}`).optional().meta({ description: 'Only orders in this status' }),
+  cursor: z.string().min(1, 'must not be empty').max(200, 'is not a cursor this API handed out').optional().meta({ description: 'nextCursor of the previous page' }),
+  limit: z.coerce
+    .number('must be an integer from 1 to 100')
+    .int('must be an integer from 1 to 100')
+    .min(1, 'must be an integer from 1 to 100')
+    .max(100, 'must be an integer from 1 to 100')
+    .optional()
+    .meta({ description: 'Page size, 1–100 (default 20)' }),
+});
+
+/** POST /orders/{id}/cancel takes no fields: an empty body or {}. */
+export const CancelOrderBody = z.strictObject({});
+
+export const CancelAccepted = z
+  .object({ id: z.uuid(), status: z.enum(['NEW', 'AWAITING_PAYMENT']), cancellation: z.literal('requested') })
+  .meta({ id: 'CancelAccepted', description: 'The cancellation was handed to the order process; the order ends CANCELLED unless the payment wins the race' });
+
+export const NotificationList = z
+  .object({
+    notifications: z.array(
+      z.object({
+        id: z.uuid(),
+        kind: z.string().meta({ description: 'confirmed, payment-failed, cancelled or rejected', example: 'confirmed' }),
+        channel: z.enum(['log', 'smtp']),
+        recipient: z.string().nullable(),
+        subject: z.string(),
+        body: z.string(),
+        status: z.enum(['PENDING', 'SENT', 'FAILED']),
+        attempts: z.number().int(),
+        lastError: z.string().nullable(),
+        createdAt: z.iso.datetime(),
+        sentAt: z.iso.datetime().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'NotificationList', description: 'Customer notifications recorded for the order (one per kind), oldest first, with their delivery state' });
+
+// ---- payment webhooks -----------------------------------------------------
+
+export const PaymentProviderParams = z.object({ provider: z.string().meta({ example: 'sandbox' }) });
+
+export const WebhookAck = z
+  .object({ received: z.literal(true), duplicate: z.boolean().meta({ description: 'true when this provider event was recorded before (a replay changes nothing)' }) })
+  .meta({ id: 'WebhookAck' });

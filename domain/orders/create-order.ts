@@ -8,13 +8,24 @@ export type NewOrder = {
   customerId: string;
   items: { sku: string; quantity: number }[];
   paymentMethod: string;
+  /** Where notifications go when SMTP is configured; optional. */
+  customerEmail?: string | undefined;
   idempotencyKey?: string | undefined;
+};
+
+export type CreateOrderOptions = {
+  /** Why the payment method cannot be used (the payment gateway's check), or undefined when it can. */
+  checkPaymentMethod?: (paymentMethod: string) => string | undefined;
 };
 
 export type CreatedOrder = { id: string; status: OrderStatus; totalMinor: number; currency: string; created: boolean };
 
 // Keeps an order total inside the INTEGER column with room to spare.
 const MAX_TOTAL_MINOR = 2_000_000_000;
+
+/** A loose e-mail check (something@domain.tld, no spaces): delivery is the real test. */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+export const MAX_EMAIL_LENGTH = 254;
 
 export class IdempotencyKeyReusedError extends ConflictError {
   constructor(key: string) {
@@ -25,7 +36,10 @@ export class IdempotencyKeyReusedError extends ConflictError {
 
 /** Fingerprint of what the client asked for, independent of key order in its JSON. */
 export function requestHash(order: NewOrder): string {
-  const canonical = JSON.stringify([order.customerId, order.paymentMethod, order.items.map((i) => [i.sku, i.quantity])]);
+  const parts: unknown[] = [order.customerId, order.paymentMethod, order.items.map((i) => [i.sku, i.quantity])];
+  // Appended only when given, so the hashes of requests without an e-mail stay what they were.
+  if (order.customerEmail !== undefined) parts.push({ customerEmail: order.customerEmail });
+  const canonical = JSON.stringify(parts);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -36,8 +50,13 @@ async function findByKey(prisma: PrismaClient, key: string, hash: string): Promi
   return { id: found.id, status: found.status, totalMinor: found.totalMinor, currency: found.currency, created: false };
 }
 
-function validate(order: NewOrder, prices: Map<string, { priceMinor: number; currency: string }>) {
+function validate(order: NewOrder, prices: Map<string, { priceMinor: number; currency: string }>, options: CreateOrderOptions) {
   const errors: { field: string; message: string }[] = [];
+  if (order.customerEmail !== undefined && (order.customerEmail.length > MAX_EMAIL_LENGTH || !EMAIL_PATTERN.test(order.customerEmail))) {
+    errors.push({ field: 'customerEmail', message: 'must be an e-mail address' });
+  }
+  const paymentMethodProblem = options.checkPaymentMethod?.(order.paymentMethod);
+  if (paymentMethodProblem) errors.push({ field: 'paymentMethod', message: paymentMethodProblem });
   if (order.items.length === 0) errors.push({ field: 'items', message: 'must not be empty' });
   const seen = new Map<string, number>();
   order.items.forEach((item, i) => {
@@ -58,21 +77,23 @@ function validate(order: NewOrder, prices: Map<string, { priceMinor: number; cur
  * Records a new order (status NEW) with its items priced from the catalog, in one
  * transaction: an order is never half-written. With an idempotency key, the same
  * request returns the same order; a different request with that key is refused.
+ * Every invalid field is reported at once (InvalidInputError), and nothing is written.
  */
-export async function createOrder(prisma: PrismaClient, order: NewOrder): Promise<CreatedOrder> {
+export async function createOrder(prisma: PrismaClient, order: NewOrder, options: CreateOrderOptions = {}): Promise<CreatedOrder> {
   const hash = requestHash(order);
   if (order.idempotencyKey) {
     const existing = await findByKey(prisma, order.idempotencyKey, hash);
     if (existing) return existing;
   }
   const products = await prisma.product.findMany({ where: { sku: { in: order.items.map((i) => i.sku) } } });
-  const { total, currency } = validate(order, new Map(products.map((p) => [p.sku, p])));
+  const { total, currency } = validate(order, new Map(products.map((p) => [p.sku, p])), options);
   const prices = new Map(products.map((p) => [p.sku, p.priceMinor]));
   try {
     const created = await prisma.$transaction(async (tx) => {
       const row = await tx.order.create({
         data: {
           customerId: order.customerId,
+          customerEmail: order.customerEmail ?? null,
           paymentMethod: order.paymentMethod,
           totalMinor: total,
           currency,

@@ -1,0 +1,125 @@
+// The order API: place an order (idempotent), read it with the BPMN step it is at,
+// list orders page by page, request a cancellation, read its notifications.
+// Placing an order records it durably first, then starts its process by a message;
+// everything after that (stock, payment, notifications) runs asynchronously.
+import { Router, type Request, type RequestHandler } from 'express';
+import { NotFoundError } from '../../domain/errors.js';
+import { isUuid } from '../../domain/ids.js';
+import { assertCancellable } from '../../domain/orders/cancellation.js';
+import { createOrder, IdempotencyKeyReusedError, type CreatedOrder } from '../../domain/orders/create-order.js';
+import { getOrder } from '../../domain/orders/get-order.js';
+import { listOrders } from '../../domain/orders/list-orders.js';
+import type { PaymentGateway } from '../../domain/payments/gateway.js';
+import type { PrismaClient } from '../../infra/database.js';
+import type { Logger } from '../../infra/logger.js';
+import type { OrderProcess } from '../../orchestrator/order-process.js';
+import type { ProcessInspector, ProcessView } from '../../orchestrator/process-inspector.js';
+import { HttpProblem } from '../problem.js';
+import { CancelOrderBody, CreateOrderBody, IdempotencyKey, ListOrdersQuery, OrderIdParams } from '../schemas.js';
+import { jsonBody, parse } from '../validate.js';
+
+export type OrderRouteDeps = {
+  prisma: PrismaClient;
+  orderProcess: Pick<OrderProcess, 'start' | 'requestCancel'>;
+  gateway: Pick<PaymentGateway, 'checkPaymentMethod'>;
+  inspector: ProcessInspector;
+  /** The order's recorded notifications; called only for an order that exists. */
+  listNotifications: (orderId: string) => Promise<unknown[]>;
+  jsonParser: RequestHandler;
+  logger: Logger;
+};
+
+const links = (id: string) => ({ self: `/orders/${id}`, cancel: `/orders/${id}/cancel`, notifications: `/orders/${id}/notifications` });
+
+/** The Idempotency-Key header, when sent: 1–200 visible ASCII characters, else 400 naming the header. */
+function idempotencyKey(req: Request): string | undefined {
+  const value = req.get('idempotency-key');
+  return value === undefined ? undefined : parse(IdempotencyKey, value, 'Idempotency-Key');
+}
+
+export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNotifications, jsonParser, logger }: OrderRouteDeps): Router {
+  /** Whether the order still needs its process started: a replay of a request whose first attempt died before starting it. */
+  async function notYetPickedUp(orderId: string): Promise<boolean> {
+    const order = await prisma.order.findUnique({ where: { id: orderId }, select: { status: true, processInstanceKey: true } });
+    return order?.status === 'NEW' && order.processInstanceKey === null;
+  }
+
+  async function processOf(processInstanceKey: string | null, orderId: string): Promise<ProcessView | null> {
+    if (!processInstanceKey) return null;
+    try {
+      return (await inspector.instance(processInstanceKey)) ?? null;
+    } catch (err) {
+      // The order is still worth answering when the engine's side cannot be read.
+      logger.warn({ err, orderId, processInstanceKey }, 'could not read the process instance of an order');
+      return null;
+    }
+  }
+
+  async function assertOrderExists(id: string): Promise<void> {
+    const found = isUuid(id) && (await prisma.order.findUnique({ where: { id }, select: { id: true } }));
+    if (!found) throw new NotFoundError('order', id, 'id');
+  }
+
+  return Router()
+    .post('/orders', jsonParser, async (req, res) => {
+      const key = idempotencyKey(req);
+      const body = jsonBody(req, CreateOrderBody);
+      let order: CreatedOrder;
+      try {
+        order = await createOrder(
+          prisma,
+          { customerId: body.customerId, items: body.items, paymentMethod: body.paymentMethod, customerEmail: body.customerEmail, idempotencyKey: key },
+          { checkPaymentMethod: (pm) => gateway.checkPaymentMethod(pm) },
+        );
+      } catch (err) {
+        if (err instanceof IdempotencyKeyReusedError) {
+          throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused for a different request', err.message, [
+            { field: 'Idempotency-Key', message: 'was already used with a different request body; use a new key for a new order' },
+          ]);
+        }
+        throw err;
+      }
+      // Started on a replay too (the first attempt may have died before this line); the start
+      // message carries a messageId, so a second start of a running order is a no-op.
+      if (order.created || (await notYetPickedUp(order.id))) {
+        try {
+          await orderProcess.start(order.id);
+        } catch (err) {
+          // The order is durable: the recovery sweep starts orders that were never picked up.
+          logger.warn({ err, orderId: order.id }, 'could not start the order process now; the recovery sweep will start it');
+        }
+      }
+      if (!order.created) res.setHeader('Idempotent-Replayed', 'true');
+      res
+        .status(202)
+        .location(`/orders/${order.id}`)
+        .json({ id: order.id, status: order.status, total: { amountMinor: order.totalMinor, currency: order.currency }, links: links(order.id) });
+    })
+    .get('/orders', async (req, res) => {
+      const query = parse(ListOrdersQuery, req.query);
+      res.json(await listOrders(prisma, query));
+    })
+    .get('/orders/:id', async (req, res) => {
+      const { id } = parse(OrderIdParams, req.params);
+      const order = await getOrder(prisma, id);
+      res.json({ ...order, process: await processOf(order.processInstanceKey, id) });
+    })
+    .post('/orders/:id/cancel', jsonParser, async (req, res) => {
+      const { id } = parse(OrderIdParams, req.params);
+      // No fields: an empty body, {} or no content type at all. A JSON body with fields is refused.
+      if (req.body !== undefined) parse(CancelOrderBody, req.body);
+      const status = await assertCancellable(prisma, id);
+      try {
+        await orderProcess.requestCancel(id);
+      } catch (err) {
+        logger.warn({ err, orderId: id }, 'could not hand the cancellation to the order process');
+        throw new HttpProblem(503, 'engine-unavailable', 'The order process cannot be reached', 'the cancellation was not recorded; try again shortly', [], { 'Retry-After': '5' });
+      }
+      res.status(202).json({ id, status, cancellation: 'requested' });
+    })
+    .get('/orders/:id/notifications', async (req, res) => {
+      const { id } = parse(OrderIdParams, req.params);
+      await assertOrderExists(id);
+      res.json({ notifications: await listNotifications(id) });
+    });
+}

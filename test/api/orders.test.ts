@@ -1,0 +1,529 @@
+// The order API over real HTTP: a real database (seeded demo catalog), a real
+// embedded engine running a small inline process, a real OrderProcess. The process
+// starts on `order-placed`, claims the order, then waits at a service task nobody
+// works on; a cancel-request message boundary on that task ends it.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import express from 'express';
+import { pino } from 'pino';
+import { openApiDocument } from '../../api/openapi.js';
+import { notFoundHandler, problemErrorHandler } from '../../api/problem.js';
+import { orderRoutes } from '../../api/routes/orders.js';
+import { claimOrder } from '../../domain/orders/claim-order.js';
+import { createOrder } from '../../domain/orders/create-order.js';
+import { transitionOrder } from '../../domain/orders/transition.js';
+import { EmbeddedEngine } from '../../orchestrator/embedded/embedded-engine.js';
+import { EmbeddedProcessInspector } from '../../orchestrator/embedded/process-inspector.js';
+import type { JobWorker } from '../../orchestrator/engine.js';
+import { MESSAGES, OrderProcess } from '../../orchestrator/order-process.js';
+import { seedDemoCatalog } from '../../prisma/seed.js';
+import { bpmn, flow, message, waitFor } from '../engine/support.js';
+import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
+
+const PROCESS_ID = 'api-orders-test';
+const MODEL = bpmn(
+  PROCESS_ID,
+  `<bpmn:startEvent id="placed" name="Order placed"><bpmn:messageEventDefinition messageRef="m-placed"/></bpmn:startEvent>
+   <bpmn:serviceTask id="claim" name="Claim order"><bpmn:extensionElements><zeebe:taskDefinition type="api-test-claim"/></bpmn:extensionElements></bpmn:serviceTask>
+   <bpmn:serviceTask id="await-payment" name="Await&#10;payment"><bpmn:extensionElements><zeebe:taskDefinition type="api-test-nobody-works-on-this"/></bpmn:extensionElements></bpmn:serviceTask>
+   <bpmn:boundaryEvent id="cancel-requested" name="Cancel requested" attachedToRef="await-payment"><bpmn:messageEventDefinition messageRef="m-cancel"/></bpmn:boundaryEvent>
+   <bpmn:endEvent id="paid"/>
+   <bpmn:endEvent id="cancelled"/>
+   ${flow('f1', 'placed', 'claim')}${flow('f2', 'claim', 'await-payment')}${flow('f3', 'await-payment', 'paid')}${flow('f4', 'cancel-requested', 'cancelled')}`,
+  `<bpmn:message id="m-placed" name="${MESSAGES.orderPlaced}"/>${message('m-cancel', MESSAGES.cancelRequested, '=orderId')}`,
+);
+
+let db: TestDatabase;
+let engine: EmbeddedEngine;
+let claimWorker: JobWorker;
+let server: Server;
+let baseUrl: string;
+const logLines: { level: number; msg: string; orderId?: string }[] = [];
+/** Makes the engine look unavailable to the routes (start / requestCancel throw). */
+const engineDown = { start: false, cancel: false };
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  await seedDemoCatalog(db.prisma);
+  engine = new EmbeddedEngine(db, { logger: pino({ level: 'silent' }), timerPollIntervalMs: 50, jobPollIntervalMs: 50 });
+  await engine.deploy([{ name: 'api-orders-test.bpmn', xml: MODEL }]);
+  claimWorker = engine.createWorker<{ orderId: string }>({
+    taskType: 'api-test-claim',
+    handler: async (job) => {
+      await claimOrder(db.prisma, job.variables.orderId, job.processInstanceKey);
+      return { action: 'complete' };
+    },
+  });
+  const orderProcess = new OrderProcess(engine, { paymentTimeout: 'PT10M', messageTtlMs: 60_000 });
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) });
+  const app = express();
+  app.use(
+    orderRoutes({
+      prisma: db.prisma,
+      orderProcess: {
+        start: async (id) => {
+          if (engineDown.start) throw new Error('engine unavailable (test)');
+          await orderProcess.start(id);
+        },
+        requestCancel: async (id) => {
+          if (engineDown.cancel) throw new Error('engine unavailable (test)');
+          await orderProcess.requestCancel(id);
+        },
+      },
+      gateway: { checkPaymentMethod: (pm) => (pm === 'pm_approve' ? undefined : `unknown payment method ${pm}: the test gateway takes pm_approve only`) },
+      inspector: new EmbeddedProcessInspector(db),
+      listNotifications: async (orderId) =>
+        (await db.prisma.notification.findMany({ where: { orderId }, orderBy: { createdAt: 'asc' } })).map((n) => ({ kind: n.kind, channel: n.channel, status: n.status, subject: n.subject })),
+      jsonParser: express.json({ limit: '100kb' }),
+      logger,
+    }),
+  );
+  app.use(notFoundHandler);
+  app.use(problemErrorHandler(logger));
+  server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await claimWorker?.close();
+  await engine?.close();
+  await db?.close();
+});
+
+type Problem = { type: string; title: string; status: number; detail: string; instance: string; errors?: { field: string; message: string }[] };
+type Answer<T = Record<string, unknown>> = { status: number; headers: Headers; body: T };
+
+async function call<T = Record<string, unknown>>(method: string, path: string, o: { json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+  const headers = { ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers };
+  const body = o.json !== undefined ? JSON.stringify(o.json) : o.body;
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+const placeOrder = (json: unknown, key?: string) => call('POST', '/orders', { json, headers: key === undefined ? {} : { 'idempotency-key': key } });
+const validOrder = (over: Record<string, unknown> = {}) => ({
+  customerId: 'cust-api',
+  items: [
+    { sku: 'SKU-KETTLE', quantity: 2 },
+    { sku: 'SKU-SCALE', quantity: 1 },
+  ],
+  paymentMethod: 'pm_approve',
+  ...over,
+});
+
+function expectProblem(answer: Answer, status: number, type: string, fields: string[] = []): Problem {
+  expect(answer.status).toBe(status);
+  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const problem = answer.body as unknown as Problem;
+  expect(problem).toMatchObject({ type, status, title: expect.any(String), detail: expect.any(String), instance: expect.any(String) });
+  const named = (problem.errors ?? []).map((e) => e.field);
+  for (const field of fields) expect(named).toContain(field);
+  return problem;
+}
+
+async function instanceCount(orderId: string): Promise<number> {
+  const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_process_instances WHERE variables->>'orderId' = $1`, [orderId]);
+  return row?.n ?? 0;
+}
+
+type OrderBody = {
+  id: string;
+  status: string;
+  processInstanceKey: string | null;
+  process: null | { processInstanceKey: string; bpmnProcessId: string; state: string; currentSteps: { elementId: string; name: string | null; type: string; since: string }[]; incidents: unknown[] };
+};
+
+/** GET /orders/:id until its process waits at `elementId`. */
+async function waitUntilAt(orderId: string, elementId: string): Promise<OrderBody> {
+  return waitFor(`order ${orderId} at ${elementId}`, async () => {
+    const { body } = await call<OrderBody>('GET', `/orders/${orderId}`);
+    return body.process?.currentSteps.some((s) => s.elementId === elementId) ? body : undefined;
+  });
+}
+
+describe(`POST /orders (${databaseKind})`, () => {
+  test('202 with Location; GET shows the order NEW, priced from the catalog, and the BPMN step it waits at', async () => {
+    const placed = await placeOrder(validOrder({ customerEmail: 'ada@example.com' }));
+    expect(placed.status).toBe(202);
+    const id = placed.body.id as string;
+    expect(placed.headers.get('location')).toBe(`/orders/${id}`);
+    expect(placed.headers.get('idempotent-replayed')).toBeNull();
+    expect(placed.body).toEqual({
+      id,
+      status: 'NEW',
+      total: { amountMinor: 2 * 3499 + 1999, currency: 'EUR' },
+      links: { self: `/orders/${id}`, cancel: `/orders/${id}/cancel`, notifications: `/orders/${id}/notifications` },
+    });
+
+    const view = await waitUntilAt(id, 'await-payment');
+    expect(view).toMatchObject({
+      id,
+      customerId: 'cust-api',
+      customerEmail: 'ada@example.com',
+      status: 'NEW',
+      paymentMethod: 'pm_approve',
+      failureReason: null,
+      total: { amountMinor: 8997, currency: 'EUR' },
+      items: [
+        { sku: 'SKU-KETTLE', quantity: 2, unitPriceMinor: 3499 },
+        { sku: 'SKU-SCALE', quantity: 1, unitPriceMinor: 1999 },
+      ],
+      reservations: [],
+      payment: null,
+      history: [{ from: null, to: 'NEW', reason: 'order placed', at: expect.any(String) }],
+    });
+    expect(view.processInstanceKey).toMatch(/^\d+$/);
+    expect(view.process).toEqual({
+      processInstanceKey: view.processInstanceKey,
+      bpmnProcessId: PROCESS_ID,
+      version: 1,
+      state: 'ACTIVE',
+      // The name comes from the diagram, line breaks folded; the process container is not a step.
+      currentSteps: [{ elementId: 'await-payment', name: 'Await payment', type: 'serviceTask', since: expect.any(String) }],
+      incidents: [],
+    });
+    expect(Date.parse(view.process?.currentSteps[0]?.since ?? '')).not.toBeNaN();
+  });
+
+  test('before its process picked it up, an order answers process: null', async () => {
+    engineDown.start = true;
+    try {
+      const placed = await placeOrder(validOrder({ customerId: 'cust-unstarted' }));
+      expect(placed.status).toBe(202);
+      const { status, body } = await call<OrderBody>('GET', `/orders/${placed.body.id as string}`);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ status: 'NEW', processInstanceKey: null, process: null });
+    } finally {
+      engineDown.start = false;
+    }
+  });
+
+  test('an Idempotency-Key replay answers the same order: one order row, one process instance', async () => {
+    const key = 'replay-key-1';
+    const first = await placeOrder(validOrder({ customerId: 'cust-replay' }), key);
+    const second = await placeOrder(validOrder({ customerId: 'cust-replay' }), key);
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers.get('location')).toBe(first.headers.get('location'));
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    const id = first.body.id as string;
+    await waitUntilAt(id, 'await-payment');
+    // A third replay after the process picked the order up.
+    expect((await placeOrder(validOrder({ customerId: 'cust-replay' }), key)).body.id).toBe(id);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await db.prisma.order.count({ where: { customerId: 'cust-replay' } })).toBe(1);
+    expect(await instanceCount(id)).toBe(1);
+  });
+
+  test('engine unavailable: still 202 with a warning; the order is durable and a replay starts its process', async () => {
+    const key = 'engine-down-key';
+    engineDown.start = true;
+    let id: string;
+    try {
+      const placed = await placeOrder(validOrder({ customerId: 'cust-engine-down' }), key);
+      expect(placed.status).toBe(202);
+      id = placed.body.id as string;
+    } finally {
+      engineDown.start = false;
+    }
+    expect(logLines).toContainEqual(expect.objectContaining({ level: 40, orderId: id, msg: expect.stringContaining('recovery sweep') }));
+    expect(await db.prisma.order.findUnique({ where: { id } })).toMatchObject({ status: 'NEW', processInstanceKey: null });
+    expect(await instanceCount(id)).toBe(0);
+
+    const replay = await placeOrder(validOrder({ customerId: 'cust-engine-down' }), key);
+    expect(replay).toMatchObject({ status: 202, body: { id } });
+    await waitUntilAt(id, 'await-payment');
+    expect(await instanceCount(id)).toBe(1);
+  });
+
+  test('the same Idempotency-Key with a different body is 422 naming Idempotency-Key; nothing new is created', async () => {
+    const key = 'reused-key-1';
+    expect((await placeOrder(validOrder({ customerId: 'cust-reuse' }), key)).status).toBe(202);
+    const different = [
+      validOrder({ customerId: 'cust-reuse', items: [{ sku: 'SKU-KETTLE', quantity: 3 }] }),
+      validOrder({ customerId: 'cust-reuse', customerEmail: 'other@example.com' }),
+      validOrder({ customerId: 'cust-reuse-2' }),
+    ];
+    for (const body of different) {
+      const answer = await placeOrder(body, key);
+      expectProblem(answer, 422, '/problems/idempotency-key-reused', ['Idempotency-Key']);
+    }
+    expect(await db.prisma.order.count({ where: { customerId: { in: ['cust-reuse', 'cust-reuse-2'] } } })).toBe(1);
+  });
+
+  const invalid: [string, unknown, string[], Record<string, string>?][] = [
+    ['an unknown SKU', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1 }, { sku: 'SKU-NOPE', quantity: 1 }] }), ['items[1].sku']],
+    ['no items', validOrder({ items: [] }), ['items']],
+    ['items missing', { customerId: 'cust-api', paymentMethod: 'pm_approve' }, ['items']],
+    ['quantity 0', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 0 }] }), ['items[0].quantity']],
+    ['a negative quantity', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: -2 }] }), ['items[0].quantity']],
+    ['a fractional quantity', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1.5 }] }), ['items[0].quantity']],
+    ['a quantity as a string', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: '2' }] }), ['items[0].quantity']],
+    ['a SKU twice', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1 }, { sku: 'SKU-KETTLE', quantity: 1 }] }), ['items[1].sku']],
+    ['an unknown field', validOrder({ coupon: 'FREE' }), ['coupon']],
+    ['an unknown field in an item', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1, price: 1 }] }), ['items[0].price']],
+    ['a payment method the gateway refuses', validOrder({ paymentMethod: 'pm_bogus' }), ['paymentMethod']],
+    ['a missing payment method', { customerId: 'cust-api', items: [{ sku: 'SKU-KETTLE', quantity: 1 }] }, ['paymentMethod']],
+    ['a missing customerId', { items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }, ['customerId']],
+    ['a malformed e-mail', validOrder({ customerEmail: 'not an email' }), ['customerEmail']],
+    ['an unknown SKU and a refused payment method at once', validOrder({ paymentMethod: 'pm_bogus', items: [{ sku: 'SKU-NOPE', quantity: 1 }] }), ['items[0].sku', 'paymentMethod']],
+    ['a JSON array body', [validOrder()], ['body']],
+    ['an empty Idempotency-Key', validOrder(), ['Idempotency-Key'], { 'idempotency-key': '' }],
+    ['an Idempotency-Key with a space', validOrder(), ['Idempotency-Key'], { 'idempotency-key': 'two words' }],
+    ['an Idempotency-Key of 201 characters', validOrder(), ['Idempotency-Key'], { 'idempotency-key': 'k'.repeat(201) }],
+  ];
+
+  test.each(invalid)('%s → 400 naming the field; no order, no process', async (_name, body, fields, headers = {}) => {
+    const count = async () => ({
+      orders: await db.prisma.order.count(),
+      starts: (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1`, [MESSAGES.orderPlaced]))[0]?.n,
+    });
+    const before = await count();
+    expectProblem(await call('POST', '/orders', { json: body, headers }), 400, '/problems/validation-error', fields);
+    expect(await count()).toEqual(before);
+  });
+
+  test('an Idempotency-Key of 200 visible ASCII characters is fine', async () => {
+    const placed = await placeOrder(validOrder({ customerId: 'cust-long-key' }), `k-${'x'.repeat(197)}~`);
+    expect(placed.status).toBe(202);
+  });
+
+  test('a body that is not JSON is 415, malformed JSON is 400', async () => {
+    expectProblem(await call('POST', '/orders', { body: 'customerId=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, '/problems/unsupported-media-type', ['Content-Type']);
+    expectProblem(await call('POST', '/orders', { body: '{"customerId":', headers: { 'content-type': 'application/json' } }), 400, '/problems/validation-error', ['body']);
+  });
+});
+
+describe(`GET /orders/:id (${databaseKind})`, () => {
+  test('an unknown id or one that is not a UUID is a 404 problem', async () => {
+    expectProblem(await call('GET', '/orders/4c1f2a3b-5d6e-4f70-8a9b-0c1d2e3f4a5b'), 404, '/problems/not-found', ['id']);
+    expectProblem(await call('GET', '/orders/not-a-uuid'), 404, '/problems/not-found', ['id']);
+  });
+});
+
+describe(`GET /orders (${databaseKind})`, () => {
+  let created: string[] = [];
+  beforeAll(async () => {
+    // Oldest first; created one after the other, so each is newer than the last.
+    created = [];
+    for (let i = 0; i < 25; i++) {
+      const order = await createOrder(db.prisma, { customerId: 'cust-list', items: [{ sku: 'SKU-MUG-SET', quantity: 1 + (i % 3) }], paymentMethod: 'pm_approve' });
+      created.push(order.id);
+    }
+    for (const id of created.slice(0, 3)) await transitionOrder(db.prisma, id, 'CANCELLED', 'test');
+    await createOrder(db.prisma, { customerId: 'cust-list-other', items: [{ sku: 'SKU-MUG-SET', quantity: 1 }], paymentMethod: 'pm_approve' });
+  });
+
+  type Page = { orders: { id: string; customerId: string; status: string; total: { amountMinor: number; currency: string }; createdAt: string; updatedAt: string }[]; nextCursor: string | null };
+
+  test('pages through 25 orders 10 at a time: 3 pages, newest first, no duplicates', async () => {
+    const pages: Page[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `/orders?customerId=cust-list&limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const { status, body } = await call<Page>('GET', query);
+      expect(status).toBe(200);
+      pages.push(body);
+      cursor = body.nextCursor;
+    } while (cursor && pages.length < 5);
+    expect(pages.map((p) => p.orders.length)).toEqual([10, 10, 5]);
+    expect(pages[2]?.nextCursor).toBeNull();
+    const ids = pages.flatMap((p) => p.orders.map((o) => o.id));
+    expect(ids).toEqual([...created].reverse());
+    expect(new Set(ids).size).toBe(25);
+    const first = pages[0]?.orders[0];
+    expect(first).toEqual({ id: created[24], customerId: 'cust-list', status: 'NEW', total: { amountMinor: 3200, currency: 'EUR' }, createdAt: expect.any(String), updatedAt: expect.any(String) });
+    const times = pages.flatMap((p) => p.orders.map((o) => Date.parse(o.createdAt)));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+  });
+
+  test('default page size is 20; filters by customer and by status', async () => {
+    const all = await call<Page>('GET', '/orders?customerId=cust-list');
+    expect(all.body.orders).toHaveLength(20);
+    expect(all.body.nextCursor).not.toBeNull();
+
+    const cancelled = await call<Page>('GET', '/orders?customerId=cust-list&status=CANCELLED');
+    expect(cancelled.body).toEqual({ orders: expect.any(Array), nextCursor: null });
+    expect(cancelled.body.orders.map((o) => o.id)).toEqual(created.slice(0, 3).reverse());
+    expect(cancelled.body.orders.every((o) => o.status === 'CANCELLED')).toBe(true);
+
+    const other = await call<Page>('GET', '/orders?customerId=cust-list-other');
+    expect(other.body.orders.map((o) => o.customerId)).toEqual(['cust-list-other']);
+
+    const anyCustomer = await call<Page>('GET', '/orders?status=CANCELLED&limit=100');
+    expect(anyCustomer.body.orders.every((o) => o.status === 'CANCELLED')).toBe(true);
+    expect(anyCustomer.body.orders.map((o) => o.id)).toEqual(expect.arrayContaining(created.slice(0, 3)));
+
+    expect((await call<Page>('GET', '/orders?customerId=nobody')).body).toEqual({ orders: [], nextCursor: null });
+  });
+
+  test.each([
+    ['cursor=not-a-cursor', 'cursor'],
+    [`cursor=${Buffer.from('2026-01-01T00:00:00.000Z|x').toString('base64url')}`, 'cursor'],
+    ['cursor=', 'cursor'],
+    ['status=SHIPPED', 'status'],
+    ['status=new', 'status'],
+    ['limit=0', 'limit'],
+    ['limit=101', 'limit'],
+    ['limit=abc', 'limit'],
+    ['limit=2.5', 'limit'],
+    ['sort=asc', 'sort'],
+    ['status=NEW&status=PAID', 'status'],
+  ])('?%s → 400 naming %s', async (query, field) => {
+    expectProblem(await call('GET', `/orders?${query}`), 400, '/problems/validation-error', [field]);
+  });
+});
+
+describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
+  test('202 cancellation requested; the order-cancel-requested message reaches the process', async () => {
+    const id = (await placeOrder(validOrder({ customerId: 'cust-cancel' }))).body.id as string;
+    const waiting = await waitUntilAt(id, 'await-payment');
+    // No body and no content type.
+    const answer = await call('POST', `/orders/${id}/cancel`);
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({ id, status: 'NEW', cancellation: 'requested' });
+
+    // The boundary event on the waiting task caught the message and ended the instance.
+    const key = waiting.processInstanceKey as string;
+    const ended = await waitFor('the instance to end', async () => {
+      const { body } = await call<OrderBody>('GET', `/orders/${id}`);
+      return body.process?.state === 'COMPLETED' ? body : undefined;
+    });
+    expect(ended.process?.currentSteps).toEqual([]);
+    const path = await db.sql.query<{ element_id: string }>(
+      `SELECT element_id FROM engine_audit WHERE process_instance_key = $1::bigint AND intent = 'ELEMENT_COMPLETED' ORDER BY id`,
+      [key],
+    );
+    expect(path.map((r) => r.element_id)).toEqual(expect.arrayContaining(['cancel-requested', 'cancelled']));
+    expect(path.map((r) => r.element_id)).not.toContain('paid');
+  });
+
+  test('an empty JSON object and a repeated request are fine; a body with fields is 400', async () => {
+    const id = (await placeOrder(validOrder({ customerId: 'cust-cancel-2' }))).body.id as string;
+    expect((await call('POST', `/orders/${id}/cancel`, { json: {} })).status).toBe(202);
+    expect((await call('POST', `/orders/${id}/cancel`, { body: '', headers: { 'content-type': 'application/json' } })).status).toBe(202);
+    expect((await call('POST', `/orders/${id}/cancel`, { body: 'please', headers: { 'content-type': 'text/plain' } })).status).toBe(202);
+    expectProblem(await call('POST', `/orders/${id}/cancel`, { json: { reason: 'changed my mind' } }), 400, '/problems/validation-error', ['reason']);
+    const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1 AND correlation_key = $2`, [MESSAGES.cancelRequested, id]);
+    expect(row?.n).toBe(1);
+  });
+
+  test('AWAITING_PAYMENT may be cancelled; PAID is 409 order-already-paid; CANCELLED is 409 order-finished; unknown is 404', async () => {
+    const place = async (customerId: string) => (await createOrder(db.prisma, { customerId, items: [{ sku: 'SKU-BOARD', quantity: 1 }], paymentMethod: 'pm_approve' })).id;
+    const awaiting = await place('cust-c-awaiting');
+    await transitionOrder(db.prisma, awaiting, 'AWAITING_PAYMENT', 'test');
+    expect(await call('POST', `/orders/${awaiting}/cancel`)).toMatchObject({ status: 202, body: { id: awaiting, status: 'AWAITING_PAYMENT', cancellation: 'requested' } });
+
+    const paid = await place('cust-c-paid');
+    await transitionOrder(db.prisma, paid, 'AWAITING_PAYMENT', 'test');
+    await transitionOrder(db.prisma, paid, 'PAID', 'test');
+    expectProblem(await call('POST', `/orders/${paid}/cancel`), 409, '/problems/order-already-paid');
+
+    const cancelled = await place('cust-c-cancelled');
+    await transitionOrder(db.prisma, cancelled, 'CANCELLED', 'test');
+    const finished = expectProblem(await call('POST', `/orders/${cancelled}/cancel`), 409, '/problems/order-finished');
+    expect(finished.detail).toContain('CANCELLED');
+
+    const rejected = await place('cust-c-rejected');
+    await transitionOrder(db.prisma, rejected, 'REJECTED', 'test');
+    expect(expectProblem(await call('POST', `/orders/${rejected}/cancel`), 409, '/problems/order-finished').detail).toContain('REJECTED');
+
+    expectProblem(await call('POST', '/orders/4c1f2a3b-5d6e-4f70-8a9b-0c1d2e3f4a5b/cancel'), 404, '/problems/not-found', ['id']);
+    expectProblem(await call('POST', '/orders/nope/cancel'), 404, '/problems/not-found', ['id']);
+    // Refusals publish nothing.
+    const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1 AND correlation_key = ANY($2)`, [MESSAGES.cancelRequested, [paid, cancelled, rejected]]);
+    expect(row?.n).toBe(0);
+  });
+
+  test('engine unavailable: 503 with Retry-After', async () => {
+    const id = (await createOrder(db.prisma, { customerId: 'cust-c-down', items: [{ sku: 'SKU-BOARD', quantity: 1 }], paymentMethod: 'pm_approve' })).id;
+    engineDown.cancel = true;
+    try {
+      const answer = await call('POST', `/orders/${id}/cancel`);
+      expectProblem(answer, 503, '/problems/engine-unavailable');
+      expect(answer.headers.get('retry-after')).toBe('5');
+    } finally {
+      engineDown.cancel = false;
+    }
+  });
+});
+
+describe(`GET /orders/:id/notifications (${databaseKind})`, () => {
+  test("lists the order's notifications; unknown order is 404", async () => {
+    const id = (await createOrder(db.prisma, { customerId: 'cust-notify', items: [{ sku: 'SKU-BOARD', quantity: 1 }], paymentMethod: 'pm_approve' })).id;
+    expect(await call('GET', `/orders/${id}/notifications`)).toMatchObject({ status: 200, body: { notifications: [] } });
+    await db.prisma.notification.create({ data: { orderId: id, kind: 'confirmed', channel: 'log', subject: 'Confirmed', body: 'Thanks' } });
+    expect((await call('GET', `/orders/${id}/notifications`)).body).toEqual({
+      notifications: [{ kind: 'confirmed', channel: 'log', status: 'PENDING', subject: 'Confirmed' }],
+    });
+    expectProblem(await call('GET', '/orders/4c1f2a3b-5d6e-4f70-8a9b-0c1d2e3f4a5b/notifications'), 404, '/problems/not-found', ['id']);
+    expectProblem(await call('GET', '/orders/nope/notifications'), 404, '/problems/not-found', ['id']);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  const doc = openApiDocument('test', { saga: true }) as unknown as {
+    openapi: string;
+    paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> }>>;
+    components: { schemas: Record<string, unknown> };
+  };
+
+  test('documents every order route and the payment webhook', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel', '/orders/{id}/notifications', '/webhooks/payments/{provider}']),
+    );
+    expect(Object.keys(doc.paths['/orders'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/webhooks/payments/{provider}']?.post?.responses ?? {}).sort()).toEqual(['200', '400', '401', '404']);
+    expect(doc.paths['/webhooks/payments/{provider}']?.post?.parameters?.map((p) => p.name)).toEqual(['provider', 'Sandbox-Signature']);
+    expect(doc.paths['/orders']?.get?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['query:customerId', 'query:status', 'query:cursor', 'query:limit']);
+    expect(doc.paths['/orders']?.post?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['header:Idempotency-Key']);
+  });
+
+  test('every path parameter is declared, and every $ref resolves inside the document', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      for (const op of Object.values(item)) {
+        const declared = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+        expect(declared.sort()).toEqual([...names].sort());
+      }
+    }
+    const refs: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === '$ref' && typeof x === 'string') refs.push(x);
+          else walk(x);
+        }
+      }
+    };
+    walk(doc);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) {
+      expect(ref).toMatch(/^#\/components\/schemas\//);
+      expect(doc.components.schemas).toHaveProperty([ref.replace('#/components/schemas/', '')]);
+    }
+    expect(JSON.stringify(doc)).not.toContain('"$defs"');
+    expect(JSON.stringify(doc)).not.toContain('"$schema"');
+    for (const [id, schema] of Object.entries(doc.components.schemas)) expect([id, Object.keys(schema as object)]).not.toEqual([id, ['$ref']]);
+  });
+
+  test('without the saga, only the catalog and stock routes are documented', () => {
+    const plain = openApiDocument('test') as unknown as { paths: Record<string, unknown> };
+    expect(Object.keys(plain.paths).sort()).toEqual(['/health', '/products', '/products/{sku}', '/ready', '/stocks/{sku}', '/stocks/{sku}/{warehouseId}']);
+  });
+});
+
+describe('logging', () => {
+  test('no request answered 500: nothing was logged at error level', () => {
+    expect(logLines.filter((l) => l.level >= 50)).toEqual([]);
+  });
+});

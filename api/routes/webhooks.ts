@@ -1,0 +1,103 @@
+// Payment providers call back here. The order of checks is the security model:
+// the signature is verified on the exact bytes received before anything is
+// parsed or stored, so an unsigned or replayed request leaves no trace but a log
+// line. A verified event is made durable in the inbox, handed to the relay, and
+// acknowledged; the provider stops redelivering only once it is safe with us.
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { PaymentOutcomeEvent } from '../../domain/payments/gateway.js';
+import { recordPaymentEvent } from '../../domain/payments/payment-events.js';
+import { verifySignature, type SignatureFailure } from '../../domain/payments/signature.js';
+import type { PrismaClient } from '../../infra/database.js';
+import type { Logger } from '../../infra/logger.js';
+import { parseSandboxEvent, SANDBOX_PROVIDER, SANDBOX_SIGNATURE_HEADER } from '../../queues/sandbox-provider.js';
+import { HttpProblem, validationProblem } from '../problem.js';
+
+export type WebhookProvider = {
+  name: string;
+  signatureHeader: string;
+  secret: string;
+  toleranceSeconds: number;
+  /** The provider's event format to the neutral one; throws InvalidInputError naming the bad fields. */
+  parse(body: unknown): PaymentOutcomeEvent;
+};
+
+export type WebhookRoutesOptions = {
+  providers: WebhookProvider[];
+  prisma: PrismaClient;
+  relay: { enqueue(id: string): Promise<void> };
+  logger: Logger;
+  bodyLimit: string | number;
+  /** Called for every refused signature, e.g. to count them. */
+  onRefused?(provider: string, reason: SignatureFailure): void;
+};
+
+export function sandboxWebhookProvider(secret: string, toleranceSeconds: number): WebhookProvider {
+  return { name: SANDBOX_PROVIDER, signatureHeader: SANDBOX_SIGNATURE_HEADER, secret, toleranceSeconds, parse: parseSandboxEvent };
+}
+
+const REFUSAL_MESSAGES: Record<SignatureFailure, (p: WebhookProvider) => string> = {
+  missing: () => 'is missing',
+  malformed: () => 'is malformed: expected t=<unix seconds>,v1=<hex HMAC-SHA256>',
+  stale: (p) => `is stale: its timestamp is more than ${p.toleranceSeconds} s from now`,
+  mismatch: () => 'does not match the body',
+};
+
+type ProviderRequest = Request<{ provider: string }> & { webhookProvider?: WebhookProvider };
+
+export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onRefused }: WebhookRoutesOptions): Router {
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const log = logger.child({ component: 'payment-webhooks' });
+
+  // Before the body is read: an unknown provider costs us no buffering.
+  const resolveProvider = (req: ProviderRequest, _res: Response, next: NextFunction) => {
+    const provider = byName.get(req.params.provider);
+    if (!provider) {
+      throw new HttpProblem(404, 'not-found', 'No such payment provider', `${req.params.provider} is not a configured payment provider`, [
+        { field: 'provider', message: `must be one of ${[...byName.keys()].join(', ') || '(none configured)'}` },
+      ]);
+    }
+    req.webhookProvider = provider;
+    next();
+  };
+
+  // Any content type: the bytes are what was signed, whatever the sender labelled them.
+  const rawBody = express.raw({ type: () => true, limit: bodyLimit });
+
+  const receive = async (req: ProviderRequest, res: Response) => {
+    const provider = req.webhookProvider as WebhookProvider;
+    const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+
+    const check = verifySignature({ header: req.get(provider.signatureHeader), rawBody: raw, secret: provider.secret, toleranceSeconds: provider.toleranceSeconds });
+    if (!check.ok) {
+      log.warn({ provider: provider.name, reason: check.reason, ip: req.ip }, 'payment webhook refused: bad signature');
+      onRefused?.(provider.name, check.reason);
+      throw new HttpProblem(401, 'invalid-signature', 'Webhook signature rejected', `signature ${check.reason}: nothing was recorded`, [
+        { field: provider.signatureHeader, message: REFUSAL_MESSAGES[check.reason](provider) },
+      ]);
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw validationProblem([{ field: 'body', message: 'is not valid JSON' }]);
+    }
+    const event = provider.parse(body);
+
+    const recorded = await recordPaymentEvent(prisma, provider.name, event, body);
+    const fields = { provider: provider.name, orderId: event.orderId, providerEventId: event.providerEventId, eventId: recorded.id, duplicate: recorded.duplicate };
+    // A duplicate still unprocessed may be the redelivery of one whose enqueue failed: enqueue again (idempotent per event).
+    if (!recorded.processed) {
+      try {
+        await relay.enqueue(recorded.id);
+      } catch (err) {
+        // The event is durable; recovery re-enqueues it. Failing here would only make the provider resend what we already hold.
+        log.error({ ...fields, err }, 'payment event recorded but not enqueued; recovery will pick it up');
+      }
+    }
+    log.info({ ...fields, type: event.type }, recorded.duplicate ? 'payment webhook duplicate' : 'payment webhook recorded');
+    res.status(200).json({ received: true, duplicate: recorded.duplicate });
+  };
+
+  return Router().post('/webhooks/payments/:provider', resolveProvider, rawBody, receive);
+}

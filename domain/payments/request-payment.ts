@@ -1,0 +1,40 @@
+import type { PrismaClient } from '../../infra/database.js';
+import { NotFoundError } from '../errors.js';
+import { isUuid } from '../ids.js';
+import { transitionOrder } from '../orders/transition.js';
+import type { PaymentGateway } from './gateway.js';
+import type { PaymentStatus } from './payment-status.js';
+
+export type RequestedPayment = { paymentId: string; providerPaymentId: string; status: PaymentStatus; alreadyRequested: boolean };
+
+/**
+ * Asks the provider for an order's payment and moves the order to AWAITING_PAYMENT.
+ * At-least-once safe: the payment row is created once per order, and its id is the
+ * idempotency key the provider sees, so a retry after a crash never charges twice.
+ * A TransientProviderError from the gateway propagates for the caller to retry.
+ */
+export async function requestPayment(prisma: PrismaClient, gateway: PaymentGateway, orderId: string): Promise<RequestedPayment> {
+  if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
+  const order = await prisma.order.findUnique({ where: { id: orderId } });
+  if (!order) throw new NotFoundError('order', orderId, 'orderId');
+
+  await prisma.$executeRaw`
+    INSERT INTO payments (order_id, provider, amount_minor, currency, updated_at)
+    VALUES (${orderId}::uuid, ${gateway.provider}, ${order.totalMinor}, ${order.currency}, now())
+    ON CONFLICT (order_id) DO NOTHING`;
+  const payment = await prisma.payment.findUniqueOrThrow({ where: { orderId } });
+  if (payment.providerPaymentId) {
+    return { paymentId: payment.id, providerPaymentId: payment.providerPaymentId, status: payment.status, alreadyRequested: true };
+  }
+
+  const { providerPaymentId } = await gateway.requestPayment({
+    paymentId: payment.id,
+    orderId,
+    amountMinor: payment.amountMinor,
+    currency: payment.currency,
+    paymentMethod: order.paymentMethod,
+  });
+  await prisma.payment.updateMany({ where: { id: payment.id, providerPaymentId: null }, data: { providerPaymentId } });
+  await transitionOrder(prisma, orderId, 'AWAITING_PAYMENT', `payment requested from ${gateway.provider}`);
+  return { paymentId: payment.id, providerPaymentId, status: payment.status, alreadyRequested: false };
+}

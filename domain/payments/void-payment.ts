@@ -1,0 +1,23 @@
+import type { PrismaClient } from '../../infra/database.js';
+import type { PaymentGateway } from './gateway.js';
+import { canMovePayment, type PaymentStatus } from './payment-status.js';
+
+export type VoidResult = { voided: boolean; status: PaymentStatus | null };
+
+/**
+ * Compensation of "request payment": releases the authorization at the provider
+ * and marks the payment VOIDED. No payment, or one already declined or voided,
+ * leaves nothing to undo. Idempotent: the provider call is idempotent too, and
+ * the row only moves from a status that can still be voided.
+ */
+export async function voidPayment(prisma: PrismaClient, gateway: PaymentGateway, orderId: string, reason: string): Promise<VoidResult> {
+  const payment = await prisma.payment.findUnique({ where: { orderId } });
+  if (!payment) return { voided: false, status: null };
+  if (!canMovePayment(payment.status, 'VOIDED')) return { voided: false, status: payment.status };
+  if (payment.providerPaymentId) await gateway.voidPayment({ paymentId: payment.id, providerPaymentId: payment.providerPaymentId });
+  const moved = await prisma.payment.updateMany({
+    where: { id: payment.id, status: { in: ['REQUESTED', 'APPROVED'] } },
+    data: { status: 'VOIDED', failureReason: reason },
+  });
+  return { voided: moved.count > 0, status: 'VOIDED' };
+}

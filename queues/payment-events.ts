@@ -1,0 +1,132 @@
+// Relays recorded payment callbacks (the payment_events inbox) to the process
+// as `payment-result` messages. The webhook answers the provider as soon as the
+// event is durable; this queue carries it the rest of the way and keeps trying
+// while the engine is down. Delivery is at-least-once end to end: the message
+// id is the provider's event id, so a repeated publish is a no-op in the engine,
+// and an event is marked processed only after the engine took it.
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { getPaymentEvent, markEventProcessed, unprocessedEventIds } from '../domain/payments/payment-events.js';
+import type { PrismaClient } from '../infra/database.js';
+import type { Logger } from '../infra/logger.js';
+import type { OrderProcess } from '../orchestrator/order-process.js';
+import { QUEUE_NAMES, type QueueContext } from './context.js';
+
+type RelayJob = { eventId: string };
+
+export type PaymentEventRelayOptions = {
+  /** First retry delay; doubles per attempt. */
+  backoffMs?: number;
+  attempts?: number;
+  concurrency?: number;
+};
+
+export class PaymentEventRelay {
+  /** Exposed for the queue dashboard. */
+  readonly queue: Queue<RelayJob>;
+  private worker: Worker<RelayJob> | undefined;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly ctx: QueueContext,
+    private readonly prisma: PrismaClient,
+    private readonly orderProcess: Pick<OrderProcess, 'reportPayment'>,
+    private readonly options: PaymentEventRelayOptions = {},
+  ) {
+    this.logger = ctx.logger.child({ component: 'payment-event-relay' });
+    this.queue = new Queue<RelayJob>(QUEUE_NAMES.paymentEvents, { connection: ctx.connection, prefix: ctx.prefix });
+    this.queue.on('error', (err) => this.logger.error({ err }, 'payment event queue error'));
+  }
+
+  /** Idempotent while the event waits: one job per event id. */
+  async enqueue(eventId: string): Promise<void> {
+    const job = await this.queue.add(
+      'relay',
+      { eventId },
+      {
+        // Inbox ids are UUIDs: unique, and free of the ':' BullMQ forbids.
+        jobId: eventId,
+        // About 20 attempts from 500 ms doubling: days of engine outage before giving up,
+        // and even then the row stays unprocessed for recovery to pick up.
+        attempts: this.options.attempts ?? 20,
+        backoff: { type: 'exponential', delay: this.options.backoffMs ?? 500 },
+        removeOnComplete: true,
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    );
+    // A job that exhausted its attempts still holds the id, which would swallow
+    // this enqueue; recovery must be able to revive it.
+    if ((await this.queue.getJobState(eventId)) === 'failed') {
+      await job.retry('failed');
+      this.logger.info({ eventId }, 'revived a payment event relay that had given up');
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.worker) return;
+    this.worker = new Worker<RelayJob>(QUEUE_NAMES.paymentEvents, (job) => this.relay(job), {
+      connection: this.ctx.connection,
+      prefix: this.ctx.prefix,
+      concurrency: this.options.concurrency ?? 10,
+    });
+    this.worker.on('error', (err) => this.logger.error({ err }, 'payment event worker error'));
+    this.worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+      this.logger[final ? 'error' : 'warn'](
+        { eventId: job.data.eventId, attempt: job.attemptsMade, err: err.message },
+        final ? 'payment event relay gave up; recovery will re-enqueue it' : 'payment event relay failed; will retry',
+      );
+    });
+    await this.worker.waitUntilReady();
+  }
+
+  /** Re-enqueues events that were recorded but never processed (crash, lost Redis, enqueue failure). */
+  async recoverUnprocessed(olderThanMs: number): Promise<number> {
+    const ids = await unprocessedEventIds(this.prisma, olderThanMs);
+    for (const id of ids) await this.enqueue(id);
+    if (ids.length > 0) this.logger.info({ count: ids.length }, 're-enqueued unprocessed payment events');
+    return ids.length;
+  }
+
+  /** Jobs not yet finished: a backlog that grows means the engine is not taking messages. */
+  async depth(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active');
+    return (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+
+  private async relay(job: Job<RelayJob>): Promise<string> {
+    const stored = await getPaymentEvent(this.prisma, job.data.eventId);
+    if (!stored) {
+      this.logger.warn({ eventId: job.data.eventId }, 'payment event to relay does not exist');
+      return 'missing';
+    }
+    if (stored.processedAt) return 'already-processed';
+    const { event } = stored;
+    const log = { orderId: event.orderId, eventId: stored.id, providerEventId: event.providerEventId, type: event.type };
+    if (!event.orderId) {
+      // Nothing to correlate with; retrying cannot help. Left unprocessed for an operator.
+      this.logger.error(log, 'payment event names no order; not relayed');
+      throw new UnrecoverableError(`payment event ${stored.id} names no order`);
+    }
+    try {
+      await this.orderProcess.reportPayment(event.orderId, {
+        status: event.type === 'payment.succeeded' ? 'approved' : 'declined',
+        ...(event.reason !== undefined ? { reason: event.reason } : {}),
+        providerEventId: event.providerEventId,
+      });
+    } catch (err) {
+      this.logger.warn({ ...log, err }, 'publishing the payment result failed');
+      throw err;
+    }
+    // A crash here leaves the event unprocessed: it is published again later, and
+    // the engine recognizes the message id while the first copy is buffered.
+    await markEventProcessed(this.prisma, stored.id);
+    this.logger.info(log, 'payment result published');
+    return 'published';
+  }
+}

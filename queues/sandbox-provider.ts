@@ -1,0 +1,288 @@
+// The built-in `sandbox` payment provider: a stand-in for the third party we
+// cannot reach from here (Stripe, Adyen…). It is the only fake in the system and
+// it sits exactly at that boundary, so everything on our side of it (gateway
+// port, signed webhook, inbox, relay, process) runs for real in tests and demos.
+//
+// It behaves like a real provider, including the unpleasant parts: the request
+// API answers at once and may fail transiently; the outcome arrives later as a
+// signed HTTP callback to our webhook; a callback that is not acknowledged with
+// a 2xx is redelivered with back-off, and a redelivery is the same event.
+// Its memory (payments, attempt counts) lives in Redis under the queue prefix,
+// outside our database, so it survives our restarts the way a provider would.
+import { createHash, randomBytes } from 'node:crypto';
+import { Queue, Worker, type Job } from 'bullmq';
+import { z } from 'zod';
+import { InvalidInputError } from '../domain/errors.js';
+import { isUuid } from '../domain/ids.js';
+import { TransientProviderError, type PaymentGateway, type PaymentOutcomeEvent, type PaymentRequest } from '../domain/payments/gateway.js';
+import { signPayload } from '../domain/payments/signature.js';
+import type { Logger } from '../infra/logger.js';
+import { QUEUE_NAMES, type QueueContext } from './context.js';
+import { parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
+
+export const SANDBOX_PROVIDER = 'sandbox';
+export const SANDBOX_SIGNATURE_HEADER = 'Sandbox-Signature';
+
+export type SandboxProviderOptions = {
+  webhookSecret: string;
+  /** How long the "bank" takes to decide, i.e. the delay before the callback. */
+  delayMs: number;
+  /** Resolved at delivery time: our HTTP port is known only after listen. */
+  callbackUrl: () => string;
+  /** First redelivery delay; doubles per attempt. */
+  redeliveryBackoffMs?: number;
+  /** Deliveries in all, the first included. */
+  deliveryAttempts?: number;
+  /** A webhook that does not answer in time counts as a failed delivery. */
+  deliveryTimeoutMs?: number;
+};
+
+/** The callback as the sandbox sends it (Stripe-like envelope). */
+export type SandboxEvent = {
+  id: string;
+  type: 'payment.succeeded' | 'payment.failed';
+  created: number;
+  data: { paymentId: string; providerPaymentId: string; orderId: string; amountMinor: number; currency: string; reason?: string };
+};
+
+type CallbackJob = { paymentId: string; orderId: string; created: number };
+
+/** What the provider remembers about one payment (a Redis hash; every value a string). */
+type PaymentRecord = {
+  providerPaymentId?: string;
+  orderId?: string;
+  amountMinor?: string;
+  currency?: string;
+  outcome?: 'approve' | 'decline' | 'no_answer' | 'fail_then_approve';
+  reason?: string;
+  /** pending → succeeded | failed once the callback was acknowledged; voided at any time. */
+  status?: 'pending' | 'succeeded' | 'failed' | 'voided';
+  /** Set once the callback job exists, so a repeated request never schedules a second one. */
+  scheduled?: string;
+  attempts?: string;
+};
+
+// One round trip, atomic: count the attempt, and accept the payment unless this
+// attempt is one of the transient failures the token asks for. A payment that
+// was accepted once stays accepted, whatever the later requests carry.
+const REQUEST_SCRIPT = `
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[8]))
+if redis.call('HEXISTS', KEYS[1], 'providerPaymentId') == 1 then return {'accepted', attempts} end
+if attempts <= tonumber(ARGV[7]) then return {'unavailable', attempts} end
+redis.call('HSET', KEYS[1], 'providerPaymentId', ARGV[1], 'orderId', ARGV[2], 'amountMinor', ARGV[3], 'currency', ARGV[4], 'outcome', ARGV[5], 'reason', ARGV[6], 'status', 'pending')
+return {'accepted', attempts}
+`;
+const REQUEST_COMMAND = 'sandboxProviderRequest';
+const RECORD_TTL_SECONDS = 30 * 24 * 3600;
+
+/** BullMQ job ids may not contain ':'; percent-encoding keeps them unique and readable. */
+const callbackJobId = (paymentId: string) => `callback-${encodeURIComponent(paymentId)}`;
+
+/** Deterministic per payment: a redelivery is the same event, and our inbox can tell. */
+const eventId = (paymentId: string) => `evt_${createHash('sha256').update(`sandbox:${paymentId}`).digest('hex').slice(0, 24)}`;
+
+export class SandboxProvider implements PaymentGateway {
+  readonly provider = SANDBOX_PROVIDER;
+  /** Exposed for the queue dashboard. */
+  readonly queue: Queue<CallbackJob>;
+  private worker: Worker<CallbackJob> | undefined;
+  private readonly logger: Logger;
+  private commandDefined = false;
+
+  constructor(
+    private readonly ctx: QueueContext,
+    private readonly options: SandboxProviderOptions,
+  ) {
+    this.logger = ctx.logger.child({ component: 'sandbox-provider' });
+    this.queue = new Queue<CallbackJob>(QUEUE_NAMES.sandboxProvider, { connection: ctx.connection, prefix: ctx.prefix });
+    this.queue.on('error', (err) => this.logger.error({ err }, 'sandbox provider queue error'));
+  }
+
+  checkPaymentMethod(paymentMethod: string): string | undefined {
+    return parseSandboxToken(paymentMethod) ? undefined : `unknown payment method ${JSON.stringify(paymentMethod)}: ${SANDBOX_TOKENS_MESSAGE}`;
+  }
+
+  async requestPayment(request: PaymentRequest): Promise<{ providerPaymentId: string }> {
+    const outcome = parseSandboxToken(request.paymentMethod);
+    // A real provider answers 400 here; not worth retrying.
+    if (!outcome) throw new Error(`sandbox: ${this.checkPaymentMethod(request.paymentMethod)}`);
+    try {
+      return await this.accept(request, outcome);
+    } catch (err) {
+      if (err instanceof TransientProviderError) throw err;
+      // The provider's own store unreachable is, to the caller, its API being down: worth a retry.
+      throw new TransientProviderError(`sandbox: payment API unavailable (${(err as Error).message})`);
+    }
+  }
+
+  private async accept(request: PaymentRequest, outcome: SandboxOutcome): Promise<{ providerPaymentId: string }> {
+    const failures = outcome.kind === 'fail_then_approve' ? outcome.failures : 0;
+    const reason = outcome.kind === 'decline' ? outcome.reason : '';
+
+    const client = await this.client();
+    const [verdict, attempt] = (await client.runCommand(REQUEST_COMMAND, [
+      this.recordKey(request.paymentId),
+      `sbx_${randomBytes(12).toString('hex')}`,
+      request.orderId,
+      String(request.amountMinor),
+      request.currency,
+      outcome.kind,
+      reason,
+      String(failures),
+      String(RECORD_TTL_SECONDS),
+    ])) as [string, number];
+    if (verdict === 'unavailable') {
+      this.logger.info({ orderId: request.orderId, paymentId: request.paymentId, attempt, failures }, 'sandbox request failing transiently, as the token asks');
+      throw new TransientProviderError(`sandbox: payment API unavailable (attempt ${attempt} of ${failures} failing, token ${request.paymentMethod})`);
+    }
+
+    const record = await this.record(request.paymentId);
+    const providerPaymentId = record.providerPaymentId as string;
+    if (record.outcome !== 'no_answer' && record.status === 'pending' && !record.scheduled) {
+      const delay = this.options.delayMs;
+      await this.queue.add(
+        'callback',
+        { paymentId: request.paymentId, orderId: request.orderId, created: Math.floor((Date.now() + delay) / 1000) },
+        {
+          // The same id for every request of this payment: concurrent or repeated requests schedule one callback.
+          jobId: callbackJobId(request.paymentId),
+          delay,
+          attempts: this.options.deliveryAttempts ?? 10,
+          backoff: { type: 'exponential', delay: this.options.redeliveryBackoffMs ?? 2000 },
+          removeOnComplete: { age: 24 * 3600 },
+          removeOnFail: { age: 7 * 24 * 3600 },
+        },
+      );
+      await client.hset(this.recordKey(request.paymentId), { scheduled: '1' });
+    }
+    this.logger.info({ orderId: request.orderId, paymentId: request.paymentId, providerPaymentId, outcome: record.outcome }, 'sandbox payment accepted');
+    return { providerPaymentId };
+  }
+
+  async voidPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<void> {
+    const client = await this.client();
+    const key = this.recordKey(payment.paymentId);
+    const record = await this.record(payment.paymentId);
+    if (!record.providerPaymentId) {
+      this.logger.warn({ ...payment }, 'sandbox void for a payment it never accepted; nothing to do');
+      return;
+    }
+    // Marked before the job is removed: a delivery that has not read the record yet, or a retry
+    // of one that is failing right now (an active job cannot be removed), stays silent.
+    await client.hset(key, { status: 'voided' });
+    await this.queue.remove(callbackJobId(payment.paymentId));
+    this.logger.info({ orderId: record.orderId, ...payment }, 'sandbox payment voided');
+  }
+
+  /** Starts delivering callbacks. */
+  async start(): Promise<void> {
+    if (this.worker) return;
+    this.worker = new Worker<CallbackJob>(QUEUE_NAMES.sandboxProvider, (job) => this.deliver(job), {
+      connection: this.ctx.connection,
+      prefix: this.ctx.prefix,
+      concurrency: 5,
+    });
+    this.worker.on('error', (err) => this.logger.error({ err }, 'sandbox callback worker error'));
+    this.worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+      this.logger[final ? 'error' : 'warn'](
+        { orderId: job.data.orderId, paymentId: job.data.paymentId, attempt: job.attemptsMade, err: err.message },
+        final ? 'sandbox callback given up' : 'sandbox callback not acknowledged; will redeliver',
+      );
+    });
+    await this.worker.waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+
+  private async deliver(job: Job<CallbackJob>): Promise<string> {
+    const { paymentId, created } = job.data;
+    const record = await this.record(paymentId);
+    if (!record.providerPaymentId) return 'forgotten';
+    if (record.status === 'voided') return 'voided';
+
+    const failed = record.outcome === 'decline';
+    const event: SandboxEvent = {
+      id: eventId(paymentId),
+      type: failed ? 'payment.failed' : 'payment.succeeded',
+      created,
+      data: {
+        paymentId,
+        providerPaymentId: record.providerPaymentId,
+        orderId: record.orderId as string,
+        amountMinor: Number(record.amountMinor),
+        currency: record.currency as string,
+        ...(failed ? { reason: record.reason || 'declined' } : {}),
+      },
+    };
+    const body = JSON.stringify(event);
+    // Signed per delivery with the current time, as Stripe does: a redelivery hours
+    // later must still pass the receiver's tolerance window.
+    const signature = signPayload(this.options.webhookSecret, body, Math.floor(Date.now() / 1000));
+    const response = await fetch(this.options.callbackUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SANDBOX_SIGNATURE_HEADER]: signature, 'user-agent': 'order-saga-sandbox/1' },
+      body,
+      signal: AbortSignal.timeout(this.options.deliveryTimeoutMs ?? 10_000),
+    });
+    await response.arrayBuffer(); // drain, so the connection can be reused
+    if (!response.ok) throw new Error(`webhook answered ${response.status} to ${event.id}`);
+
+    await (await this.client()).hset(this.recordKey(paymentId), { status: failed ? 'failed' : 'succeeded' });
+    this.logger.info({ orderId: event.data.orderId, paymentId, eventId: event.id, type: event.type, attempt: job.attemptsMade + 1 }, 'sandbox callback delivered');
+    return event.id;
+  }
+
+  private recordKey(paymentId: string): string {
+    // Not under the queue's own key space: obliterating the queue must not wipe the provider's memory.
+    return `${this.ctx.prefix}:sandbox-state:payment:${paymentId}`;
+  }
+
+  private async record(paymentId: string): Promise<PaymentRecord> {
+    return (await (await this.client()).hgetall(this.recordKey(paymentId))) as PaymentRecord;
+  }
+
+  private async client() {
+    const client = await this.queue.getBackend().client;
+    if (!this.commandDefined) {
+      client.defineCommand(REQUEST_COMMAND, { numberOfKeys: 1, lua: REQUEST_SCRIPT });
+      this.commandDefined = true;
+    }
+    return client;
+  }
+}
+
+const SandboxEventSchema = z.object({
+  id: z.string().min(1).max(255),
+  type: z.enum(['payment.succeeded', 'payment.failed']),
+  created: z.number().int().nonnegative(),
+  data: z.object({
+    paymentId: z.string().min(1).max(255),
+    providerPaymentId: z.string().min(1).max(255),
+    orderId: z.string().refine(isUuid, 'must be a UUID'),
+    amountMinor: z.number().int().nonnegative(),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code'),
+    reason: z.string().min(1).max(500).optional(),
+  }),
+});
+
+function fieldName(path: readonly PropertyKey[]): string {
+  let name = '';
+  for (const part of path) name = typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part);
+  return name || 'body';
+}
+
+/** Validates a sandbox callback body; an InvalidInputError names every bad field (e.g. `data.orderId`). */
+export function parseSandboxEvent(body: unknown): PaymentOutcomeEvent {
+  const parsed = SandboxEventSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new InvalidInputError(parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), message: issue.message })));
+  }
+  const { id, type, data } = parsed.data;
+  return { providerEventId: id, type, orderId: data.orderId, paymentId: data.paymentId, providerPaymentId: data.providerPaymentId, reason: data.reason };
+}

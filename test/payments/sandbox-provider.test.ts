@@ -1,0 +1,316 @@
+// The sandbox provider against a real HTTP endpoint (this test plays our webhook)
+// and real Redis: what a provider does, seen from the receiving end.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { TransientProviderError, type PaymentRequest } from '../../domain/payments/gateway.js';
+import { verifySignature, type SignatureCheck } from '../../domain/payments/signature.js';
+import { InvalidInputError } from '../../domain/errors.js';
+import { parseSandboxEvent, SandboxProvider, SANDBOX_SIGNATURE_HEADER, type SandboxEvent } from '../../queues/sandbox-provider.js';
+import { parseSandboxToken, SANDBOX_TOKENS_MESSAGE } from '../../queues/sandbox-tokens.js';
+import type { QueueContext } from '../../queues/context.js';
+import { testQueueContext, type TestQueueContext } from '../support/redis.js';
+import { listen, sleep, waitUntil, type TestServer } from './support.js';
+
+const SECRET = 'whsec_sandbox_test_secret_value';
+const DELAY_MS = 50;
+
+type Delivery = { event: SandboxEvent; raw: string; signature: SignatureCheck; status: number };
+
+/** Our webhook, as far as the provider can tell: verifies, records, answers what the test scripts. */
+class FakeWebhookEndpoint {
+  deliveries: Delivery[] = [];
+  /** Status codes to answer, in order; 200 once they run out. */
+  script: number[] = [];
+  readonly handle = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const header = req.headers[SANDBOX_SIGNATURE_HEADER.toLowerCase()];
+      const signature = verifySignature({ header: typeof header === 'string' ? header : undefined, rawBody: raw, secret: SECRET, toleranceSeconds: 300 });
+      const status = this.script.shift() ?? 200;
+      this.deliveries.push({ event: JSON.parse(raw) as SandboxEvent, raw, signature, status });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ received: status < 300 }));
+    });
+  };
+  acknowledged(paymentId: string): Delivery[] {
+    return this.deliveries.filter((d) => d.event.data.paymentId === paymentId && d.status < 300);
+  }
+  of(paymentId: string): Delivery[] {
+    return this.deliveries.filter((d) => d.event.data.paymentId === paymentId);
+  }
+}
+
+let redis: TestQueueContext;
+let ctx: QueueContext;
+let endpoint: FakeWebhookEndpoint;
+let http: TestServer;
+let provider: SandboxProvider;
+
+beforeAll(async () => {
+  redis = await testQueueContext();
+  ctx = redis.context;
+  endpoint = new FakeWebhookEndpoint();
+  http = await listen(endpoint.handle);
+  provider = new SandboxProvider(ctx, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => `${http.url}/webhooks/payments/sandbox`, redeliveryBackoffMs: 50 });
+  await provider.start();
+});
+
+afterAll(async () => {
+  await provider.close();
+  await http.close();
+  await redis.close();
+});
+
+beforeEach(() => {
+  endpoint.script = [];
+});
+
+afterEach(() => {
+  endpoint.deliveries = [];
+});
+
+const request = (paymentMethod: string): PaymentRequest => ({ paymentId: randomUUID(), orderId: randomUUID(), amountMinor: 4599, currency: 'EUR', paymentMethod });
+
+describe('sandbox payment-method tokens', () => {
+  test.each([
+    ['pm_approve', { kind: 'approve' }],
+    ['pm_decline', { kind: 'decline', reason: 'card_declined' }],
+    ['pm_no_answer', { kind: 'no_answer' }],
+    ['pm_fail_1', { kind: 'fail_then_approve', failures: 1 }],
+    ['pm_fail_50', { kind: 'fail_then_approve', failures: 50 }],
+  ])('%s', (token, outcome) => {
+    expect(parseSandboxToken(token)).toEqual(outcome);
+  });
+
+  test.each(['pm_fail_0', 'pm_fail_51', 'pm_fail_07', 'pm_fail_', 'pm_fail_x', 'PM_APPROVE', 'pm_approve ', '', 'tok_visa'])('%j is not a token', (token) => {
+    expect(parseSandboxToken(token)).toBeUndefined();
+  });
+
+  test('checkPaymentMethod explains the valid tokens', () => {
+    expect(provider.checkPaymentMethod('pm_fail_3')).toBeUndefined();
+    expect(provider.checkPaymentMethod('tok_visa')).toContain(SANDBOX_TOKENS_MESSAGE);
+    expect(provider.checkPaymentMethod('tok_visa')).toContain('"tok_visa"');
+  });
+});
+
+describe('sandbox provider', () => {
+  test('pm_approve: one signed payment.succeeded callback after the delay', async () => {
+    const req = request('pm_approve');
+    const started = Date.now();
+    const { providerPaymentId } = await provider.requestPayment(req);
+    expect(providerPaymentId).toMatch(/^sbx_[0-9a-f]{24}$/);
+
+    const [delivery] = await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(DELAY_MS);
+    expect(delivery?.signature.ok).toBe(true);
+    expect(delivery?.event).toEqual({
+      id: expect.stringMatching(/^evt_[0-9a-f]{24}$/),
+      type: 'payment.succeeded',
+      created: expect.any(Number),
+      data: { paymentId: req.paymentId, providerPaymentId, orderId: req.orderId, amountMinor: 4599, currency: 'EUR' },
+    });
+    expect(Math.abs((delivery?.event.created ?? 0) - Date.now() / 1000)).toBeLessThan(60);
+    // What the provider sends is what our webhook parses.
+    expect(parseSandboxEvent(delivery?.event)).toEqual({
+      providerEventId: delivery?.event.id,
+      type: 'payment.succeeded',
+      orderId: req.orderId,
+      paymentId: req.paymentId,
+      providerPaymentId,
+      reason: undefined,
+    });
+    await sleep(200);
+    expect(endpoint.of(req.paymentId)).toHaveLength(1);
+  });
+
+  test('pm_decline: payment.failed with the reason', async () => {
+    const req = request('pm_decline');
+    const { providerPaymentId } = await provider.requestPayment(req);
+    const [delivery] = await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+    expect(delivery?.signature.ok).toBe(true);
+    expect(delivery?.event.type).toBe('payment.failed');
+    expect(delivery?.event.data).toEqual({ paymentId: req.paymentId, providerPaymentId, orderId: req.orderId, amountMinor: 4599, currency: 'EUR', reason: 'card_declined' });
+    expect(parseSandboxEvent(delivery?.event).reason).toBe('card_declined');
+  });
+
+  test('pm_no_answer: accepted, and then silence', async () => {
+    const req = request('pm_no_answer');
+    const { providerPaymentId } = await provider.requestPayment(req);
+    expect(providerPaymentId).toMatch(/^sbx_/);
+    await sleep(DELAY_MS * 8);
+    expect(endpoint.of(req.paymentId)).toHaveLength(0);
+    expect(await provider.queue.getJobCounts('delayed', 'waiting', 'active')).toEqual({ delayed: 0, waiting: 0, active: 0 });
+  });
+
+  test('pm_fail_2: two transient errors naming the attempt, then accepted, and one callback', async () => {
+    const req = request('pm_fail_2');
+    for (const attempt of [1, 2]) {
+      const error = await provider.requestPayment(req).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(TransientProviderError);
+      expect((error as Error).message).toContain(`attempt ${attempt} of 2`);
+    }
+    const { providerPaymentId } = await provider.requestPayment(req);
+    await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
+    await sleep(200);
+    expect(endpoint.of(req.paymentId).map((d) => [d.event.type, d.event.data.providerPaymentId])).toEqual([['payment.succeeded', providerPaymentId]]);
+  });
+
+  test('requesting the same payment twice (also concurrently) gives the same id and one callback', async () => {
+    const req = request('pm_approve');
+    const first = await provider.requestPayment(req);
+    const again = await Promise.all([provider.requestPayment(req), provider.requestPayment(req), provider.requestPayment(req)]);
+    expect(again.map((r) => r.providerPaymentId)).toEqual([first.providerPaymentId, first.providerPaymentId, first.providerPaymentId]);
+    await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
+    // A request after the callback went out changes nothing either.
+    expect((await provider.requestPayment(req)).providerPaymentId).toBe(first.providerPaymentId);
+    await sleep(300);
+    expect(endpoint.of(req.paymentId)).toHaveLength(1);
+  });
+
+  test('an endpoint answering 500 gets the same event again, freshly signed', async () => {
+    endpoint.script = [500, 503];
+    const req = request('pm_approve');
+    await provider.requestPayment(req);
+    await waitUntil('the redelivery', () => endpoint.acknowledged(req.paymentId).length > 0, 15_000);
+    const deliveries = endpoint.of(req.paymentId);
+    expect(deliveries.map((d) => d.status)).toEqual([500, 503, 200]);
+    expect(new Set(deliveries.map((d) => d.raw)).size).toBe(1);
+    expect(deliveries.every((d) => d.signature.ok)).toBe(true);
+    await sleep(200);
+    expect(endpoint.of(req.paymentId)).toHaveLength(3);
+  });
+
+  test('a network failure (connection reset) is retried like a 500', async () => {
+    // Hangs up on every request: a network error, on a port nobody else can take meanwhile.
+    const broken = await listen((req) => req.socket.destroy());
+    let url = `${broken.url}/webhooks/payments/sandbox`;
+    // A queue of its own, so that only this instance's worker delivers.
+    const own = await testQueueContext();
+    const p = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => url, redeliveryBackoffMs: 100 });
+    try {
+      await p.start();
+      const req = request('pm_decline');
+      await p.requestPayment(req);
+      const jobId = `callback-${req.paymentId}`;
+      await waitUntil('a failed attempt', async () => ((await p.queue.getJob(jobId))?.attemptsMade ?? 0) >= 1);
+      url = `${http.url}/webhooks/payments/sandbox`;
+      const job = await waitUntil(
+        'the redelivery to complete',
+        async () => {
+          const j = await p.queue.getJob(jobId);
+          return j && (await j.getState()) === 'completed' && j;
+        },
+        30_000,
+      );
+      // One object, so that a failure shows the whole story.
+      expect({ attemptsMade: job.attemptsMade, errors: (job.stacktrace ?? []).map((line) => line.split('\n')[0]), deliveries: endpoint.of(req.paymentId).map((d) => d.status) }).toEqual({
+        attemptsMade: expect.any(Number),
+        errors: expect.arrayContaining([expect.stringContaining('fetch failed')]),
+        deliveries: [200],
+      });
+      expect(job.attemptsMade).toBeGreaterThanOrEqual(2);
+    } finally {
+      await p.close();
+      await own.close();
+      await broken.close();
+    }
+  });
+
+  test('voiding before the delay: no callback; voiding again is fine', async () => {
+    const own = await testQueueContext();
+    const slow = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: 400, callbackUrl: () => `${http.url}/webhooks/payments/sandbox` });
+    try {
+      await slow.start();
+      const req = request('pm_approve');
+      const { providerPaymentId } = await slow.requestPayment(req);
+      await slow.voidPayment({ paymentId: req.paymentId, providerPaymentId });
+      await slow.voidPayment({ paymentId: req.paymentId, providerPaymentId });
+      await sleep(800);
+      expect(endpoint.of(req.paymentId)).toHaveLength(0);
+      // A request after the void does not bring the callback back.
+      expect((await slow.requestPayment(req)).providerPaymentId).toBe(providerPaymentId);
+      await sleep(600);
+      expect(endpoint.of(req.paymentId)).toHaveLength(0);
+      expect(await slow.queue.getJob(`callback-${req.paymentId}`)).toBeUndefined();
+    } finally {
+      await slow.close();
+      await own.close();
+    }
+  });
+
+  test('voiding a payment the provider never saw is a no-op', async () => {
+    await expect(provider.voidPayment({ paymentId: randomUUID(), providerPaymentId: 'sbx_nothing' })).resolves.toBeUndefined();
+  });
+
+  test('an unknown token is refused at request time, not retried', async () => {
+    const error = await provider.requestPayment(request('tok_visa')).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(TransientProviderError);
+    expect((error as Error).message).toContain(SANDBOX_TOKENS_MESSAGE);
+  });
+
+  test('its store unreachable: the request fails transiently', async () => {
+    const closed = new SandboxProvider(ctx, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => http.url });
+    await closed.close();
+    const error = await closed.requestPayment(request('pm_approve')).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(TransientProviderError);
+  });
+
+  test('state lives in Redis: a new provider instance (our restart) remembers the payment', async () => {
+    const req = request('pm_fail_1');
+    await expect(provider.requestPayment(req)).rejects.toBeInstanceOf(TransientProviderError);
+    const restarted = new SandboxProvider(ctx, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => `${http.url}/webhooks/payments/sandbox` });
+    try {
+      // The second attempt overall: accepted, even though this instance never saw the first.
+      const { providerPaymentId } = await restarted.requestPayment(req);
+      expect((await provider.requestPayment(req)).providerPaymentId).toBe(providerPaymentId);
+      await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
+
+describe('parseSandboxEvent', () => {
+  const valid = (): SandboxEvent => ({
+    id: 'evt_123',
+    type: 'payment.succeeded',
+    created: 1_800_000_000,
+    data: { paymentId: randomUUID(), providerPaymentId: 'sbx_1', orderId: randomUUID(), amountMinor: 100, currency: 'EUR' },
+  });
+
+  const fieldsOf = (body: unknown): string[] => {
+    try {
+      parseSandboxEvent(body);
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidInputError);
+      return (err as InvalidInputError).errors.map((e) => e.field);
+    }
+    throw new Error('expected an InvalidInputError');
+  };
+
+  test('names each bad field', () => {
+    const event = valid() as unknown as { data: Record<string, unknown> } & Record<string, unknown>;
+    delete event.data.orderId;
+    event.data.amountMinor = -1;
+    event.type = 'payment.refunded';
+    expect(fieldsOf(event).sort()).toEqual(['data.amountMinor', 'data.orderId', 'type']);
+  });
+
+  test('an order id that is not a UUID, a missing data object, a non-object body', () => {
+    expect(fieldsOf({ ...valid(), data: { ...valid().data, orderId: 'order-1' } })).toEqual(['data.orderId']);
+    expect(fieldsOf({ id: 'evt_1', type: 'payment.failed', created: 1 })).toEqual(['data']);
+    expect(fieldsOf(null)).toEqual(['body']);
+    expect(fieldsOf([1, 2])).toEqual(['body']);
+  });
+
+  test('unknown fields are ignored, as a provider adds fields over time', () => {
+    const event = { ...valid(), livemode: false, data: { ...valid().data, metadata: { a: 1 } } };
+    expect(parseSandboxEvent(event).providerEventId).toBe('evt_123');
+  });
+});

@@ -202,8 +202,21 @@ export class EmbeddedEngine implements Engine {
     }
   }
 
+  /**
+   * Serialises a publish and a subscription opening for the same message name and
+   * correlation key. Without it, under READ COMMITTED, a publish that finds no
+   * subscription yet and a subscription that finds no buffered message yet can
+   * both commit, and the message is never correlated (measured: 3 of 40 orders).
+   * PGlite runs one transaction at a time, so it needs no lock.
+   */
+  private async lockCorrelation(tx: SqlSession, name: string, correlationKey: string): Promise<void> {
+    if (this.exclusive) return;
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7211))`, [`${name}\u001f${correlationKey}`]);
+  }
+
   private readonly buffer: MessageBuffer = {
     take: async (tx, name, correlationKey, bpmnProcessId) => {
+      await this.lockCorrelation(tx, name, correlationKey);
       const [row] = await tx.query<{ key: string; variables: Variables }>(
         `UPDATE engine_messages SET correlated_process_ids = array_append(correlated_process_ids, $3)
          WHERE key = (SELECT key FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND expires_at > now()
@@ -332,6 +345,7 @@ export class EmbeddedEngine implements Engine {
     const ttl = Math.max(0, m.timeToLive ?? 0);
     const correlationKey = String(m.correlationKey ?? '');
     return this.event(async (tx) => {
+      await this.lockCorrelation(tx, m.name, correlationKey);
       if (m.messageId) {
         await tx.query(`DELETE FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3 AND expires_at <= now()`, [m.name, correlationKey, m.messageId]);
         const dup = await tx.query(`SELECT 1 FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3`, [m.name, correlationKey, m.messageId]);

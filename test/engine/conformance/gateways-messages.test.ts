@@ -209,3 +209,40 @@ describe(`messages (${databaseKind})`, () => {
     await expect(suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-start' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
+
+describe(`message correlation under concurrency (${databaseKind})`, () => {
+  test('a message published while the subscription is being opened correlates exactly once (Zeebe: buffered messages correlate when the subscription opens)', async () => {
+    const messageName = 'race-msg';
+    await deploy(
+      suite.h.engine,
+      bpmn(
+        'msg-race',
+        `<bpmn:startEvent id="s"/>${task('before', 'race-before')}
+         <bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition messageRef="m-race"/></bpmn:intermediateCatchEvent><bpmn:endEvent id="e"/>
+         ${flow('f0', 's', 'before')}${flow('f1', 'before', 'wait')}${flow('f2', 'wait', 'e')}`,
+        message('m-race', messageName, '=id'),
+      ),
+    );
+    // The job completes (opening the subscription) at the same moment the message for that instance is published.
+    const n = 100;
+    const ids = Array.from({ length: n }, (_, i) => `race-${i}`);
+    const published = new Set<string>();
+    workers.add(
+      'race-before',
+      async (job) => {
+        const id = job.variables.id as string;
+        // Not awaited: the publish races the job's completion, which opens the subscription.
+        setTimeout(() => {
+          void suite.h.engine.publishMessage({ name: messageName, correlationKey: id, timeToLive: 60_000, variables: { got: id } }).then(() => published.add(id));
+        }, (Number(id.slice(5)) * 7) % 25);
+        return complete();
+      },
+      { maxJobsToActivate: n },
+    );
+    const keys = await Promise.all(ids.map((id) => suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-race', variables: { id } }).then((r) => r.processInstanceKey)));
+    const ended = await Promise.all(keys.map((k) => waitForEnd(suite.h, k, 20_000)));
+    expect(ended.map((r) => r.state)).toEqual(ids.map(() => 'COMPLETED'));
+    expect(ended.map((r) => r.variables.got)).toEqual(ids);
+    await waitFor('every publish to return', async () => published.size === n);
+  });
+});

@@ -9,8 +9,23 @@ import { notFoundHandler, problemErrorHandler } from './problem.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { stockRoutes } from './routes/stocks.js';
+import { orderRoutes, type OrderRouteDeps } from './routes/orders.js';
+import { webhookRoutes, type WebhookProvider } from './routes/webhooks.js';
+import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents.js';
+import { queuesBoard } from './routes/queues-board.js';
+import { requireAdmin } from './auth.js';
+import type { Queue } from 'bullmq';
 
-export type AppDeps = { db: Database; config: Pick<Config, 'adminToken' | 'http'>; logger: Logger; version?: string };
+/** What the order saga's routes need; absent in tests of the catalog alone. */
+export type SagaDeps = Pick<OrderRouteDeps, 'orderProcess' | 'gateway' | 'inspector' | 'listNotifications'> &
+  Pick<IncidentRouteDeps, 'incidents' | 'engine'> & {
+    webhookProviders: WebhookProvider[];
+    relay: { enqueue(eventId: string): Promise<void> };
+    onWebhookRefused?: (provider: string, reason: string) => void;
+    queues: Queue[];
+  };
+
+export type AppDeps = { db: Database; config: Pick<Config, 'adminToken' | 'http'>; logger: Logger; version?: string; saga?: SagaDeps };
 
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -26,13 +41,13 @@ function requestLog(logger: Logger): RequestHandler {
   };
 }
 
-export function createApp({ db, config, logger, version = '0.1.0' }: AppDeps): Express {
+export function createApp({ db, config, logger, version = '0.1.0', saga }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestLog(logger));
 
-  const openapi = openApiDocument(version);
+  const openapi = openApiDocument(version, { saga: Boolean(saga) });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -41,7 +56,34 @@ export function createApp({ db, config, logger, version = '0.1.0' }: AppDeps): E
   app.use(healthRoutes(db));
   app.use(catalogRoutes(db.prisma));
   // Bodies are parsed per route, after authentication: an anonymous client gets 401, not a 400/413 about its body.
-  app.use(stockRoutes(db.prisma, config.adminToken, express.json({ limit: config.http.bodyLimit })));
+  const jsonParser = express.json({ limit: config.http.bodyLimit });
+  app.use(stockRoutes(db.prisma, config.adminToken, jsonParser));
+  if (saga) {
+    const admin = requireAdmin(config.adminToken);
+    app.use(
+      orderRoutes({
+        prisma: db.prisma,
+        orderProcess: saga.orderProcess,
+        gateway: saga.gateway,
+        inspector: saga.inspector,
+        listNotifications: saga.listNotifications,
+        jsonParser,
+        logger,
+      }),
+    );
+    app.use(
+      webhookRoutes({
+        providers: saga.webhookProviders,
+        prisma: db.prisma,
+        relay: saga.relay,
+        logger,
+        bodyLimit: config.http.bodyLimit,
+        ...(saga.onWebhookRefused ? { onRefused: saga.onWebhookRefused } : {}),
+      }),
+    );
+    app.use(incidentRoutes({ prisma: db.prisma, incidents: saga.incidents, engine: saga.engine, requireAdmin: admin, jsonParser }));
+    app.use(queuesBoard(saga.queues, requireAdmin(config.adminToken, { challenge: 'basic' })));
+  }
 
   app.use(notFoundHandler);
   app.use(problemErrorHandler(logger));

@@ -27,7 +27,12 @@ try {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down: no new jobs, finishing the ones in flight');
+    // A dead Redis can keep BullMQ's timers alive for ever; never hang on the way out.
+    setTimeout(() => {
+      logger.error('shutdown did not finish within 30 s; exiting anyway');
+      process.exit(1);
+    }, 30_000).unref();
     system.stop().then(
       () => process.exit(0),
       (err) => {

@@ -1,5 +1,7 @@
-// Start-up wiring: database (migrated, seeded where configured), then the HTTP API.
-// Used by `npm start` and by the tests, so both run exactly the same system.
+// Start-up wiring of the whole system: database (migrated, seeded where configured),
+// Redis, the engine with the deployed model, the saga's workers, the queues, the
+// HTTP API, and the recovery sweeper. Used by `npm start` and by the tests, so
+// both run exactly the same system.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../api/app.js';
@@ -8,8 +10,24 @@ import { openDatabase, type Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import { applyMigrations, pendingMigrations, MigrationError } from '../infra/migrations.js';
 import { seedDemoCatalog } from '../prisma/seed.js';
+import { listNotifications } from '../domain/notifications/list-notifications.js';
+import { connectRedis } from '../queues/redis.js';
+import { NotificationQueue } from '../queues/notifications.js';
+import { LogSink, SmtpSink } from '../queues/notification-sinks.js';
+import { PaymentEventRelay } from '../queues/payment-events.js';
+import { SandboxProvider } from '../queues/sandbox-provider.js';
+import { sandboxWebhookProvider } from '../api/routes/webhooks.js';
+import { SAGA_WORKERS } from '../workers/index.js';
+import { runWorkers } from '../workers/run-workers.js';
+import { EmbeddedEngine } from './embedded/embedded-engine.js';
+import { EngineOperations } from './embedded/operations.js';
+import { EmbeddedProcessInspector } from './embedded/process-inspector.js';
+import type { JobWorker } from './engine.js';
+import { OrderProcess } from './order-process.js';
+import { checkWorkerCoverage, loadProcessModels, taskTypesOf } from './process-models.js';
+import { RecoverySweeper } from './recovery.js';
 
-export type RunningSystem = { db: Database; server: Server; url: string; stop(): Promise<void> };
+export type RunningSystem = { db: Database; engine: EmbeddedEngine; server: Server; url: string; stop(): Promise<void> };
 
 export async function prepareDatabase(config: Pick<Config, 'database' | 'migrateOnStart' | 'seedDemoData'>, logger: Logger): Promise<Database> {
   const db = await openDatabase(config.database);
@@ -31,28 +49,120 @@ export async function prepareDatabase(config: Pick<Config, 'database' | 'migrate
   }
 }
 
+/** Closes what was opened, last first, even when one of them fails. */
+class Closer {
+  private readonly steps: { name: string; close: () => Promise<unknown> }[] = [];
+  constructor(private readonly logger: Logger) {}
+  add(name: string, close: () => Promise<unknown>): void {
+    this.steps.push({ name, close });
+  }
+  async closeAll(): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      await step.close().catch((err: unknown) => this.logger.error({ err, step: step.name }, `could not close ${step.name}`));
+    }
+    this.steps.length = 0;
+  }
+}
+
 export async function startSystem(config: Config, logger: Logger): Promise<RunningSystem> {
-  const db = await prepareDatabase(config, logger);
-  const app = createApp({ db, config, logger });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.http.port, config.http.host, () => resolve(s));
-    s.once('error', reject);
-  }).catch(async (err) => {
-    await db.close();
-    throw err;
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-  return {
-    db,
-    server,
-    url: `http://${host}:${port}`,
-    async stop() {
-      await new Promise<void>((resolve) => {
+  const closer = new Closer(logger);
+  try {
+    const db = await prepareDatabase(config, logger);
+    closer.add('database', () => db.close());
+
+    const redis = await connectRedis(config.redis, config.dataDir, logger);
+    closer.add('redis', () => redis.close());
+    const queueContext = { connection: redis.connection, prefix: config.redis.prefix, logger };
+
+    const engine = new EmbeddedEngine(db, { logger });
+    closer.add('engine', () => engine.close());
+    const models = await loadProcessModels();
+    const deployed = await engine.deploy(models);
+    for (const d of deployed) logger.info({ bpmnProcessId: d.bpmnProcessId, version: d.version, resource: d.resourceName, isNew: d.isNew }, 'process deployed');
+    const modelTypes = (await Promise.all(models.map((m) => taskTypesOf(m.xml)))).flat();
+    checkWorkerCoverage(modelTypes, SAGA_WORKERS.map((w) => w.taskType));
+
+    const orderProcess = new OrderProcess(engine, config.saga);
+    let publicUrl = config.payments.publicUrl;
+    const sandbox = new SandboxProvider(queueContext, {
+      webhookSecret: config.payments.sandbox.webhookSecret,
+      delayMs: config.payments.sandbox.delayMs,
+      callbackUrl: () => `${publicUrl as string}/webhooks/payments/sandbox`,
+    });
+    const smtpEnabled = Boolean(config.notifications.smtpUrl);
+    const smtp = config.notifications.smtpUrl ? new SmtpSink(config.notifications.smtpUrl, config.notifications.from, logger) : undefined;
+    if (smtp) closer.add('smtp', () => smtp.close());
+    const notifications = new NotificationQueue(queueContext, db.prisma, { log: new LogSink(logger), ...(smtp ? { smtp } : {}) });
+    const relay = new PaymentEventRelay(queueContext, db.prisma, orderProcess);
+    closer.add('queues', async () => {
+      await Promise.all([sandbox.close(), notifications.close(), relay.close()]);
+    });
+
+    const workers: JobWorker[] = runWorkers(engine, SAGA_WORKERS, {
+      prisma: db.prisma,
+      gateway: sandbox,
+      notifications,
+      smtpEnabled,
+      retryBackoffMs: config.payments.retryBackoffMs,
+      logger,
+    });
+    // Workers stop taking jobs first, then the queues and the engine close.
+    closer.add('workers', () => Promise.all(workers.map((w) => w.close())));
+
+    const app = createApp({
+      db,
+      config,
+      logger,
+      saga: {
+        orderProcess,
+        gateway: sandbox,
+        inspector: new EmbeddedProcessInspector(db),
+        listNotifications: (orderId) => listNotifications(db.prisma, orderId),
+        webhookProviders: [sandboxWebhookProvider(config.payments.sandbox.webhookSecret, config.payments.webhookToleranceSeconds)],
+        relay,
+        incidents: new EngineOperations(db.sql),
+        engine,
+        queues: [relay.queue, notifications.queue, sandbox.queue],
+      },
+    });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.http.port, config.http.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    closer.add('http', () =>
+      new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      });
-      await db.close();
-    },
-  };
+      }),
+    );
+    const { port } = server.address() as AddressInfo;
+    const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+    const url = `http://${host}:${port}`;
+    publicUrl ??= url;
+
+    // Consumers start once everything they call is up.
+    await Promise.all([sandbox.start(), notifications.start(), relay.start()]);
+    const recovery = new RecoverySweeper({
+      prisma: db.prisma,
+      orderProcess,
+      paymentEvents: relay,
+      notifications,
+      logger,
+      intervalMs: config.recoveryIntervalMs,
+      messageTtlMs: config.saga.messageTtlMs,
+    });
+    recovery.start();
+    closer.add('recovery', () => recovery.close());
+
+    return {
+      db,
+      engine,
+      server,
+      url,
+      stop: () => closer.closeAll(),
+    };
+  } catch (err) {
+    await closer.closeAll();
+    throw err;
+  }
 }

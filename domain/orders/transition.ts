@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../../infra/database.js';
+import type { PrismaClient, Tx } from '../../infra/database.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { canTransition, type OrderStatus } from './lifecycle.js';
@@ -19,23 +19,28 @@ export type TransitionResult = { status: OrderStatus; changed: boolean };
 const FAILURES: readonly OrderStatus[] = ['REJECTED', 'PAYMENT_FAILED', 'CANCELLED'];
 
 /**
- * Moves an order along its lifecycle and records the change with its reason.
- * Asking for the status the order already has changes nothing (a retried step);
- * any other move the lifecycle does not allow is an IllegalTransitionError.
+ * Moves an order along its lifecycle inside the caller's transaction and records
+ * the change with its reason. Asking for the status the order already has changes
+ * nothing (a retried step); any other move the lifecycle does not allow is an
+ * IllegalTransitionError.
  */
+export async function transitionIn(tx: Tx, orderId: string, to: OrderStatus, reason: string): Promise<TransitionResult> {
+  if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
+  const rows = await tx.$queryRaw<{ status: OrderStatus }[]>`SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+  const from = rows[0]?.status;
+  if (!from) throw new NotFoundError('order', orderId, 'orderId');
+  if (from === to) return { status: to, changed: false };
+  if (!canTransition(from, to)) throw new IllegalTransitionError(orderId, from, to);
+  await tx.order.update({
+    where: { id: orderId },
+    data: { status: to, ...(FAILURES.includes(to) ? { failureReason: reason } : {}) },
+  });
+  await tx.orderHistory.create({ data: { orderId, fromStatus: from, toStatus: to, reason } });
+  return { status: to, changed: true };
+}
+
+/** transitionIn in a transaction of its own. */
 export async function transitionOrder(prisma: PrismaClient, orderId: string, to: OrderStatus, reason: string): Promise<TransitionResult> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
-  return prisma.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ status: OrderStatus }[]>`SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
-    const from = rows[0]?.status;
-    if (!from) throw new NotFoundError('order', orderId, 'orderId');
-    if (from === to) return { status: to, changed: false };
-    if (!canTransition(from, to)) throw new IllegalTransitionError(orderId, from, to);
-    await tx.order.update({
-      where: { id: orderId },
-      data: { status: to, ...(FAILURES.includes(to) ? { failureReason: reason } : {}) },
-    });
-    await tx.orderHistory.create({ data: { orderId, fromStatus: from, toStatus: to, reason } });
-    return { status: to, changed: true };
-  });
+  return prisma.$transaction((tx) => transitionIn(tx, orderId, to, reason));
 }

@@ -1,0 +1,46 @@
+// Incidents of the embedded engine over HTTP (admin): what is stuck, for which
+// order, and "retry" (give the job retries again and resolve the incident).
+// On Camunda 8, Operate does this.
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { PrismaClient } from '../../infra/database.js';
+import type { Engine } from '../../orchestrator/engine.js';
+import type { IncidentView } from '../../orchestrator/embedded/operations.js';
+import { HttpProblem } from '../problem.js';
+import { parse } from '../validate.js';
+
+export type IncidentRouteDeps = {
+  prisma: PrismaClient;
+  incidents: { incidents(o?: { state?: 'ACTIVE' | 'RESOLVED' }): Promise<IncidentView[]> };
+  engine: Pick<Engine, 'updateJobRetries' | 'resolveIncident'>;
+  requireAdmin: RequestHandler;
+  jsonParser: RequestHandler;
+};
+
+const IncidentParams = z.object({ key: z.string().regex(/^\d{1,19}$/, 'must be an incident key (digits)') });
+const RetryBody = z.object({ retries: z.number().int().min(1).max(100).default(3) }).strict();
+
+async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {
+  const keys = [...new Set(incidents.map((i) => i.processInstanceKey))];
+  const orders = keys.length ? await prisma.order.findMany({ where: { processInstanceKey: { in: keys } }, select: { id: true, processInstanceKey: true } }) : [];
+  const byKey = new Map(orders.map((o) => [o.processInstanceKey, o.id]));
+  return incidents.map((i) => ({ ...i, orderId: byKey.get(i.processInstanceKey) ?? null }));
+}
+
+export function incidentRoutes(d: IncidentRouteDeps): Router {
+  return Router()
+    .get('/ops/api/incidents', d.requireAdmin, async (_req, res) => {
+      res.json({ incidents: await withOrders(d.prisma, await d.incidents.incidents({ state: 'ACTIVE' })) });
+    })
+    .post('/ops/api/incidents/:key/retry', d.requireAdmin, d.jsonParser, async (req, res) => {
+      const { key } = parse(IncidentParams, req.params);
+      const { retries } = parse(RetryBody, req.body ?? {}, '');
+      const incident = (await d.incidents.incidents({ state: 'ACTIVE' })).find((i) => i.key === key);
+      if (!incident) {
+        throw new HttpProblem(404, 'not-found', 'No such incident', `there is no active incident ${key}`, [{ field: 'key', message: 'no active incident with this key' }]);
+      }
+      if (incident.jobKey) await d.engine.updateJobRetries({ jobKey: incident.jobKey, retries });
+      await d.engine.resolveIncident(key);
+      res.status(202).json({ key, resolved: true, retries: incident.jobKey ? retries : null });
+    });
+}

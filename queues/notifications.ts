@@ -1,0 +1,182 @@
+// Delivers the notifications outbox. The row in Postgres is the truth (written by
+// the notify-customer step); a BullMQ job only carries its id, so a lost job costs
+// nothing: recoverPending() finds the row still PENDING and queues it again.
+// Delivery is at least once; a row already SENT is never delivered again.
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import type { PrismaClient } from '../infra/database.js';
+import { markFailed, markSent, pendingNotifications } from '../domain/notifications/delivery.js';
+import { QUEUE_NAMES, type QueueContext } from './context.js';
+import { PermanentDeliveryError, type NotificationSink } from './notification-sinks.js';
+
+export type NotificationSinks = { log: NotificationSink; smtp?: NotificationSink | undefined };
+
+export type NotificationQueueOptions = {
+  /** Delivery attempts per notification before it is marked FAILED. */
+  attempts?: number;
+  /** First retry delay; doubles on every further attempt. */
+  backoffMs?: number;
+  /** Notifications delivered at once by this process. */
+  concurrency?: number;
+};
+
+export type QueueDepth = { waiting: number; delayed: number; active: number; total: number };
+
+type DeliverJob = { notificationId: string };
+
+const DEFAULTS = { attempts: 8, backoffMs: 1_000, concurrency: 5 };
+const JOB_NAME = 'deliver';
+
+// Finished jobs are kept a while for Bull Board and so that a duplicate enqueue
+// within that time collapses onto them; the outbox row is the lasting record.
+const KEEP = {
+  removeOnComplete: { age: 24 * 3600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+} satisfies JobsOptions;
+
+/**
+ * The producer fails fast while Redis is away instead of queueing commands in
+ * memory: the caller (a saga step) moves on, and recovery re-queues from the outbox.
+ * Workers keep the context's options (maxRetriesPerRequest: null) and wait it out.
+ */
+function producerConnection(connection: ConnectionOptions): ConnectionOptions {
+  const isClient = typeof (connection as { duplicate?: unknown }).duplicate === 'function';
+  return isClient ? connection : { ...connection, enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+}
+
+export class NotificationQueue {
+  readonly queue: Queue<DeliverJob>;
+  private worker: Worker<DeliverJob> | undefined;
+  private readonly options: typeof DEFAULTS;
+
+  constructor(
+    private readonly ctx: QueueContext,
+    private readonly prisma: PrismaClient,
+    private readonly sinks: NotificationSinks,
+    options: NotificationQueueOptions = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.queue = new Queue<DeliverJob>(QUEUE_NAMES.notifications, { connection: producerConnection(ctx.connection), prefix: ctx.prefix });
+    this.queue.on('error', (err) => ctx.logger.error({ err, queue: QUEUE_NAMES.notifications }, 'notifications queue: Redis error'));
+  }
+
+  /** One job per notification: BullMQ ignores an add whose job id it still holds. Ids may not contain ':'. */
+  static jobId(notificationId: string): string {
+    return `notification-${notificationId.replaceAll(':', '-')}`;
+  }
+
+  async enqueue(notificationId: string): Promise<void> {
+    await this.queue.add(
+      JOB_NAME,
+      { notificationId },
+      {
+        jobId: NotificationQueue.jobId(notificationId),
+        attempts: this.options.attempts,
+        backoff: { type: 'exponential', delay: this.options.backoffMs },
+        ...KEEP,
+      },
+    );
+  }
+
+  start(): void {
+    if (this.worker) return;
+    const { logger } = this.ctx;
+    this.worker = new Worker<DeliverJob>(QUEUE_NAMES.notifications, (job) => this.deliver(job), {
+      connection: this.ctx.connection,
+      prefix: this.ctx.prefix,
+      concurrency: this.options.concurrency,
+    });
+    this.worker.on('error', (err) => logger.error({ err, queue: QUEUE_NAMES.notifications }, 'notifications worker: Redis error'));
+    this.worker.on('failed', (job, err) => {
+      const willRetry = job !== undefined && !(err instanceof UnrecoverableError) && job.attemptsMade < (job.opts.attempts ?? 1);
+      const fields = { notificationId: job?.data.notificationId, attemptsMade: job?.attemptsMade, err };
+      if (willRetry) logger.warn(fields, 'notification delivery failed; will retry');
+      else logger.error(fields, 'notification delivery failed for good; the notification is marked FAILED');
+    });
+  }
+
+  private async deliver(job: Job<DeliverJob>): Promise<void> {
+    const { logger } = this.ctx;
+    const row = await this.prisma.notification.findUnique({ where: { id: job.data.notificationId } });
+    if (!row) {
+      // Its order was deleted (cascade); nothing left to tell anyone.
+      logger.warn({ notificationId: job.data.notificationId }, 'notification no longer exists; dropping its delivery job');
+      return;
+    }
+    if (row.status === 'SENT') return; // a duplicate job, or a retry after markSent
+    const sink = row.channel === 'smtp' ? this.sinks.smtp : row.channel === 'log' ? this.sinks.log : undefined;
+    try {
+      if (!sink) throw new PermanentDeliveryError(`notification ${row.id} is for channel "${row.channel}", which is not configured (SMTP_URL unset?)`);
+      await sink.deliver({ id: row.id, orderId: row.orderId, kind: row.kind, recipient: row.recipient, subject: row.subject, body: row.body });
+    } catch (err) {
+      const permanent = err instanceof PermanentDeliveryError;
+      // attemptsMade counts the attempts that failed before this one.
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      await markFailed(this.prisma, row.id, (err as Error).message ?? String(err), permanent || last);
+      if (permanent) throw new UnrecoverableError((err as Error).message);
+      throw err;
+    }
+    await markSent(this.prisma, row.id);
+  }
+
+  /**
+   * Queues PENDING notifications recorded at least `olderThanMs` ago that have no
+   * job on its way (lost with Redis, or never queued because the enqueue failed).
+   * Returns how many it queued.
+   */
+  async recoverPending(olderThanMs: number): Promise<number> {
+    let queued = 0;
+    for (const id of await pendingNotifications(this.prisma, olderThanMs)) {
+      const existing = await this.queue.getJob(NotificationQueue.jobId(id));
+      if (existing) {
+        const state = await existing.getState();
+        // Still on its way: leave it. A finished job with the row still PENDING
+        // means its outcome never reached the database: drop the job, queue anew.
+        if (state !== 'completed' && state !== 'failed' && state !== 'unknown') continue;
+        if (state !== 'unknown') await existing.remove();
+      }
+      await this.enqueue(id);
+      queued++;
+    }
+    return queued;
+  }
+
+  /** Jobs not finished yet, for metrics. */
+  async depth(): Promise<QueueDepth> {
+    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active');
+    const waiting = counts.waiting ?? 0;
+    const delayed = counts.delayed ?? 0;
+    const active = counts.active ?? 0;
+    return { waiting, delayed, active, total: waiting + delayed + active };
+  }
+
+  /** Stops taking jobs, lets running deliveries finish, closes the connections. Never hangs on a dead Redis. */
+  async close(): Promise<void> {
+    if (this.worker) await closeWithin(this.worker, CLOSE_TIMEOUT_MS, this.ctx.logger);
+    await closeWithin(this.queue, CLOSE_TIMEOUT_MS, this.ctx.logger);
+  }
+}
+
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * BullMQ's close() talks to Redis (QUIT, lock release). With Redis gone it either
+ * waits for it forever or fails half-way and leaves its client reconnecting; then
+ * the raw clients are dropped, which also stops their reconnect timers.
+ */
+async function closeWithin(target: Queue<DeliverJob> | Worker<DeliverJob>, ms: number, logger: QueueContext['logger']): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    target.close().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  if (closed) return;
+  logger.warn({ queue: QUEUE_NAMES.notifications }, 'notifications queue could not close cleanly (Redis unreachable?); dropping its connections');
+  const backend = target.getBackend();
+  for (const client of [backend.client, backend.blockingClient]) {
+    (await client?.catch(() => undefined))?.disconnect();
+  }
+}

@@ -1,0 +1,119 @@
+// The service SIGKILLed with orders in flight, then started again (the README's
+// command, as a child process, with its own redis-server child left orphaned by
+// the kill): every order reaches a final state and the stock invariants hold.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { loadConfig } from '../../infra/config.js';
+import { openDatabase } from '../../infra/database.js';
+import { databaseKind } from '../support/database.js';
+import { FINAL, sagaEnvironment, waitUntil } from './support.js';
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+type Service = { child: ChildProcess; url: Promise<string>; output: () => string; exited: Promise<void> };
+
+function startService(env: Record<string, string>): Service {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'orchestrator/main.ts'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`service exited (${code}) before listening:\n${out}`)));
+  });
+  url.catch(() => undefined);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, url, output: () => out, exited };
+}
+
+async function placeOrder(url: string, i: number): Promise<string> {
+  const methods = ['pm_approve', 'pm_decline', 'pm_no_answer', 'pm_fail_2'];
+  const res = await fetch(`${url}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `crash-${i}` },
+    body: JSON.stringify({ customerId: `c${i}`, items: [{ sku: 'SKU-MUG-SET', quantity: 1 + (i % 2) }], paymentMethod: methods[i % methods.length] }),
+  });
+  if (res.status !== 202) throw new Error(`POST /orders ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+describe(`crash recovery of the whole service (${databaseKind})`, () => {
+  test('SIGKILL with orders in flight, restart: every order final, stock consistent, nothing sold twice', async () => {
+    // No REDIS_URL: the service runs its own redis-server child, which the kill orphans.
+    const { env, cleanup } = await sagaEnvironment({ REDIS_URL: '', PAYMENT_TIMEOUT: 'PT2S', SANDBOX_DELAY_MS: '150', RECOVERY_INTERVAL_MS: '500' });
+    try {
+      const first = startService(env);
+      const url1 = await first.url;
+      const ids: string[] = [];
+      for (let i = 0; i < 24; i++) ids.push(await placeOrder(url1, i));
+      await new Promise((r) => setTimeout(r, 100));
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      const second = startService(env);
+      const url2 = await second.url;
+      // A client retrying its last request after the crash gets the same order back.
+      expect(await placeOrder(url2, 23)).toBe(ids[23]);
+      for (let i = 24; i < 28; i++) ids.push(await placeOrder(url2, i));
+
+      const finals = await Promise.all(
+        ids.map((id) =>
+          waitUntil(`order ${id} to finish`, async () => {
+            const o = (await (await fetch(`${url2}/orders/${id}`)).json()) as { status: string; process: { state: string } | null };
+            return (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED' ? o : undefined;
+          }, 60_000),
+        ),
+      );
+      expect(finals).toHaveLength(28);
+      second.child.kill('SIGTERM');
+      await second.exited;
+      expect(second.child.exitCode).toBe(0);
+      // The stopped service took its redis-server child (and the orphan) down with it.
+      const pidFile = path.join(env.DATA_DIR as string, 'redis', 'redis.pid');
+      if (existsSync(pidFile)) {
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        expect(() => process.kill(pid, 0)).toThrow();
+      }
+
+      const config = loadConfig(env);
+      const db = await openDatabase(config.database);
+      try {
+        const orders = await db.prisma.order.findMany({ include: { items: true, reservations: true, payment: true, notifications: true } });
+        expect(orders).toHaveLength(28);
+        for (const o of orders) {
+          expect(FINAL).toContain(o.status);
+          const ordered = o.items.reduce((n, i) => n + i.quantity, 0);
+          const sold = o.reservations.filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
+          expect(o.reservations.filter((r) => r.state === 'RESERVED')).toEqual([]);
+          if (o.status === 'PAID') {
+            expect(sold).toBe(ordered);
+            expect(o.payment?.status).toBe('APPROVED');
+          } else {
+            expect(sold).toBe(0);
+            expect(o.payment?.status).not.toBe('APPROVED');
+          }
+          expect(o.notifications).toHaveLength(1);
+        }
+        const stock = await db.prisma.stock.findMany({ where: { sku: 'SKU-MUG-SET' } });
+        const soldTotal = orders.flatMap((o) => o.reservations).filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
+        expect(stock.reduce((n, s) => n + s.reserved, 0)).toBe(0);
+        expect(stock.reduce((n, s) => n + s.onHand, 0)).toBe(60 + 45 + 50 - soldTotal);
+        expect(orders.filter((o) => o.status === 'PAID').length).toBeGreaterThan(0);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await cleanup();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,113 @@
+// The saga's endings, end to end: real HTTP, real Redis, the embedded engine, the
+// sandbox provider calling our signed webhook. Each scenario checks what a
+// customer and an operator would see: status, stock per warehouse, payment,
+// history and notifications.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { databaseKind } from '../support/database.js';
+import { adminAuth, startSaga, waitUntil, unitsByState, type Saga, type StockRow } from './support.js';
+
+let saga: Saga;
+beforeAll(async () => {
+  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT1.5S' });
+}, 60_000);
+afterAll(async () => {
+  await saga?.stop();
+});
+
+const total = (rows: StockRow[], k: keyof StockRow) => rows.reduce((n, r) => n + (r[k] as number), 0);
+const statuses = (o: { history: { to: string }[] }) => o.history.map((h) => h.to);
+
+describe(`order outcomes (${databaseKind})`, () => {
+  test('approved payment: order PAID, units sold from one warehouse, payment APPROVED, customer told', async () => {
+    const before = await saga.stock('SKU-SCALE');
+    const id = await saga.placeOrder({ sku: 'SKU-SCALE', quantity: 2, paymentMethod: 'pm_approve', customerEmail: 'ada@example.com' });
+    const o = await saga.waitForFinal(id);
+    expect(o.status).toBe('PAID');
+    expect(statuses(o)).toEqual(['NEW', 'AWAITING_PAYMENT', 'PAID']);
+    expect(o.payment).toMatchObject({ status: 'APPROVED', provider: 'sandbox' });
+    expect(unitsByState(o)).toEqual({ COMMITTED: 2 });
+    const after = await saga.stock('SKU-SCALE');
+    expect(total(after, 'onHand')).toBe(total(before, 'onHand') - 2);
+    expect(total(after, 'reserved')).toBe(total(before, 'reserved'));
+    expect(total(after, 'sold') - total(before, 'sold')).toBe(2);
+    await waitUntil('the confirmation to be sent', async () => (await saga.notifications(id)).find((n) => n.kind === 'confirmed' && n.status === 'SENT'));
+    expect((await saga.notifications(id)).map((n) => n.kind)).toEqual(['confirmed']);
+  });
+
+  test('out of stock: order REJECTED naming the short SKU, nothing reserved, no payment asked', async () => {
+    const before = await saga.stock('SKU-LAMP');
+    const id = await saga.placeOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1 }, { sku: 'SKU-LAMP', quantity: 4 }], paymentMethod: 'pm_approve' });
+    const o = await saga.waitForFinal(id);
+    expect(o.status).toBe('REJECTED');
+    expect(o.failureReason).toMatch(/SKU-LAMP \(requested 4, available 3\)/);
+    expect(o.reservations).toEqual([]);
+    expect(o.payment).toBeNull();
+    expect(await saga.stock('SKU-LAMP')).toEqual(before);
+    await waitUntil('the rejection notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'rejected' && n.status === 'SENT'));
+  });
+
+  test('declined payment: PAYMENT_FAILED with the reason, stock restored, payment DECLINED', async () => {
+    const before = await saga.stock('SKU-BOARD');
+    const id = await saga.placeOrder({ sku: 'SKU-BOARD', quantity: 3, paymentMethod: 'pm_decline' });
+    const o = await saga.waitForFinal(id);
+    expect(o.status).toBe('PAYMENT_FAILED');
+    expect(o.failureReason).toMatch(/card_declined/);
+    expect(statuses(o)).toEqual(['NEW', 'AWAITING_PAYMENT', 'PAYMENT_FAILED']);
+    expect(o.payment).toMatchObject({ status: 'DECLINED' });
+    expect(unitsByState(o)).toEqual({ RELEASED: 3 });
+    expect(await saga.stock('SKU-BOARD')).toEqual(before);
+    await waitUntil('the payment-failed notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'payment-failed' && n.status === 'SENT'));
+  });
+
+  test('no answer from the provider: CANCELLED after the configured payment timeout, stock restored, payment VOIDED', async () => {
+    const before = await saga.stock('SKU-KNIFE');
+    const placedAt = Date.now();
+    const id = await saga.placeOrder({ sku: 'SKU-KNIFE', quantity: 1, paymentMethod: 'pm_no_answer' });
+    // Zeebe: the event-based gateway is what waits; its catch events activate only when one of them fires.
+    const waiting = await saga.waitForOrder(id, (o) => o.process?.currentSteps[0]?.name === 'Await payment', 'to wait at "Await payment"');
+    expect(waiting.status).toBe('AWAITING_PAYMENT');
+    expect(waiting.process?.currentSteps).toHaveLength(1);
+    const o = await saga.waitForFinal(id);
+    expect(Date.now() - placedAt).toBeGreaterThanOrEqual(1500);
+    expect(o.status).toBe('CANCELLED');
+    expect(o.failureReason).toBe('payment timeout');
+    expect(o.payment).toMatchObject({ status: 'VOIDED' });
+    expect(unitsByState(o)).toEqual({ RELEASED: 1 });
+    expect(await saga.stock('SKU-KNIFE')).toEqual(before);
+    await waitUntil('the cancellation notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
+  });
+
+  test('transient provider failures are retried with back-off, then the order is PAID', async () => {
+    const id = await saga.placeOrder({ sku: 'SKU-MUG-SET', quantity: 1, paymentMethod: 'pm_fail_3' });
+    const o = await saga.waitForFinal(id);
+    expect(o.status).toBe('PAID');
+    expect(o.payment).toMatchObject({ status: 'APPROVED' });
+    const incidents = await saga.get('/ops/api/incidents', adminAuth);
+    expect(incidents.body.incidents.filter((i: { orderId: string }) => i.orderId === id)).toEqual([]);
+  });
+
+  test('provider failing past all retries: an incident naming the order; retrying it finishes the order', async () => {
+    // Request payment has 5 retries in the model; the sandbox fails 6 times, then approves.
+    const id = await saga.placeOrder({ sku: 'SKU-TEAPOT', quantity: 1, paymentMethod: 'pm_fail_6' });
+    const incident = await waitUntil('an incident for the order', async () => {
+      const res = await saga.get('/ops/api/incidents', adminAuth);
+      return (res.body.incidents as { orderId: string; key: string; elementId: string; errorMessage: string }[]).find((i) => i.orderId === id);
+    });
+    expect(incident.elementId).toBe('RequestPayment');
+    expect(incident.errorMessage).toMatch(/attempt 5 of 6/);
+    const stuck = await saga.order(id);
+    expect(stuck.status).toBe('NEW');
+    expect(stuck.process?.currentSteps.map((s) => s.elementId)).toEqual(['RequestPayment']);
+
+    const retried = await saga.post(`/ops/api/incidents/${incident.key}/retry`, { retries: 2 }, adminAuth);
+    expect(retried.status).toBe(202);
+    const o = await saga.waitForFinal(id);
+    expect(o.status).toBe('PAID');
+    const after = await saga.get('/ops/api/incidents', adminAuth);
+    expect(after.body.incidents.filter((i: { orderId: string }) => i.orderId === id)).toEqual([]);
+  });
+
+  test('nothing answered 500 and nothing logged an error during the scenarios', () => {
+    expect(saga.errorLines).toEqual([]);
+  });
+});

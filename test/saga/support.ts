@@ -1,0 +1,194 @@
+// The whole system, in-process, as `npm start` wires it: the embedded engine, the
+// workers, real Redis (REDIS_URL, or the service's own redis-server child), the
+// sandbox provider calling our webhook over real HTTP, on PGlite (on disk, like
+// `npm start`) or a fresh PostgreSQL database. Tests talk to it over HTTP only and
+// look at the database to check stock invariants.
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked by the tests' expectations, not by types */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../infra/config.js';
+import { signPayload } from '../../domain/payments/signature.js';
+import { startSystem, type RunningSystem } from '../../orchestrator/start.js';
+import { createEmptyPostgresDatabase, onPostgres } from '../support/database.js';
+
+export const ADMIN_TOKEN = 'saga-test-admin-token';
+export const SANDBOX_SECRET = 'whsec_saga_test_secret_0123456789';
+export const FINAL = ['PAID', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'] as const;
+
+export type OrderView = {
+  id: string;
+  status: string;
+  failureReason: string | null;
+  total: { amountMinor: number; currency: string };
+  items: { sku: string; quantity: number; unitPriceMinor: number }[];
+  reservations: { sku: string; warehouseId: string; quantity: number; state: string }[];
+  payment: { status: string; provider: string; providerPaymentId: string | null; failureReason: string | null } | null;
+  history: { from: string | null; to: string; reason: string; at: string }[];
+  process: { processInstanceKey: string; state: string; currentSteps: { elementId: string; name: string | null }[] } | null;
+};
+
+export type StockRow = { warehouseId: string; onHand: number; reserved: number; available: number; sold: number };
+
+export type Saga = {
+  system: RunningSystem;
+  url: string;
+  errorLines: string[];
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  placeOrder(o: { sku?: string; quantity?: number; items?: { sku: string; quantity: number }[]; paymentMethod: string; customerId?: string; customerEmail?: string }): Promise<string>;
+  order(id: string): Promise<OrderView>;
+  waitForOrder(id: string, until: (o: OrderView) => boolean, what: string, timeoutMs?: number): Promise<OrderView>;
+  /** Waits for a final status and for the process instance to have ended (notifications sent). */
+  waitForFinal(id: string, timeoutMs?: number): Promise<OrderView>;
+  stock(sku: string): Promise<StockRow[]>;
+  setStock(sku: string, perWarehouse: Record<string, number>): Promise<void>;
+  notifications(id: string): Promise<{ kind: string; status: string; subject: string }[]>;
+  sendWebhook(event: unknown, o?: { secret?: string; timestamp?: number; signature?: string }): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+};
+
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Environment for a fresh system: its own database, its own queue prefix, test-short durations. */
+export async function sagaEnvironment(overrides: Record<string, string> = {}): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'order-saga-'));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN,
+    SANDBOX_WEBHOOK_SECRET: SANDBOX_SECRET,
+    SANDBOX_DELAY_MS: '30',
+    PAYMENT_TIMEOUT: 'PT30S',
+    PAYMENT_RETRY_BACKOFF_MS: '20',
+    RECOVERY_INTERVAL_MS: '1000',
+    QUEUE_PREFIX: `saga-${randomBytes(4).toString('hex')}`,
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+  };
+  if (onPostgres) {
+    const empty = await createEmptyPostgresDatabase();
+    cleanups.push(empty.drop);
+    Object.assign(env, { DATABASE_URL: empty.url, DB_MIGRATE_ON_START: 'true', SEED_DEMO_DATA: 'true' });
+  }
+  Object.assign(env, overrides);
+  return {
+    env,
+    async cleanup() {
+      for (const c of cleanups.reverse()) await c();
+    },
+  };
+}
+
+export async function startSaga(overrides: Record<string, string> = {}): Promise<Saga> {
+  const { env, cleanup } = await sagaEnvironment(overrides);
+  const errorLines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void (JSON.parse(line).level >= 50 && errorLines.push(line)) });
+  let system: RunningSystem;
+  try {
+    system = await startSystem(loadConfig(env), logger);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  const url = system.url;
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  async function post(p: string, body?: unknown, headers: Record<string, string> = {}) {
+    const res = await fetch(url + p, {
+      method: 'POST',
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  }
+  async function get(p: string, headers: Record<string, string> = {}) {
+    const res = await fetch(url + p, { headers });
+    return { status: res.status, body: (await res.json()) as any };
+  }
+  async function order(id: string): Promise<OrderView> {
+    const res = await get(`/orders/${id}`);
+    if (res.status !== 200) throw new Error(`GET /orders/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body as OrderView;
+  }
+  async function waitForOrder(id: string, until: (o: OrderView) => boolean, what: string, timeoutMs = 20_000) {
+    let last: OrderView | undefined;
+    try {
+      return await waitUntil(`order ${id} ${what}`, async () => {
+        last = await order(id);
+        return until(last) ? last : undefined;
+      }, timeoutMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}`, { cause: err });
+    }
+  }
+
+  return {
+    system,
+    url,
+    errorLines,
+    post,
+    get,
+    async placeOrder(o) {
+      const items = o.items ?? [{ sku: o.sku ?? 'SKU-KETTLE', quantity: o.quantity ?? 1 }];
+      const res = await post('/orders', { customerId: o.customerId ?? 'cust-1', items, paymentMethod: o.paymentMethod, ...(o.customerEmail ? { customerEmail: o.customerEmail } : {}) });
+      if (res.status !== 202) throw new Error(`POST /orders answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body.id as string;
+    },
+    order,
+    waitForOrder,
+    waitForFinal: (id, timeoutMs) =>
+      waitForOrder(id, (o) => (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED', 'to reach a final status and end its process', timeoutMs),
+    async stock(sku) {
+      const rows = await system.db.prisma.stock.findMany({ where: { sku }, orderBy: { warehouseId: 'asc' } });
+      const sold = await system.db.prisma.reservation.groupBy({ by: ['warehouseId'], where: { sku, state: 'COMMITTED' }, _sum: { quantity: true } });
+      const soldBy = new Map(sold.map((s) => [s.warehouseId, s._sum.quantity ?? 0]));
+      return rows.map((r) => ({ warehouseId: r.warehouseId, onHand: r.onHand, reserved: r.reserved, available: r.onHand - r.reserved, sold: soldBy.get(r.warehouseId) ?? 0 }));
+    },
+    async setStock(sku, perWarehouse) {
+      for (const [wh, onHand] of Object.entries(perWarehouse)) {
+        const res = await fetch(`${url}/stocks/${sku}/${wh}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ onHand }) });
+        if (res.status !== 200) throw new Error(`PUT stock answered ${res.status}: ${await res.text()}`);
+      }
+    },
+    async notifications(id) {
+      const res = await get(`/orders/${id}/notifications`);
+      return res.body.notifications;
+    },
+    async sendWebhook(event, o = {}) {
+      const raw = JSON.stringify(event);
+      const signature = o.signature ?? signPayload(o.secret ?? SANDBOX_SECRET, raw, o.timestamp ?? Math.floor(Date.now() / 1000));
+      const res = await fetch(`${url}/webhooks/payments/sandbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'sandbox-signature': signature }, body: raw });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async stop() {
+      await system.stop();
+      await cleanup();
+    },
+  };
+}
+
+export const adminAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+/** Sum of units per state across an order's reservations. */
+export function unitsByState(o: OrderView): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of o.reservations) out[r.state] = (out[r.state] ?? 0) + r.quantity;
+  return out;
+}

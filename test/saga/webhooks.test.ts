@@ -1,0 +1,86 @@
+// Payment callbacks through the whole system: early, duplicated, replayed, forged.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { databaseKind } from '../support/database.js';
+import { startSaga, waitUntil, type Saga } from './support.js';
+
+let saga: Saga;
+beforeAll(async () => {
+  // Slow retries give the early-callback test a window while Request payment backs off.
+  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT1M', PAYMENT_RETRY_BACKOFF_MS: '400' });
+}, 60_000);
+afterAll(async () => {
+  await saga?.stop();
+});
+
+async function paymentOf(orderId: string) {
+  return saga.system.db.prisma.payment.findUniqueOrThrow({ where: { orderId } });
+}
+
+function approval(orderId: string, payment: { id: string; providerPaymentId: string | null; amountMinor: number; currency: string }, eventId: string) {
+  return {
+    id: eventId,
+    type: 'payment.succeeded',
+    created: Math.floor(Date.now() / 1000),
+    data: { orderId, paymentId: payment.id, providerPaymentId: payment.providerPaymentId ?? 'sbx_manual', amountMinor: payment.amountMinor, currency: payment.currency },
+  };
+}
+
+const eventRows = (providerEventId: string) => saga.system.db.prisma.paymentEvent.count({ where: { providerEventId } });
+
+describe(`payment webhooks end to end (${databaseKind})`, () => {
+  test('a callback that arrives before the process waits for it still correlates (message buffered with a TTL)', async () => {
+    // pm_fail_2: Request payment fails twice and backs off, so the order sits there while the callback arrives.
+    const id = await saga.placeOrder({ sku: 'SKU-FRENCHPRESS', quantity: 1, paymentMethod: 'pm_fail_2' });
+    await waitUntil('the payment row', async () => saga.system.db.prisma.payment.findUnique({ where: { orderId: id } }).then((p) => p ?? undefined));
+    const early = await saga.order(id);
+    expect(early.process?.currentSteps.map((s) => s.elementId)).toEqual(['RequestPayment']);
+    const res = await saga.sendWebhook(approval(id, await paymentOf(id), `evt_early_${id}`));
+    expect(res.status).toBe(200);
+    const o = await saga.waitForFinal(id);
+    expect(o.status).toBe('PAID');
+  });
+
+  test('the same callback delivered 5 times at once and replayed later has one effect', async () => {
+    const id = await saga.placeOrder({ sku: 'SKU-TOASTER', quantity: 1, paymentMethod: 'pm_no_answer' });
+    await saga.waitForOrder(id, (o) => o.status === 'AWAITING_PAYMENT', 'to await payment');
+    const event = approval(id, await paymentOf(id), `evt_dup_${id}`);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => saga.sendWebhook(event)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    const o = await saga.waitForFinal(id);
+    expect(o.status).toBe('PAID');
+    expect(o.history.filter((h) => h.to === 'PAID')).toHaveLength(1);
+    expect(await eventRows(event.id)).toBe(1);
+
+    const replay = await saga.sendWebhook({ ...event, created: Math.floor(Date.now() / 1000) });
+    expect(replay).toMatchObject({ status: 200, body: { received: true, duplicate: true } });
+    await new Promise((r) => setTimeout(r, 300));
+    const later = await saga.order(id);
+    expect(later.history).toEqual(o.history);
+    expect(await eventRows(event.id)).toBe(1);
+    expect((await saga.notifications(id)).filter((n) => n.kind === 'confirmed')).toHaveLength(1);
+  });
+
+  test('a forged or stale signature is refused with 401 and nothing is recorded or changed', async () => {
+    const id = await saga.placeOrder({ sku: 'SKU-TOASTER', quantity: 1, paymentMethod: 'pm_no_answer' });
+    await saga.waitForOrder(id, (o) => o.status === 'AWAITING_PAYMENT', 'to await payment');
+    const event = approval(id, await paymentOf(id), `evt_forged_${id}`);
+    const forged = await saga.sendWebhook(event, { secret: 'whsec_not_the_real_secret_at_all' });
+    const stale = await saga.sendWebhook(event, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const unsigned = await saga.sendWebhook(event, { signature: '' });
+    for (const res of [forged, stale, unsigned]) {
+      expect(res.status).toBe(401);
+      expect(res.body.errors[0].field).toMatch(/sandbox-signature/i);
+    }
+    expect(await eventRows(event.id)).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await saga.order(id)).status).toBe('AWAITING_PAYMENT');
+  });
+
+  test('a malformed callback body is a 400 naming the field, nothing recorded', async () => {
+    const res = await saga.sendWebhook({ id: 'evt_bad', type: 'payment.succeeded', data: { amountMinor: 1 } });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['data.orderId']));
+    expect(await eventRows('evt_bad')).toBe(0);
+  });
+});

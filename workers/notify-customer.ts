@@ -1,0 +1,27 @@
+import { NOTIFICATION_KINDS, type NotificationKind } from '../domain/notifications/compose.js';
+import { recordNotification } from '../domain/notifications/record-notification.js';
+import { complete, fail } from '../orchestrator/engine.js';
+import type { SagaWorker } from './saga-worker.js';
+
+const isKind = (k: string | undefined): k is NotificationKind => (NOTIFICATION_KINDS as readonly string[]).includes(k ?? '');
+
+/**
+ * Tells the customer how the order ended; the model picks the message with the
+ * `kind` task header. The notification is recorded once per order and kind (the
+ * outbox), then queued for delivery; if queueing fails, recovery re-queues it.
+ */
+export const notifyCustomer: SagaWorker = {
+  taskType: 'notify-customer',
+  async handle(job, { prisma, notifications, smtpEnabled, logger }) {
+    const kind = job.customHeaders.kind;
+    if (!isKind(kind)) {
+      // A modelling mistake no retry can fix: straight to an incident that names it.
+      return fail({ errorMessage: `task header "kind" must be one of ${NOTIFICATION_KINDS.join(', ')} (got ${JSON.stringify(kind ?? null)}) on element ${job.elementId}`, retries: 0 });
+    }
+    const { id } = await recordNotification(prisma, { orderId: job.variables.orderId, kind, smtpEnabled });
+    await notifications.enqueue(id).catch((err: unknown) => {
+      logger.warn({ err, orderId: job.variables.orderId, notificationId: id }, 'could not queue the notification; recovery will retry');
+    });
+    return complete({ notificationId: id });
+  },
+};

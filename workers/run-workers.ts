@@ -1,0 +1,42 @@
+// Registers the saga's workers on an engine. Each job gets a log line carrying
+// the order id and process instance key, so one order's story can be grepped.
+import type { Engine, JobAction, JobWorker } from '../orchestrator/engine.js';
+import { answerFailure } from './failure-policy.js';
+import type { SagaVariables, SagaWorker, WorkerDeps } from './saga-worker.js';
+
+export type RunWorkersOptions = {
+  /** Jobs per worker in the handler at once. */
+  maxJobsToActivate?: number;
+  /** Lock per job (ms): a job not answered by then is offered again. */
+  timeoutMs?: number;
+};
+
+function describe(answer: JobAction): Record<string, unknown> {
+  if (answer.action === 'complete') return { answer: 'complete' };
+  if (answer.action === 'error') return { answer: 'bpmn-error', errorCode: answer.errorCode };
+  return { answer: 'fail', retriesLeft: answer.retries, retryBackOffMs: answer.retryBackOffMs, error: answer.errorMessage };
+}
+
+export function runWorkers(engine: Engine, workers: readonly SagaWorker[], deps: WorkerDeps, options: RunWorkersOptions = {}): JobWorker[] {
+  return workers.map((worker) =>
+    engine.createWorker<SagaVariables>({
+      taskType: worker.taskType,
+      maxJobsToActivate: options.maxJobsToActivate ?? 16,
+      timeout: options.timeoutMs ?? 30_000,
+      handler: async (job) => {
+        const log = deps.logger.child({ orderId: job.variables.orderId, processInstanceKey: job.processInstanceKey, jobKey: job.key, taskType: job.type });
+        const started = performance.now();
+        let answer: JobAction;
+        try {
+          answer = await worker.handle(job, { ...deps, logger: log });
+        } catch (err) {
+          answer = answerFailure(job, err, deps.retryBackoffMs);
+        }
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        if (answer.action === 'fail') log.warn({ ...describe(answer), ms }, `job ${job.type} failed`);
+        else log.info({ ...describe(answer), ms }, `job ${job.type} done`);
+        return answer;
+      },
+    }),
+  );
+}

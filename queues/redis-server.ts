@@ -2,6 +2,7 @@
 // through a unix socket in the data directory, its data kept in an append-only
 // file there. It makes `npm start` work without anyone setting up Redis, and its
 // queues survive a restart like the PGlite database next to it does.
+import { existsSync } from 'node:fs';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -72,6 +73,8 @@ async function readPid(file: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+const HAS_PROC = existsSync('/proc/self/stat');
+
 async function isAlive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
@@ -80,7 +83,9 @@ async function isAlive(pid: number): Promise<boolean> {
   }
   // A killed child stays a zombie until Node reaps it; it is gone for our purposes.
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  return !stat || stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  // No stat: either no /proc at all (macOS: trust kill(0)) or the process just went.
+  if (stat === undefined) return !HAS_PROC;
+  return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
 /** The command line of a process; redis-server rewrites its own to `redis-server unixsocket:<path>`. */
@@ -288,7 +293,11 @@ async function takeOverStale(dataDir: string, socketPath: string, logger: Logger
   while ((await isAlive(pid)) && Date.now() < deadline) await sleep(50);
   if (await isAlive(pid)) {
     logger.warn({ redisPid: pid }, `stale redis-server ignored SIGTERM for ${STALE_STOP_TIMEOUT_MS / 1000} s; killing it`);
-    process.kill(pid, 'SIGKILL');
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // it went by itself meanwhile
+    }
     while (await isAlive(pid)) await sleep(50);
   }
 }

@@ -4,7 +4,7 @@
 // history and notifications.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { adminAuth, startSaga, waitUntil, unitsByState, type Saga, type StockRow } from './support.js';
+import { ADMIN_TOKEN, adminAuth, startSaga, waitUntil, unitsByState, type Saga, type StockRow } from './support.js';
 
 let saga: Saga;
 beforeAll(async () => {
@@ -105,6 +105,21 @@ describe(`order outcomes (${databaseKind})`, () => {
     expect(o.status).toBe('PAID');
     const after = await saga.get('/ops/api/incidents', adminAuth);
     expect(after.body.incidents.filter((i: { orderId: string }) => i.orderId === id)).toEqual([]);
+  });
+
+  test('Bull Board at /ops/queues asks a browser for the admin token and lists the saga queues', async () => {
+    const anonymous = await fetch(`${saga.url}/ops/queues`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
+    const basic = `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).toString('base64')}`;
+    const wrong = await fetch(`${saga.url}/ops/queues`, { headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` } });
+    expect(wrong.status).toBe(401);
+    const page = await fetch(`${saga.url}/ops/queues`, { headers: { authorization: basic } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html/i);
+    const api = await fetch(`${saga.url}/ops/queues/api/queues`, { headers: { authorization: basic } });
+    const names = ((await api.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
+    expect(names).toEqual(['notifications', 'payment-events', 'sandbox-provider']);
   });
 
   test('nothing answered 500 and nothing logged an error during the scenarios', () => {

@@ -76,6 +76,10 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
 
     const engine = new EmbeddedEngine(db, { logger });
     closer.add('engine', () => engine.close());
+    if (db.kind === 'pglite') {
+      const reclaimed = await engine.expireOrphanedJobLocks();
+      if (reclaimed > 0) logger.info({ jobs: reclaimed }, 'jobs locked by a previous run that did not stop cleanly are offered again');
+    }
     const models = await loadProcessModels();
     const deployed = await engine.deploy(models);
     for (const d of deployed) logger.info({ bpmnProcessId: d.bpmnProcessId, version: d.version, resource: d.resourceName, isNew: d.isNew }, 'process deployed');

@@ -5,7 +5,7 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { PrismaClient } from '../infra/database.js';
 import { markFailed, markSent, pendingNotifications } from '../domain/notifications/delivery.js';
-import { QUEUE_NAMES, type QueueContext } from './context.js';
+import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
 import { PermanentDeliveryError, type NotificationSink } from './notification-sinks.js';
 
 export type NotificationSinks = { log: NotificationSink; smtp?: NotificationSink | undefined };
@@ -81,6 +81,7 @@ export class NotificationQueue {
     if (this.worker) return;
     const { logger } = this.ctx;
     this.worker = new Worker<DeliverJob>(QUEUE_NAMES.notifications, (job) => this.deliver(job), {
+      ...SHORT_JOB_LOCKS,
       connection: this.ctx.connection,
       prefix: this.ctx.prefix,
       concurrency: this.options.concurrency,

@@ -9,7 +9,7 @@ import { getPaymentEvent, markEventProcessed, unprocessedEventIds } from '../dom
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import type { OrderProcess } from '../orchestrator/order-process.js';
-import { QUEUE_NAMES, type QueueContext } from './context.js';
+import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
 
 type RelayJob = { eventId: string };
 
@@ -64,6 +64,7 @@ export class PaymentEventRelay {
   async start(): Promise<void> {
     if (this.worker) return;
     this.worker = new Worker<RelayJob>(QUEUE_NAMES.paymentEvents, (job) => this.relay(job), {
+      ...SHORT_JOB_LOCKS,
       connection: this.ctx.connection,
       prefix: this.ctx.prefix,
       concurrency: this.options.concurrency ?? 10,

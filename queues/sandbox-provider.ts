@@ -17,7 +17,7 @@ import { isUuid } from '../domain/ids.js';
 import { TransientProviderError, type PaymentGateway, type PaymentOutcomeEvent, type PaymentRequest } from '../domain/payments/gateway.js';
 import { signPayload } from '../domain/payments/signature.js';
 import type { Logger } from '../infra/logger.js';
-import { QUEUE_NAMES, type QueueContext } from './context.js';
+import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
 import { parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
 
 export const SANDBOX_PROVIDER = 'sandbox';
@@ -179,6 +179,7 @@ export class SandboxProvider implements PaymentGateway {
   async start(): Promise<void> {
     if (this.worker) return;
     this.worker = new Worker<CallbackJob>(QUEUE_NAMES.sandboxProvider, (job) => this.deliver(job), {
+      ...SHORT_JOB_LOCKS,
       connection: this.ctx.connection,
       prefix: this.ctx.prefix,
       concurrency: 5,

@@ -395,6 +395,18 @@ export class EmbeddedEngine implements Engine {
 
   // ---- jobs -----------------------------------------------------------------
 
+  /**
+   * Makes every activated job activatable now, as if its lock had expired. Only
+   * for a database no other process can use (PGlite: one process per data
+   * directory), at start-up: every lock found then belongs to a process that died,
+   * and waiting out its timeout would only delay the orders behind it.
+   */
+  async expireOrphanedJobLocks(): Promise<number> {
+    if (!this.exclusive) throw new EngineError('FAILED_PRECONDITION', 'job locks can be reclaimed only on a database one process owns (PGlite)');
+    const rows = await this.inTx((tx) => tx.query<{ key: string }>(`UPDATE engine_jobs SET deadline = now() WHERE state = 'ACTIVATED' AND deadline > now() RETURNING key::text`));
+    return rows.length;
+  }
+
   /** Activates up to `max` jobs of a type: a lock until now + timeout; an expired lock is taken over. */
   async activateJobs(type: string, max: number, timeoutMs: number, worker: string): Promise<Job[]> {
     return this.inTx(async (tx) => {

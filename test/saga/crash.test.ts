@@ -66,14 +66,19 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
       expect(await placeOrder(url2, 23)).toBe(ids[23]);
       for (let i = 24; i < 28; i++) ids.push(await placeOrder(url2, i));
 
+      const last = new Map<string, unknown>();
       const finals = await Promise.all(
         ids.map((id) =>
           waitUntil(`order ${id} to finish`, async () => {
             const o = (await (await fetch(`${url2}/orders/${id}`)).json()) as { status: string; process: { state: string } | null };
+            last.set(id, o);
             return (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED' ? o : undefined;
-          }, 60_000),
+          }, 90_000),
         ),
-      );
+      ).catch((err: Error) => {
+        const stuck = [...last.values()].filter((o) => (o as { process: { state: string } | null }).process?.state !== 'COMPLETED');
+        throw new Error(`${err.message}\nunfinished orders: ${JSON.stringify(stuck)}\nlast service output:\n${second.output().slice(-4000)}`, { cause: err });
+      });
       expect(finals).toHaveLength(28);
       second.child.kill('SIGTERM');
       await second.exited;
@@ -115,5 +120,5 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
     } finally {
       await cleanup();
     }
-  }, 180_000);
+  }, 240_000);
 });

@@ -34,8 +34,9 @@ export class OrderProcess {
   ) {}
 
   /** Starts the saga for an order. Starting twice within the TTL starts one instance (messageId = order id). */
-  async start(orderId: string): Promise<void> {
-    await this.publish({
+  /** Resolves true when this call started it, false when an earlier start message is still buffered. */
+  async start(orderId: string): Promise<boolean> {
+    return this.publish({
       name: MESSAGES.orderPlaced,
       correlationKey: orderId,
       messageId: `order-placed:${orderId}`,
@@ -51,11 +52,12 @@ export class OrderProcess {
     await this.publish({ name: MESSAGES.paymentResult, correlationKey: orderId, messageId: result.providerEventId, variables: { paymentResult: result } });
   }
 
-  private async publish(m: { name: string; correlationKey: string; messageId: string; variables: Record<string, unknown> }): Promise<void> {
+  private async publish(m: { name: string; correlationKey: string; messageId: string; variables: Record<string, unknown> }): Promise<boolean> {
     try {
       await this.engine.publishMessage({ ...m, timeToLive: this.options.messageTtlMs });
+      return true;
     } catch (err) {
-      if (err instanceof EngineError && err.code === 'ALREADY_EXISTS') return;
+      if (err instanceof EngineError && err.code === 'ALREADY_EXISTS') return false;
       throw err;
     }
   }

@@ -52,8 +52,8 @@ export class RecoverySweeper {
     for (const id of orderIds) {
       if (this.closed) break;
       try {
-        await this.deps.orderProcess.start(id);
-        ordersStarted++;
+        // false: its start message is still buffered (the order waits in a backlog), nothing to do.
+        if (await this.deps.orderProcess.start(id)) ordersStarted++;
       } catch (err) {
         logger.warn({ err, orderId: id }, 'could not start the process of an order; will retry');
       }

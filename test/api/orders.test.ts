@@ -64,7 +64,7 @@ beforeAll(async () => {
       orderProcess: {
         start: async (id) => {
           if (engineDown.start) throw new Error('engine unavailable (test)');
-          await orderProcess.start(id);
+          return orderProcess.start(id);
         },
         requestCancel: async (id) => {
           if (engineDown.cancel) throw new Error('engine unavailable (test)');

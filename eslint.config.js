@@ -11,5 +11,5 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error'] }],
     },
   },
-  { files: ['scripts/**', 'prisma/seed-cli.ts', 'bench/**'], rules: { 'no-console': 'off' } },
+  { files: ['scripts/**', 'prisma/seed-cli.ts', 'bench/**', 'orchestrator/deploy-cli.ts'], rules: { 'no-console': 'off' } },
 );

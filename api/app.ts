@@ -25,7 +25,15 @@ export type SagaDeps = Pick<OrderRouteDeps, 'orderProcess' | 'gateway' | 'inspec
     queues: Queue[];
   };
 
-export type AppDeps = { db: Database; config: Pick<Config, 'adminToken' | 'http'>; logger: Logger; version?: string; saga?: SagaDeps };
+export type AppDeps = {
+  db: Database;
+  config: Pick<Config, 'adminToken' | 'http'>;
+  logger: Logger;
+  version?: string;
+  saga?: SagaDeps;
+  /** Readiness also asks the engine (Camunda 8: the cluster's topology). */
+  engineCheck?: () => Promise<void>;
+};
 
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -41,7 +49,7 @@ function requestLog(logger: Logger): RequestHandler {
   };
 }
 
-export function createApp({ db, config, logger, version = '0.1.0', saga }: AppDeps): Express {
+export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -53,7 +61,7 @@ export function createApp({ db, config, logger, version = '0.1.0', saga }: AppDe
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'order-saga API' }));
 
-  app.use(healthRoutes(db));
+  app.use(healthRoutes(db, engineCheck));
   app.use(catalogRoutes(db.prisma));
   // Bodies are parsed per route, after authentication: an anonymous client gets 401, not a 400/413 about its body.
   const jsonParser = express.json({ limit: config.http.bodyLimit });

@@ -34,6 +34,15 @@ const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** Which parts of the system this process runs (`npm start`, `start:api`, `start:workers`). */
+export const ROLES = ['all', 'api', 'workers'] as const;
+export type Role = (typeof ROLES)[number];
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -65,6 +74,29 @@ const schema = z
     SMTP_URL: optionalUrl(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL'),
     SMTP_FROM: z.string().min(3).default('order-saga <orders@localhost>'),
     RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    ROLE: z.enum(ROLES).default('all'),
+    ENGINE: z.enum(['embedded', 'zeebe']).default('embedded'),
+    DEPLOY_ON_START: boolean.default(true),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+    WORKER_JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(30_000),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
+    // Camunda 8: the variables Camunda's SDKs and Console use, under their own names.
+    ZEEBE_REST_ADDRESS: optionalUrl(/^https?:\/\/[^/]+/, 'must be an http(s):// URL such as http://localhost:8080'),
+    ZEEBE_GRPC_ADDRESS: optionalText,
+    CAMUNDA_AUTH_STRATEGY: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? '').trim().toUpperCase() || 'NONE')
+      .pipe(z.enum(['NONE', 'OAUTH', 'BASIC'], { message: 'must be NONE, OAUTH or BASIC' })),
+    ZEEBE_CLIENT_ID: optionalText,
+    ZEEBE_CLIENT_SECRET: optionalText,
+    CAMUNDA_OAUTH_URL: optionalUrl(/^https?:\/\/[^/]+/, 'must be an http(s):// URL'),
+    ZEEBE_TOKEN_AUDIENCE: optionalText,
+    CAMUNDA_TOKEN_SCOPE: optionalText,
+    CAMUNDA_BASIC_AUTH_USERNAME: optionalText,
+    CAMUNDA_BASIC_AUTH_PASSWORD: optionalText,
+    CAMUNDA_TENANT_ID: optionalText,
+    CAMUNDA_OPERATE_BASE_URL: optionalUrl(/^https?:\/\/[^/]+/, 'must be an http(s):// URL'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
@@ -72,6 +104,27 @@ const schema = z
     }
     if (env.NODE_ENV === 'production' && env.PAYMENT_PROVIDER === 'sandbox' && !env.SANDBOX_WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SANDBOX_WEBHOOK_SECRET'], message: 'is required in production' });
+    }
+    if (env.ROLE !== 'all') {
+      // Separate processes must share one database and one Redis: PGlite and the
+      // private redis-server belong to a single process.
+      if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: `is required for the ${env.ROLE} role (PGlite serves one process; run \`npm start\` for everything in one)` });
+      if (!env.REDIS_URL) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: `is required for the ${env.ROLE} role (the private redis-server serves one process)` });
+    }
+    if (env.ENGINE === 'zeebe') {
+      if (!env.ZEEBE_REST_ADDRESS) {
+        const hint = env.ZEEBE_GRPC_ADDRESS ? ' (order-saga talks to Camunda 8 over its REST API; ZEEBE_GRPC_ADDRESS alone is not enough)' : '';
+        ctx.addIssue({ code: 'custom', path: ['ZEEBE_REST_ADDRESS'], message: `is required with ENGINE=zeebe, e.g. http://localhost:8080${hint}` });
+      }
+      const need = (name: keyof typeof env, why: string) => {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: `is required ${why}` });
+      };
+      if (env.CAMUNDA_AUTH_STRATEGY === 'OAUTH') {
+        for (const name of ['ZEEBE_CLIENT_ID', 'ZEEBE_CLIENT_SECRET', 'CAMUNDA_OAUTH_URL'] as const) need(name, 'with CAMUNDA_AUTH_STRATEGY=OAUTH');
+      }
+      if (env.CAMUNDA_AUTH_STRATEGY === 'BASIC') {
+        for (const name of ['CAMUNDA_BASIC_AUTH_USERNAME', 'CAMUNDA_BASIC_AUTH_PASSWORD'] as const) need(name, 'with CAMUNDA_AUTH_STRATEGY=BASIC');
+      }
     }
   });
 
@@ -110,6 +163,45 @@ function toConfig(env: z.infer<typeof schema>) {
     redis: { url: env.REDIS_URL, serverPath: env.REDIS_SERVER_PATH, prefix: env.QUEUE_PREFIX },
     notifications: { smtpUrl: env.SMTP_URL, from: env.SMTP_FROM },
     recoveryIntervalMs: env.RECOVERY_INTERVAL_MS,
+    role: env.ROLE,
+    engine: engineConfig(env),
+    /** Deploy bpmn/ at start (all and api roles; workers never deploy). */
+    deployOnStart: env.DEPLOY_ON_START,
+    workers: { concurrency: env.WORKER_CONCURRENCY, jobTimeoutMs: env.WORKER_JOB_TIMEOUT_MS },
+    /** How long a stopping process lets in-flight jobs and requests finish. */
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+export type ZeebeConfig = {
+  kind: 'zeebe';
+  restAddress: string;
+  auth:
+    | { strategy: 'NONE' }
+    | { strategy: 'OAUTH'; clientId: string; clientSecret: string; oauthUrl: string; audience?: string; scope?: string }
+    | { strategy: 'BASIC'; username: string; password: string };
+  tenantId?: string;
+  /** Operate's address, for links from this service's pages. */
+  operateUrl?: string;
+};
+
+export type EngineConfig = { kind: 'embedded' } | ZeebeConfig;
+
+function engineConfig(env: z.infer<typeof schema>): EngineConfig {
+  if (env.ENGINE === 'embedded') return { kind: 'embedded' };
+  // superRefine has checked every value the strategy needs.
+  const auth: ZeebeConfig['auth'] =
+    env.CAMUNDA_AUTH_STRATEGY === 'OAUTH'
+      ? { strategy: 'OAUTH', clientId: env.ZEEBE_CLIENT_ID!, clientSecret: env.ZEEBE_CLIENT_SECRET!, oauthUrl: env.CAMUNDA_OAUTH_URL!, audience: env.ZEEBE_TOKEN_AUDIENCE, scope: env.CAMUNDA_TOKEN_SCOPE }
+      : env.CAMUNDA_AUTH_STRATEGY === 'BASIC'
+        ? { strategy: 'BASIC', username: env.CAMUNDA_BASIC_AUTH_USERNAME!, password: env.CAMUNDA_BASIC_AUTH_PASSWORD! }
+        : { strategy: 'NONE' };
+  return {
+    kind: 'zeebe',
+    restAddress: env.ZEEBE_REST_ADDRESS!.replace(/\/+$/, ''),
+    auth,
+    ...(env.CAMUNDA_TENANT_ID ? { tenantId: env.CAMUNDA_TENANT_ID } : {}),
+    ...(env.CAMUNDA_OPERATE_BASE_URL ? { operateUrl: env.CAMUNDA_OPERATE_BASE_URL.replace(/\/+$/, '') } : {}),
   };
 }
 

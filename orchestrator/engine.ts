@@ -43,6 +43,8 @@ export type WorkerOptions<V extends Variables = Variables> = {
   /** Lock duration in ms: a job not answered by then is offered again (at-least-once). */
   timeout?: number;
   workerName?: string;
+  /** How long close() lets running handlers answer their jobs (ms); default: the lock duration. */
+  closeGraceMs?: number;
 };
 
 export interface JobWorker {
@@ -71,10 +73,21 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+export type EngineErrorCode =
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'INVALID_ARGUMENT'
+  | 'FAILED_PRECONDITION'
+  /** Back-pressure: the engine refused the request for now; retry after a back-off. */
+  | 'RESOURCE_EXHAUSTED'
+  /** The engine cannot be reached, or refused our credentials. */
+  | 'UNAVAILABLE'
+  | 'UNAUTHENTICATED';
+
 /** Errors the engine answers with, named like Zeebe's gRPC status codes. */
 export class EngineError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'ALREADY_EXISTS' | 'INVALID_ARGUMENT' | 'FAILED_PRECONDITION' | 'UNAVAILABLE',
+    readonly code: EngineErrorCode,
     message: string,
   ) {
     super(message);

@@ -1,11 +1,18 @@
-// `npm start`: the whole system in one process on the configured database.
-import { ConfigError, loadConfig } from '../infra/config.js';
+// `npm start` (everything in one process), `npm run start:api` and
+// `npm run start:workers`: the role comes from the first argument, else ROLE.
+import { ConfigError, loadConfig, ROLES, type Config, type Role } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
 import { startSystem } from './start.js';
 
-let config;
+const arg = process.argv[2];
+if (arg !== undefined && !(ROLES as readonly string[]).includes(arg)) {
+  console.error(`Unknown role ${JSON.stringify(arg)}: use one of ${ROLES.join(', ')} (or no argument for all).`);
+  process.exit(2);
+}
+
+let config: Config;
 try {
-  config = loadConfig();
+  config = loadConfig({ ...process.env, ...(arg ? { ROLE: arg as Role } : {}) });
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
@@ -17,24 +24,28 @@ const logger = createLogger(config.logLevel);
 
 try {
   const system = await startSystem(config, logger);
+  const what = config.role === 'workers' ? 'order-saga workers' : 'order-saga';
   logger.info(
-    { url: system.url, database: config.database.kind, dataDir: config.database.kind === 'pglite' ? config.database.dataDir : undefined },
-    `order-saga listening on ${system.url} (API docs at ${system.url}/docs)`,
+    { role: config.role, engine: config.engine.kind, url: system.url, database: config.database.kind, dataDir: config.database.kind === 'pglite' ? config.database.dataDir : undefined },
+    config.role === 'workers' ? `${what} running (health on ${system.url}/health)` : `${what} listening on ${system.url} (API docs at ${system.url}/docs)`,
   );
-  if (config.adminTokenIsDefault) logger.warn('ADMIN_TOKEN is not set: admin routes accept the development token "dev-admin-token"');
+  if (config.adminTokenIsDefault && config.role !== 'workers') logger.warn('ADMIN_TOKEN is not set: admin routes accept the development token "dev-admin-token"');
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: no new jobs, finishing the ones in flight');
-    // A dead Redis can keep BullMQ's timers alive for ever; never hang on the way out.
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: no new jobs or requests, finishing the ones in flight');
+    // A dead Redis or engine can keep timers alive for ever; never hang on the way out.
     setTimeout(() => {
-      logger.error('shutdown did not finish within 30 s; exiting anyway');
+      logger.error(`shutdown did not finish within ${config.shutdownGraceMs + 5_000} ms; exiting anyway`);
       process.exit(1);
-    }, 30_000).unref();
+    }, config.shutdownGraceMs + 5_000).unref();
     system.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (err) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -28,18 +28,27 @@ export async function loadProcessModels(dir: string = PROCESS_MODELS_DIR): Promi
 
 type Moddle = { $type: string; id?: string; [k: string]: unknown };
 
+async function definitionsOf(xml: string): Promise<Moddle> {
+  try {
+    return (await new BpmnModdle({ zeebe: zeebeDescriptor }).fromXML(xml)).rootElement as Moddle;
+  } catch (err) {
+    throw new Error(`Not a BPMN file: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The ids of the executable processes a model defines (its bpmnProcessIds). */
+export async function processIdsOf(xml: string): Promise<string[]> {
+  const definitions = await definitionsOf(xml);
+  return ((definitions.rootElements as Moddle[] | undefined) ?? []).filter((r) => r.$type === 'bpmn:Process' && r.isExecutable !== false).map((r) => r.id as string);
+}
+
 /**
  * The job types a model's workers must serve, sorted and unique: the
  * zeebe:taskDefinition type of every service task (and of any other task that
  * is run by a job worker, e.g. a send task), in every process and sub-process.
  */
 export async function taskTypesOf(xml: string): Promise<string[]> {
-  let definitions: Moddle;
-  try {
-    definitions = (await new BpmnModdle({ zeebe: zeebeDescriptor }).fromXML(xml)).rootElement as Moddle;
-  } catch (err) {
-    throw new Error(`Not a BPMN file: ${(err as Error).message}`, { cause: err });
-  }
+  const definitions = await definitionsOf(xml);
   const types = new Set<string>();
   const visit = (container: Moddle) => {
     for (const el of (container.flowElements as Moddle[] | undefined) ?? []) {

@@ -1,7 +1,11 @@
-// Start-up wiring of the whole system: database (migrated, seeded where configured),
-// Redis, the engine with the deployed model, the saga's workers, the queues, the
-// HTTP API, and the recovery sweeper. Used by `npm start` and by the tests, so
-// both run exactly the same system.
+// Start-up wiring: database (migrated, seeded where configured), Redis, the engine
+// (embedded or Camunda 8) with the deployed model, the saga's workers, the queues,
+// the HTTP API and the recovery sweeper. A role picks the parts one process runs:
+//   all     — everything in one process (`npm start`);
+//   api     — HTTP API, webhooks, queue consumers (payment relay, notifications,
+//             sandbox provider), recovery sweeper, deploy at start (`npm run start:api`);
+//   workers — the job workers, with a small HTTP server for health (`npm run start:workers`).
+// Used by `npm start` and by the tests, so both run exactly the same system.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../api/app.js';
@@ -19,15 +23,27 @@ import { SandboxProvider } from '../queues/sandbox-provider.js';
 import { sandboxWebhookProvider } from '../api/routes/webhooks.js';
 import { SAGA_WORKERS } from '../workers/index.js';
 import { runWorkers } from '../workers/run-workers.js';
-import { EmbeddedEngine } from './embedded/embedded-engine.js';
-import { EngineOperations } from './embedded/operations.js';
-import { EmbeddedProcessInspector } from './embedded/process-inspector.js';
-import type { JobWorker } from './engine.js';
+import type { EmbeddedEngine } from './embedded/embedded-engine.js';
+import type { Engine, JobWorker } from './engine.js';
+import { openEngine } from './engines.js';
 import { OrderProcess } from './order-process.js';
 import { checkWorkerCoverage, loadProcessModels, taskTypesOf } from './process-models.js';
 import { RecoverySweeper } from './recovery.js';
+import { deployModels } from './deploy.js';
+import { healthRoutes } from '../api/routes/health.js';
+import { notFoundHandler, problemErrorHandler } from '../api/problem.js';
+import express from 'express';
 
-export type RunningSystem = { db: Database; engine: EmbeddedEngine; server: Server; url: string; stop(): Promise<void> };
+export type RunningSystem = {
+  role: Config['role'];
+  db: Database;
+  engine: Engine;
+  /** The embedded engine, when it is the one running (tests drive its timers and tables). */
+  embedded?: EmbeddedEngine;
+  server: Server;
+  url: string;
+  stop(): Promise<void>;
+};
 
 export async function prepareDatabase(config: Pick<Config, 'database' | 'migrateOnStart' | 'seedDemoData'>, logger: Logger): Promise<Database> {
   const db = await openDatabase(config.database);
@@ -65,70 +81,81 @@ class Closer {
 }
 
 export async function startSystem(config: Config, logger: Logger): Promise<RunningSystem> {
+  const role = config.role;
+  const runsApi = role !== 'workers';
+  const runsWorkers = role !== 'api';
+  logger = logger.child({ role, engine: config.engine.kind });
   const closer = new Closer(logger);
   try {
-    const db = await prepareDatabase(config, logger);
+    // Only one role seeds: two processes seeding an empty catalog at once would collide.
+    const db = await prepareDatabase({ ...config, seedDemoData: config.seedDemoData && runsApi }, logger);
     closer.add('database', () => db.close());
 
     const redis = await connectRedis(config.redis, config.dataDir, logger);
     closer.add('redis', () => redis.close());
     const queueContext = { connection: redis.connection, prefix: config.redis.prefix, logger };
 
-    const engine = new EmbeddedEngine(db, { logger });
+    const parts = openEngine(config.engine, db, logger);
+    const { engine } = parts;
     closer.add('engine', () => engine.close());
-    if (db.kind === 'pglite') {
-      const reclaimed = await engine.expireOrphanedJobLocks();
+    if (parts.embedded && db.kind === 'pglite') {
+      const reclaimed = await parts.embedded.engine.expireOrphanedJobLocks();
       if (reclaimed > 0) logger.info({ jobs: reclaimed }, 'jobs locked by a previous run that did not stop cleanly are offered again');
     }
     const models = await loadProcessModels();
-    const deployed = await engine.deploy(models);
-    for (const d of deployed) logger.info({ bpmnProcessId: d.bpmnProcessId, version: d.version, resource: d.resourceName, isNew: d.isNew }, 'process deployed');
-    const modelTypes = (await Promise.all(models.map((m) => taskTypesOf(m.xml)))).flat();
-    checkWorkerCoverage(modelTypes, SAGA_WORKERS.map((w) => w.taskType));
+    if (runsApi && config.deployOnStart) await deployModels(engine, models, logger);
+    if (runsWorkers) {
+      const modelTypes = (await Promise.all(models.map((m) => taskTypesOf(m.xml)))).flat();
+      checkWorkerCoverage(modelTypes, SAGA_WORKERS.map((w) => w.taskType), models.map((m) => `bpmn/${m.name}`).join(', '));
+    }
 
     const orderProcess = new OrderProcess(engine, config.saga);
     let publicUrl = config.payments.publicUrl;
+    // Both roles: workers request payments (a producer), the api role delivers the callbacks (the consumer).
     const sandbox = new SandboxProvider(queueContext, {
       webhookSecret: config.payments.sandbox.webhookSecret,
       delayMs: config.payments.sandbox.delayMs,
       callbackUrl: () => `${publicUrl as string}/webhooks/payments/sandbox`,
     });
     const smtpEnabled = Boolean(config.notifications.smtpUrl);
-    const smtp = config.notifications.smtpUrl ? new SmtpSink(config.notifications.smtpUrl, config.notifications.from, logger) : undefined;
+    const smtp = runsApi && config.notifications.smtpUrl ? new SmtpSink(config.notifications.smtpUrl, config.notifications.from, logger) : undefined;
     if (smtp) closer.add('smtp', () => smtp.close());
     const notifications = new NotificationQueue(queueContext, db.prisma, { log: new LogSink(logger), ...(smtp ? { smtp } : {}) });
-    const relay = new PaymentEventRelay(queueContext, db.prisma, orderProcess);
+    const relay = runsApi ? new PaymentEventRelay(queueContext, db.prisma, orderProcess) : undefined;
     closer.add('queues', async () => {
-      await Promise.all([sandbox.close(), notifications.close(), relay.close()]);
+      await Promise.all([sandbox.close(), notifications.close(), relay?.close()]);
     });
 
-    const workers: JobWorker[] = runWorkers(engine, SAGA_WORKERS, {
-      prisma: db.prisma,
-      gateway: sandbox,
-      notifications,
-      smtpEnabled,
-      retryBackoffMs: config.payments.retryBackoffMs,
-      logger,
-    });
-    // Workers stop taking jobs first, then the queues and the engine close.
-    closer.add('workers', () => Promise.all(workers.map((w) => w.close())));
-
-    const app = createApp({
-      db,
-      config,
-      logger,
-      saga: {
-        orderProcess,
-        gateway: sandbox,
-        inspector: new EmbeddedProcessInspector(db),
-        listNotifications: (orderId) => listNotifications(db.prisma, orderId),
-        webhookProviders: [sandboxWebhookProvider(config.payments.sandbox.webhookSecret, config.payments.webhookToleranceSeconds)],
-        relay,
-        incidents: new EngineOperations(db.sql),
+    if (runsWorkers) {
+      const workers: JobWorker[] = runWorkers(
         engine,
-        queues: [relay.queue, notifications.queue, sandbox.queue],
-      },
-    });
+        SAGA_WORKERS,
+        { prisma: db.prisma, gateway: sandbox, notifications, smtpEnabled, retryBackoffMs: config.payments.retryBackoffMs, logger },
+        { maxJobsToActivate: config.workers.concurrency, timeoutMs: config.workers.jobTimeoutMs, closeGraceMs: Math.min(config.shutdownGraceMs, config.workers.jobTimeoutMs) },
+      );
+      // Workers stop taking jobs first (in-flight ones finish), then the queues and the engine close.
+      closer.add('workers', () => Promise.all(workers.map((w) => w.close())));
+    }
+
+    const app = runsApi
+      ? createApp({
+          db,
+          config,
+          logger,
+          engineCheck: parts.ping,
+          saga: {
+            orderProcess,
+            gateway: sandbox,
+            inspector: parts.inspector,
+            listNotifications: (orderId) => listNotifications(db.prisma, orderId),
+            webhookProviders: [sandboxWebhookProvider(config.payments.sandbox.webhookSecret, config.payments.webhookToleranceSeconds)],
+            relay: relay as PaymentEventRelay,
+            incidents: parts.incidents,
+            engine,
+            queues: [(relay as PaymentEventRelay).queue, notifications.queue, sandbox.queue],
+          },
+        })
+      : workersApp(db, parts.ping, logger);
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
       s.once('error', reject);
@@ -144,23 +171,27 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     const url = `http://${host}:${port}`;
     publicUrl ??= url;
 
-    // Consumers start once everything they call is up.
-    await Promise.all([sandbox.start(), notifications.start(), relay.start()]);
-    const recovery = new RecoverySweeper({
-      prisma: db.prisma,
-      orderProcess,
-      paymentEvents: relay,
-      notifications,
-      logger,
-      intervalMs: config.recoveryIntervalMs,
-      messageTtlMs: config.saga.messageTtlMs,
-    });
-    recovery.start();
-    closer.add('recovery', () => recovery.close());
+    if (runsApi) {
+      // Consumers start once everything they call is up.
+      await Promise.all([sandbox.start(), notifications.start(), (relay as PaymentEventRelay).start()]);
+      const recovery = new RecoverySweeper({
+        prisma: db.prisma,
+        orderProcess,
+        paymentEvents: relay as PaymentEventRelay,
+        notifications,
+        logger,
+        intervalMs: config.recoveryIntervalMs,
+        messageTtlMs: config.saga.messageTtlMs,
+      });
+      recovery.start();
+      closer.add('recovery', () => recovery.close());
+    }
 
     return {
+      role,
       db,
       engine,
+      ...(parts.embedded ? { embedded: parts.embedded.engine } : {}),
       server,
       url,
       stop: () => closer.closeAll(),
@@ -169,4 +200,14 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     await closer.closeAll();
     throw err;
   }
+}
+
+/** The workers role serves no API: only what an orchestrator probes. */
+function workersApp(db: Database, engineCheck: () => Promise<void>, logger: Logger) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRoutes(db, engineCheck));
+  app.use(notFoundHandler);
+  app.use(problemErrorHandler(logger));
+  return app;
 }

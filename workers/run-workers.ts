@@ -9,6 +9,8 @@ export type RunWorkersOptions = {
   maxJobsToActivate?: number;
   /** Lock per job (ms): a job not answered by then is offered again. */
   timeoutMs?: number;
+  /** On close, how long running handlers may still answer their jobs (ms). */
+  closeGraceMs?: number;
 };
 
 function describe(answer: JobAction): Record<string, unknown> {
@@ -23,6 +25,7 @@ export function runWorkers(engine: Engine, workers: readonly SagaWorker[], deps:
       taskType: worker.taskType,
       maxJobsToActivate: options.maxJobsToActivate ?? 16,
       timeout: options.timeoutMs ?? 30_000,
+      ...(options.closeGraceMs !== undefined ? { closeGraceMs: options.closeGraceMs } : {}),
       handler: async (job) => {
         const log = deps.logger.child({ orderId: job.variables.orderId, processInstanceKey: job.processInstanceKey, jobKey: job.key, taskType: job.type });
         const started = performance.now();

@@ -3,20 +3,25 @@ import type { Database } from '../../infra/database.js';
 
 const READY_TIMEOUT_MS = 2_000;
 
-export function healthRoutes(db: Database): Router {
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), READY_TIMEOUT_MS).unref())]);
+}
+
+/**
+ * /health: the process is alive (liveness). /ready: it can do its work now — the
+ * database answers and, when given, the engine does (readiness; 503 otherwise).
+ */
+export function healthRoutes(db: Database, engineCheck?: () => Promise<void>): Router {
   return Router()
     .get('/health', (_req, res) => {
       res.json({ status: 'ok' });
     })
     .get('/ready', async (_req, res) => {
-      try {
-        await Promise.race([
-          db.ping(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('database ping timed out')), READY_TIMEOUT_MS).unref()),
-        ]);
-        res.json({ status: 'ready', database: db.kind });
-      } catch {
-        res.status(503).json({ status: 'unavailable', database: db.kind });
-      }
+      const [database, engine] = await Promise.all([
+        within(db.ping(), 'database ping').then(() => 'up', () => 'down'),
+        engineCheck ? within(engineCheck(), 'engine ping').then(() => 'up', () => 'down') : Promise.resolve(undefined),
+      ]);
+      const ready = database === 'up' && engine !== 'down';
+      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', database: db.kind, ...(engine ? { engine } : {}) });
     });
 }

@@ -141,7 +141,7 @@ export class EmbeddedJobWorker implements JobWorker {
     await this.loop;
     // Graceful: let handlers already running answer their jobs, for at most one lock
     // duration; past that their jobs are offered to other workers anyway.
-    const giveUpAt = Date.now() + this.timeout;
+    const giveUpAt = Date.now() + (this.options.closeGraceMs ?? this.timeout);
     while (this.inFlight > 0 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 5));
     if (this.inFlight > 0) this.log.warn({ inFlight: this.inFlight }, 'closed with handlers still running; their jobs will be re-offered when their locks expire');
     for (const fn of this.closeListeners) fn();

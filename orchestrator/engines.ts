@@ -1,0 +1,44 @@
+// The engine the configuration names, with what the rest of the system reads
+// from it: where an order's process is (inspector) and what is stuck
+// (incidents). Embedded: our own tables. Zeebe: Camunda 8's REST API.
+import type { EngineConfig } from '../infra/config.js';
+import type { Database } from '../infra/database.js';
+import type { Logger } from '../infra/logger.js';
+import { EmbeddedEngine } from './embedded/embedded-engine.js';
+import { EngineOperations, type IncidentView } from './embedded/operations.js';
+import { EmbeddedProcessInspector } from './embedded/process-inspector.js';
+import type { Engine } from './engine.js';
+import type { ProcessInspector } from './process-inspector.js';
+import { connectZeebe } from './zeebe/client.js';
+import { ZeebeIncidents, ZeebeProcessInspector } from './zeebe/process-inspector.js';
+import { ZeebeEngine } from './zeebe/zeebe-engine.js';
+
+export type IncidentSource = { incidents(o?: { state?: 'ACTIVE' | 'RESOLVED' }): Promise<IncidentView[]> };
+
+export type EngineParts = {
+  engine: Engine;
+  inspector: ProcessInspector;
+  incidents: IncidentSource;
+  /** Embedded only: the engine itself and the operator queries behind the ops page. */
+  embedded?: { engine: EmbeddedEngine; operations: EngineOperations };
+  /** Answers when the engine can take commands (readiness). */
+  ping(): Promise<void>;
+};
+
+/** `db`: the project's database; the embedded engine keeps its state there (Zeebe does not need it). */
+export function openEngine(config: EngineConfig, db: Database | undefined, logger: Logger, o: { runTimers?: boolean } = {}): EngineParts {
+  if (config.kind === 'embedded') {
+    if (!db) throw new Error('the embedded engine needs the database');
+    const engine = new EmbeddedEngine(db, { logger, ...(o.runTimers === false ? { runTimers: false } : {}) });
+    const operations = new EngineOperations(db.sql);
+    return { engine, inspector: new EmbeddedProcessInspector(db), incidents: operations, embedded: { engine, operations }, ping: () => db.ping() };
+  }
+  const connection = connectZeebe(config);
+  const engine = new ZeebeEngine({ commands: connection.commands, activation: connection.activation }, { logger, ...(config.tenantId ? { tenantId: config.tenantId } : {}), onClose: () => connection.close() });
+  return {
+    engine,
+    inspector: new ZeebeProcessInspector(connection.commands),
+    incidents: new ZeebeIncidents(connection.commands),
+    ping: () => engine.ping(),
+  };
+}

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runZeebeLeg } from './test-zeebe.js';
 
 type JestReport = { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTotalTestSuites: number; numFailedTestSuites: number; numRuntimeErrorTestSuites: number };
 
@@ -61,6 +62,17 @@ for (const [name, env] of legs) {
   skipped += report.numPendingTests;
   if (report.numFailedTests > 0 || report.numFailedTestSuites > 0 || report.numRuntimeErrorTestSuites > 0) failed = true;
   console.log(`${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped (${report.numFailedTestSuites} of ${report.numTotalTestSuites} suites failed)`);
+}
+
+// Last: the conformance suite and saga scenarios on Camunda 8, when a cluster is configured.
+const zeebe = await runZeebeLeg(extraArgs);
+if (zeebe.status === 'skipped') console.log(`\nCamunda 8 (Zeebe) leg SKIPPED: ${zeebe.reason}`);
+else {
+  passed += zeebe.passed;
+  failedTests += zeebe.failed;
+  skipped += zeebe.skipped;
+  if (!zeebe.ok) failed = true;
+  console.log(`zeebe: ${zeebe.passed} passed, ${zeebe.failed} failed, ${zeebe.skipped} skipped`);
 }
 
 console.log(`\ntests: ${passed} passed, ${failedTests} failed, ${skipped} skipped`);

@@ -35,6 +35,8 @@ function plainObject(v: unknown, what: string): Variables {
 export class ZeebeEngine implements Engine {
   readonly kind = 'zeebe' as const;
   private readonly workers = new Set<ZeebeJobWorker>();
+  /** Definition keys this process has deployed or seen deployed: a re-deploy answered with one of them is not new. */
+  private readonly knownKeys = new Set<string>();
   private readonly log: Logger;
   private closed = false;
 
@@ -83,13 +85,12 @@ export class ZeebeEngine implements Engine {
     // Node's File; the SDK's types describe the DOM's, which is the same at run time.
     const files = resources.map((r) => new File([r.xml], r.name, { type: 'application/xml' })) as unknown as DeployFiles;
     const result = await call('deploy', () => this.api.createDeployment({ resources: files, ...(this.options.tenantId ? { tenantId: this.options.tenantId } : {}) }));
-    return result.processes.map((p) => ({
-      bpmnProcessId: p.processDefinitionId,
-      version: p.processDefinitionVersion,
-      processDefinitionKey: String(p.processDefinitionKey),
-      resourceName: p.resourceName,
-      isNew: before.get(p.processDefinitionId) !== String(p.processDefinitionKey),
-    }));
+    return result.processes.map((p) => {
+      const key = String(p.processDefinitionKey);
+      const isNew = !this.knownKeys.has(key) && before.get(p.processDefinitionId) !== key;
+      this.knownKeys.add(key);
+      return { bpmnProcessId: p.processDefinitionId, version: p.processDefinitionVersion, processDefinitionKey: key, resourceName: p.resourceName, isNew };
+    });
   }
 
   async createProcessInstance(o: { bpmnProcessId: string; variables?: Variables; version?: number }) {

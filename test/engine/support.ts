@@ -1,25 +1,54 @@
-// Conformance-suite support: an embedded engine on a fresh test database, BPMN
-// written inline, and waits that poll the engine's own tables (bounded in time).
-import { afterAll, afterEach, beforeAll } from '@jest/globals';
+// Engine test support: an engine on a fresh test database (or, for the
+// conformance suite under `npm run test:zeebe`, a Camunda 8 cluster), BPMN written
+// inline, and waits that poll what the engine shows (bounded in time).
+import { afterAll, afterEach, beforeAll, describe, test } from '@jest/globals';
 import { pino } from 'pino';
 import { EmbeddedEngine } from '../../orchestrator/embedded/embedded-engine.js';
 import type { Engine, JobHandler, Variables } from '../../orchestrator/engine.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
+import { EmbeddedProbe, type EngineProbe } from './probe.js';
 
-export type EngineHarness = { db: TestDatabase; engine: EmbeddedEngine; close(): Promise<void> };
+/** Which engine the conformance suite runs on: `ENGINE_UNDER_TEST=zeebe` (set by `npm run test:zeebe`) or the embedded one. */
+export const engineUnderTest: 'embedded' | 'zeebe' = process.env.ENGINE_UNDER_TEST === 'zeebe' ? 'zeebe' : 'embedded';
+/** The engine named in test titles: "(pglite)", "(postgres)" or "(zeebe)". */
+export const engineLabel = engineUnderTest === 'zeebe' ? 'zeebe' : process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
+/** Anything the suite can observe: an engine and its probe. */
+export type Observed = { engine: Engine; probe: EngineProbe };
+
+export type EngineHarness = Observed & { db: TestDatabase; engine: EmbeddedEngine; close(): Promise<void> };
+
+/** The embedded engine on a database of its own (tests of the embedded engine itself). */
 export async function startEngine(o: { timerPollIntervalMs?: number; jobPollIntervalMs?: number } = {}): Promise<EngineHarness> {
   const db = await openTestDatabase();
   const engine = new EmbeddedEngine(db, { logger: pino({ level: 'silent' }), timerPollIntervalMs: o.timerPollIntervalMs ?? 50, jobPollIntervalMs: o.jobPollIntervalMs ?? 50 });
   return {
     db,
     engine,
+    probe: new EmbeddedProbe(db.sql),
     async close() {
       await engine.close();
       await db.close();
     },
   };
 }
+
+/** The engine under test for the conformance suite; `embedded` is set only on the embedded engine. */
+export type ConformanceHarness = Observed & { embedded?: EngineHarness; close(): Promise<void> };
+
+export async function startEngineUnderTest(): Promise<ConformanceHarness> {
+  if (engineUnderTest === 'zeebe') {
+    // Loaded only here: the embedded runs need none of the SDK.
+    const { startZeebeEngine } = await import('./zeebe-harness.js');
+    return startZeebeEngine();
+  }
+  const h = await startEngine();
+  return { engine: h.engine, probe: h.probe, embedded: h, close: () => h.close() };
+}
+
+/** Rules of the embedded engine alone (its storage, its processes), skipped on Camunda 8. */
+export const embeddedTest = engineUnderTest === 'embedded' ? test : test.skip;
+export const describeEmbedded = engineUnderTest === 'embedded' ? describe : describe.skip;
 
 /** A BPMN file around the given process body (Zeebe namespace declared). */
 export function bpmn(processId: string, body: string, extra = ''): string {
@@ -54,33 +83,45 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-export async function instanceRow(h: EngineHarness, key: string) {
-  const [row] = await h.db.sql.query<{ state: string; variables: Variables }>(`SELECT state, variables FROM engine_process_instances WHERE key = $1::bigint`, [key]);
-  return row;
+export async function instanceRow(h: Observed, key: string) {
+  return h.probe.instance(key);
 }
 
-export async function waitForEnd(h: EngineHarness, key: string, timeoutMs?: number) {
+/** Waits until the instance ended; its state and root variables. */
+export async function waitForEnd(h: Observed, key: string, timeoutMs?: number) {
   return waitFor(`instance ${key} to end`, async () => {
-    const row = await instanceRow(h, key);
+    const row = await h.probe.instance(key);
     return row && row.state !== 'ACTIVE' ? row : undefined;
   }, timeoutMs);
 }
 
-/** Element ids in the order they completed, from the audit trail. */
-export async function completedElements(h: EngineHarness, key: string): Promise<string[]> {
-  const rows = await h.db.sql.query<{ element_id: string }>(
-    `SELECT element_id FROM engine_audit WHERE process_instance_key = $1::bigint AND intent = 'ELEMENT_COMPLETED' ORDER BY id`,
-    [key],
-  );
-  return rows.map((r) => r.element_id);
+/** Element ids in the order they completed (the process itself excluded). */
+export async function completedElements(h: Observed, key: string): Promise<string[]> {
+  return h.probe.completedElements(key);
 }
 
-export async function activeElements(h: EngineHarness, key: string): Promise<string[]> {
-  const rows = await h.db.sql.query<{ element_id: string }>(
-    `SELECT element_id FROM engine_element_instances WHERE process_instance_key = $1::bigint AND state = 'ACTIVE' ORDER BY element_id`,
-    [key],
-  );
-  return rows.map((r) => r.element_id);
+/** Element ids active now, sorted (the process itself excluded). */
+export async function activeElements(h: Observed, key: string): Promise<string[]> {
+  return h.probe.activeElements(key);
+}
+
+/** Polls until `read` gives `expected` (engines that export with a delay show it a moment later). */
+export async function eventually<T>(what: string, read: () => Promise<T>, expected: T, timeoutMs?: number): Promise<void> {
+  let last: T | undefined;
+  try {
+    await waitFor(what, async () => {
+      last = await read();
+      return JSON.stringify(last) === JSON.stringify(expected);
+    }, timeoutMs);
+  } catch {
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, last seen ${JSON.stringify(last)}`);
+  }
+}
+
+/** Open timers, where the engine shows them; `expected` is checked only then (Zeebe's API has no timer search). */
+export async function expectOpenTimers(h: Observed, key: string, expected: number): Promise<void> {
+  if ((await h.probe.openTimers(key)) === undefined) return;
+  await eventually(`open timers of ${key}`, async () => h.probe.openTimers(key), expected);
 }
 
 export const completeWith = (vars: Variables = {}): JobHandler => async () => ({ action: 'complete', variables: vars });
@@ -88,7 +129,7 @@ export const completeWith = (vars: Variables = {}): JobHandler => async () => ({
 /** Workers created in a test, closed after it. */
 export class Workers {
   private list: { close(): Promise<void> }[] = [];
-  constructor(private readonly h: () => EngineHarness) {}
+  constructor(private readonly h: () => Observed) {}
   add(taskType: string, handler: JobHandler, o: { timeout?: number; maxJobsToActivate?: number } = {}) {
     const w = this.h().engine.createWorker({ taskType, handler, ...o });
     this.list.push(w);
@@ -100,21 +141,19 @@ export class Workers {
   }
 }
 
-export async function incidentsOf(h: EngineHarness, key: string) {
-  return h.db.sql.query<{ key: string; error_type: string; error_message: string; state: string; job_key: string | null; element_id: string }>(
-    `SELECT key::text, error_type, error_message, state, job_key::text, element_id FROM engine_incidents WHERE process_instance_key = $1::bigint ORDER BY key`,
-    [key],
-  );
+export async function incidentsOf(h: Observed, key: string) {
+  return h.probe.incidents(key);
 }
 
 /** Waits until the instance has at least one incident; returns them all. */
-export async function waitForIncidents(h: EngineHarness, key: string) {
+export async function waitForIncidents(h: Observed, key: string) {
   return waitFor(`an incident of ${key}`, async () => {
     const list = await incidentsOf(h, key);
     return list.length > 0 ? list : undefined;
   });
 }
 
+/** Rows of an embedded engine table for an instance (tests of the embedded engine's storage). */
 export async function count(h: EngineHarness, table: string, key: string): Promise<number> {
   const [row] = await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE process_instance_key = $1::bigint`, [key]);
   return row?.n ?? 0;
@@ -135,6 +174,26 @@ export function engineSuite(): { h: EngineHarness; workers: Workers } {
   });
   afterAll(async () => {
     await suite.h.close();
+  });
+  return suite;
+}
+
+/**
+ * The engine under test for a whole conformance file: embedded on a fresh
+ * database, or a Camunda 8 cluster under `npm run test:zeebe`. Workers a test
+ * creates through `workers` are closed after it. Use `suite.h` inside tests.
+ */
+export function conformanceSuite(): { h: ConformanceHarness; workers: Workers } {
+  const suite = { h: undefined as unknown as ConformanceHarness, workers: undefined as unknown as Workers };
+  suite.workers = new Workers(() => suite.h);
+  beforeAll(async () => {
+    suite.h = await startEngineUnderTest();
+  });
+  afterEach(async () => {
+    await suite.workers.closeAll();
+  });
+  afterAll(async () => {
+    await suite.h?.close();
   });
   return suite;
 }

@@ -80,6 +80,11 @@ export async function sagaEnvironment(overrides: Record<string, string> = {}): P
     QUEUE_PREFIX: `saga-${randomBytes(4).toString('hex')}`,
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   };
+  if (process.env.ENGINE_UNDER_TEST === 'zeebe') {
+    // `npm run test:zeebe`: the same system on the Camunda 8 cluster the environment names.
+    env.ENGINE = 'zeebe';
+    for (const [name, value] of Object.entries(process.env)) if (value !== undefined && /^(ZEEBE|CAMUNDA)_/.test(name)) env[name] = value;
+  }
   if (onPostgres) {
     const empty = await createEmptyPostgresDatabase();
     cleanups.push(empty.drop);
@@ -94,10 +99,16 @@ export async function sagaEnvironment(overrides: Record<string, string> = {}): P
   };
 }
 
-export async function startSaga(overrides: Record<string, string> = {}): Promise<Saga> {
+/** `log`: every JSON log line at `level` or above (default warn), for tests that read the log itself. */
+export async function startSaga(overrides: Record<string, string> = {}, log: { level?: string; onLine?: (line: string) => void } = {}): Promise<Saga> {
   const { env, cleanup } = await sagaEnvironment(overrides);
   const errorLines: string[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void (JSON.parse(line).level >= 50 && errorLines.push(line)) });
+  const logger = pino({ level: log.level ?? 'warn' }, {
+    write: (line: string) => {
+      log.onLine?.(line);
+      if (JSON.parse(line).level >= 50) errorLines.push(line);
+    },
+  });
   let system: RunningSystem;
   try {
     system = await startSystem(loadConfig(env), logger);

@@ -2,59 +2,9 @@
 // on a fresh data directory (or a fresh PostgreSQL database) and answers over HTTP.
 // It runs the same command as `npm start` (node --import tsx), minus npm, so the
 // pid the test signals is the service's own.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, test } from '@jest/globals';
-import { createEmptyPostgresDatabase, databaseKind, onPostgres } from '../support/database.js';
-
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-
-afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  for (const cleanup of cleanups) await cleanup();
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-type Started = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
-
-function startService(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'orchestrator/main.ts'], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitForListening(s: Started, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (s.output().includes('listening on')) return;
-    if (s.child.exitCode !== null) throw new Error(`service exited with ${s.child.exitCode}:\n${s.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`service did not start in time:\n${s.output()}`);
-}
-
-async function databaseEnv(): Promise<Record<string, string>> {
-  if (!onPostgres) return { DATA_DIR: await mkdtemp(path.join(tmpdir(), 'order-saga-')) };
-  const empty = await createEmptyPostgresDatabase();
-  cleanups.push(empty.drop);
-  return { DATABASE_URL: empty.url, DB_MIGRATE_ON_START: 'true', SEED_DEMO_DATA: 'true' };
-}
+import { describe, expect, test } from '@jest/globals';
+import { databaseKind, onPostgres } from '../support/database.js';
+import { databaseEnv, freePort, startService, waitForListening } from '../support/service-process.js';
 
 describe(`the service as a user starts it (${databaseKind})`, () => {
   test('starts on a fresh database with no set-up, answers stock of a seeded SKU, stops cleanly on SIGTERM', async () => {

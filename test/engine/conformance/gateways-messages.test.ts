@@ -2,10 +2,9 @@
 // Event-based gateways; Message events; Message correlation).
 import { describe, expect, test } from '@jest/globals';
 import { complete } from '../../../orchestrator/engine.js';
-import { databaseKind } from '../../support/database.js';
-import { activeElements, bpmn, completedElements, count, deploy, flow, message, task, waitFor, waitForEnd, engineSuite, waitForIncidents } from '../support.js';
+import { activeElements, bpmn, completedElements, conformanceSuite, deploy, engineLabel, engineUnderTest, eventually, expectOpenTimers, flow, message, task, waitFor, waitForEnd, waitForIncidents } from '../support.js';
 
-const suite = engineSuite();
+const suite = conformanceSuite();
 const workers = suite.workers;
 
 const routing = (id: string, withDefault: boolean) =>
@@ -17,12 +16,12 @@ const routing = (id: string, withDefault: boolean) =>
      ${withDefault ? flow('f-default', 'gw', 'small') : ''}`,
   );
 
-describe(`exclusive gateway (${databaseKind})`, () => {
+describe(`exclusive gateway (${engineLabel})`, () => {
   test('takes the first outgoing flow whose condition is true, in the order of the flows', async () => {
     await deploy(suite.h.engine, routing('gw-first', true));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'gw-first', variables: { amount: 500 } });
     await waitForEnd(suite.h, processInstanceKey);
-    expect(await completedElements(suite.h, processInstanceKey)).toEqual(['s', 'gw', 'big', 'gw-first']);
+    expect(await completedElements(suite.h, processInstanceKey)).toEqual(['s', 'gw', 'big']);
   });
 
   test('takes the default flow when no condition is true', async () => {
@@ -37,11 +36,11 @@ describe(`exclusive gateway (${databaseKind})`, () => {
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'gw-stuck', variables: { amount: 5 } });
     const incidents = await waitForIncidents(suite.h, processInstanceKey);
     expect(incidents[0]).toMatchObject({ error_type: 'CONDITION_ERROR', element_id: 'gw', state: 'ACTIVE' });
-    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['gw']);
+    await eventually('the gateway to be where the instance waits', () => activeElements(suite.h, processInstanceKey), ['gw']);
   });
 });
 
-describe(`parallel gateway (${databaseKind})`, () => {
+describe(`parallel gateway (${engineLabel})`, () => {
   test('a fork activates every branch; the join waits for a token on each incoming flow', async () => {
     await deploy(
       suite.h.engine,
@@ -59,7 +58,11 @@ describe(`parallel gateway (${databaseKind})`, () => {
     workers.add('pg-after', async (job) => (afterRuns.push(job.variables), complete()));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'gw-parallel' });
     await waitFor('a done, b waiting', async () => (await completedElements(suite.h, processInstanceKey)).includes('a'));
-    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['b', 'join']);
+    // b still runs; whether the join shows as waiting is each engine's own bookkeeping.
+    const active = await activeElements(suite.h, processInstanceKey);
+    expect(active).toContain('b');
+    expect(active).not.toContain('after');
+    await new Promise((r) => setTimeout(r, 200));
     expect(afterRuns).toHaveLength(0);
     releaseB();
     await waitForEnd(suite.h, processInstanceKey);
@@ -78,7 +81,7 @@ const paymentWait = (id: string, timeout = 'PT0.5S') =>
     message('m-result', `result-${id}`, '=orderId'),
   );
 
-describe(`event-based gateway (${databaseKind})`, () => {
+describe(`event-based gateway (${engineLabel})`, () => {
   test('takes the timer path when no message comes', async () => {
     await deploy(suite.h.engine, paymentWait('ebg-timer'));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'ebg-timer', variables: { orderId: 'o-1' } });
@@ -86,19 +89,21 @@ describe(`event-based gateway (${databaseKind})`, () => {
     const done = await completedElements(suite.h, processInstanceKey);
     expect(done).toContain('timed-out');
     expect(done).not.toContain('paid');
-    expect(await count(suite.h, 'engine_message_subscriptions', processInstanceKey)).toBe(0);
+    await eventually('the message subscription to be closed', () => suite.h.probe.openSubscriptions(processInstanceKey), 0);
   });
 
   test('the message wins and cancels the timer', async () => {
-    await deploy(suite.h.engine, paymentWait('ebg-msg', 'PT1S'));
+    // Long enough on Zeebe for its search to show the subscription before the timer is due.
+    const timerMs = engineUnderTest === 'zeebe' ? 4_000 : 1_000;
+    await deploy(suite.h.engine, paymentWait('ebg-msg', `PT${timerMs / 1000}S`));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'ebg-msg', variables: { orderId: 'o-2' } });
-    await waitFor('subscription', async () => (await count(suite.h, 'engine_message_subscriptions', processInstanceKey)) === 1);
-    expect(await count(suite.h, 'engine_timers', processInstanceKey)).toBe(1);
+    await eventually('a message subscription', () => suite.h.probe.openSubscriptions(processInstanceKey), 1);
+    await expectOpenTimers(suite.h, processInstanceKey, 1);
     await suite.h.engine.publishMessage({ name: 'result-ebg-msg', correlationKey: 'o-2', variables: { approved: true } });
     const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end.variables).toEqual({ orderId: 'o-2', approved: true });
-    expect(await count(suite.h, 'engine_timers', processInstanceKey)).toBe(0);
-    await new Promise((r) => setTimeout(r, 1_200)); // past the timer's due time: nothing more happens
+    await expectOpenTimers(suite.h, processInstanceKey, 0);
+    await new Promise((r) => setTimeout(r, timerMs + 200)); // past the timer's due time: nothing more happens
     const done = await completedElements(suite.h, processInstanceKey);
     expect(done).toContain('paid');
     expect(done).not.toContain('timeout');
@@ -113,15 +118,16 @@ const waitForMessage = (id: string) =>
     message('m', `${id}-msg`, '=orderId'),
   );
 
-describe(`messages (${databaseKind})`, () => {
+describe(`messages (${engineLabel})`, () => {
   test('a receive task waits for the message with its correlation key; only the matching instance receives it', async () => {
     await deploy(suite.h.engine, waitForMessage('msg-key'));
     workers.add('msg-key-before', async () => complete());
     const a = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-key', variables: { orderId: 'A' } });
     const b = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-key', variables: { orderId: 'B' } });
-    await waitFor('both waiting', async () => (await count(suite.h, 'engine_message_subscriptions', a.processInstanceKey)) + (await count(suite.h, 'engine_message_subscriptions', b.processInstanceKey)) === 2);
+    await waitFor('both waiting', async () => (await suite.h.probe.openSubscriptions(a.processInstanceKey)) + (await suite.h.probe.openSubscriptions(b.processInstanceKey)) === 2);
     await suite.h.engine.publishMessage({ name: 'msg-key-msg', correlationKey: 'B', variables: { paid: 'B' } });
     expect((await waitForEnd(suite.h, b.processInstanceKey)).variables).toEqual({ orderId: 'B', paid: 'B' });
+    await new Promise((r) => setTimeout(r, 200));
     expect(await activeElements(suite.h, a.processInstanceKey)).toEqual(['callback']);
   });
 
@@ -202,15 +208,15 @@ describe(`messages (${databaseKind})`, () => {
     await suite.h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-9', variables: { orderId: 'o-9' } });
     await suite.h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-10', variables: { orderId: 'o-10' } });
     const rows = await waitFor('two completed instances', async () => {
-      const r = await suite.h.db.sql.query<{ variables: { orderId: string }; state: string }>(`SELECT variables, state FROM engine_process_instances WHERE bpmn_process_id = 'msg-start' ORDER BY key`);
+      const r = await suite.h.probe.instancesOf('msg-start');
       return r.length === 2 && r.every((x) => x.state === 'COMPLETED') ? r : undefined;
     });
-    expect(rows.map((r) => r.variables.orderId)).toEqual(['o-9', 'o-10']);
+    expect(rows.map((r) => r.variables.orderId).sort()).toEqual(['o-10', 'o-9']);
     await expect(suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-start' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 
-describe(`message correlation under concurrency (${databaseKind})`, () => {
+describe(`message correlation under concurrency (${engineLabel})`, () => {
   test('a message published while the subscription is being opened correlates exactly once (Zeebe: buffered messages correlate when the subscription opens)', async () => {
     const messageName = 'race-msg';
     await deploy(

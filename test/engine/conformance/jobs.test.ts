@@ -3,16 +3,15 @@ import { describe, expect, test } from '@jest/globals';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
 import { bpmnError, complete, fail, type Job } from '../../../orchestrator/engine.js';
 import { pino } from 'pino';
-import { databaseKind } from '../../support/database.js';
-import { bpmn, completedElements, count, deploy, flow, incidentsOf, task, waitFor, waitForEnd, engineSuite, waitForIncidents } from '../support.js';
+import { bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, eventually, flow, incidentsOf, task, waitFor, waitForEnd, waitForIncidents } from '../support.js';
 
-const suite = engineSuite();
+const suite = conformanceSuite();
 const workers = suite.workers;
 
 const oneTask = (id: string, type: string, taskExtra = '', retries = 3, after = '') =>
   bpmn(id, `<bpmn:startEvent id="s"/>${task('work', type, taskExtra, retries)}<bpmn:endEvent id="e"/>${flow('f1', 's', 'work')}${flow('f2', 'work', 'e')}${after}`);
 
-describe(`jobs (${databaseKind})`, () => {
+describe(`jobs (${engineLabel})`, () => {
   test('a service task creates a job of its task type, with custom headers and the variables in scope', async () => {
     await deploy(suite.h.engine, oneTask('job-basic', 'jt-basic', '<zeebe:taskHeaders><zeebe:header key="channel" value="email"/></zeebe:taskHeaders>'));
     const seen: Job[] = [];
@@ -28,8 +27,9 @@ describe(`jobs (${databaseKind})`, () => {
     expect(end).toEqual({ state: 'COMPLETED', variables: { orderId: 'o-7', n: 2, done: true } });
   });
 
-  test('in-process workers are woken as soon as a job exists, without waiting for the poll interval', async () => {
-    const slowPoll = new EmbeddedEngine(suite.h.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 60_000, timerPollIntervalMs: 60_000 });
+  // The embedded engine's job push (Zeebe's job streaming, in-process).
+  embeddedTest('in-process workers are woken as soon as a job exists, without waiting for the poll interval', async () => {
+    const slowPoll = new EmbeddedEngine(suite.h.embedded!.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 60_000, timerPollIntervalMs: 60_000 });
     try {
       await deploy(slowPoll, oneTask('job-wake', 'jt-wake'));
       const w = slowPoll.createWorker({ taskType: 'jt-wake', handler: async () => complete() });
@@ -128,7 +128,7 @@ describe(`jobs (${databaseKind})`, () => {
     expect(done).toContain('out-of-stock');
     expect(done).toContain('rejected');
     expect(done).not.toContain('reserve');
-    expect(await count(suite.h, 'engine_jobs', processInstanceKey)).toBe(0);
+    await eventually('no open job', () => suite.h.probe.openJobs(processInstanceKey), 0);
   });
 
   test('an error boundary event without an error code catches every error code', async () => {
@@ -158,8 +158,9 @@ describe(`jobs (${databaseKind})`, () => {
     expect((await waitForEnd(suite.h, processInstanceKey)).variables).toEqual({ second: true });
   });
 
-  test('two engines sharing one database never run the same job at the same time (activation skips locked jobs)', async () => {
-    const other = new EmbeddedEngine(suite.h.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 20 });
+  // Several embedded engines on one PostgreSQL (the api and workers roles); Zeebe's brokers do this themselves.
+  embeddedTest('two engines sharing one database never run the same job at the same time (activation skips locked jobs)', async () => {
+    const other = new EmbeddedEngine(suite.h.embedded!.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 20 });
     try {
       await deploy(suite.h.engine, oneTask('job-shared', 'jt-shared'));
       const runs = new Map<string, number>();

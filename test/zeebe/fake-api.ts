@@ -1,0 +1,126 @@
+// A stand-in for the SDK's REST client (the calls orchestrator/zeebe uses), for
+// checking the adapter's translation at the SDK boundary without a Camunda 8
+// cluster, which cannot run on these machines (no Docker engine, no Java). It
+// records every call with its arguments and answers what a test scripts; it
+// implements no engine behaviour. Everything on our side of it runs for real.
+import type { ZeebeApi } from '../../orchestrator/zeebe/client.js';
+
+export type Call = { method: string; args: unknown[] };
+
+/** An SDK-style HTTP error (HttpSdkError with status and RFC 9457 title/detail). */
+export function httpError(status: number, title: string, detail = ''): Error {
+  return Object.assign(new Error(title), { name: 'HttpSdkError', status, title, detail });
+}
+
+type Activation = { jobs: Record<string, unknown>[] };
+type ActivationAnswer = Activation | Error | 'hang';
+
+/** A promise with the SDK's `cancel()`, which rejects it like the SDK does (CancelSdkError). */
+function cancelable<T>(run: (settle: { resolve(v: T): void; reject(e: unknown): void }) => void): Promise<T> & { cancel(): void } {
+  let reject!: (e: unknown) => void;
+  const p = new Promise<T>((res, rej) => {
+    reject = rej;
+    run({ resolve: res, reject: rej });
+  }) as Promise<T> & { cancel(): void };
+  p.cancel = () => reject(Object.assign(new Error('Cancelled'), { name: 'CancelSdkError' }));
+  return p;
+}
+
+export class FakeZeebeApi {
+  readonly calls: Call[] = [];
+  /** Answers for the next activateJobs calls, in order; when empty, an activation waits until `offer()` or cancel. */
+  private activations: ActivationAnswer[] = [];
+  private waitingActivation: ((a: Activation) => void) | undefined;
+  /** Scripted answers per method: a value, or an Error to throw. */
+  readonly answers = new Map<string, unknown[]>();
+
+  private record(method: string, args: unknown[]): void {
+    this.calls.push({ method, args });
+  }
+
+  callsOf(method: string): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  /** Queues the answer(s) of a method; an Error is thrown instead of returned. */
+  answer(method: string, ...values: unknown[]): this {
+    this.answers.set(method, [...(this.answers.get(method) ?? []), ...values]);
+    return this;
+  }
+
+  private async next(method: string, fallback: unknown): Promise<unknown> {
+    const queue = this.answers.get(method) ?? [];
+    const value = queue.length > 0 ? queue.shift() : fallback;
+    if (value instanceof Error) throw value;
+    return value;
+  }
+
+  /** Queues activation answers: jobs, an error, or 'hang' (never answers until cancelled). */
+  queueActivation(...answers: ActivationAnswer[]): void {
+    this.activations.push(...answers);
+  }
+
+  /** Hands jobs to an activation that is waiting (long poll), or queues them for the next one. */
+  offer(jobs: Record<string, unknown>[]): void {
+    if (this.waitingActivation) {
+      const w = this.waitingActivation;
+      this.waitingActivation = undefined;
+      w({ jobs });
+    } else this.activations.push({ jobs });
+  }
+
+  readonly api = {
+    createDeployment: (input: unknown) => (this.record('createDeployment', [input]), this.next('createDeployment', { processes: [] })),
+    createProcessInstance: (input: unknown) => (this.record('createProcessInstance', [input]), this.next('createProcessInstance', {})),
+    publishMessage: (input: unknown) => (this.record('publishMessage', [input]), this.next('publishMessage', { messageKey: '1' })),
+    cancelProcessInstance: (input: unknown) => (this.record('cancelProcessInstance', [input]), this.next('cancelProcessInstance', undefined)),
+    completeJob: (input: unknown) => (this.record('completeJob', [input]), this.next('completeJob', undefined)),
+    failJob: (input: unknown) => (this.record('failJob', [input]), this.next('failJob', undefined)),
+    throwJobError: (input: unknown) => (this.record('throwJobError', [input]), this.next('throwJobError', undefined)),
+    updateJob: (input: unknown) => (this.record('updateJob', [input]), this.next('updateJob', undefined)),
+    resolveIncident: (input: unknown) => (this.record('resolveIncident', [input]), this.next('resolveIncident', undefined)),
+    getTopology: () => (this.record('getTopology', []), this.next('getTopology', { brokers: [] })),
+    getProcessInstance: (input: unknown, c: unknown) => (this.record('getProcessInstance', [input, c]), this.next('getProcessInstance', {})),
+    searchProcessDefinitions: (input: unknown, c: unknown) => (this.record('searchProcessDefinitions', [input, c]), this.next('searchProcessDefinitions', { items: [] })),
+    searchElementInstances: (input: unknown, c: unknown) => (this.record('searchElementInstances', [input, c]), this.next('searchElementInstances', { items: [] })),
+    searchIncidents: (input: unknown, c: unknown) => (this.record('searchIncidents', [input, c]), this.next('searchIncidents', { items: [] })),
+    activateJobs: (input: unknown) => {
+      this.record('activateJobs', [input]);
+      return cancelable<Activation>(({ resolve, reject }) => {
+        const answer = this.activations.shift();
+        if (answer === undefined) this.waitingActivation = resolve;
+        else if (answer === 'hang') return;
+        else if (answer instanceof Error) reject(answer);
+        else resolve(answer);
+      });
+    },
+  };
+
+  /** The fake typed as the SDK surface the adapter takes (its methods return what the SDK's do, minus fields the adapter ignores). */
+  get client(): ZeebeApi {
+    return this.api as unknown as ZeebeApi;
+  }
+}
+
+/** An activated job as the REST API returns it (POST /v2/jobs/activation). */
+export function restJob(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    jobKey: '2251799813685300',
+    type: 'reserve-stock',
+    processInstanceKey: '2251799813685250',
+    processDefinitionId: 'order-fulfillment',
+    processDefinitionVersion: 3,
+    processDefinitionKey: '2251799813685100',
+    elementId: 'ReserveStock',
+    elementInstanceKey: '2251799813685290',
+    customHeaders: { kind: 'confirmed' },
+    variables: { orderId: 'o-1' },
+    retries: 5,
+    deadline: 1_800_000_000_000,
+    worker: 'reserve-stock-abc',
+    tenantId: '<default>',
+    kind: 'BPMN_ELEMENT',
+    listenerEventType: 'UNSPECIFIED',
+    ...over,
+  };
+}

@@ -35,6 +35,20 @@ export const bpmnError = (errorCode: string, errorMessage?: string, variables?: 
 
 export type JobHandler<V extends Variables = Variables> = (job: Job<V>) => Promise<JobAction>;
 
+/**
+ * What a handler answers for a job. A handler that throws has hit a technical
+ * failure: it answers fail with one retry less and no back-off, as the Zeebe SDKs'
+ * workers do (`onThrow` hears of it first).
+ */
+export async function answerOf<V extends Variables>(handler: JobHandler<V>, job: Job<V>, onThrow?: (err: unknown) => void): Promise<JobAction> {
+  try {
+    return await handler(job);
+  } catch (err) {
+    onThrow?.(err);
+    return { action: 'fail', errorMessage: (err as Error).message || String(err), retries: job.retries - 1 };
+  }
+}
+
 export type WorkerOptions<V extends Variables = Variables> = {
   taskType: string;
   handler: JobHandler<V>;

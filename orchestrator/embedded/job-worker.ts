@@ -4,7 +4,7 @@
 // by other processes or whose lock expired.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../infra/logger.js';
-import { EngineError, type Job, type JobAction, type JobWorker, type WorkerOptions } from '../engine.js';
+import { answerOf, EngineError, type Job, type JobWorker, type WorkerOptions } from '../engine.js';
 import type { EmbeddedEngine } from './embedded-engine.js';
 
 export class EmbeddedJobWorker implements JobWorker {
@@ -110,14 +110,7 @@ export class EmbeddedJobWorker implements JobWorker {
   private async handle(job: Job): Promise<void> {
     this.inFlight++;
     const log = this.log.child({ jobKey: job.key, processInstanceKey: job.processInstanceKey, elementId: job.elementId });
-    let action: JobAction;
-    try {
-      action = await this.options.handler(job);
-    } catch (err) {
-      // A handler that throws is a technical failure: retried like the Zeebe SDK does (retries - 1, no back-off).
-      log.warn({ err }, 'job handler threw; failing the job');
-      action = { action: 'fail', errorMessage: (err as Error).message || String(err), retries: job.retries - 1 };
-    }
+    const action = await answerOf(this.options.handler, job, (err) => log.warn({ err }, 'job handler threw; failing the job'));
     try {
       if (action.action === 'complete') await this.engine.completeJob(job.key, action.variables);
       else if (action.action === 'fail') await this.engine.failJob(job.key, { errorMessage: action.errorMessage, retries: action.retries ?? job.retries - 1, retryBackOffMs: action.retryBackOffMs });

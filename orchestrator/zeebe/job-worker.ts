@@ -20,7 +20,7 @@
 // custom-activator path the SDK documents: `activateJobs` plus the job commands.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../infra/logger.js';
-import type { Job, JobAction, JobWorker, WorkerOptions } from '../engine.js';
+import { answerOf, type Job, type JobAction, type JobWorker, type WorkerOptions } from '../engine.js';
 import type { ZeebeApi } from './client.js';
 import { toEngineError } from './errors.js';
 
@@ -193,14 +193,7 @@ export class ZeebeJobWorker implements JobWorker {
     this.inFlight++;
     const job = toJob(raw);
     const log = this.log.child({ jobKey: job.key, processInstanceKey: job.processInstanceKey, elementId: job.elementId });
-    let action: JobAction;
-    try {
-      action = await this.options.handler(job);
-    } catch (err) {
-      // As the SDK's workers do: a handler that throws fails the job with one retry less, no back-off.
-      log.warn({ err }, 'job handler threw; failing the job');
-      action = { action: 'fail', errorMessage: (err as Error).message || String(err), retries: job.retries - 1 };
-    }
+    const action = await answerOf(this.options.handler, job, (err) => log.warn({ err }, 'job handler threw; failing the job'));
     try {
       await this.answer(job, action);
     } catch (err) {

@@ -159,35 +159,12 @@ export async function count(h: EngineHarness, table: string, key: string): Promi
   return row?.n ?? 0;
 }
 
-/**
- * One engine on a fresh database for a whole test file; workers a test creates
- * through `workers` are closed after it. Use `suite.h` inside tests.
- */
-export function engineSuite(): { h: EngineHarness; workers: Workers } {
-  const suite = { h: undefined as unknown as EngineHarness, workers: undefined as unknown as Workers };
+/** One harness for a whole test file, started by `start`; workers a test creates through `workers` are closed after it. */
+function suiteOf<H extends Observed & { close(): Promise<void> }>(start: () => Promise<H>): { h: H; workers: Workers } {
+  const suite = { h: undefined as unknown as H, workers: undefined as unknown as Workers };
   suite.workers = new Workers(() => suite.h);
   beforeAll(async () => {
-    suite.h = await startEngine();
-  });
-  afterEach(async () => {
-    await suite.workers.closeAll();
-  });
-  afterAll(async () => {
-    await suite.h.close();
-  });
-  return suite;
-}
-
-/**
- * The engine under test for a whole conformance file: embedded on a fresh
- * database, or a Camunda 8 cluster under `npm run test:zeebe`. Workers a test
- * creates through `workers` are closed after it. Use `suite.h` inside tests.
- */
-export function conformanceSuite(): { h: ConformanceHarness; workers: Workers } {
-  const suite = { h: undefined as unknown as ConformanceHarness, workers: undefined as unknown as Workers };
-  suite.workers = new Workers(() => suite.h);
-  beforeAll(async () => {
-    suite.h = await startEngineUnderTest();
+    suite.h = await start();
   });
   afterEach(async () => {
     await suite.workers.closeAll();
@@ -196,4 +173,17 @@ export function conformanceSuite(): { h: ConformanceHarness; workers: Workers } 
     await suite.h?.close();
   });
   return suite;
+}
+
+/** The embedded engine on a fresh database for a whole test file. Use `suite.h` inside tests. */
+export function engineSuite(): { h: EngineHarness; workers: Workers } {
+  return suiteOf(() => startEngine());
+}
+
+/**
+ * The engine under test for a whole conformance file: embedded on a fresh
+ * database, or a Camunda 8 cluster under `npm run test:zeebe`. Use `suite.h` inside tests.
+ */
+export function conformanceSuite(): { h: ConformanceHarness; workers: Workers } {
+  return suiteOf(() => startEngineUnderTest());
 }

@@ -12,6 +12,7 @@ import { sdkConfiguration } from '../../orchestrator/zeebe/client.js';
 import { toEngineError } from '../../orchestrator/zeebe/errors.js';
 import { ZeebeIncidents, ZeebeProcessInspector } from '../../orchestrator/zeebe/process-inspector.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
+import { waitFor } from '../engine/support.js';
 import { FakeZeebeApi, httpError, restJob } from './fake-api.js';
 
 const logger = pino({ level: 'silent' });
@@ -26,13 +27,6 @@ function engineOn(fake: FakeZeebeApi, tenantId?: string): ZeebeEngine {
   return engine;
 }
 
-async function until(what: string, probe: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const xml = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://x"><bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="s"/></bpmn:process></bpmn:definitions>`;
@@ -194,7 +188,7 @@ describe('job workers (POST /v2/jobs/activation, then completion, failure or err
       workerName: 'w-1',
       handler: async (job) => (seen.push(job), answer(job)),
     });
-    await until('the job to be answered', () => fake.calls.some((c) => ['completeJob', 'failJob', 'throwJobError'].includes(c.method)));
+    await waitFor('the job to be answered', async () => fake.calls.some((c) => ['completeJob', 'failJob', 'throwJobError'].includes(c.method)));
     await worker.close();
     return { fake, job: seen[0]! };
   }
@@ -249,7 +243,7 @@ describe('job workers (POST /v2/jobs/activation, then completion, failure or err
     fake.queueActivation({ jobs: [restJob({ jobKey: '1' })] }, { jobs: [restJob({ jobKey: '2' })] });
     const handled: string[] = [];
     const worker = engineOn(fake).createWorker({ taskType: 'reserve-stock', handler: async (job) => (handled.push(job.key), complete()) });
-    await until('both jobs to be answered', () => fake.callsOf('completeJob').length === 2);
+    await waitFor('both jobs to be answered', async () => fake.callsOf('completeJob').length === 2);
     await worker.close();
     expect(handled).toEqual(['1', '2']);
   });
@@ -260,10 +254,10 @@ describe('job workers (POST /v2/jobs/activation, then completion, failure or err
     const gate = new Promise<void>((r) => (release = r));
     fake.queueActivation({ jobs: [restJob({ jobKey: '1' }), restJob({ jobKey: '2' })] });
     const worker = engineOn(fake).createWorker({ taskType: 'reserve-stock', maxJobsToActivate: 3, handler: async () => (await gate, complete()) });
-    await until('a second activation', () => fake.callsOf('activateJobs').length >= 2);
+    await waitFor('a second activation', async () => fake.callsOf('activateJobs').length >= 2);
     expect((fake.callsOf('activateJobs')[1]?.[0] as { maxJobsToActivate: number }).maxJobsToActivate).toBe(1);
     release();
-    await until('both answered', () => fake.callsOf('completeJob').length === 2);
+    await waitFor('both answered', async () => fake.callsOf('completeJob').length === 2);
     await worker.close();
   });
 });

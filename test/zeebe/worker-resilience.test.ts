@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { complete, EngineError } from '../../orchestrator/engine.js';
 import { connectZeebe } from '../../orchestrator/zeebe/client.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
+import { waitFor } from '../engine/support.js';
 import { restJob } from './fake-api.js';
 import { FakeGateway } from './fake-gateway.js';
 
@@ -39,24 +40,17 @@ function connect(worker: { pollTimeoutMs: number; requestMarginMs?: number }) {
   return engine;
 }
 
-async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('Zeebe job workers against a misbehaving gateway', () => {
   test('a gateway restart (connections cut, then refused) does not stall the worker: it polls again and completes the next job', async () => {
     const handled: string[] = [];
     connect({ pollTimeoutMs: 2_000 }).createWorker({ taskType: 'reserve-stock', handler: async (job) => (handled.push(job.key), complete()) });
-    await until('the worker to long-poll', () => gateway.activations() >= 1);
+    await waitFor('the worker to long-poll', async () => gateway.activations() >= 1);
     await gateway.stop();
     await new Promise((r) => setTimeout(r, 800)); // down: polls are refused meanwhile
     await gateway.start(); // same port, like a restarted gateway behind the same address
     gateway.offer('reserve-stock', restJob({ jobKey: '42', type: 'reserve-stock' }));
-    await until('the job to be completed after the restart', () => gateway.completed.some((c) => c.jobKey === '42'));
+    await waitFor('the job to be completed after the restart', async () => gateway.completed.some((c) => c.jobKey === '42'));
     expect(handled).toEqual(['42']);
     expect(unhandled).toEqual([]);
   });
@@ -72,19 +66,19 @@ describe('Zeebe job workers against a misbehaving gateway', () => {
     expect(refused).toBeLessThan(60);
     gateway.activationMode = 'serve';
     gateway.offer('reserve-stock', restJob({ jobKey: '43', type: 'reserve-stock' }));
-    await until('the job to be completed once the cluster takes work again', () => gateway.completed.some((c) => c.jobKey === '43'));
+    await waitFor('the job to be completed once the cluster takes work again', async () => gateway.completed.some((c) => c.jobKey === '43'));
     expect(unhandled).toEqual([]);
   });
 
   test('an activation the gateway accepts but never answers (half-open connection) is abandoned after the long poll plus a margin, and polling goes on', async () => {
     gateway.activationMode = 'hang';
     connect({ pollTimeoutMs: 300, requestMarginMs: 300 }).createWorker({ taskType: 'reserve-stock', handler: async () => complete() });
-    await until('a second activation request', () => gateway.activations() >= 2, 5_000);
+    await waitFor('a second activation request', async () => gateway.activations() >= 2, 5_000);
     const [first, second] = gateway.requests.filter((r) => r.path === '/v2/jobs/activation');
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(550);
     gateway.activationMode = 'serve';
     gateway.offer('reserve-stock', restJob({ jobKey: '44', type: 'reserve-stock' }));
-    await until('the job to be completed', () => gateway.completed.some((c) => c.jobKey === '44'));
+    await waitFor('the job to be completed', async () => gateway.completed.some((c) => c.jobKey === '44'));
     expect(unhandled).toEqual([]);
   });
 
@@ -106,7 +100,7 @@ describe('Zeebe job workers against a misbehaving gateway', () => {
     const gate = new Promise<void>((r) => (release = r));
     const worker = connect({ pollTimeoutMs: 2_000 }).createWorker({ taskType: 'reserve-stock', handler: async () => (await gate, complete()) });
     gateway.offer('reserve-stock', restJob({ jobKey: '45', type: 'reserve-stock' }));
-    await until('the job to be in the handler', () => gateway.activations() >= 2);
+    await waitFor('the job to be in the handler', async () => gateway.activations() >= 2);
     const closing = worker.close();
     setTimeout(release, 200);
     await closing;

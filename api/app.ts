@@ -13,7 +13,10 @@ import { orderRoutes, type OrderRouteDeps } from './routes/orders.js';
 import { webhookRoutes, type WebhookProvider } from './routes/webhooks.js';
 import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents.js';
 import { queuesBoard } from './routes/queues-board.js';
+import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
+import { opsRoutes, type OpsMode } from './routes/ops.js';
 import { requireAdmin } from './auth.js';
+import { requestLogFields } from './log-context.js';
 import type { Queue } from 'bullmq';
 
 /** What the order saga's routes need; absent in tests of the catalog alone. */
@@ -33,6 +36,10 @@ export type AppDeps = {
   saga?: SagaDeps;
   /** Readiness also asks the engine (Camunda 8: the cluster's topology). */
   engineCheck?: () => Promise<void>;
+  /** The ops page at /ops: the live diagram on the embedded engine, a link to Operate on Camunda 8. */
+  ops?: OpsMode;
+  /** GET /metrics (Prometheus); `token` set: scrapers must send it. */
+  metrics?: { source: MetricsSource; token?: string | undefined };
 };
 
 function requestLog(logger: Logger): RequestHandler {
@@ -42,20 +49,22 @@ function requestLog(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', reqId);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const level = res.statusCode >= 500 ? 'error' : 'info';
-      logger[level]({ reqId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // A scraper or an open ops page polls every few seconds: its successful reads would drown the log.
+      const polling = req.method === 'GET' && res.statusCode < 400 && /^\/(metrics|ops\/api\/|ops\/assets\/)/.test(req.originalUrl);
+      const level = res.statusCode >= 500 ? 'error' : polling ? 'debug' : 'info';
+      logger[level]({ reqId, method: req.method, url: req.originalUrl, ...requestLogFields(res), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };
 }
 
-export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck }: AppDeps): Express {
+export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck, ops, metrics }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestLog(logger));
 
-  const openapi = openApiDocument(version, { saga: Boolean(saga) });
+  const openapi = openApiDocument(version, { saga: Boolean(saga), ops: ops?.engine, metrics: Boolean(metrics) });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -66,8 +75,10 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
   // Bodies are parsed per route, after authentication: an anonymous client gets 401, not a 400/413 about its body.
   const jsonParser = express.json({ limit: config.http.bodyLimit });
   app.use(stockRoutes(db.prisma, config.adminToken, jsonParser));
+  if (metrics) app.use(metricsRoutes(metrics.source, metrics.token));
+  // Everything under /ops is for people in a browser: a 401 there asks for Basic credentials.
+  const opsAdmin = requireAdmin(config.adminToken, { challenge: 'basic' });
   if (saga) {
-    const admin = requireAdmin(config.adminToken);
     app.use(
       orderRoutes({
         prisma: db.prisma,
@@ -89,9 +100,10 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
         ...(saga.onWebhookRefused ? { onRefused: saga.onWebhookRefused } : {}),
       }),
     );
-    app.use(incidentRoutes({ prisma: db.prisma, incidents: saga.incidents, engine: saga.engine, requireAdmin: admin, jsonParser }));
-    app.use(queuesBoard(saga.queues, requireAdmin(config.adminToken, { challenge: 'basic' })));
+    app.use(incidentRoutes({ prisma: db.prisma, incidents: saga.incidents, engine: saga.engine, requireAdmin: opsAdmin, jsonParser }));
+    app.use(queuesBoard(saga.queues, opsAdmin));
   }
+  if (ops) app.use(opsRoutes(ops, opsAdmin));
 
   app.use(notFoundHandler);
   app.use(problemErrorHandler(logger));

@@ -24,12 +24,17 @@ function presentedToken(authorization: string): string | undefined {
  * people (`challenge: 'basic'`) answer 401 with a Basic challenge so the browser asks.
  */
 export function requireAdmin(adminToken: string, o: { challenge?: 'bearer' | 'basic' } = {}): RequestHandler {
-  const expected = digest(adminToken);
+  return requireToken(adminToken, { ...o, what: 'the admin token' });
+}
+
+/** The same check for another secret (the metrics token), naming it in the 401. */
+export function requireToken(token: string, o: { challenge?: 'bearer' | 'basic'; what: string }): RequestHandler {
+  const expected = digest(token);
   const challenge = o.challenge === 'basic' ? 'Basic realm="order-saga ops", charset="UTF-8"' : 'Bearer realm="order-saga"';
   return (req, _res, next) => {
-    const token = presentedToken(req.get('authorization') ?? '');
-    if (token === undefined || !timingSafeEqual(digest(token), expected)) {
-      throw new HttpProblem(401, 'unauthorized', 'Unauthorized', 'this operation needs the admin token', [{ field: 'Authorization', message: 'missing or wrong admin token' }], {
+    const presented = presentedToken(req.get('authorization') ?? '');
+    if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
+      throw new HttpProblem(401, 'unauthorized', 'Unauthorized', `this operation needs ${o.what}`, [{ field: 'Authorization', message: `missing or wrong ${o.what.replace(/^the /, '')}` }], {
         'WWW-Authenticate': challenge,
       });
     }

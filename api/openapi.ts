@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document, built from the same zod schemas that validate requests.
 import { z } from 'zod';
 import * as s from './schemas.js';
+import { incidentPaths, metricsPaths, opsPaths } from './openapi-ops.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -33,9 +34,13 @@ const examples = (entries: Record<string, { summary: string; value: unknown }>) 
 export type OpenApiOptions = {
   /** Document the order and payment-webhook routes (mounted when the saga runs). */
   saga?: boolean;
+  /** The ops page: its JSON API on the embedded engine; on Camunda 8 only the page (a link to Operate). */
+  ops?: 'embedded' | 'zeebe' | undefined;
+  /** GET /metrics. */
+  metrics?: boolean;
 };
 
-export function openApiDocument(version: string, { saga = false }: OpenApiOptions = {}) {
+export function openApiDocument(version: string, { saga = false, ops, metrics = false }: OpenApiOptions = {}) {
   const schemas = new SchemaSet();
   const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => schemas.json(schema, io);
   const problemRef = { $ref: '#/components/schemas/Problem' };
@@ -85,7 +90,19 @@ export function openApiDocument(version: string, { saga = false }: OpenApiOption
     '/ready': { get: { summary: 'The database answers', responses: { 200: ok(s.Ready), 503: ok(s.Ready, 'Database unreachable') } } },
   };
 
-  if (saga) Object.assign(paths, sagaPaths(json, problem, ok));
+  if (saga) Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok }));
+  if (ops) {
+    paths['/ops'] = {
+      get: {
+        summary: 'The ops page, for a browser (admin: Basic credentials, any user, the token as password)',
+        description: 'Embedded engine: the live diagram with waiting counts, p50/p95 per step, incidents with retry, order search. Camunda 8: a link to Operate.',
+        security: [{ admin: [] }],
+        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 401: problem('Missing or wrong admin token') },
+      },
+    };
+  }
+  if (ops === 'embedded') Object.assign(paths, opsPaths({ json, problem, ok }));
+  if (metrics) Object.assign(paths, metricsPaths());
 
   return {
     openapi: '3.1.0',

@@ -25,10 +25,13 @@ import { SAGA_WORKERS } from '../workers/index.js';
 import { runWorkers } from '../workers/run-workers.js';
 import type { EmbeddedEngine } from './embedded/embedded-engine.js';
 import type { Engine, JobWorker } from './engine.js';
-import { openEngine } from './engines.js';
+import { openEngine, type EngineParts } from './engines.js';
 import { OrderProcess } from './order-process.js';
 import { checkWorkerCoverage, loadProcessModels, taskTypesOf } from './process-models.js';
 import { RecoverySweeper } from './recovery.js';
+import { systemMetrics } from './system-metrics.js';
+import { metricsRoutes, type MetricsSource } from '../api/routes/metrics.js';
+import type { OpsMode } from '../api/routes/ops.js';
 import { deployModels } from './deploy.js';
 import { healthRoutes } from '../api/routes/health.js';
 import { notFoundHandler, problemErrorHandler } from '../api/problem.js';
@@ -125,12 +128,32 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     closer.add('queues', async () => {
       await Promise.all([sandbox.close(), notifications.close(), relay?.close()]);
     });
+    const queues = relay ? [relay.queue, notifications.queue, sandbox.queue] : [];
+    const webhookProviders = [sandboxWebhookProvider(config.payments.sandbox.webhookSecret, config.payments.webhookToleranceSeconds)];
+    const metrics = systemMetrics({
+      role,
+      engine: config.engine.kind,
+      logger,
+      taskTypes: runsWorkers ? SAGA_WORKERS.map((w) => w.taskType) : [],
+      ...(runsApi
+        ? {
+            shared: {
+              prisma: db.prisma,
+              incidents: parts.incidents,
+              queues,
+              webhookProviders: webhookProviders.map((p) => p.name),
+              ...(parts.embedded ? { operations: parts.embedded.operations } : {}),
+            },
+          }
+        : {}),
+    });
+    const metricsEndpoint = { source: metrics, token: config.metricsToken };
 
     if (runsWorkers) {
       const workers: JobWorker[] = runWorkers(
         engine,
         SAGA_WORKERS,
-        { prisma: db.prisma, gateway: sandbox, notifications, smtpEnabled, retryBackoffMs: config.payments.retryBackoffMs, logger },
+        { prisma: db.prisma, gateway: sandbox, notifications, smtpEnabled, retryBackoffMs: config.payments.retryBackoffMs, logger, metrics },
         { maxJobsToActivate: config.workers.concurrency, timeoutMs: config.workers.jobTimeoutMs, closeGraceMs: Math.min(config.shutdownGraceMs, config.workers.jobTimeoutMs) },
       );
       // Workers stop taking jobs first (in-flight ones finish), then the queues and the engine close.
@@ -148,14 +171,17 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
             gateway: sandbox,
             inspector: parts.inspector,
             listNotifications: (orderId) => listNotifications(db.prisma, orderId),
-            webhookProviders: [sandboxWebhookProvider(config.payments.sandbox.webhookSecret, config.payments.webhookToleranceSeconds)],
+            webhookProviders,
             relay: relay as PaymentEventRelay,
+            onWebhookRefused: (provider, reason) => metrics.webhookRefusedBy(provider, reason),
             incidents: parts.incidents,
             engine,
-            queues: [(relay as PaymentEventRelay).queue, notifications.queue, sandbox.queue],
+            queues,
           },
+          ops: opsMode(config, db, parts),
+          metrics: metricsEndpoint,
         })
-      : workersApp(db, parts.ping, logger);
+      : workersApp(db, parts.ping, logger, metricsEndpoint);
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
       s.once('error', reject);
@@ -202,11 +228,18 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
   }
 }
 
-/** The workers role serves no API: only what an orchestrator probes. */
-function workersApp(db: Database, engineCheck: () => Promise<void>, logger: Logger) {
+/** The ops page shows our own engine's tables; on Camunda 8 it points at Operate. */
+function opsMode(config: Config, db: Database, parts: EngineParts): OpsMode {
+  if (parts.embedded) return { engine: 'embedded', prisma: db.prisma, operations: parts.embedded.operations };
+  return { engine: 'zeebe', ...(config.engine.kind === 'zeebe' && config.engine.operateUrl ? { operateUrl: config.engine.operateUrl } : {}) };
+}
+
+/** The workers role serves no API: only what an orchestrator probes and scrapes (its job counters live here). */
+function workersApp(db: Database, engineCheck: () => Promise<void>, logger: Logger, metrics: { source: MetricsSource; token: string | undefined }) {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes(db, engineCheck));
+  app.use(metricsRoutes(metrics.source, metrics.token));
   app.use(notFoundHandler);
   app.use(problemErrorHandler(logger));
   return app;

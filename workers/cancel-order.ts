@@ -1,12 +1,12 @@
 import { cancelOrder } from '../domain/orders/cancel-order.js';
 import { complete } from '../orchestrator/engine.js';
-import type { SagaWorker } from './saga-worker.js';
+import { reportIfEnded, type SagaWorker } from './saga-worker.js';
 
 /** Ends an unpaid order as CANCELLED; the model says why in the `reason` task header. */
 export const cancelOrderWorker: SagaWorker = {
   taskType: 'cancel-order',
-  async handle(job, { prisma }) {
-    await cancelOrder(prisma, job.variables.orderId, job.customHeaders.reason ?? 'cancelled');
+  async handle(job, deps) {
+    reportIfEnded(deps, await cancelOrder(deps.prisma, job.variables.orderId, job.customHeaders.reason ?? 'cancelled'));
     return complete();
   },
 };

@@ -1,8 +1,10 @@
 // Registers the saga's workers on an engine. Each job gets a log line carrying
-// the order id and process instance key, so one order's story can be grepped.
+// the order id and process instance key, so one order's story can be grepped, and
+// is counted (duration, failures, retries) here rather than in the engine: the
+// same workers run on the embedded engine and on Camunda 8.
 import type { Engine, JobAction, JobWorker } from '../orchestrator/engine.js';
 import { answerFailure } from './failure-policy.js';
-import type { SagaVariables, SagaWorker, WorkerDeps } from './saga-worker.js';
+import type { JobOutcome, SagaVariables, SagaWorker, WorkerDeps } from './saga-worker.js';
 
 export type RunWorkersOptions = {
   /** Jobs per worker in the handler at once. */
@@ -12,6 +14,8 @@ export type RunWorkersOptions = {
   /** On close, how long running handlers may still answer their jobs (ms). */
   closeGraceMs?: number;
 };
+
+const OUTCOMES: Record<JobAction['action'], JobOutcome> = { complete: 'complete', fail: 'fail', error: 'bpmn_error' };
 
 function describe(answer: JobAction): Record<string, unknown> {
   if (answer.action === 'complete') return { answer: 'complete' };
@@ -35,7 +39,11 @@ export function runWorkers(engine: Engine, workers: readonly SagaWorker[], deps:
         } catch (err) {
           answer = answerFailure(job, err, deps.retryBackoffMs);
         }
-        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const elapsed = performance.now() - started;
+        const ms = Math.round(elapsed * 10) / 10;
+        // The engine's rule when a failure names no retries: one fewer than the job had.
+        const retriesLeft = answer.action === 'fail' ? (answer.retries ?? job.retries - 1) : undefined;
+        deps.metrics?.jobAnswered(job.type, OUTCOMES[answer.action], elapsed / 1000, retriesLeft);
         if (answer.action === 'fail') log.warn({ ...describe(answer), ms }, `job ${job.type} failed`);
         else log.info({ ...describe(answer), ms }, `job ${job.type} done`);
         return answer;

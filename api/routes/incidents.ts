@@ -4,8 +4,10 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '../../infra/database.js';
-import type { Engine } from '../../orchestrator/engine.js';
+import { EngineError, type Engine } from '../../orchestrator/engine.js';
 import type { IncidentView } from '../../orchestrator/embedded/operations.js';
+import { logRequestWith } from '../log-context.js';
+import { RetryIncidentBody } from '../ops-schemas.js';
 import { HttpProblem } from '../problem.js';
 import { parse } from '../validate.js';
 
@@ -18,7 +20,7 @@ export type IncidentRouteDeps = {
 };
 
 const IncidentParams = z.object({ key: z.string().regex(/^\d{1,19}$/, 'must be an incident key (digits)') });
-const RetryBody = z.object({ retries: z.number().int().min(1).max(100).default(3) }).strict();
+const RetryBody = RetryIncidentBody;
 
 async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {
   const keys = [...new Set(incidents.map((i) => i.processInstanceKey))];
@@ -39,8 +41,15 @@ export function incidentRoutes(d: IncidentRouteDeps): Router {
       if (!incident) {
         throw new HttpProblem(404, 'not-found', 'No such incident', `there is no active incident ${key}`, [{ field: 'key', message: 'no active incident with this key' }]);
       }
+      const [withOrder] = await withOrders(d.prisma, [incident]);
+      logRequestWith(res, { orderId: withOrder?.orderId, processInstanceKey: incident.processInstanceKey });
       if (incident.jobKey) await d.engine.updateJobRetries({ jobKey: incident.jobKey, retries });
-      await d.engine.resolveIncident(key);
+      try {
+        await d.engine.resolveIncident(key);
+      } catch (err) {
+        // A second click that raced the first: the incident is resolved either way.
+        if (!(err instanceof EngineError && err.code === 'NOT_FOUND')) throw err;
+      }
       res.status(202).json({ key, resolved: true, retries: incident.jobKey ? retries : null });
     });
 }

@@ -14,6 +14,7 @@ import type { PrismaClient } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
 import type { OrderProcess } from '../../orchestrator/order-process.js';
 import type { ProcessInspector, ProcessView } from '../../orchestrator/process-inspector.js';
+import { logRequestWith } from '../log-context.js';
 import { HttpProblem } from '../problem.js';
 import { CancelOrderBody, CreateOrderBody, IdempotencyKey, ListOrdersQuery, OrderIdParams } from '../schemas.js';
 import { jsonBody, parse } from '../validate.js';
@@ -89,6 +90,7 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
           logger.warn({ err, orderId: order.id }, 'could not start the order process now; the recovery sweep will start it');
         }
       }
+      logRequestWith(res, { orderId: order.id });
       if (!order.created) res.setHeader('Idempotent-Replayed', 'true');
       res
         .status(202)
@@ -102,6 +104,7 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
     .get('/orders/:id', async (req, res) => {
       const { id } = parse(OrderIdParams, req.params);
       const order = await getOrder(prisma, id);
+      logRequestWith(res, { orderId: order.id, processInstanceKey: order.processInstanceKey });
       res.json({ ...order, process: await processOf(order.processInstanceKey, id) });
     })
     .post('/orders/:id/cancel', jsonParser, async (req, res) => {
@@ -109,6 +112,7 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
       // No fields: an empty body, {} or no content type at all. A JSON body with fields is refused.
       if (req.body !== undefined) parse(CancelOrderBody, req.body);
       const status = await assertCancellable(prisma, id);
+      logRequestWith(res, { orderId: id });
       try {
         await orderProcess.requestCancel(id);
       } catch (err) {
@@ -120,6 +124,7 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
     .get('/orders/:id/notifications', async (req, res) => {
       const { id } = parse(OrderIdParams, req.params);
       await assertOrderExists(id);
+      logRequestWith(res, { orderId: id });
       res.json({ notifications: await listNotifications(id) });
     });
 }

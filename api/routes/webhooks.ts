@@ -10,6 +10,7 @@ import { verifySignature, type SignatureFailure } from '../../domain/payments/si
 import type { PrismaClient } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
 import { parseSandboxEvent, SANDBOX_PROVIDER, SANDBOX_SIGNATURE_HEADER } from '../../queues/sandbox-provider.js';
+import { logRequestWith } from '../log-context.js';
 import { HttpProblem, validationProblem } from '../problem.js';
 
 export type WebhookProvider = {
@@ -83,6 +84,7 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
       throw validationProblem([{ field: 'body', message: 'is not valid JSON' }]);
     }
     const event = provider.parse(body);
+    logRequestWith(res, { orderId: event.orderId });
 
     const recorded = await recordPaymentEvent(prisma, provider.name, event, body);
     const fields = { provider: provider.name, orderId: event.orderId, providerEventId: event.providerEventId, eventId: recorded.id, duplicate: recorded.duplicate };

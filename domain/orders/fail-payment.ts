@@ -1,11 +1,11 @@
 import type { PrismaClient } from '../../infra/database.js';
 import { settlePaymentIn } from '../payments/settle-payment.js';
-import { transitionIn } from './transition.js';
+import { transitionIn, type TransitionResult } from './transition.js';
 
 /** A declined payment, in one transaction: payment DECLINED, order PAYMENT_FAILED, with the provider's reason. Idempotent. */
-export async function failPayment(prisma: PrismaClient, orderId: string, reason: string): Promise<void> {
-  await prisma.$transaction(async (tx) => {
+export async function failPayment(prisma: PrismaClient, orderId: string, reason: string): Promise<TransitionResult> {
+  return prisma.$transaction(async (tx) => {
     await settlePaymentIn(tx, orderId, 'DECLINED', reason);
-    await transitionIn(tx, orderId, 'PAYMENT_FAILED', `payment declined: ${reason}`);
+    return transitionIn(tx, orderId, 'PAYMENT_FAILED', `payment declined: ${reason}`);
   });
 }

@@ -1,7 +1,7 @@
 import type { PrismaClient, Tx } from '../../infra/database.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { canTransition, type OrderStatus } from './lifecycle.js';
+import { canTransition, isFinal, type OrderStatus } from './lifecycle.js';
 
 export class IllegalTransitionError extends ConflictError {
   constructor(
@@ -14,7 +14,12 @@ export class IllegalTransitionError extends ConflictError {
   }
 }
 
-export type TransitionResult = { status: OrderStatus; changed: boolean };
+export type TransitionResult = {
+  status: OrderStatus;
+  changed: boolean;
+  /** Set only when this call ended the order: how long it ran from being placed (ms), for the saga duration metric. */
+  endedAfterMs?: number;
+};
 
 const FAILURES: readonly OrderStatus[] = ['REJECTED', 'PAYMENT_FAILED', 'CANCELLED'];
 
@@ -26,7 +31,8 @@ const FAILURES: readonly OrderStatus[] = ['REJECTED', 'PAYMENT_FAILED', 'CANCELL
  */
 export async function transitionIn(tx: Tx, orderId: string, to: OrderStatus, reason: string): Promise<TransitionResult> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
-  const rows = await tx.$queryRaw<{ status: OrderStatus }[]>`SELECT status FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+  const rows = await tx.$queryRaw<{ status: OrderStatus; age_ms: number }[]>`
+    SELECT status, (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
   const from = rows[0]?.status;
   if (!from) throw new NotFoundError('order', orderId, 'orderId');
   if (from === to) return { status: to, changed: false };
@@ -36,7 +42,7 @@ export async function transitionIn(tx: Tx, orderId: string, to: OrderStatus, rea
     data: { status: to, ...(FAILURES.includes(to) ? { failureReason: reason } : {}) },
   });
   await tx.orderHistory.create({ data: { orderId, fromStatus: from, toStatus: to, reason } });
-  return { status: to, changed: true };
+  return isFinal(to) ? { status: to, changed: true, endedAfterMs: Math.max(0, Number(rows[0]?.age_ms)) } : { status: to, changed: true };
 }
 
 /** transitionIn in a transaction of its own. */

@@ -4,7 +4,8 @@
 // makes the tolerance window a replay defence: an old delivery cannot be re-dated.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'mismatch';
+export const SIGNATURE_FAILURES = ['missing', 'malformed', 'stale', 'mismatch'] as const;
+export type SignatureFailure = (typeof SIGNATURE_FAILURES)[number];
 export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: SignatureFailure };
 
 export type VerifyOptions = {

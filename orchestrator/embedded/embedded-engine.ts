@@ -510,6 +510,13 @@ export class EmbeddedEngine implements Engine {
         [jobKey, retries, backOff, o.errorMessage],
       );
       if (!job) throw new EngineError('NOT_FOUND', `job ${jobKey} is not activated`);
+      // Kept in the audit trail so "which step fails most" survives restarts (the ops page counts these).
+      await tx.query(
+        `INSERT INTO engine_audit (process_instance_key, element_instance_key, definition_key, element_id, element_type, intent)
+         SELECT j.process_instance_key, j.element_instance_key, j.definition_key, j.element_id, COALESCE(e.element_type, 'serviceTask'), 'JOB_FAILED'
+         FROM engine_jobs j LEFT JOIN engine_element_instances e ON e.key = j.element_instance_key WHERE j.key = $1::bigint`,
+        [jobKey],
+      );
       if (retries === 0) {
         // Zeebe: a job failed with no retries left raises an incident; an operator fixes retries and resolves it.
         await tx.query(

@@ -11,6 +11,21 @@ export type IncidentView = {
   jobKey: string | null; errorType: string; errorMessage: string; state: string; createdAt: string;
 };
 export type AuditEntry = { elementId: string; elementType: string; intent: string; elementInstanceKey: string; at: string };
+export type DefinitionSummary = {
+  key: string; bpmnProcessId: string; version: number; resourceName: string; deployedAt: string;
+  /** Instances of this version by state (ACTIVE, COMPLETED, TERMINATED). */
+  instances: Record<string, number>;
+};
+export type ElementStats = {
+  elementId: string;
+  /** Tokens at the element now, and since when the oldest of them waits. */
+  waiting: number; oldestWaitingSince: string | null;
+  /** Completed element instances and their time from activation to completion. */
+  completed: number; p50Ms: number | null; p95Ms: number | null;
+  /** Job failures (with or without retries left), and incidents open now and ever raised. */
+  jobFailures: number; incidentsOpen: number; incidentsTotal: number;
+};
+export type InstanceOfDefinition = { key: string; definitionKey: string; bpmnProcessId: string; version: number; state: string; startedAt: string; endedAt: string | null };
 
 export class EngineOperations {
   constructor(private readonly sql: SqlSession) {}
@@ -71,6 +86,92 @@ export class EngineOperations {
       key: r.key, processInstanceKey: r.process_instance_key, bpmnProcessId: r.bpmn_process_id, elementId: r.element_id, elementInstanceKey: r.element_instance_key,
       jobKey: r.job_key, errorType: r.error_type, errorMessage: r.error_message, state: r.state, createdAt: new Date(r.created_at).toISOString(),
     }));
+  }
+
+  /** Every deployed version, newest first within each process, with its instances by state. */
+  async definitions(): Promise<DefinitionSummary[]> {
+    const rows = await this.sql.query<{ key: string; bpmn_process_id: string; version: number; resource_name: string; deployed_at: Date; counts: Record<string, number> | null }>(
+      `SELECT d.key::text, d.bpmn_process_id, d.version, d.resource_name, d.deployed_at,
+              (SELECT jsonb_object_agg(c.state, c.n) FROM (SELECT state, count(*)::int AS n FROM engine_process_instances WHERE definition_key = d.key GROUP BY state) c) AS counts
+       FROM engine_process_definitions d ORDER BY d.bpmn_process_id, d.version DESC`,
+    );
+    return rows.map((r) => ({
+      key: r.key, bpmnProcessId: r.bpmn_process_id, version: r.version, resourceName: r.resource_name, deployedAt: new Date(r.deployed_at).toISOString(), instances: r.counts ?? {},
+    }));
+  }
+
+  /** One deployed version with its BPMN XML (diagram included), or undefined. */
+  async definitionXml(processDefinitionKey: string): Promise<{ key: string; bpmnProcessId: string; version: number; xml: string } | undefined> {
+    const [row] = await this.sql.query<{ key: string; bpmn_process_id: string; version: number; xml: string }>(
+      `SELECT key::text, bpmn_process_id, version, xml FROM engine_process_definitions WHERE key = $1::bigint`,
+      [processDefinitionKey],
+    );
+    return row && { key: row.key, bpmnProcessId: row.bpmn_process_id, version: row.version, xml: row.xml };
+  }
+
+  /**
+   * Per element of one version: what waits there now, how long completed visits
+   * took (p50/p95), how often its jobs failed and the incidents it raised. Only
+   * elements with something to report are listed.
+   */
+  async elementStats(processDefinitionKey: string): Promise<ElementStats[]> {
+    const [waiting, durations, failures, incidents] = await Promise.all([
+      this.sql.query<{ element_id: string; n: number; since: Date }>(
+        `SELECT e.element_id, count(*)::int AS n, min(e.activated_at) AS since
+         FROM engine_element_instances e JOIN engine_process_instances i ON i.key = e.process_instance_key
+         WHERE i.definition_key = $1::bigint AND i.state = 'ACTIVE' AND e.state = 'ACTIVE' AND e.element_type NOT IN ('process', 'subProcess')
+         GROUP BY e.element_id`,
+        [processDefinitionKey],
+      ),
+      this.elementDurations(processDefinitionKey),
+      this.sql.query<{ element_id: string; n: number }>(
+        `SELECT element_id, count(*)::int AS n FROM engine_audit WHERE definition_key = $1::bigint AND intent = 'JOB_FAILED' GROUP BY element_id`,
+        [processDefinitionKey],
+      ),
+      this.sql.query<{ element_id: string; open: number; total: number }>(
+        `SELECT n.element_id, count(*) FILTER (WHERE n.state = 'ACTIVE')::int AS open, count(*)::int AS total
+         FROM engine_incidents n JOIN engine_process_instances i ON i.key = n.process_instance_key
+         WHERE i.definition_key = $1::bigint GROUP BY n.element_id`,
+        [processDefinitionKey],
+      ),
+    ]);
+    const byId = new Map<string, ElementStats>();
+    const entry = (elementId: string): ElementStats => {
+      let e = byId.get(elementId);
+      if (!e) {
+        e = { elementId, waiting: 0, oldestWaitingSince: null, completed: 0, p50Ms: null, p95Ms: null, jobFailures: 0, incidentsOpen: 0, incidentsTotal: 0 };
+        byId.set(elementId, e);
+      }
+      return e;
+    };
+    for (const w of waiting) Object.assign(entry(w.element_id), { waiting: w.n, oldestWaitingSince: new Date(w.since).toISOString() });
+    for (const d of durations) Object.assign(entry(d.elementId), { completed: d.completed, p50Ms: d.p50Ms, p95Ms: d.p95Ms });
+    for (const f of failures) entry(f.element_id).jobFailures = f.n;
+    for (const i of incidents) Object.assign(entry(i.element_id), { incidentsOpen: i.open, incidentsTotal: i.total });
+    return [...byId.values()].sort((a, b) => a.elementId.localeCompare(b.elementId));
+  }
+
+  /** Tokens waiting now per process and element, over all versions (for metrics). */
+  async waitingByElement(): Promise<{ bpmnProcessId: string; elementId: string; count: number }[]> {
+    const rows = await this.sql.query<{ bpmn_process_id: string; element_id: string; n: number }>(
+      `SELECT i.bpmn_process_id, e.element_id, count(*)::int AS n
+       FROM engine_element_instances e JOIN engine_process_instances i ON i.key = e.process_instance_key
+       WHERE i.state = 'ACTIVE' AND e.state = 'ACTIVE' AND e.element_type NOT IN ('process', 'subProcess')
+       GROUP BY i.bpmn_process_id, e.element_id`,
+    );
+    return rows.map((r) => ({ bpmnProcessId: r.bpmn_process_id, elementId: r.element_id, count: r.n }));
+  }
+
+  /** Which version an instance runs on, or undefined when the engine does not know the key. */
+  async instance(processInstanceKey: string): Promise<InstanceOfDefinition | undefined> {
+    const [r] = await this.sql.query<{ key: string; definition_key: string; bpmn_process_id: string; version: number; state: string; started_at: Date; ended_at: Date | null }>(
+      `SELECT key::text, definition_key::text, bpmn_process_id, version, state, started_at, ended_at FROM engine_process_instances WHERE key = $1::bigint`,
+      [processInstanceKey],
+    );
+    return r && {
+      key: r.key, definitionKey: r.definition_key, bpmnProcessId: r.bpmn_process_id, version: r.version, state: r.state,
+      startedAt: new Date(r.started_at).toISOString(), endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
+    };
   }
 
   /** One instance's path through the diagram, step by step. */

@@ -1,0 +1,89 @@
+// The OpenAPI entries of /metrics and of the ops page's JSON API (see openapi.ts).
+import type { z } from 'zod';
+import * as o from './ops-schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+type Helpers = {
+  json: (schema: z.ZodType, io?: 'input' | 'output') => JsonSchema;
+  problem: (description: string, example?: unknown) => unknown;
+  ok: (schema: z.ZodType, description?: string, example?: unknown) => unknown;
+};
+
+const admin = [{ admin: [] }];
+
+export function metricsPaths(): Record<string, unknown> {
+  return {
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics of this process',
+        description:
+          'Text exposition format 0.0.4: orders by status, saga and job durations, job failures and retries, open incidents, refused webhooks, queue depths, ' +
+          'process metrics. Open unless METRICS_TOKEN is set; then send it as a bearer token (or the Basic password).',
+        responses: {
+          200: { description: 'The metrics', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' }, example: 'order_saga_orders{status="PAID"} 42\n' } } },
+          401: { description: 'METRICS_TOKEN is set and was not sent', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+        },
+      },
+    },
+  };
+}
+
+/** Incidents and their retry: mounted with the saga, on either engine. */
+export function incidentPaths({ json, problem, ok }: Helpers): Record<string, unknown> {
+  const keyParam = { name: 'key', in: 'path', required: true, description: 'Incident key', schema: { type: 'string', pattern: '^\\d{1,19}$' }, example: '2251799813685300' };
+  return {
+    '/ops/api/incidents': {
+      get: { summary: 'Open incidents, with the order each one stops (admin)', security: admin, responses: { 200: ok(o.IncidentList), 401: problem('Missing or wrong admin token') } },
+    },
+    '/ops/api/incidents/{key}/retry': {
+      post: {
+        summary: 'Retry an incident: give its job retries again and resolve it (admin)',
+        security: admin,
+        parameters: [keyParam],
+        requestBody: { required: false, content: { 'application/json': { schema: json(o.RetryIncidentBody, 'input'), example: { retries: 3 } } } },
+        responses: {
+          202: ok(o.RetryAccepted, 'Resolved; the job runs again', { key: '2251799813685300', resolved: true, retries: 3 }),
+          400: problem('Bad key or retries (1–100)'),
+          401: problem('Missing or wrong admin token'),
+          404: problem('No active incident with this key'),
+        },
+      },
+    },
+  };
+}
+
+/** The embedded engine's ops JSON (the ops page reads these). */
+export function opsPaths({ problem, ok }: Helpers): Record<string, unknown> {
+  const keyParam = { name: 'key', in: 'path', required: true, description: 'Process definition key', schema: { type: 'string', pattern: '^\\d{1,19}$' }, example: '2251799813685249' };
+  const idParam = { name: 'id', in: 'path', required: true, description: 'Order id (a UUID)', schema: { type: 'string', format: 'uuid' }, example: '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10' };
+  const unauthorized = problem('Missing or wrong admin token (a browser is asked for Basic credentials: any user, the token as password)');
+  return {
+    '/ops/api/definitions': {
+      get: { summary: 'Deployed process versions, newest first, with instances by state (admin)', security: admin, responses: { 200: ok(o.DefinitionList), 401: unauthorized } },
+    },
+    '/ops/api/definitions/{key}': {
+      get: {
+        summary: 'One deployed version with its BPMN XML (admin)',
+        security: admin,
+        parameters: [keyParam],
+        responses: { 200: ok(o.DefinitionXml), 400: problem('Key is not digits'), 401: unauthorized, 404: problem('No such deployed version') },
+      },
+    },
+    '/ops/api/definitions/{key}/stats': {
+      get: {
+        summary: 'Per element of one version: waiting now, p50/p95 time spent, job failures, incidents; where customers wait longest and what fails most (admin)',
+        security: admin,
+        parameters: [keyParam],
+        responses: { 200: ok(o.DefinitionStats), 400: problem('Key is not digits'), 401: unauthorized, 404: problem('No such deployed version') },
+      },
+    },
+    '/ops/api/orders/{id}/path': {
+      get: {
+        summary: "One order's path through the diagram, step by step with timestamps (admin)",
+        security: admin,
+        parameters: [idParam],
+        responses: { 200: ok(o.OrderPath), 400: problem('Not an order id (UUID)'), 401: unauthorized, 404: problem('Unknown order') },
+      },
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// Shapes of the ops page's JSON API (/ops/api/...): the path parameters it
+// validates, and the answers, published in the OpenAPI document.
+import { z } from 'zod';
+import { OrderStatus } from './schemas.js';
+
+export const DefinitionParams = z.object({
+  key: z.string().regex(/^\d{1,19}$/, 'must be a process definition key (digits)').meta({ example: '2251799813685249' }),
+});
+
+export const OpsOrderParams = z.object({
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an order id (a UUID such as 0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10)')
+    .meta({ example: '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10' }),
+});
+
+const Key = z.string().meta({ description: 'Engine key (a 64-bit integer, as a string)', example: '2251799813685249' });
+const Timestamp = z.string().meta({ description: 'ISO 8601', example: '2026-11-22T10:15:02.125Z' });
+
+export const Definition = z
+  .object({
+    key: Key,
+    bpmnProcessId: z.string().meta({ example: 'order-fulfillment' }),
+    version: z.number().int().meta({ example: 2 }),
+    resourceName: z.string().meta({ example: 'order-fulfillment.bpmn' }),
+    deployedAt: Timestamp,
+    instances: z.record(z.string(), z.number().int()).meta({ description: 'Instances of this version by state', example: { ACTIVE: 3, COMPLETED: 120 } }),
+  })
+  .meta({ id: 'OpsDefinition' });
+
+export const DefinitionList = z.object({ definitions: z.array(Definition).meta({ description: 'Newest version first within each process' }) });
+
+export const DefinitionXml = z.object({ key: Key, bpmnProcessId: z.string(), version: z.number().int(), xml: z.string().meta({ description: 'The deployed BPMN 2.0 XML, diagram included' }) });
+
+export const ElementStatsView = z
+  .object({
+    elementId: z.string().meta({ example: 'RequestPayment' }),
+    name: z.string().nullable().meta({ example: 'Request payment' }),
+    type: z.string().nullable().meta({ example: 'serviceTask' }),
+    waiting: z.number().int().meta({ description: 'Tokens at the element now' }),
+    oldestWaitingSince: Timestamp.nullable(),
+    completed: z.number().int().meta({ description: 'Completed visits' }),
+    p50Ms: z.number().nullable().meta({ description: 'Median time from arriving to leaving (completed visits)' }),
+    p95Ms: z.number().nullable(),
+    jobFailures: z.number().int(),
+    incidentsOpen: z.number().int(),
+    incidentsTotal: z.number().int(),
+  })
+  .meta({ id: 'OpsElementStats' });
+
+const Pointer = z.object({ elementId: z.string(), name: z.string().nullable() });
+
+export const DefinitionStats = z
+  .object({
+    definition: Definition,
+    elements: z.array(ElementStatsView),
+    summary: z.object({
+      longestWait: Pointer.extend({ p95Ms: z.number(), p50Ms: z.number(), completed: z.number().int() })
+        .nullable()
+        .meta({ description: 'The waiting point (task, catch event, event-based gateway) whose completed visits have the highest p95' }),
+      mostFailures: Pointer.extend({ jobFailures: z.number().int(), incidentsTotal: z.number().int(), incidentsOpen: z.number().int() })
+        .nullable()
+        .meta({ description: 'The step with the most job failures and incidents' }),
+      oldestWaiting: Pointer.extend({ since: Timestamp }).nullable().meta({ description: 'Where the token that has waited longest is now' }),
+    }),
+    generatedAt: Timestamp,
+  })
+  .meta({ id: 'OpsDefinitionStats' });
+
+export const OrderPath = z
+  .object({
+    orderId: z.string(),
+    status: OrderStatus,
+    processInstanceKey: Key.nullable(),
+    process: z
+      .object({ definitionKey: Key, bpmnProcessId: z.string(), version: z.number().int(), state: z.string(), startedAt: Timestamp, endedAt: Timestamp.nullable() })
+      .nullable()
+      .meta({ description: 'Null until the order is picked up by a process instance' }),
+    steps: z.array(
+      z.object({
+        elementId: z.string(),
+        name: z.string().nullable(),
+        type: z.string(),
+        intent: z.enum(['ELEMENT_ACTIVATED', 'ELEMENT_COMPLETED', 'ELEMENT_TERMINATED', 'JOB_FAILED']).or(z.string()),
+        elementInstanceKey: Key,
+        at: Timestamp,
+      }),
+    ),
+    statusHistory: z.array(z.object({ from: OrderStatus.nullable(), to: OrderStatus, reason: z.string(), at: Timestamp })),
+    incidents: z.array(z.object({ key: Key, elementId: z.string(), errorType: z.string(), errorMessage: z.string(), createdAt: Timestamp })),
+  })
+  .meta({ id: 'OpsOrderPath' });
+
+export const IncidentList = z.object({
+  incidents: z.array(
+    z
+      .object({
+        key: Key,
+        orderId: z.string().nullable(),
+        processInstanceKey: Key,
+        bpmnProcessId: z.string(),
+        elementId: z.string(),
+        elementInstanceKey: Key,
+        jobKey: Key.nullable(),
+        errorType: z.string().meta({ example: 'JOB_NO_RETRIES' }),
+        errorMessage: z.string(),
+        state: z.string(),
+        createdAt: Timestamp,
+      })
+      .meta({ id: 'OpsIncident' }),
+  ),
+});
+
+export const RetryIncidentBody = z
+  .object({ retries: z.number().int().min(1).max(100).default(3).meta({ description: 'Retries the job gets again', example: 3 }) })
+  .strict();
+
+export const RetryAccepted = z.object({ key: Key, resolved: z.literal(true), retries: z.number().int().nullable() });

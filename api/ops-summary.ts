@@ -1,0 +1,46 @@
+// The two questions process owners ask of the diagram: where do customers wait
+// longest, and which step fails most. Answered from per-element statistics.
+
+export type ElementFacts = {
+  elementId: string;
+  name: string | null;
+  type: string | null;
+  waiting: number;
+  oldestWaitingSince: string | null;
+  completed: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  jobFailures: number;
+  incidentsOpen: number;
+  incidentsTotal: number;
+};
+
+/**
+ * Where a token can wait for the outside world or a worker. Gateways other than
+ * event-based ones, start/end and throw events pass tokens on at once; counting
+ * them would only add noise.
+ */
+const WAITING_POINTS = new Set(['serviceTask', 'sendTask', 'receiveTask', 'userTask', 'scriptTask', 'businessRuleTask', 'intermediateCatchEvent', 'eventBasedGateway', 'subProcess', 'callActivity']);
+
+export function summarize(elements: readonly ElementFacts[]) {
+  const pointer = (e: ElementFacts) => ({ elementId: e.elementId, name: e.name });
+
+  let longest: ElementFacts | undefined;
+  for (const e of elements) {
+    if (e.p95Ms === null || e.p50Ms === null || !WAITING_POINTS.has(e.type ?? '')) continue;
+    if (!longest || e.p95Ms > (longest.p95Ms as number)) longest = e;
+  }
+
+  let failing: ElementFacts | undefined;
+  const failures = (e: ElementFacts) => e.jobFailures + e.incidentsTotal;
+  for (const e of elements) if (failures(e) > 0 && (!failing || failures(e) > failures(failing))) failing = e;
+
+  let oldest: ElementFacts | undefined;
+  for (const e of elements) if (e.oldestWaitingSince && (!oldest || e.oldestWaitingSince < (oldest.oldestWaitingSince as string))) oldest = e;
+
+  return {
+    longestWait: longest ? { ...pointer(longest), p95Ms: longest.p95Ms as number, p50Ms: longest.p50Ms as number, completed: longest.completed } : null,
+    mostFailures: failing ? { ...pointer(failing), jobFailures: failing.jobFailures, incidentsTotal: failing.incidentsTotal, incidentsOpen: failing.incidentsOpen } : null,
+    oldestWaiting: oldest ? { ...pointer(oldest), since: oldest.oldestWaitingSince as string } : null,
+  };
+}

@@ -1,0 +1,93 @@
+// The ops page's JSON on the embedded engine (admin): deployed versions, one
+// version's diagram and per-element statistics, and one order's path through it.
+// Incidents and their retry live in incidents.ts (they work on Camunda 8 too).
+import { Router, type RequestHandler } from 'express';
+import { getOrder } from '../../domain/orders/get-order.js';
+import type { PrismaClient } from '../../infra/database.js';
+import type { EngineOperations } from '../../orchestrator/embedded/operations.js';
+import { parseModels } from '../../orchestrator/embedded/model.js';
+import { logRequestWith } from '../log-context.js';
+import { DefinitionParams, OpsOrderParams } from '../ops-schemas.js';
+import { summarize } from '../ops-summary.js';
+import { HttpProblem } from '../problem.js';
+import { parse } from '../validate.js';
+
+export type OpsOperations = Pick<EngineOperations, 'definitions' | 'definitionXml' | 'elementStats' | 'instance' | 'history' | 'incidents'>;
+
+export type OpsApiDeps = { prisma: PrismaClient; operations: OpsOperations; requireAdmin: RequestHandler };
+
+type ElementInfo = { name: string | null; type: string };
+
+const noSuchDefinition = (key: string) =>
+  new HttpProblem(404, 'not-found', 'No such process definition', `no process definition ${key} is deployed`, [{ field: 'key', message: 'no deployed process definition with this key' }]);
+
+export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): Router {
+  // Deployed definitions never change: their element names and types are parsed once.
+  const elementInfo = new Map<string, Promise<Map<string, ElementInfo>>>();
+  function elementsOf(key: string, bpmnProcessId: string, xml: string): Promise<Map<string, ElementInfo>> {
+    let info = elementInfo.get(key);
+    if (!info) {
+      info = parseModels(xml).then((models) => {
+        const out = new Map<string, ElementInfo>();
+        const model = models.find((m) => m.bpmnProcessId === bpmnProcessId);
+        if (model) out.set(model.root.id, { name: model.name ?? null, type: 'process' });
+        for (const node of model?.nodes.values() ?? []) out.set(node.id, { name: node.name ? node.name.replace(/\s+/g, ' ').trim() : null, type: node.type });
+        return out;
+      });
+      info.catch(() => elementInfo.delete(key));
+      elementInfo.set(key, info);
+    }
+    return info;
+  }
+
+  async function definition(key: string) {
+    const found = await operations.definitionXml(key);
+    if (!found) throw noSuchDefinition(key);
+    return found;
+  }
+
+  return Router()
+    .get('/ops/api/definitions', requireAdmin, async (_req, res) => {
+      res.json({ definitions: await operations.definitions() });
+    })
+    .get('/ops/api/definitions/:key', requireAdmin, async (req, res) => {
+      const { key } = parse(DefinitionParams, req.params);
+      res.json(await definition(key));
+    })
+    .get('/ops/api/definitions/:key/stats', requireAdmin, async (req, res) => {
+      const { key } = parse(DefinitionParams, req.params);
+      const def = await definition(key);
+      const [summaries, stats, info] = await Promise.all([operations.definitions(), operations.elementStats(key), elementsOf(key, def.bpmnProcessId, def.xml)]);
+      const elements = stats.map((s) => ({ ...s, name: info.get(s.elementId)?.name ?? null, type: info.get(s.elementId)?.type ?? null }));
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({
+        definition: summaries.find((d) => d.key === key),
+        elements,
+        summary: summarize(elements),
+        generatedAt: new Date().toISOString(),
+      });
+    })
+    .get('/ops/api/orders/:id/path', requireAdmin, async (req, res) => {
+      const { id } = parse(OpsOrderParams, req.params);
+      const order = await getOrder(prisma, id.toLowerCase());
+      const pik = order.processInstanceKey;
+      logRequestWith(res, { orderId: order.id, processInstanceKey: pik });
+      const [instance, history, incidents] = pik
+        ? await Promise.all([operations.instance(pik), operations.history(pik), operations.incidents({ state: 'ACTIVE', processInstanceKey: pik })])
+        : [undefined, [], []];
+      const def = instance ? await operations.definitionXml(instance.definitionKey) : undefined;
+      const info = def && instance ? await elementsOf(def.key, instance.bpmnProcessId, def.xml) : new Map<string, ElementInfo>();
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({
+        orderId: order.id,
+        status: order.status,
+        processInstanceKey: pik,
+        process: instance
+          ? { definitionKey: instance.definitionKey, bpmnProcessId: instance.bpmnProcessId, version: instance.version, state: instance.state, startedAt: instance.startedAt, endedAt: instance.endedAt }
+          : null,
+        steps: history.map((h) => ({ elementId: h.elementId, name: info.get(h.elementId)?.name ?? null, type: h.elementType, intent: h.intent, elementInstanceKey: h.elementInstanceKey, at: h.at })),
+        statusHistory: order.history,
+        incidents: incidents.map((i) => ({ key: i.key, elementId: i.elementId, errorType: i.errorType, errorMessage: i.errorMessage, createdAt: i.createdAt })),
+      });
+    });
+}

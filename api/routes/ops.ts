@@ -1,0 +1,60 @@
+// /ops: the ops page (admin; a browser is asked for the token). On the embedded
+// engine it is the live diagram (api/ops/), drawn by bpmn-js from node_modules
+// (no CDN: the service must work offline), with its JSON API. On Camunda 8
+// Operate is the ops view, and the page only says so and links to it.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type RequestHandler } from 'express';
+import { opsApiRoutes, type OpsApiDeps } from './ops-api.js';
+
+export type OpsMode = ({ engine: 'embedded' } & Omit<OpsApiDeps, 'requireAdmin'>) | { engine: 'zeebe'; operateUrl?: string };
+
+export const OPS_PAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'ops');
+const BPMN_JS_DIST = path.join(path.dirname(createRequire(import.meta.url).resolve('bpmn-js/package.json')), 'dist');
+
+// The page shows text from outside (error messages, names from the BPMN file) and has a
+// Retry button: no foreign scripts, no framing by another site. bpmn-js styles its SVG inline.
+const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const pageHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The whole page on Camunda 8: there is nothing of ours to draw, Operate has it all. */
+export function camundaPage(operateUrl: string | undefined): string {
+  const link = operateUrl
+    ? `<p>Open <a data-testid="operate-link" href="${escapeHtml(operateUrl)}">Camunda Operate</a> to see the live process, incidents and retries.</p>`
+    : '<p>Camunda Operate is the ops view for it; set <code>CAMUNDA_OPERATE_BASE_URL</code> to link it from here.</p>';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>order-saga ops</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/ops/assets/ops.css"></head>
+<body class="ops-camunda"><main>
+<h1>order-saga ops</h1>
+<p data-testid="engine-note">This service runs its processes on <strong>Camunda 8</strong> (ENGINE=zeebe), not on the embedded engine.</p>
+${link}
+<p>Still here: <a href="/ops/queues">the BullMQ queues</a>, <a href="/ops/api/incidents">open incidents (JSON)</a>, <a href="/metrics">Prometheus metrics</a>.</p>
+</main></body></html>
+`;
+}
+
+export function opsRoutes(mode: OpsMode, requireAdmin: RequestHandler): Router {
+  const router = Router();
+  // Vendor and page assets are not secret, but everything under /ops asks for the token alike:
+  // one rule is easier to reason about than a list of exceptions.
+  router.use('/ops/assets', requireAdmin, express.static(OPS_PAGE_DIR, { index: false }));
+  if (mode.engine === 'zeebe') {
+    router.get('/ops', requireAdmin, pageHeaders, (_req, res) => {
+      res.type('html').send(camundaPage(mode.operateUrl));
+    });
+    return router;
+  }
+  router.use('/ops/assets/bpmn-js', requireAdmin, express.static(BPMN_JS_DIST, { index: false }));
+  router.get('/ops', requireAdmin, pageHeaders, (_req, res) => {
+    res.sendFile(path.join(OPS_PAGE_DIR, 'ops.html'));
+  });
+  router.use(opsApiRoutes({ prisma: mode.prisma, operations: mode.operations, requireAdmin }));
+  return router;
+}

@@ -1,0 +1,137 @@
+// Prometheus metrics of one running system (served at /metrics). A registry per
+// system, not prom-client's global one: the tests run several systems in one
+// process, and each must count only its own.
+//
+// Two kinds of series: what this process counts as it happens (jobs, saga
+// durations, refused webhooks), and gauges read from a shared source at scrape
+// time (orders in the database, open incidents, queue depths). A source that
+// does not answer keeps its last values and says so in
+// order_saga_metrics_source_up{source}, instead of failing the whole scrape.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRIC_PREFIX = 'order_saga_';
+const SOURCE_TIMEOUT_MS = 2_000;
+
+/** From a fast job (a few ms) to one that holds its lock for half a minute. */
+const JOB_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** From an instant rejection to a payment that timed out (PT10M) or waited on an incident for hours. */
+const SAGA_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 21600];
+
+export type Sample<L extends string> = { labels?: Partial<Record<L, string>>; value: number };
+
+type Source = { name: string; refresh(): Promise<void> };
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Counts for workers/run-workers.ts (it matches WorkerMetrics there) and the webhook route. */
+export class SagaMetrics {
+  readonly registry = new Registry();
+  private readonly sources: Source[] = [];
+  private readonly sourceUp: Gauge<'source'>;
+  private readonly jobDuration: Histogram<'task_type' | 'outcome'>;
+  private readonly jobFailures: Counter<'task_type'>;
+  private readonly jobRetries: Counter<'task_type'>;
+  private readonly sagaDuration: Histogram<'status'>;
+  private readonly webhookRefused: Counter<'provider' | 'reason'>;
+
+  /** `onSourceError`: told when a scrape-time source fails (logged by the caller, once per scrape). */
+  constructor(private readonly onSourceError: (source: string, err: unknown) => void = () => undefined) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    this.sourceUp = new Gauge({ name: `${METRIC_PREFIX}metrics_source_up`, help: 'Whether a source read at scrape time answered (1) or not (0: its series keep their last values)', labelNames: ['source'], registers });
+    this.jobDuration = new Histogram({
+      name: `${METRIC_PREFIX}job_duration_seconds`,
+      help: 'Time a job handler took, by task type and outcome (complete, fail, bpmn_error)',
+      labelNames: ['task_type', 'outcome'],
+      buckets: JOB_BUCKETS,
+      registers,
+    });
+    this.jobFailures = new Counter({ name: `${METRIC_PREFIX}job_failures_total`, help: 'Jobs answered with a failure, by task type', labelNames: ['task_type'], registers });
+    this.jobRetries = new Counter({ name: `${METRIC_PREFIX}job_retries_total`, help: 'Failed jobs that will be retried (retries left), by task type', labelNames: ['task_type'], registers });
+    this.sagaDuration = new Histogram({
+      name: `${METRIC_PREFIX}saga_duration_seconds`,
+      help: 'Time from placing an order to its final status, by that status; observed where the status changes',
+      labelNames: ['status'],
+      buckets: SAGA_BUCKETS,
+      registers,
+    });
+    this.webhookRefused = new Counter({ name: `${METRIC_PREFIX}webhook_refused_total`, help: 'Payment webhooks refused for their signature, by provider and reason', labelNames: ['provider', 'reason'], registers });
+  }
+
+  /** Series that exist from the start (at 0), so a rate() over them never starts from nothing. */
+  initialize(o: { taskTypes?: readonly string[]; finalStatuses?: readonly string[]; webhookProviders?: readonly string[]; refusalReasons?: readonly string[] }): this {
+    for (const t of o.taskTypes ?? []) {
+      this.jobFailures.inc({ task_type: t }, 0);
+      this.jobRetries.inc({ task_type: t }, 0);
+    }
+    for (const s of o.finalStatuses ?? []) this.sagaDuration.zero({ status: s });
+    for (const p of o.webhookProviders ?? []) for (const r of o.refusalReasons ?? []) this.webhookRefused.inc({ provider: p, reason: r }, 0);
+    return this;
+  }
+
+  jobAnswered(taskType: string, outcome: 'complete' | 'fail' | 'bpmn_error', seconds: number, retriesLeft?: number): void {
+    this.jobDuration.observe({ task_type: taskType, outcome }, seconds);
+    if (outcome !== 'fail') return;
+    this.jobFailures.inc({ task_type: taskType });
+    if ((retriesLeft ?? 0) > 0) this.jobRetries.inc({ task_type: taskType });
+  }
+
+  orderEnded(status: string, seconds: number): void {
+    this.sagaDuration.observe({ status }, seconds);
+  }
+
+  webhookRefusedBy(provider: string, reason: string): void {
+    this.webhookRefused.inc({ provider, reason });
+  }
+
+  /** A constant series saying what this process is (role, engine, version). */
+  info(labels: Record<string, string>): this {
+    const names = Object.keys(labels);
+    new Gauge({ name: `${METRIC_PREFIX}build_info`, help: 'What this process runs: version, role and engine (always 1)', labelNames: names, registers: [this.registry] }).set(labels, 1);
+    return this;
+  }
+
+  /**
+   * A gauge read from `read` on every scrape. Its series are replaced by what
+   * `read` returns, so a label set that disappeared (an element nobody waits at
+   * any more) disappears from the exposition too.
+   */
+  gaugeFromSource<L extends string>(o: { name: string; help: string; labelNames?: readonly L[]; source: string; read: () => Promise<Sample<L>[]> }): this {
+    const gauge = new Gauge<L>({ name: `${METRIC_PREFIX}${o.name}`, help: o.help, labelNames: o.labelNames ?? [], registers: [this.registry] });
+    this.sources.push({
+      name: o.source,
+      refresh: async () => {
+        const samples = await o.read();
+        gauge.reset();
+        for (const s of samples) {
+          if (s.labels) gauge.set(s.labels as Record<L, string>, s.value);
+          else gauge.set(s.value);
+        }
+      },
+    });
+    return this;
+  }
+
+  /** The Prometheus text exposition, with every source read first (in parallel, each within a time limit). */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    await Promise.all(
+      this.sources.map(async (s) => {
+        try {
+          await within(s.refresh(), SOURCE_TIMEOUT_MS, `metrics source ${s.name}`);
+          this.sourceUp.set({ source: s.name }, 1);
+        } catch (err) {
+          this.sourceUp.set({ source: s.name }, 0);
+          this.onSourceError(s.name, err);
+        }
+      }),
+    );
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -59,6 +59,8 @@ const schema = z
     DB_MIGRATE_ON_START: boolean.optional(),
     SEED_DEMO_DATA: boolean.optional(),
     ADMIN_TOKEN: z.string().min(12, 'must be at least 12 characters').optional(),
+    // Unset: /metrics is open, as Prometheus scrapers expect on a private network.
+    METRICS_TOKEN: z.string().min(12, 'must be at least 12 characters').optional().or(z.literal('').transform(() => undefined)),
     BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb').default('100kb'),
     PAYMENT_TIMEOUT: isoDuration('PT10M'),
     PAYMENT_MESSAGE_TTL: isoDuration('PT1H'),
@@ -146,6 +148,8 @@ function toConfig(env: z.infer<typeof schema>) {
     seedDemoData: env.SEED_DEMO_DATA ?? embedded,
     adminToken: env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
     adminTokenIsDefault: env.ADMIN_TOKEN === undefined,
+    /** Bearer token (or Basic password) a scraper must send to /metrics; undefined = no authentication. */
+    metricsToken: env.METRICS_TOKEN,
     saga: {
       /** ISO 8601 duration handed to the process as `paymentTimeout`. */
       paymentTimeout: env.PAYMENT_TIMEOUT.iso,

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../infra/logger.js';
 import { answerOf, EngineError, type Job, type JobWorker, type WorkerOptions } from '../engine.js';
+import { WakeableSleep } from '../wakeable-sleep.js';
 import type { EmbeddedEngine } from './embedded-engine.js';
 
 export class EmbeddedJobWorker implements JobWorker {
@@ -17,15 +18,12 @@ export class EmbeddedJobWorker implements JobWorker {
   /** Jobs promised to this worker by transactions not yet committed. */
   private reserved = 0;
   private closed = false;
-  private wake: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
   private readonly loop: Promise<void>;
   private readonly closeListeners: (() => void)[] = [];
-  /** A wake-up that came while the loop was busy: the next sleep returns at once. */
-  private wakePending = false;
   private readonly onJobs = (type: string) => {
     if (type !== this.taskType) return;
-    if (this.wake) this.wake();
-    else this.wakePending = true;
+    this.pause.wake({ remember: true });
   };
 
   constructor(
@@ -70,27 +68,11 @@ export class EmbeddedJobWorker implements JobWorker {
     this.closeListeners.push(fn);
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.wakePending) {
-      this.wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(), ms);
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      this.wake = done;
-    });
-  }
-
   private async run(): Promise<void> {
     while (!this.closed) {
       const capacity = this.max - this.inFlight - this.reserved;
       if (capacity <= 0) {
-        await this.sleep(this.engine.jobPollIntervalMs);
+        await this.pause.sleep(this.engine.jobPollIntervalMs);
         continue;
       }
       let jobs: Job[];
@@ -99,11 +81,11 @@ export class EmbeddedJobWorker implements JobWorker {
       } catch (err) {
         if (this.closed) break;
         this.log.error({ err }, 'job activation failed; retrying');
-        await this.sleep(Math.min(this.engine.jobPollIntervalMs, 1_000));
+        await this.pause.sleep(Math.min(this.engine.jobPollIntervalMs, 1_000));
         continue;
       }
       for (const job of jobs) void this.handle(job);
-      if (jobs.length < capacity) await this.sleep(this.engine.jobPollIntervalMs);
+      if (jobs.length < capacity) await this.pause.sleep(this.engine.jobPollIntervalMs);
     }
   }
 
@@ -122,7 +104,7 @@ export class EmbeddedJobWorker implements JobWorker {
     } finally {
       this.inFlight--;
       // Room again: a loop asleep for lack of capacity looks for more work.
-      this.wake?.();
+      this.pause.wake();
     }
   }
 
@@ -130,7 +112,7 @@ export class EmbeddedJobWorker implements JobWorker {
     if (this.closed) return this.loop;
     this.closed = true;
     this.engine.events.off('jobs', this.onJobs);
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
     // Graceful: let handlers already running answer their jobs, for at most one lock
     // duration; past that their jobs are offered to other workers anyway.

@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../infra/logger.js';
 import { answerOf, type Job, type JobAction, type JobWorker, type WorkerOptions } from '../engine.js';
+import { WakeableSleep } from '../wakeable-sleep.js';
 import type { ZeebeApi } from './client.js';
 import { toEngineError } from './errors.js';
 
@@ -83,7 +84,7 @@ export class ZeebeJobWorker implements JobWorker {
   private closed = false;
   private failures = 0;
   private activation: Activation | undefined;
-  private wake: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
   private readonly loop: Promise<void>;
   private readonly closeListeners: (() => void)[] = [];
 
@@ -113,18 +114,6 @@ export class ZeebeJobWorker implements JobWorker {
 
   onClose(fn: () => void): void {
     this.closeListeners.push(fn);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(), ms);
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      this.wake = done;
-    });
   }
 
   /** Full jitter (AWS architecture blog): spreads the workers of many processes after a gateway comes back. */
@@ -164,7 +153,7 @@ export class ZeebeJobWorker implements JobWorker {
     while (!this.closed) {
       const capacity = this.max - this.inFlight;
       if (capacity <= 0) {
-        await this.sleep(this.pollTimeoutMs); // woken when a handler finishes
+        await this.pause.sleep(this.pollTimeoutMs); // woken when a handler finishes
         continue;
       }
       const started = Date.now();
@@ -179,13 +168,13 @@ export class ZeebeJobWorker implements JobWorker {
         const what = e.code === 'RESOURCE_EXHAUSTED' ? 'the cluster signals back-pressure' : 'job activation failed';
         // The first failure and then every tenth: a long outage should not flood the log.
         if (this.failures === 1 || this.failures % 10 === 0) this.log.warn({ err: e.message, code: e.code, failures: this.failures, retryInMs: delay }, `${what}; polling again after a back-off`);
-        await this.sleep(delay);
+        await this.pause.sleep(delay);
         continue;
       }
       if (this.failures > 0) this.log.info({ failures: this.failures }, 'job activation works again');
       this.failures = 0;
       for (const raw of jobs) void this.handle(raw);
-      if (jobs.length === 0 && Date.now() - started < this.idlePollIntervalMs) await this.sleep(this.idlePollIntervalMs);
+      if (jobs.length === 0 && Date.now() - started < this.idlePollIntervalMs) await this.pause.sleep(this.idlePollIntervalMs);
     }
   }
 
@@ -203,7 +192,7 @@ export class ZeebeJobWorker implements JobWorker {
       else log.error({ err: e.message, code: e.code }, 'could not answer the job; Zeebe offers it again when its lock expires');
     } finally {
       this.inFlight--;
-      this.wake?.();
+      this.pause.wake();
     }
   }
 
@@ -234,7 +223,7 @@ export class ZeebeJobWorker implements JobWorker {
     if (this.closed) return this.loop;
     this.closed = true;
     this.activation?.cancel();
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
     const giveUpAt = Date.now() + (this.options.closeGraceMs ?? this.timeoutMs);
     while (this.inFlight > 0 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 10));

@@ -25,8 +25,23 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
+      try {
+        // FORCE ends the test's own connections; an autovacuum worker busy in the fresh
+        // database belongs to the superuser and cannot be ended by a plain role
+        // (42501, seen once in CI): it finishes in moments, so try again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+            return;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (attempt >= 20 || (code !== '42501' && code !== '55006')) throw err;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+      } finally {
+        await c.end();
+      }
     },
   };
 }

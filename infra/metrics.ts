@@ -8,6 +8,7 @@
 // does not answer keeps its last values and says so in
 // order_saga_metrics_source_up{source}, instead of failing the whole scrape.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { withinTime } from './time-limit.js';
 
 export const METRIC_PREFIX = 'order_saga_';
 const SOURCE_TIMEOUT_MS = 2_000;
@@ -20,15 +21,6 @@ const SAGA_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800
 export type Sample<L extends string> = { labels?: Partial<Record<L, string>>; value: number };
 
 type Source = { name: string; refresh(): Promise<void> };
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Counts for workers/run-workers.ts (it matches WorkerMetrics there) and the webhook route. */
 export class SagaMetrics {
@@ -124,7 +116,7 @@ export class SagaMetrics {
     await Promise.all(
       this.sources.map(async (s) => {
         try {
-          await within(s.refresh(), SOURCE_TIMEOUT_MS, `metrics source ${s.name}`);
+          await withinTime(s.refresh(), SOURCE_TIMEOUT_MS, `metrics source ${s.name} did not answer within ${SOURCE_TIMEOUT_MS} ms`);
           this.sourceUp.set({ source: s.name }, 1);
         } catch (err) {
           this.sourceUp.set({ source: s.name }, 0);

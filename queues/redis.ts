@@ -7,6 +7,7 @@ import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../infra/config.js';
 import type { Logger } from '../infra/logger.js';
+import { withinTime } from '../infra/time-limit.js';
 import { PrivateRedisServer } from './redis-server.js';
 
 export type RedisHandle = {
@@ -83,12 +84,8 @@ async function checkRedis(options: RedisUrlOptions | { path: string }, where: st
   client.on('error', (err: Error) => {
     lastError = err;
   });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS);
-  });
   try {
-    const version = await Promise.race([
+    const version = await withinTime(
       (async () => {
         try {
           await client.connect();
@@ -99,8 +96,9 @@ async function checkRedis(options: RedisUrlOptions | { path: string }, where: st
         await client.ping();
         return /redis_version:(\S+)/.exec(await client.info('server'))?.[1];
       })(),
-      timeout,
-    ]);
+      CHECK_TIMEOUT_MS,
+      `no answer within ${CHECK_TIMEOUT_MS / 1000} s`,
+    );
     if (version === undefined) throw new RedisConnectError(`${where} answered PING but did not report a redis_version; is it Redis?`);
     if (!versionAtLeast(version, MINIMUM_REDIS_VERSION)) {
       throw new RedisConnectError(`${where} runs Redis ${version}; the job queues (BullMQ) need Redis ${MINIMUM_REDIS_VERSION} or later`);
@@ -112,7 +110,6 @@ async function checkRedis(options: RedisUrlOptions | { path: string }, where: st
     if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(message)) throw new RedisConnectError(`${where} refused the credentials: ${message}`);
     throw new RedisConnectError(`cannot reach Redis at ${where}: ${message}`);
   } finally {
-    clearTimeout(timer);
     // On a connection that already ended, ioredis would arm a 2 s timer that nothing clears.
     if (client.status !== 'end') client.disconnect();
   }

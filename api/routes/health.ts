@@ -1,11 +1,10 @@
 import { Router } from 'express';
 import type { Database } from '../../infra/database.js';
+import { withinTime } from '../../infra/time-limit.js';
 
 const READY_TIMEOUT_MS = 2_000;
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), READY_TIMEOUT_MS).unref())]);
-}
+const within = <T>(p: Promise<T>, what: string) => withinTime(p, READY_TIMEOUT_MS, `${what} timed out`);
 
 /**
  * /health: the process is alive (liveness). /ready: it can do its work now — the

@@ -47,16 +47,25 @@ export class EngineOperations {
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
-  /** Tokens waiting at each element now (active element instances of active instances). */
+  /**
+   * Tokens waiting now per process and element (active element instances of active
+   * instances; scopes are not waiting points), and since when the oldest waits.
+   * One version's, or every version's when no key is given.
+   */
+  private async waiting(processDefinitionKey?: string): Promise<{ bpmnProcessId: string; elementId: string; count: number; since: Date }[]> {
+    const rows = await this.sql.query<{ bpmn_process_id: string; element_id: string; n: number; since: Date }>(
+      `SELECT i.bpmn_process_id, e.element_id, count(*)::int AS n, min(e.activated_at) AS since
+       FROM engine_element_instances e JOIN engine_process_instances i ON i.key = e.process_instance_key
+       WHERE ($1::bigint IS NULL OR i.definition_key = $1::bigint) AND i.state = 'ACTIVE' AND e.state = 'ACTIVE' AND e.element_type NOT IN ('process', 'subProcess')
+       GROUP BY i.bpmn_process_id, e.element_id ORDER BY i.bpmn_process_id, e.element_id`,
+      [processDefinitionKey ?? null],
+    );
+    return rows.map((r) => ({ bpmnProcessId: r.bpmn_process_id, elementId: r.element_id, count: r.n, since: new Date(r.since) }));
+  }
+
+  /** Tokens waiting at each element of one version now. */
   async activeTokens(processDefinitionKey: string): Promise<ElementCount[]> {
-    return (
-      await this.sql.query<{ element_id: string; n: number }>(
-        `SELECT e.element_id, count(*)::int AS n FROM engine_element_instances e JOIN engine_process_instances i ON i.key = e.process_instance_key
-         WHERE i.definition_key = $1::bigint AND i.state = 'ACTIVE' AND e.state = 'ACTIVE' AND e.element_type <> 'subProcess'
-         GROUP BY e.element_id ORDER BY e.element_id`,
-        [processDefinitionKey],
-      )
-    ).map((r) => ({ elementId: r.element_id, count: r.n }));
+    return (await this.waiting(processDefinitionKey)).map((w) => ({ elementId: w.elementId, count: w.count }));
   }
 
   /** Time from activation to completion per element, p50 and p95, over completed element instances. */
@@ -116,13 +125,7 @@ export class EngineOperations {
    */
   async elementStats(processDefinitionKey: string): Promise<ElementStats[]> {
     const [waiting, durations, failures, incidents] = await Promise.all([
-      this.sql.query<{ element_id: string; n: number; since: Date }>(
-        `SELECT e.element_id, count(*)::int AS n, min(e.activated_at) AS since
-         FROM engine_element_instances e JOIN engine_process_instances i ON i.key = e.process_instance_key
-         WHERE i.definition_key = $1::bigint AND i.state = 'ACTIVE' AND e.state = 'ACTIVE' AND e.element_type NOT IN ('process', 'subProcess')
-         GROUP BY e.element_id`,
-        [processDefinitionKey],
-      ),
+      this.waiting(processDefinitionKey),
       this.elementDurations(processDefinitionKey),
       this.sql.query<{ element_id: string; n: number }>(
         `SELECT element_id, count(*)::int AS n FROM engine_audit WHERE definition_key = $1::bigint AND intent = 'JOB_FAILED' GROUP BY element_id`,
@@ -144,7 +147,7 @@ export class EngineOperations {
       }
       return e;
     };
-    for (const w of waiting) Object.assign(entry(w.element_id), { waiting: w.n, oldestWaitingSince: new Date(w.since).toISOString() });
+    for (const w of waiting) Object.assign(entry(w.elementId), { waiting: w.count, oldestWaitingSince: w.since.toISOString() });
     for (const d of durations) Object.assign(entry(d.elementId), { completed: d.completed, p50Ms: d.p50Ms, p95Ms: d.p95Ms });
     for (const f of failures) entry(f.element_id).jobFailures = f.n;
     for (const i of incidents) Object.assign(entry(i.element_id), { incidentsOpen: i.open, incidentsTotal: i.total });
@@ -153,13 +156,7 @@ export class EngineOperations {
 
   /** Tokens waiting now per process and element, over all versions (for metrics). */
   async waitingByElement(): Promise<{ bpmnProcessId: string; elementId: string; count: number }[]> {
-    const rows = await this.sql.query<{ bpmn_process_id: string; element_id: string; n: number }>(
-      `SELECT i.bpmn_process_id, e.element_id, count(*)::int AS n
-       FROM engine_element_instances e JOIN engine_process_instances i ON i.key = e.process_instance_key
-       WHERE i.state = 'ACTIVE' AND e.state = 'ACTIVE' AND e.element_type NOT IN ('process', 'subProcess')
-       GROUP BY i.bpmn_process_id, e.element_id`,
-    );
-    return rows.map((r) => ({ bpmnProcessId: r.bpmn_process_id, elementId: r.element_id, count: r.n }));
+    return (await this.waiting()).map((w) => ({ bpmnProcessId: w.bpmnProcessId, elementId: w.elementId, count: w.count }));
   }
 
   /** Which version an instance runs on, or undefined when the engine does not know the key. */

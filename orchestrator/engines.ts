@@ -5,6 +5,7 @@ import type { EngineConfig } from '../infra/config.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import { EmbeddedEngine } from './embedded/embedded-engine.js';
+import { ElementCatalog } from './embedded/element-catalog.js';
 import { EngineOperations, type IncidentView } from './embedded/operations.js';
 import { EmbeddedProcessInspector } from './embedded/process-inspector.js';
 import type { Engine } from './engine.js';
@@ -30,8 +31,9 @@ export function openEngine(config: EngineConfig, db: Database | undefined, logge
   if (config.kind === 'embedded') {
     if (!db) throw new Error('the embedded engine needs the database');
     const engine = new EmbeddedEngine(db, { logger, ...(o.runTimers === false ? { runTimers: false } : {}) });
-    const operations = new EngineOperations(db.sql);
-    return { engine, inspector: new EmbeddedProcessInspector(db), incidents: operations, embedded: { engine, operations }, ping: () => db.ping() };
+    const elements = new ElementCatalog(db.sql);
+    const operations = new EngineOperations(db.sql, elements);
+    return { engine, inspector: new EmbeddedProcessInspector(db, elements), incidents: operations, embedded: { engine, operations }, ping: () => db.ping() };
   }
   const connection = connectZeebe(config);
   const engine = new ZeebeEngine({ commands: connection.commands, activation: connection.activation }, { logger, ...(config.tenantId ? { tenantId: config.tenantId } : {}), onClose: () => connection.close() });

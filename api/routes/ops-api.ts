@@ -5,41 +5,21 @@ import { Router, type RequestHandler } from 'express';
 import { getOrder } from '../../domain/orders/get-order.js';
 import type { PrismaClient } from '../../infra/database.js';
 import type { EngineOperations } from '../../orchestrator/embedded/operations.js';
-import { parseModels } from '../../orchestrator/embedded/model.js';
+import type { ElementInfo } from '../../orchestrator/embedded/element-catalog.js';
 import { logRequestWith } from '../log-context.js';
 import { DefinitionParams, OpsOrderParams } from '../ops-schemas.js';
 import { summarize } from '../ops-summary.js';
 import { HttpProblem } from '../problem.js';
 import { parse } from '../validate.js';
 
-export type OpsOperations = Pick<EngineOperations, 'definitions' | 'definitionXml' | 'elementStats' | 'instance' | 'history' | 'incidents'>;
+export type OpsOperations = Pick<EngineOperations, 'definitions' | 'definitionXml' | 'elements' | 'elementStats' | 'instance' | 'history' | 'incidents'>;
 
 export type OpsApiDeps = { prisma: PrismaClient; operations: OpsOperations; requireAdmin: RequestHandler };
-
-type ElementInfo = { name: string | null; type: string };
 
 const noSuchDefinition = (key: string) =>
   new HttpProblem(404, 'not-found', 'No such process definition', `no process definition ${key} is deployed`, [{ field: 'key', message: 'no deployed process definition with this key' }]);
 
 export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): Router {
-  // Deployed definitions never change: their element names and types are parsed once.
-  const elementInfo = new Map<string, Promise<Map<string, ElementInfo>>>();
-  function elementsOf(key: string, bpmnProcessId: string, xml: string): Promise<Map<string, ElementInfo>> {
-    let info = elementInfo.get(key);
-    if (!info) {
-      info = parseModels(xml).then((models) => {
-        const out = new Map<string, ElementInfo>();
-        const model = models.find((m) => m.bpmnProcessId === bpmnProcessId);
-        if (model) out.set(model.root.id, { name: model.name ?? null, type: 'process' });
-        for (const node of model?.nodes.values() ?? []) out.set(node.id, { name: node.name ? node.name.replace(/\s+/g, ' ').trim() : null, type: node.type });
-        return out;
-      });
-      info.catch(() => elementInfo.delete(key));
-      elementInfo.set(key, info);
-    }
-    return info;
-  }
-
   async function definition(key: string) {
     const found = await operations.definitionXml(key);
     if (!found) throw noSuchDefinition(key);
@@ -56,8 +36,8 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
     })
     .get('/ops/api/definitions/:key/stats', requireAdmin, async (req, res) => {
       const { key } = parse(DefinitionParams, req.params);
-      const def = await definition(key);
-      const [summaries, stats, info] = await Promise.all([operations.definitions(), operations.elementStats(key), elementsOf(key, def.bpmnProcessId, def.xml)]);
+      const [summaries, stats, info] = await Promise.all([operations.definitions(), operations.elementStats(key), operations.elements(key)]);
+      if (!info) throw noSuchDefinition(key);
       const elements = stats.map((s) => ({ ...s, name: info.get(s.elementId)?.name ?? null, type: info.get(s.elementId)?.type ?? null }));
       res.setHeader('Cache-Control', 'no-store');
       res.json({
@@ -75,8 +55,7 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
       const [instance, history, incidents] = pik
         ? await Promise.all([operations.instance(pik), operations.history(pik), operations.incidents({ state: 'ACTIVE', processInstanceKey: pik })])
         : [undefined, [], []];
-      const def = instance ? await operations.definitionXml(instance.definitionKey) : undefined;
-      const info = def && instance ? await elementsOf(def.key, instance.bpmnProcessId, def.xml) : new Map<string, ElementInfo>();
+      const info: Map<string, ElementInfo> = (instance && (await operations.elements(instance.definitionKey))) || new Map();
       res.setHeader('Cache-Control', 'no-store');
       res.json({
         orderId: order.id,

@@ -2,6 +2,7 @@
 // each step takes, what is stuck. The ops page and the API read these; on Camunda 8
 // the same questions are answered by Operate.
 import type { SqlSession } from '../../infra/database.js';
+import { ElementCatalog, type ElementInfo } from './element-catalog.js';
 
 export type InstanceSummary = { key: string; bpmnProcessId: string; version: number; state: string; startedAt: string; endedAt: string | null };
 export type ElementCount = { elementId: string; count: number };
@@ -28,7 +29,15 @@ export type ElementStats = {
 export type InstanceOfDefinition = { key: string; definitionKey: string; bpmnProcessId: string; version: number; state: string; startedAt: string; endedAt: string | null };
 
 export class EngineOperations {
-  constructor(private readonly sql: SqlSession) {}
+  constructor(
+    private readonly sql: SqlSession,
+    private readonly catalog = new ElementCatalog(sql),
+  ) {}
+
+  /** Each element of a deployed version: its name and BPMN type; undefined for an unknown key. */
+  elements(processDefinitionKey: string): Promise<Map<string, ElementInfo> | undefined> {
+    return this.catalog.of(processDefinitionKey);
+  }
 
   async instances(o: { state?: string; bpmnProcessId?: string; limit?: number } = {}): Promise<InstanceSummary[]> {
     const rows = await this.sql.query<{ key: string; bpmn_process_id: string; version: number; state: string; started_at: Date; ended_at: Date | null }>(

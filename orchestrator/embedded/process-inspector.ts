@@ -1,8 +1,8 @@
 // ProcessInspector for the embedded engine: reads the engine_* tables directly.
-// Element names come from the deployed BPMN, parsed once per definition.
+// Element names come from the deployed BPMN (the element catalog).
 import type { Database, SqlSession } from '../../infra/database.js';
 import type { ProcessInspector, ProcessView } from '../process-inspector.js';
-import { parseModels } from './model.js';
+import { ElementCatalog, type ElementInfo } from './element-catalog.js';
 
 // Element instances that only hold others (their children are the steps), and
 // parallel joins waiting for sibling branches (those branches show their own steps).
@@ -16,13 +16,13 @@ type IncidentRow = { key: string; element_id: string; element_instance_key: stri
 const iso = (v: Date | string) => new Date(v).toISOString();
 
 export class EmbeddedProcessInspector implements ProcessInspector {
-  /** Element id → name, per process definition key (definitions never change once deployed). */
-  private readonly names = new Map<string, Promise<Map<string, string | null>>>();
-
   private readonly sql: SqlSession;
 
   /** Takes the database (like EmbeddedEngine) and reads through its raw-SQL session. */
-  constructor(db: Pick<Database, 'sql'>) {
+  constructor(
+    db: Pick<Database, 'sql'>,
+    private readonly elements = new ElementCatalog(db.sql),
+  ) {
     this.sql = db.sql;
   }
 
@@ -47,7 +47,8 @@ export class EmbeddedProcessInspector implements ProcessInspector {
         [processInstanceKey],
       ),
     ]);
-    const names = await this.namesOf(instance.definition_key, instance.bpmn_process_id);
+    // The step names are a nicety: an unreadable model still answers where the instance is.
+    const names: Map<string, ElementInfo> = (await this.elements.of(instance.definition_key).catch(() => undefined)) ?? new Map();
     // An element stopped by an incident is where the instance is, whatever its type.
     const stuck = new Set(incidents.map((i) => i.element_instance_key));
     return {
@@ -57,28 +58,8 @@ export class EmbeddedProcessInspector implements ProcessInspector {
       state: instance.state,
       currentSteps: elements
         .filter((e) => !NOT_A_STEP.has(e.element_type) || stuck.has(e.key))
-        .map((e) => ({ elementId: e.element_id, name: names.get(e.element_id) ?? null, type: e.element_type, since: iso(e.activated_at) })),
+        .map((e) => ({ elementId: e.element_id, name: names.get(e.element_id)?.name ?? null, type: e.element_type, since: iso(e.activated_at) })),
       incidents: incidents.map((i) => ({ key: i.key, elementId: i.element_id, errorType: i.error_type, errorMessage: i.error_message, createdAt: iso(i.created_at) })),
     };
-  }
-
-  private namesOf(definitionKey: string, bpmnProcessId: string): Promise<Map<string, string | null>> {
-    let names = this.names.get(definitionKey);
-    if (!names) {
-      names = this.loadNames(definitionKey, bpmnProcessId);
-      this.names.set(definitionKey, names);
-      // A failed read is not remembered: the next request tries again.
-      names.catch(() => this.names.delete(definitionKey));
-    }
-    return names.catch(() => new Map());
-  }
-
-  private async loadNames(definitionKey: string, bpmnProcessId: string): Promise<Map<string, string | null>> {
-    const [row] = await this.sql.query<{ xml: string }>(`SELECT xml FROM engine_process_definitions WHERE key = $1::bigint`, [definitionKey]);
-    if (!row) throw new Error(`process definition ${definitionKey} not found`);
-    const model = (await parseModels(row.xml)).find((m) => m.bpmnProcessId === bpmnProcessId);
-    const names = new Map<string, string | null>();
-    for (const node of model?.nodes.values() ?? []) names.set(node.id, node.name ? node.name.replace(/\s+/g, ' ').trim() : null);
-    return names;
   }
 }

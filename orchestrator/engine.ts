@@ -4,6 +4,13 @@
 
 export type Variables = Record<string, unknown>;
 
+/** Variables as a command carries them: a JSON object, or nothing (none); anything else is INVALID_ARGUMENT. */
+export function variablesOf(v: unknown, what = 'variables'): Variables {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new EngineError('INVALID_ARGUMENT', `${what} must be a JSON object`);
+  return v as Variables;
+}
+
 export type DeployResource = { name: string; xml: string };
 export type DeployedProcess = { bpmnProcessId: string; version: number; processDefinitionKey: string; resourceName: string; isNew: boolean };
 

@@ -16,6 +16,7 @@ import {
   type PublishMessage,
   type Variables,
   type WorkerOptions,
+  variablesOf,
 } from '../engine.js';
 import { Interpreter, type MessageBuffer } from './interpreter.js';
 import { KeyAllocator } from './keys.js';
@@ -46,10 +47,9 @@ type JobAnswer =
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_TX_ATTEMPTS = 8;
 
+/** The variables, checked, as a copy of their JSON (what is stored, not the caller's object). */
 function plainObject(v: unknown, what: string): Variables {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new EngineError('INVALID_ARGUMENT', `${what} must be a JSON object`);
-  return JSON.parse(JSON.stringify(v)) as Variables;
+  return JSON.parse(JSON.stringify(variablesOf(v, what))) as Variables;
 }
 
 export class EmbeddedEngine implements Engine {

@@ -7,7 +7,7 @@
 // Keys are int64 decimal strings on both sides.
 import type { Logger } from '../../infra/logger.js';
 import type { DeployedProcess, DeployResource, Engine, JobWorker, PublishMessage, Variables, WorkerOptions } from '../engine.js';
-import { EngineError } from '../engine.js';
+import { EngineError, variablesOf } from '../engine.js';
 import { processIdsOf } from '../process-models.js';
 import type { ZeebeApi } from './client.js';
 import { call } from './errors.js';
@@ -26,11 +26,6 @@ export type ZeebeEngineOptions = {
 type TenantId = NonNullable<Parameters<ZeebeApi['publishMessage']>[0]['tenantId']>;
 type DeployFiles = Parameters<ZeebeApi['createDeployment']>[0]['resources'];
 
-function plainObject(v: unknown, what: string): Variables {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new EngineError('INVALID_ARGUMENT', `${what} must be a JSON object`);
-  return v as Variables;
-}
 
 export class ZeebeEngine implements Engine {
   readonly kind = 'zeebe' as const;
@@ -97,7 +92,7 @@ export class ZeebeEngine implements Engine {
     const created = await call(`starting an instance of ${o.bpmnProcessId}`, () =>
       this.api.createProcessInstance({
         processDefinitionId: o.bpmnProcessId,
-        variables: plainObject(o.variables, 'variables'),
+        variables: variablesOf(o.variables),
         ...(o.version !== undefined ? { processDefinitionVersion: o.version } : {}),
         ...this.tenant(),
       }),
@@ -118,7 +113,7 @@ export class ZeebeEngine implements Engine {
         correlationKey: String(m.correlationKey ?? ''),
         // Zeebe's default is no buffering; the port says so too (0 ms).
         timeToLive: Math.max(0, Math.trunc(m.timeToLive ?? 0)),
-        variables: plainObject(m.variables, 'variables'),
+        variables: variablesOf(m.variables),
         ...(m.messageId ? { messageId: m.messageId } : {}),
         ...this.tenant(),
       }),

@@ -124,6 +124,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     const smtp = runsApi && config.notifications.smtpUrl ? new SmtpSink(config.notifications.smtpUrl, config.notifications.from, logger) : undefined;
     if (smtp) closer.add('smtp', () => smtp.close());
     const notifications = new NotificationQueue(queueContext, db.prisma, { log: new LogSink(logger), ...(smtp ? { smtp } : {}) });
+    // The relay belongs to the roles that serve the API: below, `relay` set means "this process serves the API".
     const relay = runsApi ? new PaymentEventRelay(queueContext, db.prisma, orderProcess) : undefined;
     closer.add('queues', async () => {
       await Promise.all([sandbox.close(), notifications.close(), relay?.close()]);
@@ -160,7 +161,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       closer.add('workers', () => Promise.all(workers.map((w) => w.close())));
     }
 
-    const app = runsApi
+    const app = relay
       ? createApp({
           db,
           config,
@@ -172,7 +173,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
             inspector: parts.inspector,
             listNotifications: (orderId) => listNotifications(db.prisma, orderId),
             webhookProviders,
-            relay: relay as PaymentEventRelay,
+            relay,
             onWebhookRefused: (provider, reason) => metrics.webhookRefusedBy(provider, reason),
             incidents: parts.incidents,
             engine,
@@ -197,13 +198,13 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     const url = `http://${host}:${port}`;
     publicUrl ??= url;
 
-    if (runsApi) {
+    if (relay) {
       // Consumers start once everything they call is up.
-      await Promise.all([sandbox.start(), notifications.start(), (relay as PaymentEventRelay).start()]);
+      await Promise.all([sandbox.start(), notifications.start(), relay.start()]);
       const recovery = new RecoverySweeper({
         prisma: db.prisma,
         orderProcess,
-        paymentEvents: relay as PaymentEventRelay,
+        paymentEvents: relay,
         notifications,
         logger,
         intervalMs: config.recoveryIntervalMs,

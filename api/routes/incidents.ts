@@ -20,7 +20,6 @@ export type IncidentRouteDeps = {
 };
 
 const IncidentParams = z.object({ key: z.string().regex(/^\d{1,19}$/, 'must be an incident key (digits)') });
-const RetryBody = RetryIncidentBody;
 
 async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {
   const keys = [...new Set(incidents.map((i) => i.processInstanceKey))];
@@ -36,7 +35,7 @@ export function incidentRoutes(d: IncidentRouteDeps): Router {
     })
     .post('/ops/api/incidents/:key/retry', d.requireAdmin, d.jsonParser, async (req, res) => {
       const { key } = parse(IncidentParams, req.params);
-      const { retries } = parse(RetryBody, req.body ?? {}, '');
+      const { retries } = parse(RetryIncidentBody, req.body ?? {}, '');
       const incident = (await d.incidents.incidents({ state: 'ACTIVE' })).find((i) => i.key === key);
       if (!incident) {
         throw new HttpProblem(404, 'not-found', 'No such incident', `there is no active incident ${key}`, [{ field: 'key', message: 'no active incident with this key' }]);

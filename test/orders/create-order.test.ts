@@ -65,12 +65,16 @@ describe(`order creation (${databaseKind})`, () => {
     ['a zero quantity', { items: [{ sku: 'CO-A', quantity: 0 }] }, 'items[0].quantity'],
     ['a fractional quantity', { items: [{ sku: 'CO-A', quantity: 1.5 }] }, 'items[0].quantity'],
     ['a SKU twice', { items: [{ sku: 'CO-A', quantity: 1 }, { sku: 'CO-A', quantity: 2 }] }, 'items[1].sku'],
-  ])('%s is refused naming the field, and nothing is written', async (_label, over, field) => {
+  ])('%s is refused naming the field, and nothing is written', async (label, over, field) => {
     const before = await orderCount();
-    const attempt = createOrder(db.prisma, order(over as Partial<NewOrder>));
+    // A customer of its own, so that what was written for the refused order can be found.
+    const customerId = `refused: ${label}`;
+    const attempt = createOrder(db.prisma, order({ ...(over as Partial<NewOrder>), customerId }));
     await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
     await expect(attempt).rejects.toMatchObject({ errors: expect.arrayContaining([expect.objectContaining({ field })]) });
+    // Neither the order, nor any of its items or history, not even half of it.
+    expect(await db.prisma.order.findMany({ where: { customerId }, include: { items: true, history: true } })).toEqual([]);
+    expect(await db.prisma.orderItem.count({ where: { order: { customerId } } })).toBe(0);
     expect(await orderCount()).toBe(before);
-    expect(await db.prisma.orderItem.count({ where: { order: { customerId: 'nobody' } } })).toBe(0);
   });
 });

@@ -11,9 +11,48 @@ import { databaseKind } from '../support/database.js';
 import { FINAL, sagaEnvironment, waitUntil } from './support.js';
 
 const children: ChildProcess[] = [];
+// The redis-servers seen, so that a failing run does not leave one behind.
+const redisPids = new Set<number>();
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const pid of redisPids) {
+    try {
+      if (running(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile (or no /proc: nothing to check the pid against)
+    }
+  }
 });
+
+/** Running, and not a zombie waiting for its parent (or init) to reap it. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return !existsSync('/proc/self/stat'); // gone meanwhile, unless there is no /proc at all
+  }
+}
+
+/** Fails naming the process and the moment when it is not in the state expected. */
+function expectProcess(what: string, pid: number, expected: 'running' | 'gone'): void {
+  expect({ [`${what} (pid ${pid})`]: running(pid) ? 'running' : 'gone' }).toEqual({ [`${what} (pid ${pid})`]: expected });
+}
+
+/** The pid the private redis-server wrote to <DATA_DIR>/redis/redis-server.pid (it deletes the file when it stops). */
+function privateRedisPid(dataDir: string, when: string): number {
+  const pidFile = path.join(dataDir, 'redis', 'redis-server.pid');
+  expect({ [when]: existsSync(pidFile) }).toEqual({ [when]: true });
+  const text = readFileSync(pidFile, 'utf8').trim();
+  expect({ [when]: text }).toEqual({ [when]: expect.stringMatching(/^[1-9][0-9]*$/) });
+  redisPids.add(Number(text));
+  return Number(text);
+}
 
 type Service = { child: ChildProcess; url: Promise<string>; output: () => string; exited: Promise<void> };
 
@@ -54,14 +93,21 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
     try {
       const first = startService(env);
       const url1 = await first.url;
+      const orphanPid = privateRedisPid(env.DATA_DIR as string, 'redis-server.pid of the first run');
       const ids: string[] = [];
       for (let i = 0; i < 24; i++) ids.push(await placeOrder(url1, i));
       await new Promise((r) => setTimeout(r, 100));
       first.child.kill('SIGKILL');
       await first.exited;
+      // The kill does not reach the redis-server: it is left running, orphaned.
+      expectProcess('orphaned redis-server after the SIGKILL', orphanPid, 'running');
 
       const second = startService(env);
       const url2 = await second.url;
+      // The restarted service stopped the orphan before starting a redis-server of its own.
+      expectProcess('orphaned redis-server once the restarted service listens', orphanPid, 'gone');
+      const redisPid = privateRedisPid(env.DATA_DIR as string, 'redis-server.pid of the restarted service');
+      expect(redisPid).not.toBe(orphanPid);
       // A client retrying its last request after the crash gets the same order back.
       expect(await placeOrder(url2, 23)).toBe(ids[23]);
       for (let i = 24; i < 28; i++) ids.push(await placeOrder(url2, i));
@@ -83,12 +129,9 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
       second.child.kill('SIGTERM');
       await second.exited;
       expect(second.child.exitCode).toBe(0);
-      // The stopped service took its redis-server child (and the orphan) down with it.
-      const pidFile = path.join(env.DATA_DIR as string, 'redis', 'redis.pid');
-      if (existsSync(pidFile)) {
-        const pid = Number(readFileSync(pidFile, 'utf8'));
-        expect(() => process.kill(pid, 0)).toThrow();
-      }
+      // The stopped service took its redis-server child down with it (and the orphan stays gone).
+      expectProcess('redis-server of the restarted service after it stopped', redisPid, 'gone');
+      expectProcess('orphaned redis-server after the service stopped', orphanPid, 'gone');
 
       const config = loadConfig(env);
       const db = await openDatabase(config.database);
@@ -118,6 +161,9 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
         await db.close();
       }
     } finally {
+      // A failed run may leave a redis-server behind: afterAll stops it by the pid it wrote.
+      const pidFile = path.join(env.DATA_DIR as string, 'redis', 'redis-server.pid');
+      if (existsSync(pidFile)) redisPids.add(Number(readFileSync(pidFile, 'utf8').trim()));
       await cleanup();
     }
   }, 240_000);

@@ -15,7 +15,8 @@ export function retryBackoff(retriesLeft: number, baseMs: number): number {
 }
 
 export function answerFailure(job: Pick<Job, 'retries'>, err: unknown, baseBackoffMs: number): JobAction {
-  const message = err instanceof Error ? err.message : String(err);
+  // An error without a message still names its kind: an incident must never read as blank.
+  const message = err instanceof Error ? err.message || String(err) : String(err);
   if (err instanceof DomainError) return fail({ errorMessage: `${err.name}: ${message}`, retries: 0 });
   return fail({ errorMessage: message, retries: Math.max(0, job.retries - 1), retryBackOffMs: retryBackoff(job.retries, baseBackoffMs) });
 }

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../../infra/database.js';
 import { NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { transitionOrder } from '../orders/transition.js';
+import { transitionIn } from '../orders/transition.js';
 import type { PaymentGateway } from './gateway.js';
 import type { PaymentStatus } from './payment-status.js';
 
@@ -24,6 +24,8 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
     ON CONFLICT (order_id) DO NOTHING`;
   const payment = await prisma.payment.findUniqueOrThrow({ where: { orderId } });
   if (payment.providerPaymentId) {
+    // A run that saved the provider's id may have died before moving the order: finish its work.
+    await recordRequested(prisma, orderId, payment.id, payment.providerPaymentId, gateway.provider);
     return { paymentId: payment.id, providerPaymentId: payment.providerPaymentId, status: payment.status, alreadyRequested: true };
   }
 
@@ -34,7 +36,14 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
     currency: payment.currency,
     paymentMethod: order.paymentMethod,
   });
-  await prisma.payment.updateMany({ where: { id: payment.id, providerPaymentId: null }, data: { providerPaymentId } });
-  await transitionOrder(prisma, orderId, 'AWAITING_PAYMENT', `payment requested from ${gateway.provider}`);
+  await recordRequested(prisma, orderId, payment.id, providerPaymentId, gateway.provider);
   return { paymentId: payment.id, providerPaymentId, status: payment.status, alreadyRequested: false };
+}
+
+/** The provider's id and the order's move to AWAITING_PAYMENT, together or not at all. Idempotent. */
+async function recordRequested(prisma: PrismaClient, orderId: string, paymentId: string, providerPaymentId: string, provider: string): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await tx.payment.updateMany({ where: { id: paymentId, providerPaymentId: null }, data: { providerPaymentId } });
+    await transitionIn(tx, orderId, 'AWAITING_PAYMENT', `payment requested from ${provider}`);
+  });
 }

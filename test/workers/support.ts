@@ -1,0 +1,123 @@
+// Shared by the worker tests: a job as the engine hands it to a worker, and the
+// worker's dependencies with fakes for the boundaries these tests cannot reach
+// (the payment provider) or that have tests of their own (the notifications queue).
+import { pino } from 'pino';
+import { TransientProviderError, type PaymentGateway, type PaymentRequest } from '../../domain/payments/gateway.js';
+import type { OrderStatus } from '../../domain/orders/lifecycle.js';
+import type { PrismaClient } from '../../infra/database.js';
+import type { Job } from '../../orchestrator/engine.js';
+import type { JobOutcome, SagaVariables, WorkerDeps } from '../../workers/saga-worker.js';
+
+let jobCount = 0;
+
+/** A job of `type` for one order, as the engine activates it (headers from the model, retries left). */
+export function sagaJob(
+  type: string,
+  variables: SagaVariables,
+  o: { headers?: Record<string, string>; processInstanceKey?: string; retries?: number } = {},
+): Job<SagaVariables> {
+  jobCount++;
+  return {
+    key: String(4_000_000 + jobCount),
+    type,
+    processInstanceKey: o.processInstanceKey ?? '2251799813685249',
+    bpmnProcessId: 'order-fulfillment',
+    processDefinitionKey: '2251799813685000',
+    elementId: type,
+    elementInstanceKey: String(5_000_000 + jobCount),
+    customHeaders: o.headers ?? {},
+    variables,
+    retries: o.retries ?? 3,
+    deadline: new Date(Date.now() + 30_000),
+    worker: 'test-worker',
+  };
+}
+
+/**
+ * The payment provider is a boundary these tests cannot reach, so this fake stands
+ * in for it (the sandbox provider has its own tests in test/payments/). Like a real
+ * provider it is idempotent per idempotency key: the same paymentId always gets the
+ * same provider payment, so the payments that take effect are the distinct keys it
+ * was asked with. Every call is recorded.
+ */
+export class CountingGateway implements PaymentGateway {
+  readonly provider = 'fake-provider';
+  readonly requests: PaymentRequest[] = [];
+  readonly voids: { paymentId: string; providerPaymentId: string }[] = [];
+  /** Requests the provider accepts but whose answer is then lost (a timeout after the fact). */
+  private answersToLose = 0;
+
+  checkPaymentMethod(): string | undefined {
+    return undefined;
+  }
+
+  /** The next `n` requests take effect at the provider, but the caller only sees a timeout. */
+  loseAnswers(n: number): void {
+    this.answersToLose = n;
+  }
+
+  async requestPayment(request: PaymentRequest): Promise<{ providerPaymentId: string }> {
+    this.requests.push({ ...request });
+    await new Promise((r) => setTimeout(r, 5)); // a network round trip: concurrent callers overlap here
+    if (this.answersToLose > 0) {
+      this.answersToLose--;
+      throw new TransientProviderError('fake-provider timed out after 10000 ms');
+    }
+    return { providerPaymentId: `fake_${request.paymentId}` };
+  }
+
+  async voidPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<void> {
+    this.voids.push({ ...payment });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** Payments that exist at the provider: one per distinct idempotency key. */
+  paymentsTakenEffect(): string[] {
+    return [...new Set(this.requests.map((r) => r.paymentId))];
+  }
+
+  /** Authorizations released at the provider: one per distinct payment. */
+  voidsTakenEffect(): string[] {
+    return [...new Set(this.voids.map((v) => v.paymentId))];
+  }
+}
+
+export type RecordedMetrics = {
+  answered: { taskType: string; outcome: JobOutcome; retriesLeft: number | undefined }[];
+  ended: { status: OrderStatus; seconds: number }[];
+};
+
+export type TestWorkerDeps = WorkerDeps & { gateway: CountingGateway; enqueued: string[]; recorded: RecordedMetrics };
+
+/**
+ * Dependencies of a worker: the real database, the counting gateway, a
+ * notifications queue that records what it was handed (delivery, and that
+ * enqueueing one id twice delivers once, are tested in test/queues/), and
+ * metrics that record what they were told.
+ */
+export function workerDeps(prisma: PrismaClient, o: { retryBackoffMs?: number } = {}): TestWorkerDeps {
+  const enqueued: string[] = [];
+  const recorded: RecordedMetrics = { answered: [], ended: [] };
+  return {
+    prisma,
+    gateway: new CountingGateway(),
+    notifications: {
+      async enqueue(id: string) {
+        enqueued.push(id);
+      },
+    },
+    smtpEnabled: false,
+    retryBackoffMs: o.retryBackoffMs ?? 2000,
+    logger: pino({ level: 'silent' }),
+    metrics: {
+      jobAnswered(taskType, outcome, _seconds, retriesLeft) {
+        recorded.answered.push({ taskType, outcome, retriesLeft });
+      },
+      orderEnded(status, seconds) {
+        recorded.ended.push({ status, seconds });
+      },
+    },
+    enqueued,
+    recorded,
+  };
+}

@@ -18,7 +18,7 @@ import { TransientProviderError, type PaymentGateway, type PaymentOutcomeEvent, 
 import { signPayload } from '../domain/payments/signature.js';
 import type { Logger } from '../infra/logger.js';
 import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
-import { parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
+import { callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
 
 export const SANDBOX_PROVIDER = 'sandbox';
 export const SANDBOX_SIGNATURE_HEADER = 'Sandbox-Signature';
@@ -53,7 +53,7 @@ type PaymentRecord = {
   orderId?: string;
   amountMinor?: string;
   currency?: string;
-  outcome?: 'approve' | 'decline' | 'no_answer' | 'fail_then_approve';
+  outcome?: SandboxOutcome['kind'];
   reason?: string;
   /** pending → succeeded | failed once the callback was acknowledged; voided at any time. */
   status?: 'pending' | 'succeeded' | 'failed' | 'voided';
@@ -117,7 +117,7 @@ export class SandboxProvider implements PaymentGateway {
   }
 
   private async accept(request: PaymentRequest, outcome: SandboxOutcome): Promise<{ providerPaymentId: string }> {
-    const failures = outcome.kind === 'fail_then_approve' ? outcome.failures : 0;
+    const failures = failuresBeforeAccept(outcome);
     const reason = outcome.kind === 'decline' ? outcome.reason : '';
 
     const client = await this.client();
@@ -139,7 +139,7 @@ export class SandboxProvider implements PaymentGateway {
 
     const record = await this.record(request.paymentId);
     const providerPaymentId = record.providerPaymentId as string;
-    if (record.outcome !== 'no_answer' && record.status === 'pending' && !record.scheduled) {
+    if (record.outcome && callsBack(record.outcome) && record.status === 'pending' && !record.scheduled) {
       const delay = this.options.delayMs;
       await this.queue.add(
         'callback',

@@ -10,9 +10,21 @@ export type SandboxOutcome =
   /** The provider accepts the request and never calls back: the payment times out. */
   | { kind: 'no_answer' }
   /** The request API fails transiently `failures` times, then the payment is approved. */
-  | { kind: 'fail_then_approve'; failures: number };
+  | { kind: 'fail_then_approve'; failures: number }
+  /** The request API fails transiently `failures` times, then accepts the payment and never calls back. */
+  | { kind: 'fail_then_no_answer'; failures: number };
 
-export const SANDBOX_TOKENS_MESSAGE = `use one of the sandbox tokens pm_approve, pm_decline, pm_no_answer or pm_fail_<N> (N from 1 to ${MAX_SANDBOX_FAILURES})`;
+export const SANDBOX_TOKENS_MESSAGE = `use one of the sandbox tokens pm_approve, pm_decline, pm_no_answer, pm_fail_<N> or pm_fail_<N>_no_answer (N from 1 to ${MAX_SANDBOX_FAILURES})`;
+
+/** How many times the request API fails before it accepts the payment. */
+export function failuresBeforeAccept(outcome: SandboxOutcome): number {
+  return outcome.kind === 'fail_then_approve' || outcome.kind === 'fail_then_no_answer' ? outcome.failures : 0;
+}
+
+/** Whether the provider ever calls back with a verdict. */
+export function callsBack(outcome: SandboxOutcome['kind']): boolean {
+  return outcome !== 'no_answer' && outcome !== 'fail_then_no_answer';
+}
 
 export function parseSandboxToken(token: string): SandboxOutcome | undefined {
   switch (token) {
@@ -24,7 +36,8 @@ export function parseSandboxToken(token: string): SandboxOutcome | undefined {
       return { kind: 'no_answer' };
   }
   // No leading zeros: one spelling per token, as with any id.
-  const match = /^pm_fail_([1-9]\d?)$/.exec(token);
+  const match = /^pm_fail_([1-9]\d?)(_no_answer)?$/.exec(token);
   const failures = match ? Number(match[1]) : NaN;
-  return failures <= MAX_SANDBOX_FAILURES ? { kind: 'fail_then_approve', failures } : undefined;
+  if (!(failures <= MAX_SANDBOX_FAILURES)) return undefined;
+  return match?.[2] ? { kind: 'fail_then_no_answer', failures } : { kind: 'fail_then_approve', failures };
 }

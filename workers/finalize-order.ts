@@ -6,7 +6,7 @@ import { reportIfEnded, type SagaWorker } from './saga-worker.js';
 export const finalizeOrderWorker: SagaWorker = {
   taskType: 'finalize-order',
   async handle(job, deps) {
-    const { committed, transition } = await finalizeOrder(deps.prisma, job.variables.orderId);
+    const { committed, transition } = await finalizeOrder(deps.prisma, job.variables.orderId, job.variables.paymentResult?.providerEventId);
     reportIfEnded(deps, transition);
     return complete({ soldUnits: committed });
   },

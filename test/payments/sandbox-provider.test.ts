@@ -80,11 +80,12 @@ describe('sandbox payment-method tokens', () => {
     ['pm_no_answer', { kind: 'no_answer' }],
     ['pm_fail_1', { kind: 'fail_then_approve', failures: 1 }],
     ['pm_fail_50', { kind: 'fail_then_approve', failures: 50 }],
+    ['pm_fail_5_no_answer', { kind: 'fail_then_no_answer', failures: 5 }],
   ])('%s', (token, outcome) => {
     expect(parseSandboxToken(token)).toEqual(outcome);
   });
 
-  test.each(['pm_fail_0', 'pm_fail_51', 'pm_fail_07', 'pm_fail_', 'pm_fail_x', 'PM_APPROVE', 'pm_approve ', '', 'tok_visa'])('%j is not a token', (token) => {
+  test.each(['pm_fail_0', 'pm_fail_51', 'pm_fail_07', 'pm_fail_', 'pm_fail_x', 'pm_fail_0_no_answer', 'pm_fail_51_no_answer', 'pm_fail_2_no_answer_', 'PM_APPROVE', 'pm_approve ', '', 'tok_visa'])('%j is not a token', (token) => {
     expect(parseSandboxToken(token)).toBeUndefined();
   });
 
@@ -160,6 +161,22 @@ describe('sandbox provider', () => {
     expect(endpoint.of(req.paymentId).map((d) => [d.event.type, d.event.data.providerPaymentId])).toEqual([['payment.succeeded', providerPaymentId]]);
   });
 
+  test('pm_fail_2_no_answer: two transient errors, then accepted, and then silence', async () => {
+    const req = request('pm_fail_2_no_answer');
+    for (const attempt of [1, 2]) {
+      const error = await provider.requestPayment(req).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(TransientProviderError);
+      expect((error as Error).message).toContain(`attempt ${attempt} of 2`);
+    }
+    expect((await provider.requestPayment(req)).providerPaymentId).toMatch(/^sbx_/);
+    await sleep(DELAY_MS * 8);
+    expect(endpoint.of(req.paymentId)).toHaveLength(0);
+    expect(await provider.queue.getJobCounts('delayed', 'waiting', 'active')).toEqual({ delayed: 0, waiting: 0, active: 0 });
+  });
+
   test('requesting the same payment twice (also concurrently) gives the same id and one callback', async () => {
     const req = request('pm_approve');
     const first = await provider.requestPayment(req);
@@ -201,10 +218,8 @@ describe('sandbox provider', () => {
       url = `${http.url}/webhooks/payments/sandbox`;
       const job = await waitUntil(
         'the redelivery to complete',
-        async () => {
-          const j = await p.queue.getJob(jobId);
-          return j && (await j.getState()) === 'completed' && j;
-        },
+        // State first, then the job: a job read before its state could predate the completion (and its count).
+        async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId),
         30_000,
       );
       // One object, so that a failure shows the whole story.

@@ -1,12 +1,11 @@
 // Payment callbacks through the whole system: early, duplicated, replayed, forged.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { startSaga, waitUntil, type Saga } from './support.js';
+import { adminAuth, startSaga, waitUntil, type Saga } from './support.js';
 
 let saga: Saga;
 beforeAll(async () => {
-  // Slow retries give the early-callback test a window while Request payment backs off.
-  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT1M', PAYMENT_RETRY_BACKOFF_MS: '400' });
+  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT1M' });
 }, 60_000);
 afterAll(async () => {
   await saga?.stop();
@@ -29,15 +28,28 @@ const eventRows = (providerEventId: string) => saga.system.db.prisma.paymentEven
 
 describe(`payment webhooks end to end (${databaseKind})`, () => {
   test('a callback that arrives before the process waits for it still correlates (message buffered with a TTL)', async () => {
-    // pm_fail_2: Request payment fails twice and backs off, so the order sits there while the callback arrives.
-    const id = await saga.placeOrder({ sku: 'SKU-FRENCHPRESS', quantity: 1, paymentMethod: 'pm_fail_2' });
-    await waitUntil('the payment row', async () => saga.system.db.prisma.payment.findUnique({ where: { orderId: id } }).then((p) => p ?? undefined));
+    // pm_fail_5_no_answer: Request payment fails 5 times (the model's retries), so the order is parked in an
+    // incident at that step, with no subscription open, for as long as the test likes; and the sandbox never
+    // calls back, so the only approval there is comes from this test.
+    const id = await saga.placeOrder({ sku: 'SKU-FRENCHPRESS', quantity: 1, paymentMethod: 'pm_fail_5_no_answer' });
+    const incident = await waitUntil('the incident at Request payment', async () => {
+      const res = await saga.get('/ops/api/incidents', adminAuth);
+      return (res.body.incidents as { key: string; orderId: string | null; elementId: string }[]).find((i) => i.orderId === id);
+    });
+    expect(incident.elementId).toBe('RequestPayment');
+    const eventId = `evt_early_${id}`;
+    expect((await saga.sendWebhook(approval(id, await paymentOf(id), eventId))).status).toBe(200);
+    // Processed = published to the engine, which had nothing waiting for it: it is buffered.
+    await waitUntil('the early event to be published', async () => (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: eventId } }))?.processedAt);
     const early = await saga.order(id);
+    expect(early.status).toBe('NEW');
     expect(early.process?.currentSteps.map((s) => s.elementId)).toEqual(['RequestPayment']);
-    const res = await saga.sendWebhook(approval(id, await paymentOf(id), `evt_early_${id}`));
-    expect(res.status).toBe(200);
+
+    expect((await saga.post(`/ops/api/incidents/${incident.key}/retry`, { retries: 1 }, adminAuth)).status).toBe(202);
     const o = await saga.waitForFinal(id);
     expect(o.status).toBe('PAID');
+    expect(o.history.find((h) => h.to === 'PAID')?.reason).toBe(`payment approved (provider event ${eventId})`);
+    expect((await saga.system.db.prisma.paymentEvent.findMany({ where: { orderId: id } })).map((e) => e.providerEventId)).toEqual([eventId]);
   });
 
   test('the same callback delivered 5 times at once and replayed later has one effect', async () => {

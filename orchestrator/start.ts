@@ -125,7 +125,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     if (smtp) closer.add('smtp', () => smtp.close());
     const notifications = new NotificationQueue(queueContext, db.prisma, { log: new LogSink(logger), ...(smtp ? { smtp } : {}) });
     // The relay belongs to the roles that serve the API: below, `relay` set means "this process serves the API".
-    const relay = runsApi ? new PaymentEventRelay(queueContext, db.prisma, orderProcess) : undefined;
+    const relay = runsApi ? new PaymentEventRelay(queueContext, db.prisma, orderProcess, sandbox) : undefined;
     closer.add('queues', async () => {
       await Promise.all([sandbox.close(), notifications.close(), relay?.close()]);
     });

@@ -5,6 +5,8 @@
 // id is the provider's event id, so a repeated publish is a no-op in the engine,
 // and an event is marked processed only after the engine took it.
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { PaymentGateway } from '../domain/payments/gateway.js';
+import { releaseLateApproval } from '../domain/payments/late-approval.js';
 import { getPaymentEvent, markEventProcessed, unprocessedEventIds } from '../domain/payments/payment-events.js';
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
@@ -30,6 +32,8 @@ export class PaymentEventRelay {
     private readonly ctx: QueueContext,
     private readonly prisma: PrismaClient,
     private readonly orderProcess: Pick<OrderProcess, 'reportPayment'>,
+    /** Releases approvals that arrive after their order ended unpaid. */
+    private readonly gateway: Pick<PaymentGateway, 'voidPayment'>,
     private readonly options: PaymentEventRelayOptions = {},
   ) {
     this.logger = ctx.logger.child({ component: 'payment-event-relay' });
@@ -113,6 +117,15 @@ export class PaymentEventRelay {
       // Nothing to correlate with; retrying cannot help. Left unprocessed for an operator.
       this.logger.error(log, 'payment event names no order; not relayed');
       throw new UnrecoverableError(`payment event ${stored.id} names no order`);
+    }
+    if (event.type === 'payment.succeeded') {
+      // Nothing waits for an approval once the order ended unpaid: release the funds instead of publishing.
+      const late = await releaseLateApproval(this.prisma, this.gateway, event);
+      if (late.late) {
+        await markEventProcessed(this.prisma, stored.id);
+        this.logger.warn({ ...log, orderStatus: late.orderStatus, released: late.released }, 'payment approved after the order ended unpaid; the authorization is released');
+        return 'released-late-approval';
+      }
     }
     try {
       await this.orderProcess.reportPayment(event.orderId, {

@@ -179,6 +179,37 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     expect(list.slice(4)).toEqual(['cancel-order reason=cancelled by customer', 'notify-customer kind=cancelled']);
   });
 
+  // A cancel racing the payment result: the event-based gateway takes the first message to arrive and
+  // deletes the other subscription (Zeebe: "the first event triggered decides"); the loser stays buffered until its TTL.
+  test('cancel then approval at "Await payment": the cancel wins, the order is cancelled once and never finalized; the approval finds no subscription', async () => {
+    const orderId = newOrderId('cancel-first');
+    const key = await placeOrder(orderId);
+    await waitAtAwaitPayment(key);
+    await suite.h.engine.publishMessage({ name: MESSAGES.cancelRequested, correlationKey: orderId, messageId: `cancel:${orderId}`, variables: { cancelRequested: true } });
+    await reportPayment(orderId, 'approved', 60_000);
+    await expectEndedIn(key, 'OrderCancelledByCustomer');
+    const list = steps(orderId);
+    expect(list.slice(0, 2)).toEqual(['reserve-stock', 'request-payment']);
+    expect(list.slice(2, 4).sort()).toEqual(COMPENSATION);
+    expect(list.slice(4)).toEqual(['cancel-order reason=cancelled by customer', 'notify-customer kind=cancelled']);
+    const done = await completedElements(suite.h, key);
+    expect(done).toContain('CancellationRequested');
+    expect(done).not.toContain('PaymentResultReceived');
+  });
+
+  test('approval then cancel at "Await payment": the approval wins, the order is finalized and confirmed once and nothing is compensated; the cancel finds no subscription', async () => {
+    const orderId = newOrderId('approval-first');
+    const key = await placeOrder(orderId);
+    await waitAtAwaitPayment(key);
+    await reportPayment(orderId, 'approved', 60_000);
+    await suite.h.engine.publishMessage({ name: MESSAGES.cancelRequested, correlationKey: orderId, messageId: `cancel:${orderId}`, variables: { cancelRequested: true } });
+    await expectEndedIn(key, 'OrderPaid');
+    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', 'finalize-order', 'notify-customer kind=confirmed']);
+    const done = await completedElements(suite.h, key);
+    expect(done).toContain('PaymentResultReceived');
+    expect(done).not.toContain('CancellationRequested');
+  });
+
   test('messages correlate by order id: a payment result for another order leaves this one waiting', async () => {
     const orderId = newOrderId('waiting');
     const key = await placeOrder(orderId);

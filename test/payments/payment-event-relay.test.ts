@@ -37,6 +37,9 @@ function switchable(engine: Engine): Engine {
   });
 }
 
+// Events here name orders without rows, never late approvals: the provider is never asked to void.
+const noProvider = { voidPayment: () => Promise.reject(new Error('no payment provider in this test')) };
+
 beforeAll(async () => {
   h = await startEngine();
   redis = await testQueueContext();
@@ -52,7 +55,7 @@ beforeAll(async () => {
     'two.bpmn',
   );
   const orderProcess = new OrderProcess(switchable(h.engine), { paymentTimeout: 'PT10M', messageTtlMs: 60_000 });
-  relay = new PaymentEventRelay(ctx, h.db.prisma, orderProcess, { backoffMs: 50 });
+  relay = new PaymentEventRelay(ctx, h.db.prisma, orderProcess, noProvider, { backoffMs: 50 });
   await relay.start();
 });
 
@@ -170,7 +173,7 @@ describe(`payment event relay (${databaseKind})`, () => {
     const orderId = randomUUID();
     const { processInstanceKey } = await startInstance(ONE_WAIT, orderId);
     const { id } = await record(outcome(orderId));
-    const impatient = new PaymentEventRelay(ctx, h.db.prisma, { reportPayment: () => Promise.reject(new Error('engine unreachable')) }, { attempts: 1 });
+    const impatient = new PaymentEventRelay(ctx, h.db.prisma, { reportPayment: () => Promise.reject(new Error('engine unreachable')) }, noProvider, { attempts: 1 });
     try {
       // Only the impatient relay's worker runs while it takes the job and gives up.
       await relay.close();
@@ -179,7 +182,7 @@ describe(`payment event relay (${databaseKind})`, () => {
       await waitUntil('the job to fail for good', async () => (await impatient.queue.getJobState(id)) === 'failed');
     } finally {
       await impatient.close();
-      relay = new PaymentEventRelay(ctx, h.db.prisma, new OrderProcess(h.engine, { paymentTimeout: 'PT10M', messageTtlMs: 60_000 }), { backoffMs: 50 });
+      relay = new PaymentEventRelay(ctx, h.db.prisma, new OrderProcess(h.engine, { paymentTimeout: 'PT10M', messageTtlMs: 60_000 }), noProvider, { backoffMs: 50 });
       await relay.start();
     }
     expect(await relay.recoverUnprocessed(0)).toBeGreaterThanOrEqual(1);

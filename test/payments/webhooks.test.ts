@@ -32,9 +32,12 @@ let relayTarget: { enqueue(id: string): Promise<void> };
 beforeAll(async () => {
   db = await openTestDatabase();
   redis = await testQueueContext();
-  relay = new PaymentEventRelay(redis.context, db.prisma, {
-    reportPayment: () => Promise.reject(new Error('the relay worker does not run in this test')),
-  });
+  relay = new PaymentEventRelay(
+    redis.context,
+    db.prisma,
+    { reportPayment: () => Promise.reject(new Error('the relay worker does not run in this test')) },
+    { voidPayment: () => Promise.reject(new Error('the relay worker does not run in this test')) },
+  );
   relayTarget = relay;
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
   const app = express();
@@ -236,7 +239,7 @@ describe('POST /webhooks/payments/:provider', () => {
 
   test('when the queue is down the event is still acknowledged and kept; the redelivery enqueues it', async () => {
     // A relay whose queue is closed: every enqueue fails, as with Redis gone.
-    const down = new PaymentEventRelay(redis.context, db.prisma, { reportPayment: () => Promise.resolve() });
+    const down = new PaymentEventRelay(redis.context, db.prisma, { reportPayment: () => Promise.resolve() }, { voidPayment: () => Promise.resolve() });
     await down.close();
     relayTarget = down;
     const event = sandboxEvent();

@@ -1,0 +1,181 @@
+// A customer's cancellation racing the provider's approval, and an approval that
+// arrives after the order was already cancelled, through the whole system over
+// HTTP. The approvals are signed webhooks sent as the provider would send them
+// (the provider is the boundary we cannot reach); pm_no_answer keeps the sandbox
+// itself silent, so every approval here is the test's own.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { databaseKind } from '../support/database.js';
+import { startSaga, unitsByState, waitUntil, type OrderView, type Saga } from './support.js';
+
+const LATE_APPROVAL_LOG = 'payment approved after the order ended unpaid; the authorization is released';
+
+type Harness = { saga: Saga; warnings: { msg: string; orderId?: string }[] };
+
+async function harness(env: Record<string, string>): Promise<Harness> {
+  const warnings: Harness['warnings'] = [];
+  const saga = await startSaga(env, { onLine: (line) => warnings.push(JSON.parse(line) as { msg: string; orderId?: string }) });
+  return { saga, warnings };
+}
+
+function approval(orderId: string, payment: { id: string; providerPaymentId: string | null; amountMinor: number; currency: string }, eventId: string) {
+  return {
+    id: eventId,
+    type: 'payment.succeeded',
+    created: Math.floor(Date.now() / 1000),
+    data: { orderId, paymentId: payment.id, providerPaymentId: payment.providerPaymentId ?? 'sbx_unknown', amountMinor: payment.amountMinor, currency: payment.currency },
+  };
+}
+
+/** Places a pm_no_answer order and waits until its process sits at "Await payment". */
+async function awaitingPayment(saga: Saga, sku: string, quantity: number, customerId = 'cust-race'): Promise<string> {
+  const id = await saga.placeOrder({ sku, quantity, paymentMethod: 'pm_no_answer', customerId });
+  await saga.waitForOrder(id, (o) => o.status === 'AWAITING_PAYMENT' && o.process?.currentSteps[0]?.elementId === 'AwaitPayment', 'to wait at Await payment');
+  return id;
+}
+
+async function sendApproval(saga: Saga, orderId: string, eventId: string) {
+  const payment = await saga.system.db.prisma.payment.findUniqueOrThrow({ where: { orderId } });
+  return saga.sendWebhook(approval(orderId, payment, eventId));
+}
+
+/** The inbox row of an event once the relay has dealt with it. */
+const processed = (saga: Saga, providerEventId: string) =>
+  waitUntil(`event ${providerEventId} to be processed`, async () => {
+    const row = await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId } });
+    return row?.processedAt ? row : undefined;
+  });
+
+const kinds = async (saga: Saga, id: string) => (await saga.notifications(id)).map((n) => n.kind).sort();
+
+/** What a cancelled order must show: stock back, payment voided, the customer told once. */
+async function expectCancelledOnce(saga: Saga, o: OrderView, quantity: number, reason: string) {
+  expect(o.status).toBe('CANCELLED');
+  expect(o.failureReason).toBe(reason);
+  expect(o.history.filter((h) => h.to === 'CANCELLED')).toHaveLength(1);
+  expect(o.history.map((h) => h.to)).not.toContain('PAID');
+  expect(unitsByState(o)).toEqual({ RELEASED: quantity });
+  expect(o.payment?.status).toBe('VOIDED');
+  expect(await kinds(saga, o.id)).toEqual(['cancelled']);
+}
+
+async function expectPaidOnce(saga: Saga, o: OrderView, quantity: number) {
+  expect(o.status).toBe('PAID');
+  expect(o.history.filter((h) => h.to === 'PAID')).toHaveLength(1);
+  expect(o.history.map((h) => h.to)).not.toContain('CANCELLED');
+  expect(unitsByState(o)).toEqual({ COMMITTED: quantity });
+  expect(o.payment?.status).toBe('APPROVED');
+  expect(await kinds(saga, o.id)).toEqual(['confirmed']);
+}
+
+describe(`a cancellation racing the payment approval (${databaseKind})`, () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness({ PAYMENT_TIMEOUT: 'PT1M' });
+  }, 60_000);
+  afterAll(async () => {
+    await h?.saga.stop();
+  });
+
+  test('cancel first, approval after: CANCELLED once with stock back and payment VOIDED; the late approval is released at the provider, not paid, and the customer is told once', async () => {
+    const { saga } = h;
+    const before = await saga.stock('SKU-GRINDER');
+    const id = await awaitingPayment(saga, 'SKU-GRINDER', 2);
+    expect((await saga.post(`/orders/${id}/cancel`)).status).toBe(202);
+    const cancelled = await saga.waitForFinal(id);
+    await expectCancelledOnce(saga, cancelled, 2, 'cancelled by customer');
+
+    expect((await sendApproval(saga, id, `evt_after_cancel_${id}`)).status).toBe(200);
+    await processed(saga, `evt_after_cancel_${id}`);
+    const after = await saga.order(id);
+    expect(after.history).toEqual(cancelled.history);
+    await expectCancelledOnce(saga, after, 2, 'cancelled by customer');
+    expect(await saga.stock('SKU-GRINDER')).toEqual(before);
+    expect(h.warnings.filter((w) => w.orderId === id && w.msg === LATE_APPROVAL_LOG)).toHaveLength(1);
+  });
+
+  test('approval first, cancel after: PAID once with the stock sold; the cancel is refused with 409 and the customer is told once', async () => {
+    const { saga } = h;
+    const id = await awaitingPayment(saga, 'SKU-BOARD', 1);
+    expect((await sendApproval(saga, id, `evt_before_cancel_${id}`)).status).toBe(200);
+    const paid = await saga.waitForFinal(id);
+    await expectPaidOnce(saga, paid, 1);
+    expect(paid.history.find((h) => h.to === 'PAID')?.reason).toBe(`payment approved (provider event evt_before_cancel_${id})`);
+
+    const refused = await saga.post(`/orders/${id}/cancel`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe('/problems/order-already-paid');
+    await expectPaidOnce(saga, await saga.order(id), 1);
+  });
+
+  test('cancel and approval sent at the same moment, in both orders, for 8 orders: each order ends in exactly one outcome, with stock, payment and notifications to match', async () => {
+    const { saga } = h;
+    const sku = 'SKU-SCALE';
+    const before = await saga.stock(sku);
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push(await awaitingPayment(saga, sku, 1 + (i % 2), `cust-race-${i}`));
+
+    const answers = await Promise.all(
+      ids.map(async (id, i) => {
+        const cancel = () => saga.post(`/orders/${id}/cancel`);
+        const approve = () => sendApproval(saga, id, `evt_race_${id}`);
+        // Started in this order, without waiting: which one the engine sees first is up to the race.
+        const [first, second] = i % 2 === 0 ? [cancel(), approve()] : [approve(), cancel()];
+        const [a, b] = await Promise.all([first, second]);
+        return i % 2 === 0 ? { cancel: a, approve: b } : { cancel: b, approve: a };
+      }),
+    );
+
+    const outcomes: string[] = [];
+    for (const [i, id] of ids.entries()) {
+      const quantity = 1 + (i % 2);
+      const answer = answers[i] as (typeof answers)[number];
+      expect(answer.approve.status).toBe(200);
+      const o = await saga.waitForFinal(id);
+      await processed(saga, `evt_race_${id}`);
+      outcomes.push(o.status);
+      if (o.status === 'PAID') {
+        // 409 when the order was PAID before the cancel was read; 202 when it was still awaiting payment then.
+        expect([202, 409]).toContain(answer.cancel.status);
+        await expectPaidOnce(saga, o, quantity);
+      } else {
+        expect(answer.cancel.status).toBe(202);
+        await expectCancelledOnce(saga, o, quantity, 'cancelled by customer');
+      }
+    }
+    expect(outcomes.every((s) => s === 'PAID' || s === 'CANCELLED')).toBe(true);
+
+    // Per warehouse: nothing left reserved by these orders, and exactly the paid units sold.
+    const soldUnits = ids.reduce((sum, _id, i) => sum + (outcomes[i] === 'PAID' ? 1 + (i % 2) : 0), 0);
+    const after = await saga.stock(sku);
+    const total = (rows: typeof after, field: 'onHand' | 'reserved' | 'sold') => rows.reduce((sum, r) => sum + r[field], 0);
+    expect(total(after, 'reserved')).toBe(total(before, 'reserved'));
+    expect(total(after, 'sold') - total(before, 'sold')).toBe(soldUnits);
+    for (const row of after) expect(row.onHand).toBe(row.available + row.reserved);
+  });
+});
+
+describe(`an approval after the payment timeout cancelled the order (${databaseKind})`, () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness({ PAYMENT_TIMEOUT: 'PT1S' });
+  }, 60_000);
+  afterAll(async () => {
+    await h?.saga.stop();
+  });
+
+  test('the order stays CANCELLED, the payment VOIDED (released again at the provider), the stock back, and the customer is told once, never "confirmed"', async () => {
+    const { saga } = h;
+    const before = await saga.stock('SKU-KNIFE');
+    const id = await saga.placeOrder({ sku: 'SKU-KNIFE', quantity: 1, paymentMethod: 'pm_no_answer' });
+    const cancelled = await saga.waitForFinal(id);
+    await expectCancelledOnce(saga, cancelled, 1, 'payment timeout');
+
+    expect((await sendApproval(saga, id, `evt_late_${id}`)).status).toBe(200);
+    await processed(saga, `evt_late_${id}`);
+    const after = await saga.order(id);
+    expect(after.history).toEqual(cancelled.history);
+    await expectCancelledOnce(saga, after, 1, 'payment timeout');
+    expect(await saga.stock('SKU-KNIFE')).toEqual(before);
+    expect(h.warnings.filter((w) => w.orderId === id && w.msg === LATE_APPROVAL_LOG)).toHaveLength(1);
+  });
+});

@@ -1,7 +1,7 @@
 // Conformance: jobs and incidents. Rules from Zeebe's docs (Job workers; Incidents; Error events).
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
-import { bpmnError, complete, fail, type Job } from '../../../orchestrator/engine.js';
+import { bpmnError, complete, fail, type Job, type JobHandler } from '../../../orchestrator/engine.js';
 import { pino } from 'pino';
 import { bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, eventually, flow, incidentsOf, task, waitFor, waitForEnd, waitForIncidents } from '../support.js';
 
@@ -27,21 +27,52 @@ describe(`jobs (${engineLabel})`, () => {
     expect(end).toEqual({ state: 'COMPLETED', variables: { orderId: 'o-7', n: 2, done: true } });
   });
 
-  // The embedded engine's job push (Zeebe's job streaming, in-process).
-  embeddedTest('in-process workers are woken as soon as a job exists, without waiting for the poll interval', async () => {
-    const slowPoll = new EmbeddedEngine(suite.h.embedded!.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 60_000, timerPollIntervalMs: 60_000 });
+  // Job streaming, in-process (Zeebe's docs: Job workers, "Job streaming"). These workers poll only every
+  // 60 s, and the job is created only after the worker's first poll came back empty: within the test's
+  // window no timed poll can happen, so what delivers the job is push or wake-up. Which of the two is
+  // observed through the engine's activations: a pushed job is handed over without one.
+  const sleepingWorker = async (engine: EmbeddedEngine, taskType: string, handler: JobHandler) => {
+    const activations = jest.spyOn(engine, 'activateJobs');
+    engine.createWorker({ taskType, handler });
+    const returned = () => Promise.all(activations.mock.results.map((r) => r.value as Promise<Job[]>));
+    await waitFor('the worker\'s first poll', async () => activations.mock.results.length > 0);
+    expect(await returned()).toEqual([[]]); // it came back empty; the worker now sleeps on the 60 s poll
+    return { activated: async () => (await returned()).flat().map((j) => j.key) };
+  };
+  const slowPollingEngine = () => new EmbeddedEngine(suite.h.embedded!.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 60_000, timerPollIntervalMs: 60_000 });
+
+  embeddedTest('job streaming: a job created while an in-process worker of its type has room is pushed to it, with no activation request', async () => {
+    const engine = slowPollingEngine();
     try {
-      await deploy(slowPoll, oneTask('job-wake', 'jt-wake'));
-      const w = slowPoll.createWorker({ taskType: 'jt-wake', handler: async () => complete() });
-      // Let the worker's first (empty) activation happen, so it is asleep on the 60 s poll.
-      await new Promise((r) => setTimeout(r, 200));
-      const started = Date.now();
-      const { processInstanceKey } = await slowPoll.createProcessInstance({ bpmnProcessId: 'job-wake' });
-      await waitForEnd(suite.h, processInstanceKey, 5_000);
-      expect(Date.now() - started).toBeLessThan(2_000);
-      await w.close();
+      await deploy(engine, oneTask('job-push', 'jt-push'));
+      const handled: string[] = [];
+      const { activated } = await sleepingWorker(engine, 'jt-push', async (job) => (handled.push(job.key), complete()));
+      const { processInstanceKey } = await engine.createProcessInstance({ bpmnProcessId: 'job-push' });
+      await waitForEnd(suite.h, processInstanceKey); // at most 15 s: well before the worker's next poll
+      expect(handled).toHaveLength(1);
+      expect(await activated()).toEqual([]); // no activation returned it: it was pushed
     } finally {
-      await slowPoll.close();
+      await engine.close();
+    }
+  });
+
+  embeddedTest('job streaming: a failed job with retries left is offered to the sleeping worker when its back-off ends, not at its next poll', async () => {
+    const engine = slowPollingEngine();
+    try {
+      await deploy(engine, oneTask('job-wake', 'jt-wake'));
+      const handled: string[] = [];
+      const { activated } = await sleepingWorker(engine, 'jt-wake', async (job) => {
+        handled.push(job.key);
+        return handled.length === 1 ? fail({ errorMessage: 'try again', retries: job.retries - 1, retryBackOffMs: 500 }) : complete();
+      });
+      const { processInstanceKey } = await engine.createProcessInstance({ bpmnProcessId: 'job-wake' });
+      await waitForEnd(suite.h, processInstanceKey); // at most 15 s: well before the worker's next poll
+      expect(handled).toHaveLength(2);
+      expect(handled[1]).toBe(handled[0]);
+      // The retry is not pushed: the worker was woken and its activation took the job.
+      expect(await activated()).toEqual([handled[0]]);
+    } finally {
+      await engine.close();
     }
   });
 

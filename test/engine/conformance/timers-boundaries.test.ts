@@ -31,18 +31,26 @@ describe(`timers (${engineLabel})`, () => {
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(at) - 20);
   });
 
-  // The embedded engine's durability (a Zeebe broker restart is Camunda's to test).
-  embeddedTest('a due timer fires when the engine starts again after being stopped', async () => {
+  // The embedded engine's durability (a Zeebe broker restart is Camunda's to test). Nothing races the
+  // clock: the timer is an hour out, so the first engine cannot fire it before close(); the hour then
+  // passes while no engine runs, by moving its due date (the database's clock is the engine's) into the past.
+  embeddedTest('a timer that fell due while the engine was stopped fires when it starts again; the stopped engine fires nothing', async () => {
     // A database of its own: the suite's engine must not fire this timer meanwhile.
     const db = await openTestDatabase();
     const quiet = pino({ level: 'silent' });
     try {
-      const first = new EmbeddedEngine(db, { logger: quiet, timerPollIntervalMs: 50 });
-      await deploy(first, timerCatch('tm-restart', '<bpmn:timeDuration>PT0.3S</bpmn:timeDuration>'));
+      const first = new EmbeddedEngine(db, { logger: quiet, timerPollIntervalMs: 20 });
+      await deploy(first, timerCatch('tm-restart', '<bpmn:timeDuration>PT1H</bpmn:timeDuration>'));
       const { processInstanceKey } = await first.createProcessInstance({ bpmnProcessId: 'tm-restart' });
-      await first.close(); // down before the timer is due
-      await new Promise((r) => setTimeout(r, 500));
+      await first.close();
+      const overdue = await db.sql.query(`UPDATE engine_timers SET due_at = now() - interval '1 second' WHERE process_instance_key = $1::bigint RETURNING key`, [processInstanceKey]);
+      expect(overdue).toHaveLength(1);
       const state = async () => (await db.sql.query<{ state: string }>(`SELECT state FROM engine_process_instances WHERE key = $1::bigint`, [processInstanceKey]))[0]?.state;
+      // What close() guarantees: no timer fires after it, neither from the loop (ten of its 20 ms
+      // rounds here) nor when one is asked for.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await state()).toBe('ACTIVE');
+      expect(await first.fireDueTimers()).toBe(0);
       expect(await state()).toBe('ACTIVE');
       const second = new EmbeddedEngine(db, { logger: quiet, timerPollIntervalMs: 50 });
       try {
@@ -50,6 +58,7 @@ describe(`timers (${engineLabel})`, () => {
       } finally {
         await second.close();
       }
+      expect((await db.sql.query(`SELECT key FROM engine_timers WHERE process_instance_key = $1::bigint`, [processInstanceKey]))).toEqual([]);
     } finally {
       await db.close();
     }

@@ -92,6 +92,14 @@ async function expectEndedIn(key: string, endEventId: string): Promise<void> {
 
 const COMPENSATION = ['release-stock', 'void-payment'];
 
+/** Reserve stock and request payment ran, both were compensated (in either order), then `tail` ran. */
+function expectCompensatedThen(orderId: string, tail: string[]): void {
+  const list = steps(orderId);
+  expect(list.slice(0, 2)).toEqual(['reserve-stock', 'request-payment']);
+  expect(list.slice(2, 4).sort()).toEqual(COMPENSATION);
+  expect(list.slice(4)).toEqual(tail);
+}
+
 describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`, () => {
   test('deploys as process "order-fulfillment" (resource name = file name); redeploying the unchanged file makes no new version', async () => {
     expect(deployed).toEqual([expect.objectContaining({ bpmnProcessId: ORDER_PROCESS_ID, version: 1, resourceName: 'order-fulfillment.bpmn', isNew: true })]);
@@ -146,10 +154,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     expect(await activeElements(suite.h, key)).toEqual(['CompensatePaymentDeclined', 'VoidPayment']);
     openVoid();
     await expectEndedIn(key, 'PaymentFailed');
-    const list = steps(orderId);
-    expect(list.slice(0, 2)).toEqual(['reserve-stock', 'request-payment']);
-    expect(list.slice(2, 4).sort()).toEqual(COMPENSATION);
-    expect(list.slice(4)).toEqual(['mark-payment-failed', 'notify-customer kind=payment-failed']);
+    expectCompensatedThen(orderId, ['mark-payment-failed', 'notify-customer kind=payment-failed']);
     const handlers = (ran.get(orderId) ?? []).filter((r) => COMPENSATION.includes(r.step)).map((r) => r.elementId).sort();
     expect(handlers).toEqual(['ReleaseStock', 'VoidPayment']);
   });
@@ -158,10 +163,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     const orderId = newOrderId('timeout');
     const key = await placeOrder(orderId, 'PT0.3S');
     await expectEndedIn(key, 'OrderCancelledPaymentTimeout');
-    const list = steps(orderId);
-    expect(list.slice(0, 2)).toEqual(['reserve-stock', 'request-payment']);
-    expect(list.slice(2, 4).sort()).toEqual(COMPENSATION);
-    expect(list.slice(4)).toEqual(['cancel-order reason=payment timeout', 'notify-customer kind=cancelled']);
+    expectCompensatedThen(orderId, ['cancel-order reason=payment timeout', 'notify-customer kind=cancelled']);
     const done = await completedElements(suite.h, key);
     expect(done).toContain('PaymentTimedOut');
     expect(done).not.toContain('PaymentResultReceived');
@@ -173,10 +175,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     await waitAtAwaitPayment(key);
     await suite.h.engine.publishMessage({ name: MESSAGES.cancelRequested, correlationKey: orderId, variables: { cancelRequested: true } });
     await expectEndedIn(key, 'OrderCancelledByCustomer');
-    const list = steps(orderId);
-    expect(list.slice(0, 2)).toEqual(['reserve-stock', 'request-payment']);
-    expect(list.slice(2, 4).sort()).toEqual(COMPENSATION);
-    expect(list.slice(4)).toEqual(['cancel-order reason=cancelled by customer', 'notify-customer kind=cancelled']);
+    expectCompensatedThen(orderId, ['cancel-order reason=cancelled by customer', 'notify-customer kind=cancelled']);
   });
 
   // A cancel racing the payment result: the event-based gateway takes the first message to arrive and
@@ -188,10 +187,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     await suite.h.engine.publishMessage({ name: MESSAGES.cancelRequested, correlationKey: orderId, messageId: `cancel:${orderId}`, variables: { cancelRequested: true } });
     await reportPayment(orderId, 'approved', 60_000);
     await expectEndedIn(key, 'OrderCancelledByCustomer');
-    const list = steps(orderId);
-    expect(list.slice(0, 2)).toEqual(['reserve-stock', 'request-payment']);
-    expect(list.slice(2, 4).sort()).toEqual(COMPENSATION);
-    expect(list.slice(4)).toEqual(['cancel-order reason=cancelled by customer', 'notify-customer kind=cancelled']);
+    expectCompensatedThen(orderId, ['cancel-order reason=cancelled by customer', 'notify-customer kind=cancelled']);
     const done = await completedElements(suite.h, key);
     expect(done).toContain('CancellationRequested');
     expect(done).not.toContain('PaymentResultReceived');

@@ -2,7 +2,6 @@
 // redis-server processes. Every child started here is stopped (or killed) again.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import { connectRedis, parseRedisUrl } from '../../queues/redis.js';
 import { PrivateRedisInUseError, PrivateRedisServer, RedisUnavailableError, socketPathFor } from '../../queues/redis-server.js';
 import { uniquePrefix } from '../support/redis.js';
+import { isRunning } from '../support/processes.js';
 
 const silent = pino({ level: 'silent' });
 const servers: PrivateRedisServer[] = [];
@@ -29,21 +29,6 @@ async function startServer(dataDir: string, logger: Logger = silent): Promise<Pr
   const server = await PrivateRedisServer.start({ serverPath: 'redis-server', dataDir, logger });
   servers.push(server);
   return server;
-}
-
-/** Running, and not a zombie waiting for its parent (or init) to reap it. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true; // no /proc
-  }
 }
 
 async function withClient<T>(server: PrivateRedisServer, fn: (c: Redis) => Promise<T>): Promise<T> {
@@ -63,7 +48,7 @@ function capturingLogger(): { logger: Logger; lines: { level: number; msg: strin
 
 afterAll(async () => {
   for (const s of servers) await s.stop();
-  for (const pid of strayPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of strayPids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
   for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
 });
 
@@ -94,7 +79,7 @@ describe('private redis-server', () => {
     await withClient(first, (c) => c.set('kept', 'across restarts'));
     await first.stop();
     await first.stop(); // idempotent
-    expect(alive(first.pid)).toBe(false);
+    expect(isRunning(first.pid)).toBe(false);
 
     const second = await startServer(dir);
     expect(await withClient(second, (c) => c.get('kept'))).toBe('across restarts');
@@ -107,7 +92,7 @@ describe('private redis-server', () => {
     await withClient(stale, (c) => c.set('from', 'stale'));
     const fresh = await startServer(dir);
     expect(fresh.pid).not.toBe(stale.pid);
-    expect(alive(stale.pid)).toBe(false);
+    expect(isRunning(stale.pid)).toBe(false);
     expect(await withClient(fresh, (c) => c.get('from'))).toBe('stale');
     expect(Number((await readFile(path.join(dir, 'redis-server.pid'), 'utf8')).trim())).toBe(fresh.pid);
     await fresh.stop();
@@ -130,11 +115,11 @@ describe('private redis-server', () => {
     strayPids.add(orphanPid);
     service.kill('SIGKILL');
     await once(service, 'exit');
-    expect(alive(orphanPid)).toBe(true);
+    expect(isRunning(orphanPid)).toBe(true);
 
     const { logger, lines } = capturingLogger();
     const fresh = await startServer(dir, logger);
-    expect(alive(orphanPid)).toBe(false);
+    expect(isRunning(orphanPid)).toBe(false);
     expect(await withClient(fresh, (c) => c.ping())).toBe('PONG');
     expect(lines.some((l) => /earlier run is still running/.test(l.msg))).toBe(true);
     await fresh.stop();
@@ -148,7 +133,7 @@ describe('private redis-server', () => {
     await writeFile(path.join(dir, 'redis-owner.pid'), String(owner.pid));
 
     await expect(PrivateRedisServer.start({ serverPath: 'redis-server', dataDir: dir, logger: silent })).rejects.toThrow(PrivateRedisInUseError);
-    expect(alive(running.pid)).toBe(true);
+    expect(isRunning(running.pid)).toBe(true);
     owner.kill('SIGKILL');
     await running.stop();
   });
@@ -232,7 +217,7 @@ describe('connectRedis', () => {
     await queue.obliterate({ force: true });
     await queue.close();
     await handle.close();
-    expect(alive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
   });
 
   const url = process.env.REDIS_URL;

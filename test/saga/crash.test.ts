@@ -9,6 +9,7 @@ import { loadConfig } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
 import { FINAL, sagaEnvironment, waitUntil } from './support.js';
+import { isRunning } from '../support/processes.js';
 
 const children: ChildProcess[] = [];
 // The redis-servers seen, so that a failing run does not leave one behind.
@@ -17,31 +18,16 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const pid of redisPids) {
     try {
-      if (running(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
+      if (isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
     } catch {
       // gone meanwhile (or no /proc: nothing to check the pid against)
     }
   }
 });
 
-/** Running, and not a zombie waiting for its parent (or init) to reap it. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return !existsSync('/proc/self/stat'); // gone meanwhile, unless there is no /proc at all
-  }
-}
-
 /** Fails naming the process and the moment when it is not in the state expected. */
 function expectProcess(what: string, pid: number, expected: 'running' | 'gone'): void {
-  expect({ [`${what} (pid ${pid})`]: running(pid) ? 'running' : 'gone' }).toEqual({ [`${what} (pid ${pid})`]: expected });
+  expect({ [`${what} (pid ${pid})`]: isRunning(pid) ? 'running' : 'gone' }).toEqual({ [`${what} (pid ${pid})`]: expected });
 }
 
 /** The pid the private redis-server wrote to <DATA_DIR>/redis/redis-server.pid (it deletes the file when it stops). */

@@ -11,10 +11,18 @@ const LATE_APPROVAL_LOG = 'payment approved after the order ended unpaid; the au
 
 type Harness = { saga: Saga; warnings: { msg: string; orderId?: string }[] };
 
-async function harness(env: Record<string, string>): Promise<Harness> {
-  const warnings: Harness['warnings'] = [];
-  const saga = await startSaga(env, { onLine: (line) => warnings.push(JSON.parse(line) as { msg: string; orderId?: string }) });
-  return { saga, warnings };
+/** A system started before the describe block's tests and stopped after them; warn lines are kept. */
+function systemFor(env: Record<string, string>): () => Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    const warnings: Harness['warnings'] = [];
+    const saga = await startSaga(env, { onLine: (line) => warnings.push(JSON.parse(line) as { msg: string; orderId?: string }) });
+    h = { saga, warnings };
+  }, 60_000);
+  afterAll(async () => {
+    await h?.saga.stop();
+  });
+  return () => h as Harness;
 }
 
 function approval(orderId: string, payment: { id: string; providerPaymentId: string | null; amountMinor: number; currency: string }, eventId: string) {
@@ -67,34 +75,37 @@ async function expectPaidOnce(saga: Saga, o: OrderView, quantity: number) {
   expect(await kinds(saga, o.id)).toEqual(['confirmed']);
 }
 
+/**
+ * Sends an approval for an order that ended CANCELLED and checks that it changed nothing the
+ * customer or the shop sees, and that the relay released it (its warning, once).
+ */
+async function expectLateApprovalReleased(h: Harness, cancelled: OrderView, quantity: number, reason: string, stockBefore: unknown) {
+  const { saga } = h;
+  const eventId = `evt_late_${cancelled.id}`;
+  expect((await sendApproval(saga, cancelled.id, eventId)).status).toBe(200);
+  await processed(saga, eventId);
+  const after = await saga.order(cancelled.id);
+  expect(after.history).toEqual(cancelled.history);
+  await expectCancelledOnce(saga, after, quantity, reason);
+  expect(await saga.stock(cancelled.items[0]?.sku as string)).toEqual(stockBefore);
+  expect(h.warnings.filter((w) => w.orderId === cancelled.id && w.msg === LATE_APPROVAL_LOG)).toHaveLength(1);
+}
+
 describe(`a cancellation racing the payment approval (${databaseKind})`, () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await harness({ PAYMENT_TIMEOUT: 'PT1M' });
-  }, 60_000);
-  afterAll(async () => {
-    await h?.saga.stop();
-  });
+  const system = systemFor({ PAYMENT_TIMEOUT: 'PT1M' });
 
   test('cancel first, approval after: CANCELLED once with stock back and payment VOIDED; the late approval is released at the provider, not paid, and the customer is told once', async () => {
-    const { saga } = h;
+    const { saga } = system();
     const before = await saga.stock('SKU-GRINDER');
     const id = await awaitingPayment(saga, 'SKU-GRINDER', 2);
     expect((await saga.post(`/orders/${id}/cancel`)).status).toBe(202);
     const cancelled = await saga.waitForFinal(id);
     await expectCancelledOnce(saga, cancelled, 2, 'cancelled by customer');
-
-    expect((await sendApproval(saga, id, `evt_after_cancel_${id}`)).status).toBe(200);
-    await processed(saga, `evt_after_cancel_${id}`);
-    const after = await saga.order(id);
-    expect(after.history).toEqual(cancelled.history);
-    await expectCancelledOnce(saga, after, 2, 'cancelled by customer');
-    expect(await saga.stock('SKU-GRINDER')).toEqual(before);
-    expect(h.warnings.filter((w) => w.orderId === id && w.msg === LATE_APPROVAL_LOG)).toHaveLength(1);
+    await expectLateApprovalReleased(system(), cancelled, 2, 'cancelled by customer', before);
   });
 
   test('approval first, cancel after: PAID once with the stock sold; the cancel is refused with 409 and the customer is told once', async () => {
-    const { saga } = h;
+    const { saga } = system();
     const id = await awaitingPayment(saga, 'SKU-BOARD', 1);
     expect((await sendApproval(saga, id, `evt_before_cancel_${id}`)).status).toBe(200);
     const paid = await saga.waitForFinal(id);
@@ -108,7 +119,7 @@ describe(`a cancellation racing the payment approval (${databaseKind})`, () => {
   });
 
   test('cancel and approval sent at the same moment, in both orders, for 8 orders: each order ends in exactly one outcome, with stock, payment and notifications to match', async () => {
-    const { saga } = h;
+    const { saga } = system();
     const sku = 'SKU-SCALE';
     const before = await saga.stock(sku);
     const ids: string[] = [];
@@ -155,27 +166,14 @@ describe(`a cancellation racing the payment approval (${databaseKind})`, () => {
 });
 
 describe(`an approval after the payment timeout cancelled the order (${databaseKind})`, () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await harness({ PAYMENT_TIMEOUT: 'PT1S' });
-  }, 60_000);
-  afterAll(async () => {
-    await h?.saga.stop();
-  });
+  const system = systemFor({ PAYMENT_TIMEOUT: 'PT1S' });
 
   test('the order stays CANCELLED, the payment VOIDED (released again at the provider), the stock back, and the customer is told once, never "confirmed"', async () => {
-    const { saga } = h;
+    const { saga } = system();
     const before = await saga.stock('SKU-KNIFE');
     const id = await saga.placeOrder({ sku: 'SKU-KNIFE', quantity: 1, paymentMethod: 'pm_no_answer' });
     const cancelled = await saga.waitForFinal(id);
     await expectCancelledOnce(saga, cancelled, 1, 'payment timeout');
-
-    expect((await sendApproval(saga, id, `evt_late_${id}`)).status).toBe(200);
-    await processed(saga, `evt_late_${id}`);
-    const after = await saga.order(id);
-    expect(after.history).toEqual(cancelled.history);
-    await expectCancelledOnce(saga, after, 1, 'payment timeout');
-    expect(await saga.stock('SKU-KNIFE')).toEqual(before);
-    expect(h.warnings.filter((w) => w.orderId === id && w.msg === LATE_APPROVAL_LOG)).toHaveLength(1);
+    await expectLateApprovalReleased(system(), cancelled, 1, 'payment timeout', before);
   });
 });

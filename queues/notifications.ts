@@ -87,12 +87,35 @@ export class NotificationQueue {
       concurrency: this.options.concurrency,
     });
     this.worker.on('error', (err) => logger.error({ err, queue: QUEUE_NAMES.notifications }, 'notifications worker: Redis error'));
-    this.worker.on('failed', (job, err) => {
-      const willRetry = job !== undefined && !(err instanceof UnrecoverableError) && job.attemptsMade < (job.opts.attempts ?? 1);
-      const fields = { notificationId: job?.data.notificationId, attemptsMade: job?.attemptsMade, err };
-      if (willRetry) logger.warn(fields, 'notification delivery failed; will retry');
-      else logger.error(fields, 'notification delivery failed for good; the notification is marked FAILED');
-    });
+    this.worker.on('failed', (job, err) => void this.reportFailure(job, err));
+  }
+
+  /**
+   * Logs a failed delivery job. When the job is over, the line says what the row
+   * records, read after the fact: a job can fail for good without marking it FAILED
+   * (its delivery was recorded SENT before the job failed: a crash or a lost lock
+   * after markSent, a duplicate job; or the database failed before anything was recorded).
+   */
+  private async reportFailure(job: Job<DeliverJob> | undefined, err: Error): Promise<void> {
+    const { logger } = this.ctx;
+    const willRetry = job !== undefined && !(err instanceof UnrecoverableError) && job.attemptsMade < (job.opts.attempts ?? 1);
+    const fields = { notificationId: job?.data.notificationId, attemptsMade: job?.attemptsMade, err };
+    if (willRetry) {
+      logger.warn(fields, 'notification delivery failed; will retry');
+      return;
+    }
+    let status: string | undefined;
+    try {
+      if (job) status = (await this.prisma.notification.findUnique({ where: { id: job.data.notificationId }, select: { status: true } }))?.status ?? 'GONE';
+    } catch (readErr) {
+      logger.error({ ...fields, readErr }, "notification delivery job failed for good; the notification's status could not be read");
+      return;
+    }
+    if (status === 'FAILED') logger.error(fields, 'notification delivery failed for good; the notification is marked FAILED');
+    else if (status === 'SENT') logger.warn(fields, 'notification delivery job failed for good, but the notification was already SENT (its delivery was recorded before the job failed: a crash after delivery, or a duplicate job); nothing to do');
+    else if (status === 'PENDING') logger.error(fields, 'notification delivery job failed for good before its outcome was recorded; the notification stays PENDING and outbox recovery will queue it again');
+    else if (status === 'GONE') logger.warn(fields, 'notification delivery job failed for good; the notification no longer exists');
+    else logger.error(fields, 'notification delivery job failed for good; which notification is unknown');
   }
 
   private async deliver(job: Job<DeliverJob>): Promise<void> {
@@ -112,7 +135,14 @@ export class NotificationQueue {
       const permanent = err instanceof PermanentDeliveryError;
       // attemptsMade counts the attempts that failed before this one.
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      await markFailed(this.prisma, row.id, (err as Error).message ?? String(err), permanent || last);
+      const recorded = await markFailed(this.prisma, row.id, (err as Error).message ?? String(err), permanent || last);
+      if (recorded === 'SENT' || recorded === undefined) {
+        // Another delivery of it (a duplicate job, a re-run after a crash) succeeded meanwhile, or its order
+        // was deleted: nothing was recorded and nothing is left to retry, so the job ends here.
+        const what = recorded === 'SENT' ? 'but the notification was already SENT by another delivery of it; nothing to retry' : 'and the notification no longer exists';
+        logger.warn({ notificationId: row.id, attemptsMade: job.attemptsMade, err }, `notification delivery attempt failed, ${what}`);
+        return;
+      }
       if (permanent) throw new UnrecoverableError((err as Error).message);
       throw err;
     }

@@ -17,6 +17,7 @@ import { isUuid } from '../domain/ids.js';
 import { TransientProviderError, type PaymentGateway, type PaymentOutcomeEvent, type PaymentRequest } from '../domain/payments/gateway.js';
 import { signPayload } from '../domain/payments/signature.js';
 import type { Logger } from '../infra/logger.js';
+import { postJson } from './post-json.js';
 import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
 import { callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
 
@@ -225,14 +226,9 @@ export class SandboxProvider implements PaymentGateway {
     // Signed per delivery with the current time, as Stripe does: a redelivery hours
     // later must still pass the receiver's tolerance window.
     const signature = signPayload(this.options.webhookSecret, body, Math.floor(Date.now() / 1000));
-    const response = await fetch(this.options.callbackUrl(), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SANDBOX_SIGNATURE_HEADER]: signature, 'user-agent': 'order-saga-sandbox/1' },
-      body,
-      signal: AbortSignal.timeout(this.options.deliveryTimeoutMs ?? 10_000),
-    });
-    await response.arrayBuffer(); // drain, so the connection can be reused
-    if (!response.ok) throw new Error(`webhook answered ${response.status} to ${event.id}`);
+    // Not fetch: it refuses some ports (PORT=4190…) outright. A 3xx is a failed delivery, never followed.
+    const status = await postJson(this.options.callbackUrl(), { [SANDBOX_SIGNATURE_HEADER]: signature, 'user-agent': 'order-saga-sandbox/1' }, body, this.options.deliveryTimeoutMs ?? 10_000);
+    if (status < 200 || status > 299) throw new Error(`webhook answered ${status} to ${event.id}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
 
     await (await this.client()).hset(this.recordKey(paymentId), { status: failed ? 'failed' : 'succeeded' });
     this.logger.info({ orderId: event.data.orderId, paymentId, eventId: event.id, type: event.type, attempt: job.attemptsMade + 1 }, 'sandbox callback delivered');

@@ -18,12 +18,18 @@ export async function markSent(prisma: PrismaClient, id: string): Promise<boolea
 /**
  * Records a failed delivery attempt. The row stays PENDING while retries remain,
  * so outbox recovery can still pick it up; `final` marks it FAILED for an operator.
+ * Returns the status the row has now: 'SENT' when another delivery of it (a
+ * duplicate job, a re-run after a crash) had succeeded and nothing was recorded;
+ * undefined when the row no longer exists.
  */
-export async function markFailed(prisma: PrismaClient, id: string, error: string, final: boolean): Promise<void> {
-  await prisma.notification.updateMany({
+export async function markFailed(prisma: PrismaClient, id: string, error: string, final: boolean): Promise<'PENDING' | 'FAILED' | 'SENT' | undefined> {
+  const { count } = await prisma.notification.updateMany({
     where: { id, status: { not: 'SENT' } },
     data: { attempts: { increment: 1 }, lastError: error.slice(0, MAX_ERROR_LENGTH), ...(final ? { status: 'FAILED' as const } : {}) },
   });
+  if (count > 0) return final ? 'FAILED' : 'PENDING';
+  // Nothing changed: the row is SENT (a status it never leaves) or gone.
+  return (await prisma.notification.findUnique({ where: { id }, select: { status: true } })) ? 'SENT' : undefined;
 }
 
 /**

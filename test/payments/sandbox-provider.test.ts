@@ -1,8 +1,9 @@
 // The sandbox provider against a real HTTP endpoint (this test plays our webhook)
 // and real Redis: what a provider does, seen from the receiving end.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { pino } from 'pino';
 import { TransientProviderError, type PaymentRequest } from '../../domain/payments/gateway.js';
 import { verifySignature, type SignatureCheck } from '../../domain/payments/signature.js';
 import { InvalidInputError } from '../../domain/errors.js';
@@ -70,6 +71,36 @@ beforeEach(() => {
 afterEach(() => {
   endpoint.deliveries = [];
 });
+
+/** A logger whose lines the test can read. */
+function capturingLogger() {
+  const lines: { level: number; msg: string; err?: string; paymentId?: string }[] = [];
+  return { lines, logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) }) };
+}
+
+// Some of the ports fetch refuses ("bad port", as browsers do); all above 1024, so no privileges needed.
+const FETCH_BAD_PORTS = [4190, 6666, 6667, 6668, 6669, 6665, 6000, 6697, 6679, 6566, 5060, 5061, 10080];
+
+/** An HTTP server on the first of `ports` that is free on 127.0.0.1. */
+async function listenOnOneOf(ports: number[], handler: RequestListener): Promise<TestServer> {
+  for (const port of ports) {
+    const server = createServer(handler);
+    const bound = await new Promise<boolean>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(false) : reject(err)));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    return {
+      server,
+      url: `http://127.0.0.1:${port}`,
+      async close() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      },
+    };
+  }
+  throw new Error(`none of the ports ${ports.join(', ')} is free on 127.0.0.1`);
+}
 
 const request = (paymentMethod: string): PaymentRequest => ({ paymentId: randomUUID(), orderId: randomUUID(), amountMinor: 4599, currency: 'EUR', paymentMethod });
 
@@ -202,13 +233,14 @@ describe('sandbox provider', () => {
     expect(endpoint.of(req.paymentId)).toHaveLength(3);
   });
 
-  test('a network failure (connection reset) is retried like a 500', async () => {
+  test('a network failure (connection reset) is retried like a 500, and the log names the cause', async () => {
     // Hangs up on every request: a network error, on a port nobody else can take meanwhile.
     const broken = await listen((req) => req.socket.destroy());
     let url = `${broken.url}/webhooks/payments/sandbox`;
     // A queue of its own, so that only this instance's worker delivers.
     const own = await testQueueContext();
-    const p = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => url, redeliveryBackoffMs: 100 });
+    const log = capturingLogger();
+    const p = new SandboxProvider({ ...own.context, logger: log.logger }, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => url, redeliveryBackoffMs: 100 });
     try {
       await p.start();
       const req = request('pm_decline');
@@ -222,17 +254,114 @@ describe('sandbox provider', () => {
         async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId),
         30_000,
       );
+      const cause = `POST ${broken.url}/webhooks/payments/sandbox failed: socket hang up (ECONNRESET)`;
       // One object, so that a failure shows the whole story.
       expect({ attemptsMade: job.attemptsMade, errors: (job.stacktrace ?? []).map((line) => line.split('\n')[0]), deliveries: endpoint.of(req.paymentId).map((d) => d.status) }).toEqual({
         attemptsMade: expect.any(Number),
-        errors: expect.arrayContaining([expect.stringContaining('fetch failed')]),
+        errors: expect.arrayContaining([`Error: ${cause}`]),
         deliveries: [200],
       });
       expect(job.attemptsMade).toBeGreaterThanOrEqual(2);
+      // The operator sees why at warn level, not "fetch failed" with the reason at debug.
+      expect(log.lines.filter((l) => l.paymentId === req.paymentId && l.level >= 40)).toContainEqual(
+        expect.objectContaining({ level: 40, msg: 'sandbox callback not acknowledged; will redeliver', err: cause }),
+      );
     } finally {
       await p.close();
       await own.close();
       await broken.close();
+    }
+  });
+
+  test('a webhook on a port fetch refuses (PORT=4190 and the like) gets its signed callback', async () => {
+    // Our webhook, on a port browsers (and so fetch) block. The service calls itself on whatever PORT it has.
+    const badPort = await listenOnOneOf(FETCH_BAD_PORTS, (req, res) => (req.method === 'POST' ? endpoint.handle(req, res) : res.writeHead(405).end()));
+    const own = await testQueueContext();
+    const p = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => `${badPort.url}/webhooks/payments/sandbox`, redeliveryBackoffMs: 50 });
+    try {
+      // The premise: fetch would not even try.
+      const refusal = await fetch(badPort.url).then(
+        (res) => `answered ${res.status}`,
+        (err: Error) => String((err.cause as Error | undefined)?.message),
+      );
+      expect(refusal).toBe('bad port');
+
+      await p.start();
+      const req = request('pm_approve');
+      const { providerPaymentId } = await p.requestPayment(req);
+      const [delivery] = await waitUntil('the callback on the refused port', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+      expect(delivery?.signature.ok).toBe(true);
+      expect(delivery?.event).toMatchObject({ type: 'payment.succeeded', data: { paymentId: req.paymentId, providerPaymentId, orderId: req.orderId } });
+      expect(endpoint.of(req.paymentId).map((d) => d.status)).toEqual([200]);
+    } finally {
+      await p.close();
+      await own.close();
+      await badPort.close();
+    }
+  });
+
+  test('a redirect is a failed delivery and is not followed; the same event comes again', async () => {
+    let followed = 0;
+    const elsewhere = await listen((_req, res) => {
+      followed++;
+      res.writeHead(200).end();
+    });
+    // Our endpoint, answering what it is scripted to, with a Location a client following redirects would take.
+    const redirecting = await listen((req, res) => {
+      res.setHeader('location', `${elsewhere.url}/webhooks/payments/sandbox`);
+      endpoint.handle(req, res);
+    });
+    endpoint.script = [307];
+    const own = await testQueueContext();
+    const p = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => `${redirecting.url}/webhooks/payments/sandbox`, redeliveryBackoffMs: 50 });
+    try {
+      await p.start();
+      const req = request('pm_approve');
+      await p.requestPayment(req);
+      const jobId = `callback-${req.paymentId}`;
+      const job = await waitUntil('the redelivery to complete', async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId));
+      const deliveries = endpoint.of(req.paymentId);
+      expect({ statuses: deliveries.map((d) => d.status), followed, errors: (job.stacktrace ?? []).map((line) => line.split('\n')[0]) }).toEqual({
+        statuses: [307, 200],
+        followed: 0,
+        errors: [expect.stringContaining('webhook answered 307 to evt_')],
+      });
+      expect(job.stacktrace?.[0]).toContain('(redirects are not followed)');
+      expect(new Set(deliveries.map((d) => d.raw)).size).toBe(1);
+    } finally {
+      await p.close();
+      await own.close();
+      await redirecting.close();
+      await elsewhere.close();
+    }
+  });
+
+  test('a webhook that does not answer in time is a failed delivery', async () => {
+    const seen: number[] = [];
+    const silent = await listen((req) => {
+      seen.push(Date.now());
+      req.resume(); // reads the request, never answers
+    });
+    let url = `${silent.url}/webhooks/payments/sandbox`;
+    const own = await testQueueContext();
+    const p = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => url, redeliveryBackoffMs: 50, deliveryTimeoutMs: 300 });
+    try {
+      await p.start();
+      const req = request('pm_approve');
+      await p.requestPayment(req);
+      const jobId = `callback-${req.paymentId}`;
+      const started = Date.now();
+      await waitUntil('a timed-out attempt', async () => ((await p.queue.getJob(jobId))?.attemptsMade ?? 0) >= 1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      url = `${http.url}/webhooks/payments/sandbox`;
+      const job = await waitUntil('the redelivery to complete', async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId));
+      expect(seen.length).toBeGreaterThanOrEqual(1);
+      expect((job.stacktrace ?? []).map((line) => line.split('\n')[0])).toContain(`Error: POST ${silent.url}/webhooks/payments/sandbox failed: no complete answer within 300 ms`);
+      expect(endpoint.acknowledged(req.paymentId)).toHaveLength(1);
+    } finally {
+      await p.close();
+      await own.close();
+      await silent.close();
     }
   });
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { NotFoundError } from '../../domain/errors.js';
+import { markSent } from '../../domain/notifications/delivery.js';
 import { composeNotification, formatMoney, NOTIFICATION_KINDS, type NotificationKind } from '../../domain/notifications/compose.js';
 import { listNotifications } from '../../domain/notifications/list-notifications.js';
 import { recordNotification } from '../../domain/notifications/record-notification.js';
@@ -19,6 +20,7 @@ import type { QueueContext } from '../../queues/context.js';
 import { LogSink, PermanentDeliveryError, SmtpSink, type NotificationSink } from '../../queues/notification-sinks.js';
 import { NotificationQueue, type NotificationQueueOptions, type NotificationSinks } from '../../queues/notifications.js';
 import { PrivateRedisServer } from '../../queues/redis-server.js';
+import type { PrismaClient } from '../../infra/database.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { redisKind, testQueueContext, type TestQueueContext } from '../support/redis.js';
 
@@ -29,6 +31,10 @@ const queues: NotificationQueue[] = [];
 /** Lines the log sink wrote, parsed. */
 const logged: Record<string, unknown>[] = [];
 const sinkLogger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+/** Lines the queues themselves wrote (their warnings and errors), parsed. */
+type QueueLine = { level: number; msg: string; notificationId?: string; err?: { message: string } };
+const queueLogged: QueueLine[] = [];
+const queueLogger = pino({ level: 'info' }, { write: (line: string) => void queueLogged.push(JSON.parse(line)) });
 
 beforeAll(async () => {
   db = await openTestDatabase();
@@ -52,9 +58,9 @@ let queueCount = 0;
  * A NotificationQueue of its own (its own key prefix under the file's prefix), so
  * that each test's worker only sees that test's jobs and sinks.
  */
-async function notificationQueue(sinks: Partial<NotificationSinks> = {}, options: NotificationQueueOptions = {}, start = true): Promise<NotificationQueue> {
-  const ctx: QueueContext = { ...redis.context, prefix: `${redis.context.prefix}-${++queueCount}` };
-  const queue = new NotificationQueue(ctx, db.prisma, { log: new LogSink(sinkLogger), ...sinks }, { backoffMs: 20, ...options });
+async function notificationQueue(sinks: Partial<NotificationSinks> = {}, options: NotificationQueueOptions = {}, start = true, prisma: PrismaClient = db.prisma): Promise<NotificationQueue> {
+  const ctx: QueueContext = { ...redis.context, prefix: `${redis.context.prefix}-${++queueCount}`, logger: queueLogger };
+  const queue = new NotificationQueue(ctx, prisma, { log: new LogSink(sinkLogger), ...sinks }, { backoffMs: 20, ...options });
   queues.push(queue);
   if (start) queue.start();
   return queue;
@@ -88,6 +94,36 @@ const row = (id: string) => db.prisma.notification.findUniqueOrThrow({ where: { 
 const waitForStatus = (id: string, status: 'SENT' | 'FAILED') => waitUntil(`notification ${id} ${status}`, async () => ((await row(id)).status === status ? row(id) : undefined));
 const idle = (q: NotificationQueue) => waitUntil('an idle queue', async () => (await q.depth()).total === 0);
 const deliveriesOf = (notificationId: string) => logged.filter((l) => l.notificationId === notificationId && l.msg === 'customer notification');
+/** The queue's warnings and errors about one notification, as [level, message]. */
+const complaintsAbout = (notificationId: string) => queueLogged.filter((l) => l.notificationId === notificationId && l.level >= 40).map((l) => [l.level, l.msg]);
+const WARN = 40;
+const ERROR = 50;
+const MARKED_FAILED = 'notification delivery failed for good; the notification is marked FAILED';
+
+/**
+ * The test database behind a client whose notification.updateMany fails where
+ * `fault` says: 'before' (nothing written) or 'after' (written, and then the answer lost).
+ */
+function faultyPrisma(fault: (data: { status?: string }) => 'before' | 'after' | undefined): PrismaClient {
+  const real = db.prisma;
+  const bound = <T extends object>(target: T, prop: string | symbol) => {
+    const value = Reflect.get(target, prop) as unknown;
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  };
+  const notification = new Proxy(real.notification, {
+    get: (target, prop) =>
+      prop !== 'updateMany'
+        ? bound(target, prop)
+        : async (args: Parameters<PrismaClient['notification']['updateMany']>[0]) => {
+            const when = fault(args.data as { status?: string });
+            if (when === 'before') throw new Error('database unavailable');
+            const result = await target.updateMany(args);
+            if (when === 'after') throw new Error('connection lost after the commit');
+            return result;
+          },
+  });
+  return new Proxy(real, { get: (target, prop) => (prop === 'notification' ? notification : bound(target, prop)) });
+}
 
 describe(`notifications (${databaseKind}, ${redisKind})`, () => {
   test('a recorded, queued notification is delivered through the log and marked SENT', async () => {
@@ -225,6 +261,84 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     await idle(queue);
     expect(calls).toBe(3);
     expect(await queue.recoverPending(0)).toBe(0); // FAILED is for an operator, not for recovery
+    // The log says so once, as an error, after two warnings about retries.
+    await waitUntil('the final log line', async () => complaintsAbout(id).length === 3);
+    expect(complaintsAbout(id)).toEqual([
+      [WARN, 'notification delivery failed; will retry'],
+      [WARN, 'notification delivery failed; will retry'],
+      [ERROR, MARKED_FAILED],
+    ]);
+    expect((await row(id)).status).toBe('FAILED');
+  });
+
+  test('a failed attempt on a notification another delivery of it has SENT meanwhile ends quietly, saying so', async () => {
+    // A duplicate of the job (a re-run after a crash) delivers and records SENT while this attempt is failing.
+    const racing: NotificationSink = {
+      channel: 'log',
+      async deliver(n) {
+        expect(await markSent(db.prisma, n.id)).toBe(true);
+        throw new Error('mail provider down');
+      },
+      async close() {},
+    };
+    const queue = await notificationQueue({ log: racing }, { attempts: 1 });
+    const { id } = await recordNotification(db.prisma, { orderId: await placeOrder(), kind: 'confirmed', smtpEnabled: false });
+    await queue.enqueue(id);
+    const job = await waitUntil('the job to end', async () => {
+      const state = await queue.queue.getJobState(NotificationQueue.jobId(id));
+      return (state === 'completed' || state === 'failed') && state;
+    });
+    await waitUntil('a log line', async () => complaintsAbout(id).length > 0);
+    expect({ job, complaints: complaintsAbout(id) }).toEqual({
+      job: 'completed', // nothing left to retry
+      complaints: [[WARN, 'notification delivery attempt failed, but the notification was already SENT by another delivery of it; nothing to retry']],
+    });
+    expect(await row(id)).toMatchObject({ status: 'SENT', attempts: 1, lastError: null });
+  });
+
+  test('a job that fails for good after the delivery was recorded says SENT, not FAILED', async () => {
+    // markSent commits, then the answer is lost (the connection drops): the job fails after the fact.
+    const prisma = faultyPrisma((data) => (data.status === 'SENT' ? 'after' : undefined));
+    const queue = await notificationQueue({}, { attempts: 1 }, true, prisma);
+    const { id } = await recordNotification(db.prisma, { orderId: await placeOrder(), kind: 'confirmed', smtpEnabled: false });
+    await queue.enqueue(id);
+    await waitUntil('the final log line', async () => complaintsAbout(id).length > 0);
+    expect(await queue.queue.getJobState(NotificationQueue.jobId(id))).toBe('failed');
+    expect(complaintsAbout(id)).toEqual([
+      [WARN, 'notification delivery job failed for good, but the notification was already SENT (its delivery was recorded before the job failed: a crash after delivery, or a duplicate job); nothing to do'],
+    ]);
+    expect(queueLogged.find((l) => l.notificationId === id)?.err?.message).toBe('connection lost after the commit');
+    expect(await row(id)).toMatchObject({ status: 'SENT', attempts: 1 });
+    expect(deliveriesOf(id)).toHaveLength(1);
+  });
+
+  test('a job that fails for good before anything was recorded says PENDING, and recovery does queue it again', async () => {
+    // The sink fails once, and so does the database when that failure is to be recorded.
+    let sinkCalls = 0;
+    const flaky: NotificationSink = {
+      channel: 'log',
+      async deliver() {
+        if (++sinkCalls === 1) throw new Error('mail provider down');
+      },
+      async close() {},
+    };
+    let dbFailures = 0;
+    const prisma = faultyPrisma((data) => (data.status !== 'SENT' && ++dbFailures === 1 ? 'before' : undefined));
+    const queue = await notificationQueue({ log: flaky }, { attempts: 1 }, true, prisma);
+    const { id } = await recordNotification(db.prisma, { orderId: await placeOrder(), kind: 'confirmed', smtpEnabled: false });
+    await queue.enqueue(id);
+    try {
+      await waitUntil('the final log line', async () => complaintsAbout(id).length > 0);
+      expect(complaintsAbout(id)).toEqual([[ERROR, 'notification delivery job failed for good before its outcome was recorded; the notification stays PENDING and outbox recovery will queue it again']]);
+      expect(await row(id)).toMatchObject({ status: 'PENDING', attempts: 0 });
+      // What the line promises.
+      expect(await queue.recoverPending(0)).toBe(1);
+      expect(await waitForStatus(id, 'SENT')).toMatchObject({ attempts: 1 });
+      expect(sinkCalls).toBe(2);
+    } finally {
+      // Should this test fail half-way, its row must not stay PENDING for the other tests' recoverPending.
+      await db.prisma.notification.updateMany({ where: { id, status: 'PENDING' }, data: { status: 'FAILED' } });
+    }
   });
 
   test('a permanent failure is not retried', async () => {
@@ -243,6 +357,8 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     expect(await waitForStatus(id, 'FAILED')).toMatchObject({ attempts: 1, lastError: '550 mailbox unavailable' });
     await idle(queue);
     expect(calls).toBe(1);
+    await waitUntil('the final log line', async () => complaintsAbout(id).length > 0);
+    expect(complaintsAbout(id)).toEqual([[ERROR, MARKED_FAILED]]);
   });
 
   test('an SMTP notification with no SMTP sink configured fails at once, saying why', async () => {

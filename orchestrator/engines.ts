@@ -14,7 +14,11 @@ import { connectZeebe } from './zeebe/client.js';
 import { ZeebeIncidents, ZeebeProcessInspector } from './zeebe/process-inspector.js';
 import { ZeebeEngine } from './zeebe/zeebe-engine.js';
 
-export type IncidentSource = { incidents(o?: { state?: 'ACTIVE' | 'RESOLVED' }): Promise<IncidentView[]> };
+export type IncidentSource = {
+  incidents(o?: { state?: 'ACTIVE' | 'RESOLVED' }): Promise<IncidentView[]>;
+  /** How many incidents are open now, all of them (the list above is capped on Camunda 8): the alert gauge. */
+  openCount(): Promise<number>;
+};
 
 export type EngineParts = {
   engine: Engine;

@@ -60,9 +60,9 @@ export function systemMetrics(d: SystemMetricsDeps): SagaMetrics {
     })
     .gaugeFromSource({
       name: 'incidents_open',
-      help: 'Incidents open now (jobs out of retries, unhandled BPMN errors) waiting for an operator',
+      help: 'Incidents open now (jobs out of retries, uncaught BPMN errors, mappings) waiting for an operator; alert on max(...) > 0',
       source: 'incidents',
-      read: async () => [{ value: (await shared.incidents.incidents({ state: 'ACTIVE' })).length }],
+      read: async () => [{ value: await shared.incidents.openCount() }],
     })
     .gaugeFromSource({
       name: 'queue_depth',

@@ -44,6 +44,8 @@ export function runWorkers(engine: Engine, workers: readonly SagaWorker[], deps:
         // The engine's rule when a failure names no retries: one fewer than the job had.
         const retriesLeft = answer.action === 'fail' ? (answer.retries ?? job.retries - 1) : undefined;
         deps.metrics?.jobAnswered(job.type, OUTCOMES[answer.action], elapsed / 1000, retriesLeft);
+        // A failed attempt is a warning, the last one too: the incident it raises is logged once at
+        // error by the engine that raised it, after it did (orchestrator/incident-log.ts).
         if (answer.action === 'fail') log.warn({ ...describe(answer), ms }, `job ${job.type} failed`);
         else log.info({ ...describe(answer), ms }, `job ${job.type} done`);
         return answer;

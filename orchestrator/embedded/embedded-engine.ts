@@ -24,6 +24,7 @@ import { parseModels, type Model } from './model.js';
 import { Batcher, type Pending } from './batcher.js';
 import { InstanceState, loadInstances, lockInstances, lockInstancesOfJobs, saveInstances, visibleVariables, type SaveResult } from './state.js';
 import { EmbeddedJobWorker } from './job-worker.js';
+import { logIncidentRaised, type RaisedIncident } from '../incident-log.js';
 
 export type EmbeddedEngineOptions = {
   logger: Logger;
@@ -124,12 +125,32 @@ export class EmbeddedEngine implements Engine {
   private pendingNotifications = new WeakMap<SqlSession, (() => void)[]>();
 
   private afterCommit(tx: SqlSession, states: InstanceState[], saved: SaveResult): void {
-    const list = this.pendingNotifications.get(tx) ?? [];
-    list.push(() => {
+    // Incidents the interpreter raised (uncaught BPMN error, mappings, conditions, …), as saved.
+    const incidents: RaisedIncident[] = states.flatMap((s) =>
+      s.incidents.map((n) => ({
+        incidentKey: n.key,
+        processInstanceKey: s.instance.key,
+        bpmnProcessId: s.instance.bpmnProcessId,
+        elementId: n.elementId,
+        taskType: n.jobKey ? s.jobs.find((j) => j.key === n.jobKey)?.type : undefined,
+        jobKey: n.jobKey,
+        errorType: n.errorType,
+        errorMessage: n.errorMessage,
+        variables: s.instance.variables,
+      })),
+    );
+    this.onCommit(tx, () => {
       for (const type of saved.jobTypes) this.events.emit('jobs', type);
       if (saved.earliestTimer) this.scheduleTimerWake(saved.earliestTimer);
       for (const state of states) if (state.instance.state !== 'ACTIVE') this.events.emit('instance', { key: state.instance.key, state: state.instance.state });
+      for (const incident of incidents) logIncidentRaised(this.log, incident);
     });
+  }
+
+  /** Runs `fn` once the event transaction `tx` committed (never for an attempt that was rolled back and retried). */
+  private onCommit(tx: SqlSession, fn: () => void): void {
+    const list = this.pendingNotifications.get(tx) ?? [];
+    list.push(fn);
     this.pendingNotifications.set(tx, list);
   }
 
@@ -519,11 +540,20 @@ export class EmbeddedEngine implements Engine {
       );
       if (retries === 0) {
         // Zeebe: a job failed with no retries left raises an incident; an operator fixes retries and resolves it.
+        const incidentKey = await this.keys.take(tx);
+        const errorMessage = o.errorMessage || 'job failed with no retries left';
         await tx.query(
           `INSERT INTO engine_incidents (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, job_key, error_type, error_message, state)
            VALUES ($1::bigint, $2::bigint, $3::bigint, $4, $5, $6::bigint, 'JOB_NO_RETRIES', $7, 'ACTIVE')`,
-          [await this.keys.take(tx), job.process_instance_key, job.element_instance_key, job.element_id, job.bpmn_process_id, jobKey, o.errorMessage || 'job failed with no retries left'],
+          [incidentKey, job.process_instance_key, job.element_instance_key, job.element_id, job.bpmn_process_id, jobKey, errorMessage],
         );
+        // For the alarm's order id (the saga's instances carry `orderId`).
+        const [instance] = await tx.query<{ variables: Variables }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [job.process_instance_key]);
+        const raised: RaisedIncident = {
+          incidentKey, processInstanceKey: job.process_instance_key, bpmnProcessId: job.bpmn_process_id, elementId: job.element_id,
+          taskType: job.type, jobKey, errorType: 'JOB_NO_RETRIES', errorMessage, variables: instance?.variables ?? {},
+        };
+        this.onCommit(tx, () => logIncidentRaised(this.log, raised));
       }
       return job.type;
     });

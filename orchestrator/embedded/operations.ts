@@ -106,6 +106,12 @@ export class EngineOperations {
     }));
   }
 
+  /** Open incidents, counted (order_saga_incidents_open). */
+  async openCount(): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_incidents WHERE state = 'ACTIVE'`);
+    return row?.n ?? 0;
+  }
+
   /** Every deployed version, newest first within each process, with its instances by state. */
   async definitions(): Promise<DefinitionSummary[]> {
     const rows = await this.sql.query<{ key: string; bpmn_process_id: string; version: number; resource_name: string; deployed_at: Date; counts: Record<string, number> | null }>(

@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../infra/logger.js';
 import { answerOf, type Job, type JobAction, type JobWorker, type WorkerOptions } from '../engine.js';
+import { logIncidentRaised } from '../incident-log.js';
 import { WakeableSleep } from '../wakeable-sleep.js';
 import type { ZeebeApi } from './client.js';
 import { toEngineError } from './errors.js';
@@ -68,12 +69,19 @@ export function toJob(raw: ActivatedJob): Job {
   };
 }
 
+/** The retries a failure leaves: as answered, else one fewer than the job had (never below 0). */
+function retriesOf(job: Job, action: Extract<JobAction, { action: 'fail' }>): number {
+  return Math.max(0, Math.trunc(action.retries ?? job.retries - 1));
+}
+
 export class ZeebeJobWorker implements JobWorker {
   readonly taskType: string;
   private readonly max: number;
   private readonly timeoutMs: number;
   private readonly name: string;
   private readonly log: Logger;
+  /** For incident lines, which name the task type themselves. */
+  private readonly incidentLog: Logger;
   private readonly pollTimeoutMs: number;
   private readonly requestMarginMs: number;
   private readonly idlePollIntervalMs: number;
@@ -99,6 +107,7 @@ export class ZeebeJobWorker implements JobWorker {
     this.timeoutMs = options.timeout ?? 30_000;
     this.name = options.workerName ?? `${options.taskType}-${randomUUID().slice(0, 8)}`;
     this.log = settings.logger.child({ component: 'zeebe-worker', worker: this.name, taskType: this.taskType });
+    this.incidentLog = settings.logger.child({ component: 'zeebe-worker', worker: this.name });
     this.pollTimeoutMs = settings.pollTimeoutMs ?? 20_000;
     this.requestMarginMs = settings.requestMarginMs ?? 10_000;
     this.idlePollIntervalMs = settings.idlePollIntervalMs ?? 100;
@@ -185,6 +194,13 @@ export class ZeebeJobWorker implements JobWorker {
     const action = await answerOf(this.options.handler, job, (err) => log.warn({ err }, 'job handler threw; failing the job'));
     try {
       await this.answer(job, action);
+      // Accepted: a failure with no retries left is an incident now (Zeebe raises it; Operate shows it).
+      if (action.action === 'fail' && retriesOf(job, action) === 0) {
+        logIncidentRaised(this.incidentLog, {
+          processInstanceKey: job.processInstanceKey, bpmnProcessId: job.bpmnProcessId, elementId: job.elementId, taskType: job.type, jobKey: job.key,
+          errorType: 'JOB_NO_RETRIES', errorMessage: action.errorMessage, variables: job.variables,
+        });
+      }
     } catch (err) {
       const e = toEngineError(err, `answering job ${job.key}`);
       // NOT_FOUND: the job's lock expired and it was answered elsewhere, or its element was left (at-least-once).
@@ -204,7 +220,7 @@ export class ZeebeJobWorker implements JobWorker {
       await commands.failJob({
         jobKey: job.key,
         errorMessage: action.errorMessage,
-        retries: Math.max(0, Math.trunc(action.retries ?? job.retries - 1)),
+        retries: retriesOf(job, action),
         // The port and the REST API both count the back-off in milliseconds.
         retryBackOff: Math.max(0, Math.trunc(action.retryBackOffMs ?? 0)),
       });

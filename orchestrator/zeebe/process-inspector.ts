@@ -95,4 +95,11 @@ export class ZeebeIncidents {
       createdAt: i.creationTime ?? '',
     }));
   }
+
+  /** Open incidents across the cluster, all of them: the search's total, not a page of it. */
+  async openCount(): Promise<number> {
+    const found = await call('counting incidents', () => this.api.searchIncidents(incidentSearch({ filter: { state: 'ACTIVE' }, page: { limit: 1 } }), NOW));
+    const total = (found as { page?: { totalItems?: number } }).page?.totalItems;
+    return typeof total === 'number' ? total : (await this.incidents({ state: 'ACTIVE' })).length;
+  }
 }

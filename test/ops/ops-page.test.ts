@@ -5,12 +5,13 @@
 // Chromium, where an operator reads the diagram and retries the incident; the
 // metrics and the log after the order it stopped has finished.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { databaseKind } from '../support/database.js';
 import { ADMIN_TOKEN, adminAuth, startSaga, waitUntil, type Saga } from '../saga/support.js';
+import { labelProblems, labelsInModel, measureDiagram } from './diagram-labels.js';
 import { scrape, series, total, value, type Exposition } from './prometheus.js';
 
 // Browser globals for the functions Playwright runs in the page (the project's tsconfig has no DOM lib).
@@ -42,6 +43,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await saga?.stop();
 });
+
+async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
+  await mkdir(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
 
 describe(`the ops view after a mixed run (${databaseKind})`, () => {
   test('/metrics while the incident is open: orders by status, saga durations, job failures and retries, one incident, queues', async () => {
@@ -94,13 +105,7 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
   });
 
   test('the page in a browser: counts on the diagram, the incident in red, retried from the page, the order path', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
-    await mkdir(ARTIFACTS, { recursive: true });
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     const pageErrors: string[] = [];
     try {
       const context = await browser.newContext({ httpCredentials: { username: 'ops', password: ADMIN_TOKEN }, viewport: { width: 1600, height: 1300 } });
@@ -196,6 +201,28 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     expect(o.status).toBe('PAID');
   });
 
+  test('every label on the diagram reads whole: no word broken over two lines, none over a flow, another label or the ops numbers', async () => {
+    const model = labelsInModel(await readFile(path.resolve('bpmn/order-fulfillment.bpmn'), 'utf8'));
+    expect(model.names.get('Flow_Approved')).toBe('approved');
+    expect(model.labelBounds.get('Flow_Approved')?.height).toBe(14);
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ httpCredentials: { username: 'ops', password: ADMIN_TOKEN }, viewport: { width: 1600, height: 1300 } });
+      const page = await context.newPage();
+      await page.goto(`${saga.url}/ops?refresh=300`);
+      // Drawn, and the numbers put on it (they must not cover a label either).
+      await page.locator('[data-testid="element-stats"][data-element-id="FinalizeOrder"]').waitFor();
+      const rendered = await page.evaluate(measureDiagram);
+      await page.getByTestId('diagram').screenshot({ path: path.join(ARTIFACTS, 'ops-diagram-labels.png') });
+      expect(rendered.labels.length).toBeGreaterThanOrEqual(model.names.size);
+      expect(rendered.lines.length).toBeGreaterThan(20);
+      expect(labelProblems(rendered, model)).toEqual([]);
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('/metrics after the retry: the incident is gone, every finished order has its saga duration, refused webhooks are counted', async () => {
     const m = await waitUntil('the retried order to be counted PAID', async () => {
       const e: Exposition = await scrape(saga.url);
@@ -233,7 +260,9 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     expect(story.map((l) => l.msg)).toEqual(expect.arrayContaining(['payment webhook recorded', 'payment result published', 'customer notification']));
   });
 
-  test('nothing answered 500 and nothing was logged at error level', () => {
-    expect(saga.errorLines).toEqual([]);
+  test('nothing answered 500, and the one error-level line is the alarm of the incident, naming order, step and message', () => {
+    expect(saga.errorLines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ orderId: orders.stuck, elementId: 'RequestPayment', taskType: 'request-payment', incidentKey, errorType: 'JOB_NO_RETRIES', errorMessage: expect.stringMatching(/attempt 5 of 6/) }),
+    ]);
   });
 });

@@ -104,6 +104,12 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     });
     expect(incident.elementId).toBe('RequestPayment');
     expect(incident.errorMessage).toMatch(/attempt 5 of 6/);
+    // An incident is an operator's alarm: this test's one expected error-level line (test/ops/incident-alarm.test.ts).
+    await waitUntil('the incident to be logged', async () => saga.errorLines.length > errorLinesChecked);
+    expect(saga.errorLines.slice(errorLinesChecked).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ orderId: id, elementId: 'RequestPayment', incidentKey: incident.key, errorType: 'JOB_NO_RETRIES' }),
+    ]);
+    errorLinesChecked = saga.errorLines.length;
     const stuck = await saga.order(id);
     expect(stuck.status).toBe('NEW');
     expect(stuck.process?.currentSteps.map((s) => s.elementId)).toEqual(['RequestPayment']);

@@ -30,7 +30,7 @@ export type SagaDeps = Pick<OrderRouteDeps, 'orderProcess' | 'gateway' | 'inspec
 
 export type AppDeps = {
   db: Database;
-  config: Pick<Config, 'adminToken' | 'http'>;
+  config: Pick<Config, 'adminToken' | 'http'> & Partial<Pick<Config, 'orders'>>;
   logger: Logger;
   version?: string;
   saga?: SagaDeps;
@@ -88,6 +88,7 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
         listNotifications: saga.listNotifications,
         jsonParser,
         logger,
+        idempotencyKeyTtlMs: config.orders?.idempotencyKeyTtlMs,
       }),
     );
     app.use(

@@ -2,8 +2,19 @@
 import { z } from 'zod';
 import * as s from './schemas.js';
 import { incidentPaths, metricsPaths, opsPaths } from './openapi-ops.js';
+import { ORDER_BODY_EXAMPLE, ORDER_BODY_PAGE, orderBodyProblem } from './order-body.js';
 
 type JsonSchema = Record<string, unknown>;
+
+/** The query parameters of a list, from its `listQuery` schema: its filters, then `cursor` and `limit`. */
+function queryParameters(json: (schema: z.ZodType, io?: 'input' | 'output') => JsonSchema, schema: z.ZodType) {
+  const { properties } = json(schema, 'input') as { properties: Record<string, JsonSchema & { description?: string }> };
+  return Object.entries(properties).map(([name, { description, ...param }]) => ({ name, in: 'query', required: false, description, schema: param }));
+}
+
+const LIST_DESCRIPTION =
+  'Keyset pagination, as every list of this API: pass `nextCursor` back as `cursor` until it is null; pages never repeat or skip an item. ' +
+  'A query parameter the list does not know is a 400 naming it.';
 
 /** Points zod's local `#/$defs/X` references at the document's `#/components/schemas/X`. */
 function retarget(value: unknown): unknown {
@@ -58,7 +69,30 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
   json(s.Problem); // registers the Problem component every error response refers to
 
   const paths: Record<string, unknown> = {
-    '/products': { get: { summary: 'List the catalog', responses: { 200: ok(s.ProductList) } } },
+    '/products': {
+      get: {
+        summary: 'List the catalog, by SKU',
+        description: LIST_DESCRIPTION,
+        parameters: queryParameters(json, s.ListProductsQuery),
+        responses: {
+          200: ok(s.ProductList, 'One page of products', {
+            products: [
+              { sku: 'SKU-BOARD', name: 'Oak cutting board', price: { amountMinor: 3900, currency: 'EUR' } },
+              { sku: 'SKU-FRENCHPRESS', name: 'French press 1 l', price: { amountMinor: 2450, currency: 'EUR' } },
+            ],
+            nextCursor: 'U0tVLUZSRU5DSFBSRVNT',
+          }),
+          400: problem('Bad limit or cursor, or an unknown query parameter', {
+            type: '/problems/validation-error',
+            title: 'Your request is not valid',
+            status: 400,
+            detail: 'page: unknown query parameter',
+            instance: '/products?page=2',
+            errors: [{ field: 'page', message: 'unknown query parameter' }],
+          }),
+        },
+      },
+    },
     '/products/{sku}': {
       get: { summary: 'One product', parameters: [skuParam], responses: { 200: ok(s.Product), 400: problem('Malformed SKU'), 404: problem('Unknown SKU') } },
     },
@@ -131,13 +165,18 @@ const problemExample = (status: number, slug: string, title: string, detail: str
   ...(errors ? { errors } : {}),
 });
 
+/** The 400 POST /orders answers for these errors, hints included, as the API builds it. */
+function orderBodyExample(errors: { field: string; message: string }[]) {
+  const p = orderBodyProblem(errors);
+  return problemExample(p.status, p.slug, p.title, p.detail, '/orders', p.errors);
+}
+
 function sagaPaths(
   json: (schema: z.ZodType, io?: 'input' | 'output') => JsonSchema,
   problem: (description: string, example?: unknown) => unknown,
   ok: (schema: z.ZodType, description?: string, example?: unknown) => unknown,
 ): Record<string, unknown> {
   const orderIdParam = { name: 'id', in: 'path', required: true, description: 'Order id (a UUID; anything else is 404)', schema: { type: 'string', format: 'uuid' }, example: ORDER_ID };
-  const listQuery = json(s.ListOrdersQuery, 'input') as { properties: Record<string, JsonSchema & { description?: string }> };
   const unknownOrder = problem(
     'Unknown order (or an id that is not a UUID)',
     problemExample(404, 'not-found', 'No such order', `order ${ORDER_ID} does not exist`, `/orders/${ORDER_ID}`, [{ field: 'id', message: `order ${ORDER_ID} does not exist` }]),
@@ -189,8 +228,11 @@ function sagaPaths(
         summary: 'Place an order',
         description:
           'Records the order (status NEW, items priced from the catalog) and starts its saga; answers 202 at once. ' +
+          'Prices, names and the currency come from the catalog: each line is only `sku` and `quantity`. ' +
           'With an `Idempotency-Key`, a retry with the same body answers the same order (and `Idempotent-Replayed: true`); ' +
-          'the same key with a different body is 422. Invalid input names every offending field and creates nothing.',
+          'the same key with a different body is 422. A key is kept for `IDEMPOTENCY_KEY_TTL` (default 24 hours) after its order was placed; ' +
+          'after that it may be used for a new order. Invalid input names every offending field and creates nothing: ' +
+          `a body that is not an order is \`${ORDER_BODY_PAGE}\` (that URL explains the body), with a \`hint\` for fields from other shops' APIs.`,
         parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: json(s.IdempotencyKey), example: 'checkout-7f3a9c' }],
         requestBody: {
           required: true,
@@ -198,10 +240,7 @@ function sagaPaths(
             'application/json': {
               schema: json(s.CreateOrderBody, 'input'),
               ...examples({
-                order: {
-                  summary: 'Two kettles and a scale',
-                  value: { customerId: 'cust-42', items: [{ sku: 'SKU-KETTLE', quantity: 2 }, { sku: 'SKU-SCALE', quantity: 1 }], paymentMethod: 'pm_approve', customerEmail: 'ada@example.com' },
-                },
+                order: { summary: 'Two kettles and a scale', value: ORDER_BODY_EXAMPLE },
               }),
             },
           },
@@ -215,13 +254,36 @@ function sagaPaths(
             },
             content: { 'application/json': { schema: json(s.OrderAccepted), example: accepted } },
           },
-          400: problem(
-            'Invalid body or Idempotency-Key: unknown SKU, no items, bad quantity, unusable payment method, unknown field…',
-            problemExample(400, 'validation-error', 'Your request is not valid', 'items[1].sku: unknown SKU SKU-NOPE; items[1].quantity: must be at least 1', '/orders', [
-              { field: 'items[1].sku', message: 'unknown SKU SKU-NOPE' },
-              { field: 'items[1].quantity', message: 'must be at least 1' },
-            ]),
-          ),
+          400: {
+            description:
+              `A body that is not an order (\`${ORDER_BODY_PAGE}\`): unknown SKU, no items, bad quantity, unusable payment method, unknown field (with a \`hint\` for prices, names and ids from other shops' APIs)…; ` +
+              'or a malformed `Idempotency-Key` or JSON (`/problems/validation-error`)',
+            content: {
+              'application/problem+json': {
+                schema: { $ref: '#/components/schemas/Problem' },
+                examples: {
+                  foreign: {
+                    summary: "Another shop's order body",
+                    value: orderBodyExample([
+                      { field: 'items[0].sku', message: 'is required' },
+                      { field: 'items[0].id', message: 'unknown field' },
+                      { field: 'items[0].name', message: 'unknown field' },
+                      { field: 'items[0].amount', message: 'unknown field' },
+                      { field: 'paymentMethod', message: 'is required' },
+                      { field: 'amount', message: 'unknown field' },
+                    ]),
+                  },
+                  catalog: {
+                    summary: 'An unknown SKU and a bad quantity',
+                    value: orderBodyExample([
+                      { field: 'items[1].sku', message: 'unknown SKU SKU-NOPE' },
+                      { field: 'items[1].quantity', message: 'must be at least 1' },
+                    ]),
+                  },
+                },
+              },
+            },
+          },
           413: problem('Body too large'),
           415: problem('Body is not JSON'),
           422: problem(
@@ -234,8 +296,8 @@ function sagaPaths(
       },
       get: {
         summary: 'List orders, newest first',
-        description: 'Keyset pagination: pass `nextCursor` back as `cursor` until it is null. Pages never repeat or skip an order.',
-        parameters: Object.entries(listQuery.properties).map(([name, { description, ...schema }]) => ({ name, in: 'query', required: false, description, schema })),
+        description: LIST_DESCRIPTION,
+        parameters: queryParameters(json, s.ListOrdersQuery),
         responses: {
           200: ok(s.OrderList, 'One page of orders', {
             orders: [{ id: ORDER_ID, customerId: 'cust-42', status: 'PAID', total: { amountMinor: 8997, currency: 'EUR' }, createdAt: '2026-11-22T10:15:01.900Z', updatedAt: '2026-11-22T10:15:04.310Z' }],
@@ -246,6 +308,13 @@ function sagaPaths(
             problemExample(400, 'validation-error', 'Your request is not valid', 'limit: must be an integer from 1 to 100', '/orders?limit=500', [{ field: 'limit', message: 'must be an integer from 1 to 100' }]),
           ),
         },
+      },
+    },
+    [ORDER_BODY_PAGE]: {
+      get: {
+        summary: 'What POST /orders takes: the `type` of a 400 about the order body',
+        description: 'A page for people: the fields of the order body, why prices and names come from the catalog, hints for fields from other APIs, links to /docs and /openapi.json.',
+        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
     },
     '/orders/{id}': {

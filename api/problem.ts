@@ -4,7 +4,8 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '../infra/logger.js';
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 
-export type FieldError = { field: string; message: string };
+/** `hint`: what to send instead, where the API can tell (e.g. a field from another shop's API). */
+export type FieldError = { field: string; message: string; hint?: string };
 
 export class HttpProblem extends Error {
   constructor(

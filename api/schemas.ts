@@ -31,8 +31,29 @@ export const Money = z.object({
   currency: z.string().meta({ example: 'EUR' }),
 });
 
+// ---- lists ------------------------------------------------------------------
+// Every list pages the same way: `limit` and `cursor` in, `nextCursor` out, and a
+// query parameter the list does not know is a 400 naming it (never silently ignored).
+
+const PAGE_PARAMS = {
+  cursor: z.string().min(1, 'must not be empty').max(200, 'is not a cursor this API handed out').optional().meta({ description: 'nextCursor of the previous page' }),
+  limit: z.coerce
+    .number('must be an integer from 1 to 100')
+    .int('must be an integer from 1 to 100')
+    .min(1, 'must be an integer from 1 to 100')
+    .max(100, 'must be an integer from 1 to 100')
+    .optional()
+    .meta({ description: 'Page size, 1–100 (default 20)' }),
+};
+
+/** The query of a list: its own filters, then `cursor` and `limit`; unknown parameters are refused. */
+export const listQuery = <F extends z.ZodRawShape>(filters: F) => z.strictObject({ ...filters, ...PAGE_PARAMS });
+
+export const NextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' });
+
 export const Product = z.object({ sku: Sku, name: z.string(), price: Money }).meta({ id: 'Product' });
-export const ProductList = z.object({ products: z.array(Product) });
+export const ProductList = z.object({ products: z.array(Product), nextCursor: NextCursor }).meta({ id: 'ProductList' });
+export const ListProductsQuery = listQuery({});
 
 export const StockList = z
   .object({
@@ -51,7 +72,15 @@ export const Problem = z
     status: z.number().int(),
     detail: z.string(),
     instance: z.string(),
-    errors: z.array(z.object({ field: z.string().meta({ example: 'onHand' }), message: z.string() })).optional(),
+    errors: z
+      .array(
+        z.object({
+          field: z.string().meta({ example: 'onHand' }),
+          message: z.string(),
+          hint: z.string().optional().meta({ description: 'What to send instead, where the API can tell', example: 'use sku: the product is named by its SKU (GET /products lists them)' }),
+        }),
+      )
+      .optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
@@ -65,7 +94,10 @@ const required = (expected: string) => ({ error: (iss: { input?: unknown }) => (
 export const IdempotencyKey = z
   .string()
   .regex(/^[\x21-\x7E]{1,200}$/, 'must be 1–200 visible ASCII characters')
-  .meta({ description: 'Makes POST /orders safe to retry: the same key and body answer the same order', example: 'a1f7c7e2-checkout-42' });
+  .meta({
+    description: 'Makes POST /orders safe to retry: the same key and body answer the same order, for IDEMPOTENCY_KEY_TTL (default 24 hours) after it was placed',
+    example: 'a1f7c7e2-checkout-42',
+  });
 
 export const OrderStatus = z.enum(ORDER_STATUSES, required(`one of ${ORDER_STATUSES.join(', ')}`)).meta({ id: 'OrderStatus' });
 
@@ -168,21 +200,13 @@ export const OrderSummary = z
 export const OrderList = z
   .object({
     orders: z.array(OrderSummary),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+    nextCursor: NextCursor,
   })
   .meta({ id: 'OrderList' });
 
-export const ListOrdersQuery = z.strictObject({
+export const ListOrdersQuery = listQuery({
   customerId: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().meta({ description: 'Only this customer\'s orders' }),
   status: z.enum(ORDER_STATUSES, `must be one of ${ORDER_STATUSES.join(', ')}`).optional().meta({ description: 'Only orders in this status' }),
-  cursor: z.string().min(1, 'must not be empty').max(200, 'is not a cursor this API handed out').optional().meta({ description: 'nextCursor of the previous page' }),
-  limit: z.coerce
-    .number('must be an integer from 1 to 100')
-    .int('must be an integer from 1 to 100')
-    .min(1, 'must be an integer from 1 to 100')
-    .max(100, 'must be an integer from 1 to 100')
-    .optional()
-    .meta({ description: 'Page size, 1–100 (default 20)' }),
 });
 
 /** POST /orders/{id}/cancel takes no fields: an empty body or {}. */

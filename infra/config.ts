@@ -62,6 +62,7 @@ const schema = z
     // Unset: /metrics is open, as Prometheus scrapers expect on a private network.
     METRICS_TOKEN: z.string().min(12, 'must be at least 12 characters').optional().or(z.literal('').transform(() => undefined)),
     BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb').default('100kb'),
+    IDEMPOTENCY_KEY_TTL: isoDuration('PT24H'),
     PAYMENT_TIMEOUT: isoDuration('PT10M'),
     PAYMENT_MESSAGE_TTL: isoDuration('PT1H'),
     PAYMENT_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
@@ -150,6 +151,10 @@ function toConfig(env: z.infer<typeof schema>) {
     adminTokenIsDefault: env.ADMIN_TOKEN === undefined,
     /** Bearer token (or Basic password) a scraper must send to /metrics; undefined = no authentication. */
     metricsToken: env.METRICS_TOKEN,
+    orders: {
+      /** How long an Idempotency-Key names its order (from the order's creation); then it may be used for a new order. */
+      idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL.ms,
+    },
     saga: {
       /** ISO 8601 duration handed to the process as `paymentTimeout`. */
       paymentTimeout: env.PAYMENT_TIMEOUT.iso,

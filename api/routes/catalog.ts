@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import { getProduct, listProducts } from '../../domain/catalog/products.js';
 import type { PrismaClient } from '../../infra/database.js';
-import { SkuParams } from '../schemas.js';
-import { parse } from '../validate.js';
+import { ListProductsQuery, SkuParams } from '../schemas.js';
+import { listParams, parse } from '../validate.js';
 
 export function catalogRoutes(prisma: PrismaClient): Router {
   return Router()
-    .get('/products', async (_req, res) => {
-      res.json({ products: await listProducts(prisma) });
+    .get('/products', async (req, res) => {
+      res.json(await listProducts(prisma, listParams(req, ListProductsQuery)));
     })
     .get('/products/:sku', async (req, res) => {
       const { sku } = parse(SkuParams, req.params);

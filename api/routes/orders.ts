@@ -3,10 +3,10 @@
 // Placing an order records it durably first, then starts its process by a message;
 // everything after that (stock, payment, notifications) runs asynchronously.
 import { Router, type Request, type RequestHandler } from 'express';
-import { NotFoundError } from '../../domain/errors.js';
+import { InvalidInputError, NotFoundError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import { assertCancellable } from '../../domain/orders/cancellation.js';
-import { createOrder, IdempotencyKeyReusedError, type CreatedOrder } from '../../domain/orders/create-order.js';
+import { createOrder, DEFAULT_IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReusedError, type CreatedOrder } from '../../domain/orders/create-order.js';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { listOrders } from '../../domain/orders/list-orders.js';
 import type { PaymentGateway } from '../../domain/payments/gateway.js';
@@ -15,9 +15,10 @@ import type { Logger } from '../../infra/logger.js';
 import type { OrderProcess } from '../../orchestrator/order-process.js';
 import type { ProcessInspector, ProcessView } from '../../orchestrator/process-inspector.js';
 import { logRequestWith } from '../log-context.js';
+import { ORDER_BODY_PAGE, orderBodyPage, orderBodyProblem } from '../order-body.js';
 import { HttpProblem } from '../problem.js';
 import { CancelOrderBody, CreateOrderBody, IdempotencyKey, ListOrdersQuery, OrderIdParams } from '../schemas.js';
-import { jsonBody, parse } from '../validate.js';
+import { jsonBody, listParams, parse } from '../validate.js';
 
 export type OrderRouteDeps = {
   prisma: PrismaClient;
@@ -28,6 +29,8 @@ export type OrderRouteDeps = {
   listNotifications: (orderId: string) => Promise<unknown[]>;
   jsonParser: RequestHandler;
   logger: Logger;
+  /** How long an Idempotency-Key names its order (IDEMPOTENCY_KEY_TTL); default 24 h. */
+  idempotencyKeyTtlMs?: number | undefined;
 };
 
 const links = (id: string) => ({ self: `/orders/${id}`, cancel: `/orders/${id}/cancel`, notifications: `/orders/${id}/notifications` });
@@ -38,7 +41,9 @@ function idempotencyKey(req: Request): string | undefined {
   return value === undefined ? undefined : parse(IdempotencyKey, value, 'Idempotency-Key');
 }
 
-export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNotifications, jsonParser, logger }: OrderRouteDeps): Router {
+export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNotifications, jsonParser, logger, idempotencyKeyTtlMs = DEFAULT_IDEMPOTENCY_KEY_TTL_MS }: OrderRouteDeps): Router {
+  const bodyPage = orderBodyPage(idempotencyKeyTtlMs);
+
   /** Whether the order still needs its process started: a replay of a request whose first attempt died before starting it. */
   async function notYetPickedUp(orderId: string): Promise<boolean> {
     const order = await prisma.order.findUnique({ where: { id: orderId }, select: { status: true, processInstanceKey: true } });
@@ -64,15 +69,17 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
   return Router()
     .post('/orders', jsonParser, async (req, res) => {
       const key = idempotencyKey(req);
-      const body = jsonBody(req, CreateOrderBody);
+      const body = jsonBody(req, CreateOrderBody, orderBodyProblem);
       let order: CreatedOrder;
       try {
         order = await createOrder(
           prisma,
           { customerId: body.customerId, items: body.items, paymentMethod: body.paymentMethod, customerEmail: body.customerEmail, idempotencyKey: key },
-          { checkPaymentMethod: (pm) => gateway.checkPaymentMethod(pm) },
+          { checkPaymentMethod: (pm) => gateway.checkPaymentMethod(pm), idempotencyKeyTtlMs },
         );
       } catch (err) {
+        // Unknown SKUs, an unusable payment method…: the body, refused like its shape.
+        if (err instanceof InvalidInputError) throw orderBodyProblem(err.errors);
         if (err instanceof IdempotencyKeyReusedError) {
           throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused for a different request', err.message, [
             { field: 'Idempotency-Key', message: 'was already used with a different request body; use a new key for a new order' },
@@ -97,8 +104,12 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
         .location(`/orders/${order.id}`)
         .json({ id: order.id, status: order.status, total: { amountMinor: order.totalMinor, currency: order.currency }, links: links(order.id) });
     })
+    // The `type` of a 400 about the order body resolves to a page explaining the body.
+    .get(ORDER_BODY_PAGE, (_req, res) => {
+      res.type('html').send(bodyPage);
+    })
     .get('/orders', async (req, res) => {
-      const query = parse(ListOrdersQuery, req.query);
+      const query = listParams(req, ListOrdersQuery);
       res.json(await listOrders(prisma, query));
     })
     .get('/orders/:id', async (req, res) => {

@@ -16,7 +16,15 @@ export type NewOrder = {
 export type CreateOrderOptions = {
   /** Why the payment method cannot be used (the payment gateway's check), or undefined when it can. */
   checkPaymentMethod?: (paymentMethod: string) => string | undefined;
+  /**
+   * How long an idempotency key names its order, in ms from the order's creation by the
+   * database clock (IDEMPOTENCY_KEY_TTL); after that the key may be used for a new order.
+   */
+  idempotencyKeyTtlMs?: number;
 };
+
+/** Like Stripe: a key is kept for 24 hours. */
+export const DEFAULT_IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export type CreatedOrder = { id: string; status: OrderStatus; totalMinor: number; currency: string; created: boolean };
 
@@ -43,11 +51,17 @@ export function requestHash(order: NewOrder): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-async function findByKey(prisma: PrismaClient, key: string, hash: string): Promise<CreatedOrder | undefined> {
-  const found = await prisma.order.findUnique({ where: { idempotencyKey: key } });
-  if (!found) return undefined;
-  if (found.requestHash !== hash) throw new IdempotencyKeyReusedError(key);
-  return { id: found.id, status: found.status, totalMinor: found.totalMinor, currency: found.currency, created: false };
+type KeyedOrder = { id: string; status: OrderStatus; total_minor: number; currency: string; request_hash: string; live: boolean };
+
+/** The order a live key names (expiry by the database clock); a key older than the window names nothing. */
+async function findByKey(prisma: PrismaClient, key: string, hash: string, ttlMs: number): Promise<CreatedOrder | undefined> {
+  const [found] = await prisma.$queryRaw<KeyedOrder[]>`
+    SELECT id::text AS id, status::text AS status, total_minor, currency, request_hash,
+           created_at > now() - ${ttlMs}::float8 * interval '1 millisecond' AS live
+      FROM orders WHERE idempotency_key = ${key}`;
+  if (!found?.live) return undefined;
+  if (found.request_hash !== hash) throw new IdempotencyKeyReusedError(key);
+  return { id: found.id, status: found.status, totalMinor: found.total_minor, currency: found.currency, created: false };
 }
 
 function validate(order: NewOrder, prices: Map<string, { priceMinor: number; currency: string }>, options: CreateOrderOptions) {
@@ -77,12 +91,16 @@ function validate(order: NewOrder, prices: Map<string, { priceMinor: number; cur
  * Records a new order (status NEW) with its items priced from the catalog, in one
  * transaction: an order is never half-written. With an idempotency key, the same
  * request returns the same order; a different request with that key is refused.
+ * A key is kept for `idempotencyKeyTtlMs` (default 24 h): after that, the key is taken
+ * off its old order and names the new one, in the same transaction that records it.
  * Every invalid field is reported at once (InvalidInputError), and nothing is written.
  */
 export async function createOrder(prisma: PrismaClient, order: NewOrder, options: CreateOrderOptions = {}): Promise<CreatedOrder> {
   const hash = requestHash(order);
-  if (order.idempotencyKey) {
-    const existing = await findByKey(prisma, order.idempotencyKey, hash);
+  const ttlMs = options.idempotencyKeyTtlMs ?? DEFAULT_IDEMPOTENCY_KEY_TTL_MS;
+  const key = order.idempotencyKey;
+  if (key) {
+    const existing = await findByKey(prisma, key, hash, ttlMs);
     if (existing) return existing;
   }
   const products = await prisma.product.findMany({ where: { sku: { in: order.items.map((i) => i.sku) } } });
@@ -90,6 +108,13 @@ export async function createOrder(prisma: PrismaClient, order: NewOrder, options
   const prices = new Map(products.map((p) => [p.sku, p.priceMinor]));
   try {
     const created = await prisma.$transaction(async (tx) => {
+      // An expired key leaves its old order. Of two requests racing with one expired key,
+      // the second waits for the first's row lock, then finds the key taken by the first's
+      // new order: its insert fails on the unique key and it answers that order (below).
+      if (key) {
+        await tx.$executeRaw`UPDATE orders SET idempotency_key = NULL
+          WHERE idempotency_key = ${key} AND created_at <= now() - ${ttlMs}::float8 * interval '1 millisecond'`;
+      }
       const row = await tx.order.create({
         data: {
           customerId: order.customerId,
@@ -97,7 +122,7 @@ export async function createOrder(prisma: PrismaClient, order: NewOrder, options
           paymentMethod: order.paymentMethod,
           totalMinor: total,
           currency,
-          idempotencyKey: order.idempotencyKey ?? null,
+          idempotencyKey: key ?? null,
           requestHash: hash,
           items: {
             create: order.items.map((item, i) => ({
@@ -115,8 +140,8 @@ export async function createOrder(prisma: PrismaClient, order: NewOrder, options
     return { id: created.id, status: created.status, totalMinor: created.totalMinor, currency: created.currency, created: true };
   } catch (err) {
     // Two requests racing with the same key: the loser answers with the winner's order.
-    if (order.idempotencyKey && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-      const existing = await findByKey(prisma, order.idempotencyKey, hash);
+    if (key && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      const existing = await findByKey(prisma, key, hash, ttlMs);
       if (existing) return existing;
     }
     throw err;

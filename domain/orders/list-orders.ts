@@ -4,20 +4,13 @@
 // and every page costs an index range scan, however deep.
 import type { PrismaClient } from '../../infra/database.js';
 import type { Prisma } from '../../prisma/generated/client.js';
-import { InvalidInputError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { cursorOf, cursorParts, pageOf, pageRequest, type PageQuery } from '../paging.js';
 import { ORDER_STATUSES, type OrderStatus } from './lifecycle.js';
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-
-export type ListOrdersQuery = {
+export type ListOrdersQuery = PageQuery & {
   customerId?: string | undefined;
   status?: OrderStatus | undefined;
-  /** nextCursor of the previous page; absent for the first page. */
-  cursor?: string | undefined;
-  /** 1..100, default 20. */
-  limit?: number | undefined;
 };
 
 export type OrderSummary = {
@@ -34,32 +27,26 @@ export type OrderPage = { orders: OrderSummary[]; nextCursor: string | null };
 type Position = { createdAt: Date; id: string };
 
 // created_at has millisecond precision (timestamptz(3)), exactly what an ISO string keeps.
-const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f-]{36})$/;
+const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ID = /^[0-9a-f-]{36}$/;
 
 /** The opaque cursor naming a row: base64url of "<created_at ISO>|<id>". */
 export function encodeCursor(p: Position): string {
-  return Buffer.from(`${p.createdAt.toISOString()}|${p.id}`, 'utf8').toString('base64url');
+  return cursorOf([p.createdAt.toISOString(), p.id]);
 }
 
 export function decodeCursor(cursor: string): Position | undefined {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
-  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) return undefined;
-  const createdAt = new Date(match[1] as string);
-  const id = match[2] as string;
-  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== match[1] || !isUuid(id)) return undefined;
+  const [iso, id] = cursorParts(cursor, 2) ?? [];
+  if (iso === undefined || id === undefined || !CREATED_AT.test(iso) || !ID.test(id) || !isUuid(id)) return undefined;
+  const createdAt = new Date(iso);
+  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== iso) return undefined;
   return { createdAt, id };
 }
 
 function validate(q: ListOrdersQuery): { limit: number; after: Position | undefined } {
-  const errors: { field: string; message: string }[] = [];
-  const limit = q.limit ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) errors.push({ field: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
-  if (q.status !== undefined && !ORDER_STATUSES.includes(q.status)) errors.push({ field: 'status', message: `must be one of ${ORDER_STATUSES.join(', ')}` });
-  const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-  if (q.cursor !== undefined && !after) errors.push({ field: 'cursor', message: 'is not a cursor this API handed out' });
-  if (errors.length > 0) throw new InvalidInputError(errors);
-  return { limit, after };
+  const filterErrors =
+    q.status !== undefined && !ORDER_STATUSES.includes(q.status) ? [{ field: 'status', message: `must be one of ${ORDER_STATUSES.join(', ')}` }] : [];
+  return pageRequest(q, decodeCursor, filterErrors);
 }
 
 /**
@@ -83,10 +70,9 @@ export async function listOrders(prisma: PrismaClient, query: ListOrdersQuery = 
     take: limit + 1,
     select: { id: true, customerId: true, status: true, totalMinor: true, currency: true, createdAt: true, updatedAt: true },
   });
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
+  const page = pageOf(rows, limit, encodeCursor);
   return {
-    orders: page.map((o) => ({
+    orders: page.rows.map((o) => ({
       id: o.id,
       customerId: o.customerId,
       status: o.status,
@@ -94,6 +80,6 @@ export async function listOrders(prisma: PrismaClient, query: ListOrdersQuery = 
       createdAt: o.createdAt.toISOString(),
       updatedAt: o.updatedAt.toISOString(),
     })),
-    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+    nextCursor: page.nextCursor,
   };
 }

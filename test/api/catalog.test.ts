@@ -49,6 +49,64 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
     expect(products.find((p) => p.sku === 'SKU-KETTLE')).toEqual({ sku: 'SKU-KETTLE', name: 'Electric kettle 1.7 l', price: { amountMinor: 3499, currency: 'EUR' } });
   });
 
+  type ProductPage = { products: { sku: string }[]; nextCursor: string | null };
+
+  /** Every page of GET /products?limit=… from the first, following nextCursor. */
+  async function allPages(limit: number): Promise<ProductPage[]> {
+    const pages: ProductPage[] = [];
+    let cursor: string | null = null;
+    do {
+      const answer = await get(`/products?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(answer.status).toBe(200);
+      pages.push(answer.body as ProductPage);
+      cursor = (answer.body as ProductPage).nextCursor;
+    } while (cursor && pages.length < 20);
+    return pages;
+  }
+
+  test('GET /products pages like every list: ?limit=3 gives 3, 3, 3, 1 products by SKU, then nextCursor null', async () => {
+    const all = ((await get('/products')).body as ProductPage).products.map((p) => p.sku);
+    expect((await get('/products')).body).toMatchObject({ nextCursor: null }); // 10 products fit the default page of 20
+    const pages = await allPages(3);
+    expect(pages.map((p) => p.products.length)).toEqual([3, 3, 3, 1]);
+    expect(pages.at(-1)?.nextCursor).toBeNull();
+    expect(pages.flatMap((p) => p.products.map((x) => x.sku))).toEqual(all);
+    // A page size that divides the catalogue ends with nextCursor null, not an empty page.
+    expect((await allPages(5)).map((p) => p.products.length)).toEqual([5, 5]);
+  });
+
+  test('a product added after the first page was read does not shift the next page', async () => {
+    const first = (await get('/products?limit=4')).body as ProductPage;
+    expect(first.products.map((p) => p.sku)).toEqual(['SKU-BOARD', 'SKU-FRENCHPRESS', 'SKU-GRINDER', 'SKU-KETTLE']);
+    // Sorts before every seeded SKU: with offset paging it would push the first page's last product onto page 2.
+    await api.db.prisma.product.create({ data: { sku: 'SKU-AAA-NEW', name: 'New first product', priceMinor: 100, currency: 'EUR' } });
+    try {
+      const second = (await get(`/products?limit=4&cursor=${first.nextCursor as string}`)).body as ProductPage;
+      expect(second.products.map((p) => p.sku)).toEqual(['SKU-KNIFE', 'SKU-LAMP', 'SKU-MUG-SET', 'SKU-SCALE']);
+    } finally {
+      await api.db.prisma.product.delete({ where: { sku: 'SKU-AAA-NEW' } });
+    }
+  });
+
+  test.each([
+    ['limit=0', 'limit', 'must be an integer from 1 to 100'],
+    ['limit=101', 'limit', 'must be an integer from 1 to 100'],
+    ['limit=abc', 'limit', 'must be an integer from 1 to 100'],
+    ['limit=2&limit=3', 'limit', 'must be an integer from 1 to 100'],
+    ['cursor=not-a-cursor!', 'cursor', 'is not a cursor this API handed out'],
+    ['cursor=', 'cursor', 'must not be empty'],
+    // The cursor of GET /orders names an order, not a product.
+    [`cursor=${Buffer.from('2026-01-01T00:00:00.000Z|0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10').toString('base64url')}`, 'cursor', 'is not a cursor this API handed out'],
+    ['page=2', 'page', 'unknown query parameter'],
+    ['offset=10', 'offset', 'unknown query parameter'],
+    ['sku=SKU-LAMP', 'sku', 'unknown query parameter'],
+  ])('GET /products?%s → 400 naming %s', async (query, field, message) => {
+    const { status, contentType, body } = await get(`/products?${query}`);
+    expect(status).toBe(400);
+    expect(contentType).toMatch(/^application\/problem\+json/);
+    expect(body).toMatchObject({ type: '/problems/validation-error', status: 400, errors: [{ field, message }] });
+  });
+
   test('GET /products/:sku answers one product', async () => {
     const { status, body } = await get('/products/SKU-LAMP');
     expect(status).toBe(200);
@@ -150,6 +208,11 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
     for (const path of ['/products', '/products/{sku}', '/stocks/{sku}', '/health', '/ready']) {
       expect(Object.keys(doc.paths[path] ?? {})).toEqual(['get']);
     }
+    // The catalogue pages like every list: the same parameters, the same nextCursor.
+    const products = doc.paths['/products']?.get as { parameters: { name: string; in: string }[]; responses: Record<string, unknown> };
+    expect(products.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['query:cursor', 'query:limit']);
+    expect(Object.keys(products.responses).sort()).toEqual(['200', '400']);
+    expect((body as { components: { schemas: Record<string, unknown> } }).components.schemas.ProductList).toMatchObject({ required: ['products', 'nextCursor'] });
   });
 
   test('GET /docs/ answers the Swagger UI page', async () => {

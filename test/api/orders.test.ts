@@ -7,12 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import express from 'express';
 import { pino } from 'pino';
+import { createApp } from '../../api/app.js';
 import { openApiDocument } from '../../api/openapi.js';
+import { CreateOrderBody, OrderLine } from '../../api/schemas.js';
 import { notFoundHandler, problemErrorHandler } from '../../api/problem.js';
 import { orderRoutes } from '../../api/routes/orders.js';
 import { claimOrder } from '../../domain/orders/claim-order.js';
 import { createOrder } from '../../domain/orders/create-order.js';
 import { transitionOrder } from '../../domain/orders/transition.js';
+import { loadConfig } from '../../infra/config.js';
 import { EmbeddedEngine } from '../../orchestrator/embedded/embedded-engine.js';
 import { EmbeddedProcessInspector } from '../../orchestrator/embedded/process-inspector.js';
 import type { JobWorker } from '../../orchestrator/engine.js';
@@ -42,6 +45,8 @@ let baseUrl: string;
 const logLines: { level: number; msg: string; orderId?: string }[] = [];
 /** Makes the engine look unavailable to the routes (start / requestCancel throw). */
 const engineDown = { start: false, cancel: false };
+/** The Idempotency-Key window this app is configured with (IDEMPOTENCY_KEY_TTL=PT1M). */
+const KEY_TTL_MS = 60_000;
 
 beforeAll(async () => {
   db = await openTestDatabase();
@@ -77,6 +82,7 @@ beforeAll(async () => {
         (await db.prisma.notification.findMany({ where: { orderId }, orderBy: { createdAt: 'asc' } })).map((n) => ({ kind: n.kind, channel: n.channel, status: n.status, subject: n.subject })),
       jsonParser: express.json({ limit: '100kb' }),
       logger,
+      idempotencyKeyTtlMs: KEY_TTL_MS,
     }),
   );
   app.use(notFoundHandler);
@@ -95,7 +101,8 @@ afterAll(async () => {
   await db?.close();
 });
 
-type Problem = { type: string; title: string; status: number; detail: string; instance: string; errors?: { field: string; message: string }[] };
+type Problem = { type: string; title: string; status: number; detail: string; instance: string; errors?: { field: string; message: string; hint?: string }[] };
+const ORDER_BODY_TYPE = '/problems/invalid-order-body';
 type Answer<T = Record<string, unknown>> = { status: number; headers: Headers; body: T };
 
 async function call<T = Record<string, unknown>>(method: string, path: string, o: { json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
@@ -258,6 +265,65 @@ describe(`POST /orders (${databaseKind})`, () => {
     expect(await db.prisma.order.count({ where: { customerId: { in: ['cust-reuse', 'cust-reuse-2'] } } })).toBe(1);
   });
 
+  /** Moves an order's creation back by `ms` on the database clock: as if it had been placed that long ago. */
+  async function age(orderId: string, ms: number): Promise<void> {
+    await db.sql.query(`UPDATE orders SET created_at = now() - $2::float8 * interval '1 millisecond' WHERE id = $1::uuid`, [orderId, ms]);
+  }
+
+  test('an Idempotency-Key is kept for the configured window (1 minute here): a replay within it, a new order after it', async () => {
+    const key = 'window-key-1';
+    const body = validOrder({ customerId: 'cust-window' });
+    const first = await placeOrder(body, key);
+    expect(first.status).toBe(202);
+    const firstId = first.body.id as string;
+
+    await age(firstId, KEY_TTL_MS - 5_000);
+    const replay = await placeOrder(body, key);
+    expect(replay).toMatchObject({ status: 202, body: { id: firstId } });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+
+    await age(firstId, KEY_TTL_MS + 1_000);
+    const fresh = await placeOrder(body, key);
+    expect(fresh.status).toBe(202);
+    const freshId = fresh.body.id as string;
+    expect(freshId).not.toBe(firstId);
+    expect(fresh.headers.get('idempotent-replayed')).toBeNull();
+    expect(fresh.headers.get('location')).toBe(`/orders/${freshId}`);
+    await waitUntilAt(freshId, 'await-payment'); // a process of its own
+
+    // From now on the key names the new order; the old one is still there, as it was.
+    const again = await placeOrder(body, key);
+    expect(again).toMatchObject({ status: 202, body: { id: freshId } });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect((await call('GET', `/orders/${firstId}`)).body).toMatchObject({ id: firstId, customerId: 'cust-window', total: { amountMinor: 8997 } });
+    expect(await db.prisma.order.count({ where: { customerId: 'cust-window' } })).toBe(2);
+  });
+
+  test('after the window, the key may be used for a different order (no 422)', async () => {
+    const key = 'window-key-2';
+    const first = await placeOrder(validOrder({ customerId: 'cust-window-2' }), key);
+    expectProblem(await placeOrder(validOrder({ customerId: 'cust-window-2b' }), key), 422, '/problems/idempotency-key-reused', ['Idempotency-Key']);
+    await age(first.body.id as string, KEY_TTL_MS + 1_000);
+    const other = await placeOrder(validOrder({ customerId: 'cust-window-2b' }), key);
+    expect(other.status).toBe(202);
+    expect(other.body.id).not.toBe(first.body.id);
+  });
+
+  test('eight clients at once with one expired key: one new order, all eight answer it', async () => {
+    const key = 'window-race';
+    const body = validOrder({ customerId: 'cust-window-race' });
+    const first = await placeOrder(body, key);
+    await age(first.body.id as string, KEY_TTL_MS + 1_000);
+
+    const answers = await Promise.all(Array.from({ length: 8 }, () => placeOrder(body, key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
+    const ids = new Set(answers.map((a) => a.body.id));
+    expect(ids.size).toBe(1);
+    expect(ids.has(first.body.id)).toBe(false);
+    expect(answers.filter((a) => a.headers.get('idempotent-replayed') === null)).toHaveLength(1);
+    expect(await db.prisma.order.count({ where: { customerId: 'cust-window-race' } })).toBe(2);
+  });
+
   const invalid: [string, unknown, string[], Record<string, string>?][] = [
     ['an unknown SKU', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1 }, { sku: 'SKU-NOPE', quantity: 1 }] }), ['items[1].sku']],
     ['no items', validOrder({ items: [] }), ['items']],
@@ -280,14 +346,66 @@ describe(`POST /orders (${databaseKind})`, () => {
     ['an Idempotency-Key of 201 characters', validOrder(), ['Idempotency-Key'], { 'idempotency-key': 'k'.repeat(201) }],
   ];
 
+  const orderAndStartCount = async () => ({
+    orders: await db.prisma.order.count(),
+    starts: (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1`, [MESSAGES.orderPlaced]))[0]?.n,
+  });
+
   test.each(invalid)('%s → 400 naming the field; no order, no process', async (_name, body, fields, headers = {}) => {
-    const count = async () => ({
-      orders: await db.prisma.order.count(),
-      starts: (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1`, [MESSAGES.orderPlaced]))[0]?.n,
-    });
-    const before = await count();
-    expectProblem(await call('POST', '/orders', { json: body, headers }), 400, '/problems/validation-error', fields);
-    expect(await count()).toEqual(before);
+    const before = await orderAndStartCount();
+    // A bad header is a plain validation error; anything wrong with the body is an invalid order body.
+    const type = headers['idempotency-key'] === undefined ? ORDER_BODY_TYPE : '/problems/validation-error';
+    expectProblem(await call('POST', '/orders', { json: body, headers }), 400, type, fields);
+    expect(await orderAndStartCount()).toEqual(before);
+  });
+
+  test("another shop's order body → 400 naming all six problems, with hints, pointing to the docs; nothing created", async () => {
+    const before = await orderAndStartCount();
+    const foreign = { customerId: 'cust-foreign', amount: 6998, items: [{ id: 'p-17', name: 'Electric kettle', amount: 3499, quantity: 2 }] };
+    const problem = expectProblem(await placeOrder(foreign, 'foreign-1'), 400, ORDER_BODY_TYPE);
+    const prices = expect.stringContaining('prices come from the catalogue');
+    expect(problem.errors).toHaveLength(6);
+    expect(problem.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'amount', message: 'unknown field', hint: 'prices come from the catalogue: send items with sku and quantity only' },
+        { field: 'items[0].id', message: 'unknown field', hint: expect.stringMatching(/^use sku/) },
+        { field: 'items[0].name', message: 'unknown field', hint: expect.stringContaining('names come from the catalogue') },
+        { field: 'items[0].amount', message: 'unknown field', hint: prices },
+        { field: 'items[0].sku', message: 'is required' },
+        { field: 'paymentMethod', message: 'is required', hint: expect.stringContaining('pm_approve') },
+      ]),
+    );
+    expect(problem.detail).toContain(ORDER_BODY_TYPE);
+    expect(problem.detail).toContain('/docs');
+    expect(problem.detail).toContain('/openapi.json');
+    expect(await orderAndStartCount()).toEqual(before);
+    // The key was not used up by the refused body.
+    expect((await placeOrder(validOrder({ customerId: 'cust-foreign' }), 'foreign-1')).status).toBe(202);
+  });
+
+  test('a field no other API is known for gets no hint; catalog refusals are order-body problems too', async () => {
+    const coupon = expectProblem(await placeOrder(validOrder({ coupon: 'FREE' })), 400, ORDER_BODY_TYPE);
+    expect(coupon.errors).toEqual([{ field: 'coupon', message: 'unknown field' }]);
+    const unknownSku = expectProblem(await placeOrder(validOrder({ items: [{ sku: 'SKU-NOPE', quantity: 1 }] })), 400, ORDER_BODY_TYPE);
+    expect(unknownSku.errors).toEqual([{ field: 'items[0].sku', message: 'unknown SKU SKU-NOPE' }]);
+  });
+
+  test("the problem's type resolves to a page explaining the order body", async () => {
+    const { body } = await placeOrder({ customerId: 'cust-foreign', amount: 1, items: [{ id: 'p-17', quantity: 1 }] });
+    const res = await fetch(new URL((body as unknown as Problem).type, baseUrl));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await res.text();
+    // Every field the body takes, and where prices and names come from.
+    const fields = [...Object.keys(CreateOrderBody.shape), ...Object.keys(OrderLine.shape).map((f) => `items[].${f}`)];
+    expect(fields).toEqual(['customerId', 'items', 'paymentMethod', 'customerEmail', 'items[].sku', 'items[].quantity']);
+    for (const field of fields) expect(page).toContain(`<code>${field}</code>`);
+    expect(page).toContain('Prices come from the catalogue');
+    expect(page).toContain('names come from the catalogue');
+    expect(page).toContain('<a href="/docs">');
+    expect(page).toContain('<a href="/openapi.json">');
+    expect(page).toContain('<a href="/products">');
+    expect(page).toContain('A key is kept for 1 minute');
   });
 
   test('an Idempotency-Key of 200 visible ASCII characters is fine', async () => {
@@ -487,6 +605,17 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/orders']?.post?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['header:Idempotency-Key']);
   });
 
+  test('POST /orders documents the invalid-order-body problem with hints, and its type is a documented page', () => {
+    const post = doc.paths['/orders']?.post as unknown as { description: string; responses: Record<string, { content: Record<string, { examples: Record<string, { value: Problem }> }> }> };
+    const examples = post.responses['400']?.content['application/problem+json']?.examples ?? {};
+    expect(examples.foreign?.value).toMatchObject({ type: ORDER_BODY_TYPE, status: 400 });
+    expect(examples.foreign?.value.errors).toContainEqual({ field: 'amount', message: 'unknown field', hint: expect.stringContaining('prices come from the catalogue') });
+    expect(post.description).toContain('IDEMPOTENCY_KEY_TTL');
+    const page = doc.paths[ORDER_BODY_TYPE]?.get as unknown as { responses: Record<string, { content: Record<string, unknown> }> };
+    expect(Object.keys(page.responses['200']?.content ?? {})).toEqual(['text/html']);
+    expect(doc.components.schemas.Problem).toMatchObject({ properties: { errors: { items: { properties: { hint: { type: 'string' } } } } } });
+  });
+
   test('every path parameter is declared, and every $ref resolves inside the document', () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
@@ -519,6 +648,53 @@ describe('the OpenAPI document', () => {
   test('without the saga, only the catalog and stock routes are documented', () => {
     const plain = openApiDocument('test') as unknown as { paths: Record<string, unknown> };
     expect(Object.keys(plain.paths).sort()).toEqual(['/health', '/products', '/products/{sku}', '/ready', '/stocks/{sku}', '/stocks/{sku}/{warehouseId}']);
+  });
+});
+
+describe(`IDEMPOTENCY_KEY_TTL through createApp (${databaseKind})`, () => {
+  test('the configured window reaches POST /orders and the order-body page', async () => {
+    const config = loadConfig({ IDEMPOTENCY_KEY_TTL: 'PT2M' });
+    expect(config.orders.idempotencyKeyTtlMs).toBe(120_000);
+    const unused = async () => {
+      throw new Error('not used by this test');
+    };
+    const app = createApp({
+      db,
+      config,
+      logger: pino({ level: 'silent' }),
+      saga: {
+        orderProcess: { start: async () => true, requestCancel: unused },
+        gateway: { checkPaymentMethod: () => undefined },
+        inspector: { instance: async () => undefined },
+        listNotifications: async () => [],
+        webhookProviders: [],
+        relay: { enqueue: unused },
+        incidents: { incidents: async () => [] },
+        engine: { updateJobRetries: unused, resolveIncident: unused },
+        queues: [],
+      },
+    });
+    const wired = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    try {
+      const url = `http://127.0.0.1:${(wired.address() as AddressInfo).port}`;
+      const post = async () => {
+        const res = await fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'wired-key' }, body: JSON.stringify(validOrder({ customerId: 'cust-wired' })) });
+        return { status: res.status, id: ((await res.json()) as { id: string }).id };
+      };
+      const first = await post();
+      expect(first.status).toBe(202);
+      // Older than 2 minutes, younger than the 24-hour default.
+      await db.sql.query(`UPDATE orders SET created_at = now() - interval '121 seconds' WHERE id = $1::uuid`, [first.id]);
+      const second = await post();
+      expect(second.status).toBe(202);
+      expect(second.id).not.toBe(first.id);
+      expect(await (await fetch(`${url}${ORDER_BODY_TYPE}`)).text()).toContain('A key is kept for 2 minutes');
+    } finally {
+      wired.closeAllConnections();
+      await new Promise<void>((resolve) => wired.close(() => resolve()));
+    }
   });
 });
 

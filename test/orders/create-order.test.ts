@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { InvalidInputError } from '../../domain/errors.js';
-import { createOrder, IdempotencyKeyReusedError, type NewOrder } from '../../domain/orders/create-order.js';
+import { createOrder, DEFAULT_IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReusedError, type NewOrder } from '../../domain/orders/create-order.js';
 import { getOrder } from '../../domain/orders/get-order.js';
+import { ConfigError, loadConfig } from '../../infra/config.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { addProduct } from '../support/fixtures.js';
 
@@ -76,5 +77,80 @@ describe(`order creation (${databaseKind})`, () => {
     expect(await db.prisma.order.findMany({ where: { customerId }, include: { items: true, history: true } })).toEqual([]);
     expect(await db.prisma.orderItem.count({ where: { order: { customerId } } })).toBe(0);
     expect(await orderCount()).toBe(before);
+  });
+});
+
+/** Moves an order's creation back by `ms` on the database clock: as if it had been placed that long ago. */
+async function age(orderId: string, ms: number): Promise<void> {
+  await db.sql.query(`UPDATE orders SET created_at = now() - $2::float8 * interval '1 millisecond' WHERE id = $1::uuid`, [orderId, ms]);
+}
+
+const keyOf = async (id: string) => (await db.prisma.order.findUniqueOrThrow({ where: { id } })).idempotencyKey;
+
+describe(`idempotency keys expire (${databaseKind})`, () => {
+  const HOUR = 3_600_000;
+
+  test('by default a key is kept 24 hours: a replay at 23 h 59 min, a new order after 24 h', async () => {
+    expect(DEFAULT_IDEMPOTENCY_KEY_TTL_MS).toBe(24 * HOUR);
+    const first = await createOrder(db.prisma, order({ idempotencyKey: 'ttl-default' }));
+    await age(first.id, 24 * HOUR - 60_000);
+    expect(await createOrder(db.prisma, order({ idempotencyKey: 'ttl-default' }))).toEqual({ ...first, created: false });
+
+    await age(first.id, 24 * HOUR + 1000);
+    const before = await orderCount();
+    const fresh = await createOrder(db.prisma, order({ idempotencyKey: 'ttl-default' }));
+    expect(fresh).toMatchObject({ status: 'NEW', totalMinor: first.totalMinor, created: true });
+    expect(fresh.id).not.toBe(first.id);
+    expect(await orderCount()).toBe(before + 1);
+    // The key moved to the new order; the old order keeps everything else.
+    expect(await keyOf(fresh.id)).toBe('ttl-default');
+    expect(await keyOf(first.id)).toBeNull();
+    expect((await getOrder(db.prisma, first.id)).items).toHaveLength(2);
+    expect(await createOrder(db.prisma, order({ idempotencyKey: 'ttl-default' }))).toEqual({ ...fresh, created: false });
+  });
+
+  test('the window is configurable (here 1 second): an expired key may also be used for a different request', async () => {
+    const options = { idempotencyKeyTtlMs: 1000 };
+    const first = await createOrder(db.prisma, order({ idempotencyKey: 'ttl-short' }), options);
+    const different = order({ idempotencyKey: 'ttl-short', items: [{ sku: 'CO-B', quantity: 1 }] });
+    await age(first.id, 900);
+    await expect(createOrder(db.prisma, different, options)).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    await age(first.id, 1001);
+    const second = await createOrder(db.prisma, different, options);
+    expect(second).toMatchObject({ created: true, totalMinor: 399 });
+    expect(second.id).not.toBe(first.id);
+  });
+
+  test('a refused request with an expired key changes nothing: the old order keeps its key', async () => {
+    const first = await createOrder(db.prisma, order({ idempotencyKey: 'ttl-refused' }));
+    await age(first.id, 25 * HOUR);
+    const before = await orderCount();
+    await expect(createOrder(db.prisma, order({ idempotencyKey: 'ttl-refused', items: [{ sku: 'NOPE', quantity: 1 }] }))).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await orderCount()).toBe(before);
+    expect(await keyOf(first.id)).toBe('ttl-refused');
+  });
+
+  test('ten concurrent requests with one expired key create exactly one new order', async () => {
+    const first = await createOrder(db.prisma, order({ idempotencyKey: 'ttl-race' }));
+    await age(first.id, 25 * HOUR);
+    const before = await orderCount();
+    // Ten connections open before the race (PostgreSQL), so the requests overlap instead of queueing for connections.
+    await Promise.all(Array.from({ length: 10 }, () => db.prisma.$queryRaw`SELECT 1`));
+    const results = await Promise.all(Array.from({ length: 10 }, () => createOrder(db.prisma, order({ idempotencyKey: 'ttl-race' }))));
+    const ids = new Set(results.map((r) => r.id));
+    expect(ids.size).toBe(1);
+    expect(ids.has(first.id)).toBe(false);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(await orderCount()).toBe(before + 1);
+  });
+
+  test('IDEMPOTENCY_KEY_TTL is an ISO 8601 duration, default PT24H', () => {
+    expect(loadConfig({}).orders.idempotencyKeyTtlMs).toBe(24 * HOUR);
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL: 'P7D' }).orders.idempotencyKeyTtlMs).toBe(7 * 24 * HOUR);
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL: 'PT0.5S' }).orders.idempotencyKeyTtlMs).toBe(500);
+    for (const bad of ['24h', 'PT0S', '-PT1H']) {
+      expect(() => loadConfig({ IDEMPOTENCY_KEY_TTL: bad })).toThrow(ConfigError);
+      expect(() => loadConfig({ IDEMPOTENCY_KEY_TTL: bad })).toThrow(/IDEMPOTENCY_KEY_TTL must be a positive ISO 8601 duration/);
+    }
   });
 });

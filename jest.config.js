@@ -14,4 +14,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120_000,
   maxWorkers: 2,
+  // test.concurrent (the kill-point suite): services started at once per file, on 2 cores.
+  maxConcurrency: 3,
 };

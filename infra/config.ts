@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { addDuration } from '../orchestrator/embedded/timer-definition.js';
+import { KILL_POINTS } from './kill-points.js';
 
 const DEV_ADMIN_TOKEN = 'dev-admin-token';
 const DEV_SANDBOX_SECRET = 'whsec_sandbox_development_only';
@@ -78,6 +79,11 @@ const schema = z
     SMTP_FROM: z.string().min(3).default('order-saga <orders@localhost>'),
     RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     ROLE: z.enum(ROLES).default('all'),
+    // Fault injection (infra/kill-points.ts): the process SIGKILLs itself at this point. Tests only.
+    FAULT_KILL_AT: z
+      .enum(KILL_POINTS, { message: `must be one of ${KILL_POINTS.join(', ')}` })
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
     ENGINE: z.enum(['embedded', 'zeebe']).default('embedded'),
     DEPLOY_ON_START: boolean.default(true),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
@@ -173,6 +179,7 @@ function toConfig(env: z.infer<typeof schema>) {
     notifications: { smtpUrl: env.SMTP_URL, from: env.SMTP_FROM },
     recoveryIntervalMs: env.RECOVERY_INTERVAL_MS,
     role: env.ROLE,
+    faultKillAt: env.FAULT_KILL_AT,
     engine: engineConfig(env),
     /** Deploy bpmn/ at start (all and api roles; workers never deploy). */
     deployOnStart: env.DEPLOY_ON_START,

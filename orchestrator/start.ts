@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../api/app.js';
 import type { Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/database.js';
+import { armKillPoint } from '../infra/kill-points.js';
 import type { Logger } from '../infra/logger.js';
 import { applyMigrations, pendingMigrations, MigrationError } from '../infra/migrations.js';
 import { seedDemoCatalog } from '../prisma/seed.js';
@@ -89,6 +90,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
   const runsWorkers = role !== 'api';
   logger = logger.child({ role, engine: config.engine.kind });
   const closer = new Closer(logger);
+  armKillPoint(config.faultKillAt);
+  if (config.faultKillAt) logger.warn({ killPoint: config.faultKillAt }, 'FAULT_KILL_AT is set: this process will SIGKILL itself at that point');
   try {
     // Only one role seeds: two processes seeding an empty catalog at once would collide.
     const db = await prepareDatabase({ ...config, seedDemoData: config.seedDemoData && runsApi }, logger);

@@ -7,6 +7,7 @@ import type { PrismaClient } from '../infra/database.js';
 import { markFailed, markSent, pendingNotifications } from '../domain/notifications/delivery.js';
 import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
 import { PermanentDeliveryError, type NotificationSink } from './notification-sinks.js';
+import { killPoint } from '../infra/kill-points.js';
 
 export type NotificationSinks = { log: NotificationSink; smtp?: NotificationSink | undefined };
 
@@ -146,6 +147,7 @@ export class NotificationQueue {
       if (permanent) throw new UnrecoverableError((err as Error).message);
       throw err;
     }
+    killPoint('notification-delivery:after-handoff');
     await markSent(this.prisma, row.id);
   }
 

@@ -12,6 +12,7 @@ import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import type { OrderProcess } from '../orchestrator/order-process.js';
 import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
+import { killPoint } from '../infra/kill-points.js';
 
 type RelayJob = { eventId: string };
 
@@ -137,6 +138,7 @@ export class PaymentEventRelay {
       this.logger.warn({ ...log, err }, 'publishing the payment result failed');
       throw err;
     }
+    killPoint('payment-relay:after-published');
     // A crash here leaves the event unprocessed: it is published again later, and
     // the engine recognizes the message id while the first copy is buffered.
     await markEventProcessed(this.prisma, stored.id);

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
+import { dieTogetherWith } from '../infra/kill-points.js';
 
 /** No Redis can be had: neither a redis-server binary nor a REDIS_URL. */
 export class RedisUnavailableError extends Error {
@@ -151,6 +152,8 @@ export class PrivateRedisServer {
     }
     child.on('error', (err) => logger.error({ err, redisPid: child.pid }, 'private redis-server: signalling the child failed'));
     process.on('exit', this.onProcessExit);
+    // A kill point takes the whole service down at once, its Redis included.
+    void this.exited.then(dieTogetherWith(child.pid as number));
   }
 
   static async start(options: PrivateRedisServerOptions): Promise<PrivateRedisServer> {

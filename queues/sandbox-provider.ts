@@ -20,6 +20,7 @@ import type { Logger } from '../infra/logger.js';
 import { postJson } from './post-json.js';
 import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
 import { callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
+import { killPoint } from '../infra/kill-points.js';
 
 export const SANDBOX_PROVIDER = 'sandbox';
 export const SANDBOX_SIGNATURE_HEADER = 'Sandbox-Signature';
@@ -30,9 +31,11 @@ export type SandboxProviderOptions = {
   delayMs: number;
   /** Resolved at delivery time: our HTTP port is known only after listen. */
   callbackUrl: () => string;
-  /** First redelivery delay; doubles per attempt. */
+  /** First redelivery delay; doubles per attempt, up to `maxRedeliveryBackoffMs`. Default 2 s. */
   redeliveryBackoffMs?: number;
-  /** Deliveries in all, the first included. */
+  /** Longest wait between two deliveries. Default 1 h. */
+  maxRedeliveryBackoffMs?: number;
+  /** Deliveries in all, the first included. Default 100: with the defaults, about four days of trying, as real providers do. */
   deliveryAttempts?: number;
   /** A webhook that does not answer in time counts as a failed delivery. */
   deliveryTimeoutMs?: number;
@@ -76,6 +79,14 @@ return {'accepted', attempts}
 `;
 const REQUEST_COMMAND = 'sandboxProviderRequest';
 const RECORD_TTL_SECONDS = 30 * 24 * 3600;
+
+const REDELIVERY_BACKOFF = 'sandbox-redelivery';
+
+/** Exponential from the first redelivery delay, capped: a provider keeps trying for days, not ever faster. */
+export function redeliveryDelay(attemptsMade: number, o: Pick<SandboxProviderOptions, 'redeliveryBackoffMs' | 'maxRedeliveryBackoffMs'>): number {
+  const base = o.redeliveryBackoffMs ?? 2000;
+  return Math.min(o.maxRedeliveryBackoffMs ?? 3_600_000, base * 2 ** Math.max(0, Math.min(attemptsMade - 1, 40)));
+}
 
 /** BullMQ job ids may not contain ':'; percent-encoding keeps them unique and readable. */
 const callbackJobId = (paymentId: string) => `callback-${encodeURIComponent(paymentId)}`;
@@ -149,8 +160,8 @@ export class SandboxProvider implements PaymentGateway {
           // The same id for every request of this payment: concurrent or repeated requests schedule one callback.
           jobId: callbackJobId(request.paymentId),
           delay,
-          attempts: this.options.deliveryAttempts ?? 10,
-          backoff: { type: 'exponential', delay: this.options.redeliveryBackoffMs ?? 2000 },
+          attempts: this.options.deliveryAttempts ?? 100,
+          backoff: { type: REDELIVERY_BACKOFF },
           removeOnComplete: { age: 24 * 3600 },
           removeOnFail: { age: 7 * 24 * 3600 },
         },
@@ -184,6 +195,10 @@ export class SandboxProvider implements PaymentGateway {
       connection: this.ctx.connection,
       prefix: this.ctx.prefix,
       concurrency: 5,
+      // A delivery cut short by our own crash (the job stalls) is tried again, however often we crash:
+      // BullMQ's default fails a job that stalled twice, which lost callbacks across repeated restarts.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
+      settings: { backoffStrategy: (attemptsMade) => redeliveryDelay(attemptsMade, this.options) },
     });
     this.worker.on('error', (err) => this.logger.error({ err }, 'sandbox callback worker error'));
     this.worker.on('failed', (job, err) => {
@@ -230,6 +245,7 @@ export class SandboxProvider implements PaymentGateway {
     const status = await postJson(this.options.callbackUrl(), { [SANDBOX_SIGNATURE_HEADER]: signature, 'user-agent': 'order-saga-sandbox/1' }, body, this.options.deliveryTimeoutMs ?? 10_000);
     if (status < 200 || status > 299) throw new Error(`webhook answered ${status} to ${event.id}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
 
+    killPoint('sandbox-callback:after-delivery');
     await (await this.client()).hset(this.recordKey(paymentId), { status: failed ? 'failed' : 'succeeded' });
     this.logger.info({ orderId: event.data.orderId, paymentId, eventId: event.id, type: event.type, attempt: job.attemptsMade + 1 }, 'sandbox callback delivered');
     return event.id;

@@ -2,6 +2,7 @@ import { NOTIFICATION_KINDS, type NotificationKind } from '../domain/notificatio
 import { recordNotification } from '../domain/notifications/record-notification.js';
 import { complete, fail } from '../orchestrator/engine.js';
 import type { SagaWorker } from './saga-worker.js';
+import { killPoint } from '../infra/kill-points.js';
 
 const isKind = (k: string | undefined): k is NotificationKind => (NOTIFICATION_KINDS as readonly string[]).includes(k ?? '');
 
@@ -19,9 +20,11 @@ export const notifyCustomer: SagaWorker = {
       return fail({ errorMessage: `task header "kind" must be one of ${NOTIFICATION_KINDS.join(', ')} (got ${JSON.stringify(kind ?? null)}) on element ${job.elementId}`, retries: 0 });
     }
     const { id } = await recordNotification(prisma, { orderId: job.variables.orderId, kind, smtpEnabled });
+    killPoint('notify-customer:after-recorded');
     await notifications.enqueue(id).catch((err: unknown) => {
       logger.warn({ err, orderId: job.variables.orderId, notificationId: id }, 'could not queue the notification; recovery will retry');
     });
+    killPoint('notify-customer:after-enqueued');
     return complete({ notificationId: id });
   },
 };

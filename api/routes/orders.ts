@@ -19,6 +19,7 @@ import { ORDER_BODY_PAGE, orderBodyPage, orderBodyProblem } from '../order-body.
 import { HttpProblem } from '../problem.js';
 import { CancelOrderBody, CreateOrderBody, IdempotencyKey, ListOrdersQuery, OrderIdParams } from '../schemas.js';
 import { jsonBody, listParams, parse } from '../validate.js';
+import { killPoint } from '../../infra/kill-points.js';
 
 export type OrderRouteDeps = {
   prisma: PrismaClient;
@@ -87,6 +88,7 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
         }
         throw err;
       }
+      killPoint('place-order:after-order-saved');
       // Started on a replay too (the first attempt may have died before this line); the start
       // message carries a messageId, so a second start of a running order is a no-op.
       if (order.created || (await notYetPickedUp(order.id))) {

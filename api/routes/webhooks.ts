@@ -12,6 +12,7 @@ import type { Logger } from '../../infra/logger.js';
 import { parseSandboxEvent, SANDBOX_PROVIDER, SANDBOX_SIGNATURE_HEADER } from '../../queues/sandbox-provider.js';
 import { logRequestWith } from '../log-context.js';
 import { HttpProblem, validationProblem } from '../problem.js';
+import { killPoint } from '../../infra/kill-points.js';
 
 export type WebhookProvider = {
   name: string;
@@ -87,6 +88,7 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
     logRequestWith(res, { orderId: event.orderId });
 
     const recorded = await recordPaymentEvent(prisma, provider.name, event, body);
+    killPoint('payment-webhook:after-recorded');
     const fields = { provider: provider.name, orderId: event.orderId, providerEventId: event.providerEventId, eventId: recorded.id, duplicate: recorded.duplicate };
     // A duplicate still unprocessed may be the redelivery of one whose enqueue failed: enqueue again (idempotent per event).
     if (!recorded.processed) {
@@ -97,6 +99,7 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
         log.error({ ...fields, err }, 'payment event recorded but not enqueued; recovery will pick it up');
       }
     }
+    killPoint('payment-webhook:after-enqueued');
     log.info({ ...fields, type: event.type }, recorded.duplicate ? 'payment webhook duplicate' : 'payment webhook recorded');
     res.status(200).json({ received: true, duplicate: recorded.duplicate });
   };

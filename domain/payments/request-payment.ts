@@ -4,6 +4,7 @@ import { isUuid } from '../ids.js';
 import { transitionIn } from '../orders/transition.js';
 import type { PaymentGateway } from './gateway.js';
 import type { PaymentStatus } from './payment-status.js';
+import { killPoint } from '../../infra/kill-points.js';
 
 export type RequestedPayment = { paymentId: string; providerPaymentId: string; status: PaymentStatus; alreadyRequested: boolean };
 
@@ -22,6 +23,7 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
     INSERT INTO payments (order_id, provider, amount_minor, currency, updated_at)
     VALUES (${orderId}::uuid, ${gateway.provider}, ${order.totalMinor}, ${order.currency}, now())
     ON CONFLICT (order_id) DO NOTHING`;
+  killPoint('request-payment:after-payment-row');
   const payment = await prisma.payment.findUniqueOrThrow({ where: { orderId } });
   if (payment.providerPaymentId) {
     // A run that saved the provider's id may have died before moving the order: finish its work.
@@ -36,7 +38,9 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
     currency: payment.currency,
     paymentMethod: order.paymentMethod,
   });
+  killPoint('request-payment:after-provider-call');
   await recordRequested(prisma, orderId, payment.id, providerPaymentId, gateway.provider);
+  killPoint('request-payment:after-recorded');
   return { paymentId: payment.id, providerPaymentId, status: payment.status, alreadyRequested: false };
 }
 

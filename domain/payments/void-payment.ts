@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../../infra/database.js';
 import type { PaymentGateway } from './gateway.js';
 import { canMovePayment, type PaymentStatus } from './payment-status.js';
+import { killPoint } from '../../infra/kill-points.js';
 
 export type VoidResult = { voided: boolean; status: PaymentStatus | null };
 
@@ -27,6 +28,7 @@ export async function voidPayment(
     return { voided: false, status: 'DECLINED' };
   }
   if (payment.providerPaymentId) await gateway.voidPayment({ paymentId: payment.id, providerPaymentId: payment.providerPaymentId });
+  killPoint('void-payment:after-provider-call');
   const moved = await prisma.payment.updateMany({
     where: { id: payment.id, status: { in: ['REQUESTED', 'APPROVED'] } },
     data: { status: 'VOIDED', failureReason: reason },

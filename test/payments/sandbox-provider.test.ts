@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { TransientProviderError, type PaymentRequest } from '../../domain/payments/gateway.js';
 import { verifySignature, type SignatureCheck } from '../../domain/payments/signature.js';
 import { InvalidInputError } from '../../domain/errors.js';
-import { parseSandboxEvent, SandboxProvider, SANDBOX_SIGNATURE_HEADER, type SandboxEvent } from '../../queues/sandbox-provider.js';
+import { parseSandboxEvent, redeliveryDelay, SandboxProvider, SANDBOX_SIGNATURE_HEADER, type SandboxEvent } from '../../queues/sandbox-provider.js';
 import { parseSandboxToken, SANDBOX_TOKENS_MESSAGE } from '../../queues/sandbox-tokens.js';
 import type { QueueContext } from '../../queues/context.js';
 import { testQueueContext, type TestQueueContext } from '../support/redis.js';
@@ -417,6 +417,21 @@ describe('sandbox provider', () => {
     } finally {
       await restarted.close();
     }
+  });
+});
+
+describe('sandbox redelivery schedule', () => {
+  test('like a real provider it keeps trying for days: 2 s doubling up to an hour between deliveries, 100 deliveries by default', () => {
+    const waits = Array.from({ length: 99 }, (_, i) => redeliveryDelay(i + 1, {}));
+    expect(waits.slice(0, 4)).toEqual([2000, 4000, 8000, 16_000]);
+    expect(Math.max(...waits)).toBe(3_600_000);
+    const days = waits.reduce((a, b) => a + b, 0) / 86_400_000;
+    expect(days).toBeGreaterThan(3);
+    expect(days).toBeLessThan(5);
+  });
+
+  test('the first delay and the cap are configurable', () => {
+    expect([1, 2, 3, 4].map((n) => redeliveryDelay(n, { redeliveryBackoffMs: 100, maxRedeliveryBackoffMs: 300 }))).toEqual([100, 200, 300, 300]);
   });
 });
 

@@ -1,7 +1,6 @@
 // The service SIGKILLed with orders in flight, then started again (the README's
 // command, as a child process, with its own redis-server child left orphaned by
 // the kill): every order reaches a final state and the stock invariants hold.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
@@ -10,12 +9,11 @@ import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
 import { FINAL, sagaEnvironment, waitUntil } from './support.js';
 import { isRunning } from '../support/processes.js';
+import { listeningUrl, startService } from '../support/service-process.js';
 
-const children: ChildProcess[] = [];
 // The redis-servers seen, so that a failing run does not leave one behind.
 const redisPids = new Set<number>();
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const pid of redisPids) {
     try {
       if (isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
@@ -40,27 +38,6 @@ function privateRedisPid(dataDir: string, when: string): number {
   return Number(text);
 }
 
-type Service = { child: ChildProcess; url: Promise<string>; output: () => string; exited: Promise<void> };
-
-function startService(env: Record<string, string>): Service {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'orchestrator/main.ts'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`service exited (${code}) before listening:\n${out}`)));
-  });
-  url.catch(() => undefined);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, url, output: () => out, exited };
-}
-
 async function placeOrder(url: string, i: number): Promise<string> {
   const methods = ['pm_approve', 'pm_decline', 'pm_no_answer', 'pm_fail_2'];
   const res = await fetch(`${url}/orders`, {
@@ -77,8 +54,8 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
     // No REDIS_URL: the service runs its own redis-server child, which the kill orphans.
     const { env, cleanup } = await sagaEnvironment({ REDIS_URL: '', PAYMENT_TIMEOUT: 'PT2S', SANDBOX_DELAY_MS: '150', RECOVERY_INTERVAL_MS: '500' });
     try {
-      const first = startService(env);
-      const url1 = await first.url;
+      const first = startService({ ...env, LOG_LEVEL: 'info' });
+      const url1 = await listeningUrl(first);
       const orphanPid = privateRedisPid(env.DATA_DIR as string, 'redis-server.pid of the first run');
       const ids: string[] = [];
       for (let i = 0; i < 24; i++) ids.push(await placeOrder(url1, i));
@@ -88,8 +65,8 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
       // The kill does not reach the redis-server: it is left running, orphaned.
       expectProcess('orphaned redis-server after the SIGKILL', orphanPid, 'running');
 
-      const second = startService(env);
-      const url2 = await second.url;
+      const second = startService({ ...env, LOG_LEVEL: 'info' });
+      const url2 = await listeningUrl(second);
       // The restarted service stopped the orphan before starting a redis-server of its own.
       expectProcess('orphaned redis-server once the restarted service listens', orphanPid, 'gone');
       const redisPid = privateRedisPid(env.DATA_DIR as string, 'redis-server.pid of the restarted service');

@@ -64,3 +64,9 @@ export async function postgresEnv(): Promise<Record<string, string>> {
   cleanups.push(empty.drop);
   return { DATABASE_URL: empty.url, DB_MIGRATE_ON_START: 'true', SEED_DEMO_DATA: 'true' };
 }
+
+/** Waits until the service listens and answers the URL it listens on. */
+export async function listeningUrl(s: Started, timeoutMs?: number): Promise<string> {
+  await waitForListening(s, timeoutMs);
+  return (/listening on (http:\/\/[^\s"]+)/.exec(s.output()) as RegExpExecArray)[1] as string;
+}

@@ -1,0 +1,60 @@
+// Named points where the process can be made to die abruptly (SIGKILL: no clean-up,
+// no flushing), to prove that a crash between two writes, or between a write and a
+// call out, leaves a state that the retry completes. Inert unless FAULT_KILL_AT names
+// a point (validated with the rest of the configuration, armed at start-up). The
+// fault-injection suite (test/saga/kill-points.test.ts) drives an order through
+// every point listed here; a point without a scenario there fails that suite.
+import { writeSync } from 'node:fs';
+
+export const KILL_POINTS = [
+  'place-order:after-order-saved',
+  'reserve-stock:after-claim',
+  'reserve-stock:after-reserve',
+  'request-payment:after-payment-row',
+  'request-payment:after-provider-call',
+  'request-payment:after-recorded',
+  'sandbox-callback:after-delivery',
+  'payment-webhook:after-recorded',
+  'payment-webhook:after-enqueued',
+  'payment-relay:after-published',
+  'finalize-order:after-commit',
+  'notify-customer:after-recorded',
+  'notify-customer:after-enqueued',
+  'notification-delivery:after-handoff',
+  'void-payment:after-provider-call',
+  'release-stock:after-commit',
+  'mark-payment-failed:after-commit',
+  'cancel-order:after-commit',
+  'reject-order:after-commit',
+] as const;
+
+export type KillPoint = (typeof KILL_POINTS)[number];
+
+let armed: KillPoint | undefined;
+/** Children that die with this process at a kill point, as they would when the whole service goes down. */
+const companions = new Set<number>();
+
+export function armKillPoint(point: KillPoint | undefined): void {
+  armed = point;
+}
+
+/** The private redis-server dies with the service at a kill point. Returns the undo. */
+export function dieTogetherWith(pid: number): () => void {
+  companions.add(pid);
+  return () => companions.delete(pid);
+}
+
+/** Dies here, at once, when FAULT_KILL_AT names this point; otherwise does nothing. */
+export function killPoint(point: KillPoint): void {
+  if (armed !== point) return;
+  // Written synchronously: the fault-injection suite checks that the process died here.
+  writeSync(2, `FAULT_KILL_AT: dying at ${point}\n`);
+  for (const pid of companions) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  process.kill(process.pid, 'SIGKILL');
+}

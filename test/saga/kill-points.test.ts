@@ -1,0 +1,169 @@
+// Fault injection: for every kill point (infra/kill-points.ts) an order is driven
+// through it by a service started with FAULT_KILL_AT, which SIGKILLs itself there,
+// together with its private redis-server (the whole service goes down at once).
+// The service is started again on the same data, and the order must reach the
+// final state its payment token calls for: status and history (each status
+// once), stock (nothing left reserved, on hand = seeded - sold), payment, exactly
+// one notification recorded and sent (handed to the sink at most twice: a crash
+// costs at most one duplicate), and no incident.
+import { describe, expect, test } from '@jest/globals';
+import { loadConfig } from '../../infra/config.js';
+import { openDatabase } from '../../infra/database.js';
+import { KILL_POINTS, type KillPoint } from '../../infra/kill-points.js';
+import { databaseKind } from '../support/database.js';
+import { listeningUrl, startService, type Started } from '../support/service-process.js';
+import { ADMIN_TOKEN, sagaEnvironment, waitUntil, type OrderView } from './support.js';
+
+type Path = 'paid' | 'declined' | 'timed-out' | 'rejected';
+
+const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: string; history: string[]; payment: string | null; notification: string }> = {
+  paid: { paymentMethod: 'pm_approve', quantity: 2, status: 'PAID', history: ['NEW', 'AWAITING_PAYMENT', 'PAID'], payment: 'APPROVED', notification: 'confirmed' },
+  declined: { paymentMethod: 'pm_decline', quantity: 2, status: 'PAYMENT_FAILED', history: ['NEW', 'AWAITING_PAYMENT', 'PAYMENT_FAILED'], payment: 'DECLINED', notification: 'payment-failed' },
+  'timed-out': { paymentMethod: 'pm_no_answer', quantity: 2, status: 'CANCELLED', history: ['NEW', 'AWAITING_PAYMENT', 'CANCELLED'], payment: 'VOIDED', notification: 'cancelled' },
+  // SKU-SCALE has 25 in each of 3 warehouses: 80 cannot be reserved.
+  rejected: { paymentMethod: 'pm_approve', quantity: 80, status: 'REJECTED', history: ['NEW', 'REJECTED'], payment: null, notification: 'rejected' },
+};
+
+/** Which path of the saga passes through each kill point. */
+const SCENARIOS: Record<KillPoint, Path> = {
+  'place-order:after-order-saved': 'paid',
+  'reserve-stock:after-claim': 'paid',
+  'reserve-stock:after-reserve': 'paid',
+  'request-payment:after-payment-row': 'paid',
+  'request-payment:after-provider-call': 'paid',
+  'request-payment:after-recorded': 'paid',
+  'sandbox-callback:after-delivery': 'paid',
+  'payment-webhook:after-recorded': 'paid',
+  'payment-webhook:after-enqueued': 'paid',
+  'payment-relay:after-published': 'paid',
+  'finalize-order:after-commit': 'paid',
+  'notify-customer:after-recorded': 'paid',
+  'notify-customer:after-enqueued': 'paid',
+  'notification-delivery:after-handoff': 'paid',
+  'void-payment:after-provider-call': 'timed-out',
+  'release-stock:after-commit': 'declined',
+  'mark-payment-failed:after-commit': 'declined',
+  'cancel-order:after-commit': 'timed-out',
+  'reject-order:after-commit': 'rejected',
+};
+
+const SKU = 'SKU-SCALE';
+const SEEDED_ON_HAND = 75;
+
+async function placeOrder(url: string, path: Path, key: string): Promise<{ status: number; id: string }> {
+  const res = await fetch(`${url}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify({ customerId: 'cust-kill', items: [{ sku: SKU, quantity: PATHS[path].quantity }], paymentMethod: PATHS[path].paymentMethod }),
+  });
+  return { status: res.status, id: ((await res.json()) as { id: string }).id };
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How often the log sink handed this order's notification out, in one service's output. */
+const handOffs = (service: Started, orderId: string) =>
+  service
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"msg":"customer notification"') && line.includes(orderId)).length;
+
+describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () => {
+  test('every kill point has a scenario here (a new point without one fails)', () => {
+    expect(Object.keys(SCENARIOS).sort()).toEqual([...KILL_POINTS].sort());
+  });
+
+  // Concurrently (jest.config.js: maxConcurrency): each point has its own service, data and database.
+  test.concurrent.each(KILL_POINTS.map((point) => [point, SCENARIOS[point]] as const))('killed at %s, restarted: the order ends as its path (%s) says, once, with nothing left over', async (point, path) => {
+    const expected = PATHS[path];
+    const { env, cleanup } = await sagaEnvironment({
+      REDIS_URL: '', // the private redis-server, which dies with the service at the kill point
+      PAYMENT_TIMEOUT: path === 'timed-out' ? 'PT2S' : 'PT2M',
+      SANDBOX_DELAY_MS: '50',
+      RECOVERY_INTERVAL_MS: '500',
+      WORKER_JOB_TIMEOUT_MS: '2000', // jobs locked by the dead process are offered again soon (PostgreSQL)
+    });
+    const key = `kill-${point}`;
+    let second: Started | undefined;
+    try {
+      const first = startService({ ...env, LOG_LEVEL: 'info', FAULT_KILL_AT: point });
+      const url1 = await listeningUrl(first);
+      // At place-order the request itself dies with the service: the client sees the connection drop.
+      const placed = await placeOrder(url1, path, key).catch(() => undefined);
+      await within(60_000, `the service to die at ${point}`, first.exited).catch((err: Error) => {
+        throw new Error(`${err.message}\n${first.output().slice(-3000)}`, { cause: err });
+      });
+      expect(first.child.signalCode).toBe('SIGKILL');
+      expect(first.output()).toContain(`FAULT_KILL_AT: dying at ${point}`);
+
+      second = startService({ ...env, LOG_LEVEL: 'info' });
+      const url2 = await listeningUrl(second);
+      // The client retries with its Idempotency-Key and gets the same order.
+      const retried = await placeOrder(url2, path, key);
+      expect(retried.status).toBe(202);
+      if (placed) expect(retried.id).toBe(placed.id);
+      const id = retried.id;
+
+      let last: OrderView | undefined;
+      const order = await waitUntil(
+        `order ${id} to end its process`,
+        async () => {
+          last = await getJson<OrderView>(`${url2}/orders/${id}`);
+          return last.process?.state === 'COMPLETED' ? last : undefined;
+        },
+        60_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; last seen ${JSON.stringify(last)}\n${second?.output().slice(-3000)}`, { cause: err });
+      });
+      expect(order.status).toBe(expected.status);
+      expect(order.history.map((h) => h.to)).toEqual(expected.history);
+      expect(order.payment?.status ?? null).toBe(expected.payment);
+      const notifications = await waitUntil('the notification to be sent', async () => {
+        const { notifications: list } = await getJson<{ notifications: { kind: string; status: string }[] }>(`${url2}/orders/${id}/notifications`);
+        return list.every((n) => n.status === 'SENT') && list;
+      });
+      expect(notifications.map((n) => n.kind)).toEqual([expected.notification]);
+      const handedOut = handOffs(first, id) + handOffs(second, id);
+      expect(handedOut).toBeGreaterThanOrEqual(1);
+      expect(handedOut).toBeLessThanOrEqual(2);
+      const { incidents } = await getJson<{ incidents: unknown[] }>(`${url2}/ops/api/incidents`);
+      expect(incidents).toEqual([]);
+
+      second.child.kill('SIGTERM');
+      await second.exited;
+      const db = await openDatabase(loadConfig(env).database);
+      try {
+        const reservations = await db.prisma.reservation.findMany({ where: { orderId: id } });
+        const sold = reservations.filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
+        expect(reservations.filter((r) => r.state === 'RESERVED')).toEqual([]);
+        expect(sold).toBe(expected.status === 'PAID' ? expected.quantity : 0);
+        const stock = await db.prisma.stock.findMany({ where: { sku: SKU } });
+        expect(stock.reduce((n, s) => n + s.reserved, 0)).toBe(0);
+        expect(stock.reduce((n, s) => n + s.onHand, 0)).toBe(SEEDED_ON_HAND - sold);
+        expect(await db.prisma.order.count()).toBe(1);
+        expect(await db.prisma.notification.count({ where: { orderId: id } })).toBe(1);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      if (second && second.child.exitCode === null && second.child.signalCode === null) {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
+      await cleanup();
+    }
+  }, 180_000);
+});

@@ -7,6 +7,8 @@ type Helpers = {
   json: (schema: z.ZodType, io?: 'input' | 'output') => JsonSchema;
   problem: (description: string, example?: unknown) => unknown;
   ok: (schema: z.ZodType, description?: string, example?: unknown) => unknown;
+  /** A list's description, query parameters (from its `listQuery` schema) and 400, as every list of the API has them. */
+  list: (schema: z.ZodType, path: string) => { description: string; parameters: unknown[]; badRequest: unknown };
 };
 
 const admin = [{ admin: [] }];
@@ -29,11 +31,18 @@ export function metricsPaths(): Record<string, unknown> {
 }
 
 /** Incidents and their retry: mounted with the saga, on either engine. */
-export function incidentPaths({ json, problem, ok }: Helpers): Record<string, unknown> {
+export function incidentPaths({ json, problem, ok, list }: Helpers): Record<string, unknown> {
+  const incidents = list(o.ListIncidentsQuery, '/ops/api/incidents');
   const keyParam = { name: 'key', in: 'path', required: true, description: 'Incident key', schema: { type: 'string', pattern: '^\\d{1,19}$' }, example: '2251799813685300' };
   return {
     '/ops/api/incidents': {
-      get: { summary: 'Open incidents, with the order each one stops (admin)', security: admin, responses: { 200: ok(o.IncidentList), 401: problem('Missing or wrong admin token') } },
+      get: {
+        summary: 'Open incidents by key, with the order each one stops (admin)',
+        description: incidents.description,
+        security: admin,
+        parameters: incidents.parameters,
+        responses: { 200: ok(o.IncidentList, 'One page of open incidents'), 400: incidents.badRequest, 401: problem('Missing or wrong admin token') },
+      },
     },
     '/ops/api/incidents/{key}/retry': {
       post: {
@@ -53,13 +62,20 @@ export function incidentPaths({ json, problem, ok }: Helpers): Record<string, un
 }
 
 /** The embedded engine's ops JSON (the ops page reads these). */
-export function opsPaths({ problem, ok }: Helpers): Record<string, unknown> {
+export function opsPaths({ problem, ok, list }: Helpers): Record<string, unknown> {
+  const definitions = list(o.ListDefinitionsQuery, '/ops/api/definitions');
   const keyParam = { name: 'key', in: 'path', required: true, description: 'Process definition key', schema: { type: 'string', pattern: '^\\d{1,19}$' }, example: '2251799813685249' };
   const idParam = { name: 'id', in: 'path', required: true, description: 'Order id (a UUID)', schema: { type: 'string', format: 'uuid' }, example: '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10' };
   const unauthorized = problem('Missing or wrong admin token (a browser is asked for Basic credentials: any user, the token as password)');
   return {
     '/ops/api/definitions': {
-      get: { summary: 'Deployed process versions, newest first, with instances by state (admin)', security: admin, responses: { 200: ok(o.DefinitionList), 401: unauthorized } },
+      get: {
+        summary: 'Deployed process versions by process id, newest first, with instances by state (admin)',
+        description: definitions.description,
+        security: admin,
+        parameters: definitions.parameters,
+        responses: { 200: ok(o.DefinitionList, 'One page of deployed versions'), 400: definitions.badRequest, 401: unauthorized },
+      },
     },
     '/ops/api/definitions/{key}': {
       get: {

@@ -16,6 +16,17 @@ const LIST_DESCRIPTION =
   'Keyset pagination, as every list of this API: pass `nextCursor` back as `cursor` until it is null; pages never repeat or skip an item. ' +
   'A query parameter the list does not know is a 400 naming it.';
 
+/** The 400 of a list that is given a parameter it does not know (`path` without its query). */
+const listBadRequest = (problem: (description: string, example?: unknown) => unknown, path: string) =>
+  problem('Bad limit or cursor, or an unknown query parameter', {
+    type: '/problems/validation-error',
+    title: 'Your request is not valid',
+    status: 400,
+    detail: 'page: unknown query parameter',
+    instance: `${path}?page=2`,
+    errors: [{ field: 'page', message: 'unknown query parameter' }],
+  });
+
 /** Points zod's local `#/$defs/X` references at the document's `#/components/schemas/X`. */
 function retarget(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(retarget);
@@ -98,9 +109,14 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
     },
     '/stocks/{sku}': {
       get: {
-        summary: 'Units available now, per warehouse',
-        parameters: [skuParam],
-        responses: { 200: ok(s.StockList), 400: problem('Malformed SKU'), 404: problem('Unknown SKU') },
+        summary: 'Units available now, per warehouse, by warehouse id',
+        description: LIST_DESCRIPTION,
+        parameters: [skuParam, ...queryParameters(json, s.ListStocksQuery)],
+        responses: {
+          200: ok(s.StockList, 'One page of warehouses', { stocks: [{ warehouseId: 'WH-BER', count: 12 }, { warehouseId: 'WH-CGN', count: 0 }], nextCursor: null }),
+          400: problem('Malformed SKU; bad limit or cursor, or an unknown query parameter'),
+          404: problem('Unknown SKU'),
+        },
       },
     },
     '/stocks/{sku}/{warehouseId}': {
@@ -124,7 +140,9 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
     '/ready': { get: { summary: 'The database answers', responses: { 200: ok(s.Ready), 503: ok(s.Ready, 'Database unreachable') } } },
   };
 
-  if (saga) Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok }));
+  // The ops lists page like every other list: the same parameters, description and 400.
+  const list = (schema: z.ZodType, path: string) => ({ description: LIST_DESCRIPTION, parameters: queryParameters(json, schema), badRequest: listBadRequest(problem, path) });
+  if (saga) Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok, list }));
   if (ops) {
     paths['/ops'] = {
       get: {
@@ -135,7 +153,7 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
       },
     };
   }
-  if (ops === 'embedded') Object.assign(paths, opsPaths({ json, problem, ok }));
+  if (ops === 'embedded') Object.assign(paths, opsPaths({ json, problem, ok, list }));
   if (metrics) Object.assign(paths, metricsPaths());
 
   return {
@@ -348,10 +366,11 @@ function sagaPaths(
     },
     '/orders/{id}/notifications': {
       get: {
-        summary: 'Notifications sent (or to be sent) to the customer about an order',
-        parameters: [orderIdParam],
+        summary: 'Notifications sent (or to be sent) to the customer about an order, oldest first',
+        description: LIST_DESCRIPTION,
+        parameters: [orderIdParam, ...queryParameters(json, s.ListNotificationsQuery)],
         responses: {
-          200: ok(s.NotificationList, 'The notifications', {
+          200: ok(s.NotificationList, 'One page of the notifications', {
             notifications: [
               {
                 id: '7c2e9b1a-4f3d-4e8a-b6c5-1d2e3f4a5b6c',
@@ -367,7 +386,9 @@ function sagaPaths(
                 sentAt: '2026-11-22T10:15:04.410Z',
               },
             ],
+            nextCursor: null,
           }),
+          400: listBadRequest(problem, `/orders/${ORDER_ID}/notifications`),
           404: unknownOrder,
         },
       },

@@ -1,7 +1,7 @@
 // Shapes of the ops page's JSON API (/ops/api/...): the path parameters it
 // validates, and the answers, published in the OpenAPI document.
 import { z } from 'zod';
-import { OrderStatus } from './schemas.js';
+import { listQuery, NextCursor, OrderStatus } from './schemas.js';
 
 export const DefinitionParams = z.object({
   key: z.string().regex(/^\d{1,19}$/, 'must be a process definition key (digits)').meta({ example: '2251799813685249' }),
@@ -28,7 +28,11 @@ export const Definition = z
   })
   .meta({ id: 'OpsDefinition' });
 
-export const DefinitionList = z.object({ definitions: z.array(Definition).meta({ description: 'Newest version first within each process' }) });
+export const DefinitionList = z.object({
+  definitions: z.array(Definition).meta({ description: 'By process id, newest version first within each process' }),
+  nextCursor: NextCursor,
+});
+export const ListDefinitionsQuery = listQuery({});
 
 export const DefinitionXml = z.object({ key: Key, bpmnProcessId: z.string(), version: z.number().int(), xml: z.string().meta({ description: 'The deployed BPMN 2.0 XML, diagram included' }) });
 
@@ -108,8 +112,10 @@ export const IncidentList = z.object({
         createdAt: Timestamp,
       })
       .meta({ id: 'OpsIncident' }),
-  ),
+  ).meta({ description: 'Open incidents by key (oldest first)' }),
+  nextCursor: NextCursor,
 });
+export const ListIncidentsQuery = listQuery({});
 
 export const RetryIncidentBody = z
   .object({ retries: z.number().int().min(1).max(100).default(3).meta({ description: 'Retries the job gets again', example: 3 }) })

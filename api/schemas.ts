@@ -58,8 +58,10 @@ export const ListProductsQuery = listQuery({});
 export const StockList = z
   .object({
     stocks: z.array(z.object({ warehouseId: WarehouseId, count: z.number().int().meta({ description: 'Units available now (on hand − reserved)' }) })),
+    nextCursor: NextCursor,
   })
-  .meta({ id: 'StockList' });
+  .meta({ id: 'StockList', description: 'One page of the SKU\'s stock, by warehouse id' });
+export const ListStocksQuery = listQuery({});
 
 export const WarehouseStock = z
   .object({ sku: Sku, warehouseId: WarehouseId, onHand: z.number().int(), reserved: z.number().int(), available: z.number().int() })
@@ -233,8 +235,10 @@ export const NotificationList = z
         sentAt: z.iso.datetime().nullable(),
       }),
     ),
+    nextCursor: NextCursor,
   })
-  .meta({ id: 'NotificationList', description: 'Customer notifications recorded for the order (one per kind), oldest first, with their delivery state' });
+  .meta({ id: 'NotificationList', description: 'Customer notifications recorded for the order (one per kind), oldest first, with their delivery state; one page of them' });
+export const ListNotificationsQuery = listQuery({});
 
 // ---- payment webhooks -----------------------------------------------------
 

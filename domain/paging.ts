@@ -3,6 +3,7 @@
 // `nextCursor` null on the last page. Each list fetches one row more than it
 // shows, so "is there another page?" costs nothing extra.
 import { InvalidInputError } from './errors.js';
+import { isUuid } from './ids.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -50,4 +51,40 @@ export function pageOf<R>(rows: R[], limit: number, cursor: (last: R) => string)
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return { rows: page, nextCursor: rows.length > limit && last !== undefined ? cursor(last) : null };
+}
+
+/** A row's place in a list sorted by (created_at, id): both, as the database keeps them. */
+export type TimeIdPosition = { createdAt: Date; id: string };
+
+// created_at has millisecond precision (timestamptz(3)), exactly what an ISO string keeps.
+const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID_TEXT = /^[0-9a-f-]{36}$/;
+
+/** The cursor naming a row by (created_at, id): base64url of "<created_at ISO>|<id>". */
+export function encodeTimeIdCursor(p: TimeIdPosition): string {
+  return cursorOf([p.createdAt.toISOString(), p.id]);
+}
+
+export function decodeTimeIdCursor(cursor: string): TimeIdPosition | undefined {
+  const [iso, id] = cursorParts(cursor, 2) ?? [];
+  if (iso === undefined || id === undefined || !CREATED_AT.test(iso) || !UUID_TEXT.test(id) || !isUuid(id)) return undefined;
+  const createdAt = new Date(iso);
+  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== iso) return undefined;
+  return { createdAt, id };
+}
+
+/**
+ * One page of a list the API holds whole (an engine's answer, already sorted by a unique
+ * key): the rows strictly after `after` (`isAfter(row, after)`), `limit` of them. The same
+ * keyset contract as the database lists: a row added or removed never shifts a page.
+ */
+export function pageAfter<R, P>(
+  sorted: readonly R[],
+  page: { limit: number; after: P | undefined },
+  isAfter: (row: R, after: P) => boolean,
+  cursor: (last: R) => string,
+): { rows: R[]; nextCursor: string | null } {
+  const { limit, after } = page;
+  const rest = after === undefined ? sorted : sorted.filter((row) => isAfter(row, after));
+  return pageOf(rest.slice(0, limit + 1), limit, cursor);
 }

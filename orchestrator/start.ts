@@ -15,7 +15,7 @@ import { armKillPoint } from '../infra/kill-points.js';
 import type { Logger } from '../infra/logger.js';
 import { applyMigrations, pendingMigrations, MigrationError } from '../infra/migrations.js';
 import { seedDemoCatalog } from '../prisma/seed.js';
-import { listNotifications } from '../domain/notifications/list-notifications.js';
+import { notificationPage } from '../domain/notifications/list-notifications.js';
 import { connectRedis } from '../queues/redis.js';
 import { NotificationQueue } from '../queues/notifications.js';
 import { LogSink, SmtpSink } from '../queues/notification-sinks.js';
@@ -174,7 +174,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
             orderProcess,
             gateway: sandbox,
             inspector: parts.inspector,
-            listNotifications: (orderId) => listNotifications(db.prisma, orderId),
+            listNotifications: (orderId, page) => notificationPage(db.prisma, orderId, page),
             webhookProviders,
             relay,
             onWebhookRefused: (provider, reason) => metrics.webhookRefusedBy(provider, reason),

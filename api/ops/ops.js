@@ -84,6 +84,18 @@
     return body;
   }
 
+  /** Every item of a list of the API (`field` of each page), following nextCursor 100 at a time. */
+  async function allOf(path, field) {
+    const items = [];
+    let cursor = null;
+    do {
+      const page = await api(`${path}?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      items.push(...page[field]);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
+
   function say(text, kind) {
     const m = $('message');
     m.textContent = text;
@@ -343,7 +355,7 @@
     }
     state.refreshing = true;
     try {
-      const [{ definitions }, { incidents }] = await Promise.all([api('/ops/api/definitions'), api('/ops/api/incidents')]);
+      const [definitions, incidents] = await Promise.all([allOf('/ops/api/definitions', 'definitions'), allOf('/ops/api/incidents', 'incidents')]);
       renderPicker(definitions);
       if (state.key) {
         if (state.importedKey !== state.key) await importDiagram(state.key);

@@ -3,13 +3,14 @@
 // On Camunda 8, Operate does this.
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { cursorOf, cursorParts, pageAfter, pageRequest } from '../../domain/paging.js';
 import type { PrismaClient } from '../../infra/database.js';
 import { EngineError, type Engine } from '../../orchestrator/engine.js';
 import type { IncidentView } from '../../orchestrator/embedded/operations.js';
 import { logRequestWith } from '../log-context.js';
-import { RetryIncidentBody } from '../ops-schemas.js';
+import { ListIncidentsQuery, RetryIncidentBody } from '../ops-schemas.js';
 import { HttpProblem } from '../problem.js';
-import { parse } from '../validate.js';
+import { listParams, parse } from '../validate.js';
 
 export type IncidentRouteDeps = {
   prisma: PrismaClient;
@@ -21,6 +22,16 @@ export type IncidentRouteDeps = {
 
 const IncidentParams = z.object({ key: z.string().regex(/^\d{1,19}$/, 'must be an incident key (digits)') });
 
+// Incidents page by key, a 64-bit integer (as a string): the cursor names the last key shown.
+const INCIDENT_KEY = /^\d{1,19}$/;
+// Digits without leading zeros: the shorter is the smaller, else the text decides.
+const compareKeys = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+function decodeIncidentCursor(cursor: string): string | undefined {
+  const [key] = cursorParts(cursor, 1) ?? [];
+  return key !== undefined && INCIDENT_KEY.test(key) ? key : undefined;
+}
+
 async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {
   const keys = [...new Set(incidents.map((i) => i.processInstanceKey))];
   const orders = keys.length ? await prisma.order.findMany({ where: { processInstanceKey: { in: keys } }, select: { id: true, processInstanceKey: true } }) : [];
@@ -30,8 +41,12 @@ async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {
 
 export function incidentRoutes(d: IncidentRouteDeps): Router {
   return Router()
-    .get('/ops/api/incidents', d.requireAdmin, async (_req, res) => {
-      res.json({ incidents: await withOrders(d.prisma, await d.incidents.incidents({ state: 'ACTIVE' })) });
+    .get('/ops/api/incidents', d.requireAdmin, async (req, res) => {
+      const request = pageRequest(listParams(req, ListIncidentsQuery), decodeIncidentCursor);
+      // The engine answers every open incident; the page is cut by key here, the same on both engines.
+      const open = [...(await d.incidents.incidents({ state: 'ACTIVE' }))].sort((a, b) => compareKeys(a.key, b.key));
+      const page = pageAfter(open, request, (i, after) => compareKeys(i.key, after) > 0, (i) => cursorOf([i.key]));
+      res.json({ incidents: await withOrders(d.prisma, page.rows), nextCursor: page.nextCursor });
     })
     .post('/ops/api/incidents/:key/retry', d.requireAdmin, d.jsonParser, async (req, res) => {
       const { key } = parse(IncidentParams, req.params);

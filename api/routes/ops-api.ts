@@ -3,18 +3,31 @@
 // Incidents and their retry live in incidents.ts (they work on Camunda 8 too).
 import { Router, type RequestHandler } from 'express';
 import { getOrder } from '../../domain/orders/get-order.js';
+import { cursorOf, cursorParts, pageAfter, pageRequest } from '../../domain/paging.js';
 import type { PrismaClient } from '../../infra/database.js';
-import type { EngineOperations } from '../../orchestrator/embedded/operations.js';
+import type { DefinitionSummary, EngineOperations } from '../../orchestrator/embedded/operations.js';
 import type { ElementInfo } from '../../orchestrator/embedded/element-catalog.js';
 import { logRequestWith } from '../log-context.js';
-import { DefinitionParams, OpsOrderParams } from '../ops-schemas.js';
+import { DefinitionParams, ListDefinitionsQuery, OpsOrderParams } from '../ops-schemas.js';
 import { summarize } from '../ops-summary.js';
 import { HttpProblem } from '../problem.js';
-import { parse } from '../validate.js';
+import { listParams, parse } from '../validate.js';
 
 export type OpsOperations = Pick<EngineOperations, 'definitions' | 'definitionXml' | 'elements' | 'elementStats' | 'instance' | 'history' | 'incidents'>;
 
 export type OpsApiDeps = { prisma: PrismaClient; operations: OpsOperations; requireAdmin: RequestHandler };
+
+// Definitions page by (process id, version newest first), unique per deployed version:
+// the cursor names the last one shown.
+type DefinitionPosition = { bpmnProcessId: string; version: number };
+const compareDefinitions = (a: DefinitionPosition, b: DefinitionPosition) =>
+  a.bpmnProcessId < b.bpmnProcessId ? -1 : a.bpmnProcessId > b.bpmnProcessId ? 1 : b.version - a.version;
+
+function decodeDefinitionCursor(cursor: string): DefinitionPosition | undefined {
+  const [bpmnProcessId, version] = cursorParts(cursor, 2) ?? [];
+  if (!bpmnProcessId || version === undefined || !/^\d{1,9}$/.test(version)) return undefined;
+  return { bpmnProcessId, version: Number(version) };
+}
 
 const noSuchDefinition = (key: string) =>
   new HttpProblem(404, 'not-found', 'No such process definition', `no process definition ${key} is deployed`, [{ field: 'key', message: 'no deployed process definition with this key' }]);
@@ -27,8 +40,11 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
   }
 
   return Router()
-    .get('/ops/api/definitions', requireAdmin, async (_req, res) => {
-      res.json({ definitions: await operations.definitions() });
+    .get('/ops/api/definitions', requireAdmin, async (req, res) => {
+      const request = pageRequest(listParams(req, ListDefinitionsQuery), decodeDefinitionCursor);
+      const all: DefinitionSummary[] = [...(await operations.definitions())].sort(compareDefinitions);
+      const page = pageAfter(all, request, (d, after) => compareDefinitions(d, after) > 0, (d) => cursorOf([d.bpmnProcessId, String(d.version)]));
+      res.json({ definitions: page.rows, nextCursor: page.nextCursor });
     })
     .get('/ops/api/definitions/:key', requireAdmin, async (req, res) => {
       const { key } = parse(DefinitionParams, req.params);

@@ -5,6 +5,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { InvalidInputError, NotFoundError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
+import type { PageQuery } from '../../domain/paging.js';
 import { assertCancellable } from '../../domain/orders/cancellation.js';
 import { createOrder, DEFAULT_IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReusedError, type CreatedOrder } from '../../domain/orders/create-order.js';
 import { getOrder } from '../../domain/orders/get-order.js';
@@ -17,7 +18,7 @@ import type { ProcessInspector, ProcessView } from '../../orchestrator/process-i
 import { logRequestWith } from '../log-context.js';
 import { ORDER_BODY_PAGE, orderBodyPage, orderBodyProblem } from '../order-body.js';
 import { HttpProblem } from '../problem.js';
-import { CancelOrderBody, CreateOrderBody, IdempotencyKey, ListOrdersQuery, OrderIdParams } from '../schemas.js';
+import { CancelOrderBody, CreateOrderBody, IdempotencyKey, ListNotificationsQuery, ListOrdersQuery, OrderIdParams } from '../schemas.js';
 import { jsonBody, listParams, parse } from '../validate.js';
 import { killPoint } from '../../infra/kill-points.js';
 
@@ -26,8 +27,8 @@ export type OrderRouteDeps = {
   orderProcess: Pick<OrderProcess, 'start' | 'requestCancel'>;
   gateway: Pick<PaymentGateway, 'checkPaymentMethod'>;
   inspector: ProcessInspector;
-  /** The order's recorded notifications; called only for an order that exists. */
-  listNotifications: (orderId: string) => Promise<unknown[]>;
+  /** One page of the order's recorded notifications, oldest first (keyset, see domain/paging.ts); called only for an order that exists. */
+  listNotifications: (orderId: string, page: PageQuery) => Promise<{ notifications: unknown[]; nextCursor: string | null }>;
   jsonParser: RequestHandler;
   logger: Logger;
   /** How long an Idempotency-Key names its order (IDEMPOTENCY_KEY_TTL); default 24 h. */
@@ -136,8 +137,10 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
     })
     .get('/orders/:id/notifications', async (req, res) => {
       const { id } = parse(OrderIdParams, req.params);
+      const page = listParams(req, ListNotificationsQuery);
       await assertOrderExists(id);
       logRequestWith(res, { orderId: id });
-      res.json({ notifications: await listNotifications(id) });
+      const { notifications, nextCursor } = await listNotifications(id, page);
+      res.json({ notifications, nextCursor });
     });
 }

@@ -1,17 +1,17 @@
 import { Router, type RequestHandler } from 'express';
-import { availability } from '../../domain/inventory/availability.js';
+import { stockPage } from '../../domain/inventory/availability.js';
 import { setOnHand } from '../../domain/inventory/set-on-hand.js';
 import type { PrismaClient } from '../../infra/database.js';
 import { requireAdmin } from '../auth.js';
-import { SetOnHandBody, SkuParams, StockParams } from '../schemas.js';
-import { jsonBody, parse } from '../validate.js';
+import { ListStocksQuery, SetOnHandBody, SkuParams, StockParams } from '../schemas.js';
+import { jsonBody, listParams, parse } from '../validate.js';
 
 export function stockRoutes(prisma: PrismaClient, adminToken: string, jsonParser: RequestHandler): Router {
   return Router()
     .get('/stocks/:sku', async (req, res) => {
       const { sku } = parse(SkuParams, req.params);
-      const stock = await availability(prisma, sku);
-      res.json({ stocks: stock.map((s) => ({ warehouseId: s.warehouseId, count: s.available })) });
+      const page = await stockPage(prisma, sku, listParams(req, ListStocksQuery));
+      res.json({ stocks: page.stocks.map((s) => ({ warehouseId: s.warehouseId, count: s.available })), nextCursor: page.nextCursor });
     })
     .put('/stocks/:sku/:warehouseId', requireAdmin(adminToken), jsonParser, async (req, res) => {
       const { sku, warehouseId } = parse(StockParams, req.params);

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../../infra/database.js';
 import { NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { decodeTimeIdCursor, encodeTimeIdCursor, pageOf, pageRequest, type PageQuery } from '../paging.js';
 
 export type NotificationView = {
   id: string;
@@ -16,15 +17,22 @@ export type NotificationView = {
   sentAt: string | null;
 };
 
-/** The notifications of one order, oldest first, with their delivery state. */
-export async function listNotifications(prisma: PrismaClient, orderId: string): Promise<NotificationView[]> {
-  if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'id');
-  const order = await prisma.order.findUnique({
-    where: { id: orderId },
-    select: { notifications: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
-  });
-  if (!order) throw new NotFoundError('order', orderId, 'id');
-  return order.notifications.map((n) => ({
+type NotificationRow = {
+  id: string;
+  kind: string;
+  channel: string;
+  recipient: string | null;
+  subject: string;
+  body: string;
+  status: 'PENDING' | 'SENT' | 'FAILED';
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+};
+
+function view(n: NotificationRow): NotificationView {
+  return {
     id: n.id,
     kind: n.kind,
     channel: n.channel,
@@ -36,5 +44,41 @@ export async function listNotifications(prisma: PrismaClient, orderId: string): 
     lastError: n.lastError,
     createdAt: n.createdAt.toISOString(),
     sentAt: n.sentAt?.toISOString() ?? null,
-  }));
+  };
+}
+
+/** The notifications of one order, oldest first, with their delivery state. */
+export async function listNotifications(prisma: PrismaClient, orderId: string): Promise<NotificationView[]> {
+  if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'id');
+  const order = await prisma.order.findUnique({
+    where: { id: orderId },
+    select: { notifications: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
+  });
+  if (!order) throw new NotFoundError('order', orderId, 'id');
+  return order.notifications.map(view);
+}
+
+export type NotificationPage = { notifications: NotificationView[]; nextCursor: string | null };
+
+/**
+ * One page of an order's notifications, oldest first: keyset on (created_at, id), as
+ * GET /orders pages, so `limit` rows after `cursor` (see domain/paging.ts).
+ */
+export async function notificationPage(prisma: PrismaClient, orderId: string, query: PageQuery = {}): Promise<NotificationPage> {
+  const { limit, after } = pageRequest(query, decodeTimeIdCursor);
+  if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'id');
+  const order = await prisma.order.findUnique({
+    where: { id: orderId },
+    select: {
+      notifications: {
+        // `created_at >= c` bounds the scan; the OR breaks ties on the same millisecond by id.
+        where: after ? { createdAt: { gte: after.createdAt }, OR: [{ createdAt: { gt: after.createdAt } }, { id: { gt: after.id } }] } : {},
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: limit + 1,
+      },
+    },
+  });
+  if (!order) throw new NotFoundError('order', orderId, 'id');
+  const page = pageOf(order.notifications, limit, encodeTimeIdCursor);
+  return { notifications: page.rows.map(view), nextCursor: page.nextCursor };
 }

@@ -4,8 +4,7 @@
 // and every page costs an index range scan, however deep.
 import type { PrismaClient } from '../../infra/database.js';
 import type { Prisma } from '../../prisma/generated/client.js';
-import { isUuid } from '../ids.js';
-import { cursorOf, cursorParts, pageOf, pageRequest, type PageQuery } from '../paging.js';
+import { decodeTimeIdCursor, encodeTimeIdCursor, pageOf, pageRequest, type PageQuery, type TimeIdPosition } from '../paging.js';
 import { ORDER_STATUSES, type OrderStatus } from './lifecycle.js';
 
 export type ListOrdersQuery = PageQuery & {
@@ -24,24 +23,12 @@ export type OrderSummary = {
 
 export type OrderPage = { orders: OrderSummary[]; nextCursor: string | null };
 
-type Position = { createdAt: Date; id: string };
-
-// created_at has millisecond precision (timestamptz(3)), exactly what an ISO string keeps.
-const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const ID = /^[0-9a-f-]{36}$/;
+type Position = TimeIdPosition;
 
 /** The opaque cursor naming a row: base64url of "<created_at ISO>|<id>". */
-export function encodeCursor(p: Position): string {
-  return cursorOf([p.createdAt.toISOString(), p.id]);
-}
+export const encodeCursor: (p: Position) => string = encodeTimeIdCursor;
 
-export function decodeCursor(cursor: string): Position | undefined {
-  const [iso, id] = cursorParts(cursor, 2) ?? [];
-  if (iso === undefined || id === undefined || !CREATED_AT.test(iso) || !ID.test(id) || !isUuid(id)) return undefined;
-  const createdAt = new Date(iso);
-  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== iso) return undefined;
-  return { createdAt, id };
-}
+export const decodeCursor: (cursor: string) => Position | undefined = decodeTimeIdCursor;
 
 function validate(q: ListOrdersQuery): { limit: number; after: Position | undefined } {
   const filterErrors =

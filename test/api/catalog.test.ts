@@ -123,6 +123,7 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
         { warehouseId: 'WH-HAM', count: 7 },
         { warehouseId: 'WH-MUC', count: 4 },
       ],
+      nextCursor: null,
     });
   });
 
@@ -140,6 +141,7 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
         { warehouseId: 'WH-HAM', count: 3 },
         { warehouseId: 'WH-MUC', count: 2 },
       ],
+      nextCursor: null,
     });
   });
 
@@ -153,6 +155,7 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
         { warehouseId: 'WH-HAM', count: 40 },
         { warehouseId: 'WH-MUC', count: 25 },
       ],
+      nextCursor: null,
     });
     expect(await api.db.prisma.stock.findUnique({ where: { sku_warehouseId: { sku: 'SKU-SCALE', warehouseId: 'WH-HAM' } } })).toMatchObject({ onHand: 40, reserved: 0 });
   });
@@ -171,6 +174,7 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
         { warehouseId: 'WH-HAM', count: 14 },
         { warehouseId: 'WH-MUC', count: 0 },
       ],
+      nextCursor: null,
     });
   });
 
@@ -192,6 +196,7 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
         { warehouseId: 'WH-HAM', count: 25 },
         { warehouseId: 'WH-MUC', count: 10 },
       ],
+      nextCursor: null,
     });
   });
 

@@ -12,6 +12,7 @@ import { openApiDocument } from '../../api/openapi.js';
 import { CreateOrderBody, OrderLine } from '../../api/schemas.js';
 import { notFoundHandler, problemErrorHandler } from '../../api/problem.js';
 import { orderRoutes } from '../../api/routes/orders.js';
+import { notificationPage } from '../../domain/notifications/list-notifications.js';
 import { claimOrder } from '../../domain/orders/claim-order.js';
 import { createOrder } from '../../domain/orders/create-order.js';
 import { transitionOrder } from '../../domain/orders/transition.js';
@@ -78,8 +79,10 @@ beforeAll(async () => {
       },
       gateway: { checkPaymentMethod: (pm) => (pm === 'pm_approve' ? undefined : `unknown payment method ${pm}: the test gateway takes pm_approve only`) },
       inspector: new EmbeddedProcessInspector(db),
-      listNotifications: async (orderId) =>
-        (await db.prisma.notification.findMany({ where: { orderId }, orderBy: { createdAt: 'asc' } })).map((n) => ({ kind: n.kind, channel: n.channel, status: n.status, subject: n.subject })),
+      listNotifications: async (orderId, page) => {
+        const { notifications, nextCursor } = await notificationPage(db.prisma, orderId, page);
+        return { notifications: notifications.map((n) => ({ kind: n.kind, channel: n.channel, status: n.status, subject: n.subject })), nextCursor };
+      },
       jsonParser: express.json({ limit: '100kb' }),
       logger,
       idempotencyKeyTtlMs: KEY_TTL_MS,
@@ -580,6 +583,7 @@ describe(`GET /orders/:id/notifications (${databaseKind})`, () => {
     await db.prisma.notification.create({ data: { orderId: id, kind: 'confirmed', channel: 'log', subject: 'Confirmed', body: 'Thanks' } });
     expect((await call('GET', `/orders/${id}/notifications`)).body).toEqual({
       notifications: [{ kind: 'confirmed', channel: 'log', status: 'PENDING', subject: 'Confirmed' }],
+      nextCursor: null,
     });
     expectProblem(await call('GET', '/orders/4c1f2a3b-5d6e-4f70-8a9b-0c1d2e3f4a5b/notifications'), 404, '/problems/not-found', ['id']);
     expectProblem(await call('GET', '/orders/nope/notifications'), 404, '/problems/not-found', ['id']);
@@ -666,7 +670,7 @@ describe(`IDEMPOTENCY_KEY_TTL through createApp (${databaseKind})`, () => {
         orderProcess: { start: async () => true, requestCancel: unused },
         gateway: { checkPaymentMethod: () => undefined },
         inspector: { instance: async () => undefined },
-        listNotifications: async () => [],
+        listNotifications: async () => ({ notifications: [], nextCursor: null }),
         webhookProviders: [],
         relay: { enqueue: unused },
         incidents: { incidents: async () => [] },

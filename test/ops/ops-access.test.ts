@@ -89,7 +89,7 @@ describe('the ops page asks for the admin token', () => {
   test('with nothing deployed the API answers empty lists, not errors', async () => {
     const res = await fetch(`${embedded}/ops/api/definitions`, { headers: basic(ADMIN_TOKEN) });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ definitions: [] });
+    expect(await res.json()).toEqual({ definitions: [], nextCursor: null });
   });
 });
 

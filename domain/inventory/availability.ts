@@ -4,21 +4,6 @@ import { cursorOf, cursorParts, pageOf, pageRequest, type PageQuery } from '../p
 
 export type WarehouseStock = { warehouseId: string; onHand: number; reserved: number; available: number };
 
-/** Stock of one SKU per warehouse; available = on hand − reserved. */
-export async function availability(prisma: PrismaClient, sku: string): Promise<WarehouseStock[]> {
-  const product = await prisma.product.findUnique({
-    where: { sku },
-    select: { stock: { orderBy: { warehouseId: 'asc' } } },
-  });
-  if (!product) throw new NotFoundError('product', sku, 'sku');
-  return product.stock.map((s) => ({
-    warehouseId: s.warehouseId,
-    onHand: s.onHand,
-    reserved: s.reserved,
-    available: s.onHand - s.reserved,
-  }));
-}
-
 export type StockPage = { stocks: WarehouseStock[]; nextCursor: string | null };
 
 // The warehouse ids the API accepts: a cursor names one (base64url of the id).
@@ -31,7 +16,7 @@ export function decodeStockCursor(cursor: string): string | undefined {
   return id !== undefined && WAREHOUSE_ID.test(id) ? id : undefined;
 }
 
-/** One page of availability(): the SKU's stock by warehouse id (keyset on the key), `limit` rows after `cursor`. */
+/** One page of a SKU's stock per warehouse (available = on hand − reserved), by warehouse id (keyset), `limit` rows after `cursor`. */
 export async function stockPage(prisma: PrismaClient, sku: string, query: PageQuery = {}): Promise<StockPage> {
   const { limit, after } = pageRequest(query, decodeStockCursor);
   const product = await prisma.product.findUnique({

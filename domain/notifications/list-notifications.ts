@@ -17,19 +17,7 @@ export type NotificationView = {
   sentAt: string | null;
 };
 
-type NotificationRow = {
-  id: string;
-  kind: string;
-  channel: string;
-  recipient: string | null;
-  subject: string;
-  body: string;
-  status: 'PENDING' | 'SENT' | 'FAILED';
-  attempts: number;
-  lastError: string | null;
-  createdAt: Date;
-  sentAt: Date | null;
-};
+type NotificationRow = Omit<NotificationView, 'createdAt' | 'sentAt'> & { createdAt: Date; sentAt: Date | null };
 
 function view(n: NotificationRow): NotificationView {
   return {
@@ -45,17 +33,6 @@ function view(n: NotificationRow): NotificationView {
     createdAt: n.createdAt.toISOString(),
     sentAt: n.sentAt?.toISOString() ?? null,
   };
-}
-
-/** The notifications of one order, oldest first, with their delivery state. */
-export async function listNotifications(prisma: PrismaClient, orderId: string): Promise<NotificationView[]> {
-  if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'id');
-  const order = await prisma.order.findUnique({
-    where: { id: orderId },
-    select: { notifications: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
-  });
-  if (!order) throw new NotFoundError('order', orderId, 'id');
-  return order.notifications.map(view);
 }
 
 export type NotificationPage = { notifications: NotificationView[]; nextCursor: string | null };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { availability } from '../../domain/inventory/availability.js';
+import { stockPage } from '../../domain/inventory/availability.js';
 import { commit } from '../../domain/inventory/commit.js';
 import { release } from '../../domain/inventory/release.js';
 import { allocate, reserve } from '../../domain/inventory/reserve.js';
@@ -46,7 +46,7 @@ describe(`reserve, release and commit (${databaseKind})`, () => {
         { sku: 'R2', warehouseId: 'WH-2', quantity: 2, state: 'RESERVED' },
       ],
     });
-    expect(await availability(db.prisma, 'R2')).toEqual([
+    expect((await stockPage(db.prisma, 'R2')).stocks).toEqual([
       { warehouseId: 'WH-1', onHand: 3, reserved: 3, available: 0 },
       { warehouseId: 'WH-2', onHand: 3, reserved: 2, available: 1 },
     ]);

@@ -127,6 +127,18 @@ describe('sandbox payment-method tokens', () => {
   });
 });
 
+/** The request API fails transiently `n` times, each failure naming its attempt. */
+async function expectTransientFailures(req: PaymentRequest, n: number): Promise<void> {
+  for (let attempt = 1; attempt <= n; attempt++) {
+    const error = await provider.requestPayment(req).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TransientProviderError);
+    expect((error as Error).message).toContain(`attempt ${attempt} of ${n}`);
+  }
+}
+
 describe('sandbox provider', () => {
   test('pm_approve: one signed payment.succeeded callback after the delay', async () => {
     const req = request('pm_approve');
@@ -178,14 +190,7 @@ describe('sandbox provider', () => {
 
   test('pm_fail_2: two transient errors naming the attempt, then accepted, and one callback', async () => {
     const req = request('pm_fail_2');
-    for (const attempt of [1, 2]) {
-      const error = await provider.requestPayment(req).then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-      expect(error).toBeInstanceOf(TransientProviderError);
-      expect((error as Error).message).toContain(`attempt ${attempt} of 2`);
-    }
+    await expectTransientFailures(req, 2);
     const { providerPaymentId } = await provider.requestPayment(req);
     await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
     await sleep(200);
@@ -194,14 +199,7 @@ describe('sandbox provider', () => {
 
   test('pm_fail_2_no_answer: two transient errors, then accepted, and then silence', async () => {
     const req = request('pm_fail_2_no_answer');
-    for (const attempt of [1, 2]) {
-      const error = await provider.requestPayment(req).then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-      expect(error).toBeInstanceOf(TransientProviderError);
-      expect((error as Error).message).toContain(`attempt ${attempt} of 2`);
-    }
+    await expectTransientFailures(req, 2);
     expect((await provider.requestPayment(req)).providerPaymentId).toMatch(/^sbx_/);
     await sleep(DELAY_MS * 8);
     expect(endpoint.of(req.paymentId)).toHaveLength(0);

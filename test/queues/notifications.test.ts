@@ -12,7 +12,7 @@ import { SMTPServer } from 'smtp-server';
 import { NotFoundError } from '../../domain/errors.js';
 import { markSent } from '../../domain/notifications/delivery.js';
 import { composeNotification, formatMoney, NOTIFICATION_KINDS, type NotificationKind } from '../../domain/notifications/compose.js';
-import { listNotifications } from '../../domain/notifications/list-notifications.js';
+import { notificationPage } from '../../domain/notifications/list-notifications.js';
 import { recordNotification } from '../../domain/notifications/record-notification.js';
 import { createOrder } from '../../domain/orders/create-order.js';
 import { seedDemoCatalog } from '../../prisma/seed.js';
@@ -138,7 +138,7 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     expect(sent.sentAt).toBeInstanceOf(Date);
     expect(deliveriesOf(id)).toEqual([expect.objectContaining({ orderId, kind: 'confirmed', notificationId: id, subject: `Your order ${orderId.slice(0, 8)} is confirmed`, level: 30 })]);
 
-    const [view] = await listNotifications(db.prisma, orderId);
+    const [view] = (await notificationPage(db.prisma, orderId)).notifications;
     expect(view).toEqual({
       id,
       kind: 'confirmed',
@@ -467,12 +467,12 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     const orderId = await placeOrder({ failureReason: 'payment timeout' });
     await recordNotification(db.prisma, { orderId, kind: 'payment-failed', smtpEnabled: false });
     await recordNotification(db.prisma, { orderId, kind: 'cancelled', smtpEnabled: false });
-    expect((await listNotifications(db.prisma, orderId)).map((n) => [n.kind, n.status, n.sentAt])).toEqual([
+    expect((await notificationPage(db.prisma, orderId)).notifications.map((n) => [n.kind, n.status, n.sentAt])).toEqual([
       ['payment-failed', 'PENDING', null],
       ['cancelled', 'PENDING', null],
     ]);
     for (const unknown of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
-      const err = await listNotifications(db.prisma, unknown).catch((e: unknown) => e);
+      const err = await notificationPage(db.prisma, unknown).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NotFoundError);
       expect(err).toMatchObject({ field: 'id' });
     }

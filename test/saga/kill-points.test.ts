@@ -136,14 +136,14 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
         return list.every((n) => n.status === 'SENT') && list;
       });
       expect(notifications.map((n) => n.kind)).toEqual([expected.notification]);
-      const handedOut = handOffs(first, id) + handOffs(second, id);
-      expect(handedOut).toBeGreaterThanOrEqual(1);
-      expect(handedOut).toBeLessThanOrEqual(2);
       const { incidents } = await getJson<{ incidents: unknown[] }>(`${url2}/ops/api/incidents`);
       expect(incidents).toEqual([]);
 
       second.child.kill('SIGTERM');
       await second.exited;
+      // Counted once both services are gone and their output is in. That it was handed out at all is the
+      // SENT above: a log line written just before a SIGKILL may be lost (pino writes asynchronously).
+      expect(handOffs(first, id) + handOffs(second, id)).toBeLessThanOrEqual(2);
       const db = await openDatabase(loadConfig(env).database);
       try {
         const reservations = await db.prisma.reservation.findMany({ where: { orderId: id } });

@@ -21,6 +21,7 @@ describe(`the service as a user starts it (${databaseKind})`, () => {
         { warehouseId: 'WH-HAM', count: 25 },
         { warehouseId: 'WH-MUC', count: 10 },
       ],
+      nextCursor: null,
     });
     expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
 

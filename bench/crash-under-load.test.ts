@@ -23,7 +23,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../infra/config.js';
 import { openDatabase } from '../infra/database.js';
 import { databaseKind } from '../test/support/database.js';
-import { isRunning } from '../test/support/processes.js';
+import { isRunning, killRedisServers } from '../test/support/processes.js';
 import { listeningUrl, startService, type Started } from '../test/support/service-process.js';
 import { ADMIN_TOKEN, FINAL, sagaEnvironment } from '../test/saga/support.js';
 
@@ -84,15 +84,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // redis-servers seen, so that a failing run does not leave one behind.
 const redisPids = new Set<number>();
-afterAll(() => {
-  for (const pid of redisPids) {
-    try {
-      if (isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
-});
+afterAll(() => killRedisServers(redisPids));
 
 function privateRedisPid(dataDir: string): number {
   const text = readFileSync(path.join(dataDir, 'redis', 'redis-server.pid'), 'utf8').trim();

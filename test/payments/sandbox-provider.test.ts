@@ -1,7 +1,7 @@
 // The sandbox provider against a real HTTP endpoint (this test plays our webhook)
 // and real Redis: what a provider does, seen from the receiving end.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { TransientProviderError, type PaymentRequest } from '../../domain/payments/gateway.js';
@@ -84,20 +84,11 @@ const FETCH_BAD_PORTS = [4190, 6666, 6667, 6668, 6669, 6665, 6000, 6697, 6679, 6
 /** An HTTP server on the first of `ports` that is free on 127.0.0.1. */
 async function listenOnOneOf(ports: number[], handler: RequestListener): Promise<TestServer> {
   for (const port of ports) {
-    const server = createServer(handler);
-    const bound = await new Promise<boolean>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(false) : reject(err)));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!bound) continue;
-    return {
-      server,
-      url: `http://127.0.0.1:${port}`,
-      async close() {
-        server.closeAllConnections();
-        await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-      },
-    };
+    try {
+      return await listen(handler, port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
   }
   throw new Error(`none of the ports ${ports.join(', ')} is free on 127.0.0.1`);
 }

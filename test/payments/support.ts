@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 
 export type TestServer = { server: Server; url: string; close(): Promise<void> };
 
-export async function listen(handler: RequestListener): Promise<TestServer> {
+/** An HTTP server on 127.0.0.1: on `wanted`, or on a free port (0). */
+export async function listen(handler: RequestListener, wanted = 0): Promise<TestServer> {
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(wanted, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {

@@ -8,20 +8,12 @@ import { loadConfig } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
 import { FINAL, sagaEnvironment, waitUntil } from './support.js';
-import { isRunning } from '../support/processes.js';
+import { isRunning, killRedisServers } from '../support/processes.js';
 import { listeningUrl, startService } from '../support/service-process.js';
 
 // The redis-servers seen, so that a failing run does not leave one behind.
 const redisPids = new Set<number>();
-afterAll(() => {
-  for (const pid of redisPids) {
-    try {
-      if (isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile (or no /proc: nothing to check the pid against)
-    }
-  }
-});
+afterAll(() => killRedisServers(redisPids));
 
 /** Fails naming the process and the moment when it is not in the state expected. */
 function expectProcess(what: string, pid: number, expected: 'running' | 'gone'): void {

@@ -14,3 +14,14 @@ export function isRunning(pid: number): boolean {
     return !existsSync('/proc/self/stat'); // gone meanwhile, unless there is no /proc at all
   }
 }
+
+/** SIGKILLs each of `pids` still running a redis-server: what a failed run left behind. */
+export function killRedisServers(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    try {
+      if (isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile (or no /proc: nothing to check the pid against)
+    }
+  }
+}

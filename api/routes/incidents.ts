@@ -20,10 +20,9 @@ export type IncidentRouteDeps = {
   jsonParser: RequestHandler;
 };
 
-const IncidentParams = z.object({ key: z.string().regex(/^\d{1,19}$/, 'must be an incident key (digits)') });
-
-// Incidents page by key, a 64-bit integer (as a string): the cursor names the last key shown.
+// An incident key is a 64-bit integer, as a string; incidents page by it, the cursor naming the last key shown.
 const INCIDENT_KEY = /^\d{1,19}$/;
+const IncidentParams = z.object({ key: z.string().regex(INCIDENT_KEY, 'must be an incident key (digits)') });
 // Digits without leading zeros: the shorter is the smaller, else the text decides.
 const compareKeys = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 

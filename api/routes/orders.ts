@@ -140,7 +140,6 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
       const page = listParams(req, ListNotificationsQuery);
       await assertOrderExists(id);
       logRequestWith(res, { orderId: id });
-      const { notifications, nextCursor } = await listNotifications(id, page);
-      res.json({ notifications, nextCursor });
+      res.json(await listNotifications(id, page));
     });
 }

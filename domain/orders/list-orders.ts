@@ -23,17 +23,10 @@ export type OrderSummary = {
 
 export type OrderPage = { orders: OrderSummary[]; nextCursor: string | null };
 
-type Position = TimeIdPosition;
-
-/** The opaque cursor naming a row: base64url of "<created_at ISO>|<id>". */
-export const encodeCursor: (p: Position) => string = encodeTimeIdCursor;
-
-export const decodeCursor: (cursor: string) => Position | undefined = decodeTimeIdCursor;
-
-function validate(q: ListOrdersQuery): { limit: number; after: Position | undefined } {
+function validate(q: ListOrdersQuery): { limit: number; after: TimeIdPosition | undefined } {
   const filterErrors =
     q.status !== undefined && !ORDER_STATUSES.includes(q.status) ? [{ field: 'status', message: `must be one of ${ORDER_STATUSES.join(', ')}` }] : [];
-  return pageRequest(q, decodeCursor, filterErrors);
+  return pageRequest(q, decodeTimeIdCursor, filterErrors);
 }
 
 /**
@@ -57,7 +50,7 @@ export async function listOrders(prisma: PrismaClient, query: ListOrdersQuery = 
     take: limit + 1,
     select: { id: true, customerId: true, status: true, totalMinor: true, currency: true, createdAt: true, updatedAt: true },
   });
-  const page = pageOf(rows, limit, encodeCursor);
+  const page = pageOf(rows, limit, encodeTimeIdCursor);
   return {
     orders: page.rows.map((o) => ({
       id: o.id,

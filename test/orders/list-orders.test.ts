@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { InvalidInputError } from '../../domain/errors.js';
-import { decodeCursor, encodeCursor, listOrders, type ListOrdersQuery, type OrderSummary } from '../../domain/orders/list-orders.js';
+import { listOrders, type ListOrdersQuery, type OrderSummary } from '../../domain/orders/list-orders.js';
+import { decodeTimeIdCursor as decodeCursor, encodeTimeIdCursor as encodeCursor } from '../../domain/paging.js';
 import type { OrderStatus } from '../../domain/orders/lifecycle.js';
 import { databaseKind, onPostgres, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { addProduct } from '../support/fixtures.js';

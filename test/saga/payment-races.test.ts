@@ -5,7 +5,7 @@
 // itself silent, so every approval here is the test's own.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { startSaga, unitsByState, waitUntil, type OrderView, type Saga } from './support.js';
+import { approvalEvent, type OrderView, type Saga, startSaga, unitsByState, waitUntil } from './support.js';
 
 const LATE_APPROVAL_LOG = 'payment approved after the order ended unpaid; the authorization is released';
 
@@ -25,15 +25,6 @@ function systemFor(env: Record<string, string>): () => Harness {
   return () => h as Harness;
 }
 
-function approval(orderId: string, payment: { id: string; providerPaymentId: string | null; amountMinor: number; currency: string }, eventId: string) {
-  return {
-    id: eventId,
-    type: 'payment.succeeded',
-    created: Math.floor(Date.now() / 1000),
-    data: { orderId, paymentId: payment.id, providerPaymentId: payment.providerPaymentId ?? 'sbx_unknown', amountMinor: payment.amountMinor, currency: payment.currency },
-  };
-}
-
 /** Places a pm_no_answer order and waits until its process sits at "Await payment". */
 async function awaitingPayment(saga: Saga, sku: string, quantity: number, customerId = 'cust-race'): Promise<string> {
   const id = await saga.placeOrder({ sku, quantity, paymentMethod: 'pm_no_answer', customerId });
@@ -43,7 +34,7 @@ async function awaitingPayment(saga: Saga, sku: string, quantity: number, custom
 
 async function sendApproval(saga: Saga, orderId: string, eventId: string) {
   const payment = await saga.system.db.prisma.payment.findUniqueOrThrow({ where: { orderId } });
-  return saga.sendWebhook(approval(orderId, payment, eventId));
+  return saga.sendWebhook(approvalEvent(orderId, payment, eventId));
 }
 
 /** The inbox row of an event once the relay has dealt with it. */

@@ -195,6 +195,16 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
   };
 }
 
+/** A signed sandbox approval of `payment`, as the provider sends it (pass to sendWebhook). */
+export function approvalEvent(orderId: string, payment: { id: string; providerPaymentId: string | null; amountMinor: number; currency: string }, eventId: string) {
+  return {
+    id: eventId,
+    type: 'payment.succeeded',
+    created: Math.floor(Date.now() / 1000),
+    data: { orderId, paymentId: payment.id, providerPaymentId: payment.providerPaymentId ?? 'sbx_unknown', amountMinor: payment.amountMinor, currency: payment.currency },
+  };
+}
+
 export const adminAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 /** Sum of units per state across an order's reservations. */

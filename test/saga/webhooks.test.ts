@@ -1,7 +1,7 @@
 // Payment callbacks through the whole system: early, duplicated, replayed, forged.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { adminAuth, startSaga, waitUntil, type Saga } from './support.js';
+import { adminAuth, approvalEvent, type Saga, startSaga, waitUntil } from './support.js';
 
 let saga: Saga;
 beforeAll(async () => {
@@ -13,15 +13,6 @@ afterAll(async () => {
 
 async function paymentOf(orderId: string) {
   return saga.system.db.prisma.payment.findUniqueOrThrow({ where: { orderId } });
-}
-
-function approval(orderId: string, payment: { id: string; providerPaymentId: string | null; amountMinor: number; currency: string }, eventId: string) {
-  return {
-    id: eventId,
-    type: 'payment.succeeded',
-    created: Math.floor(Date.now() / 1000),
-    data: { orderId, paymentId: payment.id, providerPaymentId: payment.providerPaymentId ?? 'sbx_manual', amountMinor: payment.amountMinor, currency: payment.currency },
-  };
 }
 
 const eventRows = (providerEventId: string) => saga.system.db.prisma.paymentEvent.count({ where: { providerEventId } });
@@ -38,7 +29,7 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
     });
     expect(incident.elementId).toBe('RequestPayment');
     const eventId = `evt_early_${id}`;
-    expect((await saga.sendWebhook(approval(id, await paymentOf(id), eventId))).status).toBe(200);
+    expect((await saga.sendWebhook(approvalEvent(id, await paymentOf(id), eventId))).status).toBe(200);
     // Processed = published to the engine, which had nothing waiting for it: it is buffered.
     await waitUntil('the early event to be published', async () => (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: eventId } }))?.processedAt);
     const early = await saga.order(id);
@@ -55,7 +46,7 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
   test('the same callback delivered 5 times at once and replayed later has one effect', async () => {
     const id = await saga.placeOrder({ sku: 'SKU-TOASTER', quantity: 1, paymentMethod: 'pm_no_answer' });
     await saga.waitForOrder(id, (o) => o.status === 'AWAITING_PAYMENT', 'to await payment');
-    const event = approval(id, await paymentOf(id), `evt_dup_${id}`);
+    const event = approvalEvent(id, await paymentOf(id), `evt_dup_${id}`);
     const answers = await Promise.all(Array.from({ length: 5 }, () => saga.sendWebhook(event)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(1);
@@ -76,7 +67,7 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
   test('a forged or stale signature is refused with 401 and nothing is recorded or changed', async () => {
     const id = await saga.placeOrder({ sku: 'SKU-TOASTER', quantity: 1, paymentMethod: 'pm_no_answer' });
     await saga.waitForOrder(id, (o) => o.status === 'AWAITING_PAYMENT', 'to await payment');
-    const event = approval(id, await paymentOf(id), `evt_forged_${id}`);
+    const event = approvalEvent(id, await paymentOf(id), `evt_forged_${id}`);
     const forged = await saga.sendWebhook(event, { secret: 'whsec_not_the_real_secret_at_all' });
     const stale = await saga.sendWebhook(event, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     const unsigned = await saga.sendWebhook(event, { signature: '' });

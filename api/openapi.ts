@@ -346,16 +346,17 @@ function sagaPaths(
       post: {
         summary: 'Ask to cancel an order',
         description:
-          'Possible before payment (NEW, AWAITING_PAYMENT). The request goes to the order process, which releases the stock and voids the payment; ' +
-          'the order then ends CANCELLED (unless the payment approval won the race). No body is needed.',
+          'Possible until the payment is secured, whatever step the order is at (reserving stock, requesting payment, an incident there, awaiting the result). ' +
+          '202 only when the cancellation will be honoured: the order then ends CANCELLED, its stock released and its payment voided. ' +
+          'An order whose payment was approved a moment ago answers 409 (`/problems/order-not-cancellable`). No body is needed.',
         parameters: [orderIdParam],
         requestBody: { required: false, content: { 'application/json': { schema: json(s.CancelOrderBody, 'input'), example: {} } } },
         responses: {
-          202: ok(s.CancelAccepted, 'The cancellation was requested', { id: ORDER_ID, status: 'AWAITING_PAYMENT', cancellation: 'requested' }),
+          202: ok(s.CancelAccepted, 'The cancellation will be honoured', { id: ORDER_ID, status: 'AWAITING_PAYMENT', cancellation: 'accepted' }),
           400: problem('A body with fields'),
           404: unknownOrder,
           409: problem(
-            'Already paid (`/problems/order-already-paid`) or already ended (`/problems/order-finished`)',
+            'Already paid (`/problems/order-already-paid`), already ended (`/problems/order-finished`), or its payment secured a moment ago (`/problems/order-not-cancellable`)',
             problemExample(409, 'order-already-paid', 'The request conflicts with the current state', `order ${ORDER_ID} is already paid and can no longer be cancelled`, `/orders/${ORDER_ID}/cancel`, [
               { field: 'status', message: `order ${ORDER_ID} is already paid and can no longer be cancelled` },
             ]),

@@ -22,12 +22,15 @@ export type ElementFacts = {
  */
 const WAITING_POINTS = new Set(['serviceTask', 'sendTask', 'receiveTask', 'userTask', 'scriptTask', 'businessRuleTask', 'intermediateCatchEvent', 'eventBasedGateway', 'subProcess', 'callActivity']);
 
+const CONTAINERS = new Set(['subProcess', 'callActivity']);
+
 export function summarize(elements: readonly ElementFacts[]) {
   const pointer = (e: ElementFacts) => ({ elementId: e.elementId, name: e.name });
 
   let longest: ElementFacts | undefined;
   for (const e of elements) {
-    if (e.p95Ms === null || e.p50Ms === null || !WAITING_POINTS.has(e.type ?? '')) continue;
+    // A sub-process's time is the sum of the waits inside it: the answer is the step inside.
+    if (e.p95Ms === null || e.p50Ms === null || !WAITING_POINTS.has(e.type ?? '') || CONTAINERS.has(e.type ?? '')) continue;
     if (!longest || e.p95Ms > (longest.p95Ms as number)) longest = e;
   }
 

@@ -215,8 +215,14 @@ export const ListOrdersQuery = listQuery({
 export const CancelOrderBody = z.strictObject({});
 
 export const CancelAccepted = z
-  .object({ id: z.uuid(), status: z.enum(['NEW', 'AWAITING_PAYMENT']), cancellation: z.literal('requested') })
-  .meta({ id: 'CancelAccepted', description: 'The cancellation was handed to the order process; the order ends CANCELLED unless the payment wins the race' });
+  .object({
+    id: z.uuid(),
+    status: z.enum(['NEW', 'AWAITING_PAYMENT']),
+    cancellation: z.enum(['accepted', 'queued']).meta({
+      description: '`accepted`: the running order took the request and is being cancelled now. `queued`: the order\'s process has not started yet; its first step takes the request.',
+    }),
+  })
+  .meta({ id: 'CancelAccepted', description: 'The cancellation will be honoured: the order ends CANCELLED, its stock released and its payment voided' });
 
 export const NotificationList = z
   .object({

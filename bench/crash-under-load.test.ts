@@ -120,6 +120,8 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
       RECOVERY_INTERVAL_MS: '500',
       WORKER_JOB_TIMEOUT_MS: '2000', // jobs locked by a killed process are offered again soon (PostgreSQL)
       PAYMENT_TIMEOUT: `PT${PAYMENT_TIMEOUT_MS / 1000}S`,
+      // A callback stalled by a kill is not waited for: the saga asks the provider.
+      PAYMENT_STATUS_CHECK_INTERVAL: 'PT5S',
     });
     const dataDir = env.DATA_DIR as string;
     const services: Started[] = [];

@@ -8,21 +8,31 @@ import { KILL_POINTS } from './kill-points.js';
 const DEV_ADMIN_TOKEN = 'dev-admin-token';
 const DEV_SANDBOX_SECRET = 'whsec_sandbox_development_only';
 
-/** An ISO 8601 duration (PT10M), kept as written and as milliseconds. */
-const isoDuration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((iso, ctx) => {
-      try {
-        const ms = addDuration(new Date(0), iso).getTime();
-        if (ms > 0) return { iso, ms };
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: 'custom', message: `must be a positive ISO 8601 duration such as PT10M (got ${JSON.stringify(iso)})` });
-      return z.NEVER;
-    });
+/** An ISO 8601 duration (PT10M) as written and in milliseconds, or a problem. */
+function parseIsoDuration(iso: string, ctx: z.RefinementCtx): { iso: string; ms: number } {
+  try {
+    const ms = addDuration(new Date(0), iso).getTime();
+    if (ms > 0) return { iso, ms };
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: `must be a positive ISO 8601 duration such as PT10M (got ${JSON.stringify(iso)})` });
+  return z.NEVER;
+}
+
+const isoDuration = (fallback: string) => z.string().default(fallback).transform(parseIsoDuration);
+
+/** A duration whose default depends on another setting: undefined when not set. */
+const isoDurationOrUnset = z
+  .string()
+  .optional()
+  .transform((iso, ctx) => (iso === undefined || iso.trim() === '' ? undefined : parseIsoDuration(iso, ctx)));
+
+/** One minute, or a quarter of a shorter PAYMENT_TIMEOUT, so that the provider is asked a few times before the deadline. */
+export function defaultStatusCheckInterval(paymentTimeoutMs: number): string {
+  const ms = Math.min(60_000, Math.max(1, Math.floor(paymentTimeoutMs / 4)));
+  return `PT${ms / 1000}S`;
+}
 
 const optionalUrl = (pattern: RegExp, message: string) =>
   z
@@ -66,6 +76,7 @@ const schema = z
     IDEMPOTENCY_KEY_TTL: isoDuration('PT24H'),
     PAYMENT_TIMEOUT: isoDuration('PT10M'),
     PAYMENT_MESSAGE_TTL: isoDuration('PT1H'),
+    PAYMENT_STATUS_CHECK_INTERVAL: isoDurationOrUnset,
     PAYMENT_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
     PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
     SANDBOX_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -113,6 +124,9 @@ const schema = z
     }
     if (env.NODE_ENV === 'production' && env.PAYMENT_PROVIDER === 'sandbox' && !env.SANDBOX_WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SANDBOX_WEBHOOK_SECRET'], message: 'is required in production' });
+    }
+    if (env.PAYMENT_STATUS_CHECK_INTERVAL && env.PAYMENT_STATUS_CHECK_INTERVAL.ms >= env.PAYMENT_TIMEOUT.ms) {
+      ctx.addIssue({ code: 'custom', path: ['PAYMENT_STATUS_CHECK_INTERVAL'], message: `must be shorter than PAYMENT_TIMEOUT (${env.PAYMENT_TIMEOUT.iso}): otherwise the provider is never asked before the order is cancelled` });
     }
     if (env.ROLE !== 'all') {
       // Separate processes must share one database and one Redis: PGlite and the
@@ -162,8 +176,10 @@ function toConfig(env: z.infer<typeof schema>) {
       idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL.ms,
     },
     saga: {
-      /** ISO 8601 duration handed to the process as `paymentTimeout`. */
-      paymentTimeout: env.PAYMENT_TIMEOUT.iso,
+      /** An order unpaid this long after placement is cancelled (ms; the process gets the deadline). */
+      paymentTimeoutMs: env.PAYMENT_TIMEOUT.ms,
+      /** ISO 8601 duration without a payment result after which the process asks the provider, and again after each answer "pending". */
+      paymentStatusCheckInterval: env.PAYMENT_STATUS_CHECK_INTERVAL?.iso ?? defaultStatusCheckInterval(env.PAYMENT_TIMEOUT.ms),
       /** How long payment-result and cancel messages wait for the process (ms). */
       messageTtlMs: env.PAYMENT_MESSAGE_TTL.ms,
     },

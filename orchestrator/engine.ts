@@ -82,11 +82,19 @@ export type PublishMessage = {
   messageId?: string;
 };
 
+export type CorrelateMessage = { name: string; correlationKey: string; variables?: Variables };
+
 export interface Engine {
   readonly kind: 'embedded' | 'zeebe';
   deploy(resources: DeployResource[]): Promise<DeployedProcess[]>;
   createProcessInstance(o: { bpmnProcessId: string; variables?: Variables; version?: number }): Promise<{ processInstanceKey: string; bpmnProcessId: string; version: number; processDefinitionKey: string }>;
   publishMessage(m: PublishMessage): Promise<{ key: string }>;
+  /**
+   * Correlates a message to a subscription open now, or fails with NOT_FOUND; never buffers
+   * (Zeebe 8.8: POST /v2/messages/correlation). For a request whose answer depends on
+   * whether a running process took it.
+   */
+  correlateMessage(m: CorrelateMessage): Promise<{ key: string; processInstanceKey: string }>;
   cancelProcessInstance(processInstanceKey: string): Promise<void>;
   createWorker<V extends Variables = Variables>(o: WorkerOptions<V>): JobWorker;
   updateJobRetries(o: { jobKey: string; retries: number }): Promise<void>;

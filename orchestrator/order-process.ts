@@ -14,14 +14,29 @@ export const MESSAGES = {
   cancelRequested: 'order-cancel-requested',
 } as const;
 
-export type PaymentResult = { status: 'approved' | 'declined'; reason?: string; providerEventId: string };
+/**
+ * The payment's outcome as the process sees it: from the provider's webhook (with its
+ * event id) or from asking the provider for the payment's status (`source: 'status-check'`).
+ */
+export type PaymentResult = { status: 'approved' | 'declined'; reason?: string; providerEventId?: string; source?: 'webhook' | 'status-check' };
 
 export type OrderProcessOptions = {
-  /** ISO 8601 duration the process waits for the payment result (the timer `=paymentTimeout`). */
-  paymentTimeout: string;
+  /** How long after placement an unpaid order is cancelled wherever it stands (ms): the timer `=paymentDeadline`. */
+  paymentTimeoutMs: number;
+  /** ISO 8601 duration the process waits for a payment result before it asks the provider (`=paymentStatusCheckInterval`). */
+  paymentStatusCheckInterval: string;
   /** Time to live of published messages (ms): a message may arrive before the process waits for it. */
   messageTtlMs: number;
 };
+
+/** What became of a cancellation request. */
+export type CancelOutcome =
+  /** The running order took it: it is being cancelled now. */
+  | 'accepted'
+  /** The order's process has not started yet: the request waits for it, and its first step takes it. */
+  | 'queued'
+  /** No running order could take it: its payment is secured, or it is ending. */
+  | 'refused';
 
 /**
  * Publishes are idempotent: each carries a messageId, and a duplicate of a
@@ -33,28 +48,52 @@ export class OrderProcess {
     private readonly options: OrderProcessOptions,
   ) {}
 
-  /** Starts the saga for an order. Starting twice within the TTL starts one instance (messageId = order id). */
-  /** Resolves true when this call started it, false when an earlier start message is still buffered. */
-  async start(orderId: string): Promise<boolean> {
+  /**
+   * Starts the saga for an order placed at `placedAt`. Starting twice within the TTL starts one
+   * instance (messageId = order id). Resolves true when this call started it, false when an
+   * earlier start message is still buffered.
+   */
+  async start(orderId: string, placedAt: Date): Promise<boolean> {
     return this.publish({
       name: MESSAGES.orderPlaced,
       correlationKey: orderId,
       messageId: `order-placed:${orderId}`,
-      variables: { orderId, paymentTimeout: this.options.paymentTimeout },
+      variables: { orderId, paymentDeadline: this.deadlineOf(placedAt), paymentStatusCheckInterval: this.options.paymentStatusCheckInterval },
     });
   }
 
-  async requestCancel(orderId: string): Promise<void> {
-    await this.publish({ name: MESSAGES.cancelRequested, correlationKey: orderId, messageId: `cancel:${orderId}`, variables: { cancelRequested: true } });
+  /** When an order placed at `placedAt` is cancelled unpaid: whole seconds, as Zeebe's timeDate reads them. */
+  deadlineOf(placedAt: Date): string {
+    return new Date(Math.ceil((placedAt.getTime() + this.options.paymentTimeoutMs) / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
   }
 
-  async reportPayment(orderId: string, result: PaymentResult): Promise<void> {
+  /**
+   * Asks the order's process to cancel. `started`: whether a process instance runs the order
+   * (the order records it). A running order either takes the request at once (its pre-payment
+   * phase listens for it) or cannot take it; an order not started yet gets the request buffered
+   * until its deadline, when it would be cancelled anyway, so the request cannot expire unseen.
+   */
+  async requestCancel(orderId: string, o: { started: boolean; placedAt: Date }): Promise<CancelOutcome> {
+    const message = { name: MESSAGES.cancelRequested, correlationKey: orderId, variables: { cancelRequested: true } };
+    try {
+      await this.engine.correlateMessage(message);
+      return 'accepted';
+    } catch (err) {
+      if (!(err instanceof EngineError && err.code === 'NOT_FOUND')) throw err;
+    }
+    if (o.started) return 'refused';
+    const untilDeadline = new Date(this.deadlineOf(o.placedAt)).getTime() - Date.now();
+    await this.publish({ ...message, messageId: `cancel:${orderId}` }, Math.max(this.options.messageTtlMs, untilDeadline + 60_000));
+    return 'queued';
+  }
+
+  async reportPayment(orderId: string, result: PaymentResult & { providerEventId: string }): Promise<void> {
     await this.publish({ name: MESSAGES.paymentResult, correlationKey: orderId, messageId: result.providerEventId, variables: { paymentResult: result } });
   }
 
-  private async publish(m: { name: string; correlationKey: string; messageId: string; variables: Record<string, unknown> }): Promise<boolean> {
+  private async publish(m: { name: string; correlationKey: string; messageId: string; variables: Record<string, unknown> }, timeToLive = this.options.messageTtlMs): Promise<boolean> {
     try {
-      await this.engine.publishMessage({ ...m, timeToLive: this.options.messageTtlMs });
+      await this.engine.publishMessage({ ...m, timeToLive });
       return true;
     } catch (err) {
       if (err instanceof EngineError && err.code === 'ALREADY_EXISTS') return false;

@@ -4,7 +4,7 @@
 // a lost Redis left behind. All of them are idempotent, so re-driving is safe.
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
-import { abandonedOrderCount, unstartedOrderIds } from '../domain/orders/unstarted-orders.js';
+import { abandonedOrderCount, unstartedOrders } from '../domain/orders/unstarted-orders.js';
 import type { OrderProcess } from './order-process.js';
 
 export type RecoveryDeps = {
@@ -47,13 +47,13 @@ export class RecoverySweeper {
     const { prisma, logger, intervalMs, messageTtlMs } = this.deps;
     // Only orders whose start message would still be deduplicated (well inside its TTL).
     const safeWindowMs = Math.max(intervalMs, messageTtlMs - 60_000);
-    const orderIds = await unstartedOrderIds(prisma, { olderThanMs: intervalMs, newerThanMs: safeWindowMs });
+    const orders = await unstartedOrders(prisma, { olderThanMs: intervalMs, newerThanMs: safeWindowMs });
     let ordersStarted = 0;
-    for (const id of orderIds) {
+    for (const { id, createdAt } of orders) {
       if (this.closed) break;
       try {
         // false: its start message is still buffered (the order waits in a backlog), nothing to do.
-        if (await this.deps.orderProcess.start(id)) ordersStarted++;
+        if (await this.deps.orderProcess.start(id, createdAt)) ordersStarted++;
       } catch (err) {
         logger.warn({ err, orderId: id }, 'could not start the process of an order; will retry');
       }

@@ -14,12 +14,12 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
-import { TransientProviderError, type PaymentGateway, type PaymentOutcomeEvent, type PaymentRequest } from '../domain/payments/gateway.js';
+import { TransientProviderError, type PaymentGateway, type PaymentOutcomeEvent, type PaymentRequest, type ProviderPaymentStatus } from '../domain/payments/gateway.js';
 import { signPayload } from '../domain/payments/signature.js';
 import type { Logger } from '../infra/logger.js';
 import { postJson } from './post-json.js';
 import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
-import { callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
+import { bankDecision, callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
 import { killPoint } from '../infra/kill-points.js';
 
 export const SANDBOX_PROVIDER = 'sandbox';
@@ -27,7 +27,7 @@ export const SANDBOX_SIGNATURE_HEADER = 'Sandbox-Signature';
 
 export type SandboxProviderOptions = {
   webhookSecret: string;
-  /** How long the "bank" takes to decide, i.e. the delay before the callback. */
+  /** How long the "bank" takes to decide: the delay before the callback, and before getPayment reports the verdict. */
   delayMs: number;
   /** Resolved at delivery time: our HTTP port is known only after listen. */
   callbackUrl: () => string;
@@ -59,6 +59,8 @@ type PaymentRecord = {
   currency?: string;
   outcome?: SandboxOutcome['kind'];
   reason?: string;
+  /** When the bank has decided (ms since the epoch): until then getPayment answers 'pending'. */
+  decidesAt?: string;
   /** pending → succeeded | failed once the callback was acknowledged; voided at any time. */
   status?: 'pending' | 'succeeded' | 'failed' | 'voided';
   /** Set once the callback job exists, so a repeated request never schedules a second one. */
@@ -74,7 +76,7 @@ local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[8]))
 if redis.call('HEXISTS', KEYS[1], 'providerPaymentId') == 1 then return {'accepted', attempts} end
 if attempts <= tonumber(ARGV[7]) then return {'unavailable', attempts} end
-redis.call('HSET', KEYS[1], 'providerPaymentId', ARGV[1], 'orderId', ARGV[2], 'amountMinor', ARGV[3], 'currency', ARGV[4], 'outcome', ARGV[5], 'reason', ARGV[6], 'status', 'pending')
+redis.call('HSET', KEYS[1], 'providerPaymentId', ARGV[1], 'orderId', ARGV[2], 'amountMinor', ARGV[3], 'currency', ARGV[4], 'outcome', ARGV[5], 'reason', ARGV[6], 'status', 'pending', 'decidesAt', ARGV[9])
 return {'accepted', attempts}
 `;
 const REQUEST_COMMAND = 'sandboxProviderRequest';
@@ -143,6 +145,7 @@ export class SandboxProvider implements PaymentGateway {
       reason,
       String(failures),
       String(RECORD_TTL_SECONDS),
+      String(Date.now() + this.options.delayMs),
     ])) as [string, number];
     if (verdict === 'unavailable') {
       this.logger.info({ orderId: request.orderId, paymentId: request.paymentId, attempt, failures }, 'sandbox request failing transiently, as the token asks');
@@ -185,6 +188,30 @@ export class SandboxProvider implements PaymentGateway {
     await client.hset(key, { status: 'voided' });
     await this.queue.remove(callbackJobId(payment.paymentId));
     this.logger.info({ orderId: record.orderId, ...payment }, 'sandbox payment voided');
+  }
+
+  /**
+   * The status API: 'pending' until the bank decided (`delayMs` after acceptance), then its
+   * verdict, whether or not the webhook got through; 'voided' once voided. A payment it never
+   * accepted, or asked for under another provider id, is an Error (a real provider's 404):
+   * only its own request can create it, so retrying the question will not help.
+   */
+  async getPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<ProviderPaymentStatus> {
+    let record: PaymentRecord;
+    try {
+      record = await this.record(payment.paymentId);
+    } catch (err) {
+      throw new TransientProviderError(`sandbox: payment API unavailable (${(err as Error).message})`);
+    }
+    if (!record.providerPaymentId || record.providerPaymentId !== payment.providerPaymentId) {
+      throw new Error(`sandbox: no payment ${payment.providerPaymentId} for ${payment.paymentId} (404)`);
+    }
+    if (record.status === 'voided') return { status: 'voided' };
+    // A record from before decidesAt was kept is older than any delay: decided long ago.
+    const decided = Date.now() >= Number(record.decidesAt ?? 0);
+    const decision = decided && record.outcome ? bankDecision(record.outcome) : undefined;
+    if (decision === 'declined') return { status: 'declined', reason: record.reason || 'declined' };
+    return { status: decision ?? 'pending' };
   }
 
   /** Starts delivering callbacks. */

@@ -1,11 +1,14 @@
 // The sandbox provider's test payment methods. Like a real provider's test
 // cards, the token alone decides what happens, so every path of the saga
-// (paid, declined, timed out, retried) can be driven from an ordinary order.
+// (paid, paid without its webhook, declined, timed out, retried) can be driven
+// from an ordinary order.
 
 export const MAX_SANDBOX_FAILURES = 50;
 
 export type SandboxOutcome =
   | { kind: 'approve' }
+  /** The provider approves, but its webhook is lost: only asking it for the status tells. */
+  | { kind: 'approve_lost_webhook' }
   | { kind: 'decline'; reason: string }
   /** The provider accepts the request and never calls back: the payment times out. */
   | { kind: 'no_answer' }
@@ -14,22 +17,39 @@ export type SandboxOutcome =
   /** The request API fails transiently `failures` times, then accepts the payment and never calls back. */
   | { kind: 'fail_then_no_answer'; failures: number };
 
-export const SANDBOX_TOKENS_MESSAGE = `use one of the sandbox tokens pm_approve, pm_decline, pm_no_answer, pm_fail_<N> or pm_fail_<N>_no_answer (N from 1 to ${MAX_SANDBOX_FAILURES})`;
+export const SANDBOX_TOKENS_MESSAGE = `use one of the sandbox tokens pm_approve, pm_approve_lost_webhook, pm_decline, pm_no_answer, pm_fail_<N> or pm_fail_<N>_no_answer (N from 1 to ${MAX_SANDBOX_FAILURES})`;
 
 /** How many times the request API fails before it accepts the payment. */
 export function failuresBeforeAccept(outcome: SandboxOutcome): number {
   return outcome.kind === 'fail_then_approve' || outcome.kind === 'fail_then_no_answer' ? outcome.failures : 0;
 }
 
+/** What the bank decides, as the status API reports it once decided; undefined: it never decides. */
+export function bankDecision(outcome: SandboxOutcome['kind']): 'approved' | 'declined' | undefined {
+  switch (outcome) {
+    case 'approve':
+    case 'approve_lost_webhook':
+    case 'fail_then_approve':
+      return 'approved';
+    case 'decline':
+      return 'declined';
+    case 'no_answer':
+    case 'fail_then_no_answer':
+      return undefined;
+  }
+}
+
 /** Whether the provider ever calls back with a verdict. */
 export function callsBack(outcome: SandboxOutcome['kind']): boolean {
-  return outcome !== 'no_answer' && outcome !== 'fail_then_no_answer';
+  return bankDecision(outcome) !== undefined && outcome !== 'approve_lost_webhook';
 }
 
 export function parseSandboxToken(token: string): SandboxOutcome | undefined {
   switch (token) {
     case 'pm_approve':
       return { kind: 'approve' };
+    case 'pm_approve_lost_webhook':
+      return { kind: 'approve_lost_webhook' };
     case 'pm_decline':
       return { kind: 'decline', reason: 'card_declined' };
     case 'pm_no_answer':

@@ -7,7 +7,7 @@ import { killPoint } from '../infra/kill-points.js';
 export const finalizeOrderWorker: SagaWorker = {
   taskType: 'finalize-order',
   async handle(job, deps) {
-    const { committed, transition } = await finalizeOrder(deps.prisma, job.variables.orderId, job.variables.paymentResult?.providerEventId);
+    const { committed, transition } = await finalizeOrder(deps.prisma, job.variables.orderId, job.variables.paymentResult);
     killPoint('finalize-order:after-commit');
     reportIfEnded(deps, transition);
     return complete({ soldUnits: committed });

@@ -1,6 +1,7 @@
 // Every worker of the order saga, one per task type in bpmn/order-fulfillment.bpmn.
 // Start-up checks that this list and the deployed model name the same task types.
 import { cancelOrderWorker } from './cancel-order.js';
+import { checkPaymentStatusWorker } from './check-payment-status.js';
 import { finalizeOrderWorker } from './finalize-order.js';
 import { markPaymentFailed } from './mark-payment-failed.js';
 import { notifyCustomer } from './notify-customer.js';
@@ -15,6 +16,7 @@ export const SAGA_WORKERS: readonly SagaWorker[] = [
   reserveStock,
   rejectOrderWorker,
   requestPaymentWorker,
+  checkPaymentStatusWorker,
   voidPaymentWorker,
   releaseStock,
   finalizeOrderWorker,

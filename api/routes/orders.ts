@@ -3,17 +3,17 @@
 // Placing an order records it durably first, then starts its process by a message;
 // everything after that (stock, payment, notifications) runs asynchronously.
 import { Router, type Request, type RequestHandler } from 'express';
-import { InvalidInputError, NotFoundError } from '../../domain/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { PageQuery } from '../../domain/paging.js';
-import { assertCancellable } from '../../domain/orders/cancellation.js';
+import { assertCancellable, recordCancelRequested } from '../../domain/orders/cancellation.js';
 import { createOrder, DEFAULT_IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReusedError, type CreatedOrder } from '../../domain/orders/create-order.js';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { listOrders } from '../../domain/orders/list-orders.js';
 import type { PaymentGateway } from '../../domain/payments/gateway.js';
 import type { PrismaClient } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
-import type { OrderProcess } from '../../orchestrator/order-process.js';
+import type { CancelOutcome, OrderProcess } from '../../orchestrator/order-process.js';
 import type { ProcessInspector, ProcessView } from '../../orchestrator/process-inspector.js';
 import { logRequestWith } from '../log-context.js';
 import { ORDER_BODY_PAGE, orderBodyPage, orderBodyProblem } from '../order-body.js';
@@ -94,7 +94,7 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
       // message carries a messageId, so a second start of a running order is a no-op.
       if (order.created || (await notYetPickedUp(order.id))) {
         try {
-          await orderProcess.start(order.id);
+          await orderProcess.start(order.id, order.createdAt);
         } catch (err) {
           // The order is durable: the recovery sweep starts orders that were never picked up.
           logger.warn({ err, orderId: order.id }, 'could not start the order process now; the recovery sweep will start it');
@@ -125,15 +125,24 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
       const { id } = parse(OrderIdParams, req.params);
       // No fields: an empty body, {} or no content type at all. A JSON body with fields is refused.
       if (req.body !== undefined) parse(CancelOrderBody, req.body);
-      const status = await assertCancellable(prisma, id);
+      const order = await assertCancellable(prisma, id);
       logRequestWith(res, { orderId: id });
+      // A repeat of a request the process took answers the same, without asking again.
+      if (order.cancelRequested) return void res.status(202).json({ id, status: order.status, cancellation: order.started ? 'accepted' : 'queued' });
+      let outcome: CancelOutcome;
       try {
-        await orderProcess.requestCancel(id);
+        outcome = await orderProcess.requestCancel(id, order);
       } catch (err) {
         logger.warn({ err, orderId: id }, 'could not hand the cancellation to the order process');
         throw new HttpProblem(503, 'engine-unavailable', 'The order process cannot be reached', 'the cancellation was not recorded; try again shortly', [], { 'Retry-After': '5' });
       }
-      res.status(202).json({ id, status, cancellation: 'requested' });
+      if (outcome === 'refused') {
+        // The process no longer listens: its payment was secured a moment ago, or it is ending.
+        const now = await prisma.order.findUnique({ where: { id }, select: { status: true } });
+        throw new ConflictError('ORDER_NOT_CANCELLABLE', `order ${id} can no longer be cancelled: its payment is secured or it is ending (status ${now?.status ?? order.status})`, 'status');
+      }
+      await recordCancelRequested(prisma, id);
+      res.status(202).json({ id, status: order.status, cancellation: outcome });
     })
     .get('/orders/:id/notifications', async (req, res) => {
       const { id } = parse(OrderIdParams, req.params);

@@ -8,6 +8,8 @@ import { lockOrder, reservationsOf, settleReservations, type ReservationLine } f
 export async function release(prisma: PrismaClient, orderId: string): Promise<{ released: number; reservations: ReservationLine[] }> {
   return prisma.$transaction(async (tx) => {
     await lockOrder(tx, orderId);
+    // Marked even with nothing held yet: a reserve-stock job still running for a cancelled order must not hold units afterwards.
+    await tx.$executeRaw`UPDATE orders SET stock_released_at = coalesce(stock_released_at, now()) WHERE id = ${orderId}::uuid`;
     const released = await settleReservations(tx, orderId, 'RELEASED');
     for (const r of released) {
       await tx.$executeRaw`UPDATE stock SET reserved = reserved - ${r.quantity}, updated_at = now()

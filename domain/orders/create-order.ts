@@ -26,7 +26,7 @@ export type CreateOrderOptions = {
 /** Like Stripe: a key is kept for 24 hours. */
 export const DEFAULT_IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
-export type CreatedOrder = { id: string; status: OrderStatus; totalMinor: number; currency: string; created: boolean };
+export type CreatedOrder = { id: string; status: OrderStatus; totalMinor: number; currency: string; createdAt: Date; created: boolean };
 
 // Keeps an order total inside the INTEGER column with room to spare.
 const MAX_TOTAL_MINOR = 2_000_000_000;
@@ -51,17 +51,17 @@ export function requestHash(order: NewOrder): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-type KeyedOrder = { id: string; status: OrderStatus; total_minor: number; currency: string; request_hash: string; live: boolean };
+type KeyedOrder = { id: string; status: OrderStatus; total_minor: number; currency: string; created_at: Date; request_hash: string; live: boolean };
 
 /** The order a live key names (expiry by the database clock); a key older than the window names nothing. */
 async function findByKey(prisma: PrismaClient, key: string, hash: string, ttlMs: number): Promise<CreatedOrder | undefined> {
   const [found] = await prisma.$queryRaw<KeyedOrder[]>`
-    SELECT id::text AS id, status::text AS status, total_minor, currency, request_hash,
+    SELECT id::text AS id, status::text AS status, total_minor, currency, created_at, request_hash,
            created_at > now() - ${ttlMs}::float8 * interval '1 millisecond' AS live
       FROM orders WHERE idempotency_key = ${key}`;
   if (!found?.live) return undefined;
   if (found.request_hash !== hash) throw new IdempotencyKeyReusedError(key);
-  return { id: found.id, status: found.status, totalMinor: found.total_minor, currency: found.currency, created: false };
+  return { id: found.id, status: found.status, totalMinor: found.total_minor, currency: found.currency, createdAt: new Date(found.created_at), created: false };
 }
 
 function validate(order: NewOrder, prices: Map<string, { priceMinor: number; currency: string }>, options: CreateOrderOptions) {
@@ -137,7 +137,7 @@ export async function createOrder(prisma: PrismaClient, order: NewOrder, options
       await tx.orderHistory.create({ data: { orderId: row.id, fromStatus: null, toStatus: 'NEW', reason: 'order placed' } });
       return row;
     });
-    return { id: created.id, status: created.status, totalMinor: created.totalMinor, currency: created.currency, created: true };
+    return { id: created.id, status: created.status, totalMinor: created.totalMinor, currency: created.currency, createdAt: created.createdAt, created: true };
   } catch (err) {
     // Two requests racing with the same key: the loser answers with the winner's order.
     if (key && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {

@@ -3,16 +3,24 @@ import { commitIn } from '../inventory/commit.js';
 import { settlePaymentIn } from '../payments/settle-payment.js';
 import { transitionIn, type TransitionResult } from './transition.js';
 
+/** Where an approval came from: the provider's webhook (with its event id) or asking the provider for the status. */
+export type ApprovalSource = { providerEventId?: string; source?: 'webhook' | 'status-check' };
+
 /**
  * The happy ending, in one transaction: the reservation becomes a sale, the
  * payment is approved and the order is PAID. Idempotent; never half done.
- * The history names the provider event that approved the payment, when known.
+ * The history says where the approval came from, when known.
  */
-export async function finalizeOrder(prisma: PrismaClient, orderId: string, providerEventId?: string): Promise<{ committed: number; transition: TransitionResult }> {
+export async function finalizeOrder(prisma: PrismaClient, orderId: string, approval: ApprovalSource = {}): Promise<{ committed: number; transition: TransitionResult }> {
   return prisma.$transaction(async (tx) => {
     const { committed } = await commitIn(tx, orderId);
     await settlePaymentIn(tx, orderId, 'APPROVED');
-    const transition = await transitionIn(tx, orderId, 'PAID', providerEventId ? `payment approved (provider event ${providerEventId})` : 'payment approved');
+    const transition = await transitionIn(tx, orderId, 'PAID', approvalReason(approval));
     return { committed, transition };
   });
+}
+
+function approvalReason({ providerEventId, source }: ApprovalSource): string {
+  if (source === 'status-check') return 'payment approved (status check at the provider)';
+  return providerEventId ? `payment approved (provider event ${providerEventId})` : 'payment approved';
 }

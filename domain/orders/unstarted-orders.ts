@@ -5,15 +5,15 @@ import type { PrismaClient } from '../../infra/database.js';
  * between saving the order and starting its process, or the engine was down),
  * created between `olderThanMs` and `newerThanMs` ago.
  */
-export async function unstartedOrderIds(prisma: PrismaClient, o: { olderThanMs: number; newerThanMs: number; limit?: number }): Promise<string[]> {
+export async function unstartedOrders(prisma: PrismaClient, o: { olderThanMs: number; newerThanMs: number; limit?: number }): Promise<{ id: string; createdAt: Date }[]> {
   const now = Date.now();
   const rows = await prisma.order.findMany({
     where: { status: 'NEW', processInstanceKey: null, createdAt: { lt: new Date(now - o.olderThanMs), gt: new Date(now - o.newerThanMs) } },
-    select: { id: true },
+    select: { id: true, createdAt: true },
     orderBy: { createdAt: 'asc' },
     take: o.limit ?? 500,
   });
-  return rows.map((r) => r.id);
+  return rows;
 }
 
 /** Orders that never started and are now too old to start safely (their start message has expired). */

@@ -27,7 +27,16 @@ export interface PaymentGateway {
   requestPayment(request: PaymentRequest): Promise<{ providerPaymentId: string }>;
   /** Cancels an authorization; idempotent. */
   voidPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<void>;
+  /**
+   * The payment's status as the provider knows it now, for when its webhook is late or lost.
+   * Read-only and idempotent. Throws TransientProviderError for retryable failures, and a
+   * plain Error for a payment the provider never accepted (its 404).
+   */
+  getPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<ProviderPaymentStatus>;
 }
+
+/** 'pending' until the bank decided; `reason` says why a payment was declined. */
+export type ProviderPaymentStatus = { status: 'pending' | 'approved' | 'declined' | 'voided'; reason?: string };
 
 /** A verified provider callback, in the provider-neutral form the relay and the process use. */
 export type PaymentOutcomeEvent = {

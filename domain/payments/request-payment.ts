@@ -6,7 +6,7 @@ import type { PaymentGateway } from './gateway.js';
 import type { PaymentStatus } from './payment-status.js';
 import { killPoint } from '../../infra/kill-points.js';
 
-export type RequestedPayment = { paymentId: string; providerPaymentId: string; status: PaymentStatus; alreadyRequested: boolean };
+export type RequestedPayment = { paymentId: string; providerPaymentId: string | null; status: PaymentStatus; alreadyRequested: boolean };
 
 /**
  * Asks the provider for an order's payment and moves the order to AWAITING_PAYMENT.
@@ -25,6 +25,8 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
     ON CONFLICT (order_id) DO NOTHING`;
   killPoint('request-payment:after-payment-row');
   const payment = await prisma.payment.findUniqueOrThrow({ where: { orderId } });
+  // Voided before it was requested (the order was cancelled while this job ran): ask the provider for nothing.
+  if (payment.status !== 'REQUESTED' && !payment.providerPaymentId) return { paymentId: payment.id, providerPaymentId: null, status: payment.status, alreadyRequested: true };
   if (payment.providerPaymentId) {
     // A run that saved the provider's id may have died before moving the order: finish its work.
     await recordRequested(prisma, orderId, payment.id, payment.providerPaymentId, gateway.provider);

@@ -19,6 +19,11 @@ export async function voidPayment(
   reason: string,
   declined?: { reason: string },
 ): Promise<VoidResult> {
+  // No payment yet: one is recorded VOIDED, so that a request-payment job still running for this order asks the provider for nothing.
+  await prisma.$executeRaw`
+    INSERT INTO payments (order_id, provider, amount_minor, currency, status, failure_reason, updated_at)
+    SELECT id, ${gateway.provider}, total_minor, currency, 'VOIDED'::payment_status, ${reason}, now() FROM orders WHERE id = ${orderId}::uuid
+    ON CONFLICT (order_id) DO NOTHING`;
   const payment = await prisma.payment.findUnique({ where: { orderId } });
   if (!payment) return { voided: false, status: null };
   if (!canMovePayment(payment.status, 'VOIDED')) return { voided: false, status: payment.status };

@@ -13,6 +13,7 @@ import {
   type Engine,
   type Job,
   type JobWorker,
+  type CorrelateMessage,
   type PublishMessage,
   type Variables,
   type WorkerOptions,
@@ -374,44 +375,66 @@ export class EmbeddedEngine implements Engine {
         if (dup.length > 0) throw new EngineError('ALREADY_EXISTS', `a message with name '${m.name}', correlation key '${correlationKey}' and id '${m.messageId}' is already buffered`);
       }
       const key = await this.keys.take(tx);
-      const subs = await tx.query<{ process_instance_key: string; element_instance_key: string; element_id: string; bpmn_process_id: string }>(
-        `SELECT process_instance_key::text, element_instance_key::text, element_id, bpmn_process_id FROM engine_message_subscriptions
-         WHERE message_name = $1 AND correlation_key = $2 ORDER BY process_instance_key, key`,
-        [m.name, correlationKey],
-      );
-      // Zeebe: a message correlates at most once per BPMN process id.
-      const correlated = new Set<string>();
-      for (const sub of subs) {
-        if (correlated.has(sub.bpmn_process_id)) continue;
-        const done = await this.onInstance(tx, sub.process_instance_key, (it) =>
-          it.messageCorrelated({ elementInstanceKey: sub.element_instance_key, elementId: sub.element_id }, variables),
-        );
-        if (done?.result) correlated.add(sub.bpmn_process_id);
-      }
-      // Message start events of the latest version of each process: each starts one new instance.
-      const starters = await tx.query<{ key: string; bpmn_process_id: string }>(
-        `SELECT key::text, bpmn_process_id FROM (
-           SELECT DISTINCT ON (bpmn_process_id) key, bpmn_process_id, message_start_names FROM engine_process_definitions ORDER BY bpmn_process_id, version DESC) d
-         WHERE $1 = ANY(d.message_start_names)`,
-        [m.name],
-      );
-      for (const starter of starters) {
-        if (correlated.has(starter.bpmn_process_id)) continue;
-        const def = await this.definition(tx, starter.key);
-        const startEvent = def.model.root.messageStarts.find((id) => def.model.nodes.get(id)?.message?.name === m.name);
-        const { state } = await this.newInstance(tx, def, variables, startEvent);
-        this.afterCommit(tx, [state], await saveInstances(tx, [state]));
-        correlated.add(starter.bpmn_process_id);
-      }
+      const correlated = await this.correlate(tx, m.name, correlationKey, variables);
       if (ttl > 0) {
         await tx.query(
           `INSERT INTO engine_messages (key, name, correlation_key, message_id, variables, expires_at, correlated_process_ids)
            VALUES ($1::bigint, $2, $3, $4, $5::jsonb, now() + $6::int * interval '1 millisecond', $7::text[])`,
-          [key, m.name, correlationKey, m.messageId ?? null, JSON.stringify(variables), ttl, [...correlated]],
+          [key, m.name, correlationKey, m.messageId ?? null, JSON.stringify(variables), ttl, [...correlated.keys()]],
         );
       }
       return { key };
     });
+  }
+
+  async correlateMessage(m: CorrelateMessage): Promise<{ key: string; processInstanceKey: string }> {
+    if (!m.name) throw new EngineError('INVALID_ARGUMENT', 'a message needs a name');
+    const variables = plainObject(m.variables, 'variables');
+    const correlationKey = String(m.correlationKey ?? '');
+    return this.event(async (tx) => {
+      await this.lockCorrelation(tx, m.name, correlationKey);
+      const key = await this.keys.take(tx);
+      const [processInstanceKey] = (await this.correlate(tx, m.name, correlationKey, variables)).values();
+      // Zeebe: NOT_FOUND when no subscription or message start event took the message.
+      if (!processInstanceKey) throw new EngineError('NOT_FOUND', `no process instance waits for message '${m.name}' with correlation key '${correlationKey}'`);
+      return { key, processInstanceKey };
+    });
+  }
+
+  /**
+   * Hands a message to the subscriptions open now, then to message start events: at most
+   * once per BPMN process id (Zeebe). Answers the process instances that took it, by process id.
+   */
+  private async correlate(tx: SqlSession, name: string, correlationKey: string, variables: Variables): Promise<Map<string, string>> {
+    const subs = await tx.query<{ process_instance_key: string; element_instance_key: string; element_id: string; bpmn_process_id: string }>(
+      `SELECT process_instance_key::text, element_instance_key::text, element_id, bpmn_process_id FROM engine_message_subscriptions
+       WHERE message_name = $1 AND correlation_key = $2 ORDER BY process_instance_key, key`,
+      [name, correlationKey],
+    );
+    const correlated = new Map<string, string>();
+    for (const sub of subs) {
+      if (correlated.has(sub.bpmn_process_id)) continue;
+      const done = await this.onInstance(tx, sub.process_instance_key, (it) =>
+        it.messageCorrelated({ elementInstanceKey: sub.element_instance_key, elementId: sub.element_id }, variables),
+      );
+      if (done?.result) correlated.set(sub.bpmn_process_id, sub.process_instance_key);
+    }
+    // Message start events of the latest version of each process: each starts one new instance.
+    const starters = await tx.query<{ key: string; bpmn_process_id: string }>(
+      `SELECT key::text, bpmn_process_id FROM (
+         SELECT DISTINCT ON (bpmn_process_id) key, bpmn_process_id, message_start_names FROM engine_process_definitions ORDER BY bpmn_process_id, version DESC) d
+       WHERE $1 = ANY(d.message_start_names)`,
+      [name],
+    );
+    for (const starter of starters) {
+      if (correlated.has(starter.bpmn_process_id)) continue;
+      const def = await this.definition(tx, starter.key);
+      const startEvent = def.model.root.messageStarts.find((id) => def.model.nodes.get(id)?.message?.name === name);
+      const { state } = await this.newInstance(tx, def, variables, startEvent);
+      this.afterCommit(tx, [state], await saveInstances(tx, [state]));
+      correlated.set(starter.bpmn_process_id, state.instance.key);
+    }
+    return correlated;
   }
 
   // ---- jobs -----------------------------------------------------------------

@@ -240,7 +240,7 @@ export class Interpreter {
         } catch (err) {
           return this.stuckExisting(ei, 'activate', 'EXTRACT_VALUE_ERROR', (err as Error).message, viaFlow);
         }
-        if (!(await this.openBoundaries(ei, node))) return;
+        if (!(await this.openBoundaries(ei, node)) || !this.stillActive(key)) return;
         this.s.jobs.push({ key: await this.keys.take(this.tx), elementInstanceKey: key, elementId: node.id, type: node.job!.type, retries, customHeaders: node.job!.headers });
         (ei.data.hosts ??= {}).j = 1;
         return;
@@ -248,7 +248,7 @@ export class Interpreter {
       case 'receiveTask':
       case 'intermediateCatchEvent': {
         const ei = this.newElement(key, node, flowScopeKey, locals);
-        if (node.type === 'receiveTask' && !(await this.openBoundaries(ei, node))) return;
+        if (node.type === 'receiveTask' && (!(await this.openBoundaries(ei, node)) || !this.stillActive(key))) return;
         const opened = await this.openEvent(ei, node, node.interrupting, viaFlow);
         if (opened) await this.correlateBuffered(ei, [node]);
         return;
@@ -262,12 +262,17 @@ export class Interpreter {
       }
       case 'subProcess': {
         const ei = this.newElement(key, node, flowScopeKey, locals);
-        if (!(await this.openBoundaries(ei, node))) return;
+        if (!(await this.openBoundaries(ei, node)) || !this.stillActive(key)) return;
         return this.activate(node.startEvents[0] as string, key);
       }
       default:
         throw new Error(`cannot activate ${node.type} ${node.id}`);
     }
+  }
+
+  /** False once a buffered message correlated to an interrupting boundary as the element opened it: the element is gone. */
+  private stillActive(key: string): boolean {
+    return this.s.elements.get(key)?.state === 'ACTIVE';
   }
 
   /** An element that cannot proceed: kept active with an incident; resolving retries `step`. */

@@ -13,6 +13,7 @@ export type ZeebeApi = Pick<
   | 'createDeployment'
   | 'createProcessInstance'
   | 'publishMessage'
+  | 'correlateMessage'
   | 'cancelProcessInstance'
   | 'activateJobs'
   | 'completeJob'

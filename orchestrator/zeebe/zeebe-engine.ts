@@ -6,7 +6,7 @@
 // REST API (message timeToLive, job timeout, fail retryBackOff) — no conversion.
 // Keys are int64 decimal strings on both sides.
 import type { Logger } from '../../infra/logger.js';
-import type { DeployedProcess, DeployResource, Engine, JobWorker, PublishMessage, Variables, WorkerOptions } from '../engine.js';
+import type { CorrelateMessage, DeployedProcess, DeployResource, Engine, JobWorker, PublishMessage, Variables, WorkerOptions } from '../engine.js';
 import { EngineError, variablesOf } from '../engine.js';
 import { processIdsOf } from '../process-models.js';
 import type { ZeebeApi } from './client.js';
@@ -119,6 +119,15 @@ export class ZeebeEngine implements Engine {
       }),
     );
     return { key: String(published.messageKey ?? '') };
+  }
+
+  async correlateMessage(m: CorrelateMessage): Promise<{ key: string; processInstanceKey: string }> {
+    if (!m.name) throw new EngineError('INVALID_ARGUMENT', 'a message needs a name');
+    // POST /v2/messages/correlation: 404 NOT_FOUND when no subscription takes the message.
+    const correlated = await call(`correlating message ${m.name}`, () =>
+      this.api.correlateMessage({ name: m.name, correlationKey: String(m.correlationKey ?? ''), variables: variablesOf(m.variables), ...this.tenant() }),
+    );
+    return { key: String(correlated.messageKey ?? ''), processInstanceKey: String(correlated.processInstanceKey ?? '') };
   }
 
   async cancelProcessInstance(processInstanceKey: string): Promise<void> {

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig, type ZeebeConfig } from '../../infra/config.js';
-import type { DeployedProcess, DeployResource, Engine, JobWorker, PublishMessage, Variables, WorkerOptions } from '../../orchestrator/engine.js';
+import type { CorrelateMessage, DeployedProcess, DeployResource, Engine, JobWorker, PublishMessage, Variables, WorkerOptions } from '../../orchestrator/engine.js';
 import { connectZeebe, type CamundaClient } from '../../orchestrator/zeebe/client.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
 import type { EngineProbe, IncidentRow, InstanceSnapshot } from './probe.js';
@@ -52,6 +52,10 @@ export class NamespacedEngine implements Engine {
 
   publishMessage(m: PublishMessage) {
     return this.inner.publishMessage({ ...m, name: this.ns(m.name) });
+  }
+
+  correlateMessage(m: CorrelateMessage) {
+    return this.inner.correlateMessage({ ...m, name: this.ns(m.name) });
   }
 
   cancelProcessInstance(key: string) {

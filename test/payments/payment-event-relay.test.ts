@@ -54,7 +54,7 @@ beforeAll(async () => {
     ),
     'two.bpmn',
   );
-  const orderProcess = new OrderProcess(switchable(h.engine), { paymentTimeout: 'PT10M', messageTtlMs: 60_000 });
+  const orderProcess = new OrderProcess(switchable(h.engine), { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 });
   relay = new PaymentEventRelay(ctx, h.db.prisma, orderProcess, noProvider, { backoffMs: 50 });
   await relay.start();
 });
@@ -182,7 +182,7 @@ describe(`payment event relay (${databaseKind})`, () => {
       await waitUntil('the job to fail for good', async () => (await impatient.queue.getJobState(id)) === 'failed');
     } finally {
       await impatient.close();
-      relay = new PaymentEventRelay(ctx, h.db.prisma, new OrderProcess(h.engine, { paymentTimeout: 'PT10M', messageTtlMs: 60_000 }), noProvider, { backoffMs: 50 });
+      relay = new PaymentEventRelay(ctx, h.db.prisma, new OrderProcess(h.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 }), noProvider, { backoffMs: 50 });
       await relay.start();
     }
     expect(await relay.recoverUnprocessed(0)).toBeGreaterThanOrEqual(1);

@@ -98,6 +98,7 @@ const request = (paymentMethod: string): PaymentRequest => ({ paymentId: randomU
 describe('sandbox payment-method tokens', () => {
   test.each([
     ['pm_approve', { kind: 'approve' }],
+    ['pm_approve_lost_webhook', { kind: 'approve_lost_webhook' }],
     ['pm_decline', { kind: 'decline', reason: 'card_declined' }],
     ['pm_no_answer', { kind: 'no_answer' }],
     ['pm_fail_1', { kind: 'fail_then_approve', failures: 1 }],
@@ -406,6 +407,114 @@ describe('sandbox provider', () => {
     } finally {
       await restarted.close();
     }
+  });
+});
+
+describe('sandbox status API (getPayment)', () => {
+  // Slow enough that "before the bank decided" is certain, short enough to wait for.
+  const BANK_DELAY_MS = 300;
+  let own: TestQueueContext;
+  let slow: SandboxProvider;
+
+  beforeAll(async () => {
+    own = await testQueueContext();
+    slow = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: BANK_DELAY_MS, callbackUrl: () => `${http.url}/webhooks/payments/sandbox`, redeliveryBackoffMs: 50 });
+    await slow.start();
+  });
+  afterAll(async () => {
+    await slow.close();
+    await own.close();
+  });
+
+  /** Requests a payment; resolves with what getPayment needs and when the provider accepted it. */
+  async function accepted(token: string, p: SandboxProvider = slow) {
+    const req = request(token);
+    const { providerPaymentId } = await p.requestPayment(req);
+    return { req, ref: { paymentId: req.paymentId, providerPaymentId }, at: Date.now() };
+  }
+  const decided = (p: SandboxProvider, ref: { paymentId: string; providerPaymentId: string }) =>
+    waitUntil('the bank to decide', async () => {
+      const answer = await p.getPayment(ref);
+      return answer.status !== 'pending' && answer;
+    });
+
+  test("pm_approve: 'pending' until the bank decided (the delay), then 'approved', the same verdict as the webhook", async () => {
+    const { req, ref, at } = await accepted('pm_approve');
+    expect(await slow.getPayment(ref)).toEqual({ status: 'pending' });
+    expect(await decided(slow, ref)).toEqual({ status: 'approved' });
+    expect(Date.now() - at).toBeGreaterThanOrEqual(BANK_DELAY_MS - 50);
+    const [delivery] = await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+    expect(delivery?.event.type).toBe('payment.succeeded');
+    // Asking again (and after the callback went out) answers the same: the status API only reads.
+    expect(await slow.getPayment(ref)).toEqual({ status: 'approved' });
+  });
+
+  test("pm_decline: 'pending' until the bank decided, then 'declined' with the reason the webhook carries", async () => {
+    const { ref, at } = await accepted('pm_decline');
+    expect(await slow.getPayment(ref)).toEqual({ status: 'pending' });
+    expect(await decided(slow, ref)).toEqual({ status: 'declined', reason: 'card_declined' });
+    expect(Date.now() - at).toBeGreaterThanOrEqual(BANK_DELAY_MS - 50);
+  });
+
+  test("a voided payment answers 'voided', whether voided before or after the bank decided", async () => {
+    const early = await accepted('pm_approve');
+    await slow.voidPayment(early.ref);
+    expect(await slow.getPayment(early.ref)).toEqual({ status: 'voided' });
+    const late = await accepted('pm_approve');
+    expect(await decided(slow, late.ref)).toEqual({ status: 'approved' });
+    await slow.voidPayment(late.ref);
+    expect(await slow.getPayment(late.ref)).toEqual({ status: 'voided' });
+    await sleep(BANK_DELAY_MS);
+    expect(await slow.getPayment(early.ref)).toEqual({ status: 'voided' });
+  });
+
+  test("pm_approve_lost_webhook: the status API answers 'approved' after the delay, but no callback is ever delivered or even scheduled", async () => {
+    const { req, ref } = await accepted('pm_approve_lost_webhook');
+    expect(await slow.getPayment(ref)).toEqual({ status: 'pending' });
+    expect(await slow.queue.getJob(`callback-${req.paymentId}`)).toBeUndefined();
+    expect(await decided(slow, ref)).toEqual({ status: 'approved' });
+    await sleep(200);
+    expect(endpoint.of(req.paymentId)).toHaveLength(0);
+    expect(await slow.queue.getJob(`callback-${req.paymentId}`)).toBeUndefined();
+    // Requesting it again does not bring a callback either.
+    await slow.requestPayment(req);
+    expect(await slow.queue.getJob(`callback-${req.paymentId}`)).toBeUndefined();
+  });
+
+  test.each([
+    ['pm_no_answer', 0],
+    ['pm_fail_1_no_answer', 1],
+  ])("%s: a payment the bank never decides stays 'pending' long after the delay", async (token, failures) => {
+    const req = request(token);
+    await expectTransientFailures(req, failures);
+    const { providerPaymentId } = await provider.requestPayment(req);
+    await sleep(DELAY_MS * 6);
+    expect(await provider.getPayment({ paymentId: req.paymentId, providerPaymentId })).toEqual({ status: 'pending' });
+  });
+
+  test('a payment the provider never accepted, or asked for under another provider id, is a 404: a plain error naming it, not a transient one', async () => {
+    const unknown = { paymentId: randomUUID(), providerPaymentId: 'sbx_nothing' };
+    const never = await provider.getPayment(unknown).catch((err: unknown) => err);
+    expect(never).toBeInstanceOf(Error);
+    expect(never).not.toBeInstanceOf(TransientProviderError);
+    expect((never as Error).message).toBe(`sandbox: no payment sbx_nothing for ${unknown.paymentId} (404)`);
+
+    const { ref } = await accepted('pm_approve', provider);
+    const wrongId = await provider.getPayment({ ...ref, providerPaymentId: 'sbx_someone_else' }).catch((err: unknown) => err);
+    expect(wrongId).not.toBeInstanceOf(TransientProviderError);
+    expect((wrongId as Error).message).toContain('sbx_someone_else');
+
+    // Refused twice (pm_fail_2), so never accepted: the provider does not know it either.
+    const refused = request('pm_fail_2');
+    await expect(provider.requestPayment(refused)).rejects.toBeInstanceOf(TransientProviderError);
+    await expect(provider.getPayment({ paymentId: refused.paymentId, providerPaymentId: 'sbx_x' })).rejects.not.toBeInstanceOf(TransientProviderError);
+  });
+
+  test('its store unreachable: the status check fails transiently', async () => {
+    const closed = new SandboxProvider(ctx, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => http.url });
+    await closed.close();
+    const error = await closed.getPayment({ paymentId: randomUUID(), providerPaymentId: 'sbx_x' }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(TransientProviderError);
   });
 });
 

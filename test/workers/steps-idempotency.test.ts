@@ -18,6 +18,7 @@ import type { PrismaClient } from '../../infra/database.js';
 import { complete, bpmnError, type JobAction } from '../../orchestrator/engine.js';
 import type { PaymentResult } from '../../orchestrator/order-process.js';
 import { cancelOrderWorker } from '../../workers/cancel-order.js';
+import { checkPaymentStatusWorker } from '../../workers/check-payment-status.js';
 import { finalizeOrderWorker } from '../../workers/finalize-order.js';
 import { markPaymentFailed } from '../../workers/mark-payment-failed.js';
 import { notifyCustomer } from '../../workers/notify-customer.js';
@@ -133,8 +134,9 @@ const step = {
   reserveStock: (orderId: string, d: WorkerDeps = deps) => reserveStock.handle(sagaJob('reserve-stock', { orderId }, { processInstanceKey: PROCESS_INSTANCE }), d),
   releaseStock: (orderId: string) => releaseStock.handle(sagaJob('release-stock', { orderId }), deps),
   requestPayment: (orderId: string, d: WorkerDeps = deps) => requestPaymentWorker.handle(sagaJob('request-payment', { orderId }, { retries: 5 }), d),
+  checkPaymentStatus: (orderId: string) => checkPaymentStatusWorker.handle(sagaJob('check-payment-status', { orderId }), deps),
   voidPayment: (orderId: string, paymentResult?: PaymentResult) => voidPaymentWorker.handle(sagaJob('void-payment', { orderId, ...(paymentResult ? { paymentResult } : {}) }), deps),
-  finalizeOrder: (orderId: string) => finalizeOrderWorker.handle(sagaJob('finalize-order', { orderId, paymentResult: approved }), deps),
+  finalizeOrder: (orderId: string, paymentResult: PaymentResult = approved) => finalizeOrderWorker.handle(sagaJob('finalize-order', { orderId, paymentResult }), deps),
   markPaymentFailed: (orderId: string, paymentResult: PaymentResult) => markPaymentFailed.handle(sagaJob('mark-payment-failed', { orderId, paymentResult }), deps),
   cancelOrder: (orderId: string, reason: 'payment timeout' | 'cancelled by customer') => cancelOrderWorker.handle(sagaJob('cancel-order', { orderId }, { headers: { reason } }), deps),
   rejectOrder: (orderId: string, shortages: { sku: string; requested: number; available: number }[]) => {
@@ -390,6 +392,17 @@ describe(`finalize-order (${databaseKind})`, () => {
     expect([w.status, w.history]).toEqual(['PAID', [PLACED, AWAITING, PAID_ROW]]);
     expect(deps.recorded.ended).toEqual([{ status: 'PAID', seconds: expect.any(Number) }]);
   });
+
+  test("the PAID history row says where the approval came from: the webhook's provider event, or the status check at the provider", async () => {
+    const byWebhook = await awaitingPayment(1, { 'WH-1': 10 });
+    await runTwice(byWebhook.orderId, () => step.finalizeOrder(byWebhook.orderId, { status: 'approved', providerEventId: 'evt_approved_1', source: 'webhook' }));
+    expect((await world(byWebhook.orderId)).history).toEqual([PLACED, AWAITING, 'AWAITING_PAYMENT -> PAID: payment approved (provider event evt_approved_1)']);
+
+    const byStatusCheck = await awaitingPayment(1, { 'WH-1': 10 });
+    await runTwice(byStatusCheck.orderId, () => step.finalizeOrder(byStatusCheck.orderId, { status: 'approved', source: 'status-check' }));
+    const w = await world(byStatusCheck.orderId);
+    expect([w.status, w.payment?.status, w.history]).toEqual(['PAID', 'APPROVED', [PLACED, AWAITING, 'AWAITING_PAYMENT -> PAID: payment approved (status check at the provider)']]);
+  });
 });
 
 describe(`mark-payment-failed (${databaseKind})`, () => {
@@ -512,6 +525,26 @@ describe(`each path of the model, every step run twice, ends as if each ran once
     expect(deps.gateway.requests).toHaveLength(1);
     expect(deps.gateway.voids).toEqual([]);
     expect(w.history).toEqual([PLACED, AWAITING, PAID_ROW]);
+    expect(w.notifications.map((n) => n.kind)).toEqual(['confirmed']);
+    expect(deps.recorded.ended.map((e) => e.status)).toEqual(['PAID']);
+  });
+
+  test("paid, its webhook lost: reserve, request payment, status check (pending, then approved), finalize with the check's paymentResult, notify", async () => {
+    const { orderId } = await placeOrder({ quantity: 2, onHand: { 'WH-1': 10 } });
+    await runTwice(orderId, () => step.reserveStock(orderId));
+    await runTwice(orderId, () => step.requestPayment(orderId));
+    expect(await runTwice(orderId, () => step.checkPaymentStatus(orderId))).toEqual([complete({ paymentStatus: 'pending' }), complete({ paymentStatus: 'pending' })]);
+    deps.gateway.answerStatus({ status: 'approved' });
+    const [checked] = await runTwice(orderId, () => step.checkPaymentStatus(orderId));
+    // The process hands the check's variables on to finalize-order, as it does a webhook's.
+    const paymentResult = (checked.action === 'complete' ? checked.variables?.paymentResult : undefined) as PaymentResult;
+    await runTwice(orderId, () => step.finalizeOrder(orderId, paymentResult));
+    await runTwice(orderId, () => step.notifyCustomer(orderId, 'confirmed'));
+    const w = await world(orderId);
+    expect(w.payment).toMatchObject({ status: 'APPROVED' });
+    expect(deps.gateway.requests).toHaveLength(1);
+    expect(deps.gateway.voids).toEqual([]);
+    expect(w.history).toEqual([PLACED, AWAITING, 'AWAITING_PAYMENT -> PAID: payment approved (status check at the provider)']);
     expect(w.notifications.map((n) => n.kind)).toEqual(['confirmed']);
     expect(deps.recorded.ended.map((e) => e.status)).toEqual(['PAID']);
   });

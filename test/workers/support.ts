@@ -2,7 +2,7 @@
 // worker's dependencies with fakes for the boundaries these tests cannot reach
 // (the payment provider) or that have tests of their own (the notifications queue).
 import { pino } from 'pino';
-import { TransientProviderError, type PaymentGateway, type PaymentRequest } from '../../domain/payments/gateway.js';
+import { TransientProviderError, type PaymentGateway, type PaymentRequest, type ProviderPaymentStatus } from '../../domain/payments/gateway.js';
 import type { OrderStatus } from '../../domain/orders/lifecycle.js';
 import type { PrismaClient } from '../../infra/database.js';
 import type { Job } from '../../orchestrator/engine.js';
@@ -44,8 +44,11 @@ export class CountingGateway implements PaymentGateway {
   readonly provider = 'fake-provider';
   readonly requests: PaymentRequest[] = [];
   readonly voids: { paymentId: string; providerPaymentId: string }[] = [];
+  readonly statusChecks: { paymentId: string; providerPaymentId: string }[] = [];
   /** Requests the provider accepts but whose answer is then lost (a timeout after the fact). */
   private answersToLose = 0;
+  private status: ProviderPaymentStatus = { status: 'pending' };
+  private statusChecksToFail = 0;
 
   checkPaymentMethod(): string | undefined {
     return undefined;
@@ -69,6 +72,26 @@ export class CountingGateway implements PaymentGateway {
   async voidPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<void> {
     this.voids.push({ ...payment });
     await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** What getPayment answers from now on ('pending' until set). */
+  answerStatus(status: ProviderPaymentStatus): void {
+    this.status = status;
+  }
+
+  /** The next `n` status checks time out. */
+  failStatusChecks(n: number): void {
+    this.statusChecksToFail = n;
+  }
+
+  async getPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<ProviderPaymentStatus> {
+    this.statusChecks.push({ ...payment });
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.statusChecksToFail > 0) {
+      this.statusChecksToFail--;
+      throw new TransientProviderError('fake-provider timed out after 10000 ms');
+    }
+    return { ...this.status };
   }
 
   /** Payments that exist at the provider: one per distinct idempotency key. */

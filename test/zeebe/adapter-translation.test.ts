@@ -104,12 +104,21 @@ describe('instances and messages', () => {
 
   test('a messageId still buffered (409 ALREADY_EXISTS) is ALREADY_EXISTS, which the saga treats as "already started"', async () => {
     const fake = new FakeZeebeApi().answer('publishMessage', { messageKey: '1' }, httpError(409, 'ALREADY_EXISTS', "Expected to publish a new message with id 'order-placed:o-1', but a message with that id was already published"));
-    const process = new OrderProcess(engineOn(fake), { paymentTimeout: 'PT10M', messageTtlMs: 3_600_000 });
-    expect(await process.start('o-1')).toBe(true);
-    expect(await process.start('o-1')).toBe(false);
+    const process = new OrderProcess(engineOn(fake), { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 3_600_000 });
+    const placedAt = new Date('2026-12-02T10:00:00.250Z');
+    expect(await process.start('o-1', placedAt)).toBe(true);
+    expect(await process.start('o-1', placedAt)).toBe(false);
     const [first, second] = fake.callsOf('publishMessage').map((a) => a[0]);
     expect(first).toEqual(second);
-    expect(first).toMatchObject({ name: 'order-placed', correlationKey: 'o-1', messageId: 'order-placed:o-1', timeToLive: 3_600_000, variables: { orderId: 'o-1', paymentTimeout: 'PT10M' } });
+    expect(first).toMatchObject({ name: 'order-placed', correlationKey: 'o-1', messageId: 'order-placed:o-1', timeToLive: 3_600_000, variables: { orderId: 'o-1', paymentDeadline: '2026-12-02T10:10:01Z', paymentStatusCheckInterval: 'PT1M' } });
+  });
+
+  test('correlateMessage → POST /v2/messages/correlation; no subscription (404) is NOT_FOUND, which the cancel route answers 409', async () => {
+    const fake = new FakeZeebeApi().answer('correlateMessage', { messageKey: '7', processInstanceKey: '2251799813685301' }, httpError(404, 'NOT_FOUND', "Expected to find subscription for message with name 'order-cancel-requested' and correlation key 'o-1', but none was found."));
+    const engine = engineOn(fake);
+    expect(await engine.correlateMessage({ name: 'order-cancel-requested', correlationKey: 'o-1', variables: { cancelRequested: true } })).toEqual({ key: '7', processInstanceKey: '2251799813685301' });
+    expect(fake.callsOf('correlateMessage')[0]?.[0]).toEqual({ name: 'order-cancel-requested', correlationKey: 'o-1', variables: { cancelRequested: true } });
+    await expect(engine.correlateMessage({ name: 'order-cancel-requested', correlationKey: 'o-1' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   test('cancelProcessInstance of an unknown instance is NOT_FOUND', async () => {

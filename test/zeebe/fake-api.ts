@@ -73,6 +73,7 @@ export class FakeZeebeApi {
     createDeployment: (input: unknown) => (this.record('createDeployment', [input]), this.next('createDeployment', { processes: [] })),
     createProcessInstance: (input: unknown) => (this.record('createProcessInstance', [input]), this.next('createProcessInstance', {})),
     publishMessage: (input: unknown) => (this.record('publishMessage', [input]), this.next('publishMessage', { messageKey: '1' })),
+    correlateMessage: (input: unknown) => (this.record('correlateMessage', [input]), this.next('correlateMessage', { messageKey: '1', processInstanceKey: '2' })),
     cancelProcessInstance: (input: unknown) => (this.record('cancelProcessInstance', [input]), this.next('cancelProcessInstance', undefined)),
     completeJob: (input: unknown) => (this.record('completeJob', [input]), this.next('completeJob', undefined)),
     failJob: (input: unknown) => (this.record('failJob', [input]), this.next('failJob', undefined)),

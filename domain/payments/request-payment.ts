@@ -28,8 +28,10 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
   // Voided before it was requested (the order was cancelled while this job ran): ask the provider for nothing.
   if (payment.status !== 'REQUESTED' && !payment.providerPaymentId) return { paymentId: payment.id, providerPaymentId: null, status: payment.status, alreadyRequested: true };
   if (payment.providerPaymentId) {
-    // A run that saved the provider's id may have died before moving the order: finish its work.
-    await recordRequested(prisma, orderId, payment.id, payment.providerPaymentId, gateway.provider);
+    // A run that saved the provider's id may have died before moving the order (or before voiding): finish its work.
+    if ((await recordRequested(prisma, orderId, payment.id, payment.providerPaymentId, gateway.provider)) === 'voided') {
+      await gateway.voidPayment({ paymentId: payment.id, providerPaymentId: payment.providerPaymentId });
+    }
     return { paymentId: payment.id, providerPaymentId: payment.providerPaymentId, status: payment.status, alreadyRequested: true };
   }
 
@@ -41,15 +43,24 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
     paymentMethod: order.paymentMethod,
   });
   killPoint('request-payment:after-provider-call');
-  await recordRequested(prisma, orderId, payment.id, providerPaymentId, gateway.provider);
+  if ((await recordRequested(prisma, orderId, payment.id, providerPaymentId, gateway.provider)) === 'voided') {
+    // The order was undone while the provider answered: release what it just authorized.
+    await gateway.voidPayment({ paymentId: payment.id, providerPaymentId });
+  }
   killPoint('request-payment:after-recorded');
   return { paymentId: payment.id, providerPaymentId, status: payment.status, alreadyRequested: false };
 }
 
-/** The provider's id and the order's move to AWAITING_PAYMENT, together or not at all. Idempotent. */
-async function recordRequested(prisma: PrismaClient, orderId: string, paymentId: string, providerPaymentId: string, provider: string): Promise<void> {
-  await prisma.$transaction(async (tx) => {
+/**
+ * The provider's id and the order's move to AWAITING_PAYMENT, together or not at all. Idempotent.
+ * 'voided': the payment was voided meanwhile (the order is being undone); the order does not move.
+ */
+async function recordRequested(prisma: PrismaClient, orderId: string, paymentId: string, providerPaymentId: string, provider: string): Promise<'recorded' | 'voided'> {
+  return prisma.$transaction(async (tx) => {
     await tx.payment.updateMany({ where: { id: paymentId, providerPaymentId: null }, data: { providerPaymentId } });
+    const { status } = await tx.payment.findUniqueOrThrow({ where: { id: paymentId }, select: { status: true } });
+    if (status === 'VOIDED') return 'voided';
     await transitionIn(tx, orderId, 'AWAITING_PAYMENT', `payment requested from ${provider}`);
+    return 'recorded';
   });
 }

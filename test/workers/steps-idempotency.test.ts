@@ -29,6 +29,7 @@ import { reserveStock } from '../../workers/reserve-stock.js';
 import type { SagaVariables, WorkerDeps } from '../../workers/saga-worker.js';
 import { voidPaymentWorker } from '../../workers/void-payment.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
+import { waitFor } from '../engine/support.js';
 import { addProduct, stockBy } from '../support/fixtures.js';
 import { sagaJob, workerDeps, type TestWorkerDeps } from './support.js';
 
@@ -350,12 +351,52 @@ describe(`void-payment, against a fake provider (${databaseKind})`, () => {
     expect((await world(orderId)).payment).toMatchObject({ status: 'DECLINED', failureReason: 'insufficient funds' });
   });
 
-  test('void-payment with no payment to undo (the request never happened), run twice, does nothing', async () => {
+  test('void-payment with no payment to undo (the request never happened), run twice, calls no provider and leaves a VOIDED marker', async () => {
     const { orderId } = await placeOrder({ quantity: 1, onHand: { 'WH-1': 10 } });
     const [first, second] = await runTwice(orderId, () => step.voidPayment(orderId));
     expect([first, second]).toEqual([complete({ paymentVoided: false }), complete({ paymentVoided: false })]);
     expect(deps.gateway.voids).toEqual([]);
-    expect((await world(orderId)).payment).toBeNull();
+    expect((await world(orderId)).payment).toMatchObject({ status: 'VOIDED', providerPaymentId: null, failureReason: 'order did not complete' });
+  });
+});
+
+// Cancellation and the deadline interrupt the pre-payment phase wherever it stands, so an undo
+// step may run while the job it undoes is still in its worker (the engine refuses that job's
+// late answer, not its side effects). Each undo must leave nothing behind in either order.
+describe(`an undo racing the step it undoes (${databaseKind})`, () => {
+  test('release-stock before a late reserve-stock: the reservation holds nothing, the stock stays available', async () => {
+    const { orderId, skus } = await placeOrder({ quantity: 3, onHand: { 'WH-1': 10 } });
+    expect(await step.releaseStock(orderId)).toEqual(complete({ releasedUnits: 0 }));
+    expect(await step.reserveStock(orderId)).toEqual(complete({ reservations: [] }));
+    const w = await world(orderId);
+    expect(w.stock).toEqual({ [skus[0] as string]: { 'WH-1': { onHand: 10, reserved: 0 } } });
+    expect(w.reservations).toEqual([]);
+  });
+
+  test('void-payment before a late request-payment: the provider is never asked, the order does not move', async () => {
+    const { orderId } = await placeOrder({ quantity: 1, onHand: { 'WH-1': 10 } });
+    await step.reserveStock(orderId);
+    await step.voidPayment(orderId);
+    expect(await step.requestPayment(orderId)).toEqual(complete({ paymentId: expect.any(String), providerPaymentId: null }));
+    expect(deps.gateway.requests).toEqual([]);
+    const w = await world(orderId);
+    expect([w.status, w.payment?.status, w.paymentRows]).toEqual(['NEW', 'VOIDED', 1]);
+  });
+
+  test('void-payment while the provider answers request-payment: the fresh authorization is voided at the provider, the order does not move to AWAITING_PAYMENT', async () => {
+    const { orderId } = await placeOrder({ quantity: 1, onHand: { 'WH-1': 10 } });
+    await step.reserveStock(orderId);
+    const release = deps.gateway.holdRequests();
+    const requesting = step.requestPayment(orderId);
+    await waitFor('the request at the provider', async () => deps.gateway.requests.length === 1);
+    expect(await step.voidPayment(orderId)).toEqual(complete({ paymentVoided: true }));
+    release();
+    await requesting;
+    const paymentId = deps.gateway.requests[0]?.paymentId as string;
+    expect(deps.gateway.voids).toEqual([{ paymentId, providerPaymentId: `fake_${paymentId}` }]);
+    const w = await world(orderId);
+    expect([w.status, w.payment?.status, w.payment?.providerPaymentId]).toEqual(['NEW', 'VOIDED', `fake_${paymentId}`]);
+    expect(w.history).toEqual([PLACED]);
   });
 });
 

@@ -59,9 +59,22 @@ export class CountingGateway implements PaymentGateway {
     this.answersToLose = n;
   }
 
+  private held: Promise<void> | undefined;
+
+  /** Requests from now on wait at the provider until the returned function is called. */
+  holdRequests(): () => void {
+    let release!: () => void;
+    this.held = new Promise<void>((r) => (release = r));
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+
   async requestPayment(request: PaymentRequest): Promise<{ providerPaymentId: string }> {
     this.requests.push({ ...request });
     await new Promise((r) => setTimeout(r, 5)); // a network round trip: concurrent callers overlap here
+    await this.held;
     if (this.answersToLose > 0) {
       this.answersToLose--;
       throw new TransientProviderError('fake-provider timed out after 10000 ms');

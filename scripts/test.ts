@@ -1,7 +1,9 @@
 // `npm test`: lint, then the whole Jest suite on the embedded PGlite, then again on
 // the PostgreSQL server named by TEST_DATABASE_URL (a role allowed to CREATE
-// DATABASE: every test file gets a database of its own), then the Camunda 8 leg.
-// Arguments are passed to every Jest leg.
+// DATABASE: every test file gets a database of its own), then the crash-under-load
+// test alone on each (it SIGKILLs a loaded service ten times and needs the machine
+// to itself), then the Camunda 8 leg. Arguments are passed to every Jest leg; with
+// arguments, the crash-under-load legs are skipped (and named so).
 //
 // The last line is `tests: N passed, N failed, N skipped`, and the exit code is 1
 // exactly when "failed" is above 0. Besides failed tests, "failed" counts one for
@@ -47,10 +49,25 @@ else if (process.env.CI) {
   outcomes.push(skippedPart('postgres', 'TEST_DATABASE_URL not set'));
 }
 
+const CRASH_LOAD = 'test/saga/crash-under-load.test.ts';
+
 for (const [name, env] of legs) {
   console.log(`\n=== tests on ${name} ===`);
-  const { exitCode, report } = await runJest(path.join(artifactsDir(), `jest-${name}.json`), extraArgs, env);
+  const { exitCode, report } = await runJest(path.join(artifactsDir(), `jest-${name}.json`), [...extraArgs, '--testPathIgnorePatterns=/node_modules/', '--testPathIgnorePatterns=crash-under-load'], env);
   const outcome = judgeJestLeg(name, exitCode, report);
+  console.log(legLine(outcome));
+  outcomes.push(outcome);
+}
+
+for (const [name, env] of legs) {
+  const leg = `crash-load-${name}`;
+  if (extraArgs.length > 0) {
+    outcomes.push(skippedPart(leg, 'test arguments given'));
+    continue;
+  }
+  console.log(`\n=== crash under load on ${name} ===`);
+  const { exitCode, report } = await runJest(path.join(artifactsDir(), `jest-${leg}.json`), ['--runTestsByPath', CRASH_LOAD], env);
+  const outcome = judgeJestLeg(leg, exitCode, report);
   console.log(legLine(outcome));
   outcomes.push(outcome);
 }

@@ -35,6 +35,11 @@ export type OrderRouteDeps = {
   idempotencyKeyTtlMs?: number | undefined;
 };
 
+/** The `reason` header of the model's customer-cancellation path (bpmn/order-fulfillment.bpmn). */
+const CANCELLED_BY_CUSTOMER = 'cancelled by customer';
+/** How long a refused cancellation waits for the order to settle before answering 409. */
+const FATE_WAIT_MS = 3000;
+
 const links = (id: string) => ({ self: `/orders/${id}`, cancel: `/orders/${id}/cancel`, notifications: `/orders/${id}/notifications` });
 
 /** The Idempotency-Key header, when sent: 1–200 visible ASCII characters, else 400 naming the header. */
@@ -60,6 +65,16 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
       // The order is still worth answering when the engine's side cannot be read.
       logger.warn({ err, orderId, processInstanceKey }, 'could not read the process instance of an order');
       return null;
+    }
+  }
+
+  /** The order once it is final or paid, or as it stands after FATE_WAIT_MS. */
+  async function fateOf(id: string): Promise<{ status: string; failureReason: string | null }> {
+    const until = Date.now() + FATE_WAIT_MS;
+    for (;;) {
+      const order = await prisma.order.findUniqueOrThrow({ where: { id }, select: { status: true, failureReason: true } });
+      if (!['NEW', 'AWAITING_PAYMENT'].includes(order.status) || Date.now() > until) return order;
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
@@ -137,10 +152,15 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
         throw new HttpProblem(503, 'engine-unavailable', 'The order process cannot be reached', 'the cancellation was not recorded; try again shortly', [], { 'Retry-After': '5' });
       }
       if (outcome === 'refused') {
-        // The process no longer listens: its payment was secured a moment ago, or it is ending.
-        const now = await prisma.order.findUnique({ where: { id }, select: { status: true } });
-        throw new ConflictError('ORDER_NOT_CANCELLABLE', `order ${id} can no longer be cancelled: its payment is secured or it is ending (status ${now?.status ?? order.status})`, 'status');
+        // The process no longer listens: its payment was secured a moment ago, it is ending, or an
+        // earlier request (whose answer a crash cut off) is being carried out. Its fate tells which.
+        const fate = await fateOf(id);
+        if (fate.status !== 'CANCELLED' || fate.failureReason !== CANCELLED_BY_CUSTOMER) {
+          throw new ConflictError('ORDER_NOT_CANCELLABLE', `order ${id} can no longer be cancelled: its payment is secured or it is ending (status ${fate.status})`, 'status');
+        }
+        outcome = 'accepted';
       }
+      killPoint('cancel-order-route:after-correlated');
       await recordCancelRequested(prisma, id);
       res.status(202).json({ id, status: order.status, cancellation: outcome });
     })

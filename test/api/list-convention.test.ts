@@ -71,7 +71,7 @@ beforeAll(async () => {
   app.use(
     orderRoutes({
       prisma: db.prisma,
-      orderProcess: { start: async () => true, requestCancel: async () => undefined },
+      orderProcess: { start: async () => true, requestCancel: async () => 'accepted' as const },
       gateway: { checkPaymentMethod: () => undefined },
       inspector: {} as ProcessInspector,
       listNotifications: (id, page) => notificationPage(db.prisma, id, page),

@@ -1,7 +1,9 @@
 // The order API over real HTTP: a real database (seeded demo catalog), a real
 // embedded engine running a small inline process, a real OrderProcess. The process
 // starts on `order-placed`, claims the order, then waits at a service task nobody
-// works on; a cancel-request message boundary on that task ends it.
+// works on; a cancel-request message boundary on that task ends it. A payment-result
+// message (boundary) moves it on to a "finalize" task nobody works on either: out of
+// the cancel boundary's scope, as an order whose payment is secured.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -32,10 +34,12 @@ const MODEL = bpmn(
    <bpmn:serviceTask id="claim" name="Claim order"><bpmn:extensionElements><zeebe:taskDefinition type="api-test-claim"/></bpmn:extensionElements></bpmn:serviceTask>
    <bpmn:serviceTask id="await-payment" name="Await&#10;payment"><bpmn:extensionElements><zeebe:taskDefinition type="api-test-nobody-works-on-this"/></bpmn:extensionElements></bpmn:serviceTask>
    <bpmn:boundaryEvent id="cancel-requested" name="Cancel requested" attachedToRef="await-payment"><bpmn:messageEventDefinition messageRef="m-cancel"/></bpmn:boundaryEvent>
+   <bpmn:boundaryEvent id="payment-arrived" name="Payment arrived" attachedToRef="await-payment"><bpmn:messageEventDefinition messageRef="m-payment"/></bpmn:boundaryEvent>
+   <bpmn:serviceTask id="finalize" name="Finalize order"><bpmn:extensionElements><zeebe:taskDefinition type="api-test-nobody-finalizes"/></bpmn:extensionElements></bpmn:serviceTask>
    <bpmn:endEvent id="paid"/>
    <bpmn:endEvent id="cancelled"/>
-   ${flow('f1', 'placed', 'claim')}${flow('f2', 'claim', 'await-payment')}${flow('f3', 'await-payment', 'paid')}${flow('f4', 'cancel-requested', 'cancelled')}`,
-  `<bpmn:message id="m-placed" name="${MESSAGES.orderPlaced}"/>${message('m-cancel', MESSAGES.cancelRequested, '=orderId')}`,
+   ${flow('f1', 'placed', 'claim')}${flow('f2', 'claim', 'await-payment')}${flow('f3', 'await-payment', 'paid')}${flow('f4', 'cancel-requested', 'cancelled')}${flow('f5', 'payment-arrived', 'finalize')}${flow('f6', 'finalize', 'paid')}`,
+  `<bpmn:message id="m-placed" name="${MESSAGES.orderPlaced}"/>${message('m-cancel', MESSAGES.cancelRequested, '=orderId')}${message('m-payment', MESSAGES.paymentResult, '=orderId')}`,
 );
 
 let db: TestDatabase;
@@ -48,6 +52,9 @@ const logLines: { level: number; msg: string; orderId?: string }[] = [];
 const engineDown = { start: false, cancel: false };
 /** The Idempotency-Key window this app is configured with (IDEMPOTENCY_KEY_TTL=PT1M). */
 const KEY_TTL_MS = 60_000;
+/** PAYMENT_TIMEOUT of this app's OrderProcess (PT10M): an unpaid order's deadline is placement + this. */
+const PAYMENT_TIMEOUT_MS = 600_000;
+let orderProcess: OrderProcess;
 
 beforeAll(async () => {
   db = await openTestDatabase();
@@ -61,20 +68,20 @@ beforeAll(async () => {
       return { action: 'complete' };
     },
   });
-  const orderProcess = new OrderProcess(engine, { paymentTimeout: 'PT10M', messageTtlMs: 60_000 });
+  orderProcess = new OrderProcess(engine, { paymentTimeoutMs: PAYMENT_TIMEOUT_MS, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 });
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) });
   const app = express();
   app.use(
     orderRoutes({
       prisma: db.prisma,
       orderProcess: {
-        start: async (id) => {
+        start: async (id, placedAt) => {
           if (engineDown.start) throw new Error('engine unavailable (test)');
-          return orderProcess.start(id);
+          return orderProcess.start(id, placedAt);
         },
-        requestCancel: async (id) => {
+        requestCancel: async (id, order) => {
           if (engineDown.cancel) throw new Error('engine unavailable (test)');
-          await orderProcess.requestCancel(id);
+          return orderProcess.requestCancel(id, order);
         },
       },
       gateway: { checkPaymentMethod: (pm) => (pm === 'pm_approve' ? undefined : `unknown payment method ${pm}: the test gateway takes pm_approve only`) },
@@ -503,56 +510,116 @@ describe(`GET /orders (${databaseKind})`, () => {
 });
 
 describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
-  test('202 cancellation requested; the order-cancel-requested message reaches the process', async () => {
+  /** The order-cancel-requested messages buffered for an order (published, waiting for a process to take them). */
+  async function bufferedCancels(orderId: string) {
+    return db.sql.query<{ message_id: string | null; expires_at: Date }>(
+      `SELECT message_id, expires_at FROM engine_messages WHERE name = $1 AND correlation_key = $2 ORDER BY key`,
+      [MESSAGES.cancelRequested, orderId],
+    );
+  }
+  /** Which elements of the order's instance completed, in order (engine audit). */
+  async function completedElements(processInstanceKey: string): Promise<string[]> {
+    const rows = await db.sql.query<{ element_id: string }>(
+      `SELECT element_id FROM engine_audit WHERE process_instance_key = $1::bigint AND intent = 'ELEMENT_COMPLETED' ORDER BY id`,
+      [processInstanceKey],
+    );
+    return rows.map((r) => r.element_id);
+  }
+  async function instanceEnded(orderId: string): Promise<OrderBody> {
+    return waitFor(`the instance of ${orderId} to end`, async () => {
+      const { body } = await call<OrderBody>('GET', `/orders/${orderId}`);
+      return body.process?.state === 'COMPLETED' ? body : undefined;
+    });
+  }
+  const createUnstarted = async (customerId: string) => (await createOrder(db.prisma, { customerId, items: [{ sku: 'SKU-BOARD', quantity: 1 }], paymentMethod: 'pm_approve' })).id;
+
+  test('202 accepted: the running process takes the order-cancel-requested message at once (nothing is buffered)', async () => {
     const id = (await placeOrder(validOrder({ customerId: 'cust-cancel' }))).body.id as string;
     const waiting = await waitUntilAt(id, 'await-payment');
     // No body and no content type.
     const answer = await call('POST', `/orders/${id}/cancel`);
     expect(answer.status).toBe(202);
-    expect(answer.body).toEqual({ id, status: 'NEW', cancellation: 'requested' });
+    expect(answer.body).toEqual({ id, status: 'NEW', cancellation: 'accepted' });
+    expect(await bufferedCancels(id)).toEqual([]);
 
     // The boundary event on the waiting task caught the message and ended the instance.
-    const key = waiting.processInstanceKey as string;
-    const ended = await waitFor('the instance to end', async () => {
-      const { body } = await call<OrderBody>('GET', `/orders/${id}`);
-      return body.process?.state === 'COMPLETED' ? body : undefined;
-    });
+    const ended = await instanceEnded(id);
     expect(ended.process?.currentSteps).toEqual([]);
-    const path = await db.sql.query<{ element_id: string }>(
-      `SELECT element_id FROM engine_audit WHERE process_instance_key = $1::bigint AND intent = 'ELEMENT_COMPLETED' ORDER BY id`,
-      [key],
-    );
-    expect(path.map((r) => r.element_id)).toEqual(expect.arrayContaining(['cancel-requested', 'cancelled']));
-    expect(path.map((r) => r.element_id)).not.toContain('paid');
+    const path = await completedElements(waiting.processInstanceKey as string);
+    expect(path).toEqual(expect.arrayContaining(['cancel-requested', 'cancelled']));
+    expect(path).not.toContain('paid');
   });
 
-  test('an empty JSON object and a repeated request are fine; a body with fields is 400', async () => {
+  test('an empty JSON object, an empty body and a repeated request answer 202 accepted again, with no second message; a body with fields is 400', async () => {
     const id = (await placeOrder(validOrder({ customerId: 'cust-cancel-2' }))).body.id as string;
-    expect((await call('POST', `/orders/${id}/cancel`, { json: {} })).status).toBe(202);
-    expect((await call('POST', `/orders/${id}/cancel`, { body: '', headers: { 'content-type': 'application/json' } })).status).toBe(202);
-    expect((await call('POST', `/orders/${id}/cancel`, { body: 'please', headers: { 'content-type': 'text/plain' } })).status).toBe(202);
+    const waiting = await waitUntilAt(id, 'await-payment');
+    const accepted = { id, status: 'NEW', cancellation: 'accepted' };
+    expect(await call('POST', `/orders/${id}/cancel`, { json: {} })).toMatchObject({ status: 202, body: accepted });
+    await instanceEnded(id);
+    // The process has ended, so a second message could not be taken: the repeats answer from the recorded request.
+    expect(await call('POST', `/orders/${id}/cancel`, { body: '', headers: { 'content-type': 'application/json' } })).toMatchObject({ status: 202, body: accepted });
+    expect(await call('POST', `/orders/${id}/cancel`, { body: 'please', headers: { 'content-type': 'text/plain' } })).toMatchObject({ status: 202, body: accepted });
+    expect(await call('POST', `/orders/${id}/cancel`)).toMatchObject({ status: 202, body: accepted });
     expectProblem(await call('POST', `/orders/${id}/cancel`, { json: { reason: 'changed my mind' } }), 400, '/problems/validation-error', ['reason']);
-    const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1 AND correlation_key = $2`, [MESSAGES.cancelRequested, id]);
-    expect(row?.n).toBe(1);
+    expect(await bufferedCancels(id)).toEqual([]);
+    expect((await completedElements(waiting.processInstanceKey as string)).filter((e) => e === 'cancel-requested')).toHaveLength(1);
+    expect((await db.prisma.order.findUniqueOrThrow({ where: { id } })).cancelRequestedAt).not.toBeNull();
+  });
+
+  test('once the process has left the cancellable scope (payment arrived), 409 order-not-cancellable naming status; nothing recorded or buffered', async () => {
+    const id = (await placeOrder(validOrder({ customerId: 'cust-cancel-late' }))).body.id as string;
+    await waitUntilAt(id, 'await-payment');
+    await engine.publishMessage({ name: MESSAGES.paymentResult, correlationKey: id, variables: { paymentResult: { status: 'approved' } }, timeToLive: 0 });
+    const finalizing = await waitUntilAt(id, 'finalize');
+    expect(finalizing).toMatchObject({ status: 'NEW', process: { state: 'ACTIVE' } });
+
+    for (let i = 0; i < 2; i++) {
+      const problem = expectProblem(await call('POST', `/orders/${id}/cancel`), 409, '/problems/order-not-cancellable', ['status']);
+      expect(problem.detail).toContain(id);
+    }
+    expect(await bufferedCancels(id)).toEqual([]);
+    expect((await db.prisma.order.findUniqueOrThrow({ where: { id } })).cancelRequestedAt).toBeNull();
+    expect((await call<OrderBody>('GET', `/orders/${id}`)).body.process?.currentSteps.map((s) => s.elementId)).toEqual(['finalize']);
+  });
+
+  test('an order whose process has not started yet: 202 queued; one cancel message is buffered until its payment deadline (+1 min), and its process takes it once started', async () => {
+    const id = await createUnstarted('cust-c-queued');
+    const order = await db.prisma.order.findUniqueOrThrow({ where: { id } });
+    expect(order.processInstanceKey).toBeNull();
+    const queued = { id, status: 'NEW', cancellation: 'queued' };
+    expect(await call('POST', `/orders/${id}/cancel`)).toMatchObject({ status: 202, body: queued });
+    expect(await call('POST', `/orders/${id}/cancel`)).toMatchObject({ status: 202, body: queued });
+
+    const buffered = await bufferedCancels(id);
+    expect(buffered).toHaveLength(1);
+    // Until the deadline (placement + PAYMENT_TIMEOUT, in whole seconds), and a minute more: not the 1-minute message TTL.
+    const expectedExpiry = order.createdAt.getTime() + PAYMENT_TIMEOUT_MS + 60_000;
+    const expiresAt = new Date(buffered[0]?.expires_at as Date).getTime();
+    expect(expiresAt).toBeGreaterThanOrEqual(expectedExpiry - 1_000);
+    expect(expiresAt).toBeLessThanOrEqual(expectedExpiry + 2_000);
+
+    // The recovery sweep's start: the process runs, reaches the waiting task and takes the buffered request there.
+    await orderProcess.start(id, order.createdAt);
+    const ended = await instanceEnded(id);
+    expect(await completedElements(ended.processInstanceKey as string)).toEqual(expect.arrayContaining(['cancel-requested', 'cancelled']));
   });
 
   test('AWAITING_PAYMENT may be cancelled; PAID is 409 order-already-paid; CANCELLED is 409 order-finished; unknown is 404', async () => {
-    const place = async (customerId: string) => (await createOrder(db.prisma, { customerId, items: [{ sku: 'SKU-BOARD', quantity: 1 }], paymentMethod: 'pm_approve' })).id;
-    const awaiting = await place('cust-c-awaiting');
+    const awaiting = await createUnstarted('cust-c-awaiting');
     await transitionOrder(db.prisma, awaiting, 'AWAITING_PAYMENT', 'test');
-    expect(await call('POST', `/orders/${awaiting}/cancel`)).toMatchObject({ status: 202, body: { id: awaiting, status: 'AWAITING_PAYMENT', cancellation: 'requested' } });
+    expect(await call('POST', `/orders/${awaiting}/cancel`)).toMatchObject({ status: 202, body: { id: awaiting, status: 'AWAITING_PAYMENT', cancellation: 'queued' } });
 
-    const paid = await place('cust-c-paid');
+    const paid = await createUnstarted('cust-c-paid');
     await transitionOrder(db.prisma, paid, 'AWAITING_PAYMENT', 'test');
     await transitionOrder(db.prisma, paid, 'PAID', 'test');
-    expectProblem(await call('POST', `/orders/${paid}/cancel`), 409, '/problems/order-already-paid');
+    expectProblem(await call('POST', `/orders/${paid}/cancel`), 409, '/problems/order-already-paid', ['status']);
 
-    const cancelled = await place('cust-c-cancelled');
+    const cancelled = await createUnstarted('cust-c-cancelled');
     await transitionOrder(db.prisma, cancelled, 'CANCELLED', 'test');
-    const finished = expectProblem(await call('POST', `/orders/${cancelled}/cancel`), 409, '/problems/order-finished');
+    const finished = expectProblem(await call('POST', `/orders/${cancelled}/cancel`), 409, '/problems/order-finished', ['status']);
     expect(finished.detail).toContain('CANCELLED');
 
-    const rejected = await place('cust-c-rejected');
+    const rejected = await createUnstarted('cust-c-rejected');
     await transitionOrder(db.prisma, rejected, 'REJECTED', 'test');
     expect(expectProblem(await call('POST', `/orders/${rejected}/cancel`), 409, '/problems/order-finished').detail).toContain('REJECTED');
 
@@ -563,8 +630,8 @@ describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
     expect(row?.n).toBe(0);
   });
 
-  test('engine unavailable: 503 with Retry-After', async () => {
-    const id = (await createOrder(db.prisma, { customerId: 'cust-c-down', items: [{ sku: 'SKU-BOARD', quantity: 1 }], paymentMethod: 'pm_approve' })).id;
+  test('engine unavailable: 503 with Retry-After, nothing recorded; once it is back, the request is taken', async () => {
+    const id = await createUnstarted('cust-c-down');
     engineDown.cancel = true;
     try {
       const answer = await call('POST', `/orders/${id}/cancel`);
@@ -573,6 +640,9 @@ describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
     } finally {
       engineDown.cancel = false;
     }
+    expect((await db.prisma.order.findUniqueOrThrow({ where: { id } })).cancelRequestedAt).toBeNull();
+    expect(await bufferedCancels(id)).toEqual([]);
+    expect(await call('POST', `/orders/${id}/cancel`)).toMatchObject({ status: 202, body: { id, cancellation: 'queued' } });
   });
 });
 

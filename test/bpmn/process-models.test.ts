@@ -11,6 +11,7 @@ import { SAGA_WORKERS } from '../../workers/index.js';
 
 const ORDER_SAGA_TASK_TYPES = [
   'cancel-order',
+  'check-payment-status',
   'finalize-order',
   'mark-payment-failed',
   'notify-customer',
@@ -69,7 +70,7 @@ describe('loadProcessModels', () => {
 });
 
 describe('taskTypesOf', () => {
-  test('lists exactly the nine job types of the order saga, sorted, each once', async () => {
+  test('lists exactly the ten job types of the order saga, sorted, each once', async () => {
     expect(await taskTypesOf(await orderFulfillmentXml())).toEqual(ORDER_SAGA_TASK_TYPES);
   });
 

@@ -82,5 +82,5 @@ test('a run whose tests all pass exits 0 and names the legs it skipped just befo
   const run = await runner([...FIXTURES, 'passes']);
 
   expect(run.exitCode).toBe(0);
-  expect(run.lines.slice(-2)).toEqual(['skipped legs: lint (TEST_RUNNER_SKIP_LINT=1), postgres (TEST_DATABASE_URL not set), zeebe (ZEEBE_REST_ADDRESS not set)', 'tests: 1 passed, 0 failed, 0 skipped']);
+  expect(run.lines.slice(-2)).toEqual(['skipped legs: lint (TEST_RUNNER_SKIP_LINT=1), postgres (TEST_DATABASE_URL not set), crash-load-pglite (test arguments given), zeebe (ZEEBE_REST_ADDRESS not set)', 'tests: 1 passed, 0 failed, 0 skipped']);
 });

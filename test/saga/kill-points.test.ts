@@ -14,12 +14,14 @@ import { databaseKind } from '../support/database.js';
 import { listeningUrl, startService, type Started } from '../support/service-process.js';
 import { ADMIN_TOKEN, sagaEnvironment, waitUntil, type OrderView } from './support.js';
 
-type Path = 'paid' | 'declined' | 'timed-out' | 'rejected';
+type Path = 'paid' | 'declined' | 'timed-out' | 'cancelled' | 'rejected';
 
 const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: string; history: string[]; payment: string | null; notification: string }> = {
   paid: { paymentMethod: 'pm_approve', quantity: 2, status: 'PAID', history: ['NEW', 'AWAITING_PAYMENT', 'PAID'], payment: 'APPROVED', notification: 'confirmed' },
   declined: { paymentMethod: 'pm_decline', quantity: 2, status: 'PAYMENT_FAILED', history: ['NEW', 'AWAITING_PAYMENT', 'PAYMENT_FAILED'], payment: 'DECLINED', notification: 'payment-failed' },
   'timed-out': { paymentMethod: 'pm_no_answer', quantity: 2, status: 'CANCELLED', history: ['NEW', 'AWAITING_PAYMENT', 'CANCELLED'], payment: 'VOIDED', notification: 'cancelled' },
+  // Cancelled by the customer while awaiting payment (the test posts the cancellation).
+  cancelled: { paymentMethod: 'pm_no_answer', quantity: 2, status: 'CANCELLED', history: ['NEW', 'AWAITING_PAYMENT', 'CANCELLED'], payment: 'VOIDED', notification: 'cancelled' },
   // SKU-SCALE has 25 in each of 3 warehouses: 80 cannot be reserved.
   rejected: { paymentMethod: 'pm_approve', quantity: 80, status: 'REJECTED', history: ['NEW', 'REJECTED'], payment: null, notification: 'rejected' },
 };
@@ -27,6 +29,7 @@ const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: str
 /** Which path of the saga passes through each kill point. */
 const SCENARIOS: Record<KillPoint, Path> = {
   'place-order:after-order-saved': 'paid',
+  'cancel-order-route:after-correlated': 'cancelled',
   'reserve-stock:after-claim': 'paid',
   'reserve-stock:after-reserve': 'paid',
   'request-payment:after-payment-row': 'paid',
@@ -59,6 +62,11 @@ async function placeOrder(url: string, path: Path, key: string): Promise<{ statu
   return { status: res.status, id: ((await res.json()) as { id: string }).id };
 }
 
+async function cancel(url: string, id: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}/orders/${id}/cancel`, { method: 'POST' });
+  return { status: res.status, body: await res.json() };
+}
+
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
@@ -82,7 +90,7 @@ const handOffs = (service: Started, orderId: string) =>
     .filter((line) => line.includes('"msg":"customer notification"') && line.includes(orderId)).length;
 
 describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () => {
-  test('every kill point has a scenario here (a new point without one fails)', () => {
+  test(`every kill point has a scenario here: ${KILL_POINTS.length} points (a new point without one fails)`, () => {
     expect(Object.keys(SCENARIOS).sort()).toEqual([...KILL_POINTS].sort());
   });
 
@@ -103,6 +111,11 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
       const url1 = await listeningUrl(first);
       // At place-order the request itself dies with the service: the client sees the connection drop.
       const placed = await placeOrder(url1, path, key).catch(() => undefined);
+      if (path === 'cancelled') {
+        await waitUntil('the order to await payment', async () => (await getJson<OrderView>(`${url1}/orders/${placed?.id}`)).status === 'AWAITING_PAYMENT', 30_000);
+        // At the cancel route the request dies with the service: the client never hears the answer.
+        await cancel(url1, placed?.id as string).catch(() => undefined);
+      }
       await within(60_000, `the service to die at ${point}`, first.exited).catch((err: Error) => {
         throw new Error(`${err.message}\n${first.output().slice(-3000)}`, { cause: err });
       });
@@ -116,6 +129,12 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
       expect(retried.status).toBe(202);
       if (placed) expect(retried.id).toBe(placed.id);
       const id = retried.id;
+      if (path === 'cancelled') {
+        // The client retries its cancellation: it hears that it is honoured, or that the order already ended CANCELLED.
+        const answer = await cancel(url2, id);
+        if (answer.status === 202) expect(answer.body).toMatchObject({ id, cancellation: 'accepted' });
+        else expect(answer).toMatchObject({ status: 409, body: { type: '/problems/order-finished', detail: expect.stringContaining('CANCELLED') } });
+      }
 
       let last: OrderView | undefined;
       const order = await waitUntil(

@@ -4,11 +4,16 @@
 // history and notifications.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
+import { scrape, total as sampleTotal } from '../ops/prometheus.js';
 import { ADMIN_TOKEN, adminAuth, startSaga, waitUntil, unitsByState, type Saga, type StockRow } from './support.js';
+
+/** Without a payment result for this long, the saga asks the provider (and again after each "pending"). */
+const STATUS_CHECK_INTERVAL_MS = 300;
 
 let saga: Saga;
 beforeAll(async () => {
-  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT1.5S' });
+  // The sandbox decides SANDBOX_DELAY_MS (30 ms in tests) after the request: well before the first status check.
+  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT3S', PAYMENT_STATUS_CHECK_INTERVAL: `PT${STATUS_CHECK_INTERVAL_MS / 1000}S` });
 }, 60_000);
 afterAll(async () => {
   await saga?.stop();
@@ -25,6 +30,9 @@ afterEach(() => {
 
 const total = (rows: StockRow[], k: keyof StockRow) => rows.reduce((n, r) => n + (r[k] as number), 0);
 const statuses = (o: { history: { to: string }[] }) => o.history.map((h) => h.to);
+/** Status checks answered so far, all orders together (order_saga_job_duration_seconds_count): scenarios here run one at a time. */
+const statusChecksAnswered = async () =>
+  sampleTotal(await scrape(saga.url), 'order_saga_job_duration_seconds_count', { task_type: 'check-payment-status', outcome: 'complete' });
 
 describe(`order outcomes, none answering 500 or logging an error (${databaseKind})`, () => {
   test('approved payment: order PAID, units sold from one warehouse, payment APPROVED, customer told', async () => {
@@ -77,13 +85,57 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect(waiting.status).toBe('AWAITING_PAYMENT');
     expect(waiting.process?.currentSteps).toHaveLength(1);
     const o = await saga.waitForFinal(id);
-    expect(Date.now() - placedAt).toBeGreaterThanOrEqual(1500);
+    expect(Date.now() - placedAt).toBeGreaterThanOrEqual(3000);
     expect(o.status).toBe('CANCELLED');
     expect(o.failureReason).toBe('payment timeout');
     expect(o.payment).toMatchObject({ status: 'VOIDED' });
     expect(unitsByState(o)).toEqual({ RELEASED: 1 });
     expect(await saga.stock('SKU-KNIFE')).toEqual(before);
     await waitUntil('the cancellation notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
+  });
+
+  test('a webhook lost on purpose (pm_approve_lost_webhook) still ends PAID, through the status check: units sold, payment APPROVED, one confirmation', async () => {
+    const before = await saga.stock('SKU-FRENCHPRESS');
+    const checksBefore = await statusChecksAnswered();
+    const id = await saga.placeOrder({ sku: 'SKU-FRENCHPRESS', quantity: 2, paymentMethod: 'pm_approve_lost_webhook', customerEmail: 'lost@example.com' });
+    const o = await saga.waitForFinal(id);
+    expect(o.status).toBe('PAID');
+    expect(statuses(o)).toEqual(['NEW', 'AWAITING_PAYMENT', 'PAID']);
+    expect(o.history.find((h) => h.to === 'PAID')?.reason).toBe('payment approved (status check at the provider)');
+    expect(o.payment).toMatchObject({ status: 'APPROVED', provider: 'sandbox' });
+    expect(await statusChecksAnswered()).toBeGreaterThan(checksBefore);
+    // The provider never called: nothing reached the webhook inbox for this order.
+    expect(await saga.system.db.prisma.paymentEvent.count({ where: { orderId: id } })).toBe(0);
+    expect(unitsByState(o)).toEqual({ COMMITTED: 2 });
+    const after = await saga.stock('SKU-FRENCHPRESS');
+    expect(total(after, 'onHand')).toBe(total(before, 'onHand') - 2);
+    expect(total(after, 'reserved')).toBe(total(before, 'reserved'));
+    expect(total(after, 'sold') - total(before, 'sold')).toBe(2);
+    await waitUntil('the confirmation to be sent', async () => (await saga.notifications(id)).find((n) => n.kind === 'confirmed' && n.status === 'SENT'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await saga.notifications(id)).map((n) => n.kind)).toEqual(['confirmed']);
+  });
+
+  test(`a provider that never decides (pm_no_answer) is asked every ${STATUS_CHECK_INTERVAL_MS} ms, answers pending each time, and the order is CANCELLED "payment timeout"`, async () => {
+    const before = await saga.stock('SKU-GRINDER');
+    const checksBefore = await statusChecksAnswered();
+    const placedAt = Date.now();
+    const id = await saga.placeOrder({ sku: 'SKU-GRINDER', quantity: 1, paymentMethod: 'pm_no_answer' });
+    const o = await saga.waitForFinal(id);
+    const lived = Date.now() - placedAt;
+    expect(o.status).toBe('CANCELLED');
+    expect(o.failureReason).toBe('payment timeout');
+    // Pending answers change nothing the customer sees: still awaiting payment until the deadline.
+    expect(statuses(o)).toEqual(['NEW', 'AWAITING_PAYMENT', 'CANCELLED']);
+    // Asked repeatedly: at least twice in the 3 s before the deadline, and never more often than the interval allows.
+    const checks = (await statusChecksAnswered()) - checksBefore;
+    expect(checks).toBeGreaterThanOrEqual(2);
+    expect(checks).toBeLessThanOrEqual(Math.ceil(lived / STATUS_CHECK_INTERVAL_MS));
+    expect(o.payment).toMatchObject({ status: 'VOIDED' });
+    expect(unitsByState(o)).toEqual({ RELEASED: 1 });
+    expect(await saga.stock('SKU-GRINDER')).toEqual(before);
+    await waitUntil('the cancellation notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
+    expect((await saga.notifications(id)).map((n) => n.kind)).toEqual(['cancelled']);
   });
 
   test('transient provider failures are retried with back-off, then the order is PAID', async () => {

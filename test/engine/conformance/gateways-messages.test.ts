@@ -216,6 +216,54 @@ describe(`messages (${engineLabel})`, () => {
   });
 });
 
+const nobody = (p: Promise<unknown>) => expect(p).rejects.toMatchObject({ name: 'EngineError', code: 'NOT_FOUND' });
+
+describe(`correlateMessage: correlated now or NOT_FOUND, never buffered (Zeebe 8.8: POST /v2/messages/correlation) (${engineLabel})`, () => {
+  test('correlates to the open subscription with that correlation key and answers its process instance key; the other instance keeps waiting', async () => {
+    await deploy(suite.h.engine, waitForMessage('corr-open'));
+    workers.add('corr-open-before', async () => complete());
+    const a = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'corr-open', variables: { orderId: 'CA' } });
+    const b = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'corr-open', variables: { orderId: 'CB' } });
+    await eventually('a subscription of each', async () => [await suite.h.probe.openSubscriptions(a.processInstanceKey), await suite.h.probe.openSubscriptions(b.processInstanceKey)], [1, 1]);
+    const correlated = await suite.h.engine.correlateMessage({ name: 'corr-open-msg', correlationKey: 'CB', variables: { paid: 'CB' } });
+    expect(correlated).toEqual({ key: expect.any(String), processInstanceKey: b.processInstanceKey });
+    expect((await waitForEnd(suite.h, b.processInstanceKey)).variables).toEqual({ orderId: 'CB', paid: 'CB' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await activeElements(suite.h, a.processInstanceKey)).toEqual(['callback']);
+    await suite.h.engine.cancelProcessInstance(a.processInstanceKey);
+  });
+
+  test('NOT_FOUND when no subscription waits; the message is not buffered: a subscription opened afterwards does not get it, only a later message', async () => {
+    await deploy(suite.h.engine, waitForMessage('corr-none'));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    workers.add('corr-none-before', async () => (await gate, complete()));
+    await nobody(suite.h.engine.correlateMessage({ name: 'corr-none-msg', correlationKey: 'nobody' }));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'corr-none', variables: { orderId: 'N1' } });
+    // The instance exists but waits in "before": nothing subscribes to the message yet.
+    await nobody(suite.h.engine.correlateMessage({ name: 'corr-none-msg', correlationKey: 'N1', variables: { early: true } }));
+    release();
+    await eventually('the subscription of callback', () => suite.h.probe.openSubscriptions(processInstanceKey), 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await activeElements(suite.h, processInstanceKey)).toEqual(['callback']);
+    const correlated = await suite.h.engine.correlateMessage({ name: 'corr-none-msg', correlationKey: 'N1', variables: { late: true } });
+    expect(correlated.processInstanceKey).toBe(processInstanceKey);
+    expect((await waitForEnd(suite.h, processInstanceKey)).variables).toEqual({ orderId: 'N1', late: true });
+  });
+
+  test('starts a process at its message start event and answers the new instance key', async () => {
+    await deploy(
+      suite.h.engine,
+      bpmn('corr-start', `<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent><bpmn:endEvent id="e"/>${flow('f0', 'placed', 'e')}`, '<bpmn:message id="m" name="corr-start-msg"/>'),
+    );
+    const correlated = await suite.h.engine.correlateMessage({ name: 'corr-start-msg', correlationKey: 's-1', variables: { orderId: 's-1' } });
+    expect(correlated).toEqual({ key: expect.any(String), processInstanceKey: expect.any(String) });
+    expect(await waitForEnd(suite.h, correlated.processInstanceKey)).toEqual({ state: 'COMPLETED', variables: { orderId: 's-1' } });
+    expect(await completedElements(suite.h, correlated.processInstanceKey)).toEqual(['placed', 'e']);
+    await eventually('one instance of the process', async () => (await suite.h.probe.instancesOf('corr-start')).length, 1);
+  });
+});
+
 describe(`message correlation under concurrency (${engineLabel})`, () => {
   test('a message published while the subscription is being opened correlates exactly once (Zeebe: buffered messages correlate when the subscription opens)', async () => {
     const messageName = 'race-msg';

@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
-import { complete } from '../../../orchestrator/engine.js';
+import { complete, type Job } from '../../../orchestrator/engine.js';
 import { openTestDatabase } from '../../support/database.js';
 import { activeElements, bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, engineUnderTest, eventually, expectOpenTimers, flow, message, task, waitFor, waitForEnd, type EngineHarness } from '../support.js';
 
@@ -131,5 +131,80 @@ describe(`boundary events (${engineLabel})`, () => {
     workers.add('bd-msg-ni-work', async () => complete());
     await waitForEnd(suite.h, processInstanceKey);
     expect(await completedElements(suite.h, processInstanceKey)).toEqual(expect.arrayContaining(['work', 'done', 'escalated']));
+  });
+});
+
+// A message published with a TTL before the element with the interrupting message boundary is
+// reached. Zeebe: a buffered message correlates when a subscription for it opens; the boundary's
+// subscription opens as its element activates, so the element is interrupted at once. On Zeebe the
+// correlation is a command of its own, processed after the activation: the task's job (or the
+// sub-process's start event) exists for a moment and is cancelled. The embedded engine correlates
+// within the activation and creates nothing for the interrupted element: checked only there.
+const cancelledBeforeReached = (id: string, guarded: string) =>
+  bpmn(
+    id,
+    `<bpmn:startEvent id="s"/>${task('before', `${id}-before`)}${guarded}<bpmn:endEvent id="done"/>
+     <bpmn:boundaryEvent id="b" attachedToRef="guarded"><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>${task('undo', `${id}-undo`)}<bpmn:endEvent id="cancelled"/>
+     ${flow('f0', 's', 'before')}${flow('f1', 'before', 'guarded')}${flow('f2', 'guarded', 'done')}${flow('f3', 'b', 'undo')}${flow('f4', 'undo', 'cancelled')}`,
+    message('m', `${id}-cancel`, '=orderId'),
+  );
+
+/**
+ * Runs the instance with the message buffered while "before" works; checks what every engine must
+ * show, and what is there to be worked while the boundary path runs ("undo" held in its worker).
+ */
+async function cancelBeforeReached(id: string, guarded: string): Promise<string> {
+  await deploy(suite.h.engine, cancelledBeforeReached(id, guarded));
+  let releaseBefore!: () => void;
+  let releaseUndo!: () => void;
+  const beforeGate = new Promise<void>((r) => (releaseBefore = r));
+  const undoGate = new Promise<void>((r) => (releaseUndo = r));
+  try {
+    workers.add(`${id}-before`, async () => (await beforeGate, complete()));
+    workers.add(`${id}-undo`, async () => (await undoGate, complete({ undone: true })));
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: id, variables: { orderId: id } });
+    await suite.h.engine.publishMessage({ name: `${id}-cancel`, correlationKey: id, variables: { cancelled: true }, timeToLive: 10_000 });
+    releaseBefore();
+    await waitFor('the boundary path to run', async () => (await activeElements(suite.h, processInstanceKey)).includes('undo'));
+    if (engineUnderTest === 'embedded') {
+      // The jobs table: the boundary path's job alone, nothing for the guarded work.
+      expect((await suite.h.probe.jobsOf(id)).map((j) => j.type)).toEqual([`${id}-undo`]);
+      expect(await suite.h.probe.terminatedElements(processInstanceKey)).toEqual(['guarded']);
+    }
+    // Activation: a worker of the guarded work's type finds nothing to do.
+    const got: Job[] = [];
+    workers.add(`${id}-work`, async (job) => (got.push(job), complete()));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual([]);
+    releaseUndo();
+    expect(await waitForEnd(suite.h, processInstanceKey)).toEqual({ state: 'COMPLETED', variables: { orderId: id, cancelled: true, undone: true } });
+    const done = await completedElements(suite.h, processInstanceKey);
+    expect(done).toEqual(expect.arrayContaining(['before', 'b', 'undo', 'cancelled']));
+    expect(done).not.toContain('guarded');
+    expect(done).not.toContain('done');
+    await eventually('the guarded element terminated', async () => (await suite.h.probe.terminatedElements(processInstanceKey)).includes('guarded'), true);
+    await eventually('no open job', () => suite.h.probe.openJobs(processInstanceKey), 0);
+    expect(got).toEqual([]);
+    return processInstanceKey;
+  } finally {
+    releaseBefore();
+    releaseUndo();
+  }
+}
+
+describe(`a buffered message and an interrupting message boundary (${engineLabel})`, () => {
+  test('published with a TTL before the task is reached, it correlates to the task\'s interrupting message boundary as the task activates (Zeebe: buffered messages correlate when a subscription opens): the boundary path is taken and the task is terminated, never completed (embedded: no job is ever created)', async () => {
+    await cancelBeforeReached('bd-buffered-task', task('guarded', 'bd-buffered-task-work'));
+  });
+
+  test('published with a TTL before an embedded sub-process is reached, it correlates to the sub-process\'s interrupting message boundary as the sub-process activates: the boundary path is taken and the sub-process is terminated, nothing inside completes (embedded: its start event never activates)', async () => {
+    const key = await cancelBeforeReached(
+      'bd-buffered-sub',
+      `<bpmn:subProcess id="guarded"><bpmn:startEvent id="ss"/>${task('inner', 'bd-buffered-sub-work')}<bpmn:endEvent id="se"/>${flow('g1', 'ss', 'inner')}${flow('g2', 'inner', 'se')}</bpmn:subProcess>`,
+    );
+    const done = await completedElements(suite.h, key);
+    expect(done).not.toContain('inner');
+    expect(done).not.toContain('se');
+    if (engineUnderTest === 'embedded') expect(done).not.toContain('ss');
   });
 });

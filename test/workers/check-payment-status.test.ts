@@ -6,15 +6,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { createOrder } from '../../domain/orders/create-order.js';
 import { checkPaymentStatus } from '../../domain/payments/check-payment-status.js';
 import { TransientProviderError } from '../../domain/payments/gateway.js';
-import { complete, type Engine, type JobHandler, type Variables, type WorkerOptions } from '../../orchestrator/engine.js';
+import { complete } from '../../orchestrator/engine.js';
 import type { PaymentResult } from '../../orchestrator/order-process.js';
 import { checkPaymentStatusWorker } from '../../workers/check-payment-status.js';
 import { requestPaymentWorker } from '../../workers/request-payment.js';
-import { runWorkers } from '../../workers/run-workers.js';
-import type { SagaVariables } from '../../workers/saga-worker.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { addProduct } from '../support/fixtures.js';
-import { sagaJob, workerDeps, type TestWorkerDeps } from './support.js';
+import { registeredHandler, sagaJob, workerDeps, type TestWorkerDeps } from './support.js';
 
 let db: TestDatabase;
 let deps: TestWorkerDeps;
@@ -99,22 +97,9 @@ describe(`check-payment-status (${databaseKind})`, () => {
     const { orderId } = await awaitingPayment();
     deps.gateway.failStatusChecks(1);
     deps.gateway.answerStatus({ status: 'approved' });
-    const handle = registeredHandler();
+    const handle = registeredHandler(checkPaymentStatusWorker, deps);
     const job = sagaJob('check-payment-status', { orderId }, { retries: 3 });
     expect(await handle(job)).toEqual({ action: 'fail', errorMessage: 'fake-provider timed out after 10000 ms', retries: 2, retryBackOffMs: 8000 });
     expect(await handle({ ...job, retries: 2 })).toEqual(complete({ paymentStatus: 'approved', paymentResult: { status: 'approved', source: 'status-check' } }));
   });
 });
-
-/** The handler runWorkers registers for the worker (failure policy included), from an engine that only records it. */
-function registeredHandler(): JobHandler<SagaVariables> {
-  const handlers: JobHandler<SagaVariables>[] = [];
-  const engine = {
-    createWorker<V extends Variables>(o: WorkerOptions<V>) {
-      handlers.push(o.handler as unknown as JobHandler<SagaVariables>);
-      return { taskType: o.taskType, close: async () => undefined };
-    },
-  } as Pick<Engine, 'createWorker'> as Engine;
-  runWorkers(engine, [checkPaymentStatusWorker], deps);
-  return handlers[0] as JobHandler<SagaVariables>;
-}

@@ -7,11 +7,10 @@ import { describe, expect, test } from '@jest/globals';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
 import { TransientProviderError } from '../../domain/payments/gateway.js';
 import { IllegalTransitionError } from '../../domain/orders/transition.js';
-import type { Engine, JobAction, JobHandler, Variables, WorkerOptions } from '../../orchestrator/engine.js';
+import type { JobAction } from '../../orchestrator/engine.js';
 import { answerFailure, retryBackoff } from '../../workers/failure-policy.js';
-import { runWorkers } from '../../workers/run-workers.js';
-import type { SagaVariables, SagaWorker } from '../../workers/saga-worker.js';
-import { sagaJob, workerDeps } from './support.js';
+import type { SagaWorker } from '../../workers/saga-worker.js';
+import { registeredHandler, sagaJob, workerDeps } from './support.js';
 
 const ORDER = '6f1c1c52-3f0e-4c57-9d5e-2b1f5d0e7a10';
 
@@ -98,18 +97,6 @@ describe('a technical failure is retried with one retry fewer and exponential ba
 });
 
 describe('the workers answer exceptions with this policy', () => {
-  /** An engine that only hands out jobs: enough to call the handler runWorkers registers. */
-  function handlerOf(worker: SagaWorker, deps: ReturnType<typeof workerDeps>): JobHandler<SagaVariables> {
-    const handlers: JobHandler<SagaVariables>[] = [];
-    const engine = {
-      createWorker<V extends Variables>(o: WorkerOptions<V>) {
-        handlers.push(o.handler as unknown as JobHandler<SagaVariables>);
-        return { taskType: o.taskType, close: async () => undefined };
-      },
-    } as Pick<Engine, 'createWorker'> as Engine;
-    runWorkers(engine, [worker], deps);
-    return handlers[0] as JobHandler<SagaVariables>;
-  }
   // No database here: these workers throw before touching one.
   const deps = workerDeps(undefined as never, { retryBackoffMs: 20 });
   const throwing = (err: unknown): SagaWorker => ({
@@ -120,13 +107,13 @@ describe('the workers answer exceptions with this policy', () => {
   });
 
   test('a technical failure: the configured base back-off, one retry fewer, counted with the retries left', async () => {
-    const handle = handlerOf(throwing(new TransientProviderError('fake-provider answered 503')), deps);
+    const handle = registeredHandler(throwing(new TransientProviderError('fake-provider answered 503')), deps);
     expect(await handle(sagaJob('request-payment', { orderId: ORDER }, { retries: 5 }))).toEqual({ action: 'fail', errorMessage: 'fake-provider answered 503', retries: 4, retryBackOffMs: 20 });
     expect(deps.recorded.answered.at(-1)).toEqual({ taskType: 'request-payment', outcome: 'fail', retriesLeft: 4 });
   });
 
   test('a business rule violation: an incident at once, counted with 0 retries left', async () => {
-    const handle = handlerOf(throwing(new IllegalTransitionError(ORDER, 'NEW', 'PAID')), deps);
+    const handle = registeredHandler(throwing(new IllegalTransitionError(ORDER, 'NEW', 'PAID')), deps);
     expect(await handle(sagaJob('finalize-order', { orderId: ORDER }, { retries: 3 }))).toEqual({ action: 'fail', errorMessage: `IllegalTransitionError: order ${ORDER} cannot go from NEW to PAID`, retries: 0 });
     expect(deps.recorded.answered.at(-1)).toEqual({ taskType: 'finalize-order', outcome: 'fail', retriesLeft: 0 });
   });

@@ -5,8 +5,9 @@ import { pino } from 'pino';
 import { TransientProviderError, type PaymentGateway, type PaymentRequest, type ProviderPaymentStatus } from '../../domain/payments/gateway.js';
 import type { OrderStatus } from '../../domain/orders/lifecycle.js';
 import type { PrismaClient } from '../../infra/database.js';
-import type { Job } from '../../orchestrator/engine.js';
-import type { JobOutcome, SagaVariables, WorkerDeps } from '../../workers/saga-worker.js';
+import type { Engine, Job, JobHandler, Variables, WorkerOptions } from '../../orchestrator/engine.js';
+import { runWorkers } from '../../workers/run-workers.js';
+import type { JobOutcome, SagaVariables, SagaWorker, WorkerDeps } from '../../workers/saga-worker.js';
 
 let jobCount = 0;
 
@@ -156,4 +157,17 @@ export function workerDeps(prisma: PrismaClient, o: { retryBackoffMs?: number } 
     enqueued,
     recorded,
   };
+}
+
+/** The handler runWorkers registers for `worker` (failure policy included), from an engine that only records it. */
+export function registeredHandler(worker: SagaWorker, deps: WorkerDeps): JobHandler<SagaVariables> {
+  const handlers: JobHandler<SagaVariables>[] = [];
+  const engine = {
+    createWorker<V extends Variables>(o: WorkerOptions<V>) {
+      handlers.push(o.handler as unknown as JobHandler<SagaVariables>);
+      return { taskType: o.taskType, close: async () => undefined };
+    },
+  } as Pick<Engine, 'createWorker'> as Engine;
+  runWorkers(engine, [worker], deps);
+  return handlers[0] as JobHandler<SagaVariables>;
 }

@@ -29,7 +29,8 @@ let incidentKey = '';
 
 beforeAll(async () => {
   // The deadline counts from placement for every order: long enough for the stuck order to be retried from the page.
-  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT2M' }, { level: 'info', onLine: (line) => void logLines.push(JSON.parse(line)) });
+  // The sandbox decides in 400 ms: customers wait longest at "Await payment", as in a shop.
+  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT2M', SANDBOX_DELAY_MS: '400' }, { level: 'info', onLine: (line) => void logLines.push(JSON.parse(line)) });
   orders.paid = [await saga.placeOrder({ sku: 'SKU-SCALE', paymentMethod: 'pm_approve' }), await saga.placeOrder({ sku: 'SKU-MUG-SET', paymentMethod: 'pm_approve' })];
   orders.declined = await saga.placeOrder({ sku: 'SKU-BOARD', paymentMethod: 'pm_decline' });
   orders.cancelled = await saga.placeOrder({ sku: 'SKU-KNIFE', paymentMethod: 'pm_no_answer' });

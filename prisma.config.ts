@@ -1,6 +1,7 @@
 // Prisma CLI configuration. Prisma 6.19's JS schema engine (Wasm, bundled in
 // the npm package) migrates through a driver adapter, so no engine binary is
 // downloaded: the only hosts these machines reach are the npm registry and Debian's.
+// Why Prisma 6, offline: docs/decisions/0004-prisma-6-offline.md
 import { defineConfig } from 'prisma/config';
 import { migrationAdapterFactory } from './prisma/cli-adapter.js';
 

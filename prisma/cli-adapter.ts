@@ -5,6 +5,7 @@
 // - connectToShadowDb() spreads `{ ...config, database }`, but with a
 //   connectionString the URL's database wins, so the shadow database would be the
 //   main one: the pool config is built from the URL's parts instead.
+// Why Prisma 6, offline: docs/decisions/0004-prisma-6-offline.md
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 

@@ -1,23 +1,7 @@
 // A job worker on Camunda 8: long-polls the REST job activation endpoint for one
 // task type, runs the handler, and answers with exactly one of complete, fail
 // or a BPMN error.
-//
-// Why REST job workers, not gRPC job streaming: the service already needs the
-// REST API (deploy, messages, and the searches behind the order view and the
-// incident list), so one address, one protocol and one set of credentials serve
-// everything, through ordinary HTTP proxies. A long poll answers as soon as a job
-// exists, so streaming would save little for a saga that waits seconds for a
-// payment anyway; and the JS SDK's gRPC `streamJobs` does not re-open a stream a
-// gateway restart closed (camunda-8-js-sdk#274), the failure we must not have.
-//
-// Why this loop rather than the SDK's `createJobWorker`: the SDK's worker polls
-// again 1 ms after a failed activation, waits on a hung request until the HTTP
-// client gives up (minutes), and logs through its own console logger. Here every
-// activation has a client-side deadline (a half-open connection after a gateway
-// restart cannot stall the worker), failures back off exponentially with full
-// jitter (RESOURCE_EXHAUSTED included; the SDK's own per-request retries run
-// inside each attempt), and every line goes to our structured log. It is the
-// custom-activator path the SDK documents: `activateJobs` plus the job commands.
+// Why REST job workers, and why this loop: docs/decisions/0003-rest-job-workers.md
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../infra/logger.js';
 import { answerOf, type Job, type JobAction, type JobWorker, type WorkerOptions } from '../engine.js';

@@ -1,7 +1,7 @@
 // An incident is an operator's alarm (issue 19, item 2): each one is logged ONCE at
 // error level with the order, the step and the message — not once per retry, which
 // stay warn-level `job … failed` lines — and /metrics has a gauge an alert rule can
-// use (order_saga_incidents_open; the rule is in the README's Metrics section).
+// use (order_saga_incidents_open; the rule is in docs/operations.md#alerting-on-incidents).
 //   1. The whole system on the embedded engine: two orders whose payment provider
 //      fails past Request payment's retries (sandbox token pm_fail_6).
 //   2. The embedded engine's incidents that no job failure raised: an uncaught BPMN

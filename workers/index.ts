@@ -1,26 +1,28 @@
-// Every worker of the order saga, one per task type in bpmn/order-fulfillment.bpmn.
-// Start-up checks that this list and the deployed model name the same task types.
-import { cancelOrderWorker } from './cancel-order.js';
-import { checkPaymentStatusWorker } from './check-payment-status.js';
-import { finalizeOrderWorker } from './finalize-order.js';
-import { markPaymentFailed } from './mark-payment-failed.js';
-import { notifyCustomer } from './notify-customer.js';
-import { rejectOrderWorker } from './reject-order.js';
-import { releaseStock } from './release-stock.js';
-import { requestPaymentWorker } from './request-payment.js';
-import { reserveStock } from './reserve-stock.js';
-import type { SagaWorker } from './saga-worker.js';
-import { voidPaymentWorker } from './void-payment.js';
+// Every worker of the order saga, one per task type in bpmn/order-fulfillment.bpmn,
+// and the steps the saga undoes, each with its undo. Start-up checks that this list
+// and the deployed model name the same task types; test/workers/compensation-pairs.test.ts
+// checks the pairs against the model's paths.
+import { NOTIFY_TASK_TYPES, notifyCustomerWorker } from './notify-customer.js';
+import { cancelOrderWorker, finalizeOrderWorker, markPaymentFailedWorker, ORDER_OUTCOME_TASK_TYPES, rejectOrderWorker } from './order-outcome.js';
+import { checkPaymentStatusWorker, PAYMENT_TASK_TYPES, paymentPair, requestPaymentWorker, voidPaymentWorker } from './payment.js';
+import type { CompensationPair, SagaWorker } from './saga-worker.js';
+import { releaseStockWorker, reserveStockWorker, STOCK_TASK_TYPES, stockPair } from './stock.js';
+
+/** Every task type of the model by name, e.g. TASK_TYPES.reserveStock; each module declares its own. */
+export const TASK_TYPES = { ...STOCK_TASK_TYPES, ...PAYMENT_TASK_TYPES, ...ORDER_OUTCOME_TASK_TYPES, ...NOTIFY_TASK_TYPES } as const;
 
 export const SAGA_WORKERS: readonly SagaWorker[] = [
-  reserveStock,
+  reserveStockWorker,
   rejectOrderWorker,
   requestPaymentWorker,
   checkPaymentStatusWorker,
   voidPaymentWorker,
-  releaseStock,
+  releaseStockWorker,
   finalizeOrderWorker,
-  markPaymentFailed,
+  markPaymentFailedWorker,
   cancelOrderWorker,
-  notifyCustomer,
+  notifyCustomerWorker,
 ];
+
+/** The steps of Secure payment, each with the task that undoes it. */
+export const COMPENSATION_PAIRS: readonly CompensationPair[] = [stockPair, paymentPair];

@@ -1,8 +1,10 @@
 import { NOTIFICATION_KINDS, type NotificationKind } from '../domain/notifications/compose.js';
 import { recordNotification } from '../domain/notifications/record-notification.js';
 import { complete, fail } from '../orchestrator/engine.js';
-import type { SagaWorker } from './saga-worker.js';
 import { killPoint } from '../infra/kill-points.js';
+import type { OrderVariables, SagaWorker } from './saga-worker.js';
+
+export const NOTIFY_TASK_TYPES = { notifyCustomer: 'notify-customer' } as const;
 
 const isKind = (k: string | undefined): k is NotificationKind => (NOTIFICATION_KINDS as readonly string[]).includes(k ?? '');
 
@@ -11,8 +13,8 @@ const isKind = (k: string | undefined): k is NotificationKind => (NOTIFICATION_K
  * `kind` task header. The notification is recorded once per order and kind (the
  * outbox), then queued for delivery; if queueing fails, recovery re-queues it.
  */
-export const notifyCustomer: SagaWorker = {
-  taskType: 'notify-customer',
+export const notifyCustomerWorker: SagaWorker<OrderVariables, 'prisma' | 'notifications' | 'smtpEnabled' | 'logger'> = {
+  taskType: NOTIFY_TASK_TYPES.notifyCustomer,
   async handle(job, { prisma, notifications, smtpEnabled, logger }) {
     const kind = job.customHeaders.kind;
     if (!isKind(kind)) {

@@ -4,7 +4,7 @@
 // same workers run on the embedded engine and on Camunda 8.
 import type { Engine, JobAction, JobWorker } from '../orchestrator/engine.js';
 import { answerFailure } from './failure-policy.js';
-import type { JobOutcome, SagaVariables, SagaWorker, WorkerDeps } from './saga-worker.js';
+import type { JobOutcome, OrderVariables, SagaWorker, WorkerDeps } from './saga-worker.js';
 
 export type RunWorkersOptions = {
   /** Jobs per worker in the handler at once. */
@@ -25,7 +25,7 @@ function describe(answer: JobAction): Record<string, unknown> {
 
 export function runWorkers(engine: Engine, workers: readonly SagaWorker[], deps: WorkerDeps, options: RunWorkersOptions = {}): JobWorker[] {
   return workers.map((worker) =>
-    engine.createWorker<SagaVariables>({
+    engine.createWorker<OrderVariables>({
       taskType: worker.taskType,
       maxJobsToActivate: options.maxJobsToActivate ?? 16,
       timeout: options.timeoutMs ?? 30_000,

@@ -1,16 +1,17 @@
 // What a job worker of the order saga is: a task type and a small function of the
 // job that answers complete, fail or a BPMN error (see orchestrator/engine.ts).
 // Workers call domain/ and nothing else; they never know which engine runs them.
+// Each worker names the variables it reads and the dependencies it uses; a step
+// the saga may have to undo is declared with its undo as a CompensationPair.
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import type { Job, JobAction } from '../orchestrator/engine.js';
-import type { PaymentResult } from '../orchestrator/order-process.js';
 import type { PaymentGateway } from '../domain/payments/gateway.js';
 import type { OrderStatus } from '../domain/orders/lifecycle.js';
 import type { TransitionResult } from '../domain/orders/transition.js';
 
-/** Process variables the saga's workers read. The order itself lives in the database. */
-export type SagaVariables = { orderId: string; paymentResult?: PaymentResult };
+/** What every job of the saga carries: the order it is about. The order itself lives in the database. */
+export type OrderVariables = { orderId: string };
 
 export type WorkerDeps = {
   prisma: PrismaClient;
@@ -42,7 +43,18 @@ export function reportIfEnded(deps: Pick<WorkerDeps, 'metrics'>, transition: Tra
   if (transition.endedAfterMs !== undefined) deps.metrics?.orderEnded(transition.status, transition.endedAfterMs / 1000);
 }
 
-export type SagaWorker = {
-  taskType: string;
-  handle(job: Job<SagaVariables>, deps: WorkerDeps): Promise<JobAction>;
+/**
+ * A worker for one task type: `V` the process variables it reads, `D` the
+ * dependencies it uses (runWorkers hands every worker all of WorkerDeps).
+ */
+export type SagaWorker<V extends OrderVariables = OrderVariables, D extends keyof WorkerDeps = keyof WorkerDeps> = {
+  readonly taskType: string;
+  handle(job: Job<V>, deps: Pick<WorkerDeps, D>): Promise<JobAction>;
 };
+
+/**
+ * A step and the task that undoes it. When the saga leaves the scope the step runs
+ * in before that scope finished (bpmn/order-fulfillment.bpmn: a boundary event on
+ * Secure payment), every path out runs `undo` (test/workers/compensation-pairs.test.ts).
+ */
+export type CompensationPair = { readonly do: SagaWorker; readonly undo: SagaWorker };

@@ -1,5 +1,5 @@
 // The status check the saga runs when no payment result arrived in time
-// (workers/check-payment-status.ts over domain/payments/check-payment-status.ts):
+// (workers/payment.ts over domain/payments/check-payment-status.ts):
 // what it answers the process, on a real database, against a fake provider whose
 // status answer each test sets. It only reads: asking again answers the same.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
@@ -8,8 +8,7 @@ import { checkPaymentStatus } from '../../domain/payments/check-payment-status.j
 import { TransientProviderError } from '../../domain/payments/gateway.js';
 import { complete } from '../../orchestrator/engine.js';
 import type { PaymentResult } from '../../orchestrator/order-process.js';
-import { checkPaymentStatusWorker } from '../../workers/check-payment-status.js';
-import { requestPaymentWorker } from '../../workers/request-payment.js';
+import { checkPaymentStatusWorker, requestPaymentWorker } from '../../workers/payment.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { addProduct } from '../support/fixtures.js';
 import { registeredHandler, sagaJob, workerDeps, type TestWorkerDeps } from './support.js';

@@ -17,17 +17,11 @@ import { TransientProviderError } from '../../domain/payments/gateway.js';
 import type { PrismaClient } from '../../infra/database.js';
 import { complete, bpmnError, type JobAction } from '../../orchestrator/engine.js';
 import type { PaymentResult } from '../../orchestrator/order-process.js';
-import { cancelOrderWorker } from '../../workers/cancel-order.js';
-import { checkPaymentStatusWorker } from '../../workers/check-payment-status.js';
-import { finalizeOrderWorker } from '../../workers/finalize-order.js';
-import { markPaymentFailed } from '../../workers/mark-payment-failed.js';
-import { notifyCustomer } from '../../workers/notify-customer.js';
-import { rejectOrderWorker } from '../../workers/reject-order.js';
-import { releaseStock } from '../../workers/release-stock.js';
-import { requestPaymentWorker } from '../../workers/request-payment.js';
-import { reserveStock } from '../../workers/reserve-stock.js';
-import type { SagaVariables, WorkerDeps } from '../../workers/saga-worker.js';
-import { voidPaymentWorker } from '../../workers/void-payment.js';
+import { notifyCustomerWorker } from '../../workers/notify-customer.js';
+import { cancelOrderWorker, finalizeOrderWorker, markPaymentFailedWorker, rejectOrderWorker } from '../../workers/order-outcome.js';
+import { checkPaymentStatusWorker, requestPaymentWorker, voidPaymentWorker } from '../../workers/payment.js';
+import type { WorkerDeps } from '../../workers/saga-worker.js';
+import { releaseStockWorker, reserveStockWorker } from '../../workers/stock.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../engine/support.js';
 import { addProduct, stockBy } from '../support/fixtures.js';
@@ -132,20 +126,18 @@ const approved: PaymentResult = { status: 'approved', providerEventId: 'evt_appr
 
 // The saga's steps as the model's jobs call them (task headers as in bpmn/order-fulfillment.bpmn).
 const step = {
-  reserveStock: (orderId: string, d: WorkerDeps = deps) => reserveStock.handle(sagaJob('reserve-stock', { orderId }, { processInstanceKey: PROCESS_INSTANCE }), d),
-  releaseStock: (orderId: string) => releaseStock.handle(sagaJob('release-stock', { orderId }), deps),
+  reserveStock: (orderId: string, d: WorkerDeps = deps) => reserveStockWorker.handle(sagaJob('reserve-stock', { orderId }, { processInstanceKey: PROCESS_INSTANCE }), d),
+  releaseStock: (orderId: string) => releaseStockWorker.handle(sagaJob('release-stock', { orderId }), deps),
   requestPayment: (orderId: string, d: WorkerDeps = deps) => requestPaymentWorker.handle(sagaJob('request-payment', { orderId }, { retries: 5 }), d),
   checkPaymentStatus: (orderId: string) => checkPaymentStatusWorker.handle(sagaJob('check-payment-status', { orderId }), deps),
   voidPayment: (orderId: string, paymentResult?: PaymentResult) => voidPaymentWorker.handle(sagaJob('void-payment', { orderId, ...(paymentResult ? { paymentResult } : {}) }), deps),
   finalizeOrder: (orderId: string, paymentResult: PaymentResult = approved) => finalizeOrderWorker.handle(sagaJob('finalize-order', { orderId, paymentResult }), deps),
-  markPaymentFailed: (orderId: string, paymentResult: PaymentResult) => markPaymentFailed.handle(sagaJob('mark-payment-failed', { orderId, paymentResult }), deps),
+  markPaymentFailed: (orderId: string, paymentResult: PaymentResult) => markPaymentFailedWorker.handle(sagaJob('mark-payment-failed', { orderId, paymentResult }), deps),
   cancelOrder: (orderId: string, reason: 'payment timeout' | 'cancelled by customer') => cancelOrderWorker.handle(sagaJob('cancel-order', { orderId }, { headers: { reason } }), deps),
-  rejectOrder: (orderId: string, shortages: { sku: string; requested: number; available: number }[]) => {
-    const variables: SagaVariables = Object.assign({ orderId }, { shortages });
-    return rejectOrderWorker.handle(sagaJob('reject-order', variables), deps);
-  },
+  rejectOrder: (orderId: string, shortages: { sku: string; requested: number; available: number }[]) =>
+    rejectOrderWorker.handle(sagaJob('reject-order', { orderId, shortages }), deps),
   notifyCustomer: (orderId: string, kind: 'confirmed' | 'payment-failed' | 'cancelled' | 'rejected') =>
-    notifyCustomer.handle(sagaJob('notify-customer', { orderId }, { headers: { kind } }), deps),
+    notifyCustomerWorker.handle(sagaJob('notify-customer', { orderId }, { headers: { kind } }), deps),
 };
 
 const PLACED = '- -> NEW: order placed';

@@ -7,16 +7,16 @@ import type { OrderStatus } from '../../domain/orders/lifecycle.js';
 import type { PrismaClient } from '../../infra/database.js';
 import type { Engine, Job, JobHandler, Variables, WorkerOptions } from '../../orchestrator/engine.js';
 import { runWorkers } from '../../workers/run-workers.js';
-import type { JobOutcome, SagaVariables, SagaWorker, WorkerDeps } from '../../workers/saga-worker.js';
+import type { JobOutcome, OrderVariables, SagaWorker, WorkerDeps } from '../../workers/saga-worker.js';
 
 let jobCount = 0;
 
 /** A job of `type` for one order, as the engine activates it (headers from the model, retries left). */
-export function sagaJob(
+export function sagaJob<V extends OrderVariables>(
   type: string,
-  variables: SagaVariables,
+  variables: V,
   o: { headers?: Record<string, string>; processInstanceKey?: string; retries?: number } = {},
-): Job<SagaVariables> {
+): Job<V> {
   jobCount++;
   return {
     key: String(4_000_000 + jobCount),
@@ -160,14 +160,14 @@ export function workerDeps(prisma: PrismaClient, o: { retryBackoffMs?: number } 
 }
 
 /** The handler runWorkers registers for `worker` (failure policy included), from an engine that only records it. */
-export function registeredHandler(worker: SagaWorker, deps: WorkerDeps): JobHandler<SagaVariables> {
-  const handlers: JobHandler<SagaVariables>[] = [];
+export function registeredHandler(worker: SagaWorker, deps: WorkerDeps): JobHandler<OrderVariables> {
+  const handlers: JobHandler<OrderVariables>[] = [];
   const engine = {
     createWorker<V extends Variables>(o: WorkerOptions<V>) {
-      handlers.push(o.handler as unknown as JobHandler<SagaVariables>);
+      handlers.push(o.handler as unknown as JobHandler<OrderVariables>);
       return { taskType: o.taskType, close: async () => undefined };
     },
   } as Pick<Engine, 'createWorker'> as Engine;
   runWorkers(engine, [worker], deps);
-  return handlers[0] as JobHandler<SagaVariables>;
+  return handlers[0] as JobHandler<OrderVariables>;
 }

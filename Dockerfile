@@ -11,7 +11,9 @@
 # There is no build step: the service runs its TypeScript through tsx (a
 # production dependency, so the runtime stage needs no dev dependencies).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node.js 24 (an LTS line; package.json's engines: >= 22). The major is the one in .nvmrc,
+# which CI uses too (test/deploy/node-version.test.ts checks that they agree).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- deps: production node_modules and the generated Prisma client -------------
 FROM ${NODE_IMAGE} AS deps
@@ -38,6 +40,7 @@ WORKDIR /app
 # with DB_MIGRATE_ON_START=true, or by `npm run db:migrate`); bpmn/ the models.
 COPY package.json package-lock.json tsconfig.json prisma.config.ts ./
 COPY api/ ./api/
+COPY app/ ./app/
 COPY bpmn/ ./bpmn/
 COPY domain/ ./domain/
 COPY infra/ ./infra/
@@ -61,4 +64,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
 # finish within SHUTDOWN_GRACE_MS (give the container at least that plus 5 s).
 STOPSIGNAL SIGTERM
 # Exec form: node is PID 1 and receives the signal itself (no shell in between).
-CMD ["node", "--import", "tsx", "orchestrator/main.ts"]
+CMD ["node", "--import", "tsx", "app/main.ts"]

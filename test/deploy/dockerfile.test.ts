@@ -86,7 +86,7 @@ function importGraph(entries: string[]): { files: Set<string>; packages: Map<str
 }
 
 // Entry points in the image: the CMD, `npm run deploy` and `npm run db:migrate` (prisma.config.ts).
-const graph = importGraph([entry, 'orchestrator/deploy-cli.ts', 'prisma.config.ts']);
+const graph = importGraph([entry, 'app/deploy-cli.ts', 'prisma.config.ts']);
 // Data files read at run time: the process models and the migrations.
 const dataFiles = [
   ...readdirSync(path.join(ROOT, 'bpmn')).filter((f) => f.endsWith('.bpmn')).map((f) => `bpmn/${f}`),
@@ -137,7 +137,7 @@ function inImage(rel: string): boolean {
 
 describe('Dockerfile: the image has what the service runs', () => {
   test('the import graph is found (the test reads real imports)', () => {
-    expect(graph.files.has('orchestrator/start.ts')).toBe(true);
+    expect(graph.files.has('app/start.ts')).toBe(true);
     expect(graph.files.has('prisma/generated/client.ts')).toBe(true);
     expect(graph.packages.has('express')).toBe(true);
   });
@@ -173,13 +173,13 @@ describe('Dockerfile: the image has what the service runs', () => {
 });
 
 describe('Dockerfile: how the container runs', () => {
-  test('multi-stage, every COPY --from names an earlier stage, slim Node 20 base', () => {
+  test('multi-stage, every COPY --from names an earlier stage, slim Node 24 base', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const { preamble } = readDockerfile();
     const args = Object.fromEntries(preamble.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=') as [string, string]));
     for (const [i, stage] of stages.entries()) {
       const image = stage.image.replace(/^\$\{?(\w+)\}?$/, (_, name: string) => args[name] ?? '');
-      expect(image).toMatch(/^node:20[.\d]*-(bookworm|bullseye)-slim$/);
+      expect(image).toMatch(/^node:24[.\d]*-(bookworm|bullseye|trixie)-slim$/);
       for (const ins of all(stage, 'COPY')) {
         const from = splitFlags(ins.args).flags.from;
         if (from) expect([ins.line, stages.slice(0, i).map((s) => s.name)]).toEqual([ins.line, expect.arrayContaining([from])]);
@@ -200,7 +200,7 @@ describe('Dockerfile: how the container runs', () => {
     expect(all(runtime, 'ENTRYPOINT')).toEqual([]);
     expect(cmd[0]).toBe('node');
     expect(cmd).not.toContain('npm');
-    expect(entry).toBe('orchestrator/main.ts');
+    expect(entry).toBe('app/main.ts');
   });
 
   test('the role is chosen by the ROLE variable, not baked into the command', () => {

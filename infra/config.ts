@@ -2,7 +2,7 @@
 // run locally with no set-up: PGlite in ./.data, port 3000, a development admin token.
 import path from 'node:path';
 import { z } from 'zod';
-import { addDuration } from '../orchestrator/embedded/timer-definition.js';
+import { addDuration } from './iso-duration.js';
 import { KILL_POINTS } from './kill-points.js';
 
 const DEV_ADMIN_TOKEN = 'dev-admin-token';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { cursorOf, cursorParts, pageAfter, pageRequest } from '../../domain/paging.js';
 import type { PrismaClient } from '../../infra/database.js';
 import { EngineError, type Engine } from '../../orchestrator/engine.js';
-import type { IncidentView } from '../../orchestrator/embedded/operations.js';
+import type { IncidentView } from '../../orchestrator/process-inspector.js';
 import { logRequestWith } from '../log-context.js';
 import { ListIncidentsQuery, RetryIncidentBody } from '../ops-schemas.js';
 import { HttpProblem } from '../problem.js';

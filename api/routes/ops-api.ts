@@ -5,15 +5,14 @@ import { Router, type RequestHandler } from 'express';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { cursorOf, cursorParts, pageAfter, pageRequest } from '../../domain/paging.js';
 import type { PrismaClient } from '../../infra/database.js';
-import type { DefinitionSummary, EngineOperations } from '../../orchestrator/embedded/operations.js';
-import type { ElementInfo } from '../../orchestrator/embedded/element-catalog.js';
+import type { DefinitionSummary, ElementInfo, ProcessOperations } from '../../orchestrator/process-inspector.js';
 import { logRequestWith } from '../log-context.js';
 import { DefinitionParams, ListDefinitionsQuery, OpsOrderParams } from '../ops-schemas.js';
 import { summarize } from '../ops-summary.js';
 import { HttpProblem } from '../problem.js';
 import { listParams, parse } from '../validate.js';
 
-export type OpsOperations = Pick<EngineOperations, 'definitions' | 'definitionXml' | 'elements' | 'elementStats' | 'instance' | 'history' | 'incidents'>;
+export type OpsOperations = Pick<ProcessOperations, 'definitions' | 'definitionXml' | 'elements' | 'elementStats' | 'instance' | 'history' | 'incidents'>;
 
 export type OpsApiDeps = { prisma: PrismaClient; operations: OpsOperations; requireAdmin: RequestHandler };
 

@@ -9,7 +9,6 @@ import { recordPaymentEvent } from '../../domain/payments/payment-events.js';
 import { verifySignature, type SignatureFailure } from '../../domain/payments/signature.js';
 import type { PrismaClient } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
-import { parseSandboxEvent, SANDBOX_PROVIDER, SANDBOX_SIGNATURE_HEADER } from '../../queues/sandbox-provider.js';
 import { logRequestWith } from '../log-context.js';
 import { HttpProblem, validationProblem } from '../problem.js';
 import { killPoint } from '../../infra/kill-points.js';
@@ -32,10 +31,6 @@ export type WebhookRoutesOptions = {
   /** Called for every refused signature, e.g. to count them. */
   onRefused?(provider: string, reason: SignatureFailure): void;
 };
-
-export function sandboxWebhookProvider(secret: string, toleranceSeconds: number): WebhookProvider {
-  return { name: SANDBOX_PROVIDER, signatureHeader: SANDBOX_SIGNATURE_HEADER, secret, toleranceSeconds, parse: parseSandboxEvent };
-}
 
 const REFUSAL_MESSAGES: Record<SignatureFailure, (p: WebhookProvider) => string> = {
   missing: () => 'is missing',

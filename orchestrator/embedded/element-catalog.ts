@@ -2,9 +2,11 @@
 // shows them: read from the stored XML once per definition (a definition never
 // changes once deployed) and shared by the process inspector and the ops page.
 import type { SqlSession } from '../../infra/database.js';
+import type { ElementInfo } from '../process-inspector.js';
 import { parseModels } from './model.js';
 
-export type ElementInfo = { name: string | null; type: string };
+// The port's type (orchestrator/process-inspector.ts), re-exported for the embedded engine's callers.
+export type { ElementInfo };
 
 export class ElementCatalog {
   private readonly byDefinition = new Map<string, Promise<Map<string, ElementInfo> | undefined>>();

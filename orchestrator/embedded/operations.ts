@@ -2,33 +2,17 @@
 // each step takes, what is stuck. The ops page and the API read these; on Camunda 8
 // the same questions are answered by Operate.
 import type { SqlSession } from '../../infra/database.js';
-import { ElementCatalog, type ElementInfo } from './element-catalog.js';
+import type { AuditEntry, DefinitionSummary, ElementInfo, ElementStats, IncidentView, InstanceOfDefinition, ProcessOperations } from '../process-inspector.js';
+import { ElementCatalog } from './element-catalog.js';
+
+// The read side's types are the port's (orchestrator/process-inspector.ts); re-exported for the embedded engine's callers.
+export type { AuditEntry, DefinitionSummary, IncidentView, ElementStats, InstanceOfDefinition };
 
 export type InstanceSummary = { key: string; bpmnProcessId: string; version: number; state: string; startedAt: string; endedAt: string | null };
 export type ElementCount = { elementId: string; count: number };
 export type ElementDuration = { elementId: string; completed: number; p50Ms: number; p95Ms: number };
-export type IncidentView = {
-  key: string; processInstanceKey: string; bpmnProcessId: string; elementId: string; elementInstanceKey: string;
-  jobKey: string | null; errorType: string; errorMessage: string; state: string; createdAt: string;
-};
-export type AuditEntry = { elementId: string; elementType: string; intent: string; elementInstanceKey: string; at: string };
-export type DefinitionSummary = {
-  key: string; bpmnProcessId: string; version: number; resourceName: string; deployedAt: string;
-  /** Instances of this version by state (ACTIVE, COMPLETED, TERMINATED). */
-  instances: Record<string, number>;
-};
-export type ElementStats = {
-  elementId: string;
-  /** Tokens at the element now, and since when the oldest of them waits. */
-  waiting: number; oldestWaitingSince: string | null;
-  /** Completed element instances and their time from activation to completion. */
-  completed: number; p50Ms: number | null; p95Ms: number | null;
-  /** Job failures (with or without retries left), and incidents open now and ever raised. */
-  jobFailures: number; incidentsOpen: number; incidentsTotal: number;
-};
-export type InstanceOfDefinition = { key: string; definitionKey: string; bpmnProcessId: string; version: number; state: string; startedAt: string; endedAt: string | null };
 
-export class EngineOperations {
+export class EngineOperations implements ProcessOperations {
   constructor(
     private readonly sql: SqlSession,
     private readonly catalog = new ElementCatalog(sql),

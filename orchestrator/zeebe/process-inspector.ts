@@ -1,8 +1,7 @@
 // Where a process instance is now, and what is stuck, read from Camunda 8's
 // search API (the data Operate shows). Search reads Zeebe's exported records:
 // a step taken a moment ago may show a second later.
-import type { IncidentView } from '../embedded/operations.js';
-import type { ProcessInspector, ProcessView } from '../process-inspector.js';
+import type { IncidentSource, IncidentView, ProcessInspector, ProcessView } from '../process-inspector.js';
 import type { ZeebeApi } from './client.js';
 import { call, toEngineError } from './errors.js';
 
@@ -72,7 +71,7 @@ export class ZeebeProcessInspector implements ProcessInspector {
 }
 
 /** Open incidents across the cluster (what Operate lists), in the shape the incidents API answers. */
-export class ZeebeIncidents {
+export class ZeebeIncidents implements IncidentSource {
   constructor(
     private readonly api: Pick<ZeebeApi, 'searchIncidents'>,
     private readonly maxIncidents = 1000,

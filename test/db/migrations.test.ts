@@ -7,7 +7,7 @@ import { describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { openDatabase } from '../../infra/database.js';
 import { applyMigrations, MIGRATIONS_DIR, MigrationError, pendingMigrations, readMigrations } from '../../infra/migrations.js';
-import { prepareDatabase } from '../../orchestrator/start.js';
+import { prepareDatabase } from '../../app/start.js';
 import { createEmptyPostgresDatabase, databaseKind, onPostgres } from '../support/database.js';
 
 const run = promisify(execFile);

@@ -11,7 +11,7 @@ import { createApp, type AppDeps } from '../../api/app.js';
 import { loadConfig } from '../../infra/config.js';
 import { SagaMetrics } from '../../infra/metrics.js';
 import { EngineOperations } from '../../orchestrator/embedded/operations.js';
-import { startSystem, type RunningSystem } from '../../orchestrator/start.js';
+import { startSystem, type RunningSystem } from '../../app/start.js';
 import { onPostgres, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { sagaEnvironment, waitUntil } from '../saga/support.js';
 import { parseExposition, scrape, value } from './prometheus.js';

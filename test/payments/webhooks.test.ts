@@ -7,7 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import express from 'express';
 import { pino } from 'pino';
 import { notFoundHandler, problemErrorHandler } from '../../api/problem.js';
-import { sandboxWebhookProvider, webhookRoutes } from '../../api/routes/webhooks.js';
+import { sandboxWebhookProvider } from '../../app/webhook-providers.js';
+import { webhookRoutes } from '../../api/routes/webhooks.js';
 import { markEventProcessed } from '../../domain/payments/payment-events.js';
 import { signPayload, type SignatureFailure } from '../../domain/payments/signature.js';
 import { PaymentEventRelay } from '../../queues/payment-events.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../infra/config.js';
 import { signPayload } from '../../domain/payments/signature.js';
-import { startSystem, type RunningSystem } from '../../orchestrator/start.js';
+import { startSystem, type RunningSystem } from '../../app/start.js';
 import { createEmptyPostgresDatabase, onPostgres } from '../support/database.js';
 
 export const ADMIN_TOKEN = 'saga-test-admin-token';

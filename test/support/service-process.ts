@@ -1,5 +1,5 @@
 // The service as a user runs it: a child process of the same command as `npm start`
-// (node --import tsx orchestrator/main.ts [role]), minus npm, so the pid a test
+// (node --import tsx app/main.ts [role]), minus npm, so the pid a test
 // signals is the service's own. Children still running after a test file are killed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -29,7 +29,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs `orchestrator/<script>` (main.ts by default) with the given arguments and environment on top of this process's. */
-export function startService(env: Record<string, string>, args: string[] = [], script = 'orchestrator/main.ts'): Started {
+export function startService(env: Record<string, string>, args: string[] = [], script = 'app/main.ts'): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';

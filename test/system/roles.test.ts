@@ -68,11 +68,11 @@ describe(`process roles (${databaseKind})`, () => {
 describe(`npm run deploy (${databaseKind})`, () => {
   test('deploys bpmn/ and prints the version; an unchanged model stays the same version', async () => {
     const env = { ...(await databaseEnv()), LOG_LEVEL: 'warn' };
-    const first = startService(env, [], 'orchestrator/deploy-cli.ts');
+    const first = startService(env, [], 'app/deploy-cli.ts');
     expect(await first.exited).toBe(0);
     expect(first.output()).toMatch(/Deployed bpmn\/order-fulfillment\.bpmn to the embedded engine/);
     expect(first.output()).toMatch(/order-fulfillment {2}version 1 {2}NEW/);
-    const again = startService(env, [], 'orchestrator/deploy-cli.ts');
+    const again = startService(env, [], 'app/deploy-cli.ts');
     expect(await again.exited).toBe(0);
     expect(again.output()).toMatch(/order-fulfillment {2}version 1 {2}unchanged/);
   });
@@ -81,7 +81,7 @@ describe(`npm run deploy (${databaseKind})`, () => {
     const env = await databaseEnv();
     const service = startService({ ...env, PORT: String(await freePort()), HOST: '127.0.0.1' });
     await waitForListening(service);
-    const deploy = startService({ ...env, LOG_LEVEL: 'warn' }, [], 'orchestrator/deploy-cli.ts');
+    const deploy = startService({ ...env, LOG_LEVEL: 'warn' }, [], 'app/deploy-cli.ts');
     expect(await deploy.exited).toBe(1);
     expect(deploy.output()).toContain('stop it first, or just restart it (it deploys at start)');
     service.child.kill('SIGTERM');
@@ -89,7 +89,7 @@ describe(`npm run deploy (${databaseKind})`, () => {
   });
 
   test('a configuration error is reported with exit code 2', async () => {
-    const deploy = startService({ ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: '' }, [], 'orchestrator/deploy-cli.ts');
+    const deploy = startService({ ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: '' }, [], 'app/deploy-cli.ts');
     expect(await deploy.exited).toBe(2);
     expect(deploy.output()).toContain('ZEEBE_REST_ADDRESS is required with ENGINE=zeebe');
   });

@@ -4,21 +4,17 @@
 import type { EngineConfig } from '../infra/config.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
-import { EmbeddedEngine } from './embedded/embedded-engine.js';
-import { ElementCatalog } from './embedded/element-catalog.js';
-import { EngineOperations, type IncidentView } from './embedded/operations.js';
-import { EmbeddedProcessInspector } from './embedded/process-inspector.js';
-import type { Engine } from './engine.js';
-import type { ProcessInspector } from './process-inspector.js';
-import { connectZeebe } from './zeebe/client.js';
-import { ZeebeIncidents, ZeebeProcessInspector } from './zeebe/process-inspector.js';
-import { ZeebeEngine } from './zeebe/zeebe-engine.js';
+import { EmbeddedEngine } from '../orchestrator/embedded/embedded-engine.js';
+import { ElementCatalog } from '../orchestrator/embedded/element-catalog.js';
+import { EngineOperations } from '../orchestrator/embedded/operations.js';
+import { EmbeddedProcessInspector } from '../orchestrator/embedded/process-inspector.js';
+import type { Engine } from '../orchestrator/engine.js';
+import type { IncidentSource, ProcessInspector } from '../orchestrator/process-inspector.js';
+import { connectZeebe } from '../orchestrator/zeebe/client.js';
+import { ZeebeIncidents, ZeebeProcessInspector } from '../orchestrator/zeebe/process-inspector.js';
+import { ZeebeEngine } from '../orchestrator/zeebe/zeebe-engine.js';
 
-export type IncidentSource = {
-  incidents(o?: { state?: 'ACTIVE' | 'RESOLVED' }): Promise<IncidentView[]>;
-  /** How many incidents are open now, all of them (the list above is capped on Camunda 8): the alert gauge. */
-  openCount(): Promise<number>;
-};
+export type { IncidentSource };
 
 export type EngineParts = {
   engine: Engine;

@@ -10,7 +10,7 @@ import type { Config } from '../infra/config.js';
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import { SagaMetrics } from '../infra/metrics.js';
-import type { EngineOperations } from './embedded/operations.js';
+import type { EngineOperations } from '../orchestrator/embedded/operations.js';
 import type { IncidentSource } from './engines.js';
 
 export type SystemMetricsDeps = {

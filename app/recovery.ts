@@ -5,7 +5,7 @@
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import { abandonedOrderCount, unstartedOrders } from '../domain/orders/unstarted-orders.js';
-import type { OrderProcess } from './order-process.js';
+import type { OrderProcess } from '../orchestrator/order-process.js';
 
 export type RecoveryDeps = {
   prisma: PrismaClient;

@@ -7,9 +7,9 @@
 import { ConfigError, loadConfig, type Config } from '../infra/config.js';
 import type { Database } from '../infra/database.js';
 import { createLogger } from '../infra/logger.js';
-import { deployModels } from './deploy.js';
+import { deployModels } from '../orchestrator/deploy.js';
 import { openEngine } from './engines.js';
-import { loadProcessModels } from './process-models.js';
+import { loadProcessModels } from '../orchestrator/process-models.js';
 import { prepareDatabase } from './start.js';
 
 let config: Config;

@@ -2,10 +2,11 @@
 // the notify-customer step); a BullMQ job only carries its id, so a lost job costs
 // nothing: recoverPending() finds the row still PENDING and queues it again.
 // Delivery is at least once; a row already SENT is never delivered again.
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import { UnrecoverableError, type ConnectionOptions, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { PrismaClient } from '../infra/database.js';
 import { markFailed, markSent, pendingNotifications } from '../domain/notifications/delivery.js';
-import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
+import { QUEUE_NAMES, type QueueContext } from './context.js';
+import { Consumer, type QueueDepth } from './consumer.js';
 import { PermanentDeliveryError, type NotificationSink } from './notification-sinks.js';
 import { killPoint } from '../infra/kill-points.js';
 
@@ -20,12 +21,13 @@ export type NotificationQueueOptions = {
   concurrency?: number;
 };
 
-export type QueueDepth = { waiting: number; delayed: number; active: number; total: number };
+export type { QueueDepth } from './consumer.js';
 
 type DeliverJob = { notificationId: string };
 
 const DEFAULTS = { attempts: 8, backoffMs: 1_000, concurrency: 5 };
 const JOB_NAME = 'deliver';
+const CLOSE_TIMEOUT_MS = 5_000;
 
 // Finished jobs are kept a while for Bull Board and so that a duplicate enqueue
 // within that time collapses onto them; the outbox row is the lasting record.
@@ -46,7 +48,7 @@ function producerConnection(connection: ConnectionOptions): ConnectionOptions {
 
 export class NotificationQueue {
   readonly queue: Queue<DeliverJob>;
-  private worker: Worker<DeliverJob> | undefined;
+  private readonly consumer: Consumer<DeliverJob>;
   private readonly options: typeof DEFAULTS;
 
   constructor(
@@ -56,8 +58,19 @@ export class NotificationQueue {
     options: NotificationQueueOptions = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.queue = new Queue<DeliverJob>(QUEUE_NAMES.notifications, { connection: producerConnection(ctx.connection), prefix: ctx.prefix });
-    this.queue.on('error', (err) => ctx.logger.error({ err, queue: QUEUE_NAMES.notifications }, 'notifications queue: Redis error'));
+    this.consumer = new Consumer<DeliverJob>(ctx, {
+      name: QUEUE_NAMES.notifications,
+      process: (job) => this.deliver(job),
+      concurrency: this.options.concurrency,
+      logger: ctx.logger,
+      logFields: { queue: QUEUE_NAMES.notifications },
+      errorMessages: { queue: 'notifications queue: Redis error', worker: 'notifications worker: Redis error' },
+      onFailed: (job, err) => void this.reportFailure(job, err),
+      queueConnection: producerConnection(ctx.connection),
+      // Never hangs on a dead Redis.
+      closeTimeoutMs: CLOSE_TIMEOUT_MS,
+    });
+    this.queue = this.consumer.queue;
   }
 
   /** One job per notification: BullMQ ignores an add whose job id it still holds. Ids may not contain ':'. */
@@ -79,16 +92,7 @@ export class NotificationQueue {
   }
 
   start(): void {
-    if (this.worker) return;
-    const { logger } = this.ctx;
-    this.worker = new Worker<DeliverJob>(QUEUE_NAMES.notifications, (job) => this.deliver(job), {
-      ...SHORT_JOB_LOCKS,
-      connection: this.ctx.connection,
-      prefix: this.ctx.prefix,
-      concurrency: this.options.concurrency,
-    });
-    this.worker.on('error', (err) => logger.error({ err, queue: QUEUE_NAMES.notifications }, 'notifications worker: Redis error'));
-    this.worker.on('failed', (job, err) => void this.reportFailure(job, err));
+    this.consumer.start();
   }
 
   /**
@@ -174,42 +178,12 @@ export class NotificationQueue {
   }
 
   /** Jobs not finished yet, for metrics. */
-  async depth(): Promise<QueueDepth> {
-    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active');
-    const waiting = counts.waiting ?? 0;
-    const delayed = counts.delayed ?? 0;
-    const active = counts.active ?? 0;
-    return { waiting, delayed, active, total: waiting + delayed + active };
+  depth(): Promise<QueueDepth> {
+    return this.consumer.depth();
   }
 
   /** Stops taking jobs, lets running deliveries finish, closes the connections. Never hangs on a dead Redis. */
   async close(): Promise<void> {
-    if (this.worker) await closeWithin(this.worker, CLOSE_TIMEOUT_MS, this.ctx.logger);
-    await closeWithin(this.queue, CLOSE_TIMEOUT_MS, this.ctx.logger);
-  }
-}
-
-const CLOSE_TIMEOUT_MS = 5_000;
-
-/**
- * BullMQ's close() talks to Redis (QUIT, lock release). With Redis gone it either
- * waits for it forever or fails half-way and leaves its client reconnecting; then
- * the raw clients are dropped, which also stops their reconnect timers.
- */
-async function closeWithin(target: Queue<DeliverJob> | Worker<DeliverJob>, ms: number, logger: QueueContext['logger']): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const closed = await Promise.race([
-    target.close().then(
-      () => true,
-      () => false,
-    ),
-    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]);
-  clearTimeout(timer);
-  if (closed) return;
-  logger.warn({ queue: QUEUE_NAMES.notifications }, 'notifications queue could not close cleanly (Redis unreachable?); dropping its connections');
-  const backend = target.getBackend();
-  for (const client of [backend.client, backend.blockingClient]) {
-    (await client?.catch(() => undefined))?.disconnect();
+    await this.consumer.close();
   }
 }

@@ -4,14 +4,15 @@
 // while the engine is down. Delivery is at-least-once end to end: the message
 // id is the provider's event id, so a repeated publish is a no-op in the engine,
 // and an event is marked processed only after the engine took it.
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { PaymentGateway } from '../domain/payments/gateway.js';
 import { releaseLateApproval } from '../domain/payments/late-approval.js';
 import { getPaymentEvent, markEventProcessed, unprocessedEventIds } from '../domain/payments/payment-events.js';
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import type { OrderProcess } from '../orchestrator/order-process.js';
-import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
+import { QUEUE_NAMES, type QueueContext } from './context.js';
+import { Consumer, logFailedAttempt } from './consumer.js';
 import { killPoint } from '../infra/kill-points.js';
 
 type RelayJob = { eventId: string };
@@ -26,11 +27,11 @@ export type PaymentEventRelayOptions = {
 export class PaymentEventRelay {
   /** Exposed for the queue dashboard. */
   readonly queue: Queue<RelayJob>;
-  private worker: Worker<RelayJob> | undefined;
+  private readonly consumer: Consumer<RelayJob>;
   private readonly logger: Logger;
 
   constructor(
-    private readonly ctx: QueueContext,
+    ctx: QueueContext,
     private readonly prisma: PrismaClient,
     private readonly orderProcess: Pick<OrderProcess, 'reportPayment'>,
     /** Releases approvals that arrive after their order ended unpaid. */
@@ -38,8 +39,19 @@ export class PaymentEventRelay {
     private readonly options: PaymentEventRelayOptions = {},
   ) {
     this.logger = ctx.logger.child({ component: 'payment-event-relay' });
-    this.queue = new Queue<RelayJob>(QUEUE_NAMES.paymentEvents, { connection: ctx.connection, prefix: ctx.prefix });
-    this.queue.on('error', (err) => this.logger.error({ err }, 'payment event queue error'));
+    this.consumer = new Consumer<RelayJob>(ctx, {
+      name: QUEUE_NAMES.paymentEvents,
+      process: (job) => this.relay(job),
+      concurrency: options.concurrency ?? 10,
+      logger: this.logger,
+      errorMessages: { queue: 'payment event queue error', worker: 'payment event worker error' },
+      onFailed: logFailedAttempt(this.logger, {
+        fields: (data) => ({ eventId: data.eventId }),
+        retrying: 'payment event relay failed; will retry',
+        gaveUp: 'payment event relay gave up; recovery will re-enqueue it',
+      }),
+    });
+    this.queue = this.consumer.queue;
   }
 
   /** Idempotent while the event waits: one job per event id. */
@@ -67,23 +79,7 @@ export class PaymentEventRelay {
   }
 
   async start(): Promise<void> {
-    if (this.worker) return;
-    this.worker = new Worker<RelayJob>(QUEUE_NAMES.paymentEvents, (job) => this.relay(job), {
-      ...SHORT_JOB_LOCKS,
-      connection: this.ctx.connection,
-      prefix: this.ctx.prefix,
-      concurrency: this.options.concurrency ?? 10,
-    });
-    this.worker.on('error', (err) => this.logger.error({ err }, 'payment event worker error'));
-    this.worker.on('failed', (job, err) => {
-      if (!job) return;
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-      this.logger[final ? 'error' : 'warn'](
-        { eventId: job.data.eventId, attempt: job.attemptsMade, err: err.message },
-        final ? 'payment event relay gave up; recovery will re-enqueue it' : 'payment event relay failed; will retry',
-      );
-    });
-    await this.worker.waitUntilReady();
+    await this.consumer.start()?.waitUntilReady();
   }
 
   /** Re-enqueues events that were recorded but never processed (crash, lost Redis, enqueue failure). */
@@ -96,13 +92,11 @@ export class PaymentEventRelay {
 
   /** Jobs not yet finished: a backlog that grows means the engine is not taking messages. */
   async depth(): Promise<number> {
-    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active');
-    return (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0);
+    return (await this.consumer.depth()).total;
   }
 
   async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    await this.consumer.close();
   }
 
   private async relay(job: Job<RelayJob>): Promise<string> {

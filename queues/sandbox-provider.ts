@@ -10,7 +10,7 @@
 // Its memory (payments, attempt counts) lives in Redis under the queue prefix,
 // outside our database, so it survives our restarts the way a provider would.
 import { createHash, randomBytes } from 'node:crypto';
-import { Queue, Worker, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
@@ -18,7 +18,8 @@ import { TransientProviderError, type PaymentGateway, type PaymentOutcomeEvent, 
 import { signPayload } from '../domain/payments/signature.js';
 import type { Logger } from '../infra/logger.js';
 import { postJson } from './post-json.js';
-import { QUEUE_NAMES, type QueueContext, SHORT_JOB_LOCKS } from './context.js';
+import { QUEUE_NAMES, type QueueContext } from './context.js';
+import { Consumer, logFailedAttempt } from './consumer.js';
 import { bankDecision, callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
 import { killPoint } from '../infra/kill-points.js';
 
@@ -100,7 +101,7 @@ export class SandboxProvider implements PaymentGateway {
   readonly provider = SANDBOX_PROVIDER;
   /** Exposed for the queue dashboard. */
   readonly queue: Queue<CallbackJob>;
-  private worker: Worker<CallbackJob> | undefined;
+  private readonly consumer: Consumer<CallbackJob>;
   private readonly logger: Logger;
   private commandDefined = false;
 
@@ -109,8 +110,23 @@ export class SandboxProvider implements PaymentGateway {
     private readonly options: SandboxProviderOptions,
   ) {
     this.logger = ctx.logger.child({ component: 'sandbox-provider' });
-    this.queue = new Queue<CallbackJob>(QUEUE_NAMES.sandboxProvider, { connection: ctx.connection, prefix: ctx.prefix });
-    this.queue.on('error', (err) => this.logger.error({ err }, 'sandbox provider queue error'));
+    this.consumer = new Consumer<CallbackJob>(ctx, {
+      name: QUEUE_NAMES.sandboxProvider,
+      process: (job) => this.deliver(job),
+      concurrency: 5,
+      // A delivery cut short by our own crash (the job stalls) is tried again, however often we crash:
+      // BullMQ's default fails a job that stalled twice, which lost callbacks across repeated restarts.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
+      backoffStrategy: (attemptsMade) => redeliveryDelay(attemptsMade, this.options),
+      logger: this.logger,
+      errorMessages: { queue: 'sandbox provider queue error', worker: 'sandbox callback worker error' },
+      onFailed: logFailedAttempt(this.logger, {
+        fields: (data) => ({ orderId: data.orderId, paymentId: data.paymentId }),
+        retrying: 'sandbox callback not acknowledged; will redeliver',
+        gaveUp: 'sandbox callback given up',
+      }),
+    });
+    this.queue = this.consumer.queue;
   }
 
   checkPaymentMethod(paymentMethod: string): string | undefined {
@@ -216,32 +232,11 @@ export class SandboxProvider implements PaymentGateway {
 
   /** Starts delivering callbacks. */
   async start(): Promise<void> {
-    if (this.worker) return;
-    this.worker = new Worker<CallbackJob>(QUEUE_NAMES.sandboxProvider, (job) => this.deliver(job), {
-      ...SHORT_JOB_LOCKS,
-      connection: this.ctx.connection,
-      prefix: this.ctx.prefix,
-      concurrency: 5,
-      // A delivery cut short by our own crash (the job stalls) is tried again, however often we crash:
-      // BullMQ's default fails a job that stalled twice, which lost callbacks across repeated restarts.
-      maxStalledCount: Number.MAX_SAFE_INTEGER,
-      settings: { backoffStrategy: (attemptsMade) => redeliveryDelay(attemptsMade, this.options) },
-    });
-    this.worker.on('error', (err) => this.logger.error({ err }, 'sandbox callback worker error'));
-    this.worker.on('failed', (job, err) => {
-      if (!job) return;
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-      this.logger[final ? 'error' : 'warn'](
-        { orderId: job.data.orderId, paymentId: job.data.paymentId, attempt: job.attemptsMade, err: err.message },
-        final ? 'sandbox callback given up' : 'sandbox callback not acknowledged; will redeliver',
-      );
-    });
-    await this.worker.waitUntilReady();
+    await this.consumer.start()?.waitUntilReady();
   }
 
   async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    await this.consumer.close();
   }
 
   private async deliver(job: Job<CallbackJob>): Promise<string> {

@@ -24,7 +24,8 @@ import { EmbeddedProcessInspector } from '../../orchestrator/embedded/process-in
 import type { JobWorker } from '../../orchestrator/engine.js';
 import { MESSAGES, OrderProcess } from '../../orchestrator/order-process.js';
 import { seedDemoCatalog } from '../../prisma/seed.js';
-import { bpmn, flow, message, waitFor } from '../engine/support.js';
+import { bpmn, flow, message } from '../engine/support.js';
+import { waitFor } from '../support/wait.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 
 const PROCESS_ID = 'api-orders-test';

@@ -13,7 +13,8 @@ import { bpmnError, complete, fail, type DeployedProcess, type JobAction, type J
 import { MESSAGES, ORDER_PROCESS_ID } from '../../orchestrator/order-process.js';
 import { loadProcessModels } from '../../orchestrator/process-models.js';
 import { databaseKind } from '../support/database.js';
-import { activeElements, completedElements, count, engineSuite, incidentsOf, waitFor, waitForEnd, waitForIncidents } from '../engine/support.js';
+import { activeElements, completedElements, count, engineSuite, incidentsOf, waitForEnd, waitForIncidents } from '../engine/support.js';
+import { waitFor } from '../support/wait.js';
 
 const suite = engineSuite();
 

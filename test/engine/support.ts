@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { EmbeddedEngine } from '../../orchestrator/embedded/embedded-engine.js';
 import type { Engine, JobHandler, Variables } from '../../orchestrator/engine.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
+import { waitFor } from '../support/wait.js';
 import { EmbeddedProbe, type EngineProbe } from './probe.js';
 
 /** Which engine the conformance suite runs on: `ENGINE_UNDER_TEST=zeebe` (set by `npm run test:zeebe`) or the embedded one. */
@@ -71,16 +72,6 @@ export const message = (id: string, name: string, correlationKey: string) =>
 
 export async function deploy(engine: Engine, xml: string, name = 'test.bpmn') {
   return engine.deploy([{ name, xml }]);
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export async function instanceRow(h: Observed, key: string) {

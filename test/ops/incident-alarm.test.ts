@@ -16,7 +16,8 @@ import { bpmnError, complete, fail, type Job, type JobAction } from '../../orche
 import { ZeebeIncidents } from '../../orchestrator/zeebe/process-inspector.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
-import { adminAuth, startSaga, waitUntil, type Saga } from '../saga/support.js';
+import { adminAuth, startSaga, type Saga } from '../saga/support.js';
+import { waitFor } from '../support/wait.js';
 import { FakeZeebeApi, httpError, restJob } from '../zeebe/fake-api.js';
 import { scrape, value } from './prometheus.js';
 
@@ -47,13 +48,13 @@ describe(`an incident in a system run: one error line per incident, the gauge co
 
     // Request payment has 5 retries in the model; the sandbox fails 6 times, then approves.
     const ids = [await saga.placeOrder({ sku: 'SKU-TEAPOT', paymentMethod: 'pm_fail_6' }), await saga.placeOrder({ sku: 'SKU-KETTLE', paymentMethod: 'pm_fail_6' })];
-    const incidents = await waitUntil('an incident for each order', async () => {
+    const incidents = await waitFor('an incident for each order', async () => {
       const res = await saga.get('/ops/api/incidents', adminAuth);
       const found = ids.map((id) => (res.body.incidents as { key: string; orderId: string; processInstanceKey: string }[]).find((i) => i.orderId === id));
       return found.every(Boolean) ? (found as { key: string; orderId: string; processInstanceKey: string }[]) : undefined;
     });
     // Written right after the incident's transaction commits: a moment after it is visible.
-    await waitUntil('an error line per incident', async () => errors().length >= 2);
+    await waitFor('an error line per incident', async () => errors().length >= 2);
 
     const alarms = errors().sort((a, b) => ids.indexOf(a.orderId as string) - ids.indexOf(b.orderId as string));
     expect(alarms).toEqual(
@@ -124,8 +125,8 @@ describe(`embedded engine: incidents no job failure raised are logged too (${dat
     const worker = engine.createWorker({ taskType: 'alarm-uncaught', handler: async () => bpmnError('NOBODY_CATCHES', 'the model has no boundary for this') });
     try {
       const { processInstanceKey } = await engine.createProcessInstance({ bpmnProcessId: 'alarm-uncaught', variables: { orderId: 'order-uncaught' } });
-      const [incident] = await waitUntil('the incident', async () => ((await incidentsOf(processInstanceKey)).length > 0 ? incidentsOf(processInstanceKey) : undefined));
-      await waitUntil('its error line', async () => log.errors().some((l) => l.processInstanceKey === processInstanceKey));
+      const [incident] = await waitFor('the incident', async () => ((await incidentsOf(processInstanceKey)).length > 0 ? incidentsOf(processInstanceKey) : undefined));
+      await waitFor('its error line', async () => log.errors().some((l) => l.processInstanceKey === processInstanceKey));
       expect(log.errors().filter((l) => l.processInstanceKey === processInstanceKey)).toEqual([
         expect.objectContaining({
           orderId: 'order-uncaught',
@@ -148,7 +149,7 @@ describe(`embedded engine: incidents no job failure raised are logged too (${dat
     const { processInstanceKey } = await engine.createProcessInstance({ bpmnProcessId: 'alarm-mapping', variables: { orderId: 'order-mapping' } });
     const [incident] = await incidentsOf(processInstanceKey);
     expect(incident).toMatchObject({ error_type: 'IO_MAPPING_ERROR' });
-    await waitUntil('its error line', async () => log.errors().some((l) => l.processInstanceKey === processInstanceKey));
+    await waitFor('its error line', async () => log.errors().some((l) => l.processInstanceKey === processInstanceKey));
     const [line, ...more] = log.errors().filter((l) => l.processInstanceKey === processInstanceKey);
     expect(more).toEqual([]);
     expect(line).toMatchObject({ orderId: 'order-mapping', elementId: 'Work', incidentKey: incident!.key, errorType: 'IO_MAPPING_ERROR', errorMessage: incident!.error_message });
@@ -162,7 +163,7 @@ describe('Camunda 8 job worker: a failure with no retries left that the cluster 
     const engine = new ZeebeEngine({ commands: fake.client }, { logger: log.logger, worker: { idlePollIntervalMs: 5, backoff: { initialMs: 5, maxMs: 20 } } });
     fake.queueActivation({ jobs: [raw] });
     const worker = engine.createWorker({ taskType: 'reserve-stock', handler: answer });
-    await waitUntil('the job to be answered', async () => fake.calls.some((c) => ['completeJob', 'failJob', 'throwJobError'].includes(c.method)));
+    await waitFor('the job to be answered', async () => fake.calls.some((c) => ['completeJob', 'failJob', 'throwJobError'].includes(c.method)));
     await worker.close(); // waits for the handler's answer, and whatever it logs after
     await engine.close();
     return { fake, errors: log.errors() };

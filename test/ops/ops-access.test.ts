@@ -13,7 +13,8 @@ import { SagaMetrics } from '../../infra/metrics.js';
 import { EngineOperations } from '../../orchestrator/embedded/operations.js';
 import { startSystem, type RunningSystem } from '../../app/start.js';
 import { onPostgres, openTestDatabase, type TestDatabase } from '../support/database.js';
-import { sagaEnvironment, waitUntil } from '../saga/support.js';
+import { sagaEnvironment } from '../saga/support.js';
+import { waitFor } from '../support/wait.js';
 import { parseExposition, scrape, value } from './prometheus.js';
 
 const ADMIN_TOKEN = 'ops-access-admin-token';
@@ -185,9 +186,9 @@ describe('/metrics', () => {
         body: JSON.stringify({ customerId: 'ops-roles', items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }),
       });
       const { id } = (await placed.json()) as { id: string };
-      await waitUntil('the order to be paid', async () => ((await (await fetch(`${api.url}/orders/${id}`)).json()) as { status: string }).status === 'PAID');
+      await waitFor('the order to be paid', async () => ((await (await fetch(`${api.url}/orders/${id}`)).json()) as { status: string }).status === 'PAID');
 
-      const fromWorkers = await waitUntil('the workers to count the order', async () => {
+      const fromWorkers = await waitFor('the workers to count the order', async () => {
         const m = await scrape(workers.url);
         return value(m, 'order_saga_saga_duration_seconds_count', { status: 'PAID' }) === 1 ? m : undefined;
       });

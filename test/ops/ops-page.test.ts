@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { databaseKind } from '../support/database.js';
-import { ADMIN_TOKEN, adminAuth, startSaga, waitUntil, type Saga } from '../saga/support.js';
+import { ADMIN_TOKEN, adminAuth, startSaga, type Saga } from '../saga/support.js';
+import { waitFor } from '../support/wait.js';
 import { labelProblems, labelsInModel, measureDiagram } from './diagram-labels.js';
 import { scrape, series, total, value, type Exposition } from './prometheus.js';
 
@@ -35,12 +36,12 @@ beforeAll(async () => {
   orders.declined = await saga.placeOrder({ sku: 'SKU-BOARD', paymentMethod: 'pm_decline' });
   orders.cancelled = await saga.placeOrder({ sku: 'SKU-KNIFE', paymentMethod: 'pm_no_answer' });
   orders.stuck = await saga.placeOrder({ sku: 'SKU-TEAPOT', paymentMethod: 'pm_fail_6' });
-  await waitUntil('the pm_no_answer order to await payment', async () => (await saga.get(`/orders/${orders.cancelled}`)).body.status === 'AWAITING_PAYMENT');
+  await waitFor('the pm_no_answer order to await payment', async () => (await saga.get(`/orders/${orders.cancelled}`)).body.status === 'AWAITING_PAYMENT');
   // Waits a while first, so that the cancelled order's time at Await payment shows in its numbers.
   await new Promise((r) => setTimeout(r, 1200));
   expect((await saga.post(`/orders/${orders.cancelled}/cancel`)).status).toBe(202);
   await Promise.all([...orders.paid, orders.declined, orders.cancelled].map((id) => saga.waitForFinal(id)));
-  incidentKey = await waitUntil('the incident of the pm_fail_6 order', async () => {
+  incidentKey = await waitFor('the incident of the pm_fail_6 order', async () => {
     const res = await saga.get('/ops/api/incidents', adminAuth);
     return (res.body.incidents as { key: string; orderId: string }[]).find((i) => i.orderId === orders.stuck)?.key;
   });
@@ -229,7 +230,7 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
   });
 
   test('/metrics after the retry: the incident is gone, every finished order has its saga duration, refused webhooks are counted', async () => {
-    const m = await waitUntil('the retried order to be counted PAID', async () => {
+    const m = await waitFor('the retried order to be counted PAID', async () => {
       const e: Exposition = await scrape(saga.url);
       return value(e, 'order_saga_orders', { status: 'PAID' }) === 3 ? e : undefined;
     });

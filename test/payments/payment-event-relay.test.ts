@@ -11,7 +11,7 @@ import { databaseKind } from '../support/database.js';
 import { bpmn, completedElements, deploy, flow, instanceRow, message, startEngine, waitForEnd, type EngineHarness } from '../engine/support.js';
 import type { QueueContext } from '../../queues/context.js';
 import { testQueueContext, type TestQueueContext } from '../support/redis.js';
-import { sleep, waitUntil } from './support.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const ONE_WAIT = 'relay-one-wait';
 const TWO_WAITS = 'relay-two-waits';
@@ -73,7 +73,7 @@ const record = (event: PaymentOutcomeEvent) => recordPaymentEvent(h.db.prisma, '
 
 const startInstance = (bpmnProcessId: string, orderId: string) => h.engine.createProcessInstance({ bpmnProcessId, variables: { orderId } });
 
-const waitProcessed = (id: string) => waitUntil(`event ${id} processed`, async () => (await getPaymentEvent(h.db.prisma, id))?.processedAt ?? undefined, 15_000);
+const waitProcessed = (id: string) => waitFor(`event ${id} processed`, async () => (await getPaymentEvent(h.db.prisma, id))?.processedAt ?? undefined, 15_000);
 
 async function messagesWithId(messageId: string): Promise<number> {
   const [row] = await h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE message_id = $1`, [messageId]);
@@ -158,7 +158,7 @@ describe(`payment event relay (${databaseKind})`, () => {
     engineDown = true;
     try {
       await relay.enqueue(id);
-      await waitUntil('a failed attempt', async () => ((await relay.queue.getJob(id))?.attemptsMade ?? 0) >= 2);
+      await waitFor('a failed attempt', async () => ((await relay.queue.getJob(id))?.attemptsMade ?? 0) >= 2);
       expect((await getPaymentEvent(h.db.prisma, id))?.processedAt).toBeNull();
       expect((await instanceRow(h, processInstanceKey))?.state).toBe('ACTIVE');
       expect(await relay.depth()).toBe(1);
@@ -179,7 +179,7 @@ describe(`payment event relay (${databaseKind})`, () => {
       await relay.close();
       await impatient.start();
       await impatient.enqueue(id);
-      await waitUntil('the job to fail for good', async () => (await impatient.queue.getJobState(id)) === 'failed');
+      await waitFor('the job to fail for good', async () => (await impatient.queue.getJobState(id)) === 'failed');
     } finally {
       await impatient.close();
       relay = new PaymentEventRelay(ctx, h.db.prisma, new OrderProcess(h.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 }), noProvider, { backoffMs: 50 });
@@ -193,6 +193,6 @@ describe(`payment event relay (${databaseKind})`, () => {
   test('an event id that does not exist is dropped, not retried forever', async () => {
     const id = randomUUID();
     await relay.enqueue(id);
-    await waitUntil('the job to finish', async () => (await relay.depth()) === 0 && (await relay.queue.getJob(id)) === undefined);
+    await waitFor('the job to finish', async () => (await relay.depth()) === 0 && (await relay.queue.getJob(id)) === undefined);
   });
 });

@@ -11,7 +11,8 @@ import { parseSandboxEvent, redeliveryDelay, SandboxProvider, SANDBOX_SIGNATURE_
 import { parseSandboxToken, SANDBOX_TOKENS_MESSAGE } from '../../queues/sandbox-tokens.js';
 import type { QueueContext } from '../../queues/context.js';
 import { testQueueContext, type TestQueueContext } from '../support/redis.js';
-import { listen, sleep, waitUntil, type TestServer } from './support.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { listen, type TestServer } from './support.js';
 
 const SECRET = 'whsec_sandbox_test_secret_value';
 const DELAY_MS = 50;
@@ -138,7 +139,7 @@ describe('sandbox provider', () => {
     const { providerPaymentId } = await provider.requestPayment(req);
     expect(providerPaymentId).toMatch(/^sbx_[0-9a-f]{24}$/);
 
-    const [delivery] = await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+    const [delivery] = await waitFor('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
     expect(Date.now() - started).toBeGreaterThanOrEqual(DELAY_MS);
     expect(delivery?.signature.ok).toBe(true);
     expect(delivery?.event).toEqual({
@@ -164,7 +165,7 @@ describe('sandbox provider', () => {
   test('pm_decline: payment.failed with the reason', async () => {
     const req = request('pm_decline');
     const { providerPaymentId } = await provider.requestPayment(req);
-    const [delivery] = await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+    const [delivery] = await waitFor('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
     expect(delivery?.signature.ok).toBe(true);
     expect(delivery?.event.type).toBe('payment.failed');
     expect(delivery?.event.data).toEqual({ paymentId: req.paymentId, providerPaymentId, orderId: req.orderId, amountMinor: 4599, currency: 'EUR', reason: 'card_declined' });
@@ -184,7 +185,7 @@ describe('sandbox provider', () => {
     const req = request('pm_fail_2');
     await expectTransientFailures(req, 2);
     const { providerPaymentId } = await provider.requestPayment(req);
-    await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
+    await waitFor('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
     await sleep(200);
     expect(endpoint.of(req.paymentId).map((d) => [d.event.type, d.event.data.providerPaymentId])).toEqual([['payment.succeeded', providerPaymentId]]);
   });
@@ -203,7 +204,7 @@ describe('sandbox provider', () => {
     const first = await provider.requestPayment(req);
     const again = await Promise.all([provider.requestPayment(req), provider.requestPayment(req), provider.requestPayment(req)]);
     expect(again.map((r) => r.providerPaymentId)).toEqual([first.providerPaymentId, first.providerPaymentId, first.providerPaymentId]);
-    await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
+    await waitFor('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
     // A request after the callback went out changes nothing either.
     expect((await provider.requestPayment(req)).providerPaymentId).toBe(first.providerPaymentId);
     await sleep(300);
@@ -214,7 +215,7 @@ describe('sandbox provider', () => {
     endpoint.script = [500, 503];
     const req = request('pm_approve');
     await provider.requestPayment(req);
-    await waitUntil('the redelivery', () => endpoint.acknowledged(req.paymentId).length > 0, 15_000);
+    await waitFor('the redelivery', () => endpoint.acknowledged(req.paymentId).length > 0, 15_000);
     const deliveries = endpoint.of(req.paymentId);
     expect(deliveries.map((d) => d.status)).toEqual([500, 503, 200]);
     expect(new Set(deliveries.map((d) => d.raw)).size).toBe(1);
@@ -236,9 +237,9 @@ describe('sandbox provider', () => {
       const req = request('pm_decline');
       await p.requestPayment(req);
       const jobId = `callback-${req.paymentId}`;
-      await waitUntil('a failed attempt', async () => ((await p.queue.getJob(jobId))?.attemptsMade ?? 0) >= 1);
+      await waitFor('a failed attempt', async () => ((await p.queue.getJob(jobId))?.attemptsMade ?? 0) >= 1);
       url = `${http.url}/webhooks/payments/sandbox`;
-      const job = await waitUntil(
+      const job = await waitFor(
         'the redelivery to complete',
         // State first, then the job: a job read before its state could predate the completion (and its count).
         async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId),
@@ -279,7 +280,7 @@ describe('sandbox provider', () => {
       await p.start();
       const req = request('pm_approve');
       const { providerPaymentId } = await p.requestPayment(req);
-      const [delivery] = await waitUntil('the callback on the refused port', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+      const [delivery] = await waitFor('the callback on the refused port', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
       expect(delivery?.signature.ok).toBe(true);
       expect(delivery?.event).toMatchObject({ type: 'payment.succeeded', data: { paymentId: req.paymentId, providerPaymentId, orderId: req.orderId } });
       expect(endpoint.of(req.paymentId).map((d) => d.status)).toEqual([200]);
@@ -309,7 +310,7 @@ describe('sandbox provider', () => {
       const req = request('pm_approve');
       await p.requestPayment(req);
       const jobId = `callback-${req.paymentId}`;
-      const job = await waitUntil('the redelivery to complete', async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId));
+      const job = await waitFor('the redelivery to complete', async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId));
       const deliveries = endpoint.of(req.paymentId);
       expect({ statuses: deliveries.map((d) => d.status), followed, errors: (job.stacktrace ?? []).map((line) => line.split('\n')[0]) }).toEqual({
         statuses: [307, 200],
@@ -341,10 +342,10 @@ describe('sandbox provider', () => {
       await p.requestPayment(req);
       const jobId = `callback-${req.paymentId}`;
       const started = Date.now();
-      await waitUntil('a timed-out attempt', async () => ((await p.queue.getJob(jobId))?.attemptsMade ?? 0) >= 1);
+      await waitFor('a timed-out attempt', async () => ((await p.queue.getJob(jobId))?.attemptsMade ?? 0) >= 1);
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
       url = `${http.url}/webhooks/payments/sandbox`;
-      const job = await waitUntil('the redelivery to complete', async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId));
+      const job = await waitFor('the redelivery to complete', async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId));
       expect(seen.length).toBeGreaterThanOrEqual(1);
       expect((job.stacktrace ?? []).map((line) => line.split('\n')[0])).toContain(`Error: POST ${silent.url}/webhooks/payments/sandbox failed: no complete answer within 300 ms`);
       expect(endpoint.acknowledged(req.paymentId)).toHaveLength(1);
@@ -403,7 +404,7 @@ describe('sandbox provider', () => {
       // The second attempt overall: accepted, even though this instance never saw the first.
       const { providerPaymentId } = await restarted.requestPayment(req);
       expect((await provider.requestPayment(req)).providerPaymentId).toBe(providerPaymentId);
-      await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
+      await waitFor('the callback', () => endpoint.acknowledged(req.paymentId).length > 0);
     } finally {
       await restarted.close();
     }
@@ -433,7 +434,7 @@ describe('sandbox status API (getPayment)', () => {
     return { req, ref: { paymentId: req.paymentId, providerPaymentId }, at: Date.now() };
   }
   const decided = (p: SandboxProvider, ref: { paymentId: string; providerPaymentId: string }) =>
-    waitUntil('the bank to decide', async () => {
+    waitFor('the bank to decide', async () => {
       const answer = await p.getPayment(ref);
       return answer.status !== 'pending' && answer;
     });
@@ -443,7 +444,7 @@ describe('sandbox status API (getPayment)', () => {
     expect(await slow.getPayment(ref)).toEqual({ status: 'pending' });
     expect(await decided(slow, ref)).toEqual({ status: 'approved' });
     expect(Date.now() - at).toBeGreaterThanOrEqual(BANK_DELAY_MS - 50);
-    const [delivery] = await waitUntil('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+    const [delivery] = await waitFor('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
     expect(delivery?.event.type).toBe('payment.succeeded');
     // Asking again (and after the callback went out) answers the same: the status API only reads.
     expect(await slow.getPayment(ref)).toEqual({ status: 'approved' });

@@ -1,5 +1,5 @@
-// Shared by the payment tests: an HTTP server on a free loopback port and a
-// bounded wait. (Redis comes from test/support/redis.ts.)
+// Shared by the payment tests: an HTTP server on a free loopback port. (Waits come
+// from test/support/wait.ts, Redis from test/support/redis.ts.)
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -21,16 +21,4 @@ export async function listen(handler: RequestListener, wanted = 0): Promise<Test
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },
   };
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }

@@ -23,6 +23,7 @@ import { PrivateRedisServer } from '../../queues/redis-server.js';
 import type { PrismaClient } from '../../infra/database.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { redisKind, testQueueContext, type TestQueueContext } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
 
 let db: TestDatabase;
 let redis: TestQueueContext;
@@ -80,19 +81,9 @@ async function placeOrder(o: { email?: string; failureReason?: string } = {}): P
   return id;
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const row = (id: string) => db.prisma.notification.findUniqueOrThrow({ where: { id } });
-const waitForStatus = (id: string, status: 'SENT' | 'FAILED') => waitUntil(`notification ${id} ${status}`, async () => ((await row(id)).status === status ? row(id) : undefined));
-const idle = (q: NotificationQueue) => waitUntil('an idle queue', async () => (await q.depth()).total === 0);
+const waitForStatus = (id: string, status: 'SENT' | 'FAILED') => waitFor(`notification ${id} ${status}`, async () => ((await row(id)).status === status ? row(id) : undefined));
+const idle = (q: NotificationQueue) => waitFor('an idle queue', async () => (await q.depth()).total === 0);
 const deliveriesOf = (notificationId: string) => logged.filter((l) => l.notificationId === notificationId && l.msg === 'customer notification');
 /** The queue's warnings and errors about one notification, as [level, message]. */
 const complaintsAbout = (notificationId: string) => queueLogged.filter((l) => l.notificationId === notificationId && l.level >= 40).map((l) => [l.level, l.msg]);
@@ -262,7 +253,7 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     expect(calls).toBe(3);
     expect(await queue.recoverPending(0)).toBe(0); // FAILED is for an operator, not for recovery
     // The log says so once, as an error, after two warnings about retries.
-    await waitUntil('the final log line', async () => complaintsAbout(id).length === 3);
+    await waitFor('the final log line', async () => complaintsAbout(id).length === 3);
     expect(complaintsAbout(id)).toEqual([
       [WARN, 'notification delivery failed; will retry'],
       [WARN, 'notification delivery failed; will retry'],
@@ -284,11 +275,11 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     const queue = await notificationQueue({ log: racing }, { attempts: 1 });
     const { id } = await recordNotification(db.prisma, { orderId: await placeOrder(), kind: 'confirmed', smtpEnabled: false });
     await queue.enqueue(id);
-    const job = await waitUntil('the job to end', async () => {
+    const job = await waitFor('the job to end', async () => {
       const state = await queue.queue.getJobState(NotificationQueue.jobId(id));
       return (state === 'completed' || state === 'failed') && state;
     });
-    await waitUntil('a log line', async () => complaintsAbout(id).length > 0);
+    await waitFor('a log line', async () => complaintsAbout(id).length > 0);
     expect({ job, complaints: complaintsAbout(id) }).toEqual({
       job: 'completed', // nothing left to retry
       complaints: [[WARN, 'notification delivery attempt failed, but the notification was already SENT by another delivery of it; nothing to retry']],
@@ -302,7 +293,7 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     const queue = await notificationQueue({}, { attempts: 1 }, true, prisma);
     const { id } = await recordNotification(db.prisma, { orderId: await placeOrder(), kind: 'confirmed', smtpEnabled: false });
     await queue.enqueue(id);
-    await waitUntil('the final log line', async () => complaintsAbout(id).length > 0);
+    await waitFor('the final log line', async () => complaintsAbout(id).length > 0);
     expect(await queue.queue.getJobState(NotificationQueue.jobId(id))).toBe('failed');
     expect(complaintsAbout(id)).toEqual([
       [WARN, 'notification delivery job failed for good, but the notification was already SENT (its delivery was recorded before the job failed: a crash after delivery, or a duplicate job); nothing to do'],
@@ -328,7 +319,7 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     const { id } = await recordNotification(db.prisma, { orderId: await placeOrder(), kind: 'confirmed', smtpEnabled: false });
     await queue.enqueue(id);
     try {
-      await waitUntil('the final log line', async () => complaintsAbout(id).length > 0);
+      await waitFor('the final log line', async () => complaintsAbout(id).length > 0);
       expect(complaintsAbout(id)).toEqual([[ERROR, 'notification delivery job failed for good before its outcome was recorded; the notification stays PENDING and outbox recovery will queue it again']]);
       expect(await row(id)).toMatchObject({ status: 'PENDING', attempts: 0 });
       // What the line promises.
@@ -357,7 +348,7 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     expect(await waitForStatus(id, 'FAILED')).toMatchObject({ attempts: 1, lastError: '550 mailbox unavailable' });
     await idle(queue);
     expect(calls).toBe(1);
-    await waitUntil('the final log line', async () => complaintsAbout(id).length > 0);
+    await waitFor('the final log line', async () => complaintsAbout(id).length > 0);
     expect(complaintsAbout(id)).toEqual([[ERROR, MARKED_FAILED]]);
   });
 

@@ -4,7 +4,8 @@
 // when its payment request keeps failing.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { adminAuth, startSaga, waitUntil, unitsByState, type OrderView, type Saga } from './support.js';
+import { waitFor } from '../support/wait.js';
+import { adminAuth, startSaga, unitsByState, type OrderView, type Saga } from './support.js';
 
 /** How long a published message waits for the process here: short, so that an order can sit stuck for longer. */
 const MESSAGE_TTL_MS = 1000;
@@ -28,7 +29,7 @@ async function openIncidents(s: Saga, orderId: string): Promise<Incident[]> {
 
 /** Waits for the order's payment request to have failed past the model's retries. */
 async function incidentAtRequestPayment(s: Saga, orderId: string): Promise<Incident> {
-  const incident = await waitUntil(`an incident for order ${orderId}`, async () => (await openIncidents(s, orderId))[0]);
+  const incident = await waitFor(`an incident for order ${orderId}`, async () => (await openIncidents(s, orderId))[0]);
   expect(incident).toMatchObject({ elementId: 'RequestPayment', errorType: 'JOB_NO_RETRIES' });
   return incident;
 }
@@ -42,7 +43,7 @@ async function publicStock(s: Saga, sku: string): Promise<Record<string, number>
 
 /** Waits for the order's "cancelled" notice to be sent, then answers every notice kind the order has. */
 async function noticesAfterCancellation(s: Saga, orderId: string): Promise<string[]> {
-  await waitUntil('the cancellation notice', async () => (await s.notifications(orderId)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
+  await waitFor('the cancellation notice', async () => (await s.notifications(orderId)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
   // A duplicate would be recorded by a second run of the same step: give it the time to show.
   await new Promise((r) => setTimeout(r, 300));
   return (await s.notifications(orderId)).map((n) => n.kind);

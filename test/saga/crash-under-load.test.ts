@@ -19,6 +19,7 @@ import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
 import { isRunning, killRedisServers } from '../support/processes.js';
 import { listeningUrl, startService, type Started } from '../support/service-process.js';
+import { sleep } from '../support/wait.js';
 import { ADMIN_TOKEN, FINAL, sagaEnvironment } from './support.js';
 
 const KILLS = 10;
@@ -73,7 +74,6 @@ function random(seed: number): () => number {
 }
 
 const report = (text: string) => process.stdout.write(`\n[crash-under-load, ${databaseKind}] ${text}\n`);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // redis-servers seen, so that a failing run does not leave one behind.
 const redisPids = new Set<number>();

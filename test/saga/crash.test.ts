@@ -7,7 +7,8 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
-import { FINAL, sagaEnvironment, waitUntil } from './support.js';
+import { waitFor } from '../support/wait.js';
+import { FINAL, sagaEnvironment } from './support.js';
 import { isRunning, killRedisServers } from '../support/processes.js';
 import { listeningUrl, startService } from '../support/service-process.js';
 
@@ -70,7 +71,7 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
       const last = new Map<string, unknown>();
       const finals = await Promise.all(
         ids.map((id) =>
-          waitUntil(`order ${id} to finish`, async () => {
+          waitFor(`order ${id} to finish`, async () => {
             const o = (await (await fetch(`${url2}/orders/${id}`)).json()) as { status: string; process: { state: string } | null };
             last.set(id, o);
             return (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED' ? o : undefined;

@@ -12,7 +12,8 @@ import { openDatabase } from '../../infra/database.js';
 import { KILL_POINTS, type KillPoint } from '../../infra/kill-points.js';
 import { databaseKind } from '../support/database.js';
 import { listeningUrl, startService, type Started } from '../support/service-process.js';
-import { ADMIN_TOKEN, sagaEnvironment, waitUntil, type OrderView } from './support.js';
+import { waitFor, within } from '../support/wait.js';
+import { ADMIN_TOKEN, sagaEnvironment, type OrderView } from './support.js';
 
 type Path = 'paid' | 'declined' | 'timed-out' | 'cancelled' | 'rejected';
 
@@ -73,15 +74,6 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** How often the log sink handed this order's notification out, in one service's output. */
 const handOffs = (service: Started, orderId: string) =>
   service
@@ -112,7 +104,7 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
       // At place-order the request itself dies with the service: the client sees the connection drop.
       const placed = await placeOrder(url1, path, key).catch(() => undefined);
       if (path === 'cancelled') {
-        await waitUntil('the order to await payment', async () => (await getJson<OrderView>(`${url1}/orders/${placed?.id}`)).status === 'AWAITING_PAYMENT', 30_000);
+        await waitFor('the order to await payment', async () => (await getJson<OrderView>(`${url1}/orders/${placed?.id}`)).status === 'AWAITING_PAYMENT', 30_000);
         // At the cancel route the request dies with the service: the client never hears the answer.
         await cancel(url1, placed?.id as string).catch(() => undefined);
       }
@@ -137,7 +129,7 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
       }
 
       let last: OrderView | undefined;
-      const order = await waitUntil(
+      const order = await waitFor(
         `order ${id} to end its process`,
         async () => {
           last = await getJson<OrderView>(`${url2}/orders/${id}`);
@@ -150,7 +142,7 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
       expect(order.status).toBe(expected.status);
       expect(order.history.map((h) => h.to)).toEqual(expected.history);
       expect(order.payment?.status ?? null).toBe(expected.payment);
-      const notifications = await waitUntil('the notification to be sent', async () => {
+      const notifications = await waitFor('the notification to be sent', async () => {
         const { notifications: list } = await getJson<{ notifications: { kind: string; status: string }[] }>(`${url2}/orders/${id}/notifications`);
         return list.every((n) => n.status === 'SENT') && list;
       });

@@ -5,7 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
 import { scrape, total as sampleTotal } from '../ops/prometheus.js';
-import { ADMIN_TOKEN, adminAuth, startSaga, waitUntil, unitsByState, type Saga, type StockRow } from './support.js';
+import { waitFor } from '../support/wait.js';
+import { ADMIN_TOKEN, adminAuth, startSaga, unitsByState, type Saga, type StockRow } from './support.js';
 
 /** Without a payment result for this long, the saga asks the provider (and again after each "pending"). */
 const STATUS_CHECK_INTERVAL_MS = 300;
@@ -47,7 +48,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect(total(after, 'onHand')).toBe(total(before, 'onHand') - 2);
     expect(total(after, 'reserved')).toBe(total(before, 'reserved'));
     expect(total(after, 'sold') - total(before, 'sold')).toBe(2);
-    await waitUntil('the confirmation to be sent', async () => (await saga.notifications(id)).find((n) => n.kind === 'confirmed' && n.status === 'SENT'));
+    await waitFor('the confirmation to be sent', async () => (await saga.notifications(id)).find((n) => n.kind === 'confirmed' && n.status === 'SENT'));
     expect((await saga.notifications(id)).map((n) => n.kind)).toEqual(['confirmed']);
   });
 
@@ -60,7 +61,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect(o.reservations).toEqual([]);
     expect(o.payment).toBeNull();
     expect(await saga.stock('SKU-LAMP')).toEqual(before);
-    await waitUntil('the rejection notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'rejected' && n.status === 'SENT'));
+    await waitFor('the rejection notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'rejected' && n.status === 'SENT'));
   });
 
   test('declined payment: PAYMENT_FAILED with the reason, stock restored, payment DECLINED', async () => {
@@ -73,7 +74,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect(o.payment).toMatchObject({ status: 'DECLINED' });
     expect(unitsByState(o)).toEqual({ RELEASED: 3 });
     expect(await saga.stock('SKU-BOARD')).toEqual(before);
-    await waitUntil('the payment-failed notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'payment-failed' && n.status === 'SENT'));
+    await waitFor('the payment-failed notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'payment-failed' && n.status === 'SENT'));
   });
 
   test('no answer from the provider: CANCELLED after the configured payment timeout, stock restored, payment VOIDED', async () => {
@@ -91,7 +92,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect(o.payment).toMatchObject({ status: 'VOIDED' });
     expect(unitsByState(o)).toEqual({ RELEASED: 1 });
     expect(await saga.stock('SKU-KNIFE')).toEqual(before);
-    await waitUntil('the cancellation notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
+    await waitFor('the cancellation notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
   });
 
   test('a webhook lost on purpose (pm_approve_lost_webhook) still ends PAID, through the status check: units sold, payment APPROVED, one confirmation', async () => {
@@ -111,7 +112,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect(total(after, 'onHand')).toBe(total(before, 'onHand') - 2);
     expect(total(after, 'reserved')).toBe(total(before, 'reserved'));
     expect(total(after, 'sold') - total(before, 'sold')).toBe(2);
-    await waitUntil('the confirmation to be sent', async () => (await saga.notifications(id)).find((n) => n.kind === 'confirmed' && n.status === 'SENT'));
+    await waitFor('the confirmation to be sent', async () => (await saga.notifications(id)).find((n) => n.kind === 'confirmed' && n.status === 'SENT'));
     await new Promise((r) => setTimeout(r, 300));
     expect((await saga.notifications(id)).map((n) => n.kind)).toEqual(['confirmed']);
   });
@@ -134,7 +135,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect(o.payment).toMatchObject({ status: 'VOIDED' });
     expect(unitsByState(o)).toEqual({ RELEASED: 1 });
     expect(await saga.stock('SKU-GRINDER')).toEqual(before);
-    await waitUntil('the cancellation notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
+    await waitFor('the cancellation notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
     expect((await saga.notifications(id)).map((n) => n.kind)).toEqual(['cancelled']);
   });
 
@@ -150,14 +151,14 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
   test('provider failing past all retries: an incident naming the order; retrying it finishes the order', async () => {
     // Request payment has 5 retries in the model; the sandbox fails 6 times, then approves.
     const id = await saga.placeOrder({ sku: 'SKU-TEAPOT', quantity: 1, paymentMethod: 'pm_fail_6' });
-    const incident = await waitUntil('an incident for the order', async () => {
+    const incident = await waitFor('an incident for the order', async () => {
       const res = await saga.get('/ops/api/incidents', adminAuth);
       return (res.body.incidents as { orderId: string; key: string; elementId: string; errorMessage: string }[]).find((i) => i.orderId === id);
     });
     expect(incident.elementId).toBe('RequestPayment');
     expect(incident.errorMessage).toMatch(/attempt 5 of 6/);
     // An incident is an operator's alarm: this test's one expected error-level line (test/ops/incident-alarm.test.ts).
-    await waitUntil('the incident to be logged', async () => saga.errorLines.length > errorLinesChecked);
+    await waitFor('the incident to be logged', async () => saga.errorLines.length > errorLinesChecked);
     expect(saga.errorLines.slice(errorLinesChecked).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
       expect.objectContaining({ orderId: id, elementId: 'RequestPayment', incidentKey: incident.key, errorType: 'JOB_NO_RETRIES' }),
     ]);

@@ -5,7 +5,8 @@
 // itself silent, so every approval here is the test's own.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { approvalEvent, type OrderView, type Saga, startSaga, unitsByState, waitUntil } from './support.js';
+import { waitFor } from '../support/wait.js';
+import { approvalEvent, type OrderView, type Saga, startSaga, unitsByState } from './support.js';
 
 const LATE_APPROVAL_LOG = 'payment approved after the order ended unpaid; the authorization is released';
 
@@ -39,7 +40,7 @@ async function sendApproval(saga: Saga, orderId: string, eventId: string) {
 
 /** The inbox row of an event once the relay has dealt with it. */
 const processed = (saga: Saga, providerEventId: string) =>
-  waitUntil(`event ${providerEventId} to be processed`, async () => {
+  waitFor(`event ${providerEventId} to be processed`, async () => {
     const row = await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId } });
     return row?.processedAt ? row : undefined;
   });

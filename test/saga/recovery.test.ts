@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createOrder } from '../../domain/orders/create-order.js';
 import { recordPaymentEvent } from '../../domain/payments/payment-events.js';
 import { databaseKind } from '../support/database.js';
-import { startSaga, waitUntil, type Saga } from './support.js';
+import { waitFor } from '../support/wait.js';
+import { startSaga, type Saga } from './support.js';
 
 let saga: Saga;
 beforeAll(async () => {
@@ -31,7 +32,7 @@ describe(`recovery sweep (${databaseKind})`, () => {
     await recordPaymentEvent(saga.system.db.prisma, 'sandbox', event, { recorded: 'by the test, never enqueued' });
     const o = await saga.waitForFinal(id);
     expect(o.status).toBe('PAID');
-    await waitUntil('the event to be marked processed', async () =>
+    await waitFor('the event to be marked processed', async () =>
       (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: event.providerEventId, processedAt: { not: null } } })) ?? undefined,
     );
   });

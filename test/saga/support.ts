@@ -13,6 +13,7 @@ import { loadConfig } from '../../infra/config.js';
 import { signPayload } from '../../domain/payments/signature.js';
 import { startSystem, type RunningSystem } from '../../app/start.js';
 import { createEmptyPostgresDatabase, onPostgres } from '../support/database.js';
+import { waitFor } from '../support/wait.js';
 
 export const ADMIN_TOKEN = 'saga-test-admin-token';
 export const SANDBOX_SECRET = 'whsec_saga_test_secret_0123456789';
@@ -49,16 +50,6 @@ export type Saga = {
   sendWebhook(event: unknown, o?: { secret?: string; timestamp?: number; signature?: string }): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 };
-
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Environment for a fresh system: its own database, its own queue prefix, test-short durations. */
 export async function sagaEnvironment(overrides: Record<string, string> = {}): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
@@ -140,7 +131,7 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
   async function waitForOrder(id: string, until: (o: OrderView) => boolean, what: string, timeoutMs = 20_000) {
     let last: OrderView | undefined;
     try {
-      return await waitUntil(`order ${id} ${what}`, async () => {
+      return await waitFor(`order ${id} ${what}`, async () => {
         last = await order(id);
         return until(last) ? last : undefined;
       }, timeoutMs);

@@ -1,7 +1,8 @@
 // Payment callbacks through the whole system: early, duplicated, replayed, forged.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { adminAuth, approvalEvent, type Saga, startSaga, waitUntil } from './support.js';
+import { waitFor } from '../support/wait.js';
+import { adminAuth, approvalEvent, type Saga, startSaga } from './support.js';
 
 let saga: Saga;
 beforeAll(async () => {
@@ -23,7 +24,7 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
     // incident at that step, with no subscription open, for as long as the test likes; and the sandbox never
     // calls back, so the only approval there is comes from this test.
     const id = await saga.placeOrder({ sku: 'SKU-FRENCHPRESS', quantity: 1, paymentMethod: 'pm_fail_5_no_answer' });
-    const incident = await waitUntil('the incident at Request payment', async () => {
+    const incident = await waitFor('the incident at Request payment', async () => {
       const res = await saga.get('/ops/api/incidents', adminAuth);
       return (res.body.incidents as { key: string; orderId: string | null; elementId: string }[]).find((i) => i.orderId === id);
     });
@@ -31,7 +32,7 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
     const eventId = `evt_early_${id}`;
     expect((await saga.sendWebhook(approvalEvent(id, await paymentOf(id), eventId))).status).toBe(200);
     // Processed = published to the engine, which had nothing waiting for it: it is buffered.
-    await waitUntil('the early event to be published', async () => (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: eventId } }))?.processedAt);
+    await waitFor('the early event to be published', async () => (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: eventId } }))?.processedAt);
     const early = await saga.order(id);
     expect(early.status).toBe('NEW');
     expect(early.process?.currentSteps.map((s) => s.elementId)).toEqual(['RequestPayment']);

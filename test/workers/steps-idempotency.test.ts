@@ -23,7 +23,7 @@ import { checkPaymentStatusWorker, requestPaymentWorker, voidPaymentWorker } fro
 import type { WorkerDeps } from '../../workers/saga-worker.js';
 import { releaseStockWorker, reserveStockWorker } from '../../workers/stock.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
-import { waitFor } from '../engine/support.js';
+import { waitFor } from '../support/wait.js';
 import { addProduct, stockBy } from '../support/fixtures.js';
 import { sagaJob, workerDeps, type TestWorkerDeps } from './support.js';
 

@@ -12,7 +12,7 @@ import { sdkConfiguration } from '../../orchestrator/zeebe/client.js';
 import { toEngineError } from '../../orchestrator/zeebe/errors.js';
 import { ZeebeIncidents, ZeebeProcessInspector } from '../../orchestrator/zeebe/process-inspector.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
-import { waitFor } from '../engine/support.js';
+import { waitFor } from '../support/wait.js';
 import { FakeZeebeApi, httpError, restJob } from './fake-api.js';
 
 const logger = pino({ level: 'silent' });

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { complete, EngineError } from '../../orchestrator/engine.js';
 import { connectZeebe } from '../../orchestrator/zeebe/client.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
-import { waitFor } from '../engine/support.js';
+import { waitFor } from '../support/wait.js';
 import { restJob } from './fake-api.js';
 import { FakeGateway } from './fake-gateway.js';
 

@@ -2,7 +2,8 @@
 // Event-based gateways; Message events; Message correlation).
 import { describe, expect, test } from '@jest/globals';
 import { complete } from '../../../orchestrator/engine.js';
-import { activeElements, bpmn, completedElements, conformanceSuite, deploy, engineLabel, engineUnderTest, eventually, expectOpenTimers, flow, message, task, waitFor, waitForEnd, waitForIncidents } from '../support.js';
+import { activeElements, bpmn, completedElements, conformanceSuite, deploy, engineLabel, engineUnderTest, eventually, expectOpenTimers, flow, message, task, waitForEnd, waitForIncidents } from '../support.js';
+import { waitFor } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;

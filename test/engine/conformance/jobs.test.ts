@@ -3,7 +3,8 @@ import { describe, expect, jest, test } from '@jest/globals';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
 import { bpmnError, complete, fail, type Job, type JobHandler } from '../../../orchestrator/engine.js';
 import { pino } from 'pino';
-import { bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, eventually, flow, incidentsOf, task, waitFor, waitForEnd, waitForIncidents } from '../support.js';
+import { bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, eventually, flow, incidentsOf, task, waitForEnd, waitForIncidents } from '../support.js';
+import { waitFor } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;

@@ -5,7 +5,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { EngineOperations } from '../../../orchestrator/embedded/operations.js';
 import { bpmnError, complete, fail, type Job } from '../../../orchestrator/engine.js';
-import { activeElements, bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, eventually, expectOpenTimers, flow, incidentsOf, task, waitFor, waitForEnd } from '../support.js';
+import { activeElements, bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, eventually, expectOpenTimers, flow, incidentsOf, task, waitForEnd } from '../support.js';
+import { waitFor } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;

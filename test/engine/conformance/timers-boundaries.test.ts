@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
 import { complete, type Job } from '../../../orchestrator/engine.js';
 import { openTestDatabase } from '../../support/database.js';
-import { activeElements, bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, engineUnderTest, eventually, expectOpenTimers, flow, message, task, waitFor, waitForEnd, type EngineHarness } from '../support.js';
+import { activeElements, bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, engineUnderTest, eventually, expectOpenTimers, flow, message, task, waitForEnd, type EngineHarness } from '../support.js';
+import { waitFor } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;

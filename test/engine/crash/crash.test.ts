@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { openDatabase, type Database } from '../../../infra/database.js';
 import { createEmptyPostgresDatabase, databaseKind, onPostgres } from '../../support/database.js';
+import { sleep } from '../../support/wait.js';
 
 const SCRIPT = 'test/engine/crash/engine-under-load.ts';
 const PROCESS_ID = 'crash-load';
@@ -44,8 +45,6 @@ afterAll(async () => {
   await Promise.all(children.map((c) => c.exited));
   for (const cleanup of cleanups) await cleanup();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startChild(env: Record<string, string>): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

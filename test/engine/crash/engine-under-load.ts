@@ -14,6 +14,7 @@ import { openDatabase, type DatabaseTarget } from '../../../infra/database.js';
 import { applyMigrations } from '../../../infra/migrations.js';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
 import { complete } from '../../../orchestrator/engine.js';
+import { sleep } from '../../support/wait.js';
 
 const PROCESS_ID = 'crash-load';
 const total = Number(process.env.CRASH_CREATE ?? '0');
@@ -59,7 +60,6 @@ const XML = `<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>`;
 
 const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, pid: process.pid, t: Date.now() })}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function target(): DatabaseTarget {
   if (process.env.DATABASE_URL) return { kind: 'postgres', url: process.env.DATABASE_URL, poolSize: 10 };

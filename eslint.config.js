@@ -14,9 +14,15 @@ const layer = (folder, patterns) => ({
   rules: { 'no-restricted-imports': ['error', { patterns }] },
 });
 const notOurs = (folders, why) => ({ regex: ours(folders), message: why });
-const noAdapters = (who) => ({ regex: ADAPTERS, message: `${who} use the orchestrator port, never orchestrator/embedded/ or orchestrator/zeebe/ (only app/ chooses an engine).` });
+const noAdapters = (who) => ({
+  regex: ADAPTERS,
+  message: `${who} use the orchestrator port, never orchestrator/embedded/ or orchestrator/zeebe/ (only app/ chooses an engine).`,
+});
 
-const orchestratorOnly = notOurs(['api', 'app', 'bench', 'domain', 'prisma', 'queues', 'scripts', 'test', 'workers'], 'orchestrator/ may import infra/ only (docs/architecture.md): pass what it needs in from app/.');
+const orchestratorOnly = notOurs(
+  ['api', 'app', 'bench', 'domain', 'prisma', 'queues', 'scripts', 'test', 'workers'],
+  'orchestrator/ may import infra/ only (docs/architecture.md): pass what it needs in from app/.',
+);
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.data/', 'prisma/generated/', 'test-artifacts/'] },
@@ -34,28 +40,54 @@ export default tseslint.config(
   layer('infra', [{ regex: '^\\.\\./', message: 'infra/ imports nothing of ours outside infra/ (docs/architecture.md).' }]),
   // The one file that opens the database hands out the generated Prisma client (prisma/generated is
   // generated code, not one of our layers): allowed there, and only the generated client.
-  layer('infra/database.ts', [{ regex: '^\\.\\./(?!prisma/generated/)', message: 'infra/ imports nothing of ours outside infra/ but the generated Prisma client (docs/architecture.md).' }]),
+  layer('infra/database.ts', [
+    {
+      regex: '^\\.\\./(?!prisma/generated/)',
+      message: 'infra/ imports nothing of ours outside infra/ but the generated Prisma client (docs/architecture.md).',
+    },
+  ]),
   // domain/: infra/ and the generated Prisma client.
   layer('domain', [
-    notOurs(['api', 'app', 'bench', 'bpmn', 'orchestrator', 'queues', 'scripts', 'test', 'workers'], 'domain/ may import infra/ and the Prisma client only (docs/architecture.md).'),
+    notOurs(
+      ['api', 'app', 'bench', 'bpmn', 'orchestrator', 'queues', 'scripts', 'test', 'workers'],
+      'domain/ may import infra/ and the Prisma client only (docs/architecture.md).',
+    ),
     { regex: '^(\\.\\./)+prisma/(?!generated/)', message: 'domain/ may import the generated Prisma client (prisma/generated), not the rest of prisma/.' },
   ]),
   // orchestrator/ (the port, embedded/, zeebe/): infra/ only, and itself.
   layer('orchestrator', [orchestratorOnly]),
   // The two adapters implement the port side by side; neither builds on the other.
-  layer('orchestrator/embedded', [orchestratorOnly, { regex: '^\\.\\./zeebe/', message: 'The embedded engine does not import the Camunda 8 adapter: share through the port.' }]),
-  layer('orchestrator/zeebe', [orchestratorOnly, { regex: '^\\.\\./embedded/', message: 'The Camunda 8 adapter does not import the embedded engine: share through the port (e.g. orchestrator/process-inspector.ts).' }]),
+  layer('orchestrator/embedded', [
+    orchestratorOnly,
+    { regex: '^\\.\\./zeebe/', message: 'The embedded engine does not import the Camunda 8 adapter: share through the port.' },
+  ]),
+  layer('orchestrator/zeebe', [
+    orchestratorOnly,
+    {
+      regex: '^\\.\\./embedded/',
+      message: 'The Camunda 8 adapter does not import the embedded engine: share through the port (e.g. orchestrator/process-inspector.ts).',
+    },
+  ]),
   // workers/, api/, queues/: domain/, the orchestrator port, infra/.
   layer('workers', [
-    notOurs(['api', 'app', 'bench', 'prisma', 'queues', 'scripts', 'test'], 'workers/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).'),
+    notOurs(
+      ['api', 'app', 'bench', 'prisma', 'queues', 'scripts', 'test'],
+      'workers/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).',
+    ),
     noAdapters('workers'),
   ]),
   layer('api', [
-    notOurs(['app', 'bench', 'prisma', 'queues', 'scripts', 'test', 'workers'], 'api/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).'),
+    notOurs(
+      ['app', 'bench', 'prisma', 'queues', 'scripts', 'test', 'workers'],
+      'api/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).',
+    ),
     noAdapters('API routes'),
   ]),
   layer('queues', [
-    notOurs(['api', 'app', 'bench', 'prisma', 'scripts', 'test', 'workers'], 'queues/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).'),
+    notOurs(
+      ['api', 'app', 'bench', 'prisma', 'scripts', 'test', 'workers'],
+      'queues/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).',
+    ),
     noAdapters('queues'),
   ]),
   // app/: the composition root, may import everything.

@@ -52,7 +52,10 @@ function requestLog(logger: Logger): RequestHandler {
       // A scraper or an open ops page polls every few seconds: its successful reads would drown the log.
       const polling = req.method === 'GET' && res.statusCode < 400 && /^\/(metrics|ops\/api\/|ops\/assets\/)/.test(req.originalUrl);
       const level = res.statusCode >= 500 ? 'error' : polling ? 'debug' : 'info';
-      logger[level]({ reqId, method: req.method, url: req.originalUrl, ...requestLogFields(res), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      logger[level](
+        { reqId, method: req.method, url: req.originalUrl, ...requestLogFields(res), status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
     });
     next();
   };

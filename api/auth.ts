@@ -34,9 +34,16 @@ export function requireToken(token: string, o: { challenge?: 'bearer' | 'basic';
   return (req, _res, next) => {
     const presented = presentedToken(req.get('authorization') ?? '');
     if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
-      throw new HttpProblem(401, 'unauthorized', 'Unauthorized', `this operation needs ${o.what}`, [{ field: 'Authorization', message: `missing or wrong ${o.what.replace(/^the /, '')}` }], {
-        'WWW-Authenticate': challenge,
-      });
+      throw new HttpProblem(
+        401,
+        'unauthorized',
+        'Unauthorized',
+        `this operation needs ${o.what}`,
+        [{ field: 'Authorization', message: `missing or wrong ${o.what.replace(/^the /, '')}` }],
+        {
+          'WWW-Authenticate': challenge,
+        },
+      );
     }
     next();
   };

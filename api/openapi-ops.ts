@@ -22,8 +22,14 @@ export function metricsPaths(): Record<string, unknown> {
           'Text exposition format 0.0.4: orders by status, saga and job durations, job failures and retries, open incidents, refused webhooks, queue depths, ' +
           'process metrics. Open unless METRICS_TOKEN is set; then send it as a bearer token (or the Basic password).',
         responses: {
-          200: { description: 'The metrics', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' }, example: 'order_saga_orders{status="PAID"} 42\n' } } },
-          401: { description: 'METRICS_TOKEN is set and was not sent', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+          200: {
+            description: 'The metrics',
+            content: { 'text/plain; version=0.0.4': { schema: { type: 'string' }, example: 'order_saga_orders{status="PAID"} 42\n' } },
+          },
+          401: {
+            description: 'METRICS_TOKEN is set and was not sent',
+            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          },
         },
       },
     },
@@ -33,7 +39,14 @@ export function metricsPaths(): Record<string, unknown> {
 /** Incidents and their retry: mounted with the saga, on either engine. */
 export function incidentPaths({ json, problem, ok, list }: Helpers): Record<string, unknown> {
   const incidents = list(o.ListIncidentsQuery, '/ops/api/incidents');
-  const keyParam = { name: 'key', in: 'path', required: true, description: 'Incident key', schema: { type: 'string', pattern: '^\\d{1,19}$' }, example: '2251799813685300' };
+  const keyParam = {
+    name: 'key',
+    in: 'path',
+    required: true,
+    description: 'Incident key',
+    schema: { type: 'string', pattern: '^\\d{1,19}$' },
+    example: '2251799813685300',
+  };
   return {
     '/ops/api/incidents': {
       get: {
@@ -64,8 +77,22 @@ export function incidentPaths({ json, problem, ok, list }: Helpers): Record<stri
 /** The embedded engine's ops JSON (the ops page reads these). */
 export function opsPaths({ problem, ok, list }: Helpers): Record<string, unknown> {
   const definitions = list(o.ListDefinitionsQuery, '/ops/api/definitions');
-  const keyParam = { name: 'key', in: 'path', required: true, description: 'Process definition key', schema: { type: 'string', pattern: '^\\d{1,19}$' }, example: '2251799813685249' };
-  const idParam = { name: 'id', in: 'path', required: true, description: 'Order id (a UUID)', schema: { type: 'string', format: 'uuid' }, example: '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10' };
+  const keyParam = {
+    name: 'key',
+    in: 'path',
+    required: true,
+    description: 'Process definition key',
+    schema: { type: 'string', pattern: '^\\d{1,19}$' },
+    example: '2251799813685249',
+  };
+  const idParam = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: 'Order id (a UUID)',
+    schema: { type: 'string', format: 'uuid' },
+    example: '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10',
+  };
   const unauthorized = problem('Missing or wrong admin token (a browser is asked for Basic credentials: any user, the token as password)');
   return {
     '/ops/api/definitions': {
@@ -87,7 +114,8 @@ export function opsPaths({ problem, ok, list }: Helpers): Record<string, unknown
     },
     '/ops/api/definitions/{key}/stats': {
       get: {
-        summary: 'Per element of one version: waiting now, p50/p95 time spent, job failures, incidents; where customers wait longest and what fails most (admin)',
+        summary:
+          'Per element of one version: waiting now, p50/p95 time spent, job failures, incidents; where customers wait longest and what fails most (admin)',
         security: admin,
         parameters: [keyParam],
         responses: { 200: ok(o.DefinitionStats), 400: problem('Key is not digits'), 401: unauthorized, 404: problem('No such deployed version') },

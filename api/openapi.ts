@@ -113,7 +113,13 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
         description: LIST_DESCRIPTION,
         parameters: [skuParam, ...queryParameters(json, s.ListStocksQuery)],
         responses: {
-          200: ok(s.StockList, 'One page of warehouses', { stocks: [{ warehouseId: 'WH-BER', count: 12 }, { warehouseId: 'WH-CGN', count: 0 }], nextCursor: null }),
+          200: ok(s.StockList, 'One page of warehouses', {
+            stocks: [
+              { warehouseId: 'WH-BER', count: 12 },
+              { warehouseId: 'WH-CGN', count: 0 },
+            ],
+            nextCursor: null,
+          }),
           400: problem('Malformed SKU; bad limit or cursor, or an unknown query parameter'),
           404: problem('Unknown SKU'),
         },
@@ -141,13 +147,18 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
   };
 
   // The ops lists page like every other list: the same parameters, description and 400.
-  const list = (schema: z.ZodType, path: string) => ({ description: LIST_DESCRIPTION, parameters: queryParameters(json, schema), badRequest: listBadRequest(problem, path) });
+  const list = (schema: z.ZodType, path: string) => ({
+    description: LIST_DESCRIPTION,
+    parameters: queryParameters(json, schema),
+    badRequest: listBadRequest(problem, path),
+  });
   if (saga) Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok, list }));
   if (ops) {
     paths['/ops'] = {
       get: {
         summary: 'The ops page, for a browser (admin: Basic credentials, any user, the token as password)',
-        description: 'Embedded engine: the live diagram with waiting counts, p50/p95 per step, incidents with retry, order search. Camunda 8: a link to Operate.',
+        description:
+          'Embedded engine: the live diagram with waiting counts, p50/p95 per step, incidents with retry, order search. Camunda 8: a link to Operate.',
         security: [{ admin: [] }],
         responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 401: problem('Missing or wrong admin token') },
       },
@@ -194,10 +205,19 @@ function sagaPaths(
   problem: (description: string, example?: unknown) => unknown,
   ok: (schema: z.ZodType, description?: string, example?: unknown) => unknown,
 ): Record<string, unknown> {
-  const orderIdParam = { name: 'id', in: 'path', required: true, description: 'Order id (a UUID; anything else is 404)', schema: { type: 'string', format: 'uuid' }, example: ORDER_ID };
+  const orderIdParam = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: 'Order id (a UUID; anything else is 404)',
+    schema: { type: 'string', format: 'uuid' },
+    example: ORDER_ID,
+  };
   const unknownOrder = problem(
     'Unknown order (or an id that is not a UUID)',
-    problemExample(404, 'not-found', 'No such order', `order ${ORDER_ID} does not exist`, `/orders/${ORDER_ID}`, [{ field: 'id', message: `order ${ORDER_ID} does not exist` }]),
+    problemExample(404, 'not-found', 'No such order', `order ${ORDER_ID} does not exist`, `/orders/${ORDER_ID}`, [
+      { field: 'id', message: `order ${ORDER_ID} does not exist` },
+    ]),
   );
   const links = { self: `/orders/${ORDER_ID}`, cancel: `/orders/${ORDER_ID}/cancel`, notifications: `/orders/${ORDER_ID}/notifications` };
   const accepted = { id: ORDER_ID, status: 'NEW', total: { amountMinor: 8997, currency: 'EUR' }, links };
@@ -209,7 +229,10 @@ function sagaPaths(
     failureReason: null,
     paymentMethod: 'pm_approve',
     total: { amountMinor: 8997, currency: 'EUR' },
-    items: [{ sku: 'SKU-KETTLE', quantity: 2, unitPriceMinor: 3499 }, { sku: 'SKU-SCALE', quantity: 1, unitPriceMinor: 1999 }],
+    items: [
+      { sku: 'SKU-KETTLE', quantity: 2, unitPriceMinor: 3499 },
+      { sku: 'SKU-SCALE', quantity: 1, unitPriceMinor: 1999 },
+    ],
     reservations: [
       { sku: 'SKU-KETTLE', warehouseId: 'WH-BER', quantity: 2, state: 'RESERVED' },
       { sku: 'SKU-SCALE', warehouseId: 'WH-BER', quantity: 1, state: 'RESERVED' },
@@ -306,9 +329,14 @@ function sagaPaths(
           415: problem('Body is not JSON'),
           422: problem(
             'Idempotency-Key already used for a different request',
-            problemExample(422, 'idempotency-key-reused', 'Idempotency-Key reused for a different request', 'Idempotency-Key checkout-7f3a9c was already used for a different request', '/orders', [
-              { field: 'Idempotency-Key', message: 'was already used with a different request body; use a new key for a new order' },
-            ]),
+            problemExample(
+              422,
+              'idempotency-key-reused',
+              'Idempotency-Key reused for a different request',
+              'Idempotency-Key checkout-7f3a9c was already used for a different request',
+              '/orders',
+              [{ field: 'Idempotency-Key', message: 'was already used with a different request body; use a new key for a new order' }],
+            ),
           ),
         },
       },
@@ -318,12 +346,23 @@ function sagaPaths(
         parameters: queryParameters(json, s.ListOrdersQuery),
         responses: {
           200: ok(s.OrderList, 'One page of orders', {
-            orders: [{ id: ORDER_ID, customerId: 'cust-42', status: 'PAID', total: { amountMinor: 8997, currency: 'EUR' }, createdAt: '2026-11-22T10:15:01.900Z', updatedAt: '2026-11-22T10:15:04.310Z' }],
+            orders: [
+              {
+                id: ORDER_ID,
+                customerId: 'cust-42',
+                status: 'PAID',
+                total: { amountMinor: 8997, currency: 'EUR' },
+                createdAt: '2026-11-22T10:15:01.900Z',
+                updatedAt: '2026-11-22T10:15:04.310Z',
+              },
+            ],
             nextCursor: 'MjAyNi0xMS0yMlQxMDoxNTowMS45MDBafDBiNWUyYzRlLThkMWUtNGQwYS05YjdlLTNmMWMyYTlkNGUxMA',
           }),
           400: problem(
             'Bad status, limit or cursor, or an unknown query parameter',
-            problemExample(400, 'validation-error', 'Your request is not valid', 'limit: must be an integer from 1 to 100', '/orders?limit=500', [{ field: 'limit', message: 'must be an integer from 1 to 100' }]),
+            problemExample(400, 'validation-error', 'Your request is not valid', 'limit: must be an integer from 1 to 100', '/orders?limit=500', [
+              { field: 'limit', message: 'must be an integer from 1 to 100' },
+            ]),
           ),
         },
       },
@@ -331,7 +370,8 @@ function sagaPaths(
     [ORDER_BODY_PAGE]: {
       get: {
         summary: 'What POST /orders takes: the `type` of a 400 about the order body',
-        description: 'A page for people: the fields of the order body, why prices and names come from the catalog, hints for fields from other APIs, links to /docs and /openapi.json.',
+        description:
+          'A page for people: the fields of the order body, why prices and names come from the catalog, hints for fields from other APIs, links to /docs and /openapi.json.',
         responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
     },
@@ -357,9 +397,14 @@ function sagaPaths(
           404: unknownOrder,
           409: problem(
             'Already paid (`/problems/order-already-paid`), already ended (`/problems/order-finished`), or its payment secured a moment ago (`/problems/order-not-cancellable`)',
-            problemExample(409, 'order-already-paid', 'The request conflicts with the current state', `order ${ORDER_ID} is already paid and can no longer be cancelled`, `/orders/${ORDER_ID}/cancel`, [
-              { field: 'status', message: `order ${ORDER_ID} is already paid and can no longer be cancelled` },
-            ]),
+            problemExample(
+              409,
+              'order-already-paid',
+              'The request conflicts with the current state',
+              `order ${ORDER_ID} is already paid and can no longer be cancelled`,
+              `/orders/${ORDER_ID}/cancel`,
+              [{ field: 'status', message: `order ${ORDER_ID} is already paid and can no longer be cancelled` }],
+            ),
           ),
           503: problem('The order process cannot be reached; retry after `Retry-After` seconds'),
         },
@@ -422,7 +467,13 @@ function sagaPaths(
                 id: 'evt_sbx_5d1c9a7e',
                 type: 'payment.succeeded',
                 created: 1795342502,
-                data: { paymentId: '5d1c9a7e-2b3f-4e8a-9c6d-0f1e2a3b4c5d', providerPaymentId: 'sbx_pay_7Qk2', orderId: ORDER_ID, amountMinor: 8997, currency: 'EUR' },
+                data: {
+                  paymentId: '5d1c9a7e-2b3f-4e8a-9c6d-0f1e2a3b4c5d',
+                  providerPaymentId: 'sbx_pay_7Qk2',
+                  orderId: ORDER_ID,
+                  amountMinor: 8997,
+                  currency: 'EUR',
+                },
               },
             },
           },

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { listQuery, NextCursor, OrderStatus } from './schemas.js';
 
 export const DefinitionParams = z.object({
-  key: z.string().regex(/^\d{1,19}$/, 'must be a process definition key (digits)').meta({ example: '2251799813685249' }),
+  key: z
+    .string()
+    .regex(/^\d{1,19}$/, 'must be a process definition key (digits)')
+    .meta({ example: '2251799813685249' }),
 });
 
 export const OpsOrderParams = z.object({
@@ -34,7 +37,12 @@ export const DefinitionList = z.object({
 });
 export const ListDefinitionsQuery = listQuery({});
 
-export const DefinitionXml = z.object({ key: Key, bpmnProcessId: z.string(), version: z.number().int(), xml: z.string().meta({ description: 'The deployed BPMN 2.0 XML, diagram included' }) });
+export const DefinitionXml = z.object({
+  key: Key,
+  bpmnProcessId: z.string(),
+  version: z.number().int(),
+  xml: z.string().meta({ description: 'The deployed BPMN 2.0 XML, diagram included' }),
+});
 
 export const ElementStatsView = z
   .object({
@@ -77,7 +85,14 @@ export const OrderPath = z
     status: OrderStatus,
     processInstanceKey: Key.nullable(),
     process: z
-      .object({ definitionKey: Key, bpmnProcessId: z.string(), version: z.number().int(), state: z.string(), startedAt: Timestamp, endedAt: Timestamp.nullable() })
+      .object({
+        definitionKey: Key,
+        bpmnProcessId: z.string(),
+        version: z.number().int(),
+        state: z.string(),
+        startedAt: Timestamp,
+        endedAt: Timestamp.nullable(),
+      })
       .nullable()
       .meta({ description: 'Null until the order is picked up by a process instance' }),
     steps: z.array(
@@ -96,23 +111,25 @@ export const OrderPath = z
   .meta({ id: 'OpsOrderPath' });
 
 export const IncidentList = z.object({
-  incidents: z.array(
-    z
-      .object({
-        key: Key,
-        orderId: z.string().nullable(),
-        processInstanceKey: Key,
-        bpmnProcessId: z.string(),
-        elementId: z.string(),
-        elementInstanceKey: Key,
-        jobKey: Key.nullable(),
-        errorType: z.string().meta({ example: 'JOB_NO_RETRIES' }),
-        errorMessage: z.string(),
-        state: z.string(),
-        createdAt: Timestamp,
-      })
-      .meta({ id: 'OpsIncident' }),
-  ).meta({ description: 'Open incidents by key (oldest first)' }),
+  incidents: z
+    .array(
+      z
+        .object({
+          key: Key,
+          orderId: z.string().nullable(),
+          processInstanceKey: Key,
+          bpmnProcessId: z.string(),
+          elementId: z.string(),
+          elementInstanceKey: Key,
+          jobKey: Key.nullable(),
+          errorType: z.string().meta({ example: 'JOB_NO_RETRIES' }),
+          errorMessage: z.string(),
+          state: z.string(),
+          createdAt: Timestamp,
+        })
+        .meta({ id: 'OpsIncident' }),
+    )
+    .meta({ description: 'Open incidents by key (oldest first)' }),
   nextCursor: NextCursor,
 });
 export const ListIncidentsQuery = listQuery({});

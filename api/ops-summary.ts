@@ -20,7 +20,18 @@ export type ElementFacts = {
  * event-based ones, start/end and throw events pass tokens on at once; counting
  * them would only add noise.
  */
-const WAITING_POINTS = new Set(['serviceTask', 'sendTask', 'receiveTask', 'userTask', 'scriptTask', 'businessRuleTask', 'intermediateCatchEvent', 'eventBasedGateway', 'subProcess', 'callActivity']);
+const WAITING_POINTS = new Set([
+  'serviceTask',
+  'sendTask',
+  'receiveTask',
+  'userTask',
+  'scriptTask',
+  'businessRuleTask',
+  'intermediateCatchEvent',
+  'eventBasedGateway',
+  'subProcess',
+  'callActivity',
+]);
 
 const CONTAINERS = new Set(['subProcess', 'callActivity']);
 
@@ -43,7 +54,9 @@ export function summarize(elements: readonly ElementFacts[]) {
 
   return {
     longestWait: longest ? { ...pointer(longest), p95Ms: longest.p95Ms as number, p50Ms: longest.p50Ms as number, completed: longest.completed } : null,
-    mostFailures: failing ? { ...pointer(failing), jobFailures: failing.jobFailures, incidentsTotal: failing.incidentsTotal, incidentsOpen: failing.incidentsOpen } : null,
+    mostFailures: failing
+      ? { ...pointer(failing), jobFailures: failing.jobFailures, incidentsTotal: failing.incidentsTotal, incidentsOpen: failing.incidentsOpen }
+      : null,
     oldestWaiting: oldest ? { ...pointer(oldest), since: oldest.oldestWaitingSince as string } : null,
   };
 }

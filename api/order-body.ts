@@ -34,7 +34,8 @@ const UNKNOWN_ORDER_FIELD = /^([A-Za-z0-9_$]+)$/;
 const UNKNOWN_ITEM_FIELD = /^items\[\d+\]\.([A-Za-z0-9_$]+)$/;
 
 function hintFor(error: FieldError): string | undefined {
-  if (error.field === 'paymentMethod' && error.message === 'is required') return 'a payment-method token of the payment provider (sandbox: pm_approve, pm_decline, …)';
+  if (error.field === 'paymentMethod' && error.message === 'is required')
+    return 'a payment-method token of the payment provider (sandbox: pm_approve, pm_decline, …)';
   if (!error.message.startsWith('unknown field')) return undefined;
   const own = Object.hasOwn;
   const top = UNKNOWN_ORDER_FIELD.exec(error.field)?.[1];
@@ -57,7 +58,11 @@ export function orderBodyProblem(errors: FieldError[]): HttpProblem {
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function duration(ms: number): string {
-  const units: [number, string][] = [[3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  const units: [number, string][] = [
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ];
   for (const [size, name] of units) if (ms % size === 0) return `${ms / size} ${name}${ms === size ? '' : 's'}`;
   return `${ms} ms`;
 }

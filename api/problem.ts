@@ -50,7 +50,13 @@ function fromDomain(err: DomainError): HttpProblem {
   }
   if (err instanceof InvalidInputError) return validationProblem(err.errors);
   if (err instanceof ConflictError) {
-    return new HttpProblem(409, err.code.toLowerCase().replaceAll('_', '-'), 'The request conflicts with the current state', err.message, err.field ? [{ field: err.field, message: err.message }] : []);
+    return new HttpProblem(
+      409,
+      err.code.toLowerCase().replaceAll('_', '-'),
+      'The request conflicts with the current state',
+      err.message,
+      err.field ? [{ field: err.field, message: err.message }] : [],
+    );
   }
   return new HttpProblem(422, 'unprocessable', 'The request cannot be processed', err.message);
 }
@@ -59,9 +65,15 @@ function fromDomain(err: DomainError): HttpProblem {
 const BODY_PARSER_PROBLEMS: Record<string, (err: { limit?: number }) => HttpProblem> = {
   'entity.parse.failed': () => validationProblem([{ field: 'body', message: 'is not valid JSON' }]),
   'entity.too.large': (err) =>
-    new HttpProblem(413, 'body-too-large', 'Request body too large', `the body exceeds the limit of ${err.limit ?? '?'} bytes`, [{ field: 'body', message: 'is too large' }]),
-  'encoding.unsupported': () => new HttpProblem(415, 'unsupported-encoding', 'Unsupported content encoding', 'use identity, gzip or deflate', [{ field: 'Content-Encoding', message: 'is not supported' }]),
-  'charset.unsupported': () => new HttpProblem(415, 'unsupported-charset', 'Unsupported charset', 'send UTF-8 JSON', [{ field: 'Content-Type', message: 'charset is not supported' }]),
+    new HttpProblem(413, 'body-too-large', 'Request body too large', `the body exceeds the limit of ${err.limit ?? '?'} bytes`, [
+      { field: 'body', message: 'is too large' },
+    ]),
+  'encoding.unsupported': () =>
+    new HttpProblem(415, 'unsupported-encoding', 'Unsupported content encoding', 'use identity, gzip or deflate', [
+      { field: 'Content-Encoding', message: 'is not supported' },
+    ]),
+  'charset.unsupported': () =>
+    new HttpProblem(415, 'unsupported-charset', 'Unsupported charset', 'send UTF-8 JSON', [{ field: 'Content-Type', message: 'charset is not supported' }]),
   'request.aborted': () => new HttpProblem(400, 'request-aborted', 'Request aborted', 'the client closed the request before the body arrived'),
 };
 

@@ -36,7 +36,12 @@ export const Money = z.object({
 // query parameter the list does not know is a 400 naming it (never silently ignored).
 
 const PAGE_PARAMS = {
-  cursor: z.string().min(1, 'must not be empty').max(200, 'is not a cursor this API handed out').optional().meta({ description: 'nextCursor of the previous page' }),
+  cursor: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(200, 'is not a cursor this API handed out')
+    .optional()
+    .meta({ description: 'nextCursor of the previous page' }),
   limit: z.coerce
     .number('must be an integer from 1 to 100')
     .int('must be an integer from 1 to 100')
@@ -60,7 +65,7 @@ export const StockList = z
     stocks: z.array(z.object({ warehouseId: WarehouseId, count: z.number().int().meta({ description: 'Units available now (on hand − reserved)' }) })),
     nextCursor: NextCursor,
   })
-  .meta({ id: 'StockList', description: 'One page of the SKU\'s stock, by warehouse id' });
+  .meta({ id: 'StockList', description: "One page of the SKU's stock, by warehouse id" });
 export const ListStocksQuery = listQuery({});
 
 export const WarehouseStock = z
@@ -79,7 +84,10 @@ export const Problem = z
         z.object({
           field: z.string().meta({ example: 'onHand' }),
           message: z.string(),
-          hint: z.string().optional().meta({ description: 'What to send instead, where the API can tell', example: 'use sku: the product is named by its SKU (GET /products lists them)' }),
+          hint: z.string().optional().meta({
+            description: 'What to send instead, where the API can tell',
+            example: 'use sku: the product is named by its SKU (GET /products lists them)',
+          }),
         }),
       )
       .optional(),
@@ -97,7 +105,8 @@ export const IdempotencyKey = z
   .string()
   .regex(/^[\x21-\x7E]{1,200}$/, 'must be 1–200 visible ASCII characters')
   .meta({
-    description: 'Makes POST /orders safe to retry: the same key and body answer the same order, for IDEMPOTENCY_KEY_TTL (default 24 hours) after it was placed',
+    description:
+      'Makes POST /orders safe to retry: the same key and body answer the same order, for IDEMPOTENCY_KEY_TTL (default 24 hours) after it was placed',
     example: 'a1f7c7e2-checkout-42',
   });
 
@@ -107,12 +116,7 @@ export const OrderIdParams = z.object({ id: z.string() });
 
 export const OrderLine = z.strictObject({
   sku: z.string(required('a string')).pipe(Sku),
-  quantity: z
-    .number(required('a number'))
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(10_000, 'must be at most 10000')
-    .meta({ example: 2 }),
+  quantity: z.number(required('a number')).int('must be an integer').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').meta({ example: 2 }),
 });
 
 export const CreateOrderBody = z
@@ -123,7 +127,7 @@ export const CreateOrderBody = z
       .string(required('a string'))
       .min(1, 'must not be empty')
       .max(200, 'must be at most 200 characters')
-      .meta({ description: "Payment-method token of the provider (sandbox: pm_approve, pm_decline, …)", example: 'pm_approve' }),
+      .meta({ description: 'Payment-method token of the provider (sandbox: pm_approve, pm_decline, …)', example: 'pm_approve' }),
     customerEmail: z
       .string(required('a string'))
       .max(MAX_EMAIL_LENGTH, `must be at most ${MAX_EMAIL_LENGTH} characters`)
@@ -158,10 +162,16 @@ export const ProcessView = z
       }),
     ),
     incidents: z.array(
-      z.object({ key: z.string(), elementId: z.string(), errorType: z.string().meta({ example: 'JOB_NO_RETRIES' }), errorMessage: z.string(), createdAt: z.iso.datetime() }),
+      z.object({
+        key: z.string(),
+        elementId: z.string(),
+        errorType: z.string().meta({ example: 'JOB_NO_RETRIES' }),
+        errorMessage: z.string(),
+        createdAt: z.iso.datetime(),
+      }),
     ),
   })
-  .meta({ id: 'ProcessView', description: 'Where the order\'s process instance is now: the BPMN steps it waits at and its open incidents' });
+  .meta({ id: 'ProcessView', description: "Where the order's process instance is now: the BPMN steps it waits at and its open incidents" });
 
 export const Order = z
   .object({
@@ -173,9 +183,7 @@ export const Order = z
     paymentMethod: z.string(),
     total: Money,
     items: z.array(z.object({ sku: Sku, quantity: z.number().int(), unitPriceMinor: z.number().int() })),
-    reservations: z.array(
-      z.object({ sku: Sku, warehouseId: WarehouseId, quantity: z.number().int(), state: z.enum(['RESERVED', 'RELEASED', 'COMMITTED']) }),
-    ),
+    reservations: z.array(z.object({ sku: Sku, warehouseId: WarehouseId, quantity: z.number().int(), state: z.enum(['RESERVED', 'RELEASED', 'COMMITTED']) })),
     payment: z
       .object({
         status: z.enum(['REQUESTED', 'APPROVED', 'DECLINED', 'VOIDED']),
@@ -207,8 +215,11 @@ export const OrderList = z
   .meta({ id: 'OrderList' });
 
 export const ListOrdersQuery = listQuery({
-  customerId: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().meta({ description: 'Only this customer\'s orders' }),
-  status: z.enum(ORDER_STATUSES, `must be one of ${ORDER_STATUSES.join(', ')}`).optional().meta({ description: 'Only orders in this status' }),
+  customerId: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().meta({ description: "Only this customer's orders" }),
+  status: z
+    .enum(ORDER_STATUSES, `must be one of ${ORDER_STATUSES.join(', ')}`)
+    .optional()
+    .meta({ description: 'Only orders in this status' }),
 });
 
 /** POST /orders/{id}/cancel takes no fields: an empty body or {}. */
@@ -219,7 +230,8 @@ export const CancelAccepted = z
     id: z.uuid(),
     status: z.enum(['NEW', 'AWAITING_PAYMENT']),
     cancellation: z.enum(['accepted', 'queued']).meta({
-      description: '`accepted`: the running order took the request and is being cancelled now. `queued`: the order\'s process has not started yet; its first step takes the request.',
+      description:
+        "`accepted`: the running order took the request and is being cancelled now. `queued`: the order's process has not started yet; its first step takes the request.",
     }),
   })
   .meta({ id: 'CancelAccepted', description: 'The cancellation will be honoured: the order ends CANCELLED, its stock released and its payment voided' });
@@ -243,7 +255,10 @@ export const NotificationList = z
     ),
     nextCursor: NextCursor,
   })
-  .meta({ id: 'NotificationList', description: 'Customer notifications recorded for the order (one per kind), oldest first, with their delivery state; one page of them' });
+  .meta({
+    id: 'NotificationList',
+    description: 'Customer notifications recorded for the order (one per kind), oldest first, with their delivery state; one page of them',
+  });
 export const ListNotificationsQuery = listQuery({});
 
 // ---- payment webhooks -----------------------------------------------------
@@ -251,5 +266,8 @@ export const ListNotificationsQuery = listQuery({});
 export const PaymentProviderParams = z.object({ provider: z.string().meta({ example: 'sandbox' }) });
 
 export const WebhookAck = z
-  .object({ received: z.literal(true), duplicate: z.boolean().meta({ description: 'true when this provider event was recorded before (a replay changes nothing)' }) })
+  .object({
+    received: z.literal(true),
+    duplicate: z.boolean().meta({ description: 'true when this provider event was recorded before (a replay changes nothing)' }),
+  })
   .meta({ id: 'WebhookAck' });

@@ -43,7 +43,10 @@ try {
   }
 } catch (err) {
   const message = (err as Error).message;
-  const hint = (err as Error).name === 'DatabaseLockedError' ? '\nThe embedded database belongs to a running service: stop it first, or just restart it (it deploys at start).' : '';
+  const hint =
+    (err as Error).name === 'DatabaseLockedError'
+      ? '\nThe embedded database belongs to a running service: stop it first, or just restart it (it deploys at start).'
+      : '';
   console.error(`Deploy failed: ${message}${hint}`);
   exitCode = 1;
 } finally {

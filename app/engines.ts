@@ -36,7 +36,10 @@ export function openEngine(config: EngineConfig, db: Database | undefined, logge
     return { engine, inspector: new EmbeddedProcessInspector(db, elements), incidents: operations, embedded: { engine, operations }, ping: () => db.ping() };
   }
   const connection = connectZeebe(config);
-  const engine = new ZeebeEngine({ commands: connection.commands, activation: connection.activation }, { logger, ...(config.tenantId ? { tenantId: config.tenantId } : {}), onClose: () => connection.close() });
+  const engine = new ZeebeEngine(
+    { commands: connection.commands, activation: connection.activation },
+    { logger, ...(config.tenantId ? { tenantId: config.tenantId } : {}), onClose: () => connection.close() },
+  );
   return {
     engine,
     inspector: new ZeebeProcessInspector(connection.commands),

@@ -26,10 +26,17 @@ try {
   const system = await startSystem(config, logger);
   const what = config.role === 'workers' ? 'order-saga workers' : 'order-saga';
   logger.info(
-    { role: config.role, engine: config.engine.kind, url: system.url, database: config.database.kind, dataDir: config.database.kind === 'pglite' ? config.database.dataDir : undefined },
+    {
+      role: config.role,
+      engine: config.engine.kind,
+      url: system.url,
+      database: config.database.kind,
+      dataDir: config.database.kind === 'pglite' ? config.database.dataDir : undefined,
+    },
     config.role === 'workers' ? `${what} running (health on ${system.url}/health)` : `${what} listening on ${system.url} (API docs at ${system.url}/docs)`,
   );
-  if (config.adminTokenIsDefault && config.role !== 'workers') logger.warn('ADMIN_TOKEN is not set: admin routes accept the development token "dev-admin-token"');
+  if (config.adminTokenIsDefault && config.role !== 'workers')
+    logger.warn('ADMIN_TOKEN is not set: admin routes accept the development token "dev-admin-token"');
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -61,12 +61,16 @@ export class RecoverySweeper {
     const abandoned = await abandonedOrderCount(prisma, safeWindowMs);
     // Said once per change, not every sweep.
     if (abandoned !== this.lastAbandoned && abandoned > 0) {
-      logger.error({ count: abandoned }, 'orders that never started are older than the start-message TTL; start them by hand after checking no instance runs them');
+      logger.error(
+        { count: abandoned },
+        'orders that never started are older than the start-message TTL; start them by hand after checking no instance runs them',
+      );
     }
     this.lastAbandoned = abandoned;
     const paymentEvents = await this.deps.paymentEvents.recoverUnprocessed(intervalMs);
     const notifications = await this.deps.notifications.recoverPending(intervalMs);
-    if (ordersStarted + paymentEvents + notifications > 0) logger.info({ ordersStarted, paymentEvents, notifications }, 'recovery re-drove unfinished hand-offs');
+    if (ordersStarted + paymentEvents + notifications > 0)
+      logger.info({ ordersStarted, paymentEvents, notifications }, 'recovery re-drove unfinished hand-offs');
     return { ordersStarted, paymentEvents, notifications };
   }
 

@@ -112,7 +112,11 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     if (runsApi && config.deployOnStart) await deployModels(engine, models, logger);
     if (runsWorkers) {
       const modelTypes = (await Promise.all(models.map((m) => taskTypesOf(m.xml)))).flat();
-      checkWorkerCoverage(modelTypes, SAGA_WORKERS.map((w) => w.taskType), models.map((m) => `bpmn/${m.name}`).join(', '));
+      checkWorkerCoverage(
+        modelTypes,
+        SAGA_WORKERS.map((w) => w.taskType),
+        models.map((m) => `bpmn/${m.name}`).join(', '),
+      );
     }
 
     const orderProcess = new OrderProcess(engine, config.saga);
@@ -158,7 +162,11 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
         engine,
         SAGA_WORKERS,
         { prisma: db.prisma, gateway: sandbox, notifications, smtpEnabled, retryBackoffMs: config.payments.retryBackoffMs, logger, metrics },
-        { maxJobsToActivate: config.workers.concurrency, timeoutMs: config.workers.jobTimeoutMs, closeGraceMs: Math.min(config.shutdownGraceMs, config.workers.jobTimeoutMs) },
+        {
+          maxJobsToActivate: config.workers.concurrency,
+          timeoutMs: config.workers.jobTimeoutMs,
+          closeGraceMs: Math.min(config.shutdownGraceMs, config.workers.jobTimeoutMs),
+        },
       );
       // Workers stop taking jobs first (in-flight ones finish), then the queues and the engine close.
       closer.add('workers', () => Promise.all(workers.map((w) => w.close())));
@@ -190,11 +198,13 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
       s.once('error', reject);
     });
-    closer.add('http', () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    closer.add(
+      'http',
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
     );
     const { port } = server.address() as AddressInfo;
     const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;

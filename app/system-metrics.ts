@@ -84,7 +84,8 @@ export function systemMetrics(d: SystemMetricsDeps): SagaMetrics {
       help: 'Embedded engine: tokens waiting at each BPMN element now, over all deployed versions',
       labelNames: ['bpmn_process_id', 'element_id'],
       source: 'engine',
-      read: async () => (await operations.waitingByElement()).map((w) => ({ labels: { bpmn_process_id: w.bpmnProcessId, element_id: w.elementId }, value: w.count })),
+      read: async () =>
+        (await operations.waitingByElement()).map((w) => ({ labels: { bpmn_process_id: w.bpmnProcessId, element_id: w.elementId }, value: w.count })),
     });
   }
   return metrics;

@@ -89,9 +89,7 @@ type ActivityLike = {
 function zeebeTaskType(activity: ActivityLike): string | undefined {
   // Without the zeebe moddle schema bpmn-moddle keeps the element as `zeebe:taskDefinition`,
   // with it as `zeebe:TaskDefinition`: accept both.
-  const definition = activity.behaviour.extensionElements?.values?.find(
-    (value) => value.$type?.toLowerCase() === 'zeebe:taskdefinition',
-  );
+  const definition = activity.behaviour.extensionElements?.values?.find((value) => value.$type?.toLowerCase() === 'zeebe:taskdefinition');
   return typeof definition?.type === 'string' ? definition.type : undefined;
 }
 
@@ -127,8 +125,7 @@ type SerializedSource = NonNullable<BpmnEngineOptions['sourceContext']>;
 async function parseOnce(xml: string): Promise<SerializedSource> {
   const template = new Engine({ source: xml });
   const [definition] = await template.getDefinitions();
-  const source = (definition as unknown as { environment?: { options?: { source?: SerializedSource } } } | undefined)
-    ?.environment?.options?.source;
+  const source = (definition as unknown as { environment?: { options?: { source?: SerializedSource } } } | undefined)?.environment?.options?.source;
   if (!source) throw new Error('bpmn-engine: could not obtain the serialized definition');
   return source;
 }
@@ -167,11 +164,7 @@ async function runOneInstance(seq: number, parsed: SerializedSource | undefined)
   return performance.now() - startedAt;
 }
 
-async function runThroughput(
-  instances: number,
-  concurrency: number,
-  parsed: SerializedSource | undefined,
-): Promise<{ latencies: number[]; seconds: number }> {
+async function runThroughput(instances: number, concurrency: number, parsed: SerializedSource | undefined): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -194,7 +194,12 @@ class EndTracker {
  * Runs `total` tasks, `concurrency` at a time, starting no new task once `budgetMs`
  * has passed. Rejects on the first failing task (after the others settle).
  */
-async function pool(total: number, concurrency: number, budgetMs: number, task: (seq: number) => Promise<void>): Promise<{ started: number; seconds: number; truncated: boolean }> {
+async function pool(
+  total: number,
+  concurrency: number,
+  budgetMs: number,
+  task: (seq: number) => Promise<void>,
+): Promise<{ started: number; seconds: number; truncated: boolean }> {
   const startedAt = performance.now();
   const deadline = startedAt + budgetMs;
   let next = 0;
@@ -345,7 +350,8 @@ export async function runEmbeddedEngineLeg(opts: LegOptions): Promise<LegResult>
     const leftover = await leftoverAfterCompletion(opts.db);
 
     log(`  parked: ${opts.parked} instances at the message catch, ${opts.parkConcurrency} created at a time`);
-    const park = (seq: number, prefix: string) => engine.createProcessInstance({ bpmnProcessId: PARK_ID, variables: { id: `${prefix}-${seq}` } }).then(() => undefined);
+    const park = (seq: number, prefix: string) =>
+      engine.createProcessInstance({ bpmnProcessId: PARK_ID, variables: { id: `${prefix}-${seq}` } }).then(() => undefined);
     await pool(WARM_UP_PARKED, opts.parkConcurrency, opts.budgets.parkMs, (seq) => park(seq, 'warm-park'));
     const tableBytesBefore = await engineTableBytes(opts.db);
     const before = await settledMemory(gc);

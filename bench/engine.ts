@@ -175,13 +175,23 @@ function fmtCpu(c: PhaseCpu): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join(' | ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
 }
 
 type Check = { database: string; target: string; measured: string; pass: boolean };
 
-function legReport(leg: LegResult, throughputTarget: number, baseline: EngineFigures | undefined, baselineIdle: EngineFigures | undefined, checks: Check[]): string {
+function legReport(
+  leg: LegResult,
+  throughputTarget: number,
+  baseline: EngineFigures | undefined,
+  baselineIdle: EngineFigures | undefined,
+  checks: Check[],
+): string {
   const t = leg.throughput;
   const i = leg.idle;
   const p = leg.parked;
@@ -194,7 +204,12 @@ function legReport(leg: LegResult, throughputTarget: number, baseline: EngineFig
   checks.push(
     { database: leg.database, target: `≥ ${throughputTarget} inst/s`, measured: fmtRate(t.instancesPerSecond), pass: tputPass },
     { database: leg.database, target: `idle p50 < ${TARGETS.idleP50Ms} ms`, measured: `${fmtMs(i.p50Ms)} ms`, pass: idlePass },
-    { database: leg.database, target: `heap/parked ≤ ${fmtBytes(TARGETS.heapPerParkedInstanceBytes)}`, measured: fmtBytes(p.heapPerParkedInstanceBytes), pass: heapPass },
+    {
+      database: leg.database,
+      target: `heap/parked ≤ ${fmtBytes(TARGETS.heapPerParkedInstanceBytes)}`,
+      measured: fmtBytes(p.heapPerParkedInstanceBytes),
+      pass: heapPass,
+    },
   );
 
   // Below ~1 KiB per instance our figure is measurement noise (the engine keeps no per-instance state in memory):
@@ -238,7 +253,14 @@ function legReport(leg: LegResult, throughputTarget: number, baseline: EngineFig
       `≤ ${fmtBytes(TARGETS.heapPerParkedInstanceBytes)}`,
       mark(heapPass),
     ],
-    ['rss / non-heap (external) per parked instance', `${fmtBytes(p.rssPerParkedInstanceBytes)} / ${fmtBytes(p.externalPerParkedInstanceBytes)}`, '', '', '', ''],
+    [
+      'rss / non-heap (external) per parked instance',
+      `${fmtBytes(p.rssPerParkedInstanceBytes)} / ${fmtBytes(p.externalPerParkedInstanceBytes)}`,
+      '',
+      '',
+      '',
+      '',
+    ],
     ['engine tables growth per parked instance', fmtBytes(p.tableBytesPerParkedInstance), '', '', '', ''],
     [
       'rows per parked instance',
@@ -281,7 +303,13 @@ function legReport(leg: LegResult, throughputTarget: number, baseline: EngineFig
   const main = table(['figure', `embedded engine (${leg.database})`, baseline ? baseline.engine : 'bpmn-engine', 'ratio', 'target', 'result'], rows);
   const top = table(
     ['statements of the throughput run, by total wall time', 'count', 'per instance', 'mean ms', 'total s'],
-    leg.sql.top.map((s) => [s.label, String(s.count), (t.completed > 0 ? s.count / t.completed : 0).toFixed(2), fmtMs(s.ms / s.count), (s.ms / 1000).toFixed(2)]),
+    leg.sql.top.map((s) => [
+      s.label,
+      String(s.count),
+      (t.completed > 0 ? s.count / t.completed : 0).toFixed(2),
+      fmtMs(s.ms / s.count),
+      (s.ms / 1000).toFixed(2),
+    ]),
   );
   return `${main}\n\n${top}`;
 }
@@ -340,7 +368,9 @@ async function main(): Promise<void> {
     baseline = { skipped: 'BENCH_SKIP_BASELINE is set' };
   } else {
     const baselineInstances = Math.max(pgliteInstances, DATABASE_URL ? postgresInstances : 0);
-    log(`\n[${elapsed()}] baseline: bpmn-engine, ${baselineInstances} instances (${CONCURRENCY} in flight), ${BASELINE_PARKED} parked; then ${IDLE_INSTANCES} one at a time`);
+    log(
+      `\n[${elapsed()}] baseline: bpmn-engine, ${baselineInstances} instances (${CONCURRENCY} in flight), ${BASELINE_PARKED} parked; then ${IDLE_INSTANCES} one at a time`,
+    );
     const throughput = await runBpmnEngineBaseline({ instances: baselineInstances, concurrency: CONCURRENCY, parked: BASELINE_PARKED });
     const idle = await runBpmnEngineBaseline({ instances: IDLE_INSTANCES, concurrency: 1, parked: 0 });
     baseline = { throughput, idle };
@@ -360,12 +390,23 @@ async function main(): Promise<void> {
   if (!baselineFigures) log(`\nbaseline: SKIPPED (${'skipped' in baseline ? baseline.skipped : ''})`);
 
   log('\n=== targets ===\n');
-  log(table(['database', 'target', 'measured', 'result'], checks.map((c) => [c.database, c.target, c.measured, c.pass ? 'PASS' : 'MISS'])));
+  log(
+    table(
+      ['database', 'target', 'measured', 'result'],
+      checks.map((c) => [c.database, c.target, c.measured, c.pass ? 'PASS' : 'MISS']),
+    ),
+  );
   if ('skipped' in postgres) log(`PostgreSQL ≥ ${TARGETS.postgresInstancesPerSecond} inst/s: not measured (PostgreSQL leg skipped)`);
 
   const output: Output = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? '?', totalMemoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`, node: process.version },
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model ?? '?',
+      totalMemoryBytes: os.totalmem(),
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+    },
     settings: {
       concurrency: CONCURRENCY,
       idleInstances: IDLE_INSTANCES,

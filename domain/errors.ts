@@ -28,7 +28,11 @@ export class InvalidInputError extends DomainError {
 
 export class ConflictError extends DomainError {
   readonly code: string;
-  constructor(code: string, message: string, readonly field?: string) {
+  constructor(
+    code: string,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
     this.name = 'ConflictError';
     this.code = code;

@@ -36,7 +36,11 @@ export function cursorParts(cursor: string, count: number): string[] | undefined
  * this API did not hand out) together with the list's own filter errors, and throws one
  * InvalidInputError naming every bad one.
  */
-export function pageRequest<P>(query: PageQuery, decode: (cursor: string) => P | undefined, filterErrors: FieldError[] = []): { limit: number; after: P | undefined } {
+export function pageRequest<P>(
+  query: PageQuery,
+  decode: (cursor: string) => P | undefined,
+  filterErrors: FieldError[] = [],
+): { limit: number; after: P | undefined } {
   const errors = [...filterErrors];
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) errors.push({ field: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });

@@ -41,9 +41,7 @@ const optionalUrl = (pattern: RegExp, message: string) =>
     .optional()
     .or(z.literal('').transform(() => undefined));
 
-const boolean = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const boolean = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const optionalText = z
   .string()
@@ -71,8 +69,15 @@ const schema = z
     SEED_DEMO_DATA: boolean.optional(),
     ADMIN_TOKEN: z.string().min(12, 'must be at least 12 characters').optional(),
     // Unset: /metrics is open, as Prometheus scrapers expect on a private network.
-    METRICS_TOKEN: z.string().min(12, 'must be at least 12 characters').optional().or(z.literal('').transform(() => undefined)),
-    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb').default('100kb'),
+    METRICS_TOKEN: z
+      .string()
+      .min(12, 'must be at least 12 characters')
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
+      .default('100kb'),
     IDEMPOTENCY_KEY_TTL: isoDuration('PT24H'),
     PAYMENT_TIMEOUT: isoDuration('PT10M'),
     PAYMENT_MESSAGE_TTL: isoDuration('PT1H'),
@@ -85,7 +90,10 @@ const schema = z
     PUBLIC_URL: optionalUrl(/^https?:\/\/[^/]+/, 'must be an http(s):// URL'),
     REDIS_URL: optionalUrl(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     REDIS_SERVER_PATH: z.string().min(1).default('redis-server'),
-    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -').default('order-saga'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -')
+      .default('order-saga'),
     SMTP_URL: optionalUrl(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL'),
     SMTP_FROM: z.string().min(3).default('order-saga <orders@localhost>'),
     RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
@@ -126,13 +134,23 @@ const schema = z
       ctx.addIssue({ code: 'custom', path: ['SANDBOX_WEBHOOK_SECRET'], message: 'is required in production' });
     }
     if (env.PAYMENT_STATUS_CHECK_INTERVAL && env.PAYMENT_STATUS_CHECK_INTERVAL.ms >= env.PAYMENT_TIMEOUT.ms) {
-      ctx.addIssue({ code: 'custom', path: ['PAYMENT_STATUS_CHECK_INTERVAL'], message: `must be shorter than PAYMENT_TIMEOUT (${env.PAYMENT_TIMEOUT.iso}): otherwise the provider is never asked before the order is cancelled` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PAYMENT_STATUS_CHECK_INTERVAL'],
+        message: `must be shorter than PAYMENT_TIMEOUT (${env.PAYMENT_TIMEOUT.iso}): otherwise the provider is never asked before the order is cancelled`,
+      });
     }
     if (env.ROLE !== 'all') {
       // Separate processes must share one database and one Redis: PGlite and the
       // private redis-server belong to a single process.
-      if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: `is required for the ${env.ROLE} role (PGlite serves one process; run \`npm start\` for everything in one)` });
-      if (!env.REDIS_URL) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: `is required for the ${env.ROLE} role (the private redis-server serves one process)` });
+      if (!env.DATABASE_URL)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: `is required for the ${env.ROLE} role (PGlite serves one process; run \`npm start\` for everything in one)`,
+        });
+      if (!env.REDIS_URL)
+        ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: `is required for the ${env.ROLE} role (the private redis-server serves one process)` });
     }
     if (env.ENGINE === 'zeebe') {
       if (!env.ZEEBE_REST_ADDRESS) {
@@ -224,7 +242,14 @@ function engineConfig(env: z.infer<typeof schema>): EngineConfig {
   // superRefine has checked every value the strategy needs.
   const auth: ZeebeConfig['auth'] =
     env.CAMUNDA_AUTH_STRATEGY === 'OAUTH'
-      ? { strategy: 'OAUTH', clientId: env.ZEEBE_CLIENT_ID!, clientSecret: env.ZEEBE_CLIENT_SECRET!, oauthUrl: env.CAMUNDA_OAUTH_URL!, audience: env.ZEEBE_TOKEN_AUDIENCE, scope: env.CAMUNDA_TOKEN_SCOPE }
+      ? {
+          strategy: 'OAUTH',
+          clientId: env.ZEEBE_CLIENT_ID!,
+          clientSecret: env.ZEEBE_CLIENT_SECRET!,
+          oauthUrl: env.CAMUNDA_OAUTH_URL!,
+          audience: env.ZEEBE_TOKEN_AUDIENCE,
+          scope: env.CAMUNDA_TOKEN_SCOPE,
+        }
       : env.CAMUNDA_AUTH_STRATEGY === 'BASIC'
         ? { strategy: 'BASIC', username: env.CAMUNDA_BASIC_AUTH_USERNAME!, password: env.CAMUNDA_BASIC_AUTH_PASSWORD! }
         : { strategy: 'NONE' };

@@ -63,9 +63,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
       if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new DatabaseLockedError(
-          `The embedded database ${dataDir} is in use by process ${holder}. Stop that process, or set DATA_DIR to another folder.`,
-        );
+        throw new DatabaseLockedError(`The embedded database ${dataDir} is in use by process ${holder}. Stop that process, or set DATA_DIR to another folder.`);
       }
       await rm(lockPath, { force: true }); // left by a process that died
     }
@@ -109,7 +107,8 @@ export function sqlLiteral(v: unknown): string {
   }
   if (typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-  const text = v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.map(pgArrayElement).join(',')}}` : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const text =
+    v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.map(pgArrayElement).join(',')}}` : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return `'${text.replace(/'/g, "''")}'`;
 }
 

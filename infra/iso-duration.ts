@@ -43,8 +43,7 @@ export const CYCLE_EXAMPLES = 'e.g. R5/PT10S, R/PT1M or R3/2026-01-01T00:00:00Z/
  * Fields in java.time order; the fraction (up to nanoseconds, as java.time.Duration accepts)
  * is allowed on seconds only, with '.' or ','.
  */
-const DURATION_PATTERN =
-  /^([-+]?)P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:[.,](\d{1,9}))?S)?)?$/i;
+const DURATION_PATTERN = /^([-+]?)P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:[.,](\d{1,9}))?S)?)?$/i;
 
 export interface DurationParts extends ParsedDuration {
   /** The seconds component in whole milliseconds (fraction truncated), exact. */
@@ -89,10 +88,7 @@ function durationHint(text: string): string {
 
 export function parseDurationParts(iso: unknown, label = 'ISO 8601 duration'): DurationParts {
   if (typeof iso !== 'string') {
-    throw new TimerDefinitionError(
-      `Invalid ${label} ${quote(iso)}: expected a string (${DURATION_EXAMPLES}), got ${describeType(iso)}`,
-      iso,
-    );
+    throw new TimerDefinitionError(`Invalid ${label} ${quote(iso)}: expected a string (${DURATION_EXAMPLES}), got ${describeType(iso)}`, iso);
   }
   const text = iso.trim();
   if (text === '') {
@@ -106,10 +102,7 @@ export function parseDurationParts(iso: unknown, label = 'ISO 8601 duration'): D
   const hasDate = [y, mo, w, d].some((v) => v !== undefined);
   const hasTime = [h, mi, s].some((v) => v !== undefined);
   if (timePart !== undefined && !hasTime) {
-    throw new TimerDefinitionError(
-      `Invalid ${label} ${quote(iso)}: 'T' must be followed by at least one of H, M, S (${DURATION_EXAMPLES})`,
-      iso,
-    );
+    throw new TimerDefinitionError(`Invalid ${label} ${quote(iso)}: 'T' must be followed by at least one of H, M, S (${DURATION_EXAMPLES})`, iso);
   }
   if (!hasDate && !hasTime) {
     throw new TimerDefinitionError(`Invalid ${label} ${quote(iso)}: no components after 'P' (${DURATION_EXAMPLES})`, iso);

@@ -37,7 +37,12 @@ export class SagaMetrics {
   constructor(private readonly onSourceError: (source: string, err: unknown) => void = () => undefined) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
-    this.sourceUp = new Gauge({ name: `${METRIC_PREFIX}metrics_source_up`, help: 'Whether a source read at scrape time answered (1) or not (0: its series keep their last values)', labelNames: ['source'], registers });
+    this.sourceUp = new Gauge({
+      name: `${METRIC_PREFIX}metrics_source_up`,
+      help: 'Whether a source read at scrape time answered (1) or not (0: its series keep their last values)',
+      labelNames: ['source'],
+      registers,
+    });
     this.jobDuration = new Histogram({
       name: `${METRIC_PREFIX}job_duration_seconds`,
       help: 'Time a job handler took, by task type and outcome (complete, fail, bpmn_error)',
@@ -45,8 +50,18 @@ export class SagaMetrics {
       buckets: JOB_BUCKETS,
       registers,
     });
-    this.jobFailures = new Counter({ name: `${METRIC_PREFIX}job_failures_total`, help: 'Jobs answered with a failure, by task type', labelNames: ['task_type'], registers });
-    this.jobRetries = new Counter({ name: `${METRIC_PREFIX}job_retries_total`, help: 'Failed jobs that will be retried (retries left), by task type', labelNames: ['task_type'], registers });
+    this.jobFailures = new Counter({
+      name: `${METRIC_PREFIX}job_failures_total`,
+      help: 'Jobs answered with a failure, by task type',
+      labelNames: ['task_type'],
+      registers,
+    });
+    this.jobRetries = new Counter({
+      name: `${METRIC_PREFIX}job_retries_total`,
+      help: 'Failed jobs that will be retried (retries left), by task type',
+      labelNames: ['task_type'],
+      registers,
+    });
     this.sagaDuration = new Histogram({
       name: `${METRIC_PREFIX}saga_duration_seconds`,
       help: 'Time from placing an order to its final status, by that status; observed where the status changes',
@@ -54,11 +69,21 @@ export class SagaMetrics {
       buckets: SAGA_BUCKETS,
       registers,
     });
-    this.webhookRefused = new Counter({ name: `${METRIC_PREFIX}webhook_refused_total`, help: 'Payment webhooks refused for their signature, by provider and reason', labelNames: ['provider', 'reason'], registers });
+    this.webhookRefused = new Counter({
+      name: `${METRIC_PREFIX}webhook_refused_total`,
+      help: 'Payment webhooks refused for their signature, by provider and reason',
+      labelNames: ['provider', 'reason'],
+      registers,
+    });
   }
 
   /** Series that exist from the start (at 0), so a rate() over them never starts from nothing. */
-  initialize(o: { taskTypes?: readonly string[]; finalStatuses?: readonly string[]; webhookProviders?: readonly string[]; refusalReasons?: readonly string[] }): this {
+  initialize(o: {
+    taskTypes?: readonly string[];
+    finalStatuses?: readonly string[];
+    webhookProviders?: readonly string[];
+    refusalReasons?: readonly string[];
+  }): this {
     for (const t of o.taskTypes ?? []) {
       this.jobFailures.inc({ task_type: t }, 0);
       this.jobRetries.inc({ task_type: t }, 0);
@@ -86,7 +111,12 @@ export class SagaMetrics {
   /** A constant series saying what this process is (role, engine, version). */
   info(labels: Record<string, string>): this {
     const names = Object.keys(labels);
-    new Gauge({ name: `${METRIC_PREFIX}build_info`, help: 'What this process runs: version, role and engine (always 1)', labelNames: names, registers: [this.registry] }).set(labels, 1);
+    new Gauge({
+      name: `${METRIC_PREFIX}build_info`,
+      help: 'What this process runs: version, role and engine (always 1)',
+      labelNames: names,
+      registers: [this.registry],
+    }).set(labels, 1);
     return this;
   }
 

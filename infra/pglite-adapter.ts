@@ -7,7 +7,10 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQueryable, Transacti
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 function keyFields(detail: string | undefined): { fields: string[] } | undefined {
-  const fields = detail?.match(/Key \(([^)]+)\)/)?.at(1)?.split(', ');
+  const fields = detail
+    ?.match(/Key \(([^)]+)\)/)
+    ?.at(1)
+    ?.split(', ');
   return fields ? { fields } : undefined;
 }
 

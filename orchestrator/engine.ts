@@ -38,7 +38,12 @@ export type JobAction =
 
 export const complete = (variables?: Variables): JobAction => ({ action: 'complete', variables });
 export const fail = (o: { errorMessage: string; retries?: number; retryBackOffMs?: number }): JobAction => ({ action: 'fail', ...o });
-export const bpmnError = (errorCode: string, errorMessage?: string, variables?: Variables): JobAction => ({ action: 'error', errorCode, errorMessage, variables });
+export const bpmnError = (errorCode: string, errorMessage?: string, variables?: Variables): JobAction => ({
+  action: 'error',
+  errorCode,
+  errorMessage,
+  variables,
+});
 
 export type JobHandler<V extends Variables = Variables> = (job: Job<V>) => Promise<JobAction>;
 
@@ -87,7 +92,11 @@ export type CorrelateMessage = { name: string; correlationKey: string; variables
 export interface Engine {
   readonly kind: 'embedded' | 'zeebe';
   deploy(resources: DeployResource[]): Promise<DeployedProcess[]>;
-  createProcessInstance(o: { bpmnProcessId: string; variables?: Variables; version?: number }): Promise<{ processInstanceKey: string; bpmnProcessId: string; version: number; processDefinitionKey: string }>;
+  createProcessInstance(o: {
+    bpmnProcessId: string;
+    variables?: Variables;
+    version?: number;
+  }): Promise<{ processInstanceKey: string; bpmnProcessId: string; version: number; processDefinitionKey: string }>;
   publishMessage(m: PublishMessage): Promise<{ key: string }>;
   /**
    * Correlates a message to a subscription open now, or fails with NOT_FOUND; never buffers

@@ -91,7 +91,10 @@ export class OrderProcess {
     await this.publish({ name: MESSAGES.paymentResult, correlationKey: orderId, messageId: result.providerEventId, variables: { paymentResult: result } });
   }
 
-  private async publish(m: { name: string; correlationKey: string; messageId: string; variables: Record<string, unknown> }, timeToLive = this.options.messageTtlMs): Promise<boolean> {
+  private async publish(
+    m: { name: string; correlationKey: string; messageId: string; variables: Record<string, unknown> },
+    timeToLive = this.options.messageTtlMs,
+  ): Promise<boolean> {
     try {
       await this.engine.publishMessage({ ...m, timeToLive });
       return true;

@@ -37,25 +37,50 @@ export interface ProcessInspector {
 /** The name and BPMN type of one element of a deployed definition, as the diagram shows them. */
 export type ElementInfo = { name: string | null; type: string };
 export type IncidentView = {
-  key: string; processInstanceKey: string; bpmnProcessId: string; elementId: string; elementInstanceKey: string;
-  jobKey: string | null; errorType: string; errorMessage: string; state: string; createdAt: string;
+  key: string;
+  processInstanceKey: string;
+  bpmnProcessId: string;
+  elementId: string;
+  elementInstanceKey: string;
+  jobKey: string | null;
+  errorType: string;
+  errorMessage: string;
+  state: string;
+  createdAt: string;
 };
 export type AuditEntry = { elementId: string; elementType: string; intent: string; elementInstanceKey: string; at: string };
 export type DefinitionSummary = {
-  key: string; bpmnProcessId: string; version: number; resourceName: string; deployedAt: string;
+  key: string;
+  bpmnProcessId: string;
+  version: number;
+  resourceName: string;
+  deployedAt: string;
   /** Instances of this version by state (ACTIVE, COMPLETED, TERMINATED). */
   instances: Record<string, number>;
 };
 export type ElementStats = {
   elementId: string;
   /** Tokens at the element now, and since when the oldest of them waits. */
-  waiting: number; oldestWaitingSince: string | null;
+  waiting: number;
+  oldestWaitingSince: string | null;
   /** Completed element instances and their time from activation to completion. */
-  completed: number; p50Ms: number | null; p95Ms: number | null;
+  completed: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
   /** Job failures (with or without retries left), and incidents open now and ever raised. */
-  jobFailures: number; incidentsOpen: number; incidentsTotal: number;
+  jobFailures: number;
+  incidentsOpen: number;
+  incidentsTotal: number;
 };
-export type InstanceOfDefinition = { key: string; definitionKey: string; bpmnProcessId: string; version: number; state: string; startedAt: string; endedAt: string | null };
+export type InstanceOfDefinition = {
+  key: string;
+  definitionKey: string;
+  bpmnProcessId: string;
+  version: number;
+  state: string;
+  startedAt: string;
+  endedAt: string | null;
+};
 
 /** What is stuck: implemented by the embedded engine (EngineOperations) and on Camunda 8 (ZeebeIncidents). */
 export type IncidentSource = {

@@ -39,7 +39,9 @@ async function definitionsOf(xml: string): Promise<Moddle> {
 /** The ids of the executable processes a model defines (its bpmnProcessIds). */
 export async function processIdsOf(xml: string): Promise<string[]> {
   const definitions = await definitionsOf(xml);
-  return ((definitions.rootElements as Moddle[] | undefined) ?? []).filter((r) => r.$type === 'bpmn:Process' && r.isExecutable !== false).map((r) => r.id as string);
+  return ((definitions.rootElements as Moddle[] | undefined) ?? [])
+    .filter((r) => r.$type === 'bpmn:Process' && r.isExecutable !== false)
+    .map((r) => r.id as string);
 }
 
 /**

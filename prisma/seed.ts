@@ -32,9 +32,7 @@ export async function seedDemoCatalog(prisma: PrismaClient): Promise<boolean> {
       data: DEMO_PRODUCTS.map(([sku, name, priceMinor]) => ({ sku, name, priceMinor, currency: 'EUR' })),
     });
     await tx.stock.createMany({
-      data: DEMO_PRODUCTS.flatMap(([sku, , , counts]) =>
-        DEMO_WAREHOUSES.map((w, i) => ({ sku, warehouseId: w.id, onHand: counts[i] as number })),
-      ),
+      data: DEMO_PRODUCTS.flatMap(([sku, , , counts]) => DEMO_WAREHOUSES.map((w, i) => ({ sku, warehouseId: w.id, onHand: counts[i] as number }))),
     });
     return true;
   });

@@ -70,7 +70,8 @@ export class SmtpSink implements NotificationSink {
       // this mail (unknown mailbox, policy). 4xx, network and login failures may pass.
       const { responseCode, command } = err as { responseCode?: number; command?: string };
       const aboutThisMail = /^(MAIL|RCPT|DATA)/i.test(command ?? '');
-      if (responseCode !== undefined && responseCode >= 500 && aboutThisMail) throw new PermanentDeliveryError(`SMTP server refused the message: ${(err as Error).message}`);
+      if (responseCode !== undefined && responseCode >= 500 && aboutThisMail)
+        throw new PermanentDeliveryError(`SMTP server refused the message: ${(err as Error).message}`);
       throw err;
     }
   }

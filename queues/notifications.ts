@@ -117,8 +117,16 @@ export class NotificationQueue {
       return;
     }
     if (status === 'FAILED') logger.error(fields, 'notification delivery failed for good; the notification is marked FAILED');
-    else if (status === 'SENT') logger.warn(fields, 'notification delivery job failed for good, but the notification was already SENT (its delivery was recorded before the job failed: a crash after delivery, or a duplicate job); nothing to do');
-    else if (status === 'PENDING') logger.error(fields, 'notification delivery job failed for good before its outcome was recorded; the notification stays PENDING and outbox recovery will queue it again');
+    else if (status === 'SENT')
+      logger.warn(
+        fields,
+        'notification delivery job failed for good, but the notification was already SENT (its delivery was recorded before the job failed: a crash after delivery, or a duplicate job); nothing to do',
+      );
+    else if (status === 'PENDING')
+      logger.error(
+        fields,
+        'notification delivery job failed for good before its outcome was recorded; the notification stays PENDING and outbox recovery will queue it again',
+      );
     else if (status === 'GONE') logger.warn(fields, 'notification delivery job failed for good; the notification no longer exists');
     else logger.error(fields, 'notification delivery job failed for good; which notification is unknown');
   }
@@ -144,7 +152,8 @@ export class NotificationQueue {
       if (recorded === 'SENT' || recorded === undefined) {
         // Another delivery of it (a duplicate job, a re-run after a crash) succeeded meanwhile, or its order
         // was deleted: nothing was recorded and nothing is left to retry, so the job ends here.
-        const what = recorded === 'SENT' ? 'but the notification was already SENT by another delivery of it; nothing to retry' : 'and the notification no longer exists';
+        const what =
+          recorded === 'SENT' ? 'but the notification was already SENT by another delivery of it; nothing to retry' : 'and the notification no longer exists';
         logger.warn({ notificationId: row.id, attemptsMade: job.attemptsMade, err }, `notification delivery attempt failed, ${what}`);
         return;
       }

@@ -118,7 +118,10 @@ export class PaymentEventRelay {
       const late = await releaseLateApproval(this.prisma, this.gateway, event);
       if (late.late) {
         await markEventProcessed(this.prisma, stored.id);
-        this.logger.warn({ ...log, orderStatus: late.orderStatus, released: late.released }, 'payment approved after the order ended unpaid; the authorization is released');
+        this.logger.warn(
+          { ...log, orderStatus: late.orderStatus, released: late.released },
+          'payment approved after the order ended unpaid; the authorization is released',
+        );
         return 'released-late-approval';
       }
     }

@@ -103,7 +103,15 @@ async function commandLine(pid: number): Promise<string | undefined> {
 
 /** One PING over the socket: 'ok', 'loading' (replaying the AOF) or 'down'. */
 async function ping(socketPath: string): Promise<'ok' | 'loading' | 'down'> {
-  const client = new Redis({ path: socketPath, lazyConnect: true, retryStrategy: null, maxRetriesPerRequest: 0, enableOfflineQueue: false, enableReadyCheck: false, connectTimeout: 1_000 });
+  const client = new Redis({
+    path: socketPath,
+    lazyConnect: true,
+    retryStrategy: null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    connectTimeout: 1_000,
+  });
   client.on('error', () => undefined); // the outcome is the return value
   try {
     await client.connect();
@@ -139,7 +147,10 @@ export class PrivateRedisServer {
       this.hasExited = true;
       process.off('exit', this.onProcessExit);
       if (!this.stopping) {
-        logger.error({ redisPid: child.pid, code, signal, output: this.output.slice(-5) }, 'private redis-server exited unexpectedly; queues are down until the service restarts');
+        logger.error(
+          { redisPid: child.pid, code, signal, output: this.output.slice(-5) },
+          'private redis-server exited unexpectedly; queues are down until the service restarts',
+        );
       }
     });
     for (const stream of [child.stdout, child.stderr]) {
@@ -166,16 +177,26 @@ export class PrivateRedisServer {
     const child = spawn(
       options.serverPath,
       [
-        '--port', '0', // no TCP: only this user, through the socket, can reach it
-        '--unixsocket', socketPath,
-        '--unixsocketperm', '700',
-        '--dir', dataDir,
-        '--appendonly', 'yes',
-        '--appendfsync', 'everysec',
-        '--save', '', // the AOF is the persistence; no RDB snapshots besides it
-        '--maxmemory-policy', 'noeviction', // BullMQ must never lose keys to eviction
-        '--pidfile', path.join(dataDir, PID_FILE),
-        '--daemonize', 'no',
+        '--port',
+        '0', // no TCP: only this user, through the socket, can reach it
+        '--unixsocket',
+        socketPath,
+        '--unixsocketperm',
+        '700',
+        '--dir',
+        dataDir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '', // the AOF is the persistence; no RDB snapshots besides it
+        '--maxmemory-policy',
+        'noeviction', // BullMQ must never lose keys to eviction
+        '--pidfile',
+        path.join(dataDir, PID_FILE),
+        '--daemonize',
+        'no',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
@@ -236,7 +257,12 @@ export class PrivateRedisServer {
   }
 
   private lastOutput(): string {
-    return this.output.length > 0 ? this.output.slice(-8).map((l) => `  ${l}`).join('\n') : '  (nothing)';
+    return this.output.length > 0
+      ? this.output
+          .slice(-8)
+          .map((l) => `  ${l}`)
+          .join('\n')
+      : '  (nothing)';
   }
 
   private async waitUntilReady(timeoutMs: number): Promise<void> {

@@ -14,7 +14,13 @@ import type { Job, Queue } from 'bullmq';
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
-import { TransientProviderError, type PaymentGateway, type PaymentOutcomeEvent, type PaymentRequest, type ProviderPaymentStatus } from '../domain/payments/gateway.js';
+import {
+  TransientProviderError,
+  type PaymentGateway,
+  type PaymentOutcomeEvent,
+  type PaymentRequest,
+  type ProviderPaymentStatus,
+} from '../domain/payments/gateway.js';
 import { signPayload } from '../domain/payments/signature.js';
 import type { Logger } from '../infra/logger.js';
 import { postJson } from './post-json.js';
@@ -264,12 +270,21 @@ export class SandboxProvider implements PaymentGateway {
     // later must still pass the receiver's tolerance window.
     const signature = signPayload(this.options.webhookSecret, body, Math.floor(Date.now() / 1000));
     // Not fetch: it refuses some ports (PORT=4190…) outright. A 3xx is a failed delivery, never followed.
-    const status = await postJson(this.options.callbackUrl(), { [SANDBOX_SIGNATURE_HEADER]: signature, 'user-agent': 'order-saga-sandbox/1' }, body, this.options.deliveryTimeoutMs ?? 10_000);
-    if (status < 200 || status > 299) throw new Error(`webhook answered ${status} to ${event.id}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
+    const status = await postJson(
+      this.options.callbackUrl(),
+      { [SANDBOX_SIGNATURE_HEADER]: signature, 'user-agent': 'order-saga-sandbox/1' },
+      body,
+      this.options.deliveryTimeoutMs ?? 10_000,
+    );
+    if (status < 200 || status > 299)
+      throw new Error(`webhook answered ${status} to ${event.id}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
 
     killPoint('sandbox-callback:after-delivery');
     await (await this.client()).hset(this.recordKey(paymentId), { status: failed ? 'failed' : 'succeeded' });
-    this.logger.info({ orderId: event.data.orderId, paymentId, eventId: event.id, type: event.type, attempt: job.attemptsMade + 1 }, 'sandbox callback delivered');
+    this.logger.info(
+      { orderId: event.data.orderId, paymentId, eventId: event.id, type: event.type, attempt: job.attemptsMade + 1 },
+      'sandbox callback delivered',
+    );
     return event.id;
   }
 

@@ -37,7 +37,9 @@ export function judgeJestLeg(name: string, exitCode: number, report: JestReport 
   }
   if (failed === 0 && (exitCode !== 0 || report.numFailedTestSuites > 0)) {
     failed = 1;
-    problems.push(report.numTotalTestSuites === 0 ? `Jest found no tests and exited ${exitCode}` : `Jest exited ${exitCode}, though its report shows no failed test`);
+    problems.push(
+      report.numTotalTestSuites === 0 ? `Jest found no tests and exited ${exitCode}` : `Jest exited ${exitCode}, though its report shows no failed test`,
+    );
   }
   return { name, status: 'ran', passed: report.numPassedTests, failed, skipped: report.numPendingTests, problems };
 }

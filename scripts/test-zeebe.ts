@@ -11,7 +11,13 @@ import { artifactsDir, runJest } from './jest-leg.js';
 import { failedPart, judgeJestLeg, legLine, skippedPart, type Outcome } from './test-verdict.js';
 
 // Engine-neutral saga scenarios; the crash and recovery tests drive the embedded engine's own processes.
-const SUITES = ['test/engine/conformance', 'test/saga/outcomes.test.ts', 'test/saga/cancellation.test.ts', 'test/saga/webhooks.test.ts', 'test/saga/payment-races.test.ts'];
+const SUITES = [
+  'test/engine/conformance',
+  'test/saga/outcomes.test.ts',
+  'test/saga/cancellation.test.ts',
+  'test/saga/webhooks.test.ts',
+  'test/saga/payment-races.test.ts',
+];
 
 export const NO_CLUSTER =
   'no Camunda 8 cluster configured: set ZEEBE_REST_ADDRESS (e.g. http://localhost:8080 after `docker compose up`, or your SaaS cluster with CAMUNDA_AUTH_STRATEGY=OAUTH and its client credentials). ' +
@@ -49,7 +55,9 @@ export async function runZeebeLeg(extraArgs: string[] = []): Promise<Outcome> {
   console.log(`\n=== tests on Camunda 8 at ${process.env.ZEEBE_REST_ADDRESS} ===`);
   // One file at a time: the saga scenarios serve the model's job types, and two
   // systems on one cluster would take each other's jobs.
-  const { exitCode, report } = await runJest(path.join(artifactsDir(), 'jest-zeebe.json'), ['--runInBand', ...SUITES, ...extraArgs], { ENGINE_UNDER_TEST: 'zeebe' });
+  const { exitCode, report } = await runJest(path.join(artifactsDir(), 'jest-zeebe.json'), ['--runInBand', ...SUITES, ...extraArgs], {
+    ENGINE_UNDER_TEST: 'zeebe',
+  });
   return judgeJestLeg('zeebe', exitCode, report);
 }
 

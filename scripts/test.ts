@@ -53,7 +53,11 @@ const CRASH_LOAD = 'test/saga/crash-under-load.test.ts';
 
 for (const [name, env] of legs) {
   console.log(`\n=== tests on ${name} ===`);
-  const { exitCode, report } = await runJest(path.join(artifactsDir(), `jest-${name}.json`), [...extraArgs, '--testPathIgnorePatterns=/node_modules/', '--testPathIgnorePatterns=crash-under-load'], env);
+  const { exitCode, report } = await runJest(
+    path.join(artifactsDir(), `jest-${name}.json`),
+    [...extraArgs, '--testPathIgnorePatterns=/node_modules/', '--testPathIgnorePatterns=crash-under-load'],
+    env,
+  );
   const outcome = judgeJestLeg(name, exitCode, report);
   console.log(legLine(outcome));
   outcomes.push(outcome);

@@ -19,7 +19,10 @@ export const notifyCustomerWorker: SagaWorker<OrderVariables, 'prisma' | 'notifi
     const kind = job.customHeaders.kind;
     if (!isKind(kind)) {
       // A modelling mistake no retry can fix: straight to an incident that names it.
-      return fail({ errorMessage: `task header "kind" must be one of ${NOTIFICATION_KINDS.join(', ')} (got ${JSON.stringify(kind ?? null)}) on element ${job.elementId}`, retries: 0 });
+      return fail({
+        errorMessage: `task header "kind" must be one of ${NOTIFICATION_KINDS.join(', ')} (got ${JSON.stringify(kind ?? null)}) on element ${job.elementId}`,
+        retries: 0,
+      });
     }
     const { id } = await recordNotification(prisma, { orderId: job.variables.orderId, kind, smtpEnabled });
     killPoint('notify-customer:after-recorded');

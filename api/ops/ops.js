@@ -68,7 +68,11 @@
   }
 
   async function api(path, init) {
-    const res = await fetch(path, { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...(init && init.body ? { 'content-type': 'application/json' } : {}) } });
+    const res = await fetch(path, {
+      credentials: 'same-origin',
+      ...init,
+      headers: { accept: 'application/json', ...(init && init.body ? { 'content-type': 'application/json' } : {}) },
+    });
     const text = await res.text();
     let body;
     try {
@@ -112,7 +116,18 @@
   // ---- versions and the diagram ---------------------------------------------
 
   /** Where a token can wait (as in api/ops-summary.ts): only these get times drawn. */
-  const WAITING_POINTS = new Set(['serviceTask', 'sendTask', 'receiveTask', 'userTask', 'scriptTask', 'businessRuleTask', 'intermediateCatchEvent', 'eventBasedGateway', 'subProcess', 'callActivity']);
+  const WAITING_POINTS = new Set([
+    'serviceTask',
+    'sendTask',
+    'receiveTask',
+    'userTask',
+    'scriptTask',
+    'businessRuleTask',
+    'intermediateCatchEvent',
+    'eventBasedGateway',
+    'subProcess',
+    'callActivity',
+  ]);
 
   function renderPicker(definitions) {
     const picker = $('version');
@@ -198,12 +213,18 @@
       if (!shape || shape.waypoints) continue;
       overlays.add(e.elementId, 'ops-stats', { position: { top: 0, left: 0 }, html: statsOverlay(e, shape) });
     }
-    mark('incident', stats.elements.filter((e) => e.incidentsOpen > 0).map((e) => e.elementId), 'ops-incident');
+    mark(
+      'incident',
+      stats.elements.filter((e) => e.incidentsOpen > 0).map((e) => e.elementId),
+      'ops-incident',
+    );
 
     const s = stats.summary;
     $('longest-wait').textContent = s.longestWait ? s.longestWait.name || s.longestWait.elementId : 'nothing completed yet';
     $('longest-wait').dataset.elementId = s.longestWait ? s.longestWait.elementId : '';
-    $('longest-wait-detail').textContent = s.longestWait ? `p95 ${duration(s.longestWait.p95Ms)}, p50 ${duration(s.longestWait.p50Ms)} over ${plural(s.longestWait.completed, 'visit', 'visits')}` : '';
+    $('longest-wait-detail').textContent = s.longestWait
+      ? `p95 ${duration(s.longestWait.p95Ms)}, p50 ${duration(s.longestWait.p50Ms)} over ${plural(s.longestWait.completed, 'visit', 'visits')}`
+      : '';
     $('most-failures').textContent = s.mostFailures ? s.mostFailures.name || s.mostFailures.elementId : 'no failures';
     $('most-failures').dataset.elementId = s.mostFailures ? s.mostFailures.elementId : '';
     $('most-failures-detail').textContent = s.mostFailures
@@ -225,9 +246,15 @@
     button.disabled = true;
     try {
       const answer = await api(`/ops/api/incidents/${encodeURIComponent(incident.key)}/retry`, { method: 'POST', body: JSON.stringify({ retries }) });
-      say(`Incident ${incident.key} of order ${incident.orderId || '?'} retried: the job runs again with ${answer.retries === null ? 'its' : answer.retries} retries.`, 'ok');
+      say(
+        `Incident ${incident.key} of order ${incident.orderId || '?'} retried: the job runs again with ${answer.retries === null ? 'its' : answer.retries} retries.`,
+        'ok',
+      );
     } catch (err) {
-      say(err.status === 404 ? `Incident ${incident.key} is no longer open (already retried?).` : `Retry failed: ${err.message}`, err.status === 404 ? 'info' : 'error');
+      say(
+        err.status === 404 ? `Incident ${incident.key} is no longer open (already retried?).` : `Retry failed: ${err.message}`,
+        err.status === 404 ? 'info' : 'error',
+      );
       button.disabled = false;
     }
     await refresh();
@@ -236,7 +263,14 @@
   function incidentRow(i) {
     const row = el('tr', { 'data-testid': 'incident-row', 'data-incident-key': i.key, 'data-order-id': i.orderId || '' });
     const orderCell = i.orderId
-      ? el('button', { type: 'button', class: 'link', 'data-testid': 'incident-order', text: i.orderId, title: "Show this order's path", onclick: () => search(i.orderId) })
+      ? el('button', {
+          type: 'button',
+          class: 'link',
+          'data-testid': 'incident-order',
+          text: i.orderId,
+          title: "Show this order's path",
+          onclick: () => search(i.orderId),
+        })
       : el('span', { text: `process ${i.processInstanceKey}` });
     row.append(
       el('td', {}, orderCell),
@@ -291,7 +325,16 @@
         since !== null ? el('span', { class: 'note', text: ` after ${duration(since)}` }) : null,
       );
     });
-    for (const i of path.incidents) items.push(el('li', { class: 'intent-incident', 'data-testid': 'path-incident' }, timeEl(i.createdAt), ' ', el('span', { text: `incident at ${elementName(i.elementId)}: ${i.errorMessage}` })));
+    for (const i of path.incidents)
+      items.push(
+        el(
+          'li',
+          { class: 'intent-incident', 'data-testid': 'path-incident' },
+          timeEl(i.createdAt),
+          ' ',
+          el('span', { text: `incident at ${elementName(i.elementId)}: ${i.errorMessage}` }),
+        ),
+      );
     $('path-steps').replaceChildren(...items);
 
     // On the diagram: where it went, and where it is now.
@@ -308,7 +351,9 @@
     const onThisVersion = path.process && path.process.definitionKey === state.importedKey;
     const registry = viewer.get('elementRegistry');
     const flows = onThisVersion
-      ? registry.filter((c) => c.waypoints && c.source && c.target && visited.has(c.source.id) && (visited.has(c.target.id) || current.has(c.target.id))).map((c) => c.id)
+      ? registry
+          .filter((c) => c.waypoints && c.source && c.target && visited.has(c.source.id) && (visited.has(c.target.id) || current.has(c.target.id)))
+          .map((c) => c.id)
       : [];
     mark('path', onThisVersion ? [...visited, ...flows] : [], 'ops-path');
     mark('current', onThisVersion ? [...current] : [], 'ops-path-current');

@@ -17,8 +17,16 @@ export function healthRoutes(db: Database, engineCheck?: () => Promise<void>): R
     })
     .get('/ready', async (_req, res) => {
       const [database, engine] = await Promise.all([
-        within(db.ping(), 'database ping').then(() => 'up', () => 'down'),
-        engineCheck ? within(engineCheck(), 'engine ping').then(() => 'up', () => 'down') : Promise.resolve(undefined),
+        within(db.ping(), 'database ping').then(
+          () => 'up',
+          () => 'down',
+        ),
+        engineCheck
+          ? within(engineCheck(), 'engine ping').then(
+              () => 'up',
+              () => 'down',
+            )
+          : Promise.resolve(undefined),
       ]);
       const ready = database === 'up' && engine !== 'down';
       res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', database: db.kind, ...(engine ? { engine } : {}) });

@@ -33,7 +33,9 @@ function decodeIncidentCursor(cursor: string): string | undefined {
 
 async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {
   const keys = [...new Set(incidents.map((i) => i.processInstanceKey))];
-  const orders = keys.length ? await prisma.order.findMany({ where: { processInstanceKey: { in: keys } }, select: { id: true, processInstanceKey: true } }) : [];
+  const orders = keys.length
+    ? await prisma.order.findMany({ where: { processInstanceKey: { in: keys } }, select: { id: true, processInstanceKey: true } })
+    : [];
   const byKey = new Map(orders.map((o) => [o.processInstanceKey, o.id]));
   return incidents.map((i) => ({ ...i, orderId: byKey.get(i.processInstanceKey) ?? null }));
 }
@@ -44,7 +46,12 @@ export function incidentRoutes(d: IncidentRouteDeps): Router {
       const request = pageRequest(listParams(req, ListIncidentsQuery), decodeIncidentCursor);
       // The engine answers every open incident; the page is cut by key here, the same on both engines.
       const open = [...(await d.incidents.incidents({ state: 'ACTIVE' }))].sort((a, b) => compareKeys(a.key, b.key));
-      const page = pageAfter(open, request, (i, after) => compareKeys(i.key, after) > 0, (i) => cursorOf([i.key]));
+      const page = pageAfter(
+        open,
+        request,
+        (i, after) => compareKeys(i.key, after) > 0,
+        (i) => cursorOf([i.key]),
+      );
       res.json({ incidents: await withOrders(d.prisma, page.rows), nextCursor: page.nextCursor });
     })
     .post('/ops/api/incidents/:key/retry', d.requireAdmin, d.jsonParser, async (req, res) => {
@@ -52,7 +59,9 @@ export function incidentRoutes(d: IncidentRouteDeps): Router {
       const { retries } = parse(RetryIncidentBody, req.body ?? {}, '');
       const incident = (await d.incidents.incidents({ state: 'ACTIVE' })).find((i) => i.key === key);
       if (!incident) {
-        throw new HttpProblem(404, 'not-found', 'No such incident', `there is no active incident ${key}`, [{ field: 'key', message: 'no active incident with this key' }]);
+        throw new HttpProblem(404, 'not-found', 'No such incident', `there is no active incident ${key}`, [
+          { field: 'key', message: 'no active incident with this key' },
+        ]);
       }
       const [withOrder] = await withOrders(d.prisma, [incident]);
       logRequestWith(res, { orderId: withOrder?.orderId, processInstanceKey: incident.processInstanceKey });

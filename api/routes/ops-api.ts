@@ -29,7 +29,9 @@ function decodeDefinitionCursor(cursor: string): DefinitionPosition | undefined 
 }
 
 const noSuchDefinition = (key: string) =>
-  new HttpProblem(404, 'not-found', 'No such process definition', `no process definition ${key} is deployed`, [{ field: 'key', message: 'no deployed process definition with this key' }]);
+  new HttpProblem(404, 'not-found', 'No such process definition', `no process definition ${key} is deployed`, [
+    { field: 'key', message: 'no deployed process definition with this key' },
+  ]);
 
 export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): Router {
   async function definition(key: string) {
@@ -42,7 +44,12 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
     .get('/ops/api/definitions', requireAdmin, async (req, res) => {
       const request = pageRequest(listParams(req, ListDefinitionsQuery), decodeDefinitionCursor);
       const all: DefinitionSummary[] = [...(await operations.definitions())].sort(compareDefinitions);
-      const page = pageAfter(all, request, (d, after) => compareDefinitions(d, after) > 0, (d) => cursorOf([d.bpmnProcessId, String(d.version)]));
+      const page = pageAfter(
+        all,
+        request,
+        (d, after) => compareDefinitions(d, after) > 0,
+        (d) => cursorOf([d.bpmnProcessId, String(d.version)]),
+      );
       res.json({ definitions: page.rows, nextCursor: page.nextCursor });
     })
     .get('/ops/api/definitions/:key', requireAdmin, async (req, res) => {
@@ -77,9 +84,23 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
         status: order.status,
         processInstanceKey: pik,
         process: instance
-          ? { definitionKey: instance.definitionKey, bpmnProcessId: instance.bpmnProcessId, version: instance.version, state: instance.state, startedAt: instance.startedAt, endedAt: instance.endedAt }
+          ? {
+              definitionKey: instance.definitionKey,
+              bpmnProcessId: instance.bpmnProcessId,
+              version: instance.version,
+              state: instance.state,
+              startedAt: instance.startedAt,
+              endedAt: instance.endedAt,
+            }
           : null,
-        steps: history.map((h) => ({ elementId: h.elementId, name: info.get(h.elementId)?.name ?? null, type: h.elementType, intent: h.intent, elementInstanceKey: h.elementInstanceKey, at: h.at })),
+        steps: history.map((h) => ({
+          elementId: h.elementId,
+          name: info.get(h.elementId)?.name ?? null,
+          type: h.elementType,
+          intent: h.intent,
+          elementInstanceKey: h.elementInstanceKey,
+          at: h.at,
+        })),
         statusHistory: order.history,
         incidents: incidents.map((i) => ({ key: i.key, elementId: i.elementId, errorType: i.errorType, errorMessage: i.errorMessage, createdAt: i.createdAt })),
       });

@@ -15,7 +15,8 @@ const BPMN_JS_DIST = path.join(path.dirname(createRequire(import.meta.url).resol
 
 // The page shows text from outside (error messages, names from the BPMN file) and has a
 // Retry button: no foreign scripts, no framing by another site. bpmn-js styles its SVG inline.
-const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 const pageHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
   res.setHeader('Cache-Control', 'no-store');

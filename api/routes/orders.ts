@@ -48,7 +48,16 @@ function idempotencyKey(req: Request): string | undefined {
   return value === undefined ? undefined : parse(IdempotencyKey, value, 'Idempotency-Key');
 }
 
-export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNotifications, jsonParser, logger, idempotencyKeyTtlMs = DEFAULT_IDEMPOTENCY_KEY_TTL_MS }: OrderRouteDeps): Router {
+export function orderRoutes({
+  prisma,
+  orderProcess,
+  gateway,
+  inspector,
+  listNotifications,
+  jsonParser,
+  logger,
+  idempotencyKeyTtlMs = DEFAULT_IDEMPOTENCY_KEY_TTL_MS,
+}: OrderRouteDeps): Router {
   const bodyPage = orderBodyPage(idempotencyKeyTtlMs);
 
   /** Whether the order still needs its process started: a replay of a request whose first attempt died before starting it. */
@@ -83,92 +92,100 @@ export function orderRoutes({ prisma, orderProcess, gateway, inspector, listNoti
     if (!found) throw new NotFoundError('order', id, 'id');
   }
 
-  return Router()
-    .post('/orders', jsonParser, async (req, res) => {
-      const key = idempotencyKey(req);
-      const body = jsonBody(req, CreateOrderBody, orderBodyProblem);
-      let order: CreatedOrder;
-      try {
-        order = await createOrder(
-          prisma,
-          { customerId: body.customerId, items: body.items, paymentMethod: body.paymentMethod, customerEmail: body.customerEmail, idempotencyKey: key },
-          { checkPaymentMethod: (pm) => gateway.checkPaymentMethod(pm), idempotencyKeyTtlMs },
-        );
-      } catch (err) {
-        // Unknown SKUs, an unusable payment method…: the body, refused like its shape.
-        if (err instanceof InvalidInputError) throw orderBodyProblem(err.errors);
-        if (err instanceof IdempotencyKeyReusedError) {
-          throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused for a different request', err.message, [
-            { field: 'Idempotency-Key', message: 'was already used with a different request body; use a new key for a new order' },
-          ]);
-        }
-        throw err;
-      }
-      killPoint('place-order:after-order-saved');
-      // Started on a replay too (the first attempt may have died before this line); the start
-      // message carries a messageId, so a second start of a running order is a no-op.
-      if (order.created || (await notYetPickedUp(order.id))) {
+  return (
+    Router()
+      .post('/orders', jsonParser, async (req, res) => {
+        const key = idempotencyKey(req);
+        const body = jsonBody(req, CreateOrderBody, orderBodyProblem);
+        let order: CreatedOrder;
         try {
-          await orderProcess.start(order.id, order.createdAt);
+          order = await createOrder(
+            prisma,
+            { customerId: body.customerId, items: body.items, paymentMethod: body.paymentMethod, customerEmail: body.customerEmail, idempotencyKey: key },
+            { checkPaymentMethod: (pm) => gateway.checkPaymentMethod(pm), idempotencyKeyTtlMs },
+          );
         } catch (err) {
-          // The order is durable: the recovery sweep starts orders that were never picked up.
-          logger.warn({ err, orderId: order.id }, 'could not start the order process now; the recovery sweep will start it');
+          // Unknown SKUs, an unusable payment method…: the body, refused like its shape.
+          if (err instanceof InvalidInputError) throw orderBodyProblem(err.errors);
+          if (err instanceof IdempotencyKeyReusedError) {
+            throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused for a different request', err.message, [
+              { field: 'Idempotency-Key', message: 'was already used with a different request body; use a new key for a new order' },
+            ]);
+          }
+          throw err;
         }
-      }
-      logRequestWith(res, { orderId: order.id });
-      if (!order.created) res.setHeader('Idempotent-Replayed', 'true');
-      res
-        .status(202)
-        .location(`/orders/${order.id}`)
-        .json({ id: order.id, status: order.status, total: { amountMinor: order.totalMinor, currency: order.currency }, links: links(order.id) });
-    })
-    // The `type` of a 400 about the order body resolves to a page explaining the body.
-    .get(ORDER_BODY_PAGE, (_req, res) => {
-      res.type('html').send(bodyPage);
-    })
-    .get('/orders', async (req, res) => {
-      const query = listParams(req, ListOrdersQuery);
-      res.json(await listOrders(prisma, query));
-    })
-    .get('/orders/:id', async (req, res) => {
-      const { id } = parse(OrderIdParams, req.params);
-      const order = await getOrder(prisma, id);
-      logRequestWith(res, { orderId: order.id, processInstanceKey: order.processInstanceKey });
-      res.json({ ...order, process: await processOf(order.processInstanceKey, id) });
-    })
-    .post('/orders/:id/cancel', jsonParser, async (req, res) => {
-      const { id } = parse(OrderIdParams, req.params);
-      // No fields: an empty body, {} or no content type at all. A JSON body with fields is refused.
-      if (req.body !== undefined) parse(CancelOrderBody, req.body);
-      const order = await assertCancellable(prisma, id);
-      logRequestWith(res, { orderId: id });
-      // A repeat of a request the process took answers the same, without asking again.
-      if (order.cancelRequested) return void res.status(202).json({ id, status: order.status, cancellation: order.started ? 'accepted' : 'queued' });
-      let outcome: CancelOutcome;
-      try {
-        outcome = await orderProcess.requestCancel(id, order);
-      } catch (err) {
-        logger.warn({ err, orderId: id }, 'could not hand the cancellation to the order process');
-        throw new HttpProblem(503, 'engine-unavailable', 'The order process cannot be reached', 'the cancellation was not recorded; try again shortly', [], { 'Retry-After': '5' });
-      }
-      if (outcome === 'refused') {
-        // The process no longer listens: its payment was secured a moment ago, it is ending, or an
-        // earlier request (whose answer a crash cut off) is being carried out. Its fate tells which.
-        const fate = await fateOf(id);
-        if (fate.status !== 'CANCELLED' || fate.failureReason !== CANCELLED_BY_CUSTOMER) {
-          throw new ConflictError('ORDER_NOT_CANCELLABLE', `order ${id} can no longer be cancelled: its payment is secured or it is ending (status ${fate.status})`, 'status');
+        killPoint('place-order:after-order-saved');
+        // Started on a replay too (the first attempt may have died before this line); the start
+        // message carries a messageId, so a second start of a running order is a no-op.
+        if (order.created || (await notYetPickedUp(order.id))) {
+          try {
+            await orderProcess.start(order.id, order.createdAt);
+          } catch (err) {
+            // The order is durable: the recovery sweep starts orders that were never picked up.
+            logger.warn({ err, orderId: order.id }, 'could not start the order process now; the recovery sweep will start it');
+          }
         }
-        outcome = 'accepted';
-      }
-      killPoint('cancel-order-route:after-correlated');
-      await recordCancelRequested(prisma, id);
-      res.status(202).json({ id, status: order.status, cancellation: outcome });
-    })
-    .get('/orders/:id/notifications', async (req, res) => {
-      const { id } = parse(OrderIdParams, req.params);
-      const page = listParams(req, ListNotificationsQuery);
-      await assertOrderExists(id);
-      logRequestWith(res, { orderId: id });
-      res.json(await listNotifications(id, page));
-    });
+        logRequestWith(res, { orderId: order.id });
+        if (!order.created) res.setHeader('Idempotent-Replayed', 'true');
+        res
+          .status(202)
+          .location(`/orders/${order.id}`)
+          .json({ id: order.id, status: order.status, total: { amountMinor: order.totalMinor, currency: order.currency }, links: links(order.id) });
+      })
+      // The `type` of a 400 about the order body resolves to a page explaining the body.
+      .get(ORDER_BODY_PAGE, (_req, res) => {
+        res.type('html').send(bodyPage);
+      })
+      .get('/orders', async (req, res) => {
+        const query = listParams(req, ListOrdersQuery);
+        res.json(await listOrders(prisma, query));
+      })
+      .get('/orders/:id', async (req, res) => {
+        const { id } = parse(OrderIdParams, req.params);
+        const order = await getOrder(prisma, id);
+        logRequestWith(res, { orderId: order.id, processInstanceKey: order.processInstanceKey });
+        res.json({ ...order, process: await processOf(order.processInstanceKey, id) });
+      })
+      .post('/orders/:id/cancel', jsonParser, async (req, res) => {
+        const { id } = parse(OrderIdParams, req.params);
+        // No fields: an empty body, {} or no content type at all. A JSON body with fields is refused.
+        if (req.body !== undefined) parse(CancelOrderBody, req.body);
+        const order = await assertCancellable(prisma, id);
+        logRequestWith(res, { orderId: id });
+        // A repeat of a request the process took answers the same, without asking again.
+        if (order.cancelRequested) return void res.status(202).json({ id, status: order.status, cancellation: order.started ? 'accepted' : 'queued' });
+        let outcome: CancelOutcome;
+        try {
+          outcome = await orderProcess.requestCancel(id, order);
+        } catch (err) {
+          logger.warn({ err, orderId: id }, 'could not hand the cancellation to the order process');
+          throw new HttpProblem(503, 'engine-unavailable', 'The order process cannot be reached', 'the cancellation was not recorded; try again shortly', [], {
+            'Retry-After': '5',
+          });
+        }
+        if (outcome === 'refused') {
+          // The process no longer listens: its payment was secured a moment ago, it is ending, or an
+          // earlier request (whose answer a crash cut off) is being carried out. Its fate tells which.
+          const fate = await fateOf(id);
+          if (fate.status !== 'CANCELLED' || fate.failureReason !== CANCELLED_BY_CUSTOMER) {
+            throw new ConflictError(
+              'ORDER_NOT_CANCELLABLE',
+              `order ${id} can no longer be cancelled: its payment is secured or it is ending (status ${fate.status})`,
+              'status',
+            );
+          }
+          outcome = 'accepted';
+        }
+        killPoint('cancel-order-route:after-correlated');
+        await recordCancelRequested(prisma, id);
+        res.status(202).json({ id, status: order.status, cancellation: outcome });
+      })
+      .get('/orders/:id/notifications', async (req, res) => {
+        const { id } = parse(OrderIdParams, req.params);
+        const page = listParams(req, ListNotificationsQuery);
+        await assertOrderExists(id);
+        logRequestWith(res, { orderId: id });
+        res.json(await listNotifications(id, page));
+      })
+  );
 }

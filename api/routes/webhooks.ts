@@ -64,7 +64,12 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
     const provider = req.webhookProvider as WebhookProvider;
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 
-    const check = verifySignature({ header: req.get(provider.signatureHeader), rawBody: raw, secret: provider.secret, toleranceSeconds: provider.toleranceSeconds });
+    const check = verifySignature({
+      header: req.get(provider.signatureHeader),
+      rawBody: raw,
+      secret: provider.secret,
+      toleranceSeconds: provider.toleranceSeconds,
+    });
     if (!check.ok) {
       log.warn({ provider: provider.name, reason: check.reason, ip: req.ip }, 'payment webhook refused: bad signature');
       onRefused?.(provider.name, check.reason);
@@ -84,7 +89,13 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
 
     const recorded = await recordPaymentEvent(prisma, provider.name, event, body);
     killPoint('payment-webhook:after-recorded');
-    const fields = { provider: provider.name, orderId: event.orderId, providerEventId: event.providerEventId, eventId: recorded.id, duplicate: recorded.duplicate };
+    const fields = {
+      provider: provider.name,
+      orderId: event.orderId,
+      providerEventId: event.providerEventId,
+      eventId: recorded.id,
+      duplicate: recorded.duplicate,
+    };
     // A duplicate still unprocessed may be the redelivery of one whose enqueue failed: enqueue again (idempotent per event).
     if (!recorded.processed) {
       try {

@@ -5,8 +5,7 @@ import { lockOrder, reservationsOf, type ReservationLine } from './reservations.
 export type ReserveItem = { sku: string; quantity: number };
 export type Shortage = { sku: string; requested: number; available: number };
 export type ReserveResult =
-  | { ok: true; reservations: ReservationLine[]; alreadyReserved: boolean }
-  | { ok: false; reason: 'OUT_OF_STOCK'; shortages: Shortage[] };
+  { ok: true; reservations: ReservationLine[]; alreadyReserved: boolean } | { ok: false; reason: 'OUT_OF_STOCK'; shortages: Shortage[] };
 
 type StockRow = { sku: string; warehouse_id: string; available: number };
 

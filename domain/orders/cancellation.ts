@@ -14,7 +14,10 @@ export type CancellableOrder = { status: CancellableStatus; started: boolean; pl
  */
 export async function assertCancellable(prisma: PrismaClient, orderId: string): Promise<CancellableOrder> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'id');
-  const order = await prisma.order.findUnique({ where: { id: orderId }, select: { status: true, processInstanceKey: true, createdAt: true, cancelRequestedAt: true } });
+  const order = await prisma.order.findUnique({
+    where: { id: orderId },
+    select: { status: true, processInstanceKey: true, createdAt: true, cancelRequestedAt: true },
+  });
   if (!order) throw new NotFoundError('order', orderId, 'id');
   switch (order.status) {
     case 'NEW':

@@ -11,7 +11,11 @@ export type ApprovalSource = { providerEventId?: string; source?: 'webhook' | 's
  * payment is approved and the order is PAID. Idempotent; never half done.
  * The history says where the approval came from, when known.
  */
-export async function finalizeOrder(prisma: PrismaClient, orderId: string, approval: ApprovalSource = {}): Promise<{ committed: number; transition: TransitionResult }> {
+export async function finalizeOrder(
+  prisma: PrismaClient,
+  orderId: string,
+  approval: ApprovalSource = {},
+): Promise<{ committed: number; transition: TransitionResult }> {
   return prisma.$transaction(async (tx) => {
     const { committed } = await commitIn(tx, orderId);
     await settlePaymentIn(tx, orderId, 'APPROVED');

@@ -40,9 +40,7 @@ export async function listOrders(prisma: PrismaClient, query: ListOrdersQuery = 
     ...(query.customerId !== undefined ? { customerId: query.customerId } : {}),
     ...(query.status !== undefined ? { status: query.status } : {}),
     // `created_at <= c` bounds the index scan; the OR breaks ties on the same millisecond by id.
-    ...(after
-      ? { createdAt: { lte: after.createdAt }, OR: [{ createdAt: { lt: after.createdAt } }, { id: { lt: after.id } }] }
-      : {}),
+    ...(after ? { createdAt: { lte: after.createdAt }, OR: [{ createdAt: { lt: after.createdAt } }, { id: { lt: after.id } }] } : {}),
   };
   const rows = await prisma.order.findMany({
     where,

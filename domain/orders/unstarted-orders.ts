@@ -5,7 +5,10 @@ import type { PrismaClient } from '../../infra/database.js';
  * between saving the order and starting its process, or the engine was down),
  * created between `olderThanMs` and `newerThanMs` ago.
  */
-export async function unstartedOrders(prisma: PrismaClient, o: { olderThanMs: number; newerThanMs: number; limit?: number }): Promise<{ id: string; createdAt: Date }[]> {
+export async function unstartedOrders(
+  prisma: PrismaClient,
+  o: { olderThanMs: number; newerThanMs: number; limit?: number },
+): Promise<{ id: string; createdAt: Date }[]> {
   const now = Date.now();
   const rows = await prisma.order.findMany({
     where: { status: 'NEW', processInstanceKey: null, createdAt: { lt: new Date(now - o.olderThanMs), gt: new Date(now - o.newerThanMs) } },

@@ -12,7 +12,11 @@ export type PaymentVerdict = { status: 'approved' | 'declined'; reason?: string;
  * records it. Undefined while pending, or before the payment was requested.
  * A TransientProviderError from the gateway propagates for the caller to retry.
  */
-export async function checkPaymentStatus(prisma: PrismaClient, gateway: Pick<PaymentGateway, 'getPayment'>, orderId: string): Promise<PaymentVerdict | undefined> {
+export async function checkPaymentStatus(
+  prisma: PrismaClient,
+  gateway: Pick<PaymentGateway, 'getPayment'>,
+  orderId: string,
+): Promise<PaymentVerdict | undefined> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
   const payment = await prisma.payment.findUnique({ where: { orderId } });
   if (!payment?.providerPaymentId) return undefined;

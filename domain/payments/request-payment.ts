@@ -26,7 +26,8 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
   killPoint('request-payment:after-payment-row');
   const payment = await prisma.payment.findUniqueOrThrow({ where: { orderId } });
   // Voided before it was requested (the order was cancelled while this job ran): ask the provider for nothing.
-  if (payment.status !== 'REQUESTED' && !payment.providerPaymentId) return { paymentId: payment.id, providerPaymentId: null, status: payment.status, alreadyRequested: true };
+  if (payment.status !== 'REQUESTED' && !payment.providerPaymentId)
+    return { paymentId: payment.id, providerPaymentId: null, status: payment.status, alreadyRequested: true };
   if (payment.providerPaymentId) {
     // A run that saved the provider's id may have died before moving the order (or before voiding): finish its work.
     if ((await recordRequested(prisma, orderId, payment.id, payment.providerPaymentId, gateway.provider)) === 'voided') {
@@ -55,7 +56,13 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
  * The provider's id and the order's move to AWAITING_PAYMENT, together or not at all. Idempotent.
  * 'voided': the payment was voided meanwhile (the order is being undone); the order does not move.
  */
-async function recordRequested(prisma: PrismaClient, orderId: string, paymentId: string, providerPaymentId: string, provider: string): Promise<'recorded' | 'voided'> {
+async function recordRequested(
+  prisma: PrismaClient,
+  orderId: string,
+  paymentId: string,
+  providerPaymentId: string,
+  provider: string,
+): Promise<'recorded' | 'voided'> {
   return prisma.$transaction(async (tx) => {
     await tx.payment.updateMany({ where: { id: paymentId, providerPaymentId: null }, data: { providerPaymentId } });
     const { status } = await tx.payment.findUniqueOrThrow({ where: { id: paymentId }, select: { status: true } });

@@ -20,13 +20,19 @@ export class ElementCatalog {
       elements = this.load(definitionKey);
       this.byDefinition.set(definitionKey, elements);
       // Neither a failed read nor an unknown key is remembered: the next call asks again.
-      elements.then((found) => found ?? this.byDefinition.delete(definitionKey), () => this.byDefinition.delete(definitionKey));
+      elements.then(
+        (found) => found ?? this.byDefinition.delete(definitionKey),
+        () => this.byDefinition.delete(definitionKey),
+      );
     }
     return elements;
   }
 
   private async load(definitionKey: string): Promise<Map<string, ElementInfo> | undefined> {
-    const [row] = await this.sql.query<{ xml: string; bpmn_process_id: string }>(`SELECT xml, bpmn_process_id FROM engine_process_definitions WHERE key = $1::bigint`, [definitionKey]);
+    const [row] = await this.sql.query<{ xml: string; bpmn_process_id: string }>(
+      `SELECT xml, bpmn_process_id FROM engine_process_definitions WHERE key = $1::bigint`,
+      [definitionKey],
+    );
     if (!row) return undefined;
     const model = (await parseModels(row.xml)).find((m) => m.bpmnProcessId === row.bpmn_process_id);
     const elements = new Map<string, ElementInfo>();

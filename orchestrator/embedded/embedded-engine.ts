@@ -43,8 +43,7 @@ type Definition = { key: string; bpmnProcessId: string; version: number; model: 
 type StartCommand = { bpmnProcessId: string; version?: number; variables: Variables };
 type Started = { processInstanceKey: string; bpmnProcessId: string; version: number; processDefinitionKey: string };
 type JobAnswer =
-  | { kind: 'complete'; jobKey: string; variables: Variables }
-  | { kind: 'error'; jobKey: string; errorCode: string; errorMessage: string; variables: Variables };
+  { kind: 'complete'; jobKey: string; variables: Variables } | { kind: 'error'; jobKey: string; errorCode: string; errorMessage: string; variables: Variables };
 
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_TX_ATTEMPTS = 8;
@@ -106,7 +105,11 @@ export class EmbeddedEngine implements Engine {
   }
 
   /** Runs one event against one instance: lock, load, interpret, save. */
-  private async onInstance<T>(tx: SqlSession, instanceKey: string, run: (it: Interpreter, s: InstanceState) => Promise<T>): Promise<{ result: T; state: InstanceState } | undefined> {
+  private async onInstance<T>(
+    tx: SqlSession,
+    instanceKey: string,
+    run: (it: Interpreter, s: InstanceState) => Promise<T>,
+  ): Promise<{ result: T; state: InstanceState } | undefined> {
     // PGlite runs one transaction at a time: nothing can change the instance under us, no lock needed.
     if (!this.exclusive && (await lockInstances(tx, [instanceKey])).length === 0) return undefined;
     const state = (await loadInstances(tx, [instanceKey])).states.get(instanceKey);
@@ -255,7 +258,10 @@ export class EmbeddedEngine implements Engine {
   private async definition(tx: SqlSession, key: string): Promise<Definition> {
     const cached = this.definitions.get(key);
     if (cached) return cached;
-    const [row] = await tx.query<{ bpmn_process_id: string; version: number; xml: string }>(`SELECT bpmn_process_id, version, xml FROM engine_process_definitions WHERE key = $1::bigint`, [key]);
+    const [row] = await tx.query<{ bpmn_process_id: string; version: number; xml: string }>(
+      `SELECT bpmn_process_id, version, xml FROM engine_process_definitions WHERE key = $1::bigint`,
+      [key],
+    );
     if (!row) throw new EngineError('NOT_FOUND', `process definition ${key} does not exist`);
     const model = (await parseModels(row.xml)).find((m) => m.bpmnProcessId === row.bpmn_process_id);
     if (!model) throw new EngineError('NOT_FOUND', `process ${row.bpmn_process_id} is not in definition ${key}`);
@@ -279,7 +285,13 @@ export class EmbeddedEngine implements Engine {
           );
           // Zeebe: redeploying an unchanged resource creates no new version.
           if (latest && latest.checksum === checksum) {
-            out.push({ bpmnProcessId: model.bpmnProcessId, version: latest.version, processDefinitionKey: latest.key, resourceName: resource.name, isNew: false });
+            out.push({
+              bpmnProcessId: model.bpmnProcessId,
+              version: latest.version,
+              processDefinitionKey: latest.key,
+              resourceName: resource.name,
+              isNew: false,
+            });
             continue;
           }
           const key = await this.keys.take(tx);
@@ -321,7 +333,10 @@ export class EmbeddedEngine implements Engine {
         const { bpmnProcessId, version, variables } = p.command;
         let defKey = byId.get(bpmnProcessId);
         if (version !== undefined) {
-          const [row] = await tx.query<{ key: string }>(`SELECT key::text FROM engine_process_definitions WHERE bpmn_process_id = $1 AND version = $2`, [bpmnProcessId, version]);
+          const [row] = await tx.query<{ key: string }>(`SELECT key::text FROM engine_process_definitions WHERE bpmn_process_id = $1 AND version = $2`, [
+            bpmnProcessId,
+            version,
+          ]);
           defKey = row?.key;
         }
         if (!defKey) {
@@ -330,7 +345,9 @@ export class EmbeddedEngine implements Engine {
         }
         const def = await this.definition(tx, defKey);
         if (def.model.root.startEvents.length === 0) {
-          outcomes.set(p, { err: new EngineError('INVALID_ARGUMENT', `process ${bpmnProcessId} has no none start event: it is started by publishing its start message`) });
+          outcomes.set(p, {
+            err: new EngineError('INVALID_ARGUMENT', `process ${bpmnProcessId} has no none start event: it is started by publishing its start message`),
+          });
           continue;
         }
         const { state, started } = await this.newInstance(tx, def, variables);
@@ -347,7 +364,11 @@ export class EmbeddedEngine implements Engine {
 
   private async newInstance(tx: SqlSession, def: Definition, variables: Variables, startEventId?: string): Promise<{ state: InstanceState; started: Started }> {
     const key = await this.keys.take(tx);
-    const state = new InstanceState({ key, definitionKey: def.key, bpmnProcessId: def.bpmnProcessId, version: def.version, state: 'ACTIVE', variables: {} }, [], true);
+    const state = new InstanceState(
+      { key, definitionKey: def.key, bpmnProcessId: def.bpmnProcessId, version: def.version, state: 'ACTIVE', variables: {} },
+      [],
+      true,
+    );
     const it = new Interpreter(def.model, state, tx, this.keys, this.buffer);
     await it.start(variables, startEventId);
     this.pushJobs(tx, state, it);
@@ -369,10 +390,22 @@ export class EmbeddedEngine implements Engine {
     return this.event(async (tx) => {
       await this.lockCorrelation(tx, m.name, correlationKey);
       if (m.messageId) {
-        await tx.query(`DELETE FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3 AND expires_at <= now()`, [m.name, correlationKey, m.messageId]);
-        const dup = await tx.query(`SELECT 1 FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3`, [m.name, correlationKey, m.messageId]);
+        await tx.query(`DELETE FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3 AND expires_at <= now()`, [
+          m.name,
+          correlationKey,
+          m.messageId,
+        ]);
+        const dup = await tx.query(`SELECT 1 FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3`, [
+          m.name,
+          correlationKey,
+          m.messageId,
+        ]);
         // Zeebe: a message id is unique per name and correlation key while the message is buffered.
-        if (dup.length > 0) throw new EngineError('ALREADY_EXISTS', `a message with name '${m.name}', correlation key '${correlationKey}' and id '${m.messageId}' is already buffered`);
+        if (dup.length > 0)
+          throw new EngineError(
+            'ALREADY_EXISTS',
+            `a message with name '${m.name}', correlation key '${correlationKey}' and id '${m.messageId}' is already buffered`,
+          );
       }
       const key = await this.keys.take(tx);
       const correlated = await this.correlate(tx, m.name, correlationKey, variables);
@@ -447,7 +480,9 @@ export class EmbeddedEngine implements Engine {
    */
   async expireOrphanedJobLocks(): Promise<number> {
     if (!this.exclusive) throw new EngineError('FAILED_PRECONDITION', 'job locks can be reclaimed only on a database one process owns (PGlite)');
-    const rows = await this.inTx((tx) => tx.query<{ key: string }>(`UPDATE engine_jobs SET deadline = now() WHERE state = 'ACTIVATED' AND deadline > now() RETURNING key::text`));
+    const rows = await this.inTx((tx) =>
+      tx.query<{ key: string }>(`UPDATE engine_jobs SET deadline = now() WHERE state = 'ACTIVATED' AND deadline > now() RETURNING key::text`),
+    );
     return rows.length;
   }
 
@@ -455,8 +490,16 @@ export class EmbeddedEngine implements Engine {
   async activateJobs(type: string, max: number, timeoutMs: number, worker: string): Promise<Job[]> {
     return this.inTx(async (tx) => {
       const rows = await tx.query<{
-        key: string; process_instance_key: string; element_instance_key: string; element_id: string; bpmn_process_id: string;
-        definition_key: string; retries: number; custom_headers: Record<string, string>; deadline: Date; root: Variables;
+        key: string;
+        process_instance_key: string;
+        element_instance_key: string;
+        element_id: string;
+        bpmn_process_id: string;
+        definition_key: string;
+        retries: number;
+        custom_headers: Record<string, string>;
+        deadline: Date;
+        root: Variables;
       }>(
         `WITH picked AS (
            SELECT key FROM engine_jobs
@@ -524,7 +567,13 @@ export class EmbeddedEngine implements Engine {
         const state = c && states.get(c.processInstanceKey);
         const ei = c && state?.elements.get(c.elementInstanceKey);
         if (!c || !state || !ei) {
-          failed.set(p, new EngineError('NOT_FOUND', `job ${a.jobKey} is not activated (completed, failed, timed out and taken by another worker, or its element was left)`));
+          failed.set(
+            p,
+            new EngineError(
+              'NOT_FOUND',
+              `job ${a.jobKey} is not activated (completed, failed, timed out and taken by another worker, or its element was left)`,
+            ),
+          );
           continue;
         }
         claimed.delete(a.jobKey); // a second answer for the same job in this batch is NOT_FOUND
@@ -571,10 +620,19 @@ export class EmbeddedEngine implements Engine {
           [incidentKey, job.process_instance_key, job.element_instance_key, job.element_id, job.bpmn_process_id, jobKey, errorMessage],
         );
         // For the alarm's order id (the saga's instances carry `orderId`).
-        const [instance] = await tx.query<{ variables: Variables }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [job.process_instance_key]);
+        const [instance] = await tx.query<{ variables: Variables }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [
+          job.process_instance_key,
+        ]);
         const raised: RaisedIncident = {
-          incidentKey, processInstanceKey: job.process_instance_key, bpmnProcessId: job.bpmn_process_id, elementId: job.element_id,
-          taskType: job.type, jobKey, errorType: 'JOB_NO_RETRIES', errorMessage, variables: instance?.variables ?? {},
+          incidentKey,
+          processInstanceKey: job.process_instance_key,
+          bpmnProcessId: job.bpmn_process_id,
+          elementId: job.element_id,
+          taskType: job.type,
+          jobKey,
+          errorType: 'JOB_NO_RETRIES',
+          errorMessage,
+          variables: instance?.variables ?? {},
         };
         this.onCommit(tx, () => logIncidentRaised(this.log, raised));
       }
@@ -601,9 +659,12 @@ export class EmbeddedEngine implements Engine {
       if (!inc) throw new EngineError('NOT_FOUND', `no active incident ${incidentKey}`);
       if (inc.job_key) {
         const [job] = await tx.query<{ retries: number; type: string }>(`SELECT retries, type FROM engine_jobs WHERE key = $1::bigint`, [inc.job_key]);
-        if (job && job.retries < 1) throw new EngineError('FAILED_PRECONDITION', `job ${inc.job_key} has no retries left: update its retries first, then resolve the incident`);
+        if (job && job.retries < 1)
+          throw new EngineError('FAILED_PRECONDITION', `job ${inc.job_key} has no retries left: update its retries first, then resolve the incident`);
         await tx.query(`UPDATE engine_incidents SET state = 'RESOLVED', resolved_at = now() WHERE key = $1::bigint`, [incidentKey]);
-        await tx.query(`UPDATE engine_jobs SET state = 'ACTIVATABLE', retry_at = now() WHERE key = $1::bigint AND state IN ('FAILED', 'ERROR_THROWN')`, [inc.job_key]);
+        await tx.query(`UPDATE engine_jobs SET state = 'ACTIVATABLE', retry_at = now() WHERE key = $1::bigint AND state IN ('FAILED', 'ERROR_THROWN')`, [
+          inc.job_key,
+        ]);
         return job?.type;
       }
       await tx.query(`UPDATE engine_incidents SET state = 'RESOLVED', resolved_at = now() WHERE key = $1::bigint`, [incidentKey]);
@@ -639,10 +700,13 @@ export class EmbeddedEngine implements Engine {
     if (t >= this.timerWakeAt) return;
     if (this.timerWake) clearTimeout(this.timerWake);
     this.timerWakeAt = t;
-    this.timerWake = setTimeout(() => {
-      this.timerWakeAt = Infinity;
-      void this.fireDueTimers();
-    }, Math.max(0, t - Date.now()) + 2);
+    this.timerWake = setTimeout(
+      () => {
+        this.timerWakeAt = Infinity;
+        void this.fireDueTimers();
+      },
+      Math.max(0, t - Date.now()) + 2,
+    );
     this.timerWake.unref();
   }
 
@@ -660,7 +724,14 @@ export class EmbeddedEngine implements Engine {
           if (this.closed) return fired;
           await this.event((tx) =>
             this.onInstance(tx, t.process_instance_key, async (it) => {
-              const [timer] = await tx.query<{ element_instance_key: string; element_id: string; due_at: Date; repetitions_left: number | null; interval: string | null; interrupting: boolean }>(
+              const [timer] = await tx.query<{
+                element_instance_key: string;
+                element_id: string;
+                due_at: Date;
+                repetitions_left: number | null;
+                interval: string | null;
+                interrupting: boolean;
+              }>(
                 `DELETE FROM engine_timers WHERE key = $1::bigint RETURNING element_instance_key::text, element_id, due_at, repetitions_left, interval, interrupting`,
                 [t.key],
               );
@@ -681,7 +752,9 @@ export class EmbeddedEngine implements Engine {
         if (due.length < 100) break;
       }
       // Timers of instances that are no longer active never fire: drop them.
-      await this.db.sql.query(`DELETE FROM engine_timers t WHERE t.due_at <= now() AND NOT EXISTS (SELECT 1 FROM engine_process_instances i WHERE i.key = t.process_instance_key AND i.state = 'ACTIVE')`);
+      await this.db.sql.query(
+        `DELETE FROM engine_timers t WHERE t.due_at <= now() AND NOT EXISTS (SELECT 1 FROM engine_process_instances i WHERE i.key = t.process_instance_key AND i.state = 'ACTIVE')`,
+      );
     } catch (err) {
       if (!this.closed) this.log.error({ err }, 'timer loop failed; it will run again');
     } finally {

@@ -143,10 +143,24 @@ export class Interpreter {
   async jobErrorThrown(ei: ElementInstance, jobKey: string, errorCode: string, errorMessage: string, variables: Variables): Promise<boolean> {
     const caught = await this.throwError(ei, errorCode, variables);
     if (!caught) {
-      await this.incident(ei, 'UNHANDLED_ERROR_EVENT', `Expected to throw an error event with the code '${errorCode}' with message '${errorMessage}', but it was not caught. No error events are available in the scope.`, jobKey);
+      await this.incident(
+        ei,
+        'UNHANDLED_ERROR_EVENT',
+        `Expected to throw an error event with the code '${errorCode}' with message '${errorMessage}', but it was not caught. No error events are available in the scope.`,
+        jobKey,
+      );
       // The job is kept (as ERROR_THROWN) so that resolving the incident offers it again.
       const job = this.node(ei.elementId).job;
-      this.s.jobs.push({ key: jobKey, elementInstanceKey: ei.key, elementId: ei.elementId, type: job?.type ?? '', retries: 1, customHeaders: job?.headers ?? {}, state: 'ERROR_THROWN', errorMessage });
+      this.s.jobs.push({
+        key: jobKey,
+        elementInstanceKey: ei.key,
+        elementId: ei.elementId,
+        type: job?.type ?? '',
+        retries: 1,
+        customHeaders: job?.headers ?? {},
+        state: 'ERROR_THROWN',
+        errorMessage,
+      });
       (ei.data.hosts ??= {}).j = 1;
       this.s.touch(ei);
     }
@@ -163,14 +177,30 @@ export class Interpreter {
     return true;
   }
 
-  async timerFired(timer: { key: string; elementInstanceKey: string; elementId: string; repetitionsLeft: number | null; interval: string | null; dueAt: Date; interrupting: boolean }): Promise<void> {
+  async timerFired(timer: {
+    key: string;
+    elementInstanceKey: string;
+    elementId: string;
+    repetitionsLeft: number | null;
+    interval: string | null;
+    dueAt: Date;
+    interrupting: boolean;
+  }): Promise<void> {
     const target = this.node(timer.elementId);
     const host = this.s.elements.get(timer.elementInstanceKey);
     // A non-interrupting cycle on a boundary fires again while its host is active.
     if (host && target.type === 'boundaryEvent' && !timer.interrupting && timer.interval && (timer.repetitionsLeft === null || timer.repetitionsLeft > 0)) {
       const next = nextCycleDue(timer.interval, timer.dueAt, timer.repetitionsLeft);
       if (next) {
-        this.s.timers.push({ key: await this.keys.take(this.tx), elementInstanceKey: host.key, elementId: target.id, dueAt: next.dueAt, repetitionsLeft: next.repetitionsLeft, interval: timer.interval, interrupting: false });
+        this.s.timers.push({
+          key: await this.keys.take(this.tx),
+          elementInstanceKey: host.key,
+          elementId: target.id,
+          dueAt: next.dueAt,
+          repetitionsLeft: next.repetitionsLeft,
+          interval: timer.interval,
+          interrupting: false,
+        });
         (host.data.hosts ??= {}).t = 1;
         this.s.touch(host);
       }
@@ -241,7 +271,14 @@ export class Interpreter {
           return this.stuckExisting(ei, 'activate', 'EXTRACT_VALUE_ERROR', (err as Error).message, viaFlow);
         }
         if (!(await this.openBoundaries(ei, node)) || !this.stillActive(key)) return;
-        this.s.jobs.push({ key: await this.keys.take(this.tx), elementInstanceKey: key, elementId: node.id, type: node.job!.type, retries, customHeaders: node.job!.headers });
+        this.s.jobs.push({
+          key: await this.keys.take(this.tx),
+          elementInstanceKey: key,
+          elementId: node.id,
+          type: node.job!.type,
+          retries,
+          customHeaders: node.job!.headers,
+        });
         (ei.data.hosts ??= {}).j = 1;
         return;
       }
@@ -276,7 +313,15 @@ export class Interpreter {
   }
 
   /** An element that cannot proceed: kept active with an incident; resolving retries `step`. */
-  private async stuck(key: string, node: Node, flowScopeKey: string, step: 'activate' | 'leave', errorType: string, message: string, viaFlow?: string): Promise<void> {
+  private async stuck(
+    key: string,
+    node: Node,
+    flowScopeKey: string,
+    step: 'activate' | 'leave',
+    errorType: string,
+    message: string,
+    viaFlow?: string,
+  ): Promise<void> {
     const ei = this.s.elements.get(key) ?? this.newElement(key, node, flowScopeKey);
     return this.stuckExisting(ei, step, errorType, message, viaFlow);
   }
@@ -308,10 +353,23 @@ export class Interpreter {
       }
       if (typeof correlationKey !== 'string' && typeof correlationKey !== 'number') {
         // Zeebe: the correlation key must evaluate to a string or a number.
-        await this.stuckExisting(host, 'activate', 'EXTRACT_VALUE_ERROR', `Failed to extract the correlation key for '${target.message.correlationKey}': The value must be either a string or a number, but was ${correlationKey === undefined ? 'null' : typeof correlationKey}.`, viaFlow);
+        await this.stuckExisting(
+          host,
+          'activate',
+          'EXTRACT_VALUE_ERROR',
+          `Failed to extract the correlation key for '${target.message.correlationKey}': The value must be either a string or a number, but was ${correlationKey === undefined ? 'null' : typeof correlationKey}.`,
+          viaFlow,
+        );
         return false;
       }
-      this.s.subscriptions.push({ key: await this.keys.take(this.tx), elementInstanceKey: host.key, elementId: target.id, messageName: target.message.name, correlationKey: String(correlationKey), interrupting });
+      this.s.subscriptions.push({
+        key: await this.keys.take(this.tx),
+        elementInstanceKey: host.key,
+        elementId: target.id,
+        messageName: target.message.name,
+        correlationKey: String(correlationKey),
+        interrupting,
+      });
       (host.data.hosts ??= {}).s = 1;
       this.s.touch(host);
       return true;
@@ -320,9 +378,21 @@ export class Interpreter {
       try {
         const value = evaluateValue(target.timer.expression, vars);
         const spec =
-          target.timer.kind === 'duration' ? { kind: 'duration' as const, duration: String(value) } : target.timer.kind === 'date' ? { kind: 'date' as const, date: String(value) } : { kind: 'cycle' as const, cycle: String(value) };
+          target.timer.kind === 'duration'
+            ? { kind: 'duration' as const, duration: String(value) }
+            : target.timer.kind === 'date'
+              ? { kind: 'date' as const, date: String(value) }
+              : { kind: 'cycle' as const, cycle: String(value) };
         const due = firstDue(spec, this.now);
-        this.s.timers.push({ key: await this.keys.take(this.tx), elementInstanceKey: host.key, elementId: target.id, dueAt: due.dueAt, repetitionsLeft: due.repetitionsLeft, interval: due.interval, interrupting });
+        this.s.timers.push({
+          key: await this.keys.take(this.tx),
+          elementInstanceKey: host.key,
+          elementId: target.id,
+          dueAt: due.dueAt,
+          repetitionsLeft: due.repetitionsLeft,
+          interval: due.interval,
+          interrupting,
+        });
         (host.data.hosts ??= {}).t = 1;
         this.s.touch(host);
         return true;
@@ -455,7 +525,15 @@ export class Interpreter {
     }
     chosen ??= node.outgoing.find((f) => f.id === node.defaultFlow)?.target;
     if (!chosen) {
-      return this.stuck(key, node, flowScopeKey, 'activate', 'CONDITION_ERROR', `Expected at least one condition to evaluate to true, or to have a default flow (gateway ${node.id})`, viaFlow);
+      return this.stuck(
+        key,
+        node,
+        flowScopeKey,
+        'activate',
+        'CONDITION_ERROR',
+        `Expected at least one condition to evaluate to true, or to have a default flow (gateway ${node.id})`,
+        viaFlow,
+      );
     }
     if (this.s.elements.has(key)) this.s.remove(this.s.elements.get(key)!);
     this.audit(key, node, 'ELEMENT_COMPLETED');
@@ -499,7 +577,14 @@ export class Interpreter {
           this.audit(key, node, 'ELEMENT_COMPLETED');
           return;
         }
-        return this.stuck(key, node, flowScopeKey, 'activate', 'UNHANDLED_ERROR_EVENT', `Expected to throw an error event with the code '${code}', but it was not caught.`);
+        return this.stuck(
+          key,
+          node,
+          flowScopeKey,
+          'activate',
+          'UNHANDLED_ERROR_EVENT',
+          `Expected to throw an error event with the code '${code}', but it was not caught.`,
+        );
       }
       case 'compensation':
         return this.throwCompensation(key, node, flowScopeKey, true);

@@ -95,7 +95,12 @@ export class EmbeddedJobWorker implements JobWorker {
     const action = await answerOf(this.options.handler, job, (err) => log.warn({ err }, 'job handler threw; failing the job'));
     try {
       if (action.action === 'complete') await this.engine.completeJob(job.key, action.variables);
-      else if (action.action === 'fail') await this.engine.failJob(job.key, { errorMessage: action.errorMessage, retries: action.retries ?? job.retries - 1, retryBackOffMs: action.retryBackOffMs });
+      else if (action.action === 'fail')
+        await this.engine.failJob(job.key, {
+          errorMessage: action.errorMessage,
+          retries: action.retries ?? job.retries - 1,
+          retryBackOffMs: action.retryBackOffMs,
+        });
       else await this.engine.throwJobError(job.key, action.errorCode, action.errorMessage, action.variables);
     } catch (err) {
       // NOT_FOUND: the job timed out and another worker answered it, or its element was left. At-least-once: nothing to do.
@@ -118,7 +123,8 @@ export class EmbeddedJobWorker implements JobWorker {
     // duration; past that their jobs are offered to other workers anyway.
     const giveUpAt = Date.now() + (this.options.closeGraceMs ?? this.timeout);
     while (this.inFlight > 0 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 5));
-    if (this.inFlight > 0) this.log.warn({ inFlight: this.inFlight }, 'closed with handlers still running; their jobs will be re-offered when their locks expire');
+    if (this.inFlight > 0)
+      this.log.warn({ inFlight: this.inFlight }, 'closed with handlers still running; their jobs will be re-offered when their locks expire');
     for (const fn of this.closeListeners) fn();
   }
 }

@@ -44,8 +44,18 @@ type Moddle = { $type: string; id: string; name?: string; [k: string]: unknown }
 
 const ACTIVITIES = new Set(['serviceTask', 'sendTask', 'receiveTask', 'subProcess']);
 const SUPPORTED = new Set([
-  'startEvent', 'endEvent', 'serviceTask', 'sendTask', 'receiveTask', 'exclusiveGateway', 'parallelGateway',
-  'eventBasedGateway', 'intermediateCatchEvent', 'intermediateThrowEvent', 'boundaryEvent', 'subProcess',
+  'startEvent',
+  'endEvent',
+  'serviceTask',
+  'sendTask',
+  'receiveTask',
+  'exclusiveGateway',
+  'parallelGateway',
+  'eventBasedGateway',
+  'intermediateCatchEvent',
+  'intermediateThrowEvent',
+  'boundaryEvent',
+  'subProcess',
 ]);
 
 export class UnsupportedModelError extends EngineError {
@@ -76,7 +86,8 @@ function eventKind(el: Moddle, problems: UnsupportedModelError['problems']): Pic
     }
     case 'bpmn:TimerEventDefinition': {
       const body = (k: string) => (def[k] as { body?: string } | undefined)?.body;
-      const kind = body('timeDuration') !== undefined ? 'duration' : body('timeDate') !== undefined ? 'date' : body('timeCycle') !== undefined ? 'cycle' : undefined;
+      const kind =
+        body('timeDuration') !== undefined ? 'duration' : body('timeDate') !== undefined ? 'date' : body('timeCycle') !== undefined ? 'cycle' : undefined;
       if (!kind) {
         problems.push({ elementId: el.id, type: local(el.$type), reason: 'timer without timeDuration, timeDate or timeCycle' });
         return { event: 'timer' };
@@ -148,9 +159,11 @@ function compileNode(el: Moddle, scopeId: string, problems: UnsupportedModelErro
     problems.push({ elementId: el.id, type, reason: `${node.event} boundary events are not supported` });
   }
   if (type === 'endEvent' && node.event === 'message') problems.push({ elementId: el.id, type, reason: 'message end events are not supported' });
-  if (type === 'startEvent' && !['none', 'message'].includes(node.event)) problems.push({ elementId: el.id, type, reason: `${node.event} start events are not supported` });
+  if (type === 'startEvent' && !['none', 'message'].includes(node.event))
+    problems.push({ elementId: el.id, type, reason: `${node.event} start events are not supported` });
   if (el.loopCharacteristics) problems.push({ elementId: el.id, type, reason: 'multi-instance / loops are not supported' });
-  if (type === 'subProcess' && el.triggeredByEvent) problems.push({ elementId: el.id, type: 'eventSubProcess', reason: 'event sub-processes are not supported' });
+  if (type === 'subProcess' && el.triggeredByEvent)
+    problems.push({ elementId: el.id, type: 'eventSubProcess', reason: 'event sub-processes are not supported' });
   return node;
 }
 
@@ -207,7 +220,8 @@ export async function parseModels(xml: string): Promise<Model[]> {
     }
     for (const scope of [root, ...[...model.nodes.values()].filter((n) => n.type === 'subProcess')]) {
       if (scope.startEvents.length + scope.messageStarts.length === 0) problems.push({ elementId: scope.id, type: scope.type, reason: 'no start event' });
-      if (scope.type === 'subProcess' && scope.startEvents.length !== 1) problems.push({ elementId: scope.id, type: scope.type, reason: 'an embedded sub-process needs exactly one none start event' });
+      if (scope.type === 'subProcess' && scope.startEvents.length !== 1)
+        problems.push({ elementId: scope.id, type: scope.type, reason: 'an embedded sub-process needs exactly one none start event' });
     }
     return model;
   });

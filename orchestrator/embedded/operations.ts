@@ -29,7 +29,14 @@ export class EngineOperations implements ProcessOperations {
        WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR bpmn_process_id = $2) ORDER BY key DESC LIMIT $3`,
       [o.state ?? null, o.bpmnProcessId ?? null, o.limit ?? 100],
     );
-    return rows.map((r) => ({ key: r.key, bpmnProcessId: r.bpmn_process_id, version: r.version, state: r.state, startedAt: new Date(r.started_at).toISOString(), endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null }));
+    return rows.map((r) => ({
+      key: r.key,
+      bpmnProcessId: r.bpmn_process_id,
+      version: r.version,
+      state: r.state,
+      startedAt: new Date(r.started_at).toISOString(),
+      endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
+    }));
   }
 
   async countByState(processDefinitionKey: string): Promise<Record<string, number>> {
@@ -77,16 +84,32 @@ export class EngineOperations implements ProcessOperations {
 
   async incidents(o: { state?: 'ACTIVE' | 'RESOLVED'; processInstanceKey?: string } = {}): Promise<IncidentView[]> {
     const rows = await this.sql.query<{
-      key: string; process_instance_key: string; bpmn_process_id: string; element_id: string; element_instance_key: string;
-      job_key: string | null; error_type: string; error_message: string; state: string; created_at: Date;
+      key: string;
+      process_instance_key: string;
+      bpmn_process_id: string;
+      element_id: string;
+      element_instance_key: string;
+      job_key: string | null;
+      error_type: string;
+      error_message: string;
+      state: string;
+      created_at: Date;
     }>(
       `SELECT key::text, process_instance_key::text, bpmn_process_id, element_id, element_instance_key::text, job_key::text, error_type, error_message, state, created_at
        FROM engine_incidents WHERE ($1::text IS NULL OR state = $1) AND ($2::bigint IS NULL OR process_instance_key = $2::bigint) ORDER BY key`,
       [o.state ?? 'ACTIVE', o.processInstanceKey ?? null],
     );
     return rows.map((r) => ({
-      key: r.key, processInstanceKey: r.process_instance_key, bpmnProcessId: r.bpmn_process_id, elementId: r.element_id, elementInstanceKey: r.element_instance_key,
-      jobKey: r.job_key, errorType: r.error_type, errorMessage: r.error_message, state: r.state, createdAt: new Date(r.created_at).toISOString(),
+      key: r.key,
+      processInstanceKey: r.process_instance_key,
+      bpmnProcessId: r.bpmn_process_id,
+      elementId: r.element_id,
+      elementInstanceKey: r.element_instance_key,
+      jobKey: r.job_key,
+      errorType: r.error_type,
+      errorMessage: r.error_message,
+      state: r.state,
+      createdAt: new Date(r.created_at).toISOString(),
     }));
   }
 
@@ -98,13 +121,25 @@ export class EngineOperations implements ProcessOperations {
 
   /** Every deployed version, newest first within each process, with its instances by state. */
   async definitions(): Promise<DefinitionSummary[]> {
-    const rows = await this.sql.query<{ key: string; bpmn_process_id: string; version: number; resource_name: string; deployed_at: Date; counts: Record<string, number> | null }>(
+    const rows = await this.sql.query<{
+      key: string;
+      bpmn_process_id: string;
+      version: number;
+      resource_name: string;
+      deployed_at: Date;
+      counts: Record<string, number> | null;
+    }>(
       `SELECT d.key::text, d.bpmn_process_id, d.version, d.resource_name, d.deployed_at,
               (SELECT jsonb_object_agg(c.state, c.n) FROM (SELECT state, count(*)::int AS n FROM engine_process_instances WHERE definition_key = d.key GROUP BY state) c) AS counts
        FROM engine_process_definitions d ORDER BY d.bpmn_process_id, d.version DESC`,
     );
     return rows.map((r) => ({
-      key: r.key, bpmnProcessId: r.bpmn_process_id, version: r.version, resourceName: r.resource_name, deployedAt: new Date(r.deployed_at).toISOString(), instances: r.counts ?? {},
+      key: r.key,
+      bpmnProcessId: r.bpmn_process_id,
+      version: r.version,
+      resourceName: r.resource_name,
+      deployedAt: new Date(r.deployed_at).toISOString(),
+      instances: r.counts ?? {},
     }));
   }
 
@@ -160,14 +195,28 @@ export class EngineOperations implements ProcessOperations {
 
   /** Which version an instance runs on, or undefined when the engine does not know the key. */
   async instance(processInstanceKey: string): Promise<InstanceOfDefinition | undefined> {
-    const [r] = await this.sql.query<{ key: string; definition_key: string; bpmn_process_id: string; version: number; state: string; started_at: Date; ended_at: Date | null }>(
-      `SELECT key::text, definition_key::text, bpmn_process_id, version, state, started_at, ended_at FROM engine_process_instances WHERE key = $1::bigint`,
-      [processInstanceKey],
+    const [r] = await this.sql.query<{
+      key: string;
+      definition_key: string;
+      bpmn_process_id: string;
+      version: number;
+      state: string;
+      started_at: Date;
+      ended_at: Date | null;
+    }>(`SELECT key::text, definition_key::text, bpmn_process_id, version, state, started_at, ended_at FROM engine_process_instances WHERE key = $1::bigint`, [
+      processInstanceKey,
+    ]);
+    return (
+      r && {
+        key: r.key,
+        definitionKey: r.definition_key,
+        bpmnProcessId: r.bpmn_process_id,
+        version: r.version,
+        state: r.state,
+        startedAt: new Date(r.started_at).toISOString(),
+        endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
+      }
     );
-    return r && {
-      key: r.key, definitionKey: r.definition_key, bpmnProcessId: r.bpmn_process_id, version: r.version, state: r.state,
-      startedAt: new Date(r.started_at).toISOString(), endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
-    };
   }
 
   /** One instance's path through the diagram, step by step. */
@@ -176,6 +225,12 @@ export class EngineOperations implements ProcessOperations {
       `SELECT element_id, element_type, intent, element_instance_key::text, at FROM engine_audit WHERE process_instance_key = $1::bigint ORDER BY id`,
       [processInstanceKey],
     );
-    return rows.map((r) => ({ elementId: r.element_id, elementType: r.element_type, intent: r.intent, elementInstanceKey: r.element_instance_key, at: new Date(r.at).toISOString() }));
+    return rows.map((r) => ({
+      elementId: r.element_id,
+      elementType: r.element_type,
+      intent: r.intent,
+      elementInstanceKey: r.element_instance_key,
+      at: new Date(r.at).toISOString(),
+    }));
   }
 }

@@ -59,7 +59,13 @@ export class EmbeddedProcessInspector implements ProcessInspector {
       currentSteps: elements
         .filter((e) => !NOT_A_STEP.has(e.element_type) || stuck.has(e.key))
         .map((e) => ({ elementId: e.element_id, name: names.get(e.element_id)?.name ?? null, type: e.element_type, since: iso(e.activated_at) })),
-      incidents: incidents.map((i) => ({ key: i.key, elementId: i.element_id, errorType: i.error_type, errorMessage: i.error_message, createdAt: iso(i.created_at) })),
+      incidents: incidents.map((i) => ({
+        key: i.key,
+        elementId: i.element_id,
+        errorType: i.error_type,
+        errorMessage: i.error_message,
+        createdAt: iso(i.created_at),
+      })),
     };
   }
 }

@@ -54,17 +54,41 @@ export type NewJob = {
   worker?: string;
   timeoutMs?: number;
 };
-export type NewSubscription = { key: string; elementInstanceKey: string; elementId: string; messageName: string; correlationKey: string; interrupting: boolean };
-export type NewTimer = { key: string; elementInstanceKey: string; elementId: string; dueAt: Date; repetitionsLeft: number | null; interval?: string; interrupting: boolean };
+export type NewSubscription = {
+  key: string;
+  elementInstanceKey: string;
+  elementId: string;
+  messageName: string;
+  correlationKey: string;
+  interrupting: boolean;
+};
+export type NewTimer = {
+  key: string;
+  elementInstanceKey: string;
+  elementId: string;
+  dueAt: Date;
+  repetitionsLeft: number | null;
+  interval?: string;
+  interrupting: boolean;
+};
 export type NewIncident = { key: string; elementInstanceKey: string; elementId: string; jobKey?: string; errorType: string; errorMessage: string };
-export type AuditRecord = { elementInstanceKey: string; elementId: string; elementType: string; intent: 'ELEMENT_ACTIVATED' | 'ELEMENT_COMPLETED' | 'ELEMENT_TERMINATED' };
+export type AuditRecord = {
+  elementInstanceKey: string;
+  elementId: string;
+  elementType: string;
+  intent: 'ELEMENT_ACTIVATED' | 'ELEMENT_COMPLETED' | 'ELEMENT_TERMINATED';
+};
 
 /**
  * The variables visible from an element instance: the process instance's, then each
  * enclosing scope's local ones, innermost last (Zeebe variable scopes). `scope` looks
  * up an element instance; the walk stops at the first key it does not know.
  */
-export function visibleVariables(root: Variables, fromKey: string, scope: (key: string) => { variables: Variables; flowScopeKey: string } | undefined): Variables {
+export function visibleVariables(
+  root: Variables,
+  fromKey: string,
+  scope: (key: string) => { variables: Variables; flowScopeKey: string } | undefined,
+): Variables {
   const chain: Variables[] = [];
   for (let s = scope(fromKey); s; s = scope(s.flowScopeKey)) chain.unshift(s.variables);
   return Object.assign({}, root, ...chain);
@@ -83,7 +107,11 @@ export class InstanceState {
   readonly audit: AuditRecord[] = [];
   instanceChanged = false;
 
-  constructor(readonly instance: InstanceRow, elements: ElementInstance[], readonly isNew = false) {
+  constructor(
+    readonly instance: InstanceRow,
+    elements: ElementInstance[],
+    readonly isNew = false,
+  ) {
     for (const e of elements) this.elements.set(e.key, e);
     if (isNew) this.instanceChanged = true;
   }
@@ -141,7 +169,16 @@ type InstanceRecord = {
   version: number;
   state: InstanceRow['state'];
   variables: Variables;
-  elements: { key: string; element_id: string; element_type: string; flow_scope_key: string; state: 'ACTIVE' | 'COMPLETED'; variables: Variables; data: ElementData; activated_at: string }[];
+  elements: {
+    key: string;
+    element_id: string;
+    element_type: string;
+    flow_scope_key: string;
+    state: 'ACTIVE' | 'COMPLETED';
+    variables: Variables;
+    data: ElementData;
+    activated_at: string;
+  }[];
 };
 
 function toState(row: InstanceRecord): InstanceState {
@@ -191,7 +228,11 @@ export type ClaimedJob = { jobKey: string; processInstanceKey: string; elementIn
  * Loads locked instances with their element instances; in the same statement takes
  * the given activated jobs out of the table (a job is answered once).
  */
-export async function loadInstances(tx: SqlSession, keys: string[] | undefined, claimJobKeys: string[] = []): Promise<{ states: Map<string, InstanceState>; claimed: Map<string, ClaimedJob> }> {
+export async function loadInstances(
+  tx: SqlSession,
+  keys: string[] | undefined,
+  claimJobKeys: string[] = [],
+): Promise<{ states: Map<string, InstanceState>; claimed: Map<string, ClaimedJob> }> {
   // keys undefined: the instances of the claimed jobs (only where nothing else can run meanwhile).
   const [row] = await tx.query<{ instances: InstanceRecord[] | null; claimed: { key: string; pik: string; eik: string }[] | null }>(
     `WITH claimed AS (
@@ -221,7 +262,6 @@ export async function loadInstances(tx: SqlSession, keys: string[] | undefined, 
   }
   return { states, claimed };
 }
-
 
 /** One data-modifying CTE per kind of change, keyed by the JSON document's field. */
 const SAVE_PARTS = {
@@ -297,22 +337,74 @@ export async function saveInstances(tx: SqlSession, states: InstanceState[]): Pr
     d.resolveIncidents.push(...s.resolveIncidentsOf);
     for (const k of s.changed) {
       const e = s.elements.get(k);
-      if (e) d.elements.push({ key: e.key, pik, element_id: e.elementId, element_type: e.elementType, flow_scope_key: e.flowScopeKey, state: e.state, variables: e.variables, data: e.data, activated_at: e.activatedAt });
+      if (e)
+        d.elements.push({
+          key: e.key,
+          pik,
+          element_id: e.elementId,
+          element_type: e.elementType,
+          flow_scope_key: e.flowScopeKey,
+          state: e.state,
+          variables: e.variables,
+          data: e.data,
+          activated_at: e.activatedAt,
+        });
     }
     for (const j of s.jobs) {
       d.jobs.push({
-        key: j.key, pik, eik: j.elementInstanceKey, element_id: j.elementId, bpid: i.bpmnProcessId, dk: i.definitionKey, type: j.type, retries: j.retries,
-        state: j.state ?? 'ACTIVATABLE', headers: j.customHeaders, error_message: j.errorMessage ?? null, worker: j.worker ?? null, timeout_ms: j.timeoutMs ?? null,
+        key: j.key,
+        pik,
+        eik: j.elementInstanceKey,
+        element_id: j.elementId,
+        bpid: i.bpmnProcessId,
+        dk: i.definitionKey,
+        type: j.type,
+        retries: j.retries,
+        state: j.state ?? 'ACTIVATABLE',
+        headers: j.customHeaders,
+        error_message: j.errorMessage ?? null,
+        worker: j.worker ?? null,
+        timeout_ms: j.timeoutMs ?? null,
       });
       if ((j.state ?? 'ACTIVATABLE') === 'ACTIVATABLE') jobTypes.add(j.type);
     }
-    for (const m of s.subscriptions) d.subs.push({ key: m.key, pik, eik: m.elementInstanceKey, element_id: m.elementId, bpid: i.bpmnProcessId, name: m.messageName, ck: m.correlationKey, interrupting: m.interrupting });
+    for (const m of s.subscriptions)
+      d.subs.push({
+        key: m.key,
+        pik,
+        eik: m.elementInstanceKey,
+        element_id: m.elementId,
+        bpid: i.bpmnProcessId,
+        name: m.messageName,
+        ck: m.correlationKey,
+        interrupting: m.interrupting,
+      });
     for (const t of s.timers) {
-      d.timers.push({ key: t.key, pik, eik: t.elementInstanceKey, element_id: t.elementId, due_at: t.dueAt.toISOString(), reps: t.repetitionsLeft, interval: t.interval ?? null, interrupting: t.interrupting });
+      d.timers.push({
+        key: t.key,
+        pik,
+        eik: t.elementInstanceKey,
+        element_id: t.elementId,
+        due_at: t.dueAt.toISOString(),
+        reps: t.repetitionsLeft,
+        interval: t.interval ?? null,
+        interrupting: t.interrupting,
+      });
       if (!earliestTimer || t.dueAt < earliestTimer) earliestTimer = t.dueAt;
     }
-    for (const n of s.incidents) d.incidents.push({ key: n.key, pik, eik: n.elementInstanceKey, element_id: n.elementId, bpid: i.bpmnProcessId, job_key: n.jobKey ?? null, type: n.errorType, message: n.errorMessage });
-    for (const a of s.audit) d.audit.push({ pik, dk: i.definitionKey, eik: a.elementInstanceKey, element_id: a.elementId, element_type: a.elementType, intent: a.intent });
+    for (const n of s.incidents)
+      d.incidents.push({
+        key: n.key,
+        pik,
+        eik: n.elementInstanceKey,
+        element_id: n.elementId,
+        bpid: i.bpmnProcessId,
+        job_key: n.jobKey ?? null,
+        type: n.errorType,
+        message: n.errorMessage,
+      });
+    for (const a of s.audit)
+      d.audit.push({ pik, dk: i.definitionKey, eik: a.elementInstanceKey, element_id: a.elementId, element_type: a.elementType, intent: a.intent });
   }
   // Only the parts with something to write: PGlite parses and plans every statement
   // anew (no prepared statements), so a smaller statement is a faster one.

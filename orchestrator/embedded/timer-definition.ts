@@ -14,10 +14,7 @@
 // Values arrive here after FEEL evaluation; only strings (and a Date for timeDate) are handled.
 // Time resolution is the millisecond: finer fractions of a second are truncated.
 
-export type TimerSpec =
-  | { kind: 'duration'; duration: string }
-  | { kind: 'date'; date: string | Date }
-  | { kind: 'cycle'; cycle: string };
+export type TimerSpec = { kind: 'duration'; duration: string } | { kind: 'date'; date: string | Date } | { kind: 'cycle'; cycle: string };
 
 import {
   addDuration,
@@ -57,10 +54,7 @@ function parseDateTime(raw: unknown, label: string): Date {
     return new Date(raw.getTime());
   }
   if (typeof raw !== 'string') {
-    throw new TimerDefinitionError(
-      `Invalid ${label} ${quote(raw)}: expected an ISO 8601 date-time string (${DATE_EXAMPLES}), got ${describeType(raw)}`,
-      raw,
-    );
+    throw new TimerDefinitionError(`Invalid ${label} ${quote(raw)}: expected an ISO 8601 date-time string (${DATE_EXAMPLES}), got ${describeType(raw)}`, raw);
   }
   const text = raw.trim();
   if (text === '') {
@@ -68,16 +62,12 @@ function parseDateTime(raw: unknown, label: string): Date {
   }
   const m = DATE_TIME_PATTERN.exec(text);
   if (!m) {
-    throw new TimerDefinitionError(
-      `Invalid ${label} ${quote(raw)}: expected an ISO 8601 date-time with UTC offset (${DATE_EXAMPLES})`,
-      raw,
-    );
+    throw new TimerDefinitionError(`Invalid ${label} ${quote(raw)}: expected an ISO 8601 date-time with UTC offset (${DATE_EXAMPLES})`, raw);
   }
   const [, ys, mos, ds, hs, mis, ss, frac, zulu, offSign, ohs, oms, oss] = m;
   if (zulu === undefined && offSign === undefined) {
     throw new TimerDefinitionError(
-      `Invalid ${label} ${quote(raw)}: the date-time has no UTC offset, so its instant is ambiguous; ` +
-        `add Z or an offset such as +02:00 (${DATE_EXAMPLES})`,
+      `Invalid ${label} ${quote(raw)}: the date-time has no UTC offset, so its instant is ambiguous; ` + `add Z or an offset such as +02:00 (${DATE_EXAMPLES})`,
       raw,
     );
   }
@@ -109,8 +99,7 @@ function parseDateTime(raw: unknown, label: string): Date {
   const local = new Date(0);
   local.setUTCFullYear(year, month - 1, day);
   local.setUTCHours(hour, minute, second, millis);
-  const offsetMs =
-    (offSign === '-' ? -1 : 1) * (offsetHours * MS_PER_HOUR + offsetMinutes * MS_PER_MINUTE + offsetSeconds * MS_PER_SECOND);
+  const offsetMs = (offSign === '-' ? -1 : 1) * (offsetHours * MS_PER_HOUR + offsetMinutes * MS_PER_MINUTE + offsetSeconds * MS_PER_SECOND);
   return checkedDate(local.getTime() - offsetMs, `Invalid ${label}`, raw);
 }
 
@@ -118,8 +107,7 @@ function parseDateTime(raw: unknown, label: string): Date {
 // timeCycle
 
 const CRON_MACRO = /^@(?:yearly|annually|monthly|weekly|daily|midnight|hourly|reboot)$/i;
-const CRON_FIELD =
-  /^(?:[\d*?,/#LW-]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|MON|TUE|WED|THU|FRI|SAT|SUN)+$/i;
+const CRON_FIELD = /^(?:[\d*?,/#LW-]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|MON|TUE|WED|THU|FRI|SAT|SUN)+$/i;
 
 function looksLikeCron(text: string): boolean {
   if (CRON_MACRO.test(text)) return true;
@@ -147,27 +135,20 @@ function parseCycle(raw: unknown): ParsedCycle {
   }
   if (looksLikeCron(text)) {
     throw new TimerDefinitionError(
-      `Unsupported ${label} ${quote(raw)}: cron expressions are not supported by this engine; ` +
-        `use an ISO 8601 repeating interval (${CYCLE_EXAMPLES})`,
+      `Unsupported ${label} ${quote(raw)}: cron expressions are not supported by this engine; ` + `use an ISO 8601 repeating interval (${CYCLE_EXAMPLES})`,
       raw,
     );
   }
   const m = /^R(\d*)\/(.*)$/i.exec(text);
   if (!m) {
-    throw new TimerDefinitionError(
-      `Invalid ${label} ${quote(raw)}: expected an ISO 8601 repeating interval R[n]/[start/]duration (${CYCLE_EXAMPLES})`,
-      raw,
-    );
+    throw new TimerDefinitionError(`Invalid ${label} ${quote(raw)}: expected an ISO 8601 repeating interval R[n]/[start/]duration (${CYCLE_EXAMPLES})`, raw);
   }
   const [, count = '', rest = ''] = m;
   let repetitions: number | null = null;
   if (count !== '') {
     repetitions = Number(count);
     if (!Number.isSafeInteger(repetitions) || repetitions < 1) {
-      throw new TimerDefinitionError(
-        `Invalid ${label} ${quote(raw)}: the repetition count must be at least 1 (or omitted for an infinite cycle)`,
-        raw,
-      );
+      throw new TimerDefinitionError(`Invalid ${label} ${quote(raw)}: the repetition count must be at least 1 (or omitted for an infinite cycle)`, raw);
     }
   }
   // [start/]duration; a start date's bracketed zone id may itself contain '/' (Europe/Berlin).
@@ -177,8 +158,7 @@ function parseCycle(raw: unknown): ParsedCycle {
   const isDuration = (part: string): boolean => /^[-+]?P/i.test(part);
   if (!form || (startText !== undefined && (isDuration(startText) || !isDuration(interval)))) {
     throw new TimerDefinitionError(
-      `Invalid ${label} ${quote(raw)}: only the forms R[n]/duration and R[n]/start/duration are supported ` +
-        `(no end date) (${CYCLE_EXAMPLES})`,
+      `Invalid ${label} ${quote(raw)}: only the forms R[n]/duration and R[n]/start/duration are supported ` + `(no end date) (${CYCLE_EXAMPLES})`,
       raw,
     );
   }
@@ -190,10 +170,7 @@ function parseCycle(raw: unknown): ParsedCycle {
 function validateCycleInterval(interval: string, label: string): DurationParts {
   const parts = parseDurationParts(interval, label);
   if (!isPositive(parts)) {
-    throw new TimerDefinitionError(
-      `Invalid ${label} ${quote(interval)}: a cycle interval must be a positive duration`,
-      interval,
-    );
+    throw new TimerDefinitionError(`Invalid ${label} ${quote(interval)}: a cycle interval must be a positive duration`, interval);
   }
   return parts;
 }
@@ -202,10 +179,7 @@ function validateCycleInterval(interval: string, label: string): DurationParts {
 // Scheduling
 
 /** When the timer first fires, counted from `from`, and how many more repetitions follow (null = infinite, 0 = none). */
-export function firstDue(
-  spec: TimerSpec,
-  from: Date,
-): { dueAt: Date; repetitionsLeft: number | null; interval?: string } {
+export function firstDue(spec: TimerSpec, from: Date): { dueAt: Date; repetitionsLeft: number | null; interval?: string } {
   assertValidDate(from, 'from');
   switch (spec.kind) {
     case 'duration': {
@@ -228,10 +202,7 @@ export function firstDue(
     }
     default: {
       const kind: unknown = (spec as { kind?: unknown }).kind;
-      throw new TimerDefinitionError(
-        `Invalid timer definition: unknown kind ${quote(kind)} (expected duration, date or cycle)`,
-        spec,
-      );
+      throw new TimerDefinitionError(`Invalid timer definition: unknown kind ${quote(kind)} (expected duration, date or cycle)`, spec);
     }
   }
 }
@@ -241,17 +212,10 @@ export function firstDue(
  * or undefined when the cycle is exhausted. Pass the scheduled due time as `firedAt` (not the
  * wall-clock time the job ran) so that the cycle does not drift.
  */
-export function nextCycleDue(
-  interval: string,
-  firedAt: Date,
-  repetitionsLeft: number | null,
-): { dueAt: Date; repetitionsLeft: number | null } | undefined {
+export function nextCycleDue(interval: string, firedAt: Date, repetitionsLeft: number | null): { dueAt: Date; repetitionsLeft: number | null } | undefined {
   assertValidDate(firedAt, 'firedAt');
   if (repetitionsLeft !== null && (!Number.isSafeInteger(repetitionsLeft) || repetitionsLeft < 0)) {
-    throw new TimerDefinitionError(
-      `Invalid repetitionsLeft ${quote(repetitionsLeft)}: expected a non-negative integer or null`,
-      repetitionsLeft,
-    );
+    throw new TimerDefinitionError(`Invalid repetitionsLeft ${quote(repetitionsLeft)}: expected a non-negative integer or null`, repetitionsLeft);
   }
   const parts = validateCycleInterval(interval, 'timeCycle interval');
   if (repetitionsLeft === 0) return undefined;

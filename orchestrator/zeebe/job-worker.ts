@@ -160,7 +160,8 @@ export class ZeebeJobWorker implements JobWorker {
         const e = toEngineError(err, 'job activation');
         const what = e.code === 'RESOURCE_EXHAUSTED' ? 'the cluster signals back-pressure' : 'job activation failed';
         // The first failure and then every tenth: a long outage should not flood the log.
-        if (this.failures === 1 || this.failures % 10 === 0) this.log.warn({ err: e.message, code: e.code, failures: this.failures, retryInMs: delay }, `${what}; polling again after a back-off`);
+        if (this.failures === 1 || this.failures % 10 === 0)
+          this.log.warn({ err: e.message, code: e.code, failures: this.failures, retryInMs: delay }, `${what}; polling again after a back-off`);
         await this.pause.sleep(delay);
         continue;
       }
@@ -181,8 +182,14 @@ export class ZeebeJobWorker implements JobWorker {
       // Accepted: a failure with no retries left is an incident now (Zeebe raises it; Operate shows it).
       if (action.action === 'fail' && retriesOf(job, action) === 0) {
         logIncidentRaised(this.incidentLog, {
-          processInstanceKey: job.processInstanceKey, bpmnProcessId: job.bpmnProcessId, elementId: job.elementId, taskType: job.type, jobKey: job.key,
-          errorType: 'JOB_NO_RETRIES', errorMessage: action.errorMessage, variables: job.variables,
+          processInstanceKey: job.processInstanceKey,
+          bpmnProcessId: job.bpmnProcessId,
+          elementId: job.elementId,
+          taskType: job.type,
+          jobKey: job.key,
+          errorType: 'JOB_NO_RETRIES',
+          errorMessage: action.errorMessage,
+          variables: job.variables,
         });
       }
     } catch (err) {
@@ -227,7 +234,8 @@ export class ZeebeJobWorker implements JobWorker {
     await this.loop;
     const giveUpAt = Date.now() + (this.options.closeGraceMs ?? this.timeoutMs);
     while (this.inFlight > 0 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 10));
-    if (this.inFlight > 0) this.log.warn({ inFlight: this.inFlight }, 'closed with handlers still running; Zeebe offers their jobs again when their locks expire');
+    if (this.inFlight > 0)
+      this.log.warn({ inFlight: this.inFlight }, 'closed with handlers still running; Zeebe offers their jobs again when their locks expire');
     for (const fn of this.closeListeners) fn();
   }
 }

@@ -40,11 +40,17 @@ export class ZeebeProcessInspector implements ProcessInspector {
     const [elements, incidents] = await Promise.all([
       instance.state === 'ACTIVE'
         ? call('searching element instances', () =>
-            this.api.searchElementInstances(elementSearch({ filter: { processInstanceKey, state: 'ACTIVE' }, sort: [{ field: 'startDate', order: 'ASC' }], page: { limit: 100 } }), NOW),
+            this.api.searchElementInstances(
+              elementSearch({ filter: { processInstanceKey, state: 'ACTIVE' }, sort: [{ field: 'startDate', order: 'ASC' }], page: { limit: 100 } }),
+              NOW,
+            ),
           )
         : Promise.resolve({ items: [] }),
       call('searching incidents', () =>
-        this.api.searchIncidents(incidentSearch({ filter: { processInstanceKey, state: 'ACTIVE' }, sort: [{ field: 'creationTime', order: 'ASC' }], page: { limit: 100 } }), NOW),
+        this.api.searchIncidents(
+          incidentSearch({ filter: { processInstanceKey, state: 'ACTIVE' }, sort: [{ field: 'creationTime', order: 'ASC' }], page: { limit: 100 } }),
+          NOW,
+        ),
       ),
     ]);
     const elementItems = elements.items ?? [];
@@ -58,7 +64,12 @@ export class ZeebeProcessInspector implements ProcessInspector {
       currentSteps: elementItems
         .filter((e) => !NOT_A_STEP.has(e.type) || stuck.has(str(e.elementInstanceKey)))
         // Zeebe reports the element id as the name of an element that has none.
-        .map((e) => ({ elementId: str(e.elementId), name: e.elementName && e.elementName !== str(e.elementId) ? e.elementName : null, type: elementType(e.type), since: e.startDate })),
+        .map((e) => ({
+          elementId: str(e.elementId),
+          name: e.elementName && e.elementName !== str(e.elementId) ? e.elementName : null,
+          type: elementType(e.type),
+          since: e.startDate,
+        })),
       incidents: incidentItems.map((i) => ({
         key: str(i.incidentKey),
         elementId: str(i.elementId),
@@ -79,7 +90,10 @@ export class ZeebeIncidents implements IncidentSource {
 
   async incidents(o: { state?: 'ACTIVE' | 'RESOLVED' } = {}): Promise<IncidentView[]> {
     const found = await call('searching incidents', () =>
-      this.api.searchIncidents(incidentSearch({ filter: { state: o.state ?? 'ACTIVE' }, sort: [{ field: 'creationTime', order: 'ASC' }], page: { limit: this.maxIncidents } }), NOW),
+      this.api.searchIncidents(
+        incidentSearch({ filter: { state: o.state ?? 'ACTIVE' }, sort: [{ field: 'creationTime', order: 'ASC' }], page: { limit: this.maxIncidents } }),
+        NOW,
+      ),
     );
     return (found.items ?? []).map((i) => ({
       key: str(i.incidentKey),

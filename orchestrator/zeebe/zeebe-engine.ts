@@ -26,7 +26,6 @@ export type ZeebeEngineOptions = {
 type TenantId = NonNullable<Parameters<ZeebeApi['publishMessage']>[0]['tenantId']>;
 type DeployFiles = Parameters<ZeebeApi['createDeployment']>[0]['resources'];
 
-
 export class ZeebeEngine implements Engine {
   readonly kind = 'zeebe' as const;
   private readonly workers = new Set<ZeebeJobWorker>();
@@ -79,7 +78,9 @@ export class ZeebeEngine implements Engine {
     // resource makes no new version (it answers with the existing definition).
     // Node's File; the SDK's types describe the DOM's, which is the same at run time.
     const files = resources.map((r) => new File([r.xml], r.name, { type: 'application/xml' })) as unknown as DeployFiles;
-    const result = await call('deploy', () => this.api.createDeployment({ resources: files, ...(this.options.tenantId ? { tenantId: this.options.tenantId } : {}) }));
+    const result = await call('deploy', () =>
+      this.api.createDeployment({ resources: files, ...(this.options.tenantId ? { tenantId: this.options.tenantId } : {}) }),
+    );
     return result.processes.map((p) => {
       const key = String(p.processDefinitionKey);
       const isNew = !this.knownKeys.has(key) && before.get(p.processDefinitionId) !== key;
@@ -136,11 +137,11 @@ export class ZeebeEngine implements Engine {
 
   createWorker<V extends Variables = Variables>(o: WorkerOptions<V>): JobWorker {
     if (this.closed) throw new EngineError('UNAVAILABLE', 'the engine is closed');
-    const worker = new ZeebeJobWorker(
-      { activation: this.clients.activation ?? this.api, commands: this.api },
-      o as unknown as WorkerOptions,
-      { ...this.options.worker, logger: this.options.logger, ...(this.options.tenantId ? { tenantIds: [this.options.tenantId] } : {}) },
-    );
+    const worker = new ZeebeJobWorker({ activation: this.clients.activation ?? this.api, commands: this.api }, o as unknown as WorkerOptions, {
+      ...this.options.worker,
+      logger: this.options.logger,
+      ...(this.options.tenantId ? { tenantIds: [this.options.tenantId] } : {}),
+    });
     this.workers.add(worker);
     worker.onClose(() => this.workers.delete(worker));
     return worker;

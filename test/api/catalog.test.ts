@@ -46,7 +46,11 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
       expect(p).toEqual({ sku: expect.any(String), name: expect.any(String), price: { amountMinor: expect.any(Number), currency: 'EUR' } });
       expect(Number.isInteger(p.price.amountMinor)).toBe(true);
     }
-    expect(products.find((p) => p.sku === 'SKU-KETTLE')).toEqual({ sku: 'SKU-KETTLE', name: 'Electric kettle 1.7 l', price: { amountMinor: 3499, currency: 'EUR' } });
+    expect(products.find((p) => p.sku === 'SKU-KETTLE')).toEqual({
+      sku: 'SKU-KETTLE',
+      name: 'Electric kettle 1.7 l',
+      price: { amountMinor: 3499, currency: 'EUR' },
+    });
   });
 
   type ProductPage = { products: { sku: string }[]; nextCursor: string | null };
@@ -96,7 +100,11 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
     ['cursor=not-a-cursor!', 'cursor', 'is not a cursor this API handed out'],
     ['cursor=', 'cursor', 'must not be empty'],
     // The cursor of GET /orders names an order, not a product.
-    [`cursor=${Buffer.from('2026-01-01T00:00:00.000Z|0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10').toString('base64url')}`, 'cursor', 'is not a cursor this API handed out'],
+    [
+      `cursor=${Buffer.from('2026-01-01T00:00:00.000Z|0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10').toString('base64url')}`,
+      'cursor',
+      'is not a cursor this API handed out',
+    ],
     ['page=2', 'page', 'unknown query parameter'],
     ['offset=10', 'offset', 'unknown query parameter'],
     ['sku=SKU-LAMP', 'sku', 'unknown query parameter'],
@@ -157,7 +165,10 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
       ],
       nextCursor: null,
     });
-    expect(await api.db.prisma.stock.findUnique({ where: { sku_warehouseId: { sku: 'SKU-SCALE', warehouseId: 'WH-HAM' } } })).toMatchObject({ onHand: 40, reserved: 0 });
+    expect(await api.db.prisma.stock.findUnique({ where: { sku_warehouseId: { sku: 'SKU-SCALE', warehouseId: 'WH-HAM' } } })).toMatchObject({
+      onHand: 40,
+      reserved: 0,
+    });
   });
 
   test('PUT keeps what is reserved: available is the new on hand minus reserved', async () => {
@@ -217,7 +228,9 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
     const products = doc.paths['/products']?.get as { parameters: { name: string; in: string }[]; responses: Record<string, unknown> };
     expect(products.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['query:cursor', 'query:limit']);
     expect(Object.keys(products.responses).sort()).toEqual(['200', '400']);
-    expect((body as { components: { schemas: Record<string, unknown> } }).components.schemas.ProductList).toMatchObject({ required: ['products', 'nextCursor'] });
+    expect((body as { components: { schemas: Record<string, unknown> } }).components.schemas.ProductList).toMatchObject({
+      required: ['products', 'nextCursor'],
+    });
   });
 
   test('GET /docs/ answers the Swagger UI page', async () => {
@@ -229,7 +242,11 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
 
   test('GET /health and GET /ready answer 200', async () => {
     expect(await get('/health')).toEqual({ status: 200, contentType: expect.stringMatching(/^application\/json/), body: { status: 'ok' } });
-    expect(await get('/ready')).toEqual({ status: 200, contentType: expect.stringMatching(/^application\/json/), body: { status: 'ready', database: databaseKind } });
+    expect(await get('/ready')).toEqual({
+      status: 200,
+      contentType: expect.stringMatching(/^application\/json/),
+      body: { status: 'ready', database: databaseKind },
+    });
   });
 
   test('no request answered 500: nothing was logged at error level', () => {

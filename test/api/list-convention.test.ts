@@ -44,8 +44,7 @@ const incident = (key: string): IncidentView => ({
   createdAt: '2026-11-22T10:15:02.125Z',
 });
 
-const process = (id: string, label: string) =>
-  bpmn(id, `<bpmn:startEvent id="s" name="${label}"/><bpmn:endEvent id="e"/>${flow('f', 's', 'e')}`);
+const process = (id: string, label: string) => bpmn(id, `<bpmn:startEvent id="s" name="${label}"/><bpmn:endEvent id="e"/>${flow('f', 's', 'e')}`);
 
 beforeAll(async () => {
   db = await openTestDatabase();
@@ -54,12 +53,23 @@ beforeAll(async () => {
   // An order with 4 notifications, two of them in the same millisecond (the tie is broken by id).
   orderId = await addOrder(db.prisma, [{ sku: 'SKU-PAGED', quantity: 1 }]);
   const t0 = Date.parse('2026-11-22T10:15:00.000Z');
-  for (const [kind, at] of [['rejected', t0 + 2000], ['confirmed', t0], ['cancelled', t0], ['payment-failed', t0 + 1000]] as const) {
+  for (const [kind, at] of [
+    ['rejected', t0 + 2000],
+    ['confirmed', t0],
+    ['cancelled', t0],
+    ['payment-failed', t0 + 1000],
+  ] as const) {
     await db.prisma.notification.create({ data: { orderId, kind, channel: 'log', subject: kind, body: kind, createdAt: new Date(at) } });
   }
   // Five deployed versions: two processes, versions differing by a label.
   engine = new EmbeddedEngine(db, { logger: pino({ level: 'silent' }) });
-  for (const [id, label] of [['list-b', 'one'], ['list-a', 'one'], ['list-b', 'two'], ['list-a', 'two'], ['list-a', 'three']] as const) {
+  for (const [id, label] of [
+    ['list-b', 'one'],
+    ['list-a', 'one'],
+    ['list-b', 'two'],
+    ['list-a', 'two'],
+    ['list-a', 'three'],
+  ] as const) {
     await engine.deploy([{ name: `${id}.bpmn`, xml: process(id, label) }]);
   }
 
@@ -134,8 +144,7 @@ const LISTS: [string, ListCase][] = [
       path: () => `/orders/${orderId}/notifications`,
       field: 'notifications',
       name: (n) => String(n.kind),
-      expected: async () =>
-        (await db.prisma.notification.findMany({ where: { orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map((n) => n.kind),
+      expected: async () => (await db.prisma.notification.findMany({ where: { orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map((n) => n.kind),
       foreignCursor: SKU_CURSOR,
     },
   ],
@@ -197,7 +206,9 @@ describe.each(LISTS)(`%s (${databaseKind})`, (_name, list) => {
   test.each([1, 2, 3])('limit=%i: page after page, every item once in order, nextCursor null on the last page', async (limit) => {
     const expected = await list.expected();
     const pages = await allPages(list.path(), limit);
-    expect(pages.map((p) => items(p).length)).toEqual(Array.from({ length: Math.ceil(expected.length / limit) }, (_, i) => Math.min(limit, expected.length - i * limit)));
+    expect(pages.map((p) => items(p).length)).toEqual(
+      Array.from({ length: Math.ceil(expected.length / limit) }, (_, i) => Math.min(limit, expected.length - i * limit)),
+    );
     expect(pages.flatMap(items)).toEqual(expected);
     expect(pages.slice(0, -1).every((p) => typeof p.nextCursor === 'string')).toBe(true);
     expect(pages.at(-1)?.nextCursor).toBeNull();
@@ -224,7 +235,10 @@ describe.each(LISTS)(`%s (${databaseKind})`, (_name, list) => {
 
 describe('the OpenAPI document of these lists', () => {
   const doc = openApiDocument('test', { saga: true, ops: 'embedded' }) as unknown as {
-    paths: Record<string, { get: { parameters: { name: string; in: string }[]; responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }>;
+    paths: Record<
+      string,
+      { get: { parameters: { name: string; in: string }[]; responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }
+    >;
     components: { schemas: Record<string, { required?: string[] }> };
   };
 

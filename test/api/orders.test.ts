@@ -116,7 +116,11 @@ type Problem = { type: string; title: string; status: number; detail: string; in
 const ORDER_BODY_TYPE = '/problems/invalid-order-body';
 type Answer<T = Record<string, unknown>> = { status: number; headers: Headers; body: T };
 
-async function call<T = Record<string, unknown>>(method: string, path: string, o: { json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+async function call<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  o: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
+): Promise<Answer<T>> {
   const headers = { ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers };
   const body = o.json !== undefined ? JSON.stringify(o.json) : o.body;
   const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
@@ -154,7 +158,13 @@ type OrderBody = {
   id: string;
   status: string;
   processInstanceKey: string | null;
-  process: null | { processInstanceKey: string; bpmnProcessId: string; state: string; currentSteps: { elementId: string; name: string | null; type: string; since: string }[]; incidents: unknown[] };
+  process: null | {
+    processInstanceKey: string;
+    bpmnProcessId: string;
+    state: string;
+    currentSteps: { elementId: string; name: string | null; type: string; since: string }[];
+    incidents: unknown[];
+  };
 };
 
 /** GET /orders/:id until its process waits at `elementId`. */
@@ -336,21 +346,43 @@ describe(`POST /orders (${databaseKind})`, () => {
   });
 
   const invalid: [string, unknown, string[], Record<string, string>?][] = [
-    ['an unknown SKU', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1 }, { sku: 'SKU-NOPE', quantity: 1 }] }), ['items[1].sku']],
+    [
+      'an unknown SKU',
+      validOrder({
+        items: [
+          { sku: 'SKU-KETTLE', quantity: 1 },
+          { sku: 'SKU-NOPE', quantity: 1 },
+        ],
+      }),
+      ['items[1].sku'],
+    ],
     ['no items', validOrder({ items: [] }), ['items']],
     ['items missing', { customerId: 'cust-api', paymentMethod: 'pm_approve' }, ['items']],
     ['quantity 0', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 0 }] }), ['items[0].quantity']],
     ['a negative quantity', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: -2 }] }), ['items[0].quantity']],
     ['a fractional quantity', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1.5 }] }), ['items[0].quantity']],
     ['a quantity as a string', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: '2' }] }), ['items[0].quantity']],
-    ['a SKU twice', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1 }, { sku: 'SKU-KETTLE', quantity: 1 }] }), ['items[1].sku']],
+    [
+      'a SKU twice',
+      validOrder({
+        items: [
+          { sku: 'SKU-KETTLE', quantity: 1 },
+          { sku: 'SKU-KETTLE', quantity: 1 },
+        ],
+      }),
+      ['items[1].sku'],
+    ],
     ['an unknown field', validOrder({ coupon: 'FREE' }), ['coupon']],
     ['an unknown field in an item', validOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1, price: 1 }] }), ['items[0].price']],
     ['a payment method the gateway refuses', validOrder({ paymentMethod: 'pm_bogus' }), ['paymentMethod']],
     ['a missing payment method', { customerId: 'cust-api', items: [{ sku: 'SKU-KETTLE', quantity: 1 }] }, ['paymentMethod']],
     ['a missing customerId', { items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }, ['customerId']],
     ['a malformed e-mail', validOrder({ customerEmail: 'not an email' }), ['customerEmail']],
-    ['an unknown SKU and a refused payment method at once', validOrder({ paymentMethod: 'pm_bogus', items: [{ sku: 'SKU-NOPE', quantity: 1 }] }), ['items[0].sku', 'paymentMethod']],
+    [
+      'an unknown SKU and a refused payment method at once',
+      validOrder({ paymentMethod: 'pm_bogus', items: [{ sku: 'SKU-NOPE', quantity: 1 }] }),
+      ['items[0].sku', 'paymentMethod'],
+    ],
     ['a JSON array body', [validOrder()], ['body']],
     ['an empty Idempotency-Key', validOrder(), ['Idempotency-Key'], { 'idempotency-key': '' }],
     ['an Idempotency-Key with a space', validOrder(), ['Idempotency-Key'], { 'idempotency-key': 'two words' }],
@@ -425,8 +457,18 @@ describe(`POST /orders (${databaseKind})`, () => {
   });
 
   test('a body that is not JSON is 415, malformed JSON is 400', async () => {
-    expectProblem(await call('POST', '/orders', { body: 'customerId=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, '/problems/unsupported-media-type', ['Content-Type']);
-    expectProblem(await call('POST', '/orders', { body: '{"customerId":', headers: { 'content-type': 'application/json' } }), 400, '/problems/validation-error', ['body']);
+    expectProblem(
+      await call('POST', '/orders', { body: 'customerId=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      '/problems/unsupported-media-type',
+      ['Content-Type'],
+    );
+    expectProblem(
+      await call('POST', '/orders', { body: '{"customerId":', headers: { 'content-type': 'application/json' } }),
+      400,
+      '/problems/validation-error',
+      ['body'],
+    );
   });
 });
 
@@ -443,14 +485,21 @@ describe(`GET /orders (${databaseKind})`, () => {
     // Oldest first; created one after the other, so each is newer than the last.
     created = [];
     for (let i = 0; i < 25; i++) {
-      const order = await createOrder(db.prisma, { customerId: 'cust-list', items: [{ sku: 'SKU-MUG-SET', quantity: 1 + (i % 3) }], paymentMethod: 'pm_approve' });
+      const order = await createOrder(db.prisma, {
+        customerId: 'cust-list',
+        items: [{ sku: 'SKU-MUG-SET', quantity: 1 + (i % 3) }],
+        paymentMethod: 'pm_approve',
+      });
       created.push(order.id);
     }
     for (const id of created.slice(0, 3)) await transitionOrder(db.prisma, id, 'CANCELLED', 'test');
     await createOrder(db.prisma, { customerId: 'cust-list-other', items: [{ sku: 'SKU-MUG-SET', quantity: 1 }], paymentMethod: 'pm_approve' });
   });
 
-  type Page = { orders: { id: string; customerId: string; status: string; total: { amountMinor: number; currency: string }; createdAt: string; updatedAt: string }[]; nextCursor: string | null };
+  type Page = {
+    orders: { id: string; customerId: string; status: string; total: { amountMinor: number; currency: string }; createdAt: string; updatedAt: string }[];
+    nextCursor: string | null;
+  };
 
   test('pages through 25 orders 10 at a time: 3 pages, newest first, no duplicates', async () => {
     const pages: Page[] = [];
@@ -468,7 +517,14 @@ describe(`GET /orders (${databaseKind})`, () => {
     expect(ids).toEqual([...created].reverse());
     expect(new Set(ids).size).toBe(25);
     const first = pages[0]?.orders[0];
-    expect(first).toEqual({ id: created[24], customerId: 'cust-list', status: 'NEW', total: { amountMinor: 3200, currency: 'EUR' }, createdAt: expect.any(String), updatedAt: expect.any(String) });
+    expect(first).toEqual({
+      id: created[24],
+      customerId: 'cust-list',
+      status: 'NEW',
+      total: { amountMinor: 3200, currency: 'EUR' },
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
     const times = pages.flatMap((p) => p.orders.map((o) => Date.parse(o.createdAt)));
     expect(times).toEqual([...times].sort((a, b) => b - a));
   });
@@ -532,7 +588,8 @@ describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
       return body.process?.state === 'COMPLETED' ? body : undefined;
     });
   }
-  const createUnstarted = async (customerId: string) => (await createOrder(db.prisma, { customerId, items: [{ sku: 'SKU-BOARD', quantity: 1 }], paymentMethod: 'pm_approve' })).id;
+  const createUnstarted = async (customerId: string) =>
+    (await createOrder(db.prisma, { customerId, items: [{ sku: 'SKU-BOARD', quantity: 1 }], paymentMethod: 'pm_approve' })).id;
 
   test('202 accepted: the running process takes the order-cancel-requested message at once (nothing is buffered)', async () => {
     const id = (await placeOrder(validOrder({ customerId: 'cust-cancel' }))).body.id as string;
@@ -558,8 +615,14 @@ describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
     expect(await call('POST', `/orders/${id}/cancel`, { json: {} })).toMatchObject({ status: 202, body: accepted });
     await instanceEnded(id);
     // The process has ended, so a second message could not be taken: the repeats answer from the recorded request.
-    expect(await call('POST', `/orders/${id}/cancel`, { body: '', headers: { 'content-type': 'application/json' } })).toMatchObject({ status: 202, body: accepted });
-    expect(await call('POST', `/orders/${id}/cancel`, { body: 'please', headers: { 'content-type': 'text/plain' } })).toMatchObject({ status: 202, body: accepted });
+    expect(await call('POST', `/orders/${id}/cancel`, { body: '', headers: { 'content-type': 'application/json' } })).toMatchObject({
+      status: 202,
+      body: accepted,
+    });
+    expect(await call('POST', `/orders/${id}/cancel`, { body: 'please', headers: { 'content-type': 'text/plain' } })).toMatchObject({
+      status: 202,
+      body: accepted,
+    });
     expect(await call('POST', `/orders/${id}/cancel`)).toMatchObject({ status: 202, body: accepted });
     expectProblem(await call('POST', `/orders/${id}/cancel`, { json: { reason: 'changed my mind' } }), 400, '/problems/validation-error', ['reason']);
     expect(await bufferedCancels(id)).toEqual([]);
@@ -608,7 +671,10 @@ describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
   test('AWAITING_PAYMENT may be cancelled; PAID is 409 order-already-paid; CANCELLED is 409 order-finished; unknown is 404', async () => {
     const awaiting = await createUnstarted('cust-c-awaiting');
     await transitionOrder(db.prisma, awaiting, 'AWAITING_PAYMENT', 'test');
-    expect(await call('POST', `/orders/${awaiting}/cancel`)).toMatchObject({ status: 202, body: { id: awaiting, status: 'AWAITING_PAYMENT', cancellation: 'queued' } });
+    expect(await call('POST', `/orders/${awaiting}/cancel`)).toMatchObject({
+      status: 202,
+      body: { id: awaiting, status: 'AWAITING_PAYMENT', cancellation: 'queued' },
+    });
 
     const paid = await createUnstarted('cust-c-paid');
     await transitionOrder(db.prisma, paid, 'AWAITING_PAYMENT', 'test');
@@ -627,7 +693,10 @@ describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
     expectProblem(await call('POST', '/orders/4c1f2a3b-5d6e-4f70-8a9b-0c1d2e3f4a5b/cancel'), 404, '/problems/not-found', ['id']);
     expectProblem(await call('POST', '/orders/nope/cancel'), 404, '/problems/not-found', ['id']);
     // Refusals publish nothing.
-    const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1 AND correlation_key = ANY($2)`, [MESSAGES.cancelRequested, [paid, cancelled, rejected]]);
+    const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1 AND correlation_key = ANY($2)`, [
+      MESSAGES.cancelRequested,
+      [paid, cancelled, rejected],
+    ]);
     expect(row?.n).toBe(0);
   });
 
@@ -681,10 +750,17 @@ describe('the OpenAPI document', () => {
   });
 
   test('POST /orders documents the invalid-order-body problem with hints, and its type is a documented page', () => {
-    const post = doc.paths['/orders']?.post as unknown as { description: string; responses: Record<string, { content: Record<string, { examples: Record<string, { value: Problem }> }> }> };
+    const post = doc.paths['/orders']?.post as unknown as {
+      description: string;
+      responses: Record<string, { content: Record<string, { examples: Record<string, { value: Problem }> }> }>;
+    };
     const examples = post.responses['400']?.content['application/problem+json']?.examples ?? {};
     expect(examples.foreign?.value).toMatchObject({ type: ORDER_BODY_TYPE, status: 400 });
-    expect(examples.foreign?.value.errors).toContainEqual({ field: 'amount', message: 'unknown field', hint: expect.stringContaining('prices come from the catalogue') });
+    expect(examples.foreign?.value.errors).toContainEqual({
+      field: 'amount',
+      message: 'unknown field',
+      hint: expect.stringContaining('prices come from the catalogue'),
+    });
     expect(post.description).toContain('IDEMPOTENCY_KEY_TTL');
     const page = doc.paths[ORDER_BODY_TYPE]?.get as unknown as { responses: Record<string, { content: Record<string, unknown> }> };
     expect(Object.keys(page.responses['200']?.content ?? {})).toEqual(['text/html']);
@@ -755,7 +831,11 @@ describe(`IDEMPOTENCY_KEY_TTL through createApp (${databaseKind})`, () => {
     try {
       const url = `http://127.0.0.1:${(wired.address() as AddressInfo).port}`;
       const post = async () => {
-        const res = await fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'wired-key' }, body: JSON.stringify(validOrder({ customerId: 'cust-wired' })) });
+        const res = await fetch(`${url}/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'wired-key' },
+          body: JSON.stringify(validOrder({ customerId: 'cust-wired' })),
+        });
         return { status: res.status, id: ((await res.json()) as { id: string }).id };
       };
       const first = await post();

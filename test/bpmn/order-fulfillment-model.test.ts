@@ -147,7 +147,10 @@ async function audited(key: string, elementIds: string[]) {
  * status-check timer are open, and so are the sub-process's cancel subscription and deadline timer.
  */
 async function waitAtAwaitPayment(key: string): Promise<void> {
-  await waitFor('the instance to wait at AwaitPayment', async () => (await count(suite.h, 'engine_message_subscriptions', key)) === 2 && (await count(suite.h, 'engine_timers', key)) === 2);
+  await waitFor(
+    'the instance to wait at AwaitPayment',
+    async () => (await count(suite.h, 'engine_message_subscriptions', key)) === 2 && (await count(suite.h, 'engine_timers', key)) === 2,
+  );
   expect(await activeElements(suite.h, key)).toEqual(['AwaitPayment', 'SecurePayment']);
 }
 
@@ -246,15 +249,24 @@ const POINTS: Point[] = [
     },
     async reach(_orderId, key) {
       const [incident] = await waitForIncidents(suite.h, key);
-      expect(incident).toMatchObject({ error_type: 'JOB_NO_RETRIES', element_id: 'RequestPayment', state: 'ACTIVE', error_message: 'payment provider unavailable' });
+      expect(incident).toMatchObject({
+        error_type: 'JOB_NO_RETRIES',
+        element_id: 'RequestPayment',
+        state: 'ACTIVE',
+        error_message: 'payment provider unavailable',
+      });
       expect(await activeElements(suite.h, key)).toEqual(['RequestPayment', 'SecurePayment']);
     },
     ranBefore: () => ['reserve-stock', 'request-payment'],
     async check(_orderId, key) {
       // Zeebe: terminating the element resolves its incident; the failed job goes with it.
-      expect(await incidentsOf(suite.h, key)).toEqual([expect.objectContaining({ element_id: 'RequestPayment', error_type: 'JOB_NO_RETRIES', state: 'RESOLVED' })]);
+      expect(await incidentsOf(suite.h, key)).toEqual([
+        expect.objectContaining({ element_id: 'RequestPayment', error_type: 'JOB_NO_RETRIES', state: 'RESOLVED' }),
+      ]);
       expect(await new EngineOperations(suite.h.db.sql).incidents({ state: 'ACTIVE', processInstanceKey: key })).toEqual([]);
-      expect(await new EngineOperations(suite.h.db.sql).incidents({ state: 'RESOLVED', processInstanceKey: key })).toEqual([expect.objectContaining({ elementId: 'RequestPayment', errorType: 'JOB_NO_RETRIES' })]);
+      expect(await new EngineOperations(suite.h.db.sql).incidents({ state: 'RESOLVED', processInstanceKey: key })).toEqual([
+        expect.objectContaining({ elementId: 'RequestPayment', errorType: 'JOB_NO_RETRIES' }),
+      ]);
       expect(await count(suite.h, 'engine_jobs', key)).toBe(0);
       expect(await suite.h.probe.terminatedElements(key)).toEqual(expect.arrayContaining(['RequestPayment', 'SecurePayment']));
     },
@@ -309,7 +321,9 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     const paymentDeadline = new Date(Math.ceil((Date.now() + HOUR) / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z'); // as the service sets it
     const { key } = await placeOrder(orderId, { paymentDeadline, checkInterval: 'PT5M' });
     await waitAtAwaitPayment(key);
-    const [row] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [key]);
+    const [row] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [
+      key,
+    ]);
     expect(row?.variables).toEqual({ orderId, paymentDeadline, paymentStatusCheckInterval: 'PT5M' });
     const [check, deadline] = await timers(key);
     expect(deadline).toMatchObject({ element_id: 'PaymentTimedOut' });
@@ -336,12 +350,15 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     expect(await activeElements(suite.h, key)).toEqual(['FinalizeOrder']);
     expect(await timers(key)).toEqual([]);
     expect(await subscriptions(key)).toEqual([]);
-    expect(await completedElements(suite.h, key)).toEqual(expect.arrayContaining(['PaymentResultReceived', 'PaymentResultKnown', 'PaymentApproved', 'PaymentSecured', 'SecurePayment']));
+    expect(await completedElements(suite.h, key)).toEqual(
+      expect.arrayContaining(['PaymentResultReceived', 'PaymentResultKnown', 'PaymentApproved', 'PaymentSecured', 'SecurePayment']),
+    );
     openFinalize();
     await expectEndedIn(key, 'OrderPaid');
     expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', ...CONFIRMED]);
     const done = await completedElements(suite.h, key);
-    for (const id of ['PaymentTimedOut', 'CancellationRequested', 'PaymentDeclined', 'OutOfStock', 'NoPaymentResultYet', 'CheckPaymentStatus']) expect(done).not.toContain(id);
+    for (const id of ['PaymentTimedOut', 'CancellationRequested', 'PaymentDeclined', 'OutOfStock', 'NoPaymentResultYet', 'CheckPaymentStatus'])
+      expect(done).not.toContain(id);
     expect(await suite.h.probe.terminatedElements(key)).toEqual([]);
   });
 
@@ -386,10 +403,14 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     for (let i = 2; i <= 4; i++) expect(list[i]!.at - list[i - 1]!.at).toBeGreaterThanOrEqual(280);
     const done = await completedElements(suite.h, key);
     const times = (id: string) => done.filter((e) => e === id).length;
-    expect([times('AwaitPaymentAgain'), times('AwaitPayment'), times('NoPaymentResultYet'), times('CheckPaymentStatus'), times('PaymentStatusKnown')]).toEqual([3, 3, 3, 3, 3]);
+    expect([times('AwaitPaymentAgain'), times('AwaitPayment'), times('NoPaymentResultYet'), times('CheckPaymentStatus'), times('PaymentStatusKnown')]).toEqual([
+      3, 3, 3, 3, 3,
+    ]);
     expect(done).not.toContain('PaymentResultReceived');
     expect(done).toEqual(expect.arrayContaining(['PaymentResultKnown', 'PaymentSecured', 'SecurePayment']));
-    const [end] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [key]);
+    const [end] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [
+      key,
+    ]);
     expect(end?.variables).toMatchObject({ paymentStatus: 'approved', paymentResult: { status: 'approved', source: 'status-check' } });
     expectNothingUndone(orderId);
   });
@@ -498,7 +519,10 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
         expect(done).toContain('CancellationRequested');
         expect(done).not.toContain('SecurePayment');
         expect(await suite.h.probe.terminatedElements(key)).toContain('SecurePayment');
-        const [end] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [key]);
+        const [end] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(
+          `SELECT variables FROM engine_process_instances WHERE key = $1::bigint`,
+          [key],
+        );
         expect(end?.variables).toMatchObject({ cancelRequested: true });
         await point.check?.(orderId, key);
       });
@@ -513,7 +537,10 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     await reportPayment(orderId, 'approved');
     await waitFor('finalize-order to be in its worker', async () => steps(orderId).includes('finalize-order'));
     await expect(requestCancel(orderId)).rejects.toMatchObject({ name: 'EngineError', code: 'NOT_FOUND' });
-    const [buffered] = await suite.h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1 AND correlation_key = $2`, [MESSAGES.cancelRequested, orderId]);
+    const [buffered] = await suite.h.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM engine_messages WHERE name = $1 AND correlation_key = $2`, [
+      MESSAGES.cancelRequested,
+      orderId,
+    ]);
     expect(buffered?.n).toBe(0);
     openFinalize();
     await expectEndedIn(key, 'OrderPaid');
@@ -525,7 +552,13 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
 
   test('a cancel published with a TTL before the instance exists is buffered; the instance takes it at start: the sub-process opens its boundary subscription, which correlates the buffered message (Zeebe: buffered messages correlate when a subscription opens), and the interrupted sub-process never starts: no reserve-stock job is created', async () => {
     const orderId = newOrderId('cancel-before-start');
-    await suite.h.engine.publishMessage({ name: MESSAGES.cancelRequested, correlationKey: orderId, messageId: `cancel:${orderId}`, variables: { cancelRequested: true }, timeToLive: 10_000 });
+    await suite.h.engine.publishMessage({
+      name: MESSAGES.cancelRequested,
+      correlationKey: orderId,
+      messageId: `cancel:${orderId}`,
+      variables: { cancelRequested: true },
+      timeToLive: 10_000,
+    });
     const { key } = await placeOrder(orderId);
     await expectEndedIn(key, 'OrderCancelledByCustomer');
     expect(steps(orderId)).toEqual(CANCELLED_BY_CUSTOMER);
@@ -536,7 +569,9 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     ]);
     expect(await suite.h.probe.terminatedElements(key)).toEqual(['SecurePayment']);
     expect(await completedElements(suite.h, key)).toEqual(expect.arrayContaining(['OrderPlaced', 'CancellationRequested']));
-    const [end] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [key]);
+    const [end] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [
+      key,
+    ]);
     expect(end?.variables).toMatchObject({ orderId, cancelRequested: true });
   });
 });

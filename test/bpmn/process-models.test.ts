@@ -111,7 +111,9 @@ describe('checkWorkerCoverage', () => {
   });
 
   test('mentions only the side that disagrees', () => {
-    expect(() => checkWorkerCoverage(['a', 'b'], ['a'])).toThrow('The deployed process and the workers disagree: no worker for task type(s) b (in bpmn/*.bpmn).');
+    expect(() => checkWorkerCoverage(['a', 'b'], ['a'])).toThrow(
+      'The deployed process and the workers disagree: no worker for task type(s) b (in bpmn/*.bpmn).',
+    );
     expect(() => checkWorkerCoverage(['a'], ['a', 'z'])).toThrow('The deployed process and the workers disagree: no task for worker(s) z.');
   });
 });
@@ -120,7 +122,12 @@ describe('the shipped model and the shipped workers', () => {
   test('every task type in bpmn/ has a worker in workers/ and every worker a task (start-up would refuse otherwise)', async () => {
     const models = await loadProcessModels();
     const modelTypes = (await Promise.all(models.map((m) => taskTypesOf(m.xml)))).flat();
-    expect(() => checkWorkerCoverage(modelTypes, SAGA_WORKERS.map((w) => w.taskType))).not.toThrow();
+    expect(() =>
+      checkWorkerCoverage(
+        modelTypes,
+        SAGA_WORKERS.map((w) => w.taskType),
+      ),
+    ).not.toThrow();
     expect(new Set(SAGA_WORKERS.map((w) => w.taskType)).size).toBe(SAGA_WORKERS.length);
   });
 });

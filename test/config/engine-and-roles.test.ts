@@ -30,7 +30,11 @@ describe('engine selection', () => {
   });
 
   test('a self-managed cluster without auth: the address, trailing slashes trimmed', () => {
-    expect(loadConfig({ ...base, ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: 'http://orchestration:8080/' }).engine).toEqual({ kind: 'zeebe', restAddress: 'http://orchestration:8080', auth: { strategy: 'NONE' } });
+    expect(loadConfig({ ...base, ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: 'http://orchestration:8080/' }).engine).toEqual({
+      kind: 'zeebe',
+      restAddress: 'http://orchestration:8080',
+      auth: { strategy: 'NONE' },
+    });
   });
 
   test('Camunda SaaS (OAUTH) needs the client id, secret and token URL; each missing one is named', () => {
@@ -52,18 +56,31 @@ describe('engine selection', () => {
     expect(saas.engine).toEqual({
       kind: 'zeebe',
       restAddress: 'https://bru-2.zeebe.camunda.io/abc',
-      auth: { strategy: 'OAUTH', clientId: 'cid', clientSecret: 'secret', oauthUrl: 'https://login.cloud.camunda.io/oauth/token', audience: 'zeebe.camunda.io', scope: undefined },
+      auth: {
+        strategy: 'OAUTH',
+        clientId: 'cid',
+        clientSecret: 'secret',
+        oauthUrl: 'https://login.cloud.camunda.io/oauth/token',
+        audience: 'zeebe.camunda.io',
+        scope: undefined,
+      },
     });
   });
 
   test('BASIC needs a user name and password', () => {
-    expect(problems({ ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: 'http://localhost:8080', CAMUNDA_AUTH_STRATEGY: 'BASIC', CAMUNDA_BASIC_AUTH_USERNAME: 'demo' })).toEqual(['CAMUNDA_BASIC_AUTH_PASSWORD is required with CAMUNDA_AUTH_STRATEGY=BASIC']);
+    expect(
+      problems({ ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: 'http://localhost:8080', CAMUNDA_AUTH_STRATEGY: 'BASIC', CAMUNDA_BASIC_AUTH_USERNAME: 'demo' }),
+    ).toEqual(['CAMUNDA_BASIC_AUTH_PASSWORD is required with CAMUNDA_AUTH_STRATEGY=BASIC']);
   });
 
   test('an unknown engine or auth strategy is refused by name', () => {
     expect(problems({ ENGINE: 'temporal' })).toEqual([expect.stringMatching(/^ENGINE /)]);
-    expect(problems({ ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: 'http://localhost:8080', CAMUNDA_AUTH_STRATEGY: 'KERBEROS' })).toEqual(['CAMUNDA_AUTH_STRATEGY must be NONE, OAUTH or BASIC']);
-    expect(problems({ ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: 'localhost:8080' })).toEqual([expect.stringMatching(/^ZEEBE_REST_ADDRESS must be an http\(s\):\/\/ URL/)]);
+    expect(problems({ ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: 'http://localhost:8080', CAMUNDA_AUTH_STRATEGY: 'KERBEROS' })).toEqual([
+      'CAMUNDA_AUTH_STRATEGY must be NONE, OAUTH or BASIC',
+    ]);
+    expect(problems({ ENGINE: 'zeebe', ZEEBE_REST_ADDRESS: 'localhost:8080' })).toEqual([
+      expect.stringMatching(/^ZEEBE_REST_ADDRESS must be an http\(s\):\/\/ URL/),
+    ]);
   });
 });
 

@@ -46,7 +46,9 @@ describe(`migrations (${databaseKind})`, () => {
       await applyMigrations(db.sql, dir);
       const [first] = await readMigrations(dir);
       await writeFile(path.join(dir, first!.name, 'migration.sql'), `${first!.sql}\n-- edited\n`);
-      await expect(applyMigrations(db.sql, dir)).rejects.toThrow(new MigrationError(`Migration ${first!.name} was modified after it was applied (checksum differs)`));
+      await expect(applyMigrations(db.sql, dir)).rejects.toThrow(
+        new MigrationError(`Migration ${first!.name} was modified after it was applied (checksum differs)`),
+      );
     } finally {
       await db.close();
       await drop();

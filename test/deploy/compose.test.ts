@@ -231,6 +231,7 @@ describe('docker-compose.yml: start order and health', () => {
         expect([name, source, Object.keys(compose.volumes ?? {}).includes(source)]).toEqual([name, source, true]);
       }
     }
-    for (const name of ['orchestration', 'elasticsearch', 'postgres', 'redis']) expect([name, (service(name).volumes as unknown[] | undefined)?.length ?? 0]).not.toEqual([name, 0]);
+    for (const name of ['orchestration', 'elasticsearch', 'postgres', 'redis'])
+      expect([name, (service(name).volumes as unknown[] | undefined)?.length ?? 0]).not.toEqual([name, 0]);
   });
 });

@@ -11,7 +11,10 @@ import { ROOT, readDockerfile, splitFlags, type Stage } from './support.js';
 
 const { stages } = readDockerfile();
 const runtime = stages[stages.length - 1]!;
-const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 type LockEntry = { dev?: boolean; devOptional?: boolean };
 const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
 /** Installed at the top of node_modules by `npm ci --omit=dev` (so /app code resolves it). */
@@ -89,7 +92,9 @@ function importGraph(entries: string[]): { files: Set<string>; packages: Map<str
 const graph = importGraph([entry, 'app/deploy-cli.ts', 'prisma.config.ts']);
 // Data files read at run time: the process models and the migrations.
 const dataFiles = [
-  ...readdirSync(path.join(ROOT, 'bpmn')).filter((f) => f.endsWith('.bpmn')).map((f) => `bpmn/${f}`),
+  ...readdirSync(path.join(ROOT, 'bpmn'))
+    .filter((f) => f.endsWith('.bpmn'))
+    .map((f) => `bpmn/${f}`),
   ...readdirSync(path.join(ROOT, 'prisma/migrations')).map((f) => `prisma/migrations/${f}`),
   'package.json', // "type": "module"
 ];
@@ -153,7 +158,12 @@ describe('Dockerfile: the image has what the service runs', () => {
   });
 
   test('every package the running code imports is in the production install (the image has no dev dependencies)', () => {
-    const deps = all(stages.find((s) => s.name === 'deps')!, 'RUN').map((r) => r.args).join(' ');
+    const deps = all(
+      stages.find((s) => s.name === 'deps')!,
+      'RUN',
+    )
+      .map((r) => r.args)
+      .join(' ');
     expect(deps).toMatch(/npm ci\b.*--omit=dev/);
     const missing = [...graph.packages].filter(([name]) => !inProductionInstall(name)).map(([name, by]) => `${name} (imported by ${by})`);
     expect(missing).toEqual([]);
@@ -192,7 +202,11 @@ describe('Dockerfile: how the container runs', () => {
     expect(user).toBeDefined();
     expect(['root', '0', '0:0']).not.toContain(user);
     expect(runtime.instructions.findIndex((i) => i.keyword === 'USER')).toBeLessThan(runtime.instructions.findIndex((i) => i.keyword === 'CMD'));
-    expect(all(runtime, 'ENV').map((e) => e.args).join(' ')).toMatch(/\bNODE_ENV=production\b/);
+    expect(
+      all(runtime, 'ENV')
+        .map((e) => e.args)
+        .join(' '),
+    ).toMatch(/\bNODE_ENV=production\b/);
   });
 
   test('SIGTERM reaches node: STOPSIGNAL SIGTERM and an exec-form CMD without a shell', () => {

@@ -110,7 +110,11 @@ export function readCompose(file = path.join(ROOT, 'docker-compose.yml')): Compo
  * from the Dockerfile), overridden by the compose file's `environment`, interpolated
  * as Compose does with `shellEnv` (default: nothing set, so the file's defaults apply).
  */
-export function serviceEnvironment(service: ComposeService, imageEnv: Record<string, string> = {}, shellEnv: Record<string, string> = {}): Record<string, string> {
+export function serviceEnvironment(
+  service: ComposeService,
+  imageEnv: Record<string, string> = {},
+  shellEnv: Record<string, string> = {},
+): Record<string, string> {
   const out: Record<string, string> = { ...imageEnv };
   const entries: [string, unknown][] = Array.isArray(service.environment)
     ? service.environment.map((e) => {
@@ -135,7 +139,9 @@ export function dependsOn(service: ComposeService): Record<string, string> {
 /** Published ports as { host, hostIp, container } (short syntax: [ip:]host:container[/proto]). */
 export function ports(service: ComposeService): { hostIp?: string; host?: number; container: number }[] {
   return (service.ports ?? []).map((p) => {
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const container = Number(parts.pop());
     const host = parts.length > 0 ? Number(parts.pop()) : undefined;
     const hostIp = parts.length > 0 ? parts.join(':') : undefined;

@@ -92,7 +92,10 @@ export class EmbeddedProbe implements EngineProbe {
   }
 
   async jobsOf(bpmnProcessId: string): Promise<{ type: string; processInstanceKey: string }[]> {
-    const rows = await this.sql.query<{ type: string; process_instance_key: string }>(`SELECT type, process_instance_key::text FROM engine_jobs WHERE bpmn_process_id = $1 ORDER BY key`, [bpmnProcessId]);
+    const rows = await this.sql.query<{ type: string; process_instance_key: string }>(
+      `SELECT type, process_instance_key::text FROM engine_jobs WHERE bpmn_process_id = $1 ORDER BY key`,
+      [bpmnProcessId],
+    );
     return rows.map((r) => ({ type: r.type, processInstanceKey: r.process_instance_key }));
   }
 }

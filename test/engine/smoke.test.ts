@@ -15,7 +15,13 @@ test('three service tasks run in order and the instance completes', async () => 
   await h.engine.deploy([{ name: 'three-tasks.bpmn', xml: await readFile('bench/fixtures/three-tasks.bpmn', 'utf8') }]);
   const seen: string[] = [];
   for (const t of ['bench-a', 'bench-b', 'bench-c']) {
-    h.engine.createWorker({ taskType: t, handler: async (job) => { seen.push(job.type); return complete({ [t]: true }); } });
+    h.engine.createWorker({
+      taskType: t,
+      handler: async (job) => {
+        seen.push(job.type);
+        return complete({ [t]: true });
+      },
+    });
   }
   const { processInstanceKey } = await h.engine.createProcessInstance({ bpmnProcessId: 'bench-three-tasks', variables: { orderId: 'o-1' } });
   const row = await waitForEnd(h, processInstanceKey);

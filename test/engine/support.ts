@@ -22,7 +22,11 @@ export type EngineHarness = Observed & { db: TestDatabase; engine: EmbeddedEngin
 /** The embedded engine on a database of its own (tests of the embedded engine itself). */
 export async function startEngine(o: { timerPollIntervalMs?: number; jobPollIntervalMs?: number } = {}): Promise<EngineHarness> {
   const db = await openTestDatabase();
-  const engine = new EmbeddedEngine(db, { logger: pino({ level: 'silent' }), timerPollIntervalMs: o.timerPollIntervalMs ?? 50, jobPollIntervalMs: o.jobPollIntervalMs ?? 50 });
+  const engine = new EmbeddedEngine(db, {
+    logger: pino({ level: 'silent' }),
+    timerPollIntervalMs: o.timerPollIntervalMs ?? 50,
+    jobPollIntervalMs: o.jobPollIntervalMs ?? 50,
+  });
   return {
     db,
     engine,
@@ -80,10 +84,14 @@ export async function instanceRow(h: Observed, key: string) {
 
 /** Waits until the instance ended; its state and root variables. */
 export async function waitForEnd(h: Observed, key: string, timeoutMs?: number) {
-  return waitFor(`instance ${key} to end`, async () => {
-    const row = await h.probe.instance(key);
-    return row && row.state !== 'ACTIVE' ? row : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `instance ${key} to end`,
+    async () => {
+      const row = await h.probe.instance(key);
+      return row && row.state !== 'ACTIVE' ? row : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Element ids in the order they completed (the process itself excluded). */
@@ -100,10 +108,14 @@ export async function activeElements(h: Observed, key: string): Promise<string[]
 export async function eventually<T>(what: string, read: () => Promise<T>, expected: T, timeoutMs?: number): Promise<void> {
   let last: T | undefined;
   try {
-    await waitFor(what, async () => {
-      last = await read();
-      return JSON.stringify(last) === JSON.stringify(expected);
-    }, timeoutMs);
+    await waitFor(
+      what,
+      async () => {
+        last = await read();
+        return JSON.stringify(last) === JSON.stringify(expected);
+      },
+      timeoutMs,
+    );
   } catch {
     throw new Error(`${what}: expected ${JSON.stringify(expected)}, last seen ${JSON.stringify(last)}`);
   }
@@ -115,7 +127,9 @@ export async function expectOpenTimers(h: Observed, key: string, expected: numbe
   await eventually(`open timers of ${key}`, async () => h.probe.openTimers(key), expected);
 }
 
-export const completeWith = (vars: Variables = {}): JobHandler => async () => ({ action: 'complete', variables: vars });
+export const completeWith =
+  (vars: Variables = {}): JobHandler =>
+  async () => ({ action: 'complete', variables: vars });
 
 /** Workers created in a test, closed after it. */
 export class Workers {

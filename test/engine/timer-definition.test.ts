@@ -1,14 +1,7 @@
 // Zeebe timer rules: https://docs.camunda.io/docs/components/modeler/bpmn/timer-events/
 // Every expected instant below is worked out by hand from the input.
 import { describe, expect, test } from '@jest/globals';
-import {
-  addDuration,
-  firstDue,
-  nextCycleDue,
-  parseDuration,
-  TimerDefinitionError,
-  type TimerSpec,
-} from '../../orchestrator/embedded/timer-definition.js';
+import { addDuration, firstDue, nextCycleDue, parseDuration, TimerDefinitionError, type TimerSpec } from '../../orchestrator/embedded/timer-definition.js';
 
 const at = (iso: string): Date => new Date(iso);
 
@@ -161,9 +154,7 @@ describe('timeDuration (Zeebe: timer duration, ISO 8601 duration from activation
 
   test('an invalid start Date is rejected (Zeebe: timer duration counts from activation)', () => {
     expect(timerError(() => addDuration(new Date(Number.NaN), 'PT1S')).message).toMatch(/expected a valid Date/);
-    expect(timerError(() => firstDue({ kind: 'duration', duration: 'PT1S' }, new Date('x'))).message).toMatch(
-      /Invalid from/,
-    );
+    expect(timerError(() => firstDue({ kind: 'duration', duration: 'PT1S' }, new Date('x'))).message).toMatch(/Invalid from/);
   });
 });
 
@@ -237,9 +228,7 @@ describe('timeDate (Zeebe: timer date, ISO 8601 date-time with offset)', () => {
   });
 
   test('an invalid Date or a non-string FEEL value is rejected (Zeebe: timer date must evaluate to a date-time)', () => {
-    expect(timerError(() => firstDue({ kind: 'date', date: new Date('nope') }, from)).message).toMatch(
-      /timeDate Date\(invalid\).*invalid/,
-    );
+    expect(timerError(() => firstDue({ kind: 'date', date: new Date('nope') }, from)).message).toMatch(/timeDate Date\(invalid\).*invalid/);
     const feelObject = { year: 2019 } as unknown as string;
     expect(timerError(() => firstDue({ kind: 'date', date: feelObject }, from)).message).toMatch(/got object/);
   });
@@ -331,10 +320,7 @@ describe('timeCycle (Zeebe: timer cycle, ISO 8601 repeating interval)', () => {
   });
 
   test('R2/PT0.5S fires on half seconds (Zeebe: timer cycle, fractional seconds)', () => {
-    expect(fireAll({ kind: 'cycle', cycle: 'R2/PT0.5S' }, from)).toEqual([
-      '2025-06-15T08:00:00.500Z',
-      '2025-06-15T08:00:01.000Z',
-    ]);
+    expect(fireAll({ kind: 'cycle', cycle: 'R2/PT0.5S' }, from)).toEqual(['2025-06-15T08:00:00.500Z', '2025-06-15T08:00:01.000Z']);
   });
 
   test.each(['0 0 9-17 * * MON-FRI', '0 0/15 * * * ?', '0 0 12 * * *', '*/5 * * * *', '0 0 1 JAN *', '@daily'])(

@@ -10,7 +10,16 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig, type ZeebeConfig } from '../../infra/config.js';
-import type { CorrelateMessage, DeployedProcess, DeployResource, Engine, JobWorker, PublishMessage, Variables, WorkerOptions } from '../../orchestrator/engine.js';
+import type {
+  CorrelateMessage,
+  DeployedProcess,
+  DeployResource,
+  Engine,
+  JobWorker,
+  PublishMessage,
+  Variables,
+  WorkerOptions,
+} from '../../orchestrator/engine.js';
 import { connectZeebe, type CamundaClient } from '../../orchestrator/zeebe/client.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
 import type { EngineProbe, IncidentRow, InstanceSnapshot } from './probe.js';
@@ -119,7 +128,14 @@ export class ZeebeProbe implements EngineProbe {
 
   private async elementItems(processInstanceKey: string, state: 'ACTIVE' | 'COMPLETED' | 'TERMINATED') {
     const found = await this.api.searchElementInstances(
-      q({ filter: { processInstanceKey, state }, sort: [{ field: state === 'ACTIVE' ? 'startDate' : 'endDate', order: 'ASC' }, { field: 'elementInstanceKey', order: 'ASC' }], page: { limit: 1000 } }),
+      q({
+        filter: { processInstanceKey, state },
+        sort: [
+          { field: state === 'ACTIVE' ? 'startDate' : 'endDate', order: 'ASC' },
+          { field: 'elementInstanceKey', order: 'ASC' },
+        ],
+        page: { limit: 1000 },
+      }),
       NOW,
     );
     return (found.items ?? []).filter((e) => e.type !== 'PROCESS');
@@ -138,7 +154,10 @@ export class ZeebeProbe implements EngineProbe {
   }
 
   async incidents(processInstanceKey: string): Promise<IncidentRow[]> {
-    const found = await this.api.searchIncidents(q({ filter: { processInstanceKey }, sort: [{ field: 'incidentKey', order: 'ASC' }], page: { limit: 100 } }), NOW);
+    const found = await this.api.searchIncidents(
+      q({ filter: { processInstanceKey }, sort: [{ field: 'incidentKey', order: 'ASC' }], page: { limit: 100 } }),
+      NOW,
+    );
     return (found.items ?? []).map((i) => ({
       key: str(i.incidentKey),
       error_type: str(i.errorType),
@@ -150,12 +169,18 @@ export class ZeebeProbe implements EngineProbe {
   }
 
   async openJobs(processInstanceKey: string): Promise<number> {
-    const found = await this.api.searchJobs(q({ filter: { processInstanceKey, state: { $notIn: ['COMPLETED', 'CANCELED', 'ERROR_THROWN', 'MIGRATED'] } }, page: { limit: 1000 } }), NOW);
+    const found = await this.api.searchJobs(
+      q({ filter: { processInstanceKey, state: { $notIn: ['COMPLETED', 'CANCELED', 'ERROR_THROWN', 'MIGRATED'] } }, page: { limit: 1000 } }),
+      NOW,
+    );
     return found.items?.length ?? 0;
   }
 
   async openSubscriptions(processInstanceKey: string): Promise<number> {
-    const found = await this.api.searchMessageSubscriptions(q({ filter: { processInstanceKey, messageSubscriptionState: 'CREATED' }, page: { limit: 1000 } }), NOW);
+    const found = await this.api.searchMessageSubscriptions(
+      q({ filter: { processInstanceKey, messageSubscriptionState: 'CREATED' }, page: { limit: 1000 } }),
+      NOW,
+    );
     return found.items?.length ?? 0;
   }
 
@@ -164,12 +189,18 @@ export class ZeebeProbe implements EngineProbe {
   }
 
   async instancesOf(bpmnProcessId: string): Promise<InstanceSnapshot[]> {
-    const found = await this.api.searchProcessInstances(q({ filter: { processDefinitionId: this.ns(bpmnProcessId) }, sort: [{ field: 'processInstanceKey', order: 'ASC' }], page: { limit: 1000 } }), NOW);
+    const found = await this.api.searchProcessInstances(
+      q({ filter: { processDefinitionId: this.ns(bpmnProcessId) }, sort: [{ field: 'processInstanceKey', order: 'ASC' }], page: { limit: 1000 } }),
+      NOW,
+    );
     return Promise.all((found.items ?? []).map(async (pi) => ({ state: pi.state, variables: await this.variables(str(pi.processInstanceKey)) })));
   }
 
   async jobsOf(bpmnProcessId: string): Promise<{ type: string; processInstanceKey: string }[]> {
-    const found = await this.api.searchJobs(q({ filter: { processDefinitionId: this.ns(bpmnProcessId) }, sort: [{ field: 'jobKey', order: 'ASC' }], page: { limit: 1000 } }), NOW);
+    const found = await this.api.searchJobs(
+      q({ filter: { processDefinitionId: this.ns(bpmnProcessId) }, sort: [{ field: 'jobKey', order: 'ASC' }], page: { limit: 1000 } }),
+      NOW,
+    );
     return (found.items ?? []).map((j) => ({ type: this.plain(j.type), processInstanceKey: str(j.processInstanceKey) }));
   }
 }
@@ -179,7 +210,12 @@ export function startZeebeEngine(): { engine: NamespacedEngine; probe: ZeebeProb
   const connection = connectZeebe(config);
   const inner = new ZeebeEngine(
     { commands: connection.commands, activation: connection.activation },
-    { logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }), ...(config.tenantId ? { tenantId: config.tenantId } : {}), worker: { pollTimeoutMs: 5_000 }, onClose: () => connection.close() },
+    {
+      logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
+      ...(config.tenantId ? { tenantId: config.tenantId } : {}),
+      worker: { pollTimeoutMs: 5_000 },
+      onClose: () => connection.close(),
+    },
   );
   const engine = new NamespacedEngine(inner, `-r${randomBytes(4).toString('hex')}`);
   return { engine, probe: new ZeebeProbe(connection.commands, engine.ns, engine.plain), close: () => engine.close() };

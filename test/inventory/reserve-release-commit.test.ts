@@ -17,17 +17,34 @@ afterAll(async () => {
 
 describe('warehouse allocation', () => {
   test('prefers one warehouse that holds the whole quantity, the first by id', () => {
-    expect(allocate(5, [{ warehouseId: 'C', available: 9 }, { warehouseId: 'B', available: 5 }, { warehouseId: 'A', available: 4 }])).toEqual([{ warehouseId: 'B', quantity: 5 }]);
+    expect(
+      allocate(5, [
+        { warehouseId: 'C', available: 9 },
+        { warehouseId: 'B', available: 5 },
+        { warehouseId: 'A', available: 4 },
+      ]),
+    ).toEqual([{ warehouseId: 'B', quantity: 5 }]);
   });
   test('splits across the fullest warehouses first when none holds it all, ties by id', () => {
-    expect(allocate(10, [{ warehouseId: 'A', available: 3 }, { warehouseId: 'B', available: 6 }, { warehouseId: 'C', available: 3 }])).toEqual([
+    expect(
+      allocate(10, [
+        { warehouseId: 'A', available: 3 },
+        { warehouseId: 'B', available: 6 },
+        { warehouseId: 'C', available: 3 },
+      ]),
+    ).toEqual([
       { warehouseId: 'B', quantity: 6 },
       { warehouseId: 'A', quantity: 3 },
       { warehouseId: 'C', quantity: 1 },
     ]);
   });
   test('returns nothing when all warehouses together are short', () => {
-    expect(allocate(13, [{ warehouseId: 'A', available: 6 }, { warehouseId: 'B', available: 6 }])).toBeUndefined();
+    expect(
+      allocate(13, [
+        { warehouseId: 'A', available: 6 },
+        { warehouseId: 'B', available: 6 },
+      ]),
+    ).toBeUndefined();
   });
 });
 
@@ -35,8 +52,14 @@ describe(`reserve, release and commit (${databaseKind})`, () => {
   test('reserves all lines of an order, splitting a line only when no warehouse holds it whole', async () => {
     await addProduct(db.prisma, 'R1', { 'WH-1': 4, 'WH-2': 6 });
     await addProduct(db.prisma, 'R2', { 'WH-1': 3, 'WH-2': 3 });
-    const order = await addOrder(db.prisma, [{ sku: 'R1', quantity: 5 }, { sku: 'R2', quantity: 5 }]);
-    const result = await reserve(db.prisma, order, [{ sku: 'R1', quantity: 5 }, { sku: 'R2', quantity: 5 }]);
+    const order = await addOrder(db.prisma, [
+      { sku: 'R1', quantity: 5 },
+      { sku: 'R2', quantity: 5 },
+    ]);
+    const result = await reserve(db.prisma, order, [
+      { sku: 'R1', quantity: 5 },
+      { sku: 'R2', quantity: 5 },
+    ]);
     expect(result).toEqual({
       ok: true,
       alreadyReserved: false,
@@ -55,8 +78,14 @@ describe(`reserve, release and commit (${databaseKind})`, () => {
   test('out of stock on one line reserves nothing at all and names the SKU short', async () => {
     await addProduct(db.prisma, 'OK1', { 'WH-1': 10 });
     await addProduct(db.prisma, 'SHORT1', { 'WH-1': 1, 'WH-2': 1 });
-    const order = await addOrder(db.prisma, [{ sku: 'OK1', quantity: 2 }, { sku: 'SHORT1', quantity: 3 }]);
-    const result = await reserve(db.prisma, order, [{ sku: 'OK1', quantity: 2 }, { sku: 'SHORT1', quantity: 3 }]);
+    const order = await addOrder(db.prisma, [
+      { sku: 'OK1', quantity: 2 },
+      { sku: 'SHORT1', quantity: 3 },
+    ]);
+    const result = await reserve(db.prisma, order, [
+      { sku: 'OK1', quantity: 2 },
+      { sku: 'SHORT1', quantity: 3 },
+    ]);
     expect(result).toEqual({ ok: false, reason: 'OUT_OF_STOCK', shortages: [{ sku: 'SHORT1', requested: 3, available: 2 }] });
     expect(await stockBy(db.prisma, 'OK1')).toEqual({ 'WH-1': { onHand: 10, reserved: 0 } });
     expect(await db.prisma.reservation.count({ where: { orderId: order } })).toBe(0);
@@ -119,7 +148,9 @@ describe(`reserve, release and commit (${databaseKind})`, () => {
     await addProduct(db.prisma, 'INTER', { 'WH-1': 50 });
     const orders = await Promise.all(Array.from({ length: 10 }, () => addOrder(db.prisma, [{ sku: 'INTER', quantity: 2 }])));
     await Promise.all(orders.map((o) => reserve(db.prisma, o, [{ sku: 'INTER', quantity: 2 }])));
-    await Promise.all(orders.flatMap((o) => [release(db.prisma, o), commit(db.prisma, o), reserve(db.prisma, o, [{ sku: 'INTER', quantity: 2 }]), release(db.prisma, o)]));
+    await Promise.all(
+      orders.flatMap((o) => [release(db.prisma, o), commit(db.prisma, o), reserve(db.prisma, o, [{ sku: 'INTER', quantity: 2 }]), release(db.prisma, o)]),
+    );
     const states = await db.prisma.reservation.findMany({ where: { orderId: { in: orders } } });
     expect(states).toHaveLength(10);
     for (const s of states) expect(['RELEASED', 'COMMITTED']).toContain(s.state);

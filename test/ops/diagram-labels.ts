@@ -82,7 +82,15 @@ export function labelsInModel(xml: string): ModelLabels {
   for (const [, tag = ''] of process.matchAll(/<bpmn:\w+\b([^>]*)>/g)) {
     const id = attr(tag, 'id');
     const name = attr(tag, 'name');
-    if (id && name) names.set(id, name.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+    if (id && name)
+      names.set(
+        id,
+        name
+          .replace(/&quot;/g, '"')
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&amp;/g, '&'),
+      );
   }
   const labelBounds = new Map<string, { width: number; height: number }>();
   for (const [, open = '', body = ''] of xml.matchAll(/<bpmndi:BPMN(?:Shape|Edge)\b([^>]*)>([\s\S]*?)<\/bpmndi:BPMN(?:Shape|Edge)>/g)) {
@@ -98,7 +106,8 @@ const EXTERNAL_LINE_HEIGHT = 13.2;
 
 const overlap = (a: Box, b: Box, margin: number) =>
   a.x - margin < b.x + b.width && b.x - margin < a.x + a.width && a.y - margin < b.y + b.height && b.y - margin < a.y + a.height;
-const inside = (p: Point, b: Box, margin: number) => p.x >= b.x - margin && p.x <= b.x + b.width + margin && p.y >= b.y - margin && p.y <= b.y + b.height + margin;
+const inside = (p: Point, b: Box, margin: number) =>
+  p.x >= b.x - margin && p.x <= b.x + b.width + margin && p.y >= b.y - margin && p.y <= b.y + b.height + margin;
 const words = (s: string) => s.split(/\s+/).filter(Boolean);
 
 /**
@@ -122,7 +131,9 @@ export function labelProblems(d: RenderedDiagram, { names, labelBounds }: ModelL
     const bounds = label.id.endsWith('_label') ? labelBounds.get(id) : undefined;
     const room = bounds ? Math.max(1, Math.round(bounds.height / EXTERNAL_LINE_HEIGHT)) : Infinity;
     if (bounds && rendered.length > room) {
-      problems.push(`${id}: "${name ?? rendered.join(' ')}" takes ${rendered.length} lines (${rendered.map((t) => `"${t}"`).join(' / ')}) in a label box of ${bounds.width}×${bounds.height} px, room for ${room}: widen it`);
+      problems.push(
+        `${id}: "${name ?? rendered.join(' ')}" takes ${rendered.length} lines (${rendered.map((t) => `"${t}"`).join(' / ')}) in a label box of ${bounds.width}×${bounds.height} px, room for ${room}: widen it`,
+      );
     }
     for (const line of d.lines) {
       const hit = label.lines.find((l) => line.points.some((p) => inside(p, l.box, margin)));

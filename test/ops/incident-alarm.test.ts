@@ -47,7 +47,10 @@ describe(`an incident in a system run: one error line per incident, the gauge co
     expect(value(before, 'order_saga_incidents_open')).toBe(0);
 
     // Request payment has 5 retries in the model; the sandbox fails 6 times, then approves.
-    const ids = [await saga.placeOrder({ sku: 'SKU-TEAPOT', paymentMethod: 'pm_fail_6' }), await saga.placeOrder({ sku: 'SKU-KETTLE', paymentMethod: 'pm_fail_6' })];
+    const ids = [
+      await saga.placeOrder({ sku: 'SKU-TEAPOT', paymentMethod: 'pm_fail_6' }),
+      await saga.placeOrder({ sku: 'SKU-KETTLE', paymentMethod: 'pm_fail_6' }),
+    ];
     const incidents = await waitFor('an incident for each order', async () => {
       const res = await saga.get('/ops/api/incidents', adminAuth);
       const found = ids.map((id) => (res.body.incidents as { key: string; orderId: string; processInstanceKey: string }[]).find((i) => i.orderId === id));
@@ -74,7 +77,13 @@ describe(`an incident in a system run: one error line per incident, the gauge co
     // The retries before were warnings, one per failed attempt with retries left, plus the last one.
     for (const id of ids) {
       const failed = lines.filter((l) => l.orderId === id && l.msg === 'job request-payment failed');
-      expect(failed.map((l) => [l.level, l.retriesLeft])).toEqual([[40, 4], [40, 3], [40, 2], [40, 1], [40, 0]]);
+      expect(failed.map((l) => [l.level, l.retriesLeft])).toEqual([
+        [40, 4],
+        [40, 3],
+        [40, 2],
+        [40, 1],
+        [40, 0],
+      ]);
     }
 
     expect(value(await scrape(saga.url), 'order_saga_incidents_open')).toBe(2);
@@ -117,7 +126,10 @@ describe(`embedded engine: incidents no job failure raised are logged too (${dat
 </bpmn:definitions>`;
 
   async function incidentsOf(processInstanceKey: string) {
-    return db.sql.query<{ key: string; error_type: string; error_message: string }>(`SELECT key::text, error_type, error_message FROM engine_incidents WHERE process_instance_key = $1::bigint AND state = 'ACTIVE'`, [processInstanceKey]);
+    return db.sql.query<{ key: string; error_type: string; error_message: string }>(
+      `SELECT key::text, error_type, error_message FROM engine_incidents WHERE process_instance_key = $1::bigint AND state = 'ACTIVE'`,
+      [processInstanceKey],
+    );
   }
 
   test('an uncaught BPMN error: one error line with the order, the step, the task type and the message', async () => {
@@ -125,7 +137,9 @@ describe(`embedded engine: incidents no job failure raised are logged too (${dat
     const worker = engine.createWorker({ taskType: 'alarm-uncaught', handler: async () => bpmnError('NOBODY_CATCHES', 'the model has no boundary for this') });
     try {
       const { processInstanceKey } = await engine.createProcessInstance({ bpmnProcessId: 'alarm-uncaught', variables: { orderId: 'order-uncaught' } });
-      const [incident] = await waitFor('the incident', async () => ((await incidentsOf(processInstanceKey)).length > 0 ? incidentsOf(processInstanceKey) : undefined));
+      const [incident] = await waitFor('the incident', async () =>
+        (await incidentsOf(processInstanceKey)).length > 0 ? incidentsOf(processInstanceKey) : undefined,
+      );
       await waitFor('its error line', async () => log.errors().some((l) => l.processInstanceKey === processInstanceKey));
       expect(log.errors().filter((l) => l.processInstanceKey === processInstanceKey)).toEqual([
         expect.objectContaining({
@@ -152,7 +166,13 @@ describe(`embedded engine: incidents no job failure raised are logged too (${dat
     await waitFor('its error line', async () => log.errors().some((l) => l.processInstanceKey === processInstanceKey));
     const [line, ...more] = log.errors().filter((l) => l.processInstanceKey === processInstanceKey);
     expect(more).toEqual([]);
-    expect(line).toMatchObject({ orderId: 'order-mapping', elementId: 'Work', incidentKey: incident!.key, errorType: 'IO_MAPPING_ERROR', errorMessage: incident!.error_message });
+    expect(line).toMatchObject({
+      orderId: 'order-mapping',
+      elementId: 'Work',
+      incidentKey: incident!.key,
+      errorType: 'IO_MAPPING_ERROR',
+      errorMessage: incident!.error_message,
+    });
     expect(line).not.toHaveProperty('taskType'); // no job was created: the step is the element
   });
 });
@@ -194,7 +214,11 @@ describe('Camunda 8 job worker: a failure with no retries left that the cluster 
   });
 
   test('a failure with retries left, a completion, a BPMN error: no error line (Zeebe decides whether a BPMN error is caught)', async () => {
-    const answers: ((job: Job) => Promise<JobAction>)[] = [async (job) => fail({ errorMessage: 'try again', retries: job.retries - 1 }), async () => complete(), async () => bpmnError('OUT_OF_STOCK')];
+    const answers: ((job: Job) => Promise<JobAction>)[] = [
+      async (job) => fail({ errorMessage: 'try again', retries: job.retries - 1 }),
+      async () => complete(),
+      async () => bpmnError('OUT_OF_STOCK'),
+    ];
     for (const answer of answers) expect((await runOneJob(restJob({ retries: 3 }), answer)).errors).toEqual([]);
   });
 
@@ -209,6 +233,8 @@ describe('Camunda 8: the gauge counts every open incident, not one page of the l
   test("openCount is the search's total (the list the ops API shows is capped)", async () => {
     const fake = new FakeZeebeApi().answer('searchIncidents', { items: [{ incidentKey: '5', state: 'ACTIVE' }], page: { totalItems: 1234 } });
     await expect(new ZeebeIncidents(fake.client).openCount()).resolves.toBe(1234);
-    expect(fake.callsOf('searchIncidents')).toEqual([[expect.objectContaining({ filter: { state: 'ACTIVE' }, page: { limit: 1 } }), { consistency: { waitUpToMs: 0 } }]]);
+    expect(fake.callsOf('searchIncidents')).toEqual([
+      [expect.objectContaining({ filter: { state: 'ACTIVE' }, page: { limit: 1 } }), { consistency: { waitUpToMs: 0 } }],
+    ]);
   });
 });

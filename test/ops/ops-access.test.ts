@@ -79,7 +79,12 @@ describe('the ops page asks for the admin token', () => {
     const html = await page.text();
     expect(html).toContain('id="canvas"');
     expect(html).toContain('/ops/assets/bpmn-js/bpmn-navigated-viewer.production.min.js');
-    for (const asset of ['/ops/assets/ops.js', '/ops/assets/ops.css', '/ops/assets/bpmn-js/bpmn-navigated-viewer.production.min.js', '/ops/assets/bpmn-js/assets/bpmn-js.css']) {
+    for (const asset of [
+      '/ops/assets/ops.js',
+      '/ops/assets/ops.css',
+      '/ops/assets/bpmn-js/bpmn-navigated-viewer.production.min.js',
+      '/ops/assets/bpmn-js/assets/bpmn-js.css',
+    ]) {
       const res = await fetch(embedded + asset, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect([asset, res.status]).toEqual([asset, 200]);
       expect(res.headers.get('content-type')).toMatch(asset.endsWith('.js') ? /javascript/ : /^text\/css/);
@@ -120,7 +125,16 @@ describe('on Camunda 8 the page points at Operate', () => {
     expect(paths).toContain('/ops');
     expect(paths).not.toContain('/ops/api/definitions');
     const embeddedPaths = Object.keys(((await (await fetch(`${embedded}/openapi.json`)).json()) as { paths: object }).paths);
-    expect(embeddedPaths).toEqual(expect.arrayContaining(['/ops', '/ops/api/definitions', '/ops/api/definitions/{key}', '/ops/api/definitions/{key}/stats', '/ops/api/orders/{id}/path', '/metrics']));
+    expect(embeddedPaths).toEqual(
+      expect.arrayContaining([
+        '/ops',
+        '/ops/api/definitions',
+        '/ops/api/definitions/{key}',
+        '/ops/api/definitions/{key}/stats',
+        '/ops/api/orders/{id}/path',
+        '/metrics',
+      ]),
+    );
   });
 });
 

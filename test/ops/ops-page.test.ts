@@ -32,7 +32,10 @@ beforeAll(async () => {
   // The deadline counts from placement for every order: long enough for the stuck order to be retried from the page.
   // The sandbox decides in 400 ms: customers wait longest at "Await payment", as in a shop.
   saga = await startSaga({ PAYMENT_TIMEOUT: 'PT2M', SANDBOX_DELAY_MS: '400' }, { level: 'info', onLine: (line) => void logLines.push(JSON.parse(line)) });
-  orders.paid = [await saga.placeOrder({ sku: 'SKU-SCALE', paymentMethod: 'pm_approve' }), await saga.placeOrder({ sku: 'SKU-MUG-SET', paymentMethod: 'pm_approve' })];
+  orders.paid = [
+    await saga.placeOrder({ sku: 'SKU-SCALE', paymentMethod: 'pm_approve' }),
+    await saga.placeOrder({ sku: 'SKU-MUG-SET', paymentMethod: 'pm_approve' }),
+  ];
   orders.declined = await saga.placeOrder({ sku: 'SKU-BOARD', paymentMethod: 'pm_decline' });
   orders.cancelled = await saga.placeOrder({ sku: 'SKU-KNIFE', paymentMethod: 'pm_no_answer' });
   orders.stuck = await saga.placeOrder({ sku: 'SKU-TEAPOT', paymentMethod: 'pm_fail_6' });
@@ -57,7 +60,15 @@ async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -84,7 +95,11 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     expect(value(m, 'order_saga_job_duration_seconds_count', { task_type: 'request-payment', outcome: 'fail' })).toBe(5);
     expect(value(m, 'order_saga_incidents_open')).toBe(1);
     expect(value(m, 'order_saga_element_waiting', { element_id: 'RequestPayment' })).toBe(1);
-    expect(series(m, 'order_saga_queue_depth').map((l) => l.queue).sort()).toEqual(QUEUES);
+    expect(
+      series(m, 'order_saga_queue_depth')
+        .map((l) => l.queue)
+        .sort(),
+    ).toEqual(QUEUES);
     for (const s of series(m, 'order_saga_metrics_source_up')) expect([s.source, value(m, 'order_saga_metrics_source_up', s)]).toEqual([s.source, 1]);
     expect(m.samples.some((s) => s.name === 'order_saga_process_cpu_seconds_total')).toBe(true);
   });
@@ -102,7 +117,11 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
       ['POST', '/ops/api/incidents/12345/retry', {}, 404, 'key'],
     ];
     for (const [method, p, body, status, field] of cases) {
-      const res = await fetch(saga.url + p, { method, headers: { ...adminAuth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const res = await fetch(saga.url + p, {
+        method,
+        headers: { ...adminAuth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       const problem = (await res.json()) as { status: number; errors?: { field: string }[] };
       expect([method, p, res.status, res.headers.get('content-type')]).toEqual([method, p, status, expect.stringMatching(/^application\/problem\+json/)]);
       expect(problem.errors?.map((e) => e.field)).toContain(field);
@@ -138,7 +157,9 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
       await expect(requestPaymentShape.getAttribute('class')).resolves.toMatch(/\bops-incident\b/);
       const stroke = await requestPaymentShape.locator('.djs-visual > :first-child').evaluate((e) => getComputedStyle(e).stroke);
       expect(stroke).toBe('rgb(208, 2, 27)');
-      await expect(page.getByTestId('incident-badge').evaluateAll((es) => es.map((e) => getComputedStyle(e).backgroundColor))).resolves.toEqual(['rgb(208, 2, 27)']);
+      await expect(page.getByTestId('incident-badge').evaluateAll((es) => es.map((e) => getComputedStyle(e).backgroundColor))).resolves.toEqual([
+        'rgb(208, 2, 27)',
+      ]);
 
       // What the finished orders passed: counts and times drawn on the elements.
       const completed = async (id: string) => stats(id).getAttribute('data-completed');
@@ -169,7 +190,10 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
       // Retry from the page: the job gets 3 retries, fails once more, then the provider approves.
       await row.getByTestId('retries').fill('3');
       await row.getByTestId('retry').click();
-      await page.getByTestId('message').filter({ hasText: `Incident ${incidentKey} of order ${orders.stuck} retried` }).waitFor();
+      await page
+        .getByTestId('message')
+        .filter({ hasText: `Incident ${incidentKey} of order ${orders.stuck} retried` })
+        .waitFor();
       await row.waitFor({ state: 'detached', timeout: 20_000 });
       await expect(page.getByTestId('incident-count').textContent()).resolves.toBe('(0)');
 
@@ -179,21 +203,43 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
       await page.getByTestId('order-status').filter({ hasText: 'PAID' }).waitFor({ timeout: 20_000 });
       await page.locator('[data-testid="path-step"][data-element-id="OrderPaid"][data-intent="ELEMENT_COMPLETED"]').waitFor({ timeout: 20_000 });
       const steps = await page.getByTestId('path-step').evaluateAll((lis) =>
-        lis.map((li) => ({ element: li.getAttribute('data-element-id'), intent: li.getAttribute('data-intent'), at: li.querySelector('time')?.getAttribute('datetime') ?? '', text: li.textContent ?? '' })),
+        lis.map((li) => ({
+          element: li.getAttribute('data-element-id'),
+          intent: li.getAttribute('data-intent'),
+          at: li.querySelector('time')?.getAttribute('datetime') ?? '',
+          text: li.textContent ?? '',
+        })),
       );
       const walked = steps.filter((s) => s.intent === 'ELEMENT_COMPLETED').map((s) => s.element);
-      expect(walked).toEqual(expect.arrayContaining(['OrderPlaced', 'ReserveStock', 'RequestPayment', 'AwaitPayment', 'PaymentResultReceived', 'FinalizeOrder', 'NotifyOrderConfirmed', 'OrderPaid']));
+      expect(walked).toEqual(
+        expect.arrayContaining([
+          'OrderPlaced',
+          'ReserveStock',
+          'RequestPayment',
+          'AwaitPayment',
+          'PaymentResultReceived',
+          'FinalizeOrder',
+          'NotifyOrderConfirmed',
+          'OrderPaid',
+        ]),
+      );
       expect(walked.indexOf('ReserveStock')).toBeLessThan(walked.indexOf('FinalizeOrder'));
       expect(steps.filter((s) => s.element === 'RequestPayment' && s.intent === 'JOB_FAILED')).toHaveLength(6);
       const times = steps.map((s) => Date.parse(s.at));
       expect(times.every((t) => Number.isFinite(t))).toBe(true);
       expect([...times].sort((a, b) => a - b)).toEqual(times);
-      expect(steps.find((s) => s.element === 'RequestPayment' && s.intent === 'ELEMENT_ACTIVATED')?.text).toMatch(/^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\.\d{3} Request payment arrived$/);
+      expect(steps.find((s) => s.element === 'RequestPayment' && s.intent === 'ELEMENT_ACTIVATED')?.text).toMatch(
+        /^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\.\d{3} Request payment arrived$/,
+      );
       await expect(page.locator('g.djs-element[data-element-id="FinalizeOrder"]').getAttribute('class')).resolves.toMatch(/\bops-path\b/);
       await expect(page.locator('g.djs-element[data-element-id="CancellationRequested"]').getAttribute('class')).resolves.not.toMatch(/\bops-path\b/);
 
       // The diagram caught up: nothing waits at Request payment, no red, one more paid order.
-      await page.waitForFunction(() => document.querySelector('[data-testid="element-stats"][data-element-id="FinalizeOrder"]')?.getAttribute('data-completed') === '3', undefined, { timeout: 20_000 });
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="element-stats"][data-element-id="FinalizeOrder"]')?.getAttribute('data-completed') === '3',
+        undefined,
+        { timeout: 20_000 },
+      );
       await expect(stats('RequestPayment').getAttribute('data-waiting')).resolves.toBe('0');
       await expect(stats('RequestPayment').getAttribute('data-incidents-open')).resolves.toBe('0');
       await expect(requestPaymentShape.getAttribute('class')).resolves.not.toMatch(/\bops-incident\b/);
@@ -246,7 +292,10 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
 
     const refused = (e: Exposition) => value(e, 'order_saga_webhook_refused_total', { provider: 'sandbox', reason: 'mismatch' });
     const before = refused(m);
-    const forged = await saga.sendWebhook({ id: 'evt_forged', type: 'payment.succeeded', created: Math.floor(Date.now() / 1000), data: { orderId: orders.cancelled } }, { secret: 'whsec_not_the_right_secret_at_all' });
+    const forged = await saga.sendWebhook(
+      { id: 'evt_forged', type: 'payment.succeeded', created: Math.floor(Date.now() / 1000), data: { orderId: orders.cancelled } },
+      { secret: 'whsec_not_the_right_secret_at_all' },
+    );
     expect(forged.status).toBe(401);
     const after = await scrape(saga.url);
     expect(refused(after)).toBe(before + 1);
@@ -257,7 +306,9 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     const story = logLines.filter((l) => l.orderId === orders.stuck);
     const pik = story.find((l) => typeof l.processInstanceKey === 'string')?.processInstanceKey as string;
     expect(pik).toMatch(/^\d+$/);
-    const requests = story.filter((l) => l.msg === 'request').map((l) => `${l.method} ${String(l.url).replace(/\/[0-9a-f-]{36}|\/\d{10,}/g, '/…')} ${l.status}`);
+    const requests = story
+      .filter((l) => l.msg === 'request')
+      .map((l) => `${l.method} ${String(l.url).replace(/\/[0-9a-f-]{36}|\/\d{10,}/g, '/…')} ${l.status}`);
     expect(requests).toEqual(expect.arrayContaining(['POST /orders 202', 'POST /webhooks/payments/sandbox 200', 'POST /ops/api/incidents/…/retry 202']));
     const jobs = story.filter((l) => typeof l.taskType === 'string' && /^job /.test(String(l.msg)));
     expect(jobs.map((l) => l.taskType)).toEqual(expect.arrayContaining(['reserve-stock', 'request-payment', 'finalize-order', 'notify-customer']));
@@ -268,7 +319,14 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
 
   test('nothing answered 500, and the one error-level line is the alarm of the incident, naming order, step and message', () => {
     expect(saga.errorLines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ orderId: orders.stuck, elementId: 'RequestPayment', taskType: 'request-payment', incidentKey, errorType: 'JOB_NO_RETRIES', errorMessage: expect.stringMatching(/attempt 5 of 6/) }),
+      expect.objectContaining({
+        orderId: orders.stuck,
+        elementId: 'RequestPayment',
+        taskType: 'request-payment',
+        incidentKey,
+        errorType: 'JOB_NO_RETRIES',
+        errorMessage: expect.stringMatching(/attempt 5 of 6/),
+      }),
     ]);
   });
 });

@@ -7,7 +7,13 @@ export type Sample = { name: string; labels: Record<string, string>; value: numb
 export type Exposition = { types: Map<string, string>; samples: Sample[] };
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
-const SUFFIXES: Record<string, string[]> = { histogram: ['_bucket', '_sum', '_count'], summary: ['', '_sum', '_count'], counter: [''], gauge: [''], untyped: [''] };
+const SUFFIXES: Record<string, string[]> = {
+  histogram: ['_bucket', '_sum', '_count'],
+  summary: ['', '_sum', '_count'],
+  counter: [''],
+  gauge: [''],
+  untyped: [''],
+};
 
 function parseLabels(text: string, line: string): { labels: Record<string, string>; rest: string } {
   const labels: Record<string, string> = {};

@@ -19,7 +19,10 @@ afterAll(async () => {
 const order = (over: Partial<NewOrder> = {}): NewOrder => ({
   customerId: 'cust-42',
   paymentMethod: 'pm_approve',
-  items: [{ sku: 'CO-A', quantity: 2 }, { sku: 'CO-B', quantity: 3 }],
+  items: [
+    { sku: 'CO-A', quantity: 2 },
+    { sku: 'CO-B', quantity: 3 },
+  ],
   ...over,
 });
 
@@ -49,7 +52,9 @@ describe(`order creation (${databaseKind})`, () => {
 
   test('the same idempotency key with a different request is refused', async () => {
     await createOrder(db.prisma, order({ idempotencyKey: 'key-diff' }));
-    await expect(createOrder(db.prisma, order({ idempotencyKey: 'key-diff', items: [{ sku: 'CO-A', quantity: 1 }] }))).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    await expect(createOrder(db.prisma, order({ idempotencyKey: 'key-diff', items: [{ sku: 'CO-A', quantity: 1 }] }))).rejects.toBeInstanceOf(
+      IdempotencyKeyReusedError,
+    );
   });
 
   test('ten concurrent requests with one idempotency key create exactly one order', async () => {
@@ -61,11 +66,29 @@ describe(`order creation (${databaseKind})`, () => {
   });
 
   test.each([
-    ['an unknown SKU', { items: [{ sku: 'CO-A', quantity: 1 }, { sku: 'NOPE', quantity: 1 }] }, 'items[1].sku'],
+    [
+      'an unknown SKU',
+      {
+        items: [
+          { sku: 'CO-A', quantity: 1 },
+          { sku: 'NOPE', quantity: 1 },
+        ],
+      },
+      'items[1].sku',
+    ],
     ['no items', { items: [] }, 'items'],
     ['a zero quantity', { items: [{ sku: 'CO-A', quantity: 0 }] }, 'items[0].quantity'],
     ['a fractional quantity', { items: [{ sku: 'CO-A', quantity: 1.5 }] }, 'items[0].quantity'],
-    ['a SKU twice', { items: [{ sku: 'CO-A', quantity: 1 }, { sku: 'CO-A', quantity: 2 }] }, 'items[1].sku'],
+    [
+      'a SKU twice',
+      {
+        items: [
+          { sku: 'CO-A', quantity: 1 },
+          { sku: 'CO-A', quantity: 2 },
+        ],
+      },
+      'items[1].sku',
+    ],
   ])('%s is refused naming the field, and nothing is written', async (label, over, field) => {
     const before = await orderCount();
     // A customer of its own, so that what was written for the refused order can be found.
@@ -128,7 +151,9 @@ describe(`idempotency keys expire (${databaseKind})`, () => {
     const first = await createOrder(db.prisma, order({ idempotencyKey: 'ttl-refused' }));
     await age(first.id, 25 * HOUR);
     const before = await orderCount();
-    await expect(createOrder(db.prisma, order({ idempotencyKey: 'ttl-refused', items: [{ sku: 'NOPE', quantity: 1 }] }))).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(createOrder(db.prisma, order({ idempotencyKey: 'ttl-refused', items: [{ sku: 'NOPE', quantity: 1 }] }))).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
     expect(await orderCount()).toBe(before);
     expect(await keyOf(first.id)).toBe('ttl-refused');
   });

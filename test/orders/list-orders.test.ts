@@ -95,7 +95,14 @@ describe(`keyset pagination of orders (${databaseKind})`, () => {
     const first = await listOrders(db.prisma, { limit: 5 });
     // Newer than every other order: with offset paging it would push the first page's last row onto page 2.
     const late = await db.prisma.order.create({
-      data: { customerId: 'cust-late', paymentMethod: 'pm', totalMinor: 1, currency: 'EUR', requestHash: 'late', createdAt: new Date('2026-03-04T00:00:00.000Z') },
+      data: {
+        customerId: 'cust-late',
+        paymentMethod: 'pm',
+        totalMinor: 1,
+        currency: 'EUR',
+        requestHash: 'late',
+        createdAt: new Date('2026-03-04T00:00:00.000Z'),
+      },
     });
     try {
       const second = await listOrders(db.prisma, { limit: 5, cursor: first.nextCursor as string });

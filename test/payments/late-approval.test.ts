@@ -91,13 +91,19 @@ describe(`an approval after the order ended unpaid (${databaseKind})`, () => {
     const gateway = new CountingGateway();
     const { id } = await createOrder(db.prisma, { customerId: 'cust-late', paymentMethod: 'pm_approve', items: [{ sku: 'LATE-1', quantity: 1 }] });
     await transitionOrder(db.prisma, id, 'REJECTED', 'out of stock');
-    expect(await releaseLateApproval(db.prisma, gateway, { orderId: id, providerPaymentId: 'sbx_unknown' })).toEqual({ late: true, orderStatus: 'REJECTED', released: false });
+    expect(await releaseLateApproval(db.prisma, gateway, { orderId: id, providerPaymentId: 'sbx_unknown' })).toEqual({
+      late: true,
+      orderStatus: 'REJECTED',
+      released: false,
+    });
     expect(gateway.voids).toEqual([]);
   });
 
   test('an order that does not exist is not late (the relay publishes it, and the engine finds nothing to correlate)', async () => {
     const gateway = new CountingGateway();
-    expect(await releaseLateApproval(db.prisma, gateway, { orderId: '00000000-0000-4000-8000-000000000000', providerPaymentId: 'sbx_x' })).toEqual({ late: false });
+    expect(await releaseLateApproval(db.prisma, gateway, { orderId: '00000000-0000-4000-8000-000000000000', providerPaymentId: 'sbx_x' })).toEqual({
+      late: false,
+    });
     expect(gateway.voids).toEqual([]);
   });
 });

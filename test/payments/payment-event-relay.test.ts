@@ -16,7 +16,8 @@ import { sleep, waitFor } from '../support/wait.js';
 const ONE_WAIT = 'relay-one-wait';
 const TWO_WAITS = 'relay-two-waits';
 
-const catchPayment = (id: string) => `<bpmn:intermediateCatchEvent id="${id}"><bpmn:messageEventDefinition messageRef="m-payment"/></bpmn:intermediateCatchEvent>`;
+const catchPayment = (id: string) =>
+  `<bpmn:intermediateCatchEvent id="${id}"><bpmn:messageEventDefinition messageRef="m-payment"/></bpmn:intermediateCatchEvent>`;
 const paymentMessage = message('m-payment', MESSAGES.paymentResult, '=orderId');
 
 let h: EngineHarness;
@@ -30,7 +31,8 @@ function switchable(engine: Engine): Engine {
   return new Proxy(engine, {
     get(target, prop, receiver) {
       if (prop === 'publishMessage') {
-        return (m: Parameters<Engine['publishMessage']>[0]) => (engineDown ? Promise.reject(new EngineError('UNAVAILABLE', 'engine is down')) : target.publishMessage(m));
+        return (m: Parameters<Engine['publishMessage']>[0]) =>
+          engineDown ? Promise.reject(new EngineError('UNAVAILABLE', 'engine is down')) : target.publishMessage(m);
       }
       return Reflect.get(target, prop, receiver) as unknown;
     },
@@ -44,7 +46,15 @@ beforeAll(async () => {
   h = await startEngine();
   redis = await testQueueContext();
   ctx = redis.context;
-  await deploy(h.engine, bpmn(ONE_WAIT, `<bpmn:startEvent id="s"/>${catchPayment('wait-payment')}<bpmn:endEvent id="e"/>${flow('f1', 's', 'wait-payment')}${flow('f2', 'wait-payment', 'e')}`, paymentMessage), 'one.bpmn');
+  await deploy(
+    h.engine,
+    bpmn(
+      ONE_WAIT,
+      `<bpmn:startEvent id="s"/>${catchPayment('wait-payment')}<bpmn:endEvent id="e"/>${flow('f1', 's', 'wait-payment')}${flow('f2', 'wait-payment', 'e')}`,
+      paymentMessage,
+    ),
+    'one.bpmn',
+  );
   await deploy(
     h.engine,
     bpmn(
@@ -173,7 +183,9 @@ describe(`payment event relay (${databaseKind})`, () => {
     const orderId = randomUUID();
     const { processInstanceKey } = await startInstance(ONE_WAIT, orderId);
     const { id } = await record(outcome(orderId));
-    const impatient = new PaymentEventRelay(ctx, h.db.prisma, { reportPayment: () => Promise.reject(new Error('engine unreachable')) }, noProvider, { attempts: 1 });
+    const impatient = new PaymentEventRelay(ctx, h.db.prisma, { reportPayment: () => Promise.reject(new Error('engine unreachable')) }, noProvider, {
+      attempts: 1,
+    });
     try {
       // Only the impatient relay's worker runs while it takes the job and gives up.
       await relay.close();
@@ -182,7 +194,13 @@ describe(`payment event relay (${databaseKind})`, () => {
       await waitFor('the job to fail for good', async () => (await impatient.queue.getJobState(id)) === 'failed');
     } finally {
       await impatient.close();
-      relay = new PaymentEventRelay(ctx, h.db.prisma, new OrderProcess(h.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 }), noProvider, { backoffMs: 50 });
+      relay = new PaymentEventRelay(
+        ctx,
+        h.db.prisma,
+        new OrderProcess(h.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 }),
+        noProvider,
+        { backoffMs: 50 },
+      );
       await relay.start();
     }
     expect(await relay.recoverUnprocessed(0)).toBeGreaterThanOrEqual(1);

@@ -55,7 +55,12 @@ beforeAll(async () => {
   ctx = redis.context;
   endpoint = new FakeWebhookEndpoint();
   http = await listen(endpoint.handle);
-  provider = new SandboxProvider(ctx, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => `${http.url}/webhooks/payments/sandbox`, redeliveryBackoffMs: 50 });
+  provider = new SandboxProvider(ctx, {
+    webhookSecret: SECRET,
+    delayMs: DELAY_MS,
+    callbackUrl: () => `${http.url}/webhooks/payments/sandbox`,
+    redeliveryBackoffMs: 50,
+  });
   await provider.start();
 });
 
@@ -94,7 +99,13 @@ async function listenOnOneOf(ports: number[], handler: RequestListener): Promise
   throw new Error(`none of the ports ${ports.join(', ')} is free on 127.0.0.1`);
 }
 
-const request = (paymentMethod: string): PaymentRequest => ({ paymentId: randomUUID(), orderId: randomUUID(), amountMinor: 4599, currency: 'EUR', paymentMethod });
+const request = (paymentMethod: string): PaymentRequest => ({
+  paymentId: randomUUID(),
+  orderId: randomUUID(),
+  amountMinor: 4599,
+  currency: 'EUR',
+  paymentMethod,
+});
 
 describe('sandbox payment-method tokens', () => {
   test.each([
@@ -109,7 +120,20 @@ describe('sandbox payment-method tokens', () => {
     expect(parseSandboxToken(token)).toEqual(outcome);
   });
 
-  test.each(['pm_fail_0', 'pm_fail_51', 'pm_fail_07', 'pm_fail_', 'pm_fail_x', 'pm_fail_0_no_answer', 'pm_fail_51_no_answer', 'pm_fail_2_no_answer_', 'PM_APPROVE', 'pm_approve ', '', 'tok_visa'])('%j is not a token', (token) => {
+  test.each([
+    'pm_fail_0',
+    'pm_fail_51',
+    'pm_fail_07',
+    'pm_fail_',
+    'pm_fail_x',
+    'pm_fail_0_no_answer',
+    'pm_fail_51_no_answer',
+    'pm_fail_2_no_answer_',
+    'PM_APPROVE',
+    'pm_approve ',
+    '',
+    'tok_visa',
+  ])('%j is not a token', (token) => {
     expect(parseSandboxToken(token)).toBeUndefined();
   });
 
@@ -168,7 +192,14 @@ describe('sandbox provider', () => {
     const [delivery] = await waitFor('the callback', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
     expect(delivery?.signature.ok).toBe(true);
     expect(delivery?.event.type).toBe('payment.failed');
-    expect(delivery?.event.data).toEqual({ paymentId: req.paymentId, providerPaymentId, orderId: req.orderId, amountMinor: 4599, currency: 'EUR', reason: 'card_declined' });
+    expect(delivery?.event.data).toEqual({
+      paymentId: req.paymentId,
+      providerPaymentId,
+      orderId: req.orderId,
+      amountMinor: 4599,
+      currency: 'EUR',
+      reason: 'card_declined',
+    });
     expect(parseSandboxEvent(delivery?.event).reason).toBe('card_declined');
   });
 
@@ -231,7 +262,10 @@ describe('sandbox provider', () => {
     // A queue of its own, so that only this instance's worker delivers.
     const own = await testQueueContext();
     const log = capturingLogger();
-    const p = new SandboxProvider({ ...own.context, logger: log.logger }, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => url, redeliveryBackoffMs: 100 });
+    const p = new SandboxProvider(
+      { ...own.context, logger: log.logger },
+      { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => url, redeliveryBackoffMs: 100 },
+    );
     try {
       await p.start();
       const req = request('pm_decline');
@@ -247,7 +281,11 @@ describe('sandbox provider', () => {
       );
       const cause = `POST ${broken.url}/webhooks/payments/sandbox failed: socket hang up (ECONNRESET)`;
       // One object, so that a failure shows the whole story.
-      expect({ attemptsMade: job.attemptsMade, errors: (job.stacktrace ?? []).map((line) => line.split('\n')[0]), deliveries: endpoint.of(req.paymentId).map((d) => d.status) }).toEqual({
+      expect({
+        attemptsMade: job.attemptsMade,
+        errors: (job.stacktrace ?? []).map((line) => line.split('\n')[0]),
+        deliveries: endpoint.of(req.paymentId).map((d) => d.status),
+      }).toEqual({
         attemptsMade: expect.any(Number),
         errors: expect.arrayContaining([`Error: ${cause}`]),
         deliveries: [200],
@@ -268,7 +306,12 @@ describe('sandbox provider', () => {
     // Our webhook, on a port browsers (and so fetch) block. The service calls itself on whatever PORT it has.
     const badPort = await listenOnOneOf(FETCH_BAD_PORTS, (req, res) => (req.method === 'POST' ? endpoint.handle(req, res) : res.writeHead(405).end()));
     const own = await testQueueContext();
-    const p = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => `${badPort.url}/webhooks/payments/sandbox`, redeliveryBackoffMs: 50 });
+    const p = new SandboxProvider(own.context, {
+      webhookSecret: SECRET,
+      delayMs: DELAY_MS,
+      callbackUrl: () => `${badPort.url}/webhooks/payments/sandbox`,
+      redeliveryBackoffMs: 50,
+    });
     try {
       // The premise: fetch would not even try.
       const refusal = await fetch(badPort.url).then(
@@ -280,7 +323,10 @@ describe('sandbox provider', () => {
       await p.start();
       const req = request('pm_approve');
       const { providerPaymentId } = await p.requestPayment(req);
-      const [delivery] = await waitFor('the callback on the refused port', () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId));
+      const [delivery] = await waitFor(
+        'the callback on the refused port',
+        () => endpoint.acknowledged(req.paymentId).length > 0 && endpoint.acknowledged(req.paymentId),
+      );
       expect(delivery?.signature.ok).toBe(true);
       expect(delivery?.event).toMatchObject({ type: 'payment.succeeded', data: { paymentId: req.paymentId, providerPaymentId, orderId: req.orderId } });
       expect(endpoint.of(req.paymentId).map((d) => d.status)).toEqual([200]);
@@ -304,7 +350,12 @@ describe('sandbox provider', () => {
     });
     endpoint.script = [307];
     const own = await testQueueContext();
-    const p = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => `${redirecting.url}/webhooks/payments/sandbox`, redeliveryBackoffMs: 50 });
+    const p = new SandboxProvider(own.context, {
+      webhookSecret: SECRET,
+      delayMs: DELAY_MS,
+      callbackUrl: () => `${redirecting.url}/webhooks/payments/sandbox`,
+      redeliveryBackoffMs: 50,
+    });
     try {
       await p.start();
       const req = request('pm_approve');
@@ -335,7 +386,13 @@ describe('sandbox provider', () => {
     });
     let url = `${silent.url}/webhooks/payments/sandbox`;
     const own = await testQueueContext();
-    const p = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: DELAY_MS, callbackUrl: () => url, redeliveryBackoffMs: 50, deliveryTimeoutMs: 300 });
+    const p = new SandboxProvider(own.context, {
+      webhookSecret: SECRET,
+      delayMs: DELAY_MS,
+      callbackUrl: () => url,
+      redeliveryBackoffMs: 50,
+      deliveryTimeoutMs: 300,
+    });
     try {
       await p.start();
       const req = request('pm_approve');
@@ -347,7 +404,9 @@ describe('sandbox provider', () => {
       url = `${http.url}/webhooks/payments/sandbox`;
       const job = await waitFor('the redelivery to complete', async () => (await p.queue.getJobState(jobId)) === 'completed' && p.queue.getJob(jobId));
       expect(seen.length).toBeGreaterThanOrEqual(1);
-      expect((job.stacktrace ?? []).map((line) => line.split('\n')[0])).toContain(`Error: POST ${silent.url}/webhooks/payments/sandbox failed: no complete answer within 300 ms`);
+      expect((job.stacktrace ?? []).map((line) => line.split('\n')[0])).toContain(
+        `Error: POST ${silent.url}/webhooks/payments/sandbox failed: no complete answer within 300 ms`,
+      );
       expect(endpoint.acknowledged(req.paymentId)).toHaveLength(1);
     } finally {
       await p.close();
@@ -419,7 +478,12 @@ describe('sandbox status API (getPayment)', () => {
 
   beforeAll(async () => {
     own = await testQueueContext();
-    slow = new SandboxProvider(own.context, { webhookSecret: SECRET, delayMs: BANK_DELAY_MS, callbackUrl: () => `${http.url}/webhooks/payments/sandbox`, redeliveryBackoffMs: 50 });
+    slow = new SandboxProvider(own.context, {
+      webhookSecret: SECRET,
+      delayMs: BANK_DELAY_MS,
+      callbackUrl: () => `${http.url}/webhooks/payments/sandbox`,
+      redeliveryBackoffMs: 50,
+    });
     await slow.start();
   });
   afterAll(async () => {

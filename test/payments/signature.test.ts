@@ -92,7 +92,13 @@ describe('webhook signatures (Stripe scheme)', () => {
 
   test('without nowSeconds the clock is used', () => {
     const now = Math.floor(Date.now() / 1000);
-    expect(verifySignature({ header: signPayload(SECRET, BODY, now), rawBody: BODY, secret: SECRET, toleranceSeconds: 5 })).toEqual({ ok: true, timestamp: now });
-    expect(verifySignature({ header: signPayload(SECRET, BODY, now - 60), rawBody: BODY, secret: SECRET, toleranceSeconds: 5 })).toEqual({ ok: false, reason: 'stale' });
+    expect(verifySignature({ header: signPayload(SECRET, BODY, now), rawBody: BODY, secret: SECRET, toleranceSeconds: 5 })).toEqual({
+      ok: true,
+      timestamp: now,
+    });
+    expect(verifySignature({ header: signPayload(SECRET, BODY, now - 60), rawBody: BODY, secret: SECRET, toleranceSeconds: 5 })).toEqual({
+      ok: false,
+      reason: 'stale',
+    });
   });
 });

@@ -86,7 +86,14 @@ function sandboxEvent(overrides: Partial<SandboxEvent['data']> = {}, type: Sandb
     id: `evt_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
     type,
     created: now(),
-    data: { paymentId: randomUUID(), providerPaymentId: `sbx_${randomUUID().slice(0, 8)}`, orderId: randomUUID(), amountMinor: 2500, currency: 'EUR', ...overrides },
+    data: {
+      paymentId: randomUUID(),
+      providerPaymentId: `sbx_${randomUUID().slice(0, 8)}`,
+      orderId: randomUUID(),
+      amountMinor: 2500,
+      currency: 'EUR',
+      ...overrides,
+    },
   };
 }
 
@@ -109,9 +116,21 @@ describe('POST /webhooks/payments/:provider', () => {
 
     const rows = await rowsFor(event.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ provider: 'sandbox', providerEventId: event.id, orderId: event.data.orderId, type: 'payment.succeeded', processedAt: null });
+    expect(rows[0]).toMatchObject({
+      provider: 'sandbox',
+      providerEventId: event.id,
+      orderId: event.data.orderId,
+      type: 'payment.succeeded',
+      processedAt: null,
+    });
     expect(rows[0]?.payload).toEqual({
-      event: { providerEventId: event.id, type: 'payment.succeeded', orderId: event.data.orderId, paymentId: event.data.paymentId, providerPaymentId: event.data.providerPaymentId },
+      event: {
+        providerEventId: event.id,
+        type: 'payment.succeeded',
+        orderId: event.data.orderId,
+        paymentId: event.data.paymentId,
+        providerPaymentId: event.data.providerPaymentId,
+      },
       body: event,
     });
     expect(enqueued).toEqual([rows[0]?.id]);

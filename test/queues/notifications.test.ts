@@ -59,7 +59,12 @@ let queueCount = 0;
  * A NotificationQueue of its own (its own key prefix under the file's prefix), so
  * that each test's worker only sees that test's jobs and sinks.
  */
-async function notificationQueue(sinks: Partial<NotificationSinks> = {}, options: NotificationQueueOptions = {}, start = true, prisma: PrismaClient = db.prisma): Promise<NotificationQueue> {
+async function notificationQueue(
+  sinks: Partial<NotificationSinks> = {},
+  options: NotificationQueueOptions = {},
+  start = true,
+  prisma: PrismaClient = db.prisma,
+): Promise<NotificationQueue> {
   const ctx: QueueContext = { ...redis.context, prefix: `${redis.context.prefix}-${++queueCount}`, logger: queueLogger };
   const queue = new NotificationQueue(ctx, prisma, { log: new LogSink(sinkLogger), ...sinks }, { backoffMs: 20, ...options });
   queues.push(queue);
@@ -77,16 +82,19 @@ async function placeOrder(o: { email?: string; failureReason?: string } = {}): P
     ],
   });
   // createOrder does not take an e-mail address yet; set it the way it will be stored.
-  if (o.email || o.failureReason) await db.prisma.order.update({ where: { id }, data: { customerEmail: o.email ?? null, failureReason: o.failureReason ?? null } });
+  if (o.email || o.failureReason)
+    await db.prisma.order.update({ where: { id }, data: { customerEmail: o.email ?? null, failureReason: o.failureReason ?? null } });
   return id;
 }
 
 const row = (id: string) => db.prisma.notification.findUniqueOrThrow({ where: { id } });
-const waitForStatus = (id: string, status: 'SENT' | 'FAILED') => waitFor(`notification ${id} ${status}`, async () => ((await row(id)).status === status ? row(id) : undefined));
+const waitForStatus = (id: string, status: 'SENT' | 'FAILED') =>
+  waitFor(`notification ${id} ${status}`, async () => ((await row(id)).status === status ? row(id) : undefined));
 const idle = (q: NotificationQueue) => waitFor('an idle queue', async () => (await q.depth()).total === 0);
 const deliveriesOf = (notificationId: string) => logged.filter((l) => l.notificationId === notificationId && l.msg === 'customer notification');
 /** The queue's warnings and errors about one notification, as [level, message]. */
-const complaintsAbout = (notificationId: string) => queueLogged.filter((l) => l.notificationId === notificationId && l.level >= 40).map((l) => [l.level, l.msg]);
+const complaintsAbout = (notificationId: string) =>
+  queueLogged.filter((l) => l.notificationId === notificationId && l.level >= 40).map((l) => [l.level, l.msg]);
 const WARN = 40;
 const ERROR = 50;
 const MARKED_FAILED = 'notification delivery failed for good; the notification is marked FAILED';
@@ -127,7 +135,9 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     const sent = await waitForStatus(id, 'SENT');
     expect(sent).toMatchObject({ channel: 'log', recipient: null, attempts: 1, lastError: null });
     expect(sent.sentAt).toBeInstanceOf(Date);
-    expect(deliveriesOf(id)).toEqual([expect.objectContaining({ orderId, kind: 'confirmed', notificationId: id, subject: `Your order ${orderId.slice(0, 8)} is confirmed`, level: 30 })]);
+    expect(deliveriesOf(id)).toEqual([
+      expect.objectContaining({ orderId, kind: 'confirmed', notificationId: id, subject: `Your order ${orderId.slice(0, 8)} is confirmed`, level: 30 }),
+    ]);
 
     const [view] = (await notificationPage(db.prisma, orderId)).notifications;
     expect(view).toEqual({
@@ -180,7 +190,11 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           const envelope = session.envelope;
-          received.push({ from: envelope.mailFrom ? envelope.mailFrom.address : '', to: envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+          received.push({
+            from: envelope.mailFrom ? envelope.mailFrom.address : '',
+            to: envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks).toString('utf8'),
+          });
           callback();
         });
       },
@@ -296,7 +310,10 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     await waitFor('the final log line', async () => complaintsAbout(id).length > 0);
     expect(await queue.queue.getJobState(NotificationQueue.jobId(id))).toBe('failed');
     expect(complaintsAbout(id)).toEqual([
-      [WARN, 'notification delivery job failed for good, but the notification was already SENT (its delivery was recorded before the job failed: a crash after delivery, or a duplicate job); nothing to do'],
+      [
+        WARN,
+        'notification delivery job failed for good, but the notification was already SENT (its delivery was recorded before the job failed: a crash after delivery, or a duplicate job); nothing to do',
+      ],
     ]);
     expect(queueLogged.find((l) => l.notificationId === id)?.err?.message).toBe('connection lost after the commit');
     expect(await row(id)).toMatchObject({ status: 'SENT', attempts: 1 });
@@ -320,7 +337,12 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     await queue.enqueue(id);
     try {
       await waitFor('the final log line', async () => complaintsAbout(id).length > 0);
-      expect(complaintsAbout(id)).toEqual([[ERROR, 'notification delivery job failed for good before its outcome was recorded; the notification stays PENDING and outbox recovery will queue it again']]);
+      expect(complaintsAbout(id)).toEqual([
+        [
+          ERROR,
+          'notification delivery job failed for good before its outcome was recorded; the notification stays PENDING and outbox recovery will queue it again',
+        ],
+      ]);
       expect(await row(id)).toMatchObject({ status: 'PENDING', attempts: 0 });
       // What the line promises.
       expect(await queue.recoverPending(0)).toBe(1);
@@ -392,7 +414,11 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
   test('while Redis is away enqueue fails at once; once it is back, recovery delivers from the outbox', async () => {
     // A Redis of this test's own, so that it can be stopped.
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'saga-notify-redis-'));
-    const ctx = (server: PrivateRedisServer): QueueContext => ({ connection: { ...server.connection, maxRetriesPerRequest: null }, prefix: redis.context.prefix, logger: pino({ level: 'silent' }) });
+    const ctx = (server: PrivateRedisServer): QueueContext => ({
+      connection: { ...server.connection, maxRetriesPerRequest: null },
+      prefix: redis.context.prefix,
+      logger: pino({ level: 'silent' }),
+    });
     let server = await PrivateRedisServer.start({ serverPath: 'redis-server', dataDir, logger: pino({ level: 'silent' }) });
     // This producer reconnects only a minute after a drop. ioredis asks retryStrategy for the delay
     // when the connection drops (times = 1) and again after each failed attempt (times = 2, ...). An
@@ -467,7 +493,9 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
       expect(err).toBeInstanceOf(NotFoundError);
       expect(err).toMatchObject({ field: 'id' });
     }
-    await expect(recordNotification(db.prisma, { orderId: '00000000-0000-4000-8000-000000000000', kind: 'confirmed', smtpEnabled: false })).rejects.toThrow(NotFoundError);
+    await expect(recordNotification(db.prisma, { orderId: '00000000-0000-4000-8000-000000000000', kind: 'confirmed', smtpEnabled: false })).rejects.toThrow(
+      NotFoundError,
+    );
   });
 
   test('depth counts jobs not yet finished', async () => {
@@ -483,18 +511,30 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
 });
 
 describe('composing notifications', () => {
-  const order = { id: '3f2c1a9e-0000-4000-8000-000000000001', currency: 'EUR', totalMinor: 8997, failureReason: 'payment declined: card expired', items: [{ sku: 'SKU-KETTLE', name: 'Electric kettle 1.7 l', quantity: 2, unitPriceMinor: 3499 }, { sku: 'SKU-SCALE', quantity: 1, unitPriceMinor: 1999 }] };
+  const order = {
+    id: '3f2c1a9e-0000-4000-8000-000000000001',
+    currency: 'EUR',
+    totalMinor: 8997,
+    failureReason: 'payment declined: card expired',
+    items: [
+      { sku: 'SKU-KETTLE', name: 'Electric kettle 1.7 l', quantity: 2, unitPriceMinor: 3499 },
+      { sku: 'SKU-SCALE', quantity: 1, unitPriceMinor: 1999 },
+    ],
+  };
 
-  test.each(NOTIFICATION_KINDS.map((k) => [k]))('%s: subject names the order; body lists items, total and (for failures) the reason', (kind: NotificationKind) => {
-    const { subject, body } = composeNotification(kind, order);
-    expect(subject).toContain('3f2c1a9e');
-    expect(body).toContain(`Order ${order.id}`);
-    expect(body).toContain('2 × Electric kettle 1.7 l (SKU-KETTLE) at €34.99 = €69.98');
-    expect(body).toContain('1 × SKU-SCALE at €19.99 = €19.99');
-    expect(body).toContain('Total: €89.97');
-    if (kind === 'confirmed') expect(body).not.toContain('card expired');
-    else expect(body).toContain('payment declined: card expired');
-  });
+  test.each(NOTIFICATION_KINDS.map((k) => [k]))(
+    '%s: subject names the order; body lists items, total and (for failures) the reason',
+    (kind: NotificationKind) => {
+      const { subject, body } = composeNotification(kind, order);
+      expect(subject).toContain('3f2c1a9e');
+      expect(body).toContain(`Order ${order.id}`);
+      expect(body).toContain('2 × Electric kettle 1.7 l (SKU-KETTLE) at €34.99 = €69.98');
+      expect(body).toContain('1 × SKU-SCALE at €19.99 = €19.99');
+      expect(body).toContain('Total: €89.97');
+      if (kind === 'confirmed') expect(body).not.toContain('card expired');
+      else expect(body).toContain('payment declined: card expired');
+    },
+  );
 
   test('amounts use the currency’s own decimals', () => {
     expect(formatMoney(3499, 'EUR')).toBe('€34.99');

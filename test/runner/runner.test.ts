@@ -36,7 +36,18 @@ function runner(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ exitCode
 /** An earlier run's passing report where this run's PGlite leg writes its own. */
 async function plantPassingReport(): Promise<string> {
   const file = path.join(reports, 'jest-pglite.json');
-  await writeFile(file, JSON.stringify({ numPassedTests: 500, numFailedTests: 0, numPendingTests: 0, numTotalTestSuites: 40, numFailedTestSuites: 0, numRuntimeErrorTestSuites: 0, success: true }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      numPassedTests: 500,
+      numFailedTests: 0,
+      numPendingTests: 0,
+      numTotalTestSuites: 40,
+      numFailedTestSuites: 0,
+      numRuntimeErrorTestSuites: 0,
+      success: true,
+    }),
+  );
   return file;
 }
 
@@ -82,5 +93,8 @@ test('a run whose tests all pass exits 0 and names the legs it skipped just befo
   const run = await runner([...FIXTURES, 'passes']);
 
   expect(run.exitCode).toBe(0);
-  expect(run.lines.slice(-2)).toEqual(['skipped legs: lint (TEST_RUNNER_SKIP_LINT=1), postgres (TEST_DATABASE_URL not set), crash-load-pglite (test arguments given), zeebe (ZEEBE_REST_ADDRESS not set)', 'tests: 1 passed, 0 failed, 0 skipped']);
+  expect(run.lines.slice(-2)).toEqual([
+    'skipped legs: lint (TEST_RUNNER_SKIP_LINT=1), postgres (TEST_DATABASE_URL not set), crash-load-pglite (test arguments given), zeebe (ZEEBE_REST_ADDRESS not set)',
+    'tests: 1 passed, 0 failed, 0 skipped',
+  ]);
 });

@@ -29,7 +29,9 @@ test('every test file that fails to load counts as one failure, on top of the fa
 });
 
 test('failed tests explain a non-zero exit on their own: no extra failure is counted for it', () => {
-  expect(summarize([judgeJestLeg('pglite', 1, report({ numFailedTests: 2, numFailedTestSuites: 1 }))]).lines).toEqual(['tests: 10 passed, 2 failed, 2 skipped']);
+  expect(summarize([judgeJestLeg('pglite', 1, report({ numFailedTests: 2, numFailedTestSuites: 1 }))]).lines).toEqual([
+    'tests: 10 passed, 2 failed, 2 skipped',
+  ]);
 });
 
 test('a Jest that exits non-zero with a report showing no failure counts as one failure', () => {
@@ -63,7 +65,10 @@ describe('the Camunda 8 leg', () => {
   const saved = { rest: process.env.ZEEBE_REST_ADDRESS, grpc: process.env.ZEEBE_GRPC_ADDRESS };
   afterEach(() => {
     jest.restoreAllMocks();
-    for (const [name, value] of [['ZEEBE_REST_ADDRESS', saved.rest], ['ZEEBE_GRPC_ADDRESS', saved.grpc]] as const) {
+    for (const [name, value] of [
+      ['ZEEBE_REST_ADDRESS', saved.rest],
+      ['ZEEBE_GRPC_ADDRESS', saved.grpc],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

@@ -97,7 +97,11 @@ type Placement = {
 };
 
 async function api<T>(url: string, p: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(url + p, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers }, signal: AbortSignal.timeout(20_000) });
+  const res = await fetch(url + p, {
+    ...init,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    signal: AbortSignal.timeout(20_000),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
@@ -283,7 +287,9 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
       figures.settleSeconds = (Date.now() - loadEnded) / 1000;
       const { body: incidentList } = await api<{ incidents: unknown[] }>(live, '/ops/api/incidents');
       if (stuck.length > 0 || incidentList.incidents.length > 0) {
-        report(`unfinished ${JSON.stringify(stuck.slice(0, 5))}\nincidents ${JSON.stringify(incidentList.incidents.slice(0, 5))}\nlast service output:\n${service?.output().slice(-4000)}`);
+        report(
+          `unfinished ${JSON.stringify(stuck.slice(0, 5))}\nincidents ${JSON.stringify(incidentList.incidents.slice(0, 5))}\nlast service output:\n${service?.output().slice(-4000)}`,
+        );
       }
       expect({ nonFinalAfterSettle: stuck.length }).toEqual({ nonFinalAfterSettle: 0 });
       expect(incidentList.incidents).toEqual([]);
@@ -318,7 +324,10 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
           if (kinds.length !== 1 || kinds[0] !== NOTIFICATION_KIND[o.status]) problems.push(`notifications ${JSON.stringify(kinds)}`);
           const statuses = o.history.map((h) => h.toStatus);
           if (new Set(statuses).size !== statuses.length) problems.push(`history ${statuses.join('→')}`);
-          if (problems.length > 0) mismatches.push(`${p.key} (order ${o.id}, ${p.token}): ${problems.join('; ')}; history ${o.history.map((h) => `${h.toStatus} (${h.reason})`).join(' → ')}`);
+          if (problems.length > 0)
+            mismatches.push(
+              `${p.key} (order ${o.id}, ${p.token}): ${problems.join('; ')}; history ${o.history.map((h) => `${h.toStatus} (${h.reason})`).join(' → ')}`,
+            );
         }
         figures.byStatus = byStatus;
         figures.byToken = Object.fromEntries(TOKENS.map((t) => [t, placements.filter((p) => p.token === t).length]));
@@ -338,10 +347,18 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
               .filter((r) => r.sku === sku && r.warehouseId === row.warehouseId && r.state === 'COMMITTED')
               .reduce((n, r) => n + r.quantity, 0);
             soldTotal += sold;
-            expect({ sku, warehouse: row.warehouseId, onHand: row.onHand, reserved: row.reserved }).toEqual({ sku, warehouse: row.warehouseId, onHand: perWarehouse - sold, reserved: 0 });
+            expect({ sku, warehouse: row.warehouseId, onHand: row.onHand, reserved: row.reserved }).toEqual({
+              sku,
+              warehouse: row.warehouseId,
+              onHand: perWarehouse - sold,
+              reserved: 0,
+            });
             expect(row.onHand).toBeGreaterThanOrEqual(0);
           }
-          const demand = placements.flatMap((p) => p.items).filter((i) => i.sku === sku).reduce((n, i) => n + i.quantity, 0);
+          const demand = placements
+            .flatMap((p) => p.items)
+            .filter((i) => i.sku === sku)
+            .reduce((n, i) => n + i.quantity, 0);
           stockFigures[sku] = { seeded: perWarehouse * rows.length, demand, sold: soldTotal, oversold: Math.max(0, soldTotal - perWarehouse * rows.length) };
           expect(soldTotal).toBeLessThanOrEqual(perWarehouse * rows.length);
         }

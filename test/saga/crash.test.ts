@@ -71,11 +71,15 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
       const last = new Map<string, unknown>();
       const finals = await Promise.all(
         ids.map((id) =>
-          waitFor(`order ${id} to finish`, async () => {
-            const o = (await (await fetch(`${url2}/orders/${id}`)).json()) as { status: string; process: { state: string } | null };
-            last.set(id, o);
-            return (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED' ? o : undefined;
-          }, 90_000),
+          waitFor(
+            `order ${id} to finish`,
+            async () => {
+              const o = (await (await fetch(`${url2}/orders/${id}`)).json()) as { status: string; process: { state: string } | null };
+              last.set(id, o);
+              return (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED' ? o : undefined;
+            },
+            90_000,
+          ),
         ),
       ).catch((err: Error) => {
         const stuck = [...last.values()].filter((o) => (o as { process: { state: string } | null }).process?.state !== 'COMPLETED');
@@ -109,7 +113,10 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
           expect(o.notifications).toHaveLength(1);
         }
         const stock = await db.prisma.stock.findMany({ where: { sku: 'SKU-MUG-SET' } });
-        const soldTotal = orders.flatMap((o) => o.reservations).filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
+        const soldTotal = orders
+          .flatMap((o) => o.reservations)
+          .filter((r) => r.state === 'COMMITTED')
+          .reduce((n, r) => n + r.quantity, 0);
         expect(stock.reduce((n, s) => n + s.reserved, 0)).toBe(0);
         expect(stock.reduce((n, s) => n + s.onHand, 0)).toBe(60 + 45 + 50 - soldTotal);
         expect(orders.filter((o) => o.status === 'PAID').length).toBeGreaterThan(0);

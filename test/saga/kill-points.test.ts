@@ -18,11 +18,39 @@ import { ADMIN_TOKEN, sagaEnvironment, type OrderView } from './support.js';
 type Path = 'paid' | 'declined' | 'timed-out' | 'cancelled' | 'rejected';
 
 const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: string; history: string[]; payment: string | null; notification: string }> = {
-  paid: { paymentMethod: 'pm_approve', quantity: 2, status: 'PAID', history: ['NEW', 'AWAITING_PAYMENT', 'PAID'], payment: 'APPROVED', notification: 'confirmed' },
-  declined: { paymentMethod: 'pm_decline', quantity: 2, status: 'PAYMENT_FAILED', history: ['NEW', 'AWAITING_PAYMENT', 'PAYMENT_FAILED'], payment: 'DECLINED', notification: 'payment-failed' },
-  'timed-out': { paymentMethod: 'pm_no_answer', quantity: 2, status: 'CANCELLED', history: ['NEW', 'AWAITING_PAYMENT', 'CANCELLED'], payment: 'VOIDED', notification: 'cancelled' },
+  paid: {
+    paymentMethod: 'pm_approve',
+    quantity: 2,
+    status: 'PAID',
+    history: ['NEW', 'AWAITING_PAYMENT', 'PAID'],
+    payment: 'APPROVED',
+    notification: 'confirmed',
+  },
+  declined: {
+    paymentMethod: 'pm_decline',
+    quantity: 2,
+    status: 'PAYMENT_FAILED',
+    history: ['NEW', 'AWAITING_PAYMENT', 'PAYMENT_FAILED'],
+    payment: 'DECLINED',
+    notification: 'payment-failed',
+  },
+  'timed-out': {
+    paymentMethod: 'pm_no_answer',
+    quantity: 2,
+    status: 'CANCELLED',
+    history: ['NEW', 'AWAITING_PAYMENT', 'CANCELLED'],
+    payment: 'VOIDED',
+    notification: 'cancelled',
+  },
   // Cancelled by the customer while awaiting payment (the test posts the cancellation).
-  cancelled: { paymentMethod: 'pm_no_answer', quantity: 2, status: 'CANCELLED', history: ['NEW', 'AWAITING_PAYMENT', 'CANCELLED'], payment: 'VOIDED', notification: 'cancelled' },
+  cancelled: {
+    paymentMethod: 'pm_no_answer',
+    quantity: 2,
+    status: 'CANCELLED',
+    history: ['NEW', 'AWAITING_PAYMENT', 'CANCELLED'],
+    payment: 'VOIDED',
+    notification: 'cancelled',
+  },
   // SKU-SCALE has 25 in each of 3 warehouses: 80 cannot be reserved.
   rejected: { paymentMethod: 'pm_approve', quantity: 80, status: 'REJECTED', history: ['NEW', 'REJECTED'], payment: null, notification: 'rejected' },
 };
@@ -87,94 +115,102 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
   });
 
   // Concurrently (jest.config.js: maxConcurrency): each point has its own service, data and database.
-  test.concurrent.each(KILL_POINTS.map((point) => [point, SCENARIOS[point]] as const))('killed at %s, restarted: the order ends as its path (%s) says, once, with nothing left over', async (point, path) => {
-    const expected = PATHS[path];
-    const { env, cleanup } = await sagaEnvironment({
-      REDIS_URL: '', // the private redis-server, which dies with the service at the kill point
-      PAYMENT_TIMEOUT: path === 'timed-out' ? 'PT2S' : 'PT2M',
-      SANDBOX_DELAY_MS: '50',
-      RECOVERY_INTERVAL_MS: '500',
-      WORKER_JOB_TIMEOUT_MS: '2000', // jobs locked by the dead process are offered again soon (PostgreSQL)
-    });
-    const key = `kill-${point}`;
-    let second: Started | undefined;
-    try {
-      const first = startService({ ...env, LOG_LEVEL: 'info', FAULT_KILL_AT: point });
-      const url1 = await listeningUrl(first);
-      // At place-order the request itself dies with the service: the client sees the connection drop.
-      const placed = await placeOrder(url1, path, key).catch(() => undefined);
-      if (path === 'cancelled') {
-        await waitFor('the order to await payment', async () => (await getJson<OrderView>(`${url1}/orders/${placed?.id}`)).status === 'AWAITING_PAYMENT', 30_000);
-        // At the cancel route the request dies with the service: the client never hears the answer.
-        await cancel(url1, placed?.id as string).catch(() => undefined);
-      }
-      await within(60_000, `the service to die at ${point}`, first.exited).catch((err: Error) => {
-        throw new Error(`${err.message}\n${first.output().slice(-3000)}`, { cause: err });
+  test.concurrent.each(KILL_POINTS.map((point) => [point, SCENARIOS[point]] as const))(
+    'killed at %s, restarted: the order ends as its path (%s) says, once, with nothing left over',
+    async (point, path) => {
+      const expected = PATHS[path];
+      const { env, cleanup } = await sagaEnvironment({
+        REDIS_URL: '', // the private redis-server, which dies with the service at the kill point
+        PAYMENT_TIMEOUT: path === 'timed-out' ? 'PT2S' : 'PT2M',
+        SANDBOX_DELAY_MS: '50',
+        RECOVERY_INTERVAL_MS: '500',
+        WORKER_JOB_TIMEOUT_MS: '2000', // jobs locked by the dead process are offered again soon (PostgreSQL)
       });
-      expect(first.child.signalCode).toBe('SIGKILL');
-      expect(first.output()).toContain(`FAULT_KILL_AT: dying at ${point}`);
-
-      second = startService({ ...env, LOG_LEVEL: 'info' });
-      const url2 = await listeningUrl(second);
-      // The client retries with its Idempotency-Key and gets the same order.
-      const retried = await placeOrder(url2, path, key);
-      expect(retried.status).toBe(202);
-      if (placed) expect(retried.id).toBe(placed.id);
-      const id = retried.id;
-      if (path === 'cancelled') {
-        // The client retries its cancellation: it hears that it is honoured, or that the order already ended CANCELLED.
-        const answer = await cancel(url2, id);
-        if (answer.status === 202) expect(answer.body).toMatchObject({ id, cancellation: 'accepted' });
-        else expect(answer).toMatchObject({ status: 409, body: { type: '/problems/order-finished', detail: expect.stringContaining('CANCELLED') } });
-      }
-
-      let last: OrderView | undefined;
-      const order = await waitFor(
-        `order ${id} to end its process`,
-        async () => {
-          last = await getJson<OrderView>(`${url2}/orders/${id}`);
-          return last.process?.state === 'COMPLETED' ? last : undefined;
-        },
-        60_000,
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}; last seen ${JSON.stringify(last)}\n${second?.output().slice(-3000)}`, { cause: err });
-      });
-      expect(order.status).toBe(expected.status);
-      expect(order.history.map((h) => h.to)).toEqual(expected.history);
-      expect(order.payment?.status ?? null).toBe(expected.payment);
-      const notifications = await waitFor('the notification to be sent', async () => {
-        const { notifications: list } = await getJson<{ notifications: { kind: string; status: string }[] }>(`${url2}/orders/${id}/notifications`);
-        return list.every((n) => n.status === 'SENT') && list;
-      });
-      expect(notifications.map((n) => n.kind)).toEqual([expected.notification]);
-      const { incidents } = await getJson<{ incidents: unknown[] }>(`${url2}/ops/api/incidents`);
-      expect(incidents).toEqual([]);
-
-      second.child.kill('SIGTERM');
-      await second.exited;
-      // Counted once both services are gone and their output is in. That it was handed out at all is the
-      // SENT above: a log line written just before a SIGKILL may be lost (pino writes asynchronously).
-      expect(handOffs(first, id) + handOffs(second, id)).toBeLessThanOrEqual(2);
-      const db = await openDatabase(loadConfig(env).database);
+      const key = `kill-${point}`;
+      let second: Started | undefined;
       try {
-        const reservations = await db.prisma.reservation.findMany({ where: { orderId: id } });
-        const sold = reservations.filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
-        expect(reservations.filter((r) => r.state === 'RESERVED')).toEqual([]);
-        expect(sold).toBe(expected.status === 'PAID' ? expected.quantity : 0);
-        const stock = await db.prisma.stock.findMany({ where: { sku: SKU } });
-        expect(stock.reduce((n, s) => n + s.reserved, 0)).toBe(0);
-        expect(stock.reduce((n, s) => n + s.onHand, 0)).toBe(SEEDED_ON_HAND - sold);
-        expect(await db.prisma.order.count()).toBe(1);
-        expect(await db.prisma.notification.count({ where: { orderId: id } })).toBe(1);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      if (second && second.child.exitCode === null && second.child.signalCode === null) {
+        const first = startService({ ...env, LOG_LEVEL: 'info', FAULT_KILL_AT: point });
+        const url1 = await listeningUrl(first);
+        // At place-order the request itself dies with the service: the client sees the connection drop.
+        const placed = await placeOrder(url1, path, key).catch(() => undefined);
+        if (path === 'cancelled') {
+          await waitFor(
+            'the order to await payment',
+            async () => (await getJson<OrderView>(`${url1}/orders/${placed?.id}`)).status === 'AWAITING_PAYMENT',
+            30_000,
+          );
+          // At the cancel route the request dies with the service: the client never hears the answer.
+          await cancel(url1, placed?.id as string).catch(() => undefined);
+        }
+        await within(60_000, `the service to die at ${point}`, first.exited).catch((err: Error) => {
+          throw new Error(`${err.message}\n${first.output().slice(-3000)}`, { cause: err });
+        });
+        expect(first.child.signalCode).toBe('SIGKILL');
+        expect(first.output()).toContain(`FAULT_KILL_AT: dying at ${point}`);
+
+        second = startService({ ...env, LOG_LEVEL: 'info' });
+        const url2 = await listeningUrl(second);
+        // The client retries with its Idempotency-Key and gets the same order.
+        const retried = await placeOrder(url2, path, key);
+        expect(retried.status).toBe(202);
+        if (placed) expect(retried.id).toBe(placed.id);
+        const id = retried.id;
+        if (path === 'cancelled') {
+          // The client retries its cancellation: it hears that it is honoured, or that the order already ended CANCELLED.
+          const answer = await cancel(url2, id);
+          if (answer.status === 202) expect(answer.body).toMatchObject({ id, cancellation: 'accepted' });
+          else expect(answer).toMatchObject({ status: 409, body: { type: '/problems/order-finished', detail: expect.stringContaining('CANCELLED') } });
+        }
+
+        let last: OrderView | undefined;
+        const order = await waitFor(
+          `order ${id} to end its process`,
+          async () => {
+            last = await getJson<OrderView>(`${url2}/orders/${id}`);
+            return last.process?.state === 'COMPLETED' ? last : undefined;
+          },
+          60_000,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}; last seen ${JSON.stringify(last)}\n${second?.output().slice(-3000)}`, { cause: err });
+        });
+        expect(order.status).toBe(expected.status);
+        expect(order.history.map((h) => h.to)).toEqual(expected.history);
+        expect(order.payment?.status ?? null).toBe(expected.payment);
+        const notifications = await waitFor('the notification to be sent', async () => {
+          const { notifications: list } = await getJson<{ notifications: { kind: string; status: string }[] }>(`${url2}/orders/${id}/notifications`);
+          return list.every((n) => n.status === 'SENT') && list;
+        });
+        expect(notifications.map((n) => n.kind)).toEqual([expected.notification]);
+        const { incidents } = await getJson<{ incidents: unknown[] }>(`${url2}/ops/api/incidents`);
+        expect(incidents).toEqual([]);
+
         second.child.kill('SIGTERM');
         await second.exited;
+        // Counted once both services are gone and their output is in. That it was handed out at all is the
+        // SENT above: a log line written just before a SIGKILL may be lost (pino writes asynchronously).
+        expect(handOffs(first, id) + handOffs(second, id)).toBeLessThanOrEqual(2);
+        const db = await openDatabase(loadConfig(env).database);
+        try {
+          const reservations = await db.prisma.reservation.findMany({ where: { orderId: id } });
+          const sold = reservations.filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
+          expect(reservations.filter((r) => r.state === 'RESERVED')).toEqual([]);
+          expect(sold).toBe(expected.status === 'PAID' ? expected.quantity : 0);
+          const stock = await db.prisma.stock.findMany({ where: { sku: SKU } });
+          expect(stock.reduce((n, s) => n + s.reserved, 0)).toBe(0);
+          expect(stock.reduce((n, s) => n + s.onHand, 0)).toBe(SEEDED_ON_HAND - sold);
+          expect(await db.prisma.order.count()).toBe(1);
+          expect(await db.prisma.notification.count({ where: { orderId: id } })).toBe(1);
+        } finally {
+          await db.close();
+        }
+      } finally {
+        if (second && second.child.exitCode === null && second.child.signalCode === null) {
+          second.child.kill('SIGTERM');
+          await second.exited;
+        }
+        await cleanup();
       }
-      await cleanup();
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 });

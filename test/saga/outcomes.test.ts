@@ -54,7 +54,13 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
 
   test('out of stock: order REJECTED naming the short SKU, nothing reserved, no payment asked', async () => {
     const before = await saga.stock('SKU-LAMP');
-    const id = await saga.placeOrder({ items: [{ sku: 'SKU-KETTLE', quantity: 1 }, { sku: 'SKU-LAMP', quantity: 4 }], paymentMethod: 'pm_approve' });
+    const id = await saga.placeOrder({
+      items: [
+        { sku: 'SKU-KETTLE', quantity: 1 },
+        { sku: 'SKU-LAMP', quantity: 4 },
+      ],
+      paymentMethod: 'pm_approve',
+    });
     const o = await saga.waitForFinal(id);
     expect(o.status).toBe('REJECTED');
     expect(o.failureReason).toMatch(/SKU-LAMP \(requested 4, available 3\)/);

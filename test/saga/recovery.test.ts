@@ -28,12 +28,20 @@ describe(`recovery sweep (${databaseKind})`, () => {
     const id = await saga.placeOrder({ sku: 'SKU-KETTLE', quantity: 1, paymentMethod: 'pm_no_answer' });
     await saga.waitForOrder(id, (o) => o.process?.currentSteps[0]?.elementId === 'AwaitPayment', 'to wait for payment');
     const payment = await saga.system.db.prisma.payment.findUniqueOrThrow({ where: { orderId: id } });
-    const event = { providerEventId: `evt_orphan_${id}`, type: 'payment.succeeded' as const, orderId: id, paymentId: payment.id, providerPaymentId: payment.providerPaymentId as string };
+    const event = {
+      providerEventId: `evt_orphan_${id}`,
+      type: 'payment.succeeded' as const,
+      orderId: id,
+      paymentId: payment.id,
+      providerPaymentId: payment.providerPaymentId as string,
+    };
     await recordPaymentEvent(saga.system.db.prisma, 'sandbox', event, { recorded: 'by the test, never enqueued' });
     const o = await saga.waitForFinal(id);
     expect(o.status).toBe('PAID');
-    await waitFor('the event to be marked processed', async () =>
-      (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: event.providerEventId, processedAt: { not: null } } })) ?? undefined,
+    await waitFor(
+      'the event to be marked processed',
+      async () =>
+        (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: event.providerEventId, processedAt: { not: null } } })) ?? undefined,
     );
   });
 });

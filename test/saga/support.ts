@@ -39,7 +39,14 @@ export type Saga = {
   errorLines: string[];
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
-  placeOrder(o: { sku?: string; quantity?: number; items?: { sku: string; quantity: number }[]; paymentMethod: string; customerId?: string; customerEmail?: string }): Promise<string>;
+  placeOrder(o: {
+    sku?: string;
+    quantity?: number;
+    items?: { sku: string; quantity: number }[];
+    paymentMethod: string;
+    customerId?: string;
+    customerEmail?: string;
+  }): Promise<string>;
   order(id: string): Promise<OrderView>;
   waitForOrder(id: string, until: (o: OrderView) => boolean, what: string, timeoutMs?: number): Promise<OrderView>;
   /** Waits for a final status and for the process instance to have ended (notifications sent). */
@@ -94,12 +101,15 @@ export async function sagaEnvironment(overrides: Record<string, string> = {}): P
 export async function startSaga(overrides: Record<string, string> = {}, log: { level?: string; onLine?: (line: string) => void } = {}): Promise<Saga> {
   const { env, cleanup } = await sagaEnvironment(overrides);
   const errorLines: string[] = [];
-  const logger = pino({ level: log.level ?? 'warn' }, {
-    write: (line: string) => {
-      log.onLine?.(line);
-      if (JSON.parse(line).level >= 50) errorLines.push(line);
+  const logger = pino(
+    { level: log.level ?? 'warn' },
+    {
+      write: (line: string) => {
+        log.onLine?.(line);
+        if (JSON.parse(line).level >= 50) errorLines.push(line);
+      },
     },
-  });
+  );
   let system: RunningSystem;
   try {
     system = await startSystem(loadConfig(env), logger);
@@ -131,10 +141,14 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
   async function waitForOrder(id: string, until: (o: OrderView) => boolean, what: string, timeoutMs = 20_000) {
     let last: OrderView | undefined;
     try {
-      return await waitFor(`order ${id} ${what}`, async () => {
-        last = await order(id);
-        return until(last) ? last : undefined;
-      }, timeoutMs);
+      return await waitFor(
+        `order ${id} ${what}`,
+        async () => {
+          last = await order(id);
+          return until(last) ? last : undefined;
+        },
+        timeoutMs,
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}`, { cause: err });
     }
@@ -148,23 +162,43 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
     get,
     async placeOrder(o) {
       const items = o.items ?? [{ sku: o.sku ?? 'SKU-KETTLE', quantity: o.quantity ?? 1 }];
-      const res = await post('/orders', { customerId: o.customerId ?? 'cust-1', items, paymentMethod: o.paymentMethod, ...(o.customerEmail ? { customerEmail: o.customerEmail } : {}) });
+      const res = await post('/orders', {
+        customerId: o.customerId ?? 'cust-1',
+        items,
+        paymentMethod: o.paymentMethod,
+        ...(o.customerEmail ? { customerEmail: o.customerEmail } : {}),
+      });
       if (res.status !== 202) throw new Error(`POST /orders answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body.id as string;
     },
     order,
     waitForOrder,
     waitForFinal: (id, timeoutMs) =>
-      waitForOrder(id, (o) => (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED', 'to reach a final status and end its process', timeoutMs),
+      waitForOrder(
+        id,
+        (o) => (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED',
+        'to reach a final status and end its process',
+        timeoutMs,
+      ),
     async stock(sku) {
       const rows = await system.db.prisma.stock.findMany({ where: { sku }, orderBy: { warehouseId: 'asc' } });
       const sold = await system.db.prisma.reservation.groupBy({ by: ['warehouseId'], where: { sku, state: 'COMMITTED' }, _sum: { quantity: true } });
       const soldBy = new Map(sold.map((s) => [s.warehouseId, s._sum.quantity ?? 0]));
-      return rows.map((r) => ({ warehouseId: r.warehouseId, onHand: r.onHand, reserved: r.reserved, available: r.onHand - r.reserved, sold: soldBy.get(r.warehouseId) ?? 0 }));
+      return rows.map((r) => ({
+        warehouseId: r.warehouseId,
+        onHand: r.onHand,
+        reserved: r.reserved,
+        available: r.onHand - r.reserved,
+        sold: soldBy.get(r.warehouseId) ?? 0,
+      }));
     },
     async setStock(sku, perWarehouse) {
       for (const [wh, onHand] of Object.entries(perWarehouse)) {
-        const res = await fetch(`${url}/stocks/${sku}/${wh}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ onHand }) });
+        const res = await fetch(`${url}/stocks/${sku}/${wh}`, {
+          method: 'PUT',
+          headers: { ...admin, 'content-type': 'application/json' },
+          body: JSON.stringify({ onHand }),
+        });
         if (res.status !== 200) throw new Error(`PUT stock answered ${res.status}: ${await res.text()}`);
       }
     },
@@ -175,7 +209,11 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
     async sendWebhook(event, o = {}) {
       const raw = JSON.stringify(event);
       const signature = o.signature ?? signPayload(o.secret ?? SANDBOX_SECRET, raw, o.timestamp ?? Math.floor(Date.now() / 1000));
-      const res = await fetch(`${url}/webhooks/payments/sandbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'sandbox-signature': signature }, body: raw });
+      const res = await fetch(`${url}/webhooks/payments/sandbox`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'sandbox-signature': signature },
+        body: raw,
+      });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
@@ -187,12 +225,22 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
 }
 
 /** A signed sandbox approval of `payment`, as the provider sends it (pass to sendWebhook). */
-export function approvalEvent(orderId: string, payment: { id: string; providerPaymentId: string | null; amountMinor: number; currency: string }, eventId: string) {
+export function approvalEvent(
+  orderId: string,
+  payment: { id: string; providerPaymentId: string | null; amountMinor: number; currency: string },
+  eventId: string,
+) {
   return {
     id: eventId,
     type: 'payment.succeeded',
     created: Math.floor(Date.now() / 1000),
-    data: { orderId, paymentId: payment.id, providerPaymentId: payment.providerPaymentId ?? 'sbx_unknown', amountMinor: payment.amountMinor, currency: payment.currency },
+    data: {
+      orderId,
+      paymentId: payment.id,
+      providerPaymentId: payment.providerPaymentId ?? 'sbx_unknown',
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
+    },
   };
 }
 

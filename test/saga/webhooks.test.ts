@@ -32,7 +32,10 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
     const eventId = `evt_early_${id}`;
     expect((await saga.sendWebhook(approvalEvent(id, await paymentOf(id), eventId))).status).toBe(200);
     // Processed = published to the engine, which had nothing waiting for it: it is buffered.
-    await waitFor('the early event to be published', async () => (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: eventId } }))?.processedAt);
+    await waitFor(
+      'the early event to be published',
+      async () => (await saga.system.db.prisma.paymentEvent.findFirst({ where: { providerEventId: eventId } }))?.processedAt,
+    );
     const early = await saga.order(id);
     expect(early.status).toBe('NEW');
     expect(early.process?.currentSteps.map((s) => s.elementId)).toEqual(['RequestPayment']);

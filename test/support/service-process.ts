@@ -30,7 +30,10 @@ export async function freePort(): Promise<number> {
 
 /** Runs `orchestrator/<script>` (main.ts by default) with the given arguments and environment on top of this process's. */
 export function startService(env: Record<string, string>, args: string[] = [], script = 'app/main.ts'): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d) => (out += d));

@@ -41,7 +41,11 @@ describe(`process roles (${databaseKind})`, () => {
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const workersUrl = `http://127.0.0.1:${workersPort}`;
 
-    const placed = await fetch(`${apiUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customerId: 'ada', items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }) });
+    const placed = await fetch(`${apiUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customerId: 'ada', items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }),
+    });
     expect(placed.status).toBe(202);
     const { id } = (await placed.json()) as { id: string };
     const deadline = Date.now() + 40_000;

@@ -27,7 +27,8 @@ beforeEach(() => {
   deps = workerDeps(db.prisma);
 });
 
-const placeOrder = async () => (await createOrder(db.prisma, { customerId: 'cust-check', paymentMethod: 'pm_approve', items: [{ sku: 'CHECK-1', quantity: 1 }] })).id;
+const placeOrder = async () =>
+  (await createOrder(db.prisma, { customerId: 'cust-check', paymentMethod: 'pm_approve', items: [{ sku: 'CHECK-1', quantity: 1 }] })).id;
 
 /** An order whose payment the fake provider accepted: AWAITING_PAYMENT, payment REQUESTED with the provider's id. */
 async function awaitingPayment(): Promise<{ orderId: string; paymentId: string }> {
@@ -83,13 +84,19 @@ describe(`check-payment-status (${databaseKind})`, () => {
   test("declined at the provider: a declined paymentResult carrying the provider's reason", async () => {
     const { orderId } = await awaitingPayment();
     deps.gateway.answerStatus({ status: 'declined', reason: 'insufficient_funds' });
-    expect(await check(orderId)).toEqual(complete({ paymentStatus: 'declined', paymentResult: { status: 'declined', reason: 'insufficient_funds', source: 'status-check' } }));
+    expect(await check(orderId)).toEqual(
+      complete({ paymentStatus: 'declined', paymentResult: { status: 'declined', reason: 'insufficient_funds', source: 'status-check' } }),
+    );
   });
 
   test("voided at the provider (not by us): declined, reason 'voided at the provider', so the order cannot be paid", async () => {
     const { orderId } = await awaitingPayment();
     deps.gateway.answerStatus({ status: 'voided' });
-    expect(await checkPaymentStatus(db.prisma, deps.gateway, orderId)).toEqual({ status: 'declined', reason: 'voided at the provider', source: 'status-check' });
+    expect(await checkPaymentStatus(db.prisma, deps.gateway, orderId)).toEqual({
+      status: 'declined',
+      reason: 'voided at the provider',
+      source: 'status-check',
+    });
   });
 
   test('the provider failing transiently: retried by the shared failure policy (one retry fewer, back-off), then the next try answers', async () => {
@@ -99,6 +106,8 @@ describe(`check-payment-status (${databaseKind})`, () => {
     const handle = registeredHandler(checkPaymentStatusWorker, deps);
     const job = sagaJob('check-payment-status', { orderId }, { retries: 3 });
     expect(await handle(job)).toEqual({ action: 'fail', errorMessage: 'fake-provider timed out after 10000 ms', retries: 2, retryBackOffMs: 8000 });
-    expect(await handle({ ...job, retries: 2 })).toEqual(complete({ paymentStatus: 'approved', paymentResult: { status: 'approved', source: 'status-check' } }));
+    expect(await handle({ ...job, retries: 2 })).toEqual(
+      complete({ paymentStatus: 'approved', paymentResult: { status: 'approved', source: 'status-check' } }),
+    );
   });
 });

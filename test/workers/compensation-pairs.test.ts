@@ -121,7 +121,11 @@ describe('the declared undo of each step and bpmn/order-fulfillment.bpmn', () =>
   test('a pair no longer declared: its undo on every path out is reported', async () => {
     const model = await readSagaModel(await shippedXml());
     for (const removed of DECLARED) {
-      const gaps = compensationGaps(model, DECLARED.filter((p) => p !== removed), ENDINGS);
+      const gaps = compensationGaps(
+        model,
+        DECLARED.filter((p) => p !== removed),
+        ENDINGS,
+      );
       const undoOnTheWayOut = model.exits.flatMap((e) => e.paths.flatMap((p) => p.tasks)).filter((t) => t.taskType === removed.undo);
       expect(undoOnTheWayOut.length).toBeGreaterThan(0);
       expect(gaps).toEqual(undoOnTheWayOut.map((t) => expect.stringContaining(`${t.id} (${removed.undo}) is neither the undo of a declared pair`)));

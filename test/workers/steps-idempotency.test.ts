@@ -126,14 +126,19 @@ const approved: PaymentResult = { status: 'approved', providerEventId: 'evt_appr
 
 // The saga's steps as the model's jobs call them (task headers as in bpmn/order-fulfillment.bpmn).
 const step = {
-  reserveStock: (orderId: string, d: WorkerDeps = deps) => reserveStockWorker.handle(sagaJob('reserve-stock', { orderId }, { processInstanceKey: PROCESS_INSTANCE }), d),
+  reserveStock: (orderId: string, d: WorkerDeps = deps) =>
+    reserveStockWorker.handle(sagaJob('reserve-stock', { orderId }, { processInstanceKey: PROCESS_INSTANCE }), d),
   releaseStock: (orderId: string) => releaseStockWorker.handle(sagaJob('release-stock', { orderId }), deps),
   requestPayment: (orderId: string, d: WorkerDeps = deps) => requestPaymentWorker.handle(sagaJob('request-payment', { orderId }, { retries: 5 }), d),
   checkPaymentStatus: (orderId: string) => checkPaymentStatusWorker.handle(sagaJob('check-payment-status', { orderId }), deps),
-  voidPayment: (orderId: string, paymentResult?: PaymentResult) => voidPaymentWorker.handle(sagaJob('void-payment', { orderId, ...(paymentResult ? { paymentResult } : {}) }), deps),
-  finalizeOrder: (orderId: string, paymentResult: PaymentResult = approved) => finalizeOrderWorker.handle(sagaJob('finalize-order', { orderId, paymentResult }), deps),
-  markPaymentFailed: (orderId: string, paymentResult: PaymentResult) => markPaymentFailedWorker.handle(sagaJob('mark-payment-failed', { orderId, paymentResult }), deps),
-  cancelOrder: (orderId: string, reason: 'payment timeout' | 'cancelled by customer') => cancelOrderWorker.handle(sagaJob('cancel-order', { orderId }, { headers: { reason } }), deps),
+  voidPayment: (orderId: string, paymentResult?: PaymentResult) =>
+    voidPaymentWorker.handle(sagaJob('void-payment', { orderId, ...(paymentResult ? { paymentResult } : {}) }), deps),
+  finalizeOrder: (orderId: string, paymentResult: PaymentResult = approved) =>
+    finalizeOrderWorker.handle(sagaJob('finalize-order', { orderId, paymentResult }), deps),
+  markPaymentFailed: (orderId: string, paymentResult: PaymentResult) =>
+    markPaymentFailedWorker.handle(sagaJob('mark-payment-failed', { orderId, paymentResult }), deps),
+  cancelOrder: (orderId: string, reason: 'payment timeout' | 'cancelled by customer') =>
+    cancelOrderWorker.handle(sagaJob('cancel-order', { orderId }, { headers: { reason } }), deps),
   rejectOrder: (orderId: string, shortages: { sku: string; requested: number; available: number }[]) =>
     rejectOrderWorker.handle(sagaJob('reject-order', { orderId, shortages }), deps),
   notifyCustomer: (orderId: string, kind: 'confirmed' | 'payment-failed' | 'cancelled' | 'rejected') =>
@@ -217,7 +222,10 @@ describe(`release-stock (${databaseKind})`, () => {
     expect([again, ...(await runTwiceAtOnce(() => step.reserveStock(orderId)))]).toEqual([reserved, reserved, reserved]);
     // Another order holds the last unit of WH-2: a second release of ours must not give it away.
     await neighbourHolding(a, 1);
-    expect((await world(orderId)).stock).toEqual({ [a]: { 'WH-1': { onHand: 4, reserved: 4 }, 'WH-2': { onHand: 4, reserved: 4 } }, [b]: { 'WH-1': { onHand: 1, reserved: 1 } } });
+    expect((await world(orderId)).stock).toEqual({
+      [a]: { 'WH-1': { onHand: 4, reserved: 4 }, 'WH-2': { onHand: 4, reserved: 4 } },
+      [b]: { 'WH-1': { onHand: 1, reserved: 1 } },
+    });
 
     const [first, second] = await runTwice(orderId, () => step.releaseStock(orderId));
     expect([first, second]).toEqual([complete({ releasedUnits: 8 }), complete({ releasedUnits: 0 })]);
@@ -237,7 +245,15 @@ describe(`request-payment, against a fake provider (${databaseKind})`, () => {
     expect(first).toEqual(complete({ paymentId, providerPaymentId: `fake_${paymentId}` }));
     expect(second).toEqual(first);
     expect(deps.gateway.requests).toEqual([{ paymentId, orderId, amountMinor: 3000, currency: 'EUR', paymentMethod: 'pm_approve' }]);
-    expect(w.payment).toEqual({ id: paymentId, status: 'REQUESTED', provider: 'fake-provider', providerPaymentId: `fake_${paymentId}`, amountMinor: 3000, currency: 'EUR', failureReason: null });
+    expect(w.payment).toEqual({
+      id: paymentId,
+      status: 'REQUESTED',
+      provider: 'fake-provider',
+      providerPaymentId: `fake_${paymentId}`,
+      amountMinor: 3000,
+      currency: 'EUR',
+      failureReason: null,
+    });
     expect(w.paymentRows).toBe(1);
     expect([w.status, w.history]).toEqual(['AWAITING_PAYMENT', [PLACED, AWAITING]]);
   });
@@ -298,7 +314,9 @@ describe(`request-payment, against a fake provider (${databaseKind})`, () => {
   test("request-payment finding the provider's id recorded but the order still NEW (left by an earlier version that wrote them apart) moves the order without asking the provider again", async () => {
     const { orderId } = await placeOrder({ quantity: 1, onHand: { 'WH-1': 10 } });
     await step.reserveStock(orderId);
-    const payment = await db.prisma.payment.create({ data: { orderId, provider: deps.gateway.provider, amountMinor: 1000, currency: 'EUR', providerPaymentId: 'fake_earlier' } });
+    const payment = await db.prisma.payment.create({
+      data: { orderId, provider: deps.gateway.provider, amountMinor: 1000, currency: 'EUR', providerPaymentId: 'fake_earlier' },
+    });
     expect(await step.requestPayment(orderId)).toEqual(complete({ paymentId: payment.id, providerPaymentId: 'fake_earlier' }));
     expect(deps.gateway.requests).toEqual([]);
     const w = await world(orderId);
@@ -428,13 +446,19 @@ describe(`finalize-order (${databaseKind})`, () => {
 
   test("the PAID history row says where the approval came from: the webhook's provider event, or the status check at the provider", async () => {
     const byWebhook = await awaitingPayment(1, { 'WH-1': 10 });
-    await runTwice(byWebhook.orderId, () => step.finalizeOrder(byWebhook.orderId, { status: 'approved', providerEventId: 'evt_approved_1', source: 'webhook' }));
+    await runTwice(byWebhook.orderId, () =>
+      step.finalizeOrder(byWebhook.orderId, { status: 'approved', providerEventId: 'evt_approved_1', source: 'webhook' }),
+    );
     expect((await world(byWebhook.orderId)).history).toEqual([PLACED, AWAITING, 'AWAITING_PAYMENT -> PAID: payment approved (provider event evt_approved_1)']);
 
     const byStatusCheck = await awaitingPayment(1, { 'WH-1': 10 });
     await runTwice(byStatusCheck.orderId, () => step.finalizeOrder(byStatusCheck.orderId, { status: 'approved', source: 'status-check' }));
     const w = await world(byStatusCheck.orderId);
-    expect([w.status, w.payment?.status, w.history]).toEqual(['PAID', 'APPROVED', [PLACED, AWAITING, 'AWAITING_PAYMENT -> PAID: payment approved (status check at the provider)']]);
+    expect([w.status, w.payment?.status, w.history]).toEqual([
+      'PAID',
+      'APPROVED',
+      [PLACED, AWAITING, 'AWAITING_PAYMENT -> PAID: payment approved (status check at the provider)'],
+    ]);
   });
 });
 
@@ -566,7 +590,10 @@ describe(`each path of the model, every step run twice, ends as if each ran once
     const { orderId } = await placeOrder({ quantity: 2, onHand: { 'WH-1': 10 } });
     await runTwice(orderId, () => step.reserveStock(orderId));
     await runTwice(orderId, () => step.requestPayment(orderId));
-    expect(await runTwice(orderId, () => step.checkPaymentStatus(orderId))).toEqual([complete({ paymentStatus: 'pending' }), complete({ paymentStatus: 'pending' })]);
+    expect(await runTwice(orderId, () => step.checkPaymentStatus(orderId))).toEqual([
+      complete({ paymentStatus: 'pending' }),
+      complete({ paymentStatus: 'pending' }),
+    ]);
     deps.gateway.answerStatus({ status: 'approved' });
     const [checked] = await runTwice(orderId, () => step.checkPaymentStatus(orderId));
     // The process hands the check's variables on to finalize-order, as it does a webhook's.

@@ -22,11 +22,13 @@ afterEach(async () => {
 });
 
 function engineOn(fake: FakeZeebeApi, tenantId?: string): ZeebeEngine {
-  const engine = new ZeebeEngine({ commands: fake.client }, { logger, ...(tenantId ? { tenantId } : {}), worker: { idlePollIntervalMs: 5, backoff: { initialMs: 5, maxMs: 20 } } });
+  const engine = new ZeebeEngine(
+    { commands: fake.client },
+    { logger, ...(tenantId ? { tenantId } : {}), worker: { idlePollIntervalMs: 5, backoff: { initialMs: 5, maxMs: 20 } } },
+  );
   engines.push(engine);
   return engine;
 }
-
 
 const xml = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://x"><bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="s"/></bpmn:process></bpmn:definitions>`;
@@ -34,13 +36,27 @@ const xml = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
 describe('deploy (Zeebe: POST /v2/deployments)', () => {
   test('sends each model as a file named like the resource, and reports version and key per process', async () => {
     const fake = new FakeZeebeApi().answer('createDeployment', {
-      processes: [{ processDefinitionId: 'order-fulfillment', processDefinitionVersion: 4, resourceName: 'order-fulfillment.bpmn', processDefinitionKey: '2251799813685100', tenantId: '<default>' }],
+      processes: [
+        {
+          processDefinitionId: 'order-fulfillment',
+          processDefinitionVersion: 4,
+          resourceName: 'order-fulfillment.bpmn',
+          processDefinitionKey: '2251799813685100',
+          tenantId: '<default>',
+        },
+      ],
     });
     const [deployed] = await engineOn(fake).deploy([{ name: 'order-fulfillment.bpmn', xml: xml('order-fulfillment') }]);
     const [[input]] = fake.callsOf('createDeployment') as [[{ resources: File[] }]];
     expect(input.resources.map((f) => f.name)).toEqual(['order-fulfillment.bpmn']);
     expect(await input.resources[0]!.text()).toBe(xml('order-fulfillment'));
-    expect(deployed).toEqual({ bpmnProcessId: 'order-fulfillment', version: 4, processDefinitionKey: '2251799813685100', resourceName: 'order-fulfillment.bpmn', isNew: true });
+    expect(deployed).toEqual({
+      bpmnProcessId: 'order-fulfillment',
+      version: 4,
+      processDefinitionKey: '2251799813685100',
+      resourceName: 'order-fulfillment.bpmn',
+      isNew: true,
+    });
   });
 
   test('a re-deploy answered with the definition already deployed is not new (Zeebe: an unchanged resource makes no new version)', async () => {
@@ -51,11 +67,18 @@ describe('deploy (Zeebe: POST /v2/deployments)', () => {
     const [deployed] = await engineOn(fake).deploy([{ name: 'p.bpmn', xml: xml('p') }]);
     expect(deployed?.isNew).toBe(false);
     // It asked for the newest version of that process id before deploying.
-    expect(fake.callsOf('searchProcessDefinitions')[0]?.[0]).toMatchObject({ filter: { processDefinitionId: 'p' }, sort: [{ field: 'version', order: 'DESC' }], page: { limit: 1 } });
+    expect(fake.callsOf('searchProcessDefinitions')[0]?.[0]).toMatchObject({
+      filter: { processDefinitionId: 'p' },
+      sort: [{ field: 'version', order: 'DESC' }],
+      page: { limit: 1 },
+    });
   });
 
-  test('a deploy the cluster refuses is INVALID_ARGUMENT with Zeebe\'s reason', async () => {
-    const fake = new FakeZeebeApi().answer('createDeployment', httpError(400, 'INVALID_ARGUMENT', "Element: t > extensionElements ERROR: Must have exactly one 'zeebe:taskDefinition' extension element"));
+  test("a deploy the cluster refuses is INVALID_ARGUMENT with Zeebe's reason", async () => {
+    const fake = new FakeZeebeApi().answer(
+      'createDeployment',
+      httpError(400, 'INVALID_ARGUMENT', "Element: t > extensionElements ERROR: Must have exactly one 'zeebe:taskDefinition' extension element"),
+    );
     const attempt = engineOn(fake).deploy([{ name: 'bad.bpmn', xml: xml('bad') }]);
     await expect(attempt).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(attempt).rejects.toThrow(/zeebe:taskDefinition/);
@@ -77,7 +100,12 @@ describe('deploy (Zeebe: POST /v2/deployments)', () => {
 
 describe('instances and messages', () => {
   test('createProcessInstance: bpmnProcessId → processDefinitionId, version → processDefinitionVersion; keys come back as strings', async () => {
-    const fake = new FakeZeebeApi().answer('createProcessInstance', { processInstanceKey: '2251799813685250', processDefinitionId: 'p', processDefinitionVersion: 3, processDefinitionKey: '2251799813685100' });
+    const fake = new FakeZeebeApi().answer('createProcessInstance', {
+      processInstanceKey: '2251799813685250',
+      processDefinitionId: 'p',
+      processDefinitionVersion: 3,
+      processDefinitionKey: '2251799813685100',
+    });
     const started = await engineOn(fake).createProcessInstance({ bpmnProcessId: 'p', version: 3, variables: { orderId: 'o-1' } });
     expect(fake.callsOf('createProcessInstance')[0]?.[0]).toEqual({ processDefinitionId: 'p', processDefinitionVersion: 3, variables: { orderId: 'o-1' } });
     expect(started).toEqual({ processInstanceKey: '2251799813685250', bpmnProcessId: 'p', version: 3, processDefinitionKey: '2251799813685100' });
@@ -91,8 +119,20 @@ describe('instances and messages', () => {
 
   test('publishMessage: timeToLive stays in milliseconds, messageId and variables pass through', async () => {
     const fake = new FakeZeebeApi().answer('publishMessage', { messageKey: '2251799813685999' });
-    const published = await engineOn(fake).publishMessage({ name: 'payment-result', correlationKey: 'o-1', timeToLive: 3_600_000, messageId: 'evt_123', variables: { paymentResult: { status: 'approved' } } });
-    expect(fake.callsOf('publishMessage')[0]?.[0]).toEqual({ name: 'payment-result', correlationKey: 'o-1', timeToLive: 3_600_000, messageId: 'evt_123', variables: { paymentResult: { status: 'approved' } } });
+    const published = await engineOn(fake).publishMessage({
+      name: 'payment-result',
+      correlationKey: 'o-1',
+      timeToLive: 3_600_000,
+      messageId: 'evt_123',
+      variables: { paymentResult: { status: 'approved' } },
+    });
+    expect(fake.callsOf('publishMessage')[0]?.[0]).toEqual({
+      name: 'payment-result',
+      correlationKey: 'o-1',
+      timeToLive: 3_600_000,
+      messageId: 'evt_123',
+      variables: { paymentResult: { status: 'approved' } },
+    });
     expect(published).toEqual({ key: '2251799813685999' });
   });
 
@@ -103,26 +143,50 @@ describe('instances and messages', () => {
   });
 
   test('a messageId still buffered (409 ALREADY_EXISTS) is ALREADY_EXISTS, which the saga treats as "already started"', async () => {
-    const fake = new FakeZeebeApi().answer('publishMessage', { messageKey: '1' }, httpError(409, 'ALREADY_EXISTS', "Expected to publish a new message with id 'order-placed:o-1', but a message with that id was already published"));
+    const fake = new FakeZeebeApi().answer(
+      'publishMessage',
+      { messageKey: '1' },
+      httpError(409, 'ALREADY_EXISTS', "Expected to publish a new message with id 'order-placed:o-1', but a message with that id was already published"),
+    );
     const process = new OrderProcess(engineOn(fake), { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 3_600_000 });
     const placedAt = new Date('2026-12-02T10:00:00.250Z');
     expect(await process.start('o-1', placedAt)).toBe(true);
     expect(await process.start('o-1', placedAt)).toBe(false);
     const [first, second] = fake.callsOf('publishMessage').map((a) => a[0]);
     expect(first).toEqual(second);
-    expect(first).toMatchObject({ name: 'order-placed', correlationKey: 'o-1', messageId: 'order-placed:o-1', timeToLive: 3_600_000, variables: { orderId: 'o-1', paymentDeadline: '2026-12-02T10:10:01Z', paymentStatusCheckInterval: 'PT1M' } });
+    expect(first).toMatchObject({
+      name: 'order-placed',
+      correlationKey: 'o-1',
+      messageId: 'order-placed:o-1',
+      timeToLive: 3_600_000,
+      variables: { orderId: 'o-1', paymentDeadline: '2026-12-02T10:10:01Z', paymentStatusCheckInterval: 'PT1M' },
+    });
   });
 
   test('correlateMessage → POST /v2/messages/correlation; no subscription (404) is NOT_FOUND, which the cancel route answers 409', async () => {
-    const fake = new FakeZeebeApi().answer('correlateMessage', { messageKey: '7', processInstanceKey: '2251799813685301' }, httpError(404, 'NOT_FOUND', "Expected to find subscription for message with name 'order-cancel-requested' and correlation key 'o-1', but none was found."));
+    const fake = new FakeZeebeApi().answer(
+      'correlateMessage',
+      { messageKey: '7', processInstanceKey: '2251799813685301' },
+      httpError(
+        404,
+        'NOT_FOUND',
+        "Expected to find subscription for message with name 'order-cancel-requested' and correlation key 'o-1', but none was found.",
+      ),
+    );
     const engine = engineOn(fake);
-    expect(await engine.correlateMessage({ name: 'order-cancel-requested', correlationKey: 'o-1', variables: { cancelRequested: true } })).toEqual({ key: '7', processInstanceKey: '2251799813685301' });
+    expect(await engine.correlateMessage({ name: 'order-cancel-requested', correlationKey: 'o-1', variables: { cancelRequested: true } })).toEqual({
+      key: '7',
+      processInstanceKey: '2251799813685301',
+    });
     expect(fake.callsOf('correlateMessage')[0]?.[0]).toEqual({ name: 'order-cancel-requested', correlationKey: 'o-1', variables: { cancelRequested: true } });
     await expect(engine.correlateMessage({ name: 'order-cancel-requested', correlationKey: 'o-1' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   test('cancelProcessInstance of an unknown instance is NOT_FOUND', async () => {
-    const fake = new FakeZeebeApi().answer('cancelProcessInstance', httpError(404, 'NOT_FOUND', "Expected to cancel a process instance with key '9', but no such process was found"));
+    const fake = new FakeZeebeApi().answer(
+      'cancelProcessInstance',
+      httpError(404, 'NOT_FOUND', "Expected to cancel a process instance with key '9', but no such process was found"),
+    );
     await expect(engineOn(fake).cancelProcessInstance('9')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(fake.callsOf('cancelProcessInstance')[0]?.[0]).toEqual({ processInstanceKey: '9' });
   });
@@ -146,11 +210,35 @@ describe('incidents (operator actions)', () => {
 
   test('the incident list reads the search API and names the job and element', async () => {
     const fake = new FakeZeebeApi().answer('searchIncidents', {
-      items: [{ incidentKey: '5', processInstanceKey: '6', processDefinitionId: 'order-fulfillment', elementId: 'RequestPayment', elementInstanceKey: '7', jobKey: '8', errorType: 'JOB_NO_RETRIES', errorMessage: 'sandbox: simulated provider outage', state: 'ACTIVE', creationTime: '2026-12-01T10:00:00.000Z' }],
+      items: [
+        {
+          incidentKey: '5',
+          processInstanceKey: '6',
+          processDefinitionId: 'order-fulfillment',
+          elementId: 'RequestPayment',
+          elementInstanceKey: '7',
+          jobKey: '8',
+          errorType: 'JOB_NO_RETRIES',
+          errorMessage: 'sandbox: simulated provider outage',
+          state: 'ACTIVE',
+          creationTime: '2026-12-01T10:00:00.000Z',
+        },
+      ],
     });
     const list = await new ZeebeIncidents(fake.client).incidents();
     expect(list).toEqual([
-      { key: '5', processInstanceKey: '6', bpmnProcessId: 'order-fulfillment', elementId: 'RequestPayment', elementInstanceKey: '7', jobKey: '8', errorType: 'JOB_NO_RETRIES', errorMessage: 'sandbox: simulated provider outage', state: 'ACTIVE', createdAt: '2026-12-01T10:00:00.000Z' },
+      {
+        key: '5',
+        processInstanceKey: '6',
+        bpmnProcessId: 'order-fulfillment',
+        elementId: 'RequestPayment',
+        elementInstanceKey: '7',
+        jobKey: '8',
+        errorType: 'JOB_NO_RETRIES',
+        errorMessage: 'sandbox: simulated provider outage',
+        state: 'ACTIVE',
+        createdAt: '2026-12-01T10:00:00.000Z',
+      },
     ]);
     expect(fake.callsOf('searchIncidents')[0]).toEqual([expect.objectContaining({ filter: { state: 'ACTIVE' } }), { consistency: { waitUpToMs: 0 } }]);
   });
@@ -162,8 +250,20 @@ describe('process view (Operate data through the search API)', () => {
       .answer('getProcessInstance', { processInstanceKey: '10', processDefinitionId: 'order-fulfillment', processDefinitionVersion: 2, state: 'ACTIVE' })
       .answer('searchElementInstances', {
         items: [
-          { elementId: 'order-fulfillment', elementName: 'order-fulfillment', type: 'PROCESS', elementInstanceKey: '10', startDate: '2026-12-01T10:00:00.000Z' },
-          { elementId: 'AwaitPayment', elementName: 'Await payment', type: 'EVENT_BASED_GATEWAY', elementInstanceKey: '11', startDate: '2026-12-01T10:00:01.000Z' },
+          {
+            elementId: 'order-fulfillment',
+            elementName: 'order-fulfillment',
+            type: 'PROCESS',
+            elementInstanceKey: '10',
+            startDate: '2026-12-01T10:00:00.000Z',
+          },
+          {
+            elementId: 'AwaitPayment',
+            elementName: 'Await payment',
+            type: 'EVENT_BASED_GATEWAY',
+            elementInstanceKey: '11',
+            startDate: '2026-12-01T10:00:01.000Z',
+          },
         ],
       });
     const view = await new ZeebeProcessInspector(fake.client).instance('10');
@@ -204,10 +304,16 @@ describe('job workers (POST /v2/jobs/activation, then completion, failure or err
 
   test('activation asks for the task type with the worker name, capacity and lock in milliseconds', async () => {
     const { fake } = await runOneJob(restJob(), async () => complete());
-    expect(fake.callsOf('activateJobs')[0]?.[0]).toEqual({ type: 'reserve-stock', worker: 'w-1', maxJobsToActivate: 7, timeout: 45_000, requestTimeout: 20_000 });
+    expect(fake.callsOf('activateJobs')[0]?.[0]).toEqual({
+      type: 'reserve-stock',
+      worker: 'w-1',
+      maxJobsToActivate: 7,
+      timeout: 45_000,
+      requestTimeout: 20_000,
+    });
   });
 
-  test('the activated job reaches the handler in the port\'s shape: string keys, headers, variables, retries, deadline', async () => {
+  test("the activated job reaches the handler in the port's shape: string keys, headers, variables, retries, deadline", async () => {
     const { job } = await runOneJob(restJob({ customHeaders: { kind: 'confirmed', attempts: 3 } }), async () => complete());
     expect(job).toEqual({
       key: '2251799813685300',
@@ -231,16 +337,20 @@ describe('job workers (POST /v2/jobs/activation, then completion, failure or err
   });
 
   test('fail → failJob with retries left and retryBackOff in milliseconds (the REST unit)', async () => {
-    const { fake } = await runOneJob(restJob({ retries: 4 }), async (job) => fail({ errorMessage: 'provider timeout', retries: job.retries - 1, retryBackOffMs: 2_000 }));
+    const { fake } = await runOneJob(restJob({ retries: 4 }), async (job) =>
+      fail({ errorMessage: 'provider timeout', retries: job.retries - 1, retryBackOffMs: 2_000 }),
+    );
     expect(fake.callsOf('failJob')).toEqual([[{ jobKey: '2251799813685300', errorMessage: 'provider timeout', retries: 3, retryBackOff: 2_000 }]]);
   });
 
   test('a BPMN error → throwJobError with the error code, message and variables', async () => {
     const { fake } = await runOneJob(restJob(), async () => bpmnError('OUT_OF_STOCK', 'SKU-LAMP is short', { shortages: [{ sku: 'SKU-LAMP' }] }));
-    expect(fake.callsOf('throwJobError')).toEqual([[{ jobKey: '2251799813685300', errorCode: 'OUT_OF_STOCK', errorMessage: 'SKU-LAMP is short', variables: { shortages: [{ sku: 'SKU-LAMP' }] } }]]);
+    expect(fake.callsOf('throwJobError')).toEqual([
+      [{ jobKey: '2251799813685300', errorCode: 'OUT_OF_STOCK', errorMessage: 'SKU-LAMP is short', variables: { shortages: [{ sku: 'SKU-LAMP' }] } }],
+    ]);
   });
 
-  test('a handler that throws fails the job with one retry less and no back-off (as the SDK\'s workers do)', async () => {
+  test("a handler that throws fails the job with one retry less and no back-off (as the SDK's workers do)", async () => {
     const { fake } = await runOneJob(restJob({ retries: 2 }), async () => {
       throw new Error('database down');
     });
@@ -280,8 +390,16 @@ describe('SDK errors as engine errors', () => {
     ['HTTP 409 ALREADY_EXISTS', 'ALREADY_EXISTS', httpError(409, 'ALREADY_EXISTS')],
     ['HTTP 409 INVALID_STATE', 'FAILED_PRECONDITION', httpError(409, 'INVALID_STATE', 'Expected to resolve incident, but the job has no retries left')],
     ['HTTP 429 Too Many Requests', 'RESOURCE_EXHAUSTED', httpError(429, 'Too Many Requests')],
-    ['HTTP 503 RESOURCE_EXHAUSTED', 'RESOURCE_EXHAUSTED', httpError(503, 'RESOURCE_EXHAUSTED', 'Expected to handle gRPC request, but request could not be processed')],
-    ['HTTP 500 Internal Server Error (detail names RESOURCE_EXHAUSTED)', 'RESOURCE_EXHAUSTED', httpError(500, 'Internal Server Error', 'partition RESOURCE_EXHAUSTED')],
+    [
+      'HTTP 503 RESOURCE_EXHAUSTED',
+      'RESOURCE_EXHAUSTED',
+      httpError(503, 'RESOURCE_EXHAUSTED', 'Expected to handle gRPC request, but request could not be processed'),
+    ],
+    [
+      'HTTP 500 Internal Server Error (detail names RESOURCE_EXHAUSTED)',
+      'RESOURCE_EXHAUSTED',
+      httpError(500, 'Internal Server Error', 'partition RESOURCE_EXHAUSTED'),
+    ],
     ['HTTP 503 Service Unavailable', 'UNAVAILABLE', httpError(503, 'Service Unavailable')],
     ['a network error', 'UNAVAILABLE', Object.assign(new Error('fetch failed'), { name: 'NetworkSdkError' })],
   ])('%s is %s', (_label, code, err) => {
@@ -292,9 +410,13 @@ describe('SDK errors as engine errors', () => {
   });
 });
 
-describe('configuration handed to the SDK (Camunda\'s variable names)', () => {
+describe("configuration handed to the SDK (Camunda's variable names)", () => {
   test('no auth: the REST address only', () => {
-    expect(sdkConfiguration({ kind: 'zeebe', restAddress: 'http://localhost:8080', auth: { strategy: 'NONE' } })).toEqual({ ZEEBE_REST_ADDRESS: 'http://localhost:8080', CAMUNDA_AUTH_STRATEGY: 'NONE', CAMUNDA_LOG_LEVEL: 'error' });
+    expect(sdkConfiguration({ kind: 'zeebe', restAddress: 'http://localhost:8080', auth: { strategy: 'NONE' } })).toEqual({
+      ZEEBE_REST_ADDRESS: 'http://localhost:8080',
+      CAMUNDA_AUTH_STRATEGY: 'NONE',
+      CAMUNDA_LOG_LEVEL: 'error',
+    });
   });
 
   test('SaaS OAuth: client id, secret, token URL and audience under their Console names', () => {
@@ -302,7 +424,13 @@ describe('configuration handed to the SDK (Camunda\'s variable names)', () => {
       sdkConfiguration({
         kind: 'zeebe',
         restAddress: 'https://bru-2.zeebe.camunda.io/abc',
-        auth: { strategy: 'OAUTH', clientId: 'cid', clientSecret: 'secret', oauthUrl: 'https://login.cloud.camunda.io/oauth/token', audience: 'zeebe.camunda.io' },
+        auth: {
+          strategy: 'OAUTH',
+          clientId: 'cid',
+          clientSecret: 'secret',
+          oauthUrl: 'https://login.cloud.camunda.io/oauth/token',
+          audience: 'zeebe.camunda.io',
+        },
         tenantId: 't1',
       }),
     ).toEqual({

@@ -73,7 +73,10 @@ export class FakeZeebeApi {
     createDeployment: (input: unknown) => (this.record('createDeployment', [input]), this.next('createDeployment', { processes: [] })),
     createProcessInstance: (input: unknown) => (this.record('createProcessInstance', [input]), this.next('createProcessInstance', {})),
     publishMessage: (input: unknown) => (this.record('publishMessage', [input]), this.next('publishMessage', { messageKey: '1' })),
-    correlateMessage: (input: unknown) => (this.record('correlateMessage', [input]), this.next('correlateMessage', { messageKey: '1', processInstanceKey: '2' })),
+    correlateMessage: (input: unknown) => (
+      this.record('correlateMessage', [input]),
+      this.next('correlateMessage', { messageKey: '1', processInstanceKey: '2' })
+    ),
     cancelProcessInstance: (input: unknown) => (this.record('cancelProcessInstance', [input]), this.next('cancelProcessInstance', undefined)),
     completeJob: (input: unknown) => (this.record('completeJob', [input]), this.next('completeJob', undefined)),
     failJob: (input: unknown) => (this.record('failJob', [input]), this.next('failJob', undefined)),
@@ -82,8 +85,14 @@ export class FakeZeebeApi {
     resolveIncident: (input: unknown) => (this.record('resolveIncident', [input]), this.next('resolveIncident', undefined)),
     getTopology: () => (this.record('getTopology', []), this.next('getTopology', { brokers: [] })),
     getProcessInstance: (input: unknown, c: unknown) => (this.record('getProcessInstance', [input, c]), this.next('getProcessInstance', {})),
-    searchProcessDefinitions: (input: unknown, c: unknown) => (this.record('searchProcessDefinitions', [input, c]), this.next('searchProcessDefinitions', { items: [] })),
-    searchElementInstances: (input: unknown, c: unknown) => (this.record('searchElementInstances', [input, c]), this.next('searchElementInstances', { items: [] })),
+    searchProcessDefinitions: (input: unknown, c: unknown) => (
+      this.record('searchProcessDefinitions', [input, c]),
+      this.next('searchProcessDefinitions', { items: [] })
+    ),
+    searchElementInstances: (input: unknown, c: unknown) => (
+      this.record('searchElementInstances', [input, c]),
+      this.next('searchElementInstances', { items: [] })
+    ),
     searchIncidents: (input: unknown, c: unknown) => (this.record('searchIncidents', [input, c]), this.next('searchIncidents', { items: [] })),
     activateJobs: (input: unknown) => {
       this.record('activateJobs', [input]);

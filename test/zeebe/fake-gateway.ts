@@ -84,8 +84,10 @@ export class FakeGateway {
     const path = (req.url ?? '').split('?')[0] ?? '';
     const body = await this.body(req).catch(() => undefined);
     this.requests.push({ method: req.method ?? '', path, at: Date.now(), body });
-    if (req.method === 'GET' && path === '/v2/topology') return this.json(res, 200, { brokers: [], clusterSize: 1, partitionsCount: 1, replicationFactor: 1, gatewayVersion: '8.8.0' });
-    if (req.method === 'POST' && path === '/v2/jobs/activation') return this.activate(body as { type: string; maxJobsToActivate: number; requestTimeout?: number }, res);
+    if (req.method === 'GET' && path === '/v2/topology')
+      return this.json(res, 200, { brokers: [], clusterSize: 1, partitionsCount: 1, replicationFactor: 1, gatewayVersion: '8.8.0' });
+    if (req.method === 'POST' && path === '/v2/jobs/activation')
+      return this.activate(body as { type: string; maxJobsToActivate: number; requestTimeout?: number }, res);
     const jobAction = /^\/v2\/jobs\/(\d+)\/(completion|failure|error)$/.exec(path);
     if (req.method === 'POST' && jobAction) {
       (jobAction[2] === 'failure' ? this.failed : this.completed).push({ jobKey: jobAction[1]!, body });
@@ -93,7 +95,14 @@ export class FakeGateway {
       return;
     }
     if (req.method === 'POST' && path === '/v2/messages/publication') {
-      if (this.publishExhausted) return this.json(res, 503, { type: 'about:blank', title: 'RESOURCE_EXHAUSTED', status: 503, detail: 'Expected to handle REST request, but the broker is overloaded', instance: path });
+      if (this.publishExhausted)
+        return this.json(res, 503, {
+          type: 'about:blank',
+          title: 'RESOURCE_EXHAUSTED',
+          status: 503,
+          detail: 'Expected to handle REST request, but the broker is overloaded',
+          instance: path,
+        });
       return this.json(res, 200, { messageKey: '2251799813685999', tenantId: '<default>' });
     }
     this.json(res, 404, { type: 'about:blank', title: 'NOT_FOUND', status: 404, detail: `no route ${req.method} ${path} in the fake gateway`, instance: path });
@@ -102,7 +111,13 @@ export class FakeGateway {
   private activate(req: { type: string; maxJobsToActivate: number; requestTimeout?: number }, res: ServerResponse): void {
     if (this.activationMode === 'hang') return; // accepted, never answered (a half-open connection)
     if (this.activationMode === 'exhausted') {
-      return this.json(res, 503, { type: 'about:blank', title: 'RESOURCE_EXHAUSTED', status: 503, detail: 'Expected to activate jobs, but the partition is overloaded', instance: '/v2/jobs/activation' });
+      return this.json(res, 503, {
+        type: 'about:blank',
+        title: 'RESOURCE_EXHAUSTED',
+        status: 503,
+        detail: 'Expected to activate jobs, but the partition is overloaded',
+        instance: '/v2/jobs/activation',
+      });
     }
     const ready = this.jobs.get(req.type) ?? [];
     if (ready.length > 0) {
@@ -114,10 +129,13 @@ export class FakeGateway {
       type: req.type,
       max: req.maxJobsToActivate,
       res,
-      timer: setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        this.json(res, 200, { jobs: [] });
-      }, Math.max(1, req.requestTimeout ?? 10_000)),
+      timer: setTimeout(
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          this.json(res, 200, { jobs: [] });
+        },
+        Math.max(1, req.requestTimeout ?? 10_000),
+      ),
     };
     this.waiters.push(waiter);
     res.on('close', () => {

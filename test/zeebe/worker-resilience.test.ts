@@ -40,7 +40,6 @@ function connect(worker: { pollTimeoutMs: number; requestMarginMs?: number }) {
   return engine;
 }
 
-
 describe('Zeebe job workers against a misbehaving gateway', () => {
   test('a gateway restart (connections cut, then refused) does not stall the worker: it polls again and completes the next job', async () => {
     const handled: string[] = [];
@@ -82,7 +81,7 @@ describe('Zeebe job workers against a misbehaving gateway', () => {
     expect(unhandled).toEqual([]);
   });
 
-  test('publishing while the cluster pushes back ends in a RESOURCE_EXHAUSTED engine error after the SDK\'s retries, not a crash', async () => {
+  test("publishing while the cluster pushes back ends in a RESOURCE_EXHAUSTED engine error after the SDK's retries, not a crash", async () => {
     gateway.publishExhausted = true;
     const attempt = connect({ pollTimeoutMs: 2_000 }).publishMessage({ name: 'payment-result', correlationKey: 'o-1', timeToLive: 60_000, messageId: 'evt_1' });
     await expect(attempt).rejects.toBeInstanceOf(EngineError);
@@ -90,9 +89,18 @@ describe('Zeebe job workers against a misbehaving gateway', () => {
     // The SDK retried the request before giving up.
     expect(gateway.requests.filter((r) => r.path === '/v2/messages/publication').length).toBeGreaterThan(1);
     gateway.publishExhausted = false;
-    await expect(engine!.publishMessage({ name: 'payment-result', correlationKey: 'o-1', timeToLive: 60_000, messageId: 'evt_1' })).resolves.toEqual({ key: '2251799813685999' });
+    await expect(engine!.publishMessage({ name: 'payment-result', correlationKey: 'o-1', timeToLive: 60_000, messageId: 'evt_1' })).resolves.toEqual({
+      key: '2251799813685999',
+    });
     // On the wire: milliseconds as given; the SDK adds its default tenant.
-    expect(gateway.requests.filter((r) => r.path === '/v2/messages/publication').at(-1)?.body).toEqual({ name: 'payment-result', correlationKey: 'o-1', timeToLive: 60_000, messageId: 'evt_1', variables: {}, tenantId: '<default>' });
+    expect(gateway.requests.filter((r) => r.path === '/v2/messages/publication').at(-1)?.body).toEqual({
+      name: 'payment-result',
+      correlationKey: 'o-1',
+      timeToLive: 60_000,
+      messageId: 'evt_1',
+      variables: {},
+      tenantId: '<default>',
+    });
   });
 
   test('close() stops polling and lets the running handler answer its job', async () => {

@@ -2,7 +2,22 @@
 // Event-based gateways; Message events; Message correlation).
 import { describe, expect, test } from '@jest/globals';
 import { complete } from '../../../orchestrator/engine.js';
-import { activeElements, bpmn, completedElements, conformanceSuite, deploy, engineLabel, engineUnderTest, eventually, expectOpenTimers, flow, message, task, waitForEnd, waitForIncidents } from '../support.js';
+import {
+  activeElements,
+  bpmn,
+  completedElements,
+  conformanceSuite,
+  deploy,
+  engineLabel,
+  engineUnderTest,
+  eventually,
+  expectOpenTimers,
+  flow,
+  message,
+  task,
+  waitForEnd,
+  waitForIncidents,
+} from '../support.js';
 import { waitFor } from '../../support/wait.js';
 
 const suite = conformanceSuite();
@@ -125,7 +140,10 @@ describe(`messages (${engineLabel})`, () => {
     workers.add('msg-key-before', async () => complete());
     const a = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-key', variables: { orderId: 'A' } });
     const b = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-key', variables: { orderId: 'B' } });
-    await waitFor('both waiting', async () => (await suite.h.probe.openSubscriptions(a.processInstanceKey)) + (await suite.h.probe.openSubscriptions(b.processInstanceKey)) === 2);
+    await waitFor(
+      'both waiting',
+      async () => (await suite.h.probe.openSubscriptions(a.processInstanceKey)) + (await suite.h.probe.openSubscriptions(b.processInstanceKey)) === 2,
+    );
     await suite.h.engine.publishMessage({ name: 'msg-key-msg', correlationKey: 'B', variables: { paid: 'B' } });
     expect((await waitForEnd(suite.h, b.processInstanceKey)).variables).toEqual({ orderId: 'B', paid: 'B' });
     await new Promise((r) => setTimeout(r, 200));
@@ -203,7 +221,11 @@ describe(`messages (${engineLabel})`, () => {
   test('a message start event starts one new instance per message, with the message variables', async () => {
     await deploy(
       suite.h.engine,
-      bpmn('msg-start', `<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>${task('work', 'msg-start-work')}<bpmn:endEvent id="e"/>${flow('f0', 'placed', 'work')}${flow('f1', 'work', 'e')}`, '<bpmn:message id="m" name="order-placed"/>'),
+      bpmn(
+        'msg-start',
+        `<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>${task('work', 'msg-start-work')}<bpmn:endEvent id="e"/>${flow('f0', 'placed', 'work')}${flow('f1', 'work', 'e')}`,
+        '<bpmn:message id="m" name="order-placed"/>',
+      ),
     );
     workers.add('msg-start-work', async () => complete());
     await suite.h.engine.publishMessage({ name: 'order-placed', correlationKey: 'o-9', variables: { orderId: 'o-9' } });
@@ -225,7 +247,11 @@ describe(`correlateMessage: correlated now or NOT_FOUND, never buffered (Zeebe 8
     workers.add('corr-open-before', async () => complete());
     const a = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'corr-open', variables: { orderId: 'CA' } });
     const b = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'corr-open', variables: { orderId: 'CB' } });
-    await eventually('a subscription of each', async () => [await suite.h.probe.openSubscriptions(a.processInstanceKey), await suite.h.probe.openSubscriptions(b.processInstanceKey)], [1, 1]);
+    await eventually(
+      'a subscription of each',
+      async () => [await suite.h.probe.openSubscriptions(a.processInstanceKey), await suite.h.probe.openSubscriptions(b.processInstanceKey)],
+      [1, 1],
+    );
     const correlated = await suite.h.engine.correlateMessage({ name: 'corr-open-msg', correlationKey: 'CB', variables: { paid: 'CB' } });
     expect(correlated).toEqual({ key: expect.any(String), processInstanceKey: b.processInstanceKey });
     expect((await waitForEnd(suite.h, b.processInstanceKey)).variables).toEqual({ orderId: 'CB', paid: 'CB' });
@@ -255,7 +281,11 @@ describe(`correlateMessage: correlated now or NOT_FOUND, never buffered (Zeebe 8
   test('starts a process at its message start event and answers the new instance key', async () => {
     await deploy(
       suite.h.engine,
-      bpmn('corr-start', `<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent><bpmn:endEvent id="e"/>${flow('f0', 'placed', 'e')}`, '<bpmn:message id="m" name="corr-start-msg"/>'),
+      bpmn(
+        'corr-start',
+        `<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent><bpmn:endEvent id="e"/>${flow('f0', 'placed', 'e')}`,
+        '<bpmn:message id="m" name="corr-start-msg"/>',
+      ),
     );
     const correlated = await suite.h.engine.correlateMessage({ name: 'corr-start-msg', correlationKey: 's-1', variables: { orderId: 's-1' } });
     expect(correlated).toEqual({ key: expect.any(String), processInstanceKey: expect.any(String) });
@@ -287,14 +317,21 @@ describe(`message correlation under concurrency (${engineLabel})`, () => {
       async (job) => {
         const id = job.variables.id as string;
         // Not awaited: the publish races the job's completion, which opens the subscription.
-        setTimeout(() => {
-          void suite.h.engine.publishMessage({ name: messageName, correlationKey: id, timeToLive: 60_000, variables: { got: id } }).then(() => published.add(id));
-        }, (Number(id.slice(5)) * 7) % 25);
+        setTimeout(
+          () => {
+            void suite.h.engine
+              .publishMessage({ name: messageName, correlationKey: id, timeToLive: 60_000, variables: { got: id } })
+              .then(() => published.add(id));
+          },
+          (Number(id.slice(5)) * 7) % 25,
+        );
         return complete();
       },
       { maxJobsToActivate: n },
     );
-    const keys = await Promise.all(ids.map((id) => suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-race', variables: { id } }).then((r) => r.processInstanceKey)));
+    const keys = await Promise.all(
+      ids.map((id) => suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-race', variables: { id } }).then((r) => r.processInstanceKey)),
+    );
     const ended = await Promise.all(keys.map((k) => waitForEnd(suite.h, k, 20_000)));
     expect(ended.map((r) => r.state)).toEqual(ids.map(() => 'COMPLETED'));
     expect(ended.map((r) => r.variables.got)).toEqual(ids);

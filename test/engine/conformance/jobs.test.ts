@@ -3,14 +3,30 @@ import { describe, expect, jest, test } from '@jest/globals';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
 import { bpmnError, complete, fail, type Job, type JobHandler } from '../../../orchestrator/engine.js';
 import { pino } from 'pino';
-import { bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, eventually, flow, incidentsOf, task, waitForEnd, waitForIncidents } from '../support.js';
+import {
+  bpmn,
+  completedElements,
+  conformanceSuite,
+  deploy,
+  embeddedTest,
+  engineLabel,
+  eventually,
+  flow,
+  incidentsOf,
+  task,
+  waitForEnd,
+  waitForIncidents,
+} from '../support.js';
 import { waitFor } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;
 
 const oneTask = (id: string, type: string, taskExtra = '', retries = 3, after = '') =>
-  bpmn(id, `<bpmn:startEvent id="s"/>${task('work', type, taskExtra, retries)}<bpmn:endEvent id="e"/>${flow('f1', 's', 'work')}${flow('f2', 'work', 'e')}${after}`);
+  bpmn(
+    id,
+    `<bpmn:startEvent id="s"/>${task('work', type, taskExtra, retries)}<bpmn:endEvent id="e"/>${flow('f1', 's', 'work')}${flow('f2', 'work', 'e')}${after}`,
+  );
 
 describe(`jobs (${engineLabel})`, () => {
   test('a service task creates a job of its task type, with custom headers and the variables in scope', async () => {
@@ -23,7 +39,15 @@ describe(`jobs (${engineLabel})`, () => {
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-basic', variables: { orderId: 'o-7', n: 2 } });
     const end = await waitForEnd(suite.h, processInstanceKey);
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ type: 'jt-basic', elementId: 'work', bpmnProcessId: 'job-basic', processInstanceKey, customHeaders: { channel: 'email' }, variables: { orderId: 'o-7', n: 2 }, retries: 3 });
+    expect(seen[0]).toMatchObject({
+      type: 'jt-basic',
+      elementId: 'work',
+      bpmnProcessId: 'job-basic',
+      processInstanceKey,
+      customHeaders: { channel: 'email' },
+      variables: { orderId: 'o-7', n: 2 },
+      retries: 3,
+    });
     // Job completion variables are propagated to the process instance.
     expect(end).toEqual({ state: 'COMPLETED', variables: { orderId: 'o-7', n: 2, done: true } });
   });
@@ -36,11 +60,12 @@ describe(`jobs (${engineLabel})`, () => {
     const activations = jest.spyOn(engine, 'activateJobs');
     engine.createWorker({ taskType, handler });
     const returned = () => Promise.all(activations.mock.results.map((r) => r.value as Promise<Job[]>));
-    await waitFor('the worker\'s first poll', async () => activations.mock.results.length > 0);
+    await waitFor("the worker's first poll", async () => activations.mock.results.length > 0);
     expect(await returned()).toEqual([[]]); // it came back empty; the worker now sleeps on the 60 s poll
     return { activated: async () => (await returned()).flat().map((j) => j.key) };
   };
-  const slowPollingEngine = () => new EmbeddedEngine(suite.h.embedded!.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 60_000, timerPollIntervalMs: 60_000 });
+  const slowPollingEngine = () =>
+    new EmbeddedEngine(suite.h.embedded!.db, { logger: pino({ level: 'silent' }), jobPollIntervalMs: 60_000, timerPollIntervalMs: 60_000 });
 
   embeddedTest('job streaming: a job created while an in-process worker of its type has room is pushed to it, with no activation request', async () => {
     const engine = slowPollingEngine();
@@ -126,10 +151,14 @@ describe(`jobs (${engineLabel})`, () => {
     await deploy(suite.h.engine, oneTask('job-lock', 'jt-lock'));
     const activations: string[] = [];
     // The first worker takes the job and never answers (its process "died").
-    const dead = workers.add('jt-lock', async (job) => {
-      activations.push(`dead:${job.key}`);
-      return new Promise(() => undefined);
-    }, { timeout: 400 });
+    const dead = workers.add(
+      'jt-lock',
+      async (job) => {
+        activations.push(`dead:${job.key}`);
+        return new Promise(() => undefined);
+      },
+      { timeout: 400 },
+    );
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'job-lock' });
     await waitFor('first activation', async () => activations.length > 0);
     const lockedAt = Date.now();

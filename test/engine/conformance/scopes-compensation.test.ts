@@ -5,7 +5,21 @@
 import { describe, expect, test } from '@jest/globals';
 import { EngineOperations } from '../../../orchestrator/embedded/operations.js';
 import { bpmnError, complete, fail, type Job } from '../../../orchestrator/engine.js';
-import { activeElements, bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, eventually, expectOpenTimers, flow, incidentsOf, task, waitForEnd } from '../support.js';
+import {
+  activeElements,
+  bpmn,
+  completedElements,
+  conformanceSuite,
+  deploy,
+  embeddedTest,
+  engineLabel,
+  eventually,
+  expectOpenTimers,
+  flow,
+  incidentsOf,
+  task,
+  waitForEnd,
+} from '../support.js';
 import { waitFor } from '../../support/wait.js';
 
 const suite = conformanceSuite();
@@ -164,16 +178,27 @@ describe(`cancellation and operator queries (${engineLabel})`, () => {
   embeddedTest('operators see tokens waiting per element, time per element (p50/p95), incidents and each instance path', async () => {
     const [def] = await deploy(
       suite.h.engine,
-      bpmn('ops-view', `<bpmn:startEvent id="s"/>${task('quick', 'ops-quick')}${task('flaky', 'ops-flaky', '', 1)}<bpmn:endEvent id="e"/>${flow('f0', 's', 'quick')}${flow('f1', 'quick', 'flaky')}${flow('f2', 'flaky', 'e')}`),
+      bpmn(
+        'ops-view',
+        `<bpmn:startEvent id="s"/>${task('quick', 'ops-quick')}${task('flaky', 'ops-flaky', '', 1)}<bpmn:endEvent id="e"/>${flow('f0', 's', 'quick')}${flow('f1', 'quick', 'flaky')}${flow('f2', 'flaky', 'e')}`,
+      ),
     );
     workers.add('ops-quick', async () => (await new Promise((r) => setTimeout(r, 30)), complete()));
-    workers.add('ops-flaky', async (job) => (job.variables.n === 0 ? fail({ errorMessage: 'flaky provider', retries: 0 }) : job.variables.n === 1 ? bpmnError('X') : new Promise(() => undefined)), { timeout: 1_000 });
+    workers.add(
+      'ops-flaky',
+      async (job) =>
+        job.variables.n === 0 ? fail({ errorMessage: 'flaky provider', retries: 0 }) : job.variables.n === 1 ? bpmnError('X') : new Promise(() => undefined),
+      { timeout: 1_000 },
+    );
     const keys = await Promise.all([0, 1, 2, 3].map((n) => suite.h.engine.createProcessInstance({ bpmnProcessId: 'ops-view', variables: { n } })));
     const ops = new EngineOperations(suite.h.embedded!.db.sql);
     await waitFor('two incidents', async () => (await ops.incidents({ state: 'ACTIVE' })).filter((i) => i.bpmnProcessId === 'ops-view').length === 2);
     const incidents = (await ops.incidents()).filter((i) => i.bpmnProcessId === 'ops-view');
     expect(incidents.map((i) => [i.processInstanceKey, i.errorType, i.elementId]).sort()).toEqual(
-      [[keys[0]!.processInstanceKey, 'JOB_NO_RETRIES', 'flaky'], [keys[1]!.processInstanceKey, 'UNHANDLED_ERROR_EVENT', 'flaky']].sort(),
+      [
+        [keys[0]!.processInstanceKey, 'JOB_NO_RETRIES', 'flaky'],
+        [keys[1]!.processInstanceKey, 'UNHANDLED_ERROR_EVENT', 'flaky'],
+      ].sort(),
     );
     expect(await ops.activeTokens(def!.processDefinitionKey)).toEqual([{ elementId: 'flaky', count: 4 }]);
     const durations = await ops.elementDurations(def!.processDefinitionKey);
@@ -183,10 +208,15 @@ describe(`cancellation and operator queries (${engineLabel})`, () => {
     expect(quick!.p95Ms).toBeGreaterThanOrEqual(quick!.p50Ms);
     const path = await ops.history(keys[2]!.processInstanceKey);
     expect(path.map((p) => `${p.elementId}:${p.intent}`)).toEqual([
-      'ops-view:ELEMENT_ACTIVATED', 's:ELEMENT_ACTIVATED', 's:ELEMENT_COMPLETED', 'quick:ELEMENT_ACTIVATED', 'quick:ELEMENT_COMPLETED', 'flaky:ELEMENT_ACTIVATED',
+      'ops-view:ELEMENT_ACTIVATED',
+      's:ELEMENT_ACTIVATED',
+      's:ELEMENT_COMPLETED',
+      'quick:ELEMENT_ACTIVATED',
+      'quick:ELEMENT_COMPLETED',
+      'flaky:ELEMENT_ACTIVATED',
     ]);
     expect(await ops.countByState(def!.processDefinitionKey)).toEqual({ ACTIVE: 4 });
-    expect((await incidentsOf(suite.h, keys[3]!.processInstanceKey))).toEqual([]);
+    expect(await incidentsOf(suite.h, keys[3]!.processInstanceKey)).toEqual([]);
     for (const k of keys) await suite.h.engine.cancelProcessInstance(k.processInstanceKey);
   });
 });

@@ -5,14 +5,33 @@ import { pino } from 'pino';
 import { EmbeddedEngine } from '../../../orchestrator/embedded/embedded-engine.js';
 import { complete, type Job } from '../../../orchestrator/engine.js';
 import { openTestDatabase } from '../../support/database.js';
-import { activeElements, bpmn, completedElements, conformanceSuite, deploy, embeddedTest, engineLabel, engineUnderTest, eventually, expectOpenTimers, flow, message, task, waitForEnd, type EngineHarness } from '../support.js';
+import {
+  activeElements,
+  bpmn,
+  completedElements,
+  conformanceSuite,
+  deploy,
+  embeddedTest,
+  engineLabel,
+  engineUnderTest,
+  eventually,
+  expectOpenTimers,
+  flow,
+  message,
+  task,
+  waitForEnd,
+  type EngineHarness,
+} from '../support.js';
 import { waitFor } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;
 
 const timerCatch = (id: string, def: string) =>
-  bpmn(id, `<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>${def}</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:endEvent id="e"/>${flow('f0', 's', 'wait')}${flow('f1', 'wait', 'e')}`);
+  bpmn(
+    id,
+    `<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>${def}</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:endEvent id="e"/>${flow('f0', 's', 'wait')}${flow('f1', 'wait', 'e')}`,
+  );
 
 describe(`timers (${engineLabel})`, () => {
   test('a timer catch event with a FEEL duration fires after that duration', async () => {
@@ -44,9 +63,13 @@ describe(`timers (${engineLabel})`, () => {
       await deploy(first, timerCatch('tm-restart', '<bpmn:timeDuration>PT1H</bpmn:timeDuration>'));
       const { processInstanceKey } = await first.createProcessInstance({ bpmnProcessId: 'tm-restart' });
       await first.close();
-      const overdue = await db.sql.query(`UPDATE engine_timers SET due_at = now() - interval '1 second' WHERE process_instance_key = $1::bigint RETURNING key`, [processInstanceKey]);
+      const overdue = await db.sql.query(
+        `UPDATE engine_timers SET due_at = now() - interval '1 second' WHERE process_instance_key = $1::bigint RETURNING key`,
+        [processInstanceKey],
+      );
       expect(overdue).toHaveLength(1);
-      const state = async () => (await db.sql.query<{ state: string }>(`SELECT state FROM engine_process_instances WHERE key = $1::bigint`, [processInstanceKey]))[0]?.state;
+      const state = async () =>
+        (await db.sql.query<{ state: string }>(`SELECT state FROM engine_process_instances WHERE key = $1::bigint`, [processInstanceKey]))[0]?.state;
       // What close() guarantees: no timer fires after it, neither from the loop (ten of its 20 ms
       // rounds here) nor when one is asked for.
       await new Promise((r) => setTimeout(r, 200));
@@ -59,7 +82,7 @@ describe(`timers (${engineLabel})`, () => {
       } finally {
         await second.close();
       }
-      expect((await db.sql.query(`SELECT key FROM engine_timers WHERE process_instance_key = $1::bigint`, [processInstanceKey]))).toEqual([]);
+      expect(await db.sql.query(`SELECT key FROM engine_timers WHERE process_instance_key = $1::bigint`, [processInstanceKey])).toEqual([]);
     } finally {
       await db.close();
     }
@@ -77,16 +100,27 @@ const withBoundary = (id: string, boundary: string, extra = '') =>
 
 describe(`boundary events (${engineLabel})`, () => {
   test('an interrupting timer boundary event terminates the task and removes its job', async () => {
-    await deploy(suite.h.engine, withBoundary('bd-timer', '><bpmn:timerEventDefinition><bpmn:timeDuration>=after</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'));
+    await deploy(
+      suite.h.engine,
+      withBoundary('bd-timer', '><bpmn:timerEventDefinition><bpmn:timeDuration>=after</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'),
+    );
     workers.add('bd-timer-notify', async () => complete({ notified: true }));
     // Embedded: an hour out, so the task and its job are surely there to be seen; then the hour passes (the
     // timer's due date, on the database's clock, moved to now). Zeebe's search shows the job only after export,
     // which may be after a short timer fired, so there the timer is short and the job is not looked for.
     const embedded = engineUnderTest === 'embedded';
-    const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-timer', variables: { after: embedded ? 'PT1H' : 'PT0.3S' } });
+    const { processInstanceKey } = await suite.h.engine.createProcessInstance({
+      bpmnProcessId: 'bd-timer',
+      variables: { after: embedded ? 'PT1H' : 'PT0.3S' },
+    });
     if (embedded) {
       expect(await suite.h.probe.openJobs(processInstanceKey)).toBe(1);
-      expect(await (suite.h.embedded as EngineHarness).db.sql.query(`UPDATE engine_timers SET due_at = now() WHERE process_instance_key = $1::bigint RETURNING key`, [processInstanceKey])).toHaveLength(1);
+      expect(
+        await (suite.h.embedded as EngineHarness).db.sql.query(
+          `UPDATE engine_timers SET due_at = now() WHERE process_instance_key = $1::bigint RETURNING key`,
+          [processInstanceKey],
+        ),
+      ).toHaveLength(1);
     }
     const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end.variables).toEqual({ after: embedded ? 'PT1H' : 'PT0.3S', notified: true });
@@ -97,7 +131,13 @@ describe(`boundary events (${engineLabel})`, () => {
   });
 
   test('a non-interrupting timer cycle fires repeatedly while the task stays active', async () => {
-    await deploy(suite.h.engine, withBoundary('bd-cycle', ' cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT0.2S</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>'));
+    await deploy(
+      suite.h.engine,
+      withBoundary(
+        'bd-cycle',
+        ' cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT0.2S</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+      ),
+    );
     let reminders = 0;
     workers.add('bd-cycle-notify', async () => (reminders++, complete()));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-cycle' });
@@ -111,7 +151,10 @@ describe(`boundary events (${engineLabel})`, () => {
   });
 
   test('an interrupting message boundary event cancels the task (customer cancels while payment is requested)', async () => {
-    await deploy(suite.h.engine, withBoundary('bd-msg', '><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>', message('m', 'cancel-bd', '=orderId')));
+    await deploy(
+      suite.h.engine,
+      withBoundary('bd-msg', '><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>', message('m', 'cancel-bd', '=orderId')),
+    );
     workers.add('bd-msg-notify', async () => complete());
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-msg', variables: { orderId: 'c1' } });
     await suite.h.engine.publishMessage({ name: 'cancel-bd', correlationKey: 'c1', variables: { reason: 'customer' } });
@@ -121,7 +164,14 @@ describe(`boundary events (${engineLabel})`, () => {
   });
 
   test('a non-interrupting message boundary event runs its path and leaves the task active', async () => {
-    await deploy(suite.h.engine, withBoundary('bd-msg-ni', ' cancelActivity="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>', message('m', 'nudge-bd', '=orderId')));
+    await deploy(
+      suite.h.engine,
+      withBoundary(
+        'bd-msg-ni',
+        ' cancelActivity="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>',
+        message('m', 'nudge-bd', '=orderId'),
+      ),
+    );
     let nudged = 0;
     workers.add('bd-msg-ni-notify', async () => (nudged++, complete()));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-msg-ni', variables: { orderId: 'n1' } });
@@ -194,11 +244,11 @@ async function cancelBeforeReached(id: string, guarded: string): Promise<string>
 }
 
 describe(`a buffered message and an interrupting message boundary (${engineLabel})`, () => {
-  test('published with a TTL before the task is reached, it correlates to the task\'s interrupting message boundary as the task activates (Zeebe: buffered messages correlate when a subscription opens): the boundary path is taken and the task is terminated, never completed (embedded: no job is ever created)', async () => {
+  test("published with a TTL before the task is reached, it correlates to the task's interrupting message boundary as the task activates (Zeebe: buffered messages correlate when a subscription opens): the boundary path is taken and the task is terminated, never completed (embedded: no job is ever created)", async () => {
     await cancelBeforeReached('bd-buffered-task', task('guarded', 'bd-buffered-task-work'));
   });
 
-  test('published with a TTL before an embedded sub-process is reached, it correlates to the sub-process\'s interrupting message boundary as the sub-process activates: the boundary path is taken and the sub-process is terminated, nothing inside completes (embedded: its start event never activates)', async () => {
+  test("published with a TTL before an embedded sub-process is reached, it correlates to the sub-process's interrupting message boundary as the sub-process activates: the boundary path is taken and the sub-process is terminated, nothing inside completes (embedded: its start event never activates)", async () => {
     const key = await cancelBeforeReached(
       'bd-buffered-sub',
       `<bpmn:subProcess id="guarded"><bpmn:startEvent id="ss"/>${task('inner', 'bd-buffered-sub-work')}<bpmn:endEvent id="se"/>${flow('g1', 'ss', 'inner')}${flow('g2', 'inner', 'se')}</bpmn:subProcess>`,

@@ -26,7 +26,18 @@ const SERVICE_TASKS = ['step-1', 'step-2b', 'step-2c', 'step-3'];
 const COMPLETIONS = ['crash-load', 'end', 'fork', 'join', 'start', 'step-1', 'step-2b', 'step-2c', 'step-3', 'wait'];
 const TIMER_MS = 300;
 
-type Line = { event: 'ready' | 'status'; pid: number; t: number; created: number; active?: number; completed?: number; jobs?: number; timers?: number; subscriptions?: number; incidents?: number };
+type Line = {
+  event: 'ready' | 'status';
+  pid: number;
+  t: number;
+  created: number;
+  active?: number;
+  completed?: number;
+  jobs?: number;
+  timers?: number;
+  subscriptions?: number;
+  incidents?: number;
+};
 
 type Child = {
   proc: ChildProcess;
@@ -66,7 +77,9 @@ function startChild(env: Record<string, string>): Child {
     }
   });
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const child: Child = {
     proc,
     pid: proc.pid,
@@ -78,7 +91,8 @@ function startChild(env: Record<string, string>): Child {
       for (;;) {
         const hit = lines.find(pred);
         if (hit) return hit;
-        if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`engine process ${proc.pid} exited (${proc.exitCode ?? proc.signalCode}) while waiting for ${what}:\n${out}`);
+        if (proc.exitCode !== null || proc.signalCode !== null)
+          throw new Error(`engine process ${proc.pid} exited (${proc.exitCode ?? proc.signalCode}) while waiting for ${what}:\n${out}`);
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(lines.at(-1))}\n${out}`);
         await sleep(20);
       }
@@ -153,7 +167,9 @@ describe(`crash safety of the embedded engine (${databaseKind})`, () => {
 
     const db = await database.open();
     try {
-      const instances = await db.sql.query<{ key: string; state: string }>(`SELECT key::text, state FROM engine_process_instances WHERE bpmn_process_id = $1`, [PROCESS_ID]);
+      const instances = await db.sql.query<{ key: string; state: string }>(`SELECT key::text, state FROM engine_process_instances WHERE bpmn_process_id = $1`, [
+        PROCESS_ID,
+      ]);
       expect(instances).toHaveLength(CREATE);
       expect(instances.filter((i) => i.state !== 'COMPLETED')).toEqual([]);
       const [left] = await db.sql.query<{ jobs: number; timers: number; subscriptions: number; incidents: number; elements: number }>(

@@ -38,8 +38,12 @@ const FLOWS: [id: string, from: string, to: string][] = [
   ['f9', 'step-3', 'end'],
 ];
 const refs = (id: string) =>
-  FLOWS.filter((f) => f[2] === id).map((f) => `<bpmn:incoming>${f[0]}</bpmn:incoming>`).join('') +
-  FLOWS.filter((f) => f[1] === id).map((f) => `<bpmn:outgoing>${f[0]}</bpmn:outgoing>`).join('');
+  FLOWS.filter((f) => f[2] === id)
+    .map((f) => `<bpmn:incoming>${f[0]}</bpmn:incoming>`)
+    .join('') +
+  FLOWS.filter((f) => f[1] === id)
+    .map((f) => `<bpmn:outgoing>${f[0]}</bpmn:outgoing>`)
+    .join('');
 const serviceTask = (id: string, type: string) =>
   `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><zeebe:taskDefinition type="${type}" retries="3"/></bpmn:extensionElements>${refs(id)}</bpmn:serviceTask>`;
 
@@ -74,7 +78,11 @@ await applyMigrations(db.sql);
 await db.sql.exec(`CREATE TABLE IF NOT EXISTS crash_effects (job_key text, instance_key text, element_id text, at timestamptz default now(), pid int)`);
 
 // Errors go to stderr, where the test collects them.
-const engine = new EmbeddedEngine(db, { logger: pino({ level: process.env.CRASH_LOG_LEVEL ?? 'warn' }, pino.destination(2)), jobPollIntervalMs: 100, timerPollIntervalMs: 100 });
+const engine = new EmbeddedEngine(db, {
+  logger: pino({ level: process.env.CRASH_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+  jobPollIntervalMs: 100,
+  timerPollIntervalMs: 100,
+});
 await engine.deploy([{ name: 'crash-load.bpmn', xml: XML }]);
 
 for (const taskType of ['crash-a', 'crash-b', 'crash-c', 'crash-d']) {
@@ -82,7 +90,12 @@ for (const taskType of ['crash-a', 'crash-b', 'crash-c', 'crash-d']) {
     taskType,
     timeout: 1_000,
     handler: async (job) => {
-      await db.sql.query(`INSERT INTO crash_effects (job_key, instance_key, element_id, pid) VALUES ($1, $2, $3, $4)`, [job.key, job.processInstanceKey, job.elementId, process.pid]);
+      await db.sql.query(`INSERT INTO crash_effects (job_key, instance_key, element_id, pid) VALUES ($1, $2, $3, $4)`, [
+        job.key,
+        job.processInstanceKey,
+        job.elementId,
+        process.pid,
+      ]);
       if (handlerMs > 0) await sleep(Math.random() * handlerMs);
       return complete({ [job.elementId]: true });
     },

@@ -1,19 +1,9 @@
 // The two questions process owners ask of the diagram: where do customers wait
 // longest, and which step fails most. Answered from per-element statistics.
+import type { ElementStats } from '../orchestrator/process-inspector.js';
 
-export type ElementFacts = {
-  elementId: string;
-  name: string | null;
-  type: string | null;
-  waiting: number;
-  oldestWaitingSince: string | null;
-  completed: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  jobFailures: number;
-  incidentsOpen: number;
-  incidentsTotal: number;
-};
+/** An element's statistics with its name and BPMN type, as the diagram shows them. */
+export type ElementFacts = ElementStats & { name: string | null; type: string | null };
 
 /**
  * Where a token can wait for the outside world or a worker. Gateways other than

@@ -64,7 +64,11 @@ export class OrderProcess {
 
   /** When an order placed at `placedAt` is cancelled unpaid: whole seconds, as Zeebe's timeDate reads them. */
   deadlineOf(placedAt: Date): string {
-    return new Date(Math.ceil((placedAt.getTime() + this.options.paymentTimeoutMs) / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    return new Date(this.deadlineMs(placedAt)).toISOString().replace(/\.000Z$/, 'Z');
+  }
+
+  private deadlineMs(placedAt: Date): number {
+    return Math.ceil((placedAt.getTime() + this.options.paymentTimeoutMs) / 1000) * 1000;
   }
 
   /**
@@ -82,7 +86,7 @@ export class OrderProcess {
       if (!(err instanceof EngineError && err.code === 'NOT_FOUND')) throw err;
     }
     if (o.started) return 'refused';
-    const untilDeadline = new Date(this.deadlineOf(o.placedAt)).getTime() - Date.now();
+    const untilDeadline = this.deadlineMs(o.placedAt) - Date.now();
     await this.publish({ ...message, messageId: `cancel:${orderId}` }, Math.max(this.options.messageTtlMs, untilDeadline + 60_000));
     return 'queued';
   }

@@ -8,11 +8,15 @@ export type ReservationLine = { sku: string; warehouseId: string; quantity: numb
 /**
  * Locks the order row: every stock operation of one order runs one at a time,
  * whatever the interleaving of reserve, release and commit across workers.
+ * Answers whether the order's stock was already released (its undo ran).
  */
-export async function lockOrder(tx: Tx, orderId: string): Promise<void> {
+export async function lockOrder(tx: Tx, orderId: string): Promise<{ stockReleased: boolean }> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
-  if (rows.length === 0) throw new NotFoundError('order', orderId, 'orderId');
+  const [row] = await tx.$queryRaw<
+    { released: boolean }[]
+  >`SELECT stock_released_at IS NOT NULL AS released FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+  if (!row) throw new NotFoundError('order', orderId, 'orderId');
+  return { stockReleased: row.released };
 }
 
 export async function reservationsOf(tx: Tx, orderId: string): Promise<ReservationLine[]> {

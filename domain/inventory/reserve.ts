@@ -52,12 +52,11 @@ function mergeLines(items: ReserveItem[]): Map<string, number> {
 export async function reserve(prisma: PrismaClient, orderId: string, items: ReserveItem[]): Promise<ReserveResult> {
   const lines = mergeLines(items);
   return prisma.$transaction(async (tx) => {
-    await lockOrder(tx, orderId);
+    const { stockReleased } = await lockOrder(tx, orderId);
     const existing = await reservationsOf(tx, orderId);
     if (existing.length > 0) return { ok: true, reservations: existing, alreadyReserved: true };
-    const [order] = await tx.$queryRaw<{ released: boolean }[]>`SELECT stock_released_at IS NOT NULL AS released FROM orders WHERE id = ${orderId}::uuid`;
     // The order was undone (cancelled) while this reservation was on its way: hold nothing.
-    if (order?.released) return { ok: true, reservations: [], alreadyReserved: true };
+    if (stockReleased) return { ok: true, reservations: [], alreadyReserved: true };
 
     const skus = [...lines.keys()].sort();
     // Stock rows locked in one global order (sku, warehouse) so concurrent orders queue instead of deadlocking.

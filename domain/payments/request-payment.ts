@@ -30,9 +30,7 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
     return { paymentId: payment.id, providerPaymentId: null, status: payment.status, alreadyRequested: true };
   if (payment.providerPaymentId) {
     // A run that saved the provider's id may have died before moving the order (or before voiding): finish its work.
-    if ((await recordRequested(prisma, orderId, payment.id, payment.providerPaymentId, gateway.provider)) === 'voided') {
-      await gateway.voidPayment({ paymentId: payment.id, providerPaymentId: payment.providerPaymentId });
-    }
+    await recordRequested(prisma, gateway, orderId, payment.id, payment.providerPaymentId);
     return { paymentId: payment.id, providerPaymentId: payment.providerPaymentId, status: payment.status, alreadyRequested: true };
   }
 
@@ -44,30 +42,23 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
     paymentMethod: order.paymentMethod,
   });
   killPoint('request-payment:after-provider-call');
-  if ((await recordRequested(prisma, orderId, payment.id, providerPaymentId, gateway.provider)) === 'voided') {
-    // The order was undone while the provider answered: release what it just authorized.
-    await gateway.voidPayment({ paymentId: payment.id, providerPaymentId });
-  }
+  await recordRequested(prisma, gateway, orderId, payment.id, providerPaymentId);
   killPoint('request-payment:after-recorded');
   return { paymentId: payment.id, providerPaymentId, status: payment.status, alreadyRequested: false };
 }
 
 /**
  * The provider's id and the order's move to AWAITING_PAYMENT, together or not at all. Idempotent.
- * 'voided': the payment was voided meanwhile (the order is being undone); the order does not move.
+ * A payment voided meanwhile (the order was undone while the provider answered) keeps the order
+ * where it is, and what the provider authorized is released there.
  */
-async function recordRequested(
-  prisma: PrismaClient,
-  orderId: string,
-  paymentId: string,
-  providerPaymentId: string,
-  provider: string,
-): Promise<'recorded' | 'voided'> {
-  return prisma.$transaction(async (tx) => {
+async function recordRequested(prisma: PrismaClient, gateway: PaymentGateway, orderId: string, paymentId: string, providerPaymentId: string): Promise<void> {
+  const outcome = await prisma.$transaction(async (tx) => {
     await tx.payment.updateMany({ where: { id: paymentId, providerPaymentId: null }, data: { providerPaymentId } });
     const { status } = await tx.payment.findUniqueOrThrow({ where: { id: paymentId }, select: { status: true } });
     if (status === 'VOIDED') return 'voided';
-    await transitionIn(tx, orderId, 'AWAITING_PAYMENT', `payment requested from ${provider}`);
+    await transitionIn(tx, orderId, 'AWAITING_PAYMENT', `payment requested from ${gateway.provider}`);
     return 'recorded';
   });
+  if (outcome === 'voided') await gateway.voidPayment({ paymentId, providerPaymentId });
 }

@@ -87,6 +87,13 @@ redis.call('HSET', KEYS[1], 'providerPaymentId', ARGV[1], 'orderId', ARGV[2], 'a
 return {'accepted', attempts}
 `;
 const REQUEST_COMMAND = 'sandboxProviderRequest';
+
+// A delivery that read the record before a void landed must not turn 'voided' back into a verdict.
+const SETTLE_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'status') == 'pending' then redis.call('HSET', KEYS[1], 'status', ARGV[1]) return 1 end
+return 0
+`;
+const SETTLE_COMMAND = 'sandboxProviderSettle';
 const RECORD_TTL_SECONDS = 30 * 24 * 3600;
 
 const REDELIVERY_BACKOFF = 'sandbox-redelivery';
@@ -280,7 +287,7 @@ export class SandboxProvider implements PaymentGateway {
       throw new Error(`webhook answered ${status} to ${event.id}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
 
     killPoint('sandbox-callback:after-delivery');
-    await (await this.client()).hset(this.recordKey(paymentId), { status: failed ? 'failed' : 'succeeded' });
+    await (await this.client()).runCommand(SETTLE_COMMAND, [this.recordKey(paymentId), failed ? 'failed' : 'succeeded']);
     this.logger.info(
       { orderId: event.data.orderId, paymentId, eventId: event.id, type: event.type, attempt: job.attemptsMade + 1 },
       'sandbox callback delivered',
@@ -301,6 +308,7 @@ export class SandboxProvider implements PaymentGateway {
     const client = await this.queue.getBackend().client;
     if (!this.commandDefined) {
       client.defineCommand(REQUEST_COMMAND, { numberOfKeys: 1, lua: REQUEST_SCRIPT });
+      client.defineCommand(SETTLE_COMMAND, { numberOfKeys: 1, lua: SETTLE_SCRIPT });
       this.commandDefined = true;
     }
     return client;

@@ -24,6 +24,8 @@ class FakeWebhookEndpoint {
   deliveries: Delivery[] = [];
   /** Status codes to answer, in order; 200 once they run out. */
   script: number[] = [];
+  /** While set, a delivery is recorded as it arrives but answered only once this settles. */
+  hold: Promise<void> | undefined;
   readonly handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -33,7 +35,9 @@ class FakeWebhookEndpoint {
       const signature = verifySignature({ header: typeof header === 'string' ? header : undefined, rawBody: raw, secret: SECRET, toleranceSeconds: 300 });
       const status = this.script.shift() ?? 200;
       this.deliveries.push({ event: JSON.parse(raw) as SandboxEvent, raw, signature, status });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ received: status < 300 }));
+      void (this.hold ?? Promise.resolve()).then(() =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ received: status < 300 })),
+      );
     });
   };
   acknowledged(paymentId: string): Delivery[] {
@@ -72,6 +76,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   endpoint.script = [];
+  endpoint.hold = undefined;
 });
 
 afterEach(() => {
@@ -531,6 +536,18 @@ describe('sandbox status API (getPayment)', () => {
     expect(await slow.getPayment(late.ref)).toEqual({ status: 'voided' });
     await sleep(BANK_DELAY_MS);
     expect(await slow.getPayment(early.ref)).toEqual({ status: 'voided' });
+  });
+
+  test("a void that lands while the callback is in flight stays 'voided' after the webhook acknowledges", async () => {
+    let release!: () => void;
+    endpoint.hold = new Promise<void>((resolve) => (release = resolve));
+    const { req, ref } = await accepted('pm_approve', provider);
+    await waitFor('the callback to arrive', () => endpoint.of(req.paymentId).length > 0);
+    await provider.voidPayment(ref);
+    release();
+    // The job completes only after the delivery recorded its outcome.
+    await waitFor('the delivery to complete', async () => ['completed', 'unknown'].includes(await provider.queue.getJobState(`callback-${req.paymentId}`)));
+    expect(await provider.getPayment(ref)).toEqual({ status: 'voided' });
   });
 
   test("pm_approve_lost_webhook: the status API answers 'approved' after the delay, but no callback is ever delivered or even scheduled", async () => {

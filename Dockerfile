@@ -44,6 +44,7 @@ COPY app/ ./app/
 COPY bpmn/ ./bpmn/
 COPY domain/ ./domain/
 COPY infra/ ./infra/
+COPY integrations/ ./integrations/
 COPY orchestrator/ ./orchestrator/
 COPY prisma/ ./prisma/
 COPY queues/ ./queues/

@@ -20,7 +20,7 @@ const noAdapters = (who) => ({
 });
 
 const orchestratorOnly = notOurs(
-  ['api', 'app', 'bench', 'domain', 'prisma', 'queues', 'scripts', 'test', 'workers'],
+  ['api', 'app', 'bench', 'domain', 'integrations', 'prisma', 'queues', 'scripts', 'test', 'workers'],
   'orchestrator/ may import infra/ only (docs/architecture.md): pass what it needs in from app/.',
 );
 
@@ -49,7 +49,7 @@ export default tseslint.config(
   // domain/: infra/ and the generated Prisma client.
   layer('domain', [
     notOurs(
-      ['api', 'app', 'bench', 'bpmn', 'orchestrator', 'queues', 'scripts', 'test', 'workers'],
+      ['api', 'app', 'bench', 'bpmn', 'integrations', 'orchestrator', 'queues', 'scripts', 'test', 'workers'],
       'domain/ may import infra/ and the Prisma client only (docs/architecture.md).',
     ),
     { regex: '^(\\.\\./)+prisma/(?!generated/)', message: 'domain/ may import the generated Prisma client (prisma/generated), not the rest of prisma/.' },
@@ -68,27 +68,39 @@ export default tseslint.config(
       message: 'The Camunda 8 adapter does not import the embedded engine: share through the port (e.g. orchestrator/process-inspector.ts).',
     },
   ]),
-  // workers/, api/, queues/: domain/, the orchestrator port, infra/.
+  // workers/, api/, queues/: domain/, the orchestrator port, infra/; never integrations/.
   layer('workers', [
     notOurs(
-      ['api', 'app', 'bench', 'prisma', 'queues', 'scripts', 'test'],
+      ['api', 'app', 'bench', 'integrations', 'prisma', 'queues', 'scripts', 'test'],
       'workers/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).',
     ),
     noAdapters('workers'),
   ]),
   layer('api', [
     notOurs(
-      ['app', 'bench', 'prisma', 'queues', 'scripts', 'test', 'workers'],
+      ['app', 'bench', 'integrations', 'prisma', 'queues', 'scripts', 'test', 'workers'],
       'api/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).',
     ),
     noAdapters('API routes'),
   ]),
   layer('queues', [
     notOurs(
-      ['api', 'app', 'bench', 'prisma', 'scripts', 'test', 'workers'],
+      ['api', 'app', 'bench', 'integrations', 'prisma', 'scripts', 'test', 'workers'],
       'queues/ may import domain/, the orchestrator port and infra/ (docs/architecture.md).',
     ),
     noAdapters('queues'),
+  ]),
+  // integrations/: adapters to the outside world (payment providers, notification sinks). They implement
+  // domain/ ports and never reach the orchestrator or our callers; only app/ wires one in.
+  layer('integrations', [
+    notOurs(
+      ['api', 'app', 'bench', 'orchestrator', 'prisma', 'scripts', 'test', 'workers'],
+      'integrations/ may import domain/, infra/ and the queue scaffolding only (docs/architecture.md): app/ wires an integration in.',
+    ),
+    {
+      regex: '^(\\.\\./)+queues/(?!(consumer|context)\\.js$)',
+      message: 'integrations/ may use queues/consumer.ts and queues/context.ts (to run a BullMQ consumer of its own), not our queues themselves.',
+    },
   ]),
   // app/: the composition root, may import everything.
 );

@@ -49,6 +49,9 @@ export const ElementStatsView = z
     elementId: z.string().meta({ example: 'RequestPayment' }),
     name: z.string().nullable().meta({ example: 'Request payment' }),
     type: z.string().nullable().meta({ example: 'serviceTask' }),
+    waitingPoint: z
+      .boolean()
+      .meta({ description: 'Whether tokens wait here (tasks, catch events, event-based gateways, sub-processes): the page draws times only on these' }),
     waiting: z.number().int().meta({ description: 'Tokens at the element now' }),
     oldestWaitingSince: Timestamp.nullable(),
     completed: z.number().int().meta({ description: 'Completed visits' }),

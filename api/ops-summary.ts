@@ -1,5 +1,6 @@
 // The two questions process owners ask of the diagram: where do customers wait
-// longest, and which step fails most. Answered from per-element statistics.
+// longest, and which step fails most. Answered from per-element statistics, with
+// which elements count as waiting points (the ops page draws times only on those).
 import type { ElementStats } from '../orchestrator/process-inspector.js';
 
 /** An element's statistics with its name and BPMN type, as the diagram shows them. */
@@ -25,13 +26,18 @@ const WAITING_POINTS = new Set([
 
 const CONTAINERS = new Set(['subProcess', 'callActivity']);
 
+/** Whether tokens wait at an element of this BPMN type (answered per element to the ops page). */
+export function isWaitingPoint(type: string | null): boolean {
+  return WAITING_POINTS.has(type ?? '');
+}
+
 export function summarize(elements: readonly ElementFacts[]) {
   const pointer = (e: ElementFacts) => ({ elementId: e.elementId, name: e.name });
 
   let longest: ElementFacts | undefined;
   for (const e of elements) {
     // A sub-process's time is the sum of the waits inside it: the answer is the step inside.
-    if (e.p95Ms === null || e.p50Ms === null || !WAITING_POINTS.has(e.type ?? '') || CONTAINERS.has(e.type ?? '')) continue;
+    if (e.p95Ms === null || e.p50Ms === null || !isWaitingPoint(e.type) || CONTAINERS.has(e.type ?? '')) continue;
     if (!longest || e.p95Ms > (longest.p95Ms as number)) longest = e;
   }
 

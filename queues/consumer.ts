@@ -1,7 +1,8 @@
-// The BullMQ scaffolding the consumers in queues/ share: one Queue and one Worker
-// on the context's Redis and key prefix with this service's lock settings, their
-// Redis errors logged, and a close that stops the worker before the queue. What a
-// job does, its ids and its retry policy stay with each consumer.
+// The BullMQ scaffolding the consumers in queues/ and the sandbox provider share:
+// one Queue and one Worker on the context's Redis and key prefix with this
+// service's lock settings, their Redis errors logged, and a close that stops the
+// worker before the queue. What a job does, its ids and its retry policy stay
+// with each consumer.
 import { Queue, Worker } from 'bullmq';
 import type { Logger } from '../infra/logger.js';
 import { type QueueContext, SHORT_JOB_LOCKS } from './context.js';

@@ -7,7 +7,7 @@ import type { PrismaClient } from '../infra/database.js';
 import { markFailed, markSent, pendingNotifications } from '../domain/notifications/delivery.js';
 import { QUEUE_NAMES, type QueueContext } from './context.js';
 import { Consumer, type QueueDepth } from './consumer.js';
-import { PermanentDeliveryError, type NotificationSink } from './notification-sinks.js';
+import { PermanentDeliveryError, type NotificationSink } from '../domain/notifications/sink.js';
 import { killPoint } from '../infra/kill-points.js';
 
 export type NotificationSinks = { log: NotificationSink; smtp?: NotificationSink | undefined };

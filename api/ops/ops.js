@@ -115,20 +115,6 @@
 
   // ---- versions and the diagram ---------------------------------------------
 
-  /** Where a token can wait (as in api/ops-summary.ts): only these get times drawn. */
-  const WAITING_POINTS = new Set([
-    'serviceTask',
-    'sendTask',
-    'receiveTask',
-    'userTask',
-    'scriptTask',
-    'businessRuleTask',
-    'intermediateCatchEvent',
-    'eventBasedGateway',
-    'subProcess',
-    'callActivity',
-  ]);
-
   function renderPicker(definitions) {
     const picker = $('version');
     const latest = new Map();
@@ -188,8 +174,9 @@
     if (e.waiting > 0) box.append(el('span', { class: 'ops-waiting', 'data-testid': 'waiting-badge', text: e.waiting, title }));
     if (e.incidentsOpen > 0) box.append(el('span', { class: 'ops-incident-badge', 'data-testid': 'incident-badge', text: e.incidentsOpen, title }));
     const line = [];
-    // Times only where tokens wait; gateways, start/end and throw events pass them on at once (see the tooltip).
-    if (e.completed > 0 && e.p50Ms !== null && WAITING_POINTS.has(e.type)) {
+    // Times only where tokens wait (the API says where: api/ops-summary.ts); gateways, start/end and
+    // throw events pass them on at once (see the tooltip).
+    if (e.completed > 0 && e.p50Ms !== null && e.waitingPoint) {
       line.push(el('span', { class: 'ops-times', 'data-testid': 'times', text: `p50 ${duration(e.p50Ms)} · p95 ${duration(e.p95Ms)}` }));
       line.push(el('span', { class: 'ops-done', 'data-testid': 'done', text: `${e.completed}✓` }));
     }

@@ -8,7 +8,7 @@ import type { PrismaClient } from '../../infra/database.js';
 import type { DefinitionSummary, ElementInfo, ProcessOperations } from '../../orchestrator/process-inspector.js';
 import { logRequestWith } from '../log-context.js';
 import { DefinitionParams, ListDefinitionsQuery, OpsOrderParams } from '../ops-schemas.js';
-import { summarize } from '../ops-summary.js';
+import { isWaitingPoint, summarize } from '../ops-summary.js';
 import { HttpProblem } from '../problem.js';
 import { listParams, parse } from '../validate.js';
 
@@ -60,7 +60,10 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
       const { key } = parse(DefinitionParams, req.params);
       const [summaries, stats, info] = await Promise.all([operations.definitions(), operations.elementStats(key), operations.elements(key)]);
       if (!info) throw noSuchDefinition(key);
-      const elements = stats.map((s) => ({ ...s, name: info.get(s.elementId)?.name ?? null, type: info.get(s.elementId)?.type ?? null }));
+      const elements = stats.map((s) => {
+        const type = info.get(s.elementId)?.type ?? null;
+        return { ...s, name: info.get(s.elementId)?.name ?? null, type, waitingPoint: isWaitingPoint(type) };
+      });
       res.setHeader('Cache-Control', 'no-store');
       res.json({
         definition: summaries.find((d) => d.key === key),

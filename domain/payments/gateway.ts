@@ -1,5 +1,5 @@
 // The payment provider boundary. One adapter per provider (the built-in one is
-// the sandbox in queues/sandbox-provider.ts); workers and routes see only this.
+// the sandbox in integrations/payments/sandbox/); workers and routes see only this.
 // A provider answers a request at once and sends the outcome later as a webhook.
 
 export type PaymentRequest = {

@@ -217,7 +217,7 @@ describe('docker-compose.yml: start order and health', () => {
     expect(check).toContain('/actuator/health/readiness');
   });
 
-  test('the web apps have the demo login the README gives', () => {
+  test('the web apps have the demo login docs/operations.md gives (demo / demo)', () => {
     const camunda = serviceEnvironment(service('orchestration'));
     expect(camunda.CAMUNDA_SECURITY_AUTHENTICATION_METHOD).toBe('basic');
     expect([camunda.CAMUNDA_SECURITY_INITIALIZATION_USERS_0_USERNAME, camunda.CAMUNDA_SECURITY_INITIALIZATION_USERS_0_PASSWORD]).toEqual(['demo', 'demo']);

@@ -12,7 +12,7 @@ import { webhookRoutes } from '../../api/routes/webhooks.js';
 import { markEventProcessed } from '../../domain/payments/payment-events.js';
 import { signPayload, type SignatureFailure } from '../../domain/payments/signature.js';
 import { PaymentEventRelay } from '../../queues/payment-events.js';
-import type { SandboxEvent } from '../../queues/sandbox-provider.js';
+import type { SandboxEvent } from '../../integrations/payments/sandbox/webhook-event.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { testQueueContext, type TestQueueContext } from '../support/redis.js';
 

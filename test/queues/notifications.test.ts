@@ -17,7 +17,9 @@ import { recordNotification } from '../../domain/notifications/record-notificati
 import { createOrder } from '../../domain/orders/create-order.js';
 import { seedDemoCatalog } from '../../prisma/seed.js';
 import type { QueueContext } from '../../queues/context.js';
-import { LogSink, PermanentDeliveryError, SmtpSink, type NotificationSink } from '../../queues/notification-sinks.js';
+import { PermanentDeliveryError, type NotificationSink } from '../../domain/notifications/sink.js';
+import { LogSink } from '../../integrations/notifications/log-sink.js';
+import { SmtpSink } from '../../integrations/notifications/smtp-sink.js';
 import { NotificationQueue, type NotificationQueueOptions, type NotificationSinks } from '../../queues/notifications.js';
 import { PrivateRedisServer } from '../../queues/redis-server.js';
 import type { PrismaClient } from '../../infra/database.js';

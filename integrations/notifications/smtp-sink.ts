@@ -1,41 +1,8 @@
-// Where a notification goes out: the log (always there; the default when no mail
-// server is configured) or a mail server over SMTP. A sink only delivers; the
-// outbox row, retries and idempotency are the notifications queue's business.
+// Notifications to a mail server over SMTP (SMTP_URL). A refusal that no retry
+// can change is a PermanentDeliveryError; anything else may pass and is retried.
 import { createTransport, type Transporter } from 'nodemailer';
-import type { Logger } from '../infra/logger.js';
-
-export type OutgoingNotification = {
-  id: string;
-  orderId: string;
-  kind: string;
-  recipient: string | null;
-  subject: string;
-  body: string;
-};
-
-export type NotificationSink = {
-  readonly channel: 'log' | 'smtp';
-  deliver(n: OutgoingNotification): Promise<void>;
-  close(): Promise<void>;
-};
-
-/** A delivery that no retry can fix (no recipient, a mailbox the server refuses). */
-export class PermanentDeliveryError extends Error {
-  override name = 'PermanentDeliveryError';
-}
-
-export class LogSink implements NotificationSink {
-  readonly channel = 'log' as const;
-
-  constructor(private readonly logger: Logger) {}
-
-  async deliver(n: OutgoingNotification): Promise<void> {
-    // The recipient stays out of the log: an address is personal data.
-    this.logger.info({ orderId: n.orderId, kind: n.kind, notificationId: n.id, subject: n.subject }, 'customer notification');
-  }
-
-  async close(): Promise<void> {}
-}
+import { PermanentDeliveryError, type NotificationSink, type OutgoingNotification } from '../../domain/notifications/sink.js';
+import type { Logger } from '../../infra/logger.js';
 
 export class SmtpSink implements NotificationSink {
   readonly channel = 'smtp' as const;

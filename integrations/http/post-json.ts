@@ -1,4 +1,5 @@
-// One JSON POST over node:http(s), for the sandbox's webhook callbacks. Not fetch:
+// One JSON POST over node:http(s), for the integrations' outgoing calls (today the
+// sandbox's webhook callbacks). Not fetch:
 // fetch refuses the ports browsers block (4190, 6000, 6665-6669, 10080…) with a
 // bare "fetch failed", and this service calls itself on whatever PORT it was given.
 // Redirects are never followed: a 3xx comes back as its status, like any non-2xx.

@@ -11,26 +11,15 @@
 // outside our database, so it survives our restarts the way a provider would.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import { z } from 'zod';
-import { InvalidInputError } from '../domain/errors.js';
-import { isUuid } from '../domain/ids.js';
-import {
-  TransientProviderError,
-  type PaymentGateway,
-  type PaymentOutcomeEvent,
-  type PaymentRequest,
-  type ProviderPaymentStatus,
-} from '../domain/payments/gateway.js';
-import { signPayload } from '../domain/payments/signature.js';
-import type { Logger } from '../infra/logger.js';
-import { postJson } from './post-json.js';
-import { QUEUE_NAMES, type QueueContext } from './context.js';
-import { Consumer, logFailedAttempt } from './consumer.js';
-import { bankDecision, callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './sandbox-tokens.js';
-import { killPoint } from '../infra/kill-points.js';
-
-export const SANDBOX_PROVIDER = 'sandbox';
-export const SANDBOX_SIGNATURE_HEADER = 'Sandbox-Signature';
+import { TransientProviderError, type PaymentGateway, type PaymentRequest, type ProviderPaymentStatus } from '../../../domain/payments/gateway.js';
+import { signPayload } from '../../../domain/payments/signature.js';
+import type { Logger } from '../../../infra/logger.js';
+import { postJson } from '../../http/post-json.js';
+import { QUEUE_NAMES, type QueueContext } from '../../../queues/context.js';
+import { Consumer, logFailedAttempt } from '../../../queues/consumer.js';
+import { bankDecision, callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './tokens.js';
+import { SANDBOX_PROVIDER, SANDBOX_SIGNATURE_HEADER, type SandboxEvent } from './webhook-event.js';
+import { killPoint } from '../../../infra/kill-points.js';
 
 export type SandboxProviderOptions = {
   webhookSecret: string;
@@ -46,14 +35,6 @@ export type SandboxProviderOptions = {
   deliveryAttempts?: number;
   /** A webhook that does not answer in time counts as a failed delivery. */
   deliveryTimeoutMs?: number;
-};
-
-/** The callback as the sandbox sends it (Stripe-like envelope). */
-export type SandboxEvent = {
-  id: string;
-  type: 'payment.succeeded' | 'payment.failed';
-  created: number;
-  data: { paymentId: string; providerPaymentId: string; orderId: string; amountMinor: number; currency: string; reason?: string };
 };
 
 type CallbackJob = { paymentId: string; orderId: string; created: number };
@@ -313,34 +294,4 @@ export class SandboxProvider implements PaymentGateway {
     }
     return client;
   }
-}
-
-const SandboxEventSchema = z.object({
-  id: z.string().min(1).max(255),
-  type: z.enum(['payment.succeeded', 'payment.failed']),
-  created: z.number().int().nonnegative(),
-  data: z.object({
-    paymentId: z.string().min(1).max(255),
-    providerPaymentId: z.string().min(1).max(255),
-    orderId: z.string().refine(isUuid, 'must be a UUID'),
-    amountMinor: z.number().int().nonnegative(),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code'),
-    reason: z.string().min(1).max(500).optional(),
-  }),
-});
-
-function fieldName(path: readonly PropertyKey[]): string {
-  let name = '';
-  for (const part of path) name = typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part);
-  return name || 'body';
-}
-
-/** Validates a sandbox callback body; an InvalidInputError names every bad field (e.g. `data.orderId`). */
-export function parseSandboxEvent(body: unknown): PaymentOutcomeEvent {
-  const parsed = SandboxEventSchema.safeParse(body);
-  if (!parsed.success) {
-    throw new InvalidInputError(parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), message: issue.message })));
-  }
-  const { id, type, data } = parsed.data;
-  return { providerEventId: id, type, orderId: data.orderId, paymentId: data.paymentId, providerPaymentId: data.providerPaymentId, reason: data.reason };
 }

@@ -1,12 +1,11 @@
 // A job worker on Camunda 8: long-polls the REST job activation endpoint for one
-// task type, runs the handler, and answers with exactly one of complete, fail
-// or a BPMN error.
+// task type and answers jobs through the REST API (the handling itself:
+// orchestrator/job-worker-base.ts).
 // Why REST job workers, and why this loop: docs/decisions/0003-rest-job-workers.md
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../infra/logger.js';
-import { answerOf, type Job, type JobAction, type JobWorker, type WorkerOptions } from '../engine.js';
+import type { Job, JobAction, WorkerOptions } from '../engine.js';
 import { logIncidentRaised } from '../incident-log.js';
-import { WakeableSleep } from '../wakeable-sleep.js';
+import { BaseJobWorker } from '../job-worker-base.js';
 import type { ZeebeApi } from './client.js';
 import { toEngineError } from './errors.js';
 
@@ -58,12 +57,7 @@ function retriesOf(job: Job, action: Extract<JobAction, { action: 'fail' }>): nu
   return Math.max(0, Math.trunc(action.retries ?? job.retries - 1));
 }
 
-export class ZeebeJobWorker implements JobWorker {
-  readonly taskType: string;
-  private readonly max: number;
-  private readonly timeoutMs: number;
-  private readonly name: string;
-  private readonly log: Logger;
+export class ZeebeJobWorker extends BaseJobWorker {
   /** For incident lines, which name the task type themselves. */
   private readonly incidentLog: Logger;
   private readonly pollTimeoutMs: number;
@@ -72,41 +66,25 @@ export class ZeebeJobWorker implements JobWorker {
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
   private readonly random: () => number;
-  private inFlight = 0;
-  private closed = false;
   private failures = 0;
   private activation: Activation | undefined;
-  private readonly pause = new WakeableSleep();
-  private readonly loop: Promise<void>;
-  private readonly closeListeners: (() => void)[] = [];
+  protected override readonly unfinishedJobsNote = 'Zeebe offers their jobs again when their locks expire';
 
   constructor(
     /** `activation` long-polls; `commands` answers jobs (kept apart so long polls never queue answers behind them). */
     private readonly clients: { activation: Pick<ZeebeApi, 'activateJobs'>; commands: Pick<ZeebeApi, 'completeJob' | 'failJob' | 'throwJobError'> },
-    private readonly options: WorkerOptions,
+    options: WorkerOptions,
     private readonly settings: ZeebeWorkerOptions,
   ) {
-    this.taskType = options.taskType;
-    this.max = options.maxJobsToActivate ?? 32;
-    this.timeoutMs = options.timeout ?? 30_000;
-    this.name = options.workerName ?? `${options.taskType}-${randomUUID().slice(0, 8)}`;
-    this.log = settings.logger.child({ component: 'zeebe-worker', worker: this.name, taskType: this.taskType });
-    this.incidentLog = settings.logger.child({ component: 'zeebe-worker', worker: this.name });
+    super(options, settings.logger, { component: 'zeebe-worker' });
+    this.incidentLog = settings.logger.child({ component: 'zeebe-worker', worker: this.workerName });
     this.pollTimeoutMs = settings.pollTimeoutMs ?? 20_000;
     this.requestMarginMs = settings.requestMarginMs ?? 10_000;
     this.idlePollIntervalMs = settings.idlePollIntervalMs ?? 100;
     this.backoffInitialMs = settings.backoff?.initialMs ?? 250;
     this.backoffMaxMs = settings.backoff?.maxMs ?? 30_000;
     this.random = settings.random ?? Math.random;
-    this.loop = this.run();
-  }
-
-  get workerName(): string {
-    return this.name;
-  }
-
-  onClose(fn: () => void): void {
-    this.closeListeners.push(fn);
+    this.start();
   }
 
   /** Full jitter (AWS architecture blog): spreads the workers of many processes after a gateway comes back. */
@@ -118,7 +96,7 @@ export class ZeebeJobWorker implements JobWorker {
   private async activate(capacity: number): Promise<ActivatedJob[]> {
     const activation = this.clients.activation.activateJobs({
       type: this.taskType,
-      worker: this.name,
+      worker: this.workerName,
       maxJobsToActivate: capacity,
       timeout: this.timeoutMs,
       requestTimeout: this.pollTimeoutMs,
@@ -142,7 +120,7 @@ export class ZeebeJobWorker implements JobWorker {
     }
   }
 
-  private async run(): Promise<void> {
+  protected override async run(): Promise<void> {
     while (!this.closed) {
       const capacity = this.max - this.inFlight;
       if (capacity <= 0) {
@@ -167,75 +145,58 @@ export class ZeebeJobWorker implements JobWorker {
       }
       if (this.failures > 0) this.log.info({ failures: this.failures }, 'job activation works again');
       this.failures = 0;
-      for (const raw of jobs) void this.handle(raw);
+      for (const raw of jobs) void this.handle(toJob(raw));
       if (jobs.length === 0 && Date.now() - started < this.idlePollIntervalMs) await this.pause.sleep(this.idlePollIntervalMs);
     }
   }
 
-  private async handle(raw: ActivatedJob): Promise<void> {
-    this.inFlight++;
-    const job = toJob(raw);
-    const log = this.log.child({ jobKey: job.key, processInstanceKey: job.processInstanceKey, elementId: job.elementId });
-    const action = await answerOf(this.options.handler, job, (err) => log.warn({ err }, 'job handler threw; failing the job'));
+  /** Rejects with the port's EngineError (NOT_FOUND: answered elsewhere); logs the incident a last failure raises. */
+  protected override async answer(job: Job, action: JobAction): Promise<void> {
+    const { commands } = this.clients;
     try {
-      await this.answer(job, action);
-      // Accepted: a failure with no retries left is an incident now (Zeebe raises it; Operate shows it).
-      if (action.action === 'fail' && retriesOf(job, action) === 0) {
-        logIncidentRaised(this.incidentLog, {
-          processInstanceKey: job.processInstanceKey,
-          bpmnProcessId: job.bpmnProcessId,
-          elementId: job.elementId,
-          taskType: job.type,
+      if (action.action === 'complete') {
+        await commands.completeJob({ jobKey: job.key, variables: action.variables ?? {} });
+      } else if (action.action === 'fail') {
+        await commands.failJob({
           jobKey: job.key,
-          errorType: 'JOB_NO_RETRIES',
           errorMessage: action.errorMessage,
-          variables: job.variables,
+          retries: retriesOf(job, action),
+          // The port and the REST API both count the back-off in milliseconds.
+          retryBackOff: Math.max(0, Math.trunc(action.retryBackOffMs ?? 0)),
+        });
+      } else {
+        await commands.throwJobError({
+          jobKey: job.key,
+          errorCode: action.errorCode,
+          ...(action.errorMessage !== undefined ? { errorMessage: action.errorMessage } : {}),
+          ...(action.variables ? { variables: action.variables } : {}),
         });
       }
     } catch (err) {
-      const e = toEngineError(err, `answering job ${job.key}`);
-      // NOT_FOUND: the job's lock expired and it was answered elsewhere, or its element was left (at-least-once).
-      if (e.code === 'NOT_FOUND') log.debug({ err: e.message }, 'job answer not accepted');
-      else log.error({ err: e.message, code: e.code }, 'could not answer the job; Zeebe offers it again when its lock expires');
-    } finally {
-      this.inFlight--;
-      this.pause.wake();
+      throw toEngineError(err, `answering job ${job.key}`);
     }
-  }
-
-  private async answer(job: Job, action: JobAction): Promise<void> {
-    const { commands } = this.clients;
-    if (action.action === 'complete') {
-      await commands.completeJob({ jobKey: job.key, variables: action.variables ?? {} });
-    } else if (action.action === 'fail') {
-      await commands.failJob({
+    // Accepted: a failure with no retries left is an incident now (Zeebe raises it; Operate shows it).
+    if (action.action === 'fail' && retriesOf(job, action) === 0) {
+      logIncidentRaised(this.incidentLog, {
+        processInstanceKey: job.processInstanceKey,
+        bpmnProcessId: job.bpmnProcessId,
+        elementId: job.elementId,
+        taskType: job.type,
         jobKey: job.key,
+        errorType: 'JOB_NO_RETRIES',
         errorMessage: action.errorMessage,
-        retries: retriesOf(job, action),
-        // The port and the REST API both count the back-off in milliseconds.
-        retryBackOff: Math.max(0, Math.trunc(action.retryBackOffMs ?? 0)),
-      });
-    } else {
-      await commands.throwJobError({
-        jobKey: job.key,
-        errorCode: action.errorCode,
-        ...(action.errorMessage !== undefined ? { errorMessage: action.errorMessage } : {}),
-        ...(action.variables ? { variables: action.variables } : {}),
+        variables: job.variables,
       });
     }
   }
 
-  /** Stops polling (an activation in flight is cancelled), then lets running handlers answer, for at most the grace time. */
-  async close(): Promise<void> {
-    if (this.closed) return this.loop;
-    this.closed = true;
+  protected override logUnanswered(err: unknown, log: Logger, job: Job): void {
+    const e = toEngineError(err, `answering job ${job.key}`);
+    log.error({ err: e.message, code: e.code }, 'could not answer the job; Zeebe offers it again when its lock expires');
+  }
+
+  /** Stops polling: an activation in flight is cancelled. */
+  protected override stopActivation(): void {
     this.activation?.cancel();
-    this.pause.wake();
-    await this.loop;
-    const giveUpAt = Date.now() + (this.options.closeGraceMs ?? this.timeoutMs);
-    while (this.inFlight > 0 && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 10));
-    if (this.inFlight > 0)
-      this.log.warn({ inFlight: this.inFlight }, 'closed with handlers still running; Zeebe offers their jobs again when their locks expire');
-    for (const fn of this.closeListeners) fn();
   }
 }

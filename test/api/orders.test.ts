@@ -25,7 +25,7 @@ import type { JobWorker } from '../../orchestrator/engine.js';
 import { MESSAGES, OrderProcess } from '../../orchestrator/order-process.js';
 import { seedDemoCatalog } from '../../prisma/seed.js';
 import { bpmn, flow, message } from '../engine/support.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, sleep } from '../support/wait.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 
 const PROCESS_ID = 'api-orders-test';
@@ -245,7 +245,7 @@ describe(`POST /orders (${databaseKind})`, () => {
     await waitUntilAt(id, 'await-payment');
     // A third replay after the process picked the order up.
     expect((await placeOrder(validOrder({ customerId: 'cust-replay' }), key)).body.id).toBe(id);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(await db.prisma.order.count({ where: { customerId: 'cust-replay' } })).toBe(1);
     expect(await instanceCount(id)).toBe(1);
   });

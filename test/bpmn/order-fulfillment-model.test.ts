@@ -14,7 +14,7 @@ import { MESSAGES, ORDER_PROCESS_ID } from '../../orchestrator/order-process.js'
 import { loadProcessModels } from '../../orchestrator/process-models.js';
 import { databaseKind } from '../support/database.js';
 import { activeElements, completedElements, count, engineSuite, incidentsOf, waitForEnd, waitForIncidents } from '../engine/support.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, sleep } from '../support/wait.js';
 
 const suite = engineSuite();
 
@@ -234,7 +234,7 @@ const POINTS: Point[] = [
     async check(orderId, key) {
       // The job went with its task: the late answer of the worker changes nothing.
       for (const open of openers) open();
-      await new Promise((r) => setTimeout(r, 150));
+      await sleep(150);
       expect(await completedElements(suite.h, key)).not.toContain('ReserveStock');
       expect(await activeElements(suite.h, key)).toEqual([]);
       expect(timesRun(orderId, 'request-payment')).toBe(0);
@@ -457,7 +457,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     const { key } = await placeOrder(orderId);
     await waitAtAwaitPayment(key);
     await reportPayment(newOrderId('someone-else'), 'approved');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(await activeElements(suite.h, key)).toEqual(['AwaitPayment', 'SecurePayment']);
     expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment']);
     await reportPayment(orderId, 'approved');

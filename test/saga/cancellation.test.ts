@@ -4,7 +4,7 @@
 // when its payment request keeps failing.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, sleep } from '../support/wait.js';
 import { adminAuth, startSaga, unitsByState, type OrderView, type Saga } from './support.js';
 
 /** How long a published message waits for the process here: short, so that an order can sit stuck for longer. */
@@ -45,7 +45,7 @@ async function publicStock(s: Saga, sku: string): Promise<Record<string, number>
 async function noticesAfterCancellation(s: Saga, orderId: string): Promise<string[]> {
   await waitFor('the cancellation notice', async () => (await s.notifications(orderId)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
   // A duplicate would be recorded by a second run of the same step: give it the time to show.
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   return (await s.notifications(orderId)).map((n) => n.kind);
 }
 
@@ -123,7 +123,7 @@ describe(`customer cancellation (${databaseKind})`, () => {
     const incident = await incidentAtRequestPayment(saga, id);
     // Sit in the incident past the TTL a buffered message would have had.
     const pastTtl = Date.parse(incident.createdAt) + MESSAGE_TTL_MS + 500 - Date.now();
-    if (pastTtl > 0) await new Promise((r) => setTimeout(r, pastTtl));
+    if (pastTtl > 0) await sleep(pastTtl);
     expect(await openIncidents(saga, id)).toHaveLength(1);
 
     const res = await saga.post(`/orders/${id}/cancel`);

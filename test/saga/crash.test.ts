@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, sleep } from '../support/wait.js';
 import { FINAL, sagaEnvironment } from './support.js';
 import { isRunning, killRedisServers } from '../support/processes.js';
 import { listeningUrl, startService } from '../support/service-process.js';
@@ -52,7 +52,7 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
       const orphanPid = privateRedisPid(env.DATA_DIR as string, 'redis-server.pid of the first run');
       const ids: string[] = [];
       for (let i = 0; i < 24; i++) ids.push(await placeOrder(url1, i));
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       first.child.kill('SIGKILL');
       await first.exited;
       // The kill does not reach the redis-server: it is left running, orphaned.

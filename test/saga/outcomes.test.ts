@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
 import { scrape, total as sampleTotal } from '../ops/prometheus.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, sleep } from '../support/wait.js';
 import { ADMIN_TOKEN, adminAuth, startSaga, unitsByState, type Saga, type StockRow } from './support.js';
 
 /** Without a payment result for this long, the saga asks the provider (and again after each "pending"). */
@@ -119,7 +119,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect(total(after, 'reserved')).toBe(total(before, 'reserved'));
     expect(total(after, 'sold') - total(before, 'sold')).toBe(2);
     await waitFor('the confirmation to be sent', async () => (await saga.notifications(id)).find((n) => n.kind === 'confirmed' && n.status === 'SENT'));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect((await saga.notifications(id)).map((n) => n.kind)).toEqual(['confirmed']);
   });
 

@@ -1,7 +1,7 @@
 // Payment callbacks through the whole system: early, duplicated, replayed, forged.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, sleep } from '../support/wait.js';
 import { adminAuth, approvalEvent, type Saga, startSaga } from './support.js';
 
 let saga: Saga;
@@ -61,7 +61,7 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
 
     const replay = await saga.sendWebhook({ ...event, created: Math.floor(Date.now() / 1000) });
     expect(replay).toMatchObject({ status: 200, body: { received: true, duplicate: true } });
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const later = await saga.order(id);
     expect(later.history).toEqual(o.history);
     expect(await eventRows(event.id)).toBe(1);
@@ -80,7 +80,7 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
       expect(res.body.errors[0].field).toMatch(/sandbox-signature/i);
     }
     expect(await eventRows(event.id)).toBe(0);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect((await saga.order(id)).status).toBe('AWAITING_PAYMENT');
   });
 

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../infra/database.js';
 import { applyMigrations } from '../../infra/migrations.js';
+import { sleep } from './wait.js';
 
 export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 export const databaseKind = onPostgres ? 'postgres' : 'pglite';
@@ -36,7 +37,7 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
           } catch (err) {
             const code = (err as { code?: string }).code;
             if (attempt >= 20 || (code !== '42501' && code !== '55006')) throw err;
-            await new Promise((r) => setTimeout(r, 250));
+            await sleep(250);
           }
         }
       } finally {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from '@jest/globals';
 import { createEmptyPostgresDatabase, onPostgres } from './database.js';
+import { sleep } from './wait.js';
 
 export type Started = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
@@ -49,7 +50,7 @@ export async function waitForOutput(s: Started, marker: string | RegExp = 'liste
   while (Date.now() < deadline) {
     if (seen()) return;
     if (s.child.exitCode !== null) throw new Error(`service exited with ${s.child.exitCode}:\n${s.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`service did not get to ${String(marker)} in time:\n${s.output()}`);
 }

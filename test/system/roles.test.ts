@@ -5,6 +5,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { databaseKind, onPostgres } from '../support/database.js';
 import { databaseEnv, freePort, postgresEnv, startService, waitForListening, waitForOutput } from '../support/service-process.js';
+import { sleep } from '../support/wait.js';
 
 const redisUrl = process.env.REDIS_URL;
 const splitRoles = onPostgres && redisUrl ? test : test.skip;
@@ -51,7 +52,7 @@ describe(`process roles (${databaseKind})`, () => {
     const deadline = Date.now() + 40_000;
     while ((await orderStatus(apiUrl, id)) !== 'PAID') {
       if (Date.now() > deadline) throw new Error(`order ${id} not PAID in time; api:\n${api.output()}\nworkers:\n${workers.output()}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     // The jobs ran in the workers process, not in the api process.
     expect(workers.output()).toContain('job reserve-stock done');

@@ -8,6 +8,7 @@ import type { PrismaClient } from '../../infra/database.js';
 import type { Engine, Job, JobHandler, Variables, WorkerOptions } from '../../orchestrator/engine.js';
 import { runWorkers } from '../../workers/run-workers.js';
 import type { JobOutcome, OrderVariables, SagaWorker, WorkerDeps } from '../../workers/saga-worker.js';
+import { sleep } from '../support/wait.js';
 
 let jobCount = 0;
 
@@ -74,7 +75,7 @@ export class CountingGateway implements PaymentGateway {
 
   async requestPayment(request: PaymentRequest): Promise<{ providerPaymentId: string }> {
     this.requests.push({ ...request });
-    await new Promise((r) => setTimeout(r, 5)); // a network round trip: concurrent callers overlap here
+    await sleep(5); // a network round trip: concurrent callers overlap here
     await this.held;
     if (this.answersToLose > 0) {
       this.answersToLose--;
@@ -85,7 +86,7 @@ export class CountingGateway implements PaymentGateway {
 
   async voidPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<void> {
     this.voids.push({ ...payment });
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
 
   /** What getPayment answers from now on ('pending' until set). */
@@ -100,7 +101,7 @@ export class CountingGateway implements PaymentGateway {
 
   async getPayment(payment: { paymentId: string; providerPaymentId: string }): Promise<ProviderPaymentStatus> {
     this.statusChecks.push({ ...payment });
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     if (this.statusChecksToFail > 0) {
       this.statusChecksToFail--;
       throw new TransientProviderError('fake-provider timed out after 10000 ms');

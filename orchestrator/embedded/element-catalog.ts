@@ -4,6 +4,7 @@
 import type { SqlSession } from '../../infra/database.js';
 import type { ElementInfo } from '../process-inspector.js';
 import { parseModels } from './model.js';
+import { definitionByKey } from './store/definitions.js';
 
 // The port's type (orchestrator/process-inspector.ts), re-exported for the embedded engine's callers.
 export type { ElementInfo };
@@ -29,10 +30,7 @@ export class ElementCatalog {
   }
 
   private async load(definitionKey: string): Promise<Map<string, ElementInfo> | undefined> {
-    const [row] = await this.sql.query<{ xml: string; bpmn_process_id: string }>(
-      `SELECT xml, bpmn_process_id FROM engine_process_definitions WHERE key = $1::bigint`,
-      [definitionKey],
-    );
+    const row = await definitionByKey(this.sql, definitionKey);
     if (!row) return undefined;
     const model = (await parseModels(row.xml)).find((m) => m.bpmnProcessId === row.bpmn_process_id);
     const elements = new Map<string, ElementInfo>();

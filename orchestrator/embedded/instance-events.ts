@@ -1,0 +1,101 @@
+// One event against process instances, inside an event transaction: lock and load the
+// instance, interpret, hand its new jobs to local workers, save; once the transaction
+// committed, tell workers, the timer loop and listeners what it created or ended.
+import type { EventEmitter } from 'node:events';
+import type { SqlSession } from '../../infra/database.js';
+import type { Logger } from '../../infra/logger.js';
+import type { Variables } from '../engine.js';
+import { logIncidentRaised, type RaisedIncident } from '../incident-log.js';
+import type { Definition, Definitions } from './definitions.js';
+import { Interpreter, type MessageBuffer } from './interpreter.js';
+import type { JobStreaming } from './job-streaming.js';
+import type { KeyAllocator } from './keys.js';
+import { InstanceState } from './state.js';
+import { loadInstances, lockInstances, saveInstances, type SaveResult } from './store/instances.js';
+import type { TransactionRunner } from './transactions.js';
+
+export type Started = { processInstanceKey: string; bpmnProcessId: string; version: number; processDefinitionKey: string };
+
+export type InstanceEventsOptions = {
+  /** The database runs one transaction at a time (PGlite), so row locks are moot. */
+  exclusive: boolean;
+  keys: KeyAllocator;
+  definitions: Definitions;
+  transactions: TransactionRunner;
+  streaming: JobStreaming;
+  buffer: MessageBuffer;
+  /** The engine's: 'jobs' (type) when jobs are created; 'instance' ({key, state}) when an instance ends. */
+  events: EventEmitter;
+  /** A timer was created: the timer loop wakes for it if it is due before the next poll. */
+  timerCreated: (dueAt: Date) => void;
+  log: Logger;
+};
+
+export class InstanceEvents {
+  constructor(private readonly o: InstanceEventsOptions) {}
+
+  /** Runs one event against one instance: lock, load, interpret, save. Undefined when the instance is not active (any more). */
+  async onInstance<T>(
+    tx: SqlSession,
+    instanceKey: string,
+    run: (it: Interpreter, s: InstanceState) => Promise<T>,
+  ): Promise<{ result: T; state: InstanceState } | undefined> {
+    // PGlite runs one transaction at a time: nothing can change the instance under us, no lock needed.
+    if (!this.o.exclusive && (await lockInstances(tx, [instanceKey])).length === 0) return undefined;
+    const state = (await loadInstances(tx, [instanceKey])).states.get(instanceKey);
+    if (!state) return undefined; // not active (any more)
+    const it = await this.interpreter(tx, state);
+    const result = await run(it, state);
+    this.o.streaming.pushJobs(tx, state, it);
+    this.announce(tx, [state], await saveInstances(tx, [state]));
+    return { result, state };
+  }
+
+  async interpreter(tx: SqlSession, state: InstanceState): Promise<Interpreter> {
+    const def = await this.o.definitions.get(tx, state.instance.definitionKey);
+    return new Interpreter(def.model, state, tx, this.o.keys, this.o.buffer);
+  }
+
+  /** Starts an instance of `def` (at its none start event, or at `startEventId`); the caller saves it. */
+  async newInstance(tx: SqlSession, def: Definition, variables: Variables, startEventId?: string): Promise<{ state: InstanceState; started: Started }> {
+    const key = await this.o.keys.take(tx);
+    const state = new InstanceState(
+      { key, definitionKey: def.key, bpmnProcessId: def.bpmnProcessId, version: def.version, state: 'ACTIVE', variables: {} },
+      [],
+      true,
+    );
+    const it = new Interpreter(def.model, state, tx, this.o.keys, this.o.buffer);
+    await it.start(variables, startEventId);
+    this.o.streaming.pushJobs(tx, state, it);
+    return { state, started: { processInstanceKey: key, bpmnProcessId: def.bpmnProcessId, version: def.version, processDefinitionKey: def.key } };
+  }
+
+  /** Writes the instances' changes; announces them once the event transaction committed. */
+  async save(tx: SqlSession, states: InstanceState[]): Promise<void> {
+    this.announce(tx, states, await saveInstances(tx, states));
+  }
+
+  private announce(tx: SqlSession, states: InstanceState[], saved: SaveResult): void {
+    // Incidents the interpreter raised (uncaught BPMN error, mappings, conditions, …), as saved.
+    const incidents: RaisedIncident[] = states.flatMap((s) =>
+      s.incidents.map((n) => ({
+        incidentKey: n.key,
+        processInstanceKey: s.instance.key,
+        bpmnProcessId: s.instance.bpmnProcessId,
+        elementId: n.elementId,
+        taskType: n.jobKey ? s.jobs.find((j) => j.key === n.jobKey)?.type : undefined,
+        jobKey: n.jobKey,
+        errorType: n.errorType,
+        errorMessage: n.errorMessage,
+        variables: s.instance.variables,
+      })),
+    );
+    const { events, timerCreated, log } = this.o;
+    this.o.transactions.afterCommit(tx, () => {
+      for (const type of saved.jobTypes) events.emit('jobs', type);
+      if (saved.earliestTimer) timerCreated(saved.earliestTimer);
+      for (const state of states) if (state.instance.state !== 'ACTIVE') events.emit('instance', { key: state.instance.key, state: state.instance.state });
+      for (const incident of incidents) logIncidentRaised(log, incident);
+    });
+  }
+}

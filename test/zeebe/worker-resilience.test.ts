@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { complete, EngineError } from '../../orchestrator/engine.js';
 import { connectZeebe } from '../../orchestrator/zeebe/client.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, sleep } from '../support/wait.js';
 import { restJob } from './fake-api.js';
 import { FakeGateway } from './fake-gateway.js';
 
@@ -46,7 +46,7 @@ describe('Zeebe job workers against a misbehaving gateway', () => {
     connect({ pollTimeoutMs: 2_000 }).createWorker({ taskType: 'reserve-stock', handler: async (job) => (handled.push(job.key), complete()) });
     await waitFor('the worker to long-poll', async () => gateway.activations() >= 1);
     await gateway.stop();
-    await new Promise((r) => setTimeout(r, 800)); // down: polls are refused meanwhile
+    await sleep(800); // down: polls are refused meanwhile
     await gateway.start(); // same port, like a restarted gateway behind the same address
     gateway.offer('reserve-stock', restJob({ jobKey: '42', type: 'reserve-stock' }));
     await waitFor('the job to be completed after the restart', async () => gateway.completed.some((c) => c.jobKey === '42'));
@@ -57,7 +57,7 @@ describe('Zeebe job workers against a misbehaving gateway', () => {
   test('RESOURCE_EXHAUSTED on activation: the worker backs off (no tight loop), the process keeps running, and work resumes when the cluster recovers', async () => {
     gateway.activationMode = 'exhausted';
     connect({ pollTimeoutMs: 2_000 }).createWorker({ taskType: 'reserve-stock', handler: async () => complete() });
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
     const refused = gateway.activations();
     // The SDK retries each request a few times with jittered back-off, and the worker
     // backs off between failed polls: a handful of requests in 2 s, not thousands.
@@ -114,7 +114,7 @@ describe('Zeebe job workers against a misbehaving gateway', () => {
     await closing;
     expect(gateway.completed.map((c) => c.jobKey)).toEqual(['45']);
     const pollsAtClose = gateway.activations();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(gateway.activations()).toBe(pollsAtClose);
   });
 });

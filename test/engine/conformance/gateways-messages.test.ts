@@ -18,7 +18,7 @@ import {
   waitForEnd,
   waitForIncidents,
 } from '../support.js';
-import { waitFor } from '../../support/wait.js';
+import { waitFor, sleep } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;
@@ -78,7 +78,7 @@ describe(`parallel gateway (${engineLabel})`, () => {
     const active = await activeElements(suite.h, processInstanceKey);
     expect(active).toContain('b');
     expect(active).not.toContain('after');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(afterRuns).toHaveLength(0);
     releaseB();
     await waitForEnd(suite.h, processInstanceKey);
@@ -119,7 +119,7 @@ describe(`event-based gateway (${engineLabel})`, () => {
     const end = await waitForEnd(suite.h, processInstanceKey);
     expect(end.variables).toEqual({ orderId: 'o-2', approved: true });
     await expectOpenTimers(suite.h, processInstanceKey, 0);
-    await new Promise((r) => setTimeout(r, timerMs + 200)); // past the timer's due time: nothing more happens
+    await sleep(timerMs + 200); // past the timer's due time: nothing more happens
     const done = await completedElements(suite.h, processInstanceKey);
     expect(done).toContain('paid');
     expect(done).not.toContain('timeout');
@@ -146,7 +146,7 @@ describe(`messages (${engineLabel})`, () => {
     );
     await suite.h.engine.publishMessage({ name: 'msg-key-msg', correlationKey: 'B', variables: { paid: 'B' } });
     expect((await waitForEnd(suite.h, b.processInstanceKey)).variables).toEqual({ orderId: 'B', paid: 'B' });
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(await activeElements(suite.h, a.processInstanceKey)).toEqual(['callback']);
   });
 
@@ -168,10 +168,10 @@ describe(`messages (${engineLabel})`, () => {
     workers.add('msg-late-before', async () => (await gate, complete()));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-late', variables: { orderId: 'L1' } });
     await suite.h.engine.publishMessage({ name: 'msg-late-msg', correlationKey: 'L1', timeToLive: 200 });
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     release();
     await waitFor('waiting at callback', async () => (await activeElements(suite.h, processInstanceKey)).includes('callback'));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(await activeElements(suite.h, processInstanceKey)).toEqual(['callback']);
   });
 
@@ -184,7 +184,7 @@ describe(`messages (${engineLabel})`, () => {
     await suite.h.engine.publishMessage({ name: 'msg-ttl0-msg', correlationKey: 'Z' });
     release();
     await waitFor('waiting at callback', async () => (await activeElements(suite.h, processInstanceKey)).includes('callback'));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(await activeElements(suite.h, processInstanceKey)).toEqual(['callback']);
   });
 
@@ -194,7 +194,7 @@ describe(`messages (${engineLabel})`, () => {
     await expect(suite.h.engine.publishMessage(m)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     // Other correlation keys or names may use the same id.
     await suite.h.engine.publishMessage({ ...m, correlationKey: 'K2' });
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     await expect(suite.h.engine.publishMessage(m)).resolves.toHaveProperty('key');
   });
 
@@ -206,7 +206,7 @@ describe(`messages (${engineLabel})`, () => {
     await waitForEnd(suite.h, first.processInstanceKey);
     const second = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'msg-once', variables: { orderId: 'SAME' } });
     await waitFor('second waiting', async () => (await activeElements(suite.h, second.processInstanceKey)).includes('callback'));
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
     expect(await activeElements(suite.h, second.processInstanceKey)).toEqual(['callback']);
   });
 
@@ -255,7 +255,7 @@ describe(`correlateMessage: correlated now or NOT_FOUND, never buffered (Zeebe 8
     const correlated = await suite.h.engine.correlateMessage({ name: 'corr-open-msg', correlationKey: 'CB', variables: { paid: 'CB' } });
     expect(correlated).toEqual({ key: expect.any(String), processInstanceKey: b.processInstanceKey });
     expect((await waitForEnd(suite.h, b.processInstanceKey)).variables).toEqual({ orderId: 'CB', paid: 'CB' });
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(await activeElements(suite.h, a.processInstanceKey)).toEqual(['callback']);
     await suite.h.engine.cancelProcessInstance(a.processInstanceKey);
   });
@@ -271,7 +271,7 @@ describe(`correlateMessage: correlated now or NOT_FOUND, never buffered (Zeebe 8
     await nobody(suite.h.engine.correlateMessage({ name: 'corr-none-msg', correlationKey: 'N1', variables: { early: true } }));
     release();
     await eventually('the subscription of callback', () => suite.h.probe.openSubscriptions(processInstanceKey), 1);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(await activeElements(suite.h, processInstanceKey)).toEqual(['callback']);
     const correlated = await suite.h.engine.correlateMessage({ name: 'corr-none-msg', correlationKey: 'N1', variables: { late: true } });
     expect(correlated.processInstanceKey).toBe(processInstanceKey);

@@ -17,7 +17,7 @@ import {
   waitForEnd,
   waitForIncidents,
 } from '../support.js';
-import { waitFor } from '../../support/wait.js';
+import { waitFor, sleep } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;
@@ -227,7 +227,7 @@ describe(`jobs (${engineLabel})`, () => {
       const runs = new Map<string, number>();
       const handler = async (job: Job) => {
         runs.set(job.key, (runs.get(job.key) ?? 0) + 1);
-        await new Promise((r) => setTimeout(r, 5));
+        await sleep(5);
         return complete();
       };
       workers.add('jt-shared', handler);

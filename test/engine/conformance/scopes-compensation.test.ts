@@ -20,7 +20,7 @@ import {
   task,
   waitForEnd,
 } from '../support.js';
-import { waitFor } from '../../support/wait.js';
+import { waitFor, sleep } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;
@@ -126,7 +126,7 @@ describe(`compensation (${engineLabel})`, () => {
     workers.add('comp-mark', async () => (log.push('mark-failed'), complete()));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'comp' });
     await waitFor('release ran', async () => log.includes('release:r-1'));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(log).not.toContain('mark-failed'); // the throw waits for every handler
     const waiting = await activeElements(suite.h, processInstanceKey);
     expect(waiting).toEqual(expect.arrayContaining(['compensate', 'refund']));
@@ -183,7 +183,7 @@ describe(`cancellation and operator queries (${engineLabel})`, () => {
         `<bpmn:startEvent id="s"/>${task('quick', 'ops-quick')}${task('flaky', 'ops-flaky', '', 1)}<bpmn:endEvent id="e"/>${flow('f0', 's', 'quick')}${flow('f1', 'quick', 'flaky')}${flow('f2', 'flaky', 'e')}`,
       ),
     );
-    workers.add('ops-quick', async () => (await new Promise((r) => setTimeout(r, 30)), complete()));
+    workers.add('ops-quick', async () => (await sleep(30), complete()));
     workers.add(
       'ops-flaky',
       async (job) =>

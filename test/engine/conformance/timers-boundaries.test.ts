@@ -22,7 +22,7 @@ import {
   waitForEnd,
   type EngineHarness,
 } from '../support.js';
-import { waitFor } from '../../support/wait.js';
+import { waitFor, sleep } from '../../support/wait.js';
 
 const suite = conformanceSuite();
 const workers = suite.workers;
@@ -72,7 +72,7 @@ describe(`timers (${engineLabel})`, () => {
         (await db.sql.query<{ state: string }>(`SELECT state FROM engine_process_instances WHERE key = $1::bigint`, [processInstanceKey]))[0]?.state;
       // What close() guarantees: no timer fires after it, neither from the loop (ten of its 20 ms
       // rounds here) nor when one is asked for.
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       expect(await state()).toBe('ACTIVE');
       expect(await first.fireDueTimers()).toBe(0);
       expect(await state()).toBe('ACTIVE');
@@ -142,7 +142,7 @@ describe(`boundary events (${engineLabel})`, () => {
     workers.add('bd-cycle-notify', async () => (reminders++, complete()));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'bd-cycle' });
     await waitFor('three reminders', async () => reminders >= 3);
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     expect(reminders).toBe(3); // R3: three times, no more
     expect(await activeElements(suite.h, processInstanceKey)).toEqual(['work']);
     workers.add('bd-cycle-work', async () => complete());
@@ -225,7 +225,7 @@ async function cancelBeforeReached(id: string, guarded: string): Promise<string>
     // Activation: a worker of the guarded work's type finds nothing to do.
     const got: Job[] = [];
     workers.add(`${id}-work`, async (job) => (got.push(job), complete()));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(got).toEqual([]);
     releaseUndo();
     expect(await waitForEnd(suite.h, processInstanceKey)).toEqual({ state: 'COMPLETED', variables: { orderId: id, cancelled: true, undone: true } });

@@ -25,7 +25,7 @@ import { PrivateRedisServer } from '../../queues/redis-server.js';
 import type { PrismaClient } from '../../infra/database.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { redisKind, testQueueContext, type TestQueueContext } from '../support/redis.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, sleep } from '../support/wait.js';
 
 let db: TestDatabase;
 let redis: TestQueueContext;
@@ -465,7 +465,7 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
       }
       // ioredis ends a dropped connection with a 2 s timer of its own; let it run
       // out here rather than hold Jest open after the last test.
-      await new Promise((r) => setTimeout(r, Math.max(0, closedAt + 2_100 - Date.now())));
+      await sleep(Math.max(0, closedAt + 2_100 - Date.now()));
     } finally {
       await before?.close(); // only when the test failed before closing it
       await server.stop();

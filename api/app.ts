@@ -17,6 +17,7 @@ import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
 import { opsRoutes, type OpsMode } from './routes/ops.js';
 import { requireAdmin } from './auth.js';
 import { requestLogFields } from './log-context.js';
+import { noFraming } from './no-framing.js';
 import type { Queue } from 'bullmq';
 
 /** What the order saga's routes need; absent in tests of the catalog alone. */
@@ -30,7 +31,8 @@ export type SagaDeps = Pick<OrderRouteDeps, 'orderProcess' | 'gateway' | 'inspec
 
 export type AppDeps = {
   db: Database;
-  config: Pick<Config, 'adminToken' | 'http'> & Partial<Pick<Config, 'orders'>>;
+  /** `payments.publicUrl` (PUBLIC_URL): an origin of ours, besides the Host header's, for admin requests that change state. */
+  config: Pick<Config, 'adminToken' | 'http'> & Partial<Pick<Config, 'orders'>> & { payments?: Pick<Config['payments'], 'publicUrl'> };
   logger: Logger;
   version?: string;
   saga?: SagaDeps;
@@ -42,10 +44,14 @@ export type AppDeps = {
   metrics?: { source: MetricsSource; token?: string | undefined };
 };
 
+// A client's request id is logged and echoed: taken only when short and plain, otherwise replaced by one of ours.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    const reqId = req.get('x-request-id') ?? randomUUID();
+    const given = req.get('x-request-id');
+    const reqId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', reqId);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -77,10 +83,13 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
   app.use(catalogRoutes(db.prisma));
   // Bodies are parsed per route, after authentication: an anonymous client gets 401, not a 400/413 about its body.
   const jsonParser = express.json({ limit: config.http.bodyLimit });
-  app.use(stockRoutes(db.prisma, config.adminToken, jsonParser));
+  const publicUrl = config.payments?.publicUrl;
+  app.use(stockRoutes(db.prisma, requireAdmin(config.adminToken, { publicUrl }), jsonParser));
   if (metrics) app.use(metricsRoutes(metrics.source, metrics.token));
-  // Everything under /ops is for people in a browser: a 401 there asks for Basic credentials.
-  const opsAdmin = requireAdmin(config.adminToken, { challenge: 'basic' });
+  // Everything under /ops is for people in a browser: a 401 there asks for Basic credentials,
+  // and no other site may frame any of it.
+  const opsAdmin = requireAdmin(config.adminToken, { challenge: 'basic', publicUrl });
+  app.use('/ops', noFraming);
   if (saga) {
     app.use(
       orderRoutes({

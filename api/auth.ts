@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { sameOriginJsonWrites } from './cross-site-guard.js';
 import { HttpProblem } from './problem.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -22,9 +23,15 @@ function presentedToken(authorization: string): string | undefined {
  * Admin operations need the admin token, as `Authorization: Bearer <ADMIN_TOKEN>`
  * or as the password of Basic credentials; compared in constant time. Pages for
  * people (`challenge: 'basic'`) answer 401 with a Basic challenge so the browser asks.
+ * Those that change state must also come from this service's own pages, or from no
+ * browser, with a JSON body (cross-site-guard.ts; `publicUrl`: PUBLIC_URL, our origin
+ * besides the Host header's). The token is checked first: an anonymous client learns
+ * only that it needs one.
  */
-export function requireAdmin(adminToken: string, o: { challenge?: 'bearer' | 'basic' } = {}): RequestHandler {
-  return requireToken(adminToken, { ...o, what: 'the admin token' });
+export function requireAdmin(adminToken: string, o: { challenge?: 'bearer' | 'basic'; publicUrl?: string } = {}): RequestHandler {
+  const token = requireToken(adminToken, { challenge: o.challenge, what: 'the admin token' });
+  const writes = sameOriginJsonWrites(o.publicUrl);
+  return (req, res, next) => token(req, res, () => writes(req, res, next));
 }
 
 /** The same check for another secret (the metrics token), naming it in the 401. */

@@ -44,6 +44,13 @@ export function validationProblem(errors: FieldError[]): HttpProblem {
   return new HttpProblem(400, 'validation-error', 'Your request is not valid', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 }
 
+/** A body that is not JSON where only JSON is accepted. */
+export function unsupportedMediaType(): HttpProblem {
+  return new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'send the body as application/json', [
+    { field: 'Content-Type', message: 'must be application/json' },
+  ]);
+}
+
 function fromDomain(err: DomainError): HttpProblem {
   if (err instanceof NotFoundError) {
     return new HttpProblem(404, 'not-found', `No such ${err.resource}`, err.message, err.field ? [{ field: err.field, message: err.message }] : []);

@@ -35,8 +35,8 @@ try {
     },
     config.role === 'workers' ? `${what} running (health on ${system.url}/health)` : `${what} listening on ${system.url} (API docs at ${system.url}/docs)`,
   );
-  if (config.adminTokenIsDefault && config.role !== 'workers')
-    logger.warn('ADMIN_TOKEN is not set: admin routes accept the development token "dev-admin-token"');
+  // Allowed on a loopback HOST only (the configuration refuses any other): say so at every start all the same.
+  for (const secret of config.defaultSecrets) logger.warn({ variable: secret.name }, secret.warning);
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../api/app.js';
 import type { Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/database.js';
+import { prepareDataDir } from '../infra/data-dir.js';
 import { armKillPoint } from '../infra/kill-points.js';
 import type { Logger } from '../infra/logger.js';
 import { applyMigrations, pendingMigrations, MigrationError } from '../infra/migrations.js';
@@ -94,6 +95,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
   armKillPoint(config.faultKillAt);
   if (config.faultKillAt) logger.warn({ killPoint: config.faultKillAt }, 'FAULT_KILL_AT is set: this process will SIGKILL itself at that point');
   try {
+    // DATA_DIR holds PGlite and the private Redis; with neither in use it is never touched.
+    if (config.database.kind === 'pglite' || !config.redis.url) await prepareDataDir(config.dataDir, logger);
     // Only one role seeds: two processes seeding an empty catalog at once would collide.
     const db = await prepareDatabase({ ...config, seedDemoData: config.seedDemoData && runsApi }, logger);
     closer.add('database', () => db.close());
@@ -144,6 +147,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       engine: config.engine.kind,
       logger,
       taskTypes: runsWorkers ? SAGA_WORKERS.map((w) => w.taskType) : [],
+      cacheMs: config.metricsCacheMs,
       ...(runsApi
         ? {
             shared: {
@@ -208,8 +212,9 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
         }),
     );
     const { port } = server.address() as AddressInfo;
-    const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-    const url = `http://${host}:${port}`;
+    // A wildcard listens on loopback too; an IPv6 literal needs brackets in a URL.
+    const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host === '::' ? '::1' : config.http.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     publicUrl ??= url;
 
     if (relay) {

@@ -4,8 +4,8 @@
 // one Prometheus, the workers would otherwise repeat the same numbers. The
 // workers role exposes what it counts itself (jobs, saga durations).
 import type { Queue } from 'bullmq';
+import { WEBHOOK_REFUSALS } from '../api/routes/webhooks.js';
 import { ORDER_STATUSES, isFinal } from '../domain/orders/lifecycle.js';
-import { SIGNATURE_FAILURES } from '../domain/payments/signature.js';
 import type { Config } from '../infra/config.js';
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
@@ -19,6 +19,8 @@ export type SystemMetricsDeps = {
   logger: Logger;
   /** Task types this process runs workers for (their counters start at 0). */
   taskTypes: readonly string[];
+  /** METRICS_CACHE_MS: how long a reading of the shared gauges stands (each costs queries to the database, the engine and Redis). */
+  cacheMs: number;
   /** Present in the roles that serve the API. */
   shared?: {
     prisma: PrismaClient;
@@ -34,14 +36,16 @@ export type SystemMetricsDeps = {
 const BACKLOG_STATES = ['waiting', 'prioritized', 'delayed', 'active'] as const;
 
 export function systemMetrics(d: SystemMetricsDeps): SagaMetrics {
-  const metrics = new SagaMetrics((source, err) => d.logger.warn({ err, source }, `metrics: ${source} did not answer; its series keep their last values`))
+  const metrics = new SagaMetrics((source, err) => d.logger.warn({ err, source }, `metrics: ${source} did not answer; its series keep their last values`), {
+    sourceCacheMs: d.cacheMs,
+  })
     .info({ role: d.role, engine: d.engine })
     .initialize({
       taskTypes: d.taskTypes,
       // Observed where the final transition happens: in the workers.
       finalStatuses: d.taskTypes.length > 0 ? ORDER_STATUSES.filter(isFinal) : [],
       webhookProviders: d.shared?.webhookProviders ?? [],
-      refusalReasons: SIGNATURE_FAILURES,
+      refusalReasons: WEBHOOK_REFUSALS,
     });
   const shared = d.shared;
   if (!shared) return metrics;

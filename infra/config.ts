@@ -1,5 +1,6 @@
 // Every setting comes from the environment, validated once at start-up. Defaults
-// run locally with no set-up: PGlite in ./.data, port 3000, a development admin token.
+// run locally with no set-up: PGlite in ./.data, port 3000 on loopback, a development admin token.
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { addDuration } from './iso-duration.js';
@@ -7,6 +8,25 @@ import { KILL_POINTS } from './kill-points.js';
 
 const DEV_ADMIN_TOKEN = 'dev-admin-token';
 const DEV_SANDBOX_SECRET = 'whsec_sandbox_development_only';
+
+/** The secrets that fall back to a value written here when unset outside production, and what that value lets anyone do. */
+const DEVELOPMENT_SECRETS = {
+  ADMIN_TOKEN: `admin routes accept the development token "${DEV_ADMIN_TOKEN}"`,
+  SANDBOX_WEBHOOK_SECRET: `payment webhooks signed with the development secret "${DEV_SANDBOX_SECRET}" are accepted`,
+} as const;
+type DevelopmentSecret = keyof typeof DEVELOPMENT_SECRETS;
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Whether only this machine can connect to a server listening on `host`: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase();
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  return family !== 0 && LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6');
+}
 
 /** An ISO 8601 duration (PT10M) as written and in milliseconds, or a problem. */
 function parseIsoDuration(iso: string, ctx: z.RefinementCtx): { iso: string; ms: number } {
@@ -55,7 +75,8 @@ export type Role = (typeof ROLES)[number];
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    HOST: z.string().min(1).default('0.0.0.0'),
+    // Unset: 0.0.0.0 in production, else 127.0.0.1 (see listenHost).
+    HOST: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: z
@@ -68,12 +89,14 @@ const schema = z
     DB_MIGRATE_ON_START: boolean.optional(),
     SEED_DEMO_DATA: boolean.optional(),
     ADMIN_TOKEN: z.string().min(12, 'must be at least 12 characters').optional(),
-    // Unset: /metrics is open, as Prometheus scrapers expect on a private network.
+    // Unset outside production: /metrics is open, as Prometheus scrapers expect on a private network.
     METRICS_TOKEN: z
       .string()
       .min(12, 'must be at least 12 characters')
       .optional()
       .or(z.literal('').transform(() => undefined)),
+    // Each scrape reads the gauges from the database, the engine and Redis: a scrape within this window reuses the last reading.
+    METRICS_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
     BODY_LIMIT: z
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
@@ -133,6 +156,20 @@ const schema = z
     if (env.NODE_ENV === 'production' && env.PAYMENT_PROVIDER === 'sandbox' && !env.SANDBOX_WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SANDBOX_WEBHOOK_SECRET'], message: 'is required in production' });
     }
+    // A development secret is written in the source: only this machine may use a service that accepts it.
+    const host = listenHost(env);
+    if (!isLoopbackHost(host)) {
+      for (const name of developmentSecretsInUse(env)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `is not set: its development value is public (in the source code) and HOST=${host} lets other machines connect; set ${name}, or listen on this machine only with HOST=127.0.0.1`,
+        });
+      }
+    }
+    if (env.NODE_ENV === 'production' && !env.METRICS_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_TOKEN'], message: 'is required in production (/metrics shows business figures and costs queries)' });
+    }
     if (env.PAYMENT_STATUS_CHECK_INTERVAL && env.PAYMENT_STATUS_CHECK_INTERVAL.ms >= env.PAYMENT_TIMEOUT.ms) {
       ctx.addIssue({
         code: 'custom',
@@ -171,11 +208,36 @@ const schema = z
 
 export type Config = ReturnType<typeof toConfig>;
 
+type SecretsEnv = {
+  NODE_ENV: string;
+  ROLE: Role;
+  PAYMENT_PROVIDER: string;
+  HOST?: string | undefined;
+  ADMIN_TOKEN?: string | undefined;
+  SANDBOX_WEBHOOK_SECRET?: string | undefined;
+};
+
+function listenHost(env: SecretsEnv): string {
+  return env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
+}
+
+/**
+ * The secrets running on their development value: outside production (where they are required), in the roles
+ * that serve the API (the workers role serves neither admin routes nor webhooks).
+ */
+function developmentSecretsInUse(env: SecretsEnv): DevelopmentSecret[] {
+  if (env.NODE_ENV === 'production' || env.ROLE === 'workers') return [];
+  const unset: DevelopmentSecret[] = [];
+  if (!env.ADMIN_TOKEN) unset.push('ADMIN_TOKEN');
+  if (env.PAYMENT_PROVIDER === 'sandbox' && !env.SANDBOX_WEBHOOK_SECRET) unset.push('SANDBOX_WEBHOOK_SECRET');
+  return unset;
+}
+
 function toConfig(env: z.infer<typeof schema>) {
   const embedded = env.DATABASE_URL === undefined;
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST, port: env.PORT, bodyLimit: env.BODY_LIMIT },
+    http: { host: listenHost(env), port: env.PORT, bodyLimit: env.BODY_LIMIT },
     logLevel: env.LOG_LEVEL,
     database: embedded
       ? { kind: 'pglite' as const, dataDir: path.resolve(env.DATA_DIR, 'pglite') }
@@ -187,8 +249,12 @@ function toConfig(env: z.infer<typeof schema>) {
     seedDemoData: env.SEED_DEMO_DATA ?? embedded,
     adminToken: env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
     adminTokenIsDefault: env.ADMIN_TOKEN === undefined,
-    /** Bearer token (or Basic password) a scraper must send to /metrics; undefined = no authentication. */
+    /** The secrets running on their development value, each with the warning start-up logs (allowed on a loopback HOST only). */
+    defaultSecrets: developmentSecretsInUse(env).map((name) => ({ name, warning: `${name} is not set: ${DEVELOPMENT_SECRETS[name]}` })),
+    /** Bearer token (or Basic password) a scraper must send to /metrics; undefined = no authentication (never in production). */
     metricsToken: env.METRICS_TOKEN,
+    /** How long a reading of the scrape-time gauges is reused (ms; 0: every scrape reads). */
+    metricsCacheMs: env.METRICS_CACHE_MS,
     orders: {
       /** How long an Idempotency-Key names its order (from the order's creation); then it may be used for a new order. */
       idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL.ms,

@@ -7,6 +7,9 @@
 // time (orders in the database, open incidents, queue depths). A source that
 // does not answer keeps its last values and says so in
 // order_saga_metrics_source_up{source}, instead of failing the whole scrape.
+// Reading the sources costs queries: a reading is reused for `sourceCacheMs`, and
+// scrapes that come during one wait for it, so frequent scrapes (or many at once)
+// cost one reading every so often.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { withinTime } from './time-limit.js';
 
@@ -32,9 +35,19 @@ export class SagaMetrics {
   private readonly jobRetries: Counter<'task_type'>;
   private readonly sagaDuration: Histogram<'status'>;
   private readonly webhookRefused: Counter<'provider' | 'reason'>;
+  /** When the last reading of the sources ended (ms since the epoch), whatever its outcome. */
+  private readAt: number | undefined;
+  /** The reading under way: scrapes meanwhile wait for it rather than start another. */
+  private reading: Promise<void> | undefined;
 
-  /** `onSourceError`: told when a scrape-time source fails (logged by the caller, once per scrape). */
-  constructor(private readonly onSourceError: (source: string, err: unknown) => void = () => undefined) {
+  /**
+   * `onSourceError`: told when a scrape-time source fails (logged by the caller, once per reading).
+   * `sourceCacheMs`: how long a reading of the sources stands before a scrape reads them again (0: every scrape reads).
+   */
+  constructor(
+    private readonly onSourceError: (source: string, err: unknown) => void = () => undefined,
+    private readonly o: { sourceCacheMs?: number } = {},
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
     this.sourceUp = new Gauge({
@@ -71,7 +84,7 @@ export class SagaMetrics {
     });
     this.webhookRefused = new Counter({
       name: `${METRIC_PREFIX}webhook_refused_total`,
-      help: 'Payment webhooks refused for their signature, by provider and reason',
+      help: 'Payment webhooks refused, by provider and reason: their signature (missing, malformed, stale, mismatch) or an event that does not match its payment (payment-mismatch)',
       labelNames: ['provider', 'reason'],
       registers,
     });
@@ -141,19 +154,33 @@ export class SagaMetrics {
     return this;
   }
 
-  /** The Prometheus text exposition, with every source read first (in parallel, each within a time limit). */
+  /** The Prometheus text exposition, with every source read first unless they were read lately. */
   async exposition(): Promise<{ contentType: string; body: string }> {
-    await Promise.all(
-      this.sources.map(async (s) => {
-        try {
-          await withinTime(s.refresh(), SOURCE_TIMEOUT_MS, `metrics source ${s.name} did not answer within ${SOURCE_TIMEOUT_MS} ms`);
-          this.sourceUp.set({ source: s.name }, 1);
-        } catch (err) {
-          this.sourceUp.set({ source: s.name }, 0);
-          this.onSourceError(s.name, err);
-        }
-      }),
-    );
+    await this.readSources();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** Every source in parallel, each within a time limit; a failed or timed-out reading stands as long as a good one. */
+  private readSources(): Promise<void> {
+    if (this.reading) return this.reading;
+    if (this.readAt !== undefined && Date.now() - this.readAt < (this.o.sourceCacheMs ?? 0)) return Promise.resolve();
+    this.reading = Promise.all(this.sources.map((s) => this.read(s)))
+      .then(() => undefined)
+      .finally(() => {
+        this.readAt = Date.now();
+        this.reading = undefined;
+      });
+    return this.reading;
+  }
+
+  /** Never rejects: a source that fails keeps its last values and says so. */
+  private async read(s: Source): Promise<void> {
+    try {
+      await withinTime(s.refresh(), SOURCE_TIMEOUT_MS, `metrics source ${s.name} did not answer within ${SOURCE_TIMEOUT_MS} ms`);
+      this.sourceUp.set({ source: s.name }, 1);
+    } catch (err) {
+      this.sourceUp.set({ source: s.name }, 0);
+      this.onSourceError(s.name, err);
+    }
   }
 }

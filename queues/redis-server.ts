@@ -1,12 +1,13 @@
 // The embedded default's own Redis: a redis-server child process reachable only
 // through a unix socket in the data directory, its data kept in an append-only
 // file there. It makes `npm start` work without anyone setting up Redis, and its
-// queues survive a restart like the PGlite database next to it does.
+// queues survive a restart like the PGlite database next to it does. A data
+// directory whose path is too long for a socket gets the socket in a private
+// directory of the temp folder instead, never in the shared folder itself.
 import { existsSync } from 'node:fs';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,6 +45,10 @@ const OUTPUT_LINES_KEPT = 20;
 const MAX_SOCKET_PATH_BYTES = 100;
 
 const SOCKET_FILE = 'redis.sock';
+// Where the socket went when the data directory's path is too long for one. Recorded
+// in the data directory, so that the next start finds a directory left by a killed run.
+const SOCKET_DIR_FILE = 'redis-socket-dir';
+const SOCKET_DIR_PREFIX = 'order-saga-redis-';
 const PID_FILE = 'redis-server.pid';
 // Which process (this service, not redis) started the server: a live owner other
 // than us means a second service shares the data directory; its Redis is not stale.
@@ -61,12 +66,39 @@ function notFoundMessage(serverPath: string): string {
   ].join('\n');
 }
 
-/** The unix socket for a data directory: inside it when the path fits, else a short one derived from it. */
-export function socketPathFor(dataDir: string): string {
+/** The unix socket inside a data directory, or undefined when that path is too long for one. */
+function socketPathInside(dataDir: string): string | undefined {
   const inside = path.join(dataDir, SOCKET_FILE);
-  if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH_BYTES) return inside;
-  const hash = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
-  return path.join(os.tmpdir(), `order-saga-redis-${hash}.sock`);
+  return Buffer.byteLength(inside) <= MAX_SOCKET_PATH_BYTES ? inside : undefined;
+}
+
+/**
+ * Where this start's socket goes: inside the data directory, or else in a fresh
+ * directory from mkdtemp (mode 0700, a name nobody can guess or claim first: in the
+ * shared temp folder another user could otherwise pre-create the socket path).
+ */
+async function newSocketLocation(dataDir: string): Promise<{ socketPath: string; socketDir?: string }> {
+  const inside = socketPathInside(dataDir);
+  if (inside) return { socketPath: inside };
+  const socketDir = await mkdtemp(path.join(os.tmpdir(), SOCKET_DIR_PREFIX));
+  await writeFile(path.join(dataDir, SOCKET_DIR_FILE), socketDir);
+  return { socketPath: path.join(socketDir, SOCKET_FILE), socketDir };
+}
+
+/** The private socket directory an earlier start recorded, if any. */
+async function recordedSocketDir(dataDir: string): Promise<string | undefined> {
+  const dir = (await readFile(path.join(dataDir, SOCKET_DIR_FILE), 'utf8').catch(() => '')).trim();
+  return dir === '' ? undefined : dir;
+}
+
+/** Removes a private socket directory (only ever one of ours: the name says so) and its record. */
+async function removeSocketDir(dataDir: string, socketDir: string | undefined): Promise<void> {
+  if (!socketDir) return;
+  if (path.isAbsolute(socketDir) && path.basename(socketDir).startsWith(SOCKET_DIR_PREFIX)) {
+    const info = await lstat(socketDir).catch(() => undefined);
+    if (info?.isDirectory()) await rm(socketDir, { recursive: true, force: true });
+  }
+  if ((await recordedSocketDir(dataDir)) === socketDir) await rm(path.join(dataDir, SOCKET_DIR_FILE), { force: true });
 }
 
 async function readPid(file: string): Promise<number | undefined> {
@@ -139,6 +171,8 @@ export class PrivateRedisServer {
   private constructor(
     private readonly child: ChildProcess,
     readonly socketPath: string,
+    /** The private directory holding the socket, when it is not in the data directory; removed on stop. */
+    readonly socketDir: string | undefined,
     readonly dataDir: string,
     private readonly logger: Logger,
   ) {
@@ -171,8 +205,11 @@ export class PrivateRedisServer {
     const dataDir = path.resolve(options.dataDir);
     const { logger } = options;
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const socketPath = socketPathFor(dataDir);
-    await takeOverStale(dataDir, socketPath, logger);
+    const earlierSocketDir = await recordedSocketDir(dataDir);
+    await takeOverStale(dataDir, path.join(earlierSocketDir ?? dataDir, SOCKET_FILE), logger);
+    // No server of this data directory runs now: a socket directory left by a killed run can go.
+    await removeSocketDir(dataDir, earlierSocketDir);
+    const { socketPath, socketDir } = await newSocketLocation(dataDir);
 
     const child = spawn(
       options.serverPath,
@@ -203,12 +240,13 @@ export class PrivateRedisServer {
     try {
       await once(child, 'spawn'); // rejects with the spawn error
     } catch (err) {
+      await removeSocketDir(dataDir, socketDir);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new RedisUnavailableError(notFoundMessage(options.serverPath));
       if (code === 'EACCES') throw new RedisUnavailableError(`${options.serverPath} is not executable (REDIS_SERVER_PATH): ${(err as Error).message}`);
       throw err;
     }
-    const server = new PrivateRedisServer(child, socketPath, dataDir, logger);
+    const server = new PrivateRedisServer(child, socketPath, socketDir, dataDir, logger);
     try {
       await server.waitUntilReady(options.startTimeoutMs ?? START_TIMEOUT_MS);
       await writeFile(path.join(dataDir, OWNER_FILE), String(process.pid));
@@ -216,6 +254,7 @@ export class PrivateRedisServer {
       server.stopping = Promise.resolve();
       child.kill('SIGKILL');
       await server.exited;
+      await removeSocketDir(dataDir, socketDir);
       throw err;
     }
     logger.info({ redisPid: child.pid, socket: socketPath, dataDir }, 'private redis-server started');
@@ -252,6 +291,7 @@ export class PrivateRedisServer {
         await this.exited;
       }
     }
+    await removeSocketDir(this.dataDir, this.socketDir);
     await rm(path.join(this.dataDir, OWNER_FILE), { force: true });
     this.logger.info({ redisPid: this.child.pid }, 'private redis-server stopped');
   }

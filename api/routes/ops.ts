@@ -6,17 +6,21 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type RequestHandler } from 'express';
+import { FRAME_ANCESTORS_NONE } from '../no-framing.js';
 import { opsApiRoutes, type OpsApiDeps } from './ops-api.js';
 
 export type OpsMode = ({ engine: 'embedded' } & Omit<OpsApiDeps, 'requireAdmin'>) | { engine: 'zeebe'; operateUrl?: string };
 
-export const OPS_PAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'ops');
+const OPS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'ops');
+// The page is served by GET /ops only, with its CSP: the static folder holds no HTML.
+const OPS_PAGE = path.join(OPS_DIR, 'ops.html');
+const OPS_ASSETS_DIR = path.join(OPS_DIR, 'assets');
 const BPMN_JS_DIST = path.join(path.dirname(createRequire(import.meta.url).resolve('bpmn-js/package.json')), 'dist');
 
 // The page shows text from outside (error messages, names from the BPMN file) and has a
 // Retry button: no foreign scripts, no framing by another site. bpmn-js styles its SVG inline.
-const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+// It replaces the framing-only policy every /ops response gets (no-framing.ts), keeping its rule.
+const CONTENT_SECURITY_POLICY = `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; ${FRAME_ANCESTORS_NONE}; base-uri 'none'; form-action 'self'`;
 const pageHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
   res.setHeader('Cache-Control', 'no-store');
@@ -45,7 +49,7 @@ export function opsRoutes(mode: OpsMode, requireAdmin: RequestHandler): Router {
   const router = Router();
   // Vendor and page assets are not secret, but everything under /ops asks for the token alike:
   // one rule is easier to reason about than a list of exceptions.
-  router.use('/ops/assets', requireAdmin, express.static(OPS_PAGE_DIR, { index: false }));
+  router.use('/ops/assets', requireAdmin, express.static(OPS_ASSETS_DIR, { index: false }));
   if (mode.engine === 'zeebe') {
     router.get('/ops', requireAdmin, pageHeaders, (_req, res) => {
       res.type('html').send(camundaPage(mode.operateUrl));
@@ -54,7 +58,7 @@ export function opsRoutes(mode: OpsMode, requireAdmin: RequestHandler): Router {
   }
   router.use('/ops/assets/bpmn-js', requireAdmin, express.static(BPMN_JS_DIST, { index: false }));
   router.get('/ops', requireAdmin, pageHeaders, (_req, res) => {
-    res.sendFile(path.join(OPS_PAGE_DIR, 'ops.html'));
+    res.sendFile(OPS_PAGE);
   });
   router.use(opsApiRoutes({ prisma: mode.prisma, operations: mode.operations, requireAdmin }));
   return router;

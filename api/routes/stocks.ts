@@ -2,18 +2,18 @@ import { Router, type RequestHandler } from 'express';
 import { stockPage } from '../../domain/inventory/availability.js';
 import { setOnHand } from '../../domain/inventory/set-on-hand.js';
 import type { PrismaClient } from '../../infra/database.js';
-import { requireAdmin } from '../auth.js';
 import { ListStocksQuery, SetOnHandBody, SkuParams, StockParams } from '../schemas.js';
 import { jsonBody, listParams, parse } from '../validate.js';
 
-export function stockRoutes(prisma: PrismaClient, adminToken: string, jsonParser: RequestHandler): Router {
+/** `requireAdmin`: the admin check (auth.ts), which also refuses cross-site and non-JSON writes. */
+export function stockRoutes(prisma: PrismaClient, requireAdmin: RequestHandler, jsonParser: RequestHandler): Router {
   return Router()
     .get('/stocks/:sku', async (req, res) => {
       const { sku } = parse(SkuParams, req.params);
       const page = await stockPage(prisma, sku, listParams(req, ListStocksQuery));
       res.json({ stocks: page.stocks.map((s) => ({ warehouseId: s.warehouseId, count: s.available })), nextCursor: page.nextCursor });
     })
-    .put('/stocks/:sku/:warehouseId', requireAdmin(adminToken), jsonParser, async (req, res) => {
+    .put('/stocks/:sku/:warehouseId', requireAdmin, jsonParser, async (req, res) => {
       const { sku, warehouseId } = parse(StockParams, req.params);
       const { onHand } = jsonBody(req, SetOnHandBody);
       res.json({ sku, ...(await setOnHand(prisma, sku, warehouseId, onHand)) });

@@ -1,12 +1,15 @@
 // Payment providers call back here. The order of checks is the security model:
-// the signature is verified on the exact bytes received before anything is
-// parsed or stored, so an unsigned or replayed request leaves no trace but a log
-// line. A verified event is made durable in the inbox, handed to the relay, and
-// acknowledged; the provider stops redelivering only once it is safe with us.
+// a request without a signature is refused before its body is read; the
+// signature is verified on the exact bytes received before anything is parsed
+// or stored, so an unsigned or replayed request leaves no trace but a log line;
+// and a signed event must describe the payment of the order it names, or it
+// settles nothing. A verified event is made durable in the inbox, handed to the
+// relay, and acknowledged; the provider stops redelivering only once it is safe with us.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { PaymentOutcomeEvent } from '../../domain/payments/gateway.js';
+import { matchPaymentEvent } from '../../domain/payments/match-payment-event.js';
 import { recordPaymentEvent } from '../../domain/payments/payment-events.js';
-import { verifySignature, type SignatureFailure } from '../../domain/payments/signature.js';
+import { SIGNATURE_FAILURES, verifySignature, type SignatureFailure } from '../../domain/payments/signature.js';
 import type { PrismaClient } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
 import { logRequestWith } from '../log-context.js';
@@ -28,9 +31,13 @@ export type WebhookRoutesOptions = {
   relay: { enqueue(id: string): Promise<void> };
   logger: Logger;
   bodyLimit: string | number;
-  /** Called for every refused signature, e.g. to count them. */
-  onRefused?(provider: string, reason: SignatureFailure): void;
+  /** Called for every refused webhook (a bad signature, or an event that does not match its payment), e.g. to count them. */
+  onRefused?(provider: string, reason: WebhookRefusal): void;
 };
+
+/** Why a webhook was refused: its signature, or a signed event that does not describe the payment it names. */
+export const WEBHOOK_REFUSALS = [...SIGNATURE_FAILURES, 'payment-mismatch'] as const;
+export type WebhookRefusal = (typeof WEBHOOK_REFUSALS)[number];
 
 const REFUSAL_MESSAGES: Record<SignatureFailure, (p: WebhookProvider) => string> = {
   missing: () => 'is missing',
@@ -45,6 +52,14 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
   const byName = new Map(providers.map((p) => [p.name, p]));
   const log = logger.child({ component: 'payment-webhooks' });
 
+  const signatureRefused = (req: Request, provider: WebhookProvider, reason: SignatureFailure): HttpProblem => {
+    log.warn({ provider: provider.name, reason, ip: req.ip }, 'payment webhook refused: bad signature');
+    onRefused?.(provider.name, reason);
+    return new HttpProblem(401, 'invalid-signature', 'Webhook signature rejected', `signature ${reason}: nothing was recorded`, [
+      { field: provider.signatureHeader, message: REFUSAL_MESSAGES[reason](provider) },
+    ]);
+  };
+
   // Before the body is read: an unknown provider costs us no buffering.
   const resolveProvider = (req: ProviderRequest, _res: Response, next: NextFunction) => {
     const provider = byName.get(req.params.provider);
@@ -54,6 +69,13 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
       ]);
     }
     req.webhookProvider = provider;
+    next();
+  };
+
+  // Still before the body: an unsigned request is refused without buffering what it sends.
+  const requireSignatureHeader = (req: ProviderRequest, _res: Response, next: NextFunction) => {
+    const provider = req.webhookProvider as WebhookProvider;
+    if (!req.get(provider.signatureHeader)?.trim()) throw signatureRefused(req, provider, 'missing');
     next();
   };
 
@@ -70,13 +92,7 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
       secret: provider.secret,
       toleranceSeconds: provider.toleranceSeconds,
     });
-    if (!check.ok) {
-      log.warn({ provider: provider.name, reason: check.reason, ip: req.ip }, 'payment webhook refused: bad signature');
-      onRefused?.(provider.name, check.reason);
-      throw new HttpProblem(401, 'invalid-signature', 'Webhook signature rejected', `signature ${check.reason}: nothing was recorded`, [
-        { field: provider.signatureHeader, message: REFUSAL_MESSAGES[check.reason](provider) },
-      ]);
-    }
+    if (!check.ok) throw signatureRefused(req, provider, check.reason);
 
     let body: unknown;
     try {
@@ -86,6 +102,23 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
     }
     const event = provider.parse(body);
     logRequestWith(res, { orderId: event.orderId });
+
+    const mismatches = await matchPaymentEvent(prisma, event);
+    if (mismatches.length > 0) {
+      const differing = mismatches.map((m) => m.field);
+      log.warn(
+        { provider: provider.name, orderId: event.orderId, providerEventId: event.providerEventId, fields: differing, ip: req.ip },
+        'payment webhook refused: the event does not match the payment of its order',
+      );
+      onRefused?.(provider.name, 'payment-mismatch');
+      throw new HttpProblem(
+        422,
+        'payment-mismatch',
+        'The event does not match the payment',
+        `the event does not match the payment of order ${event.orderId} (${differing.join(', ')}): nothing was recorded`,
+        mismatches,
+      );
+    }
 
     const recorded = await recordPaymentEvent(prisma, provider.name, event, body);
     killPoint('payment-webhook:after-recorded');
@@ -110,5 +143,5 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
     res.status(200).json({ received: true, duplicate: recorded.duplicate });
   };
 
-  return Router().post('/webhooks/payments/:provider', resolveProvider, rawBody, receive);
+  return Router().post('/webhooks/payments/:provider', resolveProvider, requireSignatureHeader, rawBody, receive);
 }

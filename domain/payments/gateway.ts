@@ -45,6 +45,9 @@ export type PaymentOutcomeEvent = {
   orderId: string;
   paymentId: string;
   providerPaymentId: string;
+  /** What the provider says it charged: checked against our payment before the event may settle it. */
+  amountMinor: number;
+  currency: string;
   /** Why a payment failed (declined, insufficient funds…); absent on success. */
   reason?: string | undefined;
 };

@@ -13,20 +13,23 @@ import type { PaymentOutcomeEvent } from './gateway.js';
 
 export type RecordedEvent = { id: string; duplicate: boolean; processed: boolean };
 
+/** An event as read back: rows recorded before events were checked against their payment, and rows written by hand, carry no amount or currency. */
+export type StoredOutcomeEvent = Omit<PaymentOutcomeEvent, 'amountMinor' | 'currency'> & Partial<Pick<PaymentOutcomeEvent, 'amountMinor' | 'currency'>>;
+
 export type StoredPaymentEvent = {
   id: string;
   provider: string;
   providerEventId: string;
   orderId: string | null;
   type: string;
-  event: PaymentOutcomeEvent;
+  event: StoredOutcomeEvent;
   /** The provider's body as received. */
   body: unknown;
   receivedAt: Date;
   processedAt: Date | null;
 };
 
-type StoredPayload = { event: PaymentOutcomeEvent; body: unknown };
+type StoredPayload = { event: StoredOutcomeEvent; body: unknown };
 
 /**
  * Records a verified callback once. Safe under concurrent deliveries of the same
@@ -59,7 +62,7 @@ export async function getPaymentEvent(prisma: PrismaClient, id: string): Promise
   if (!row) return null;
   const payload = row.payload as Partial<StoredPayload> | null;
   // Rows written by hand (an operator replaying an event) may hold only the provider's body.
-  const event: PaymentOutcomeEvent = payload?.event ?? {
+  const event: StoredOutcomeEvent = payload?.event ?? {
     providerEventId: row.providerEventId,
     type: row.type as PaymentOutcomeEvent['type'],
     orderId: row.orderId ?? '',

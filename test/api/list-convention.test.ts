@@ -77,7 +77,7 @@ beforeAll(async () => {
   const jsonParser = express.json();
   const pass: RequestHandler = (_req, _res, next) => next();
   const app = express();
-  app.use(stockRoutes(db.prisma, 'unused-admin-token', jsonParser));
+  app.use(stockRoutes(db.prisma, pass, jsonParser));
   app.use(
     orderRoutes({
       prisma: db.prisma,

@@ -743,7 +743,7 @@ describe('the OpenAPI document', () => {
       expect.arrayContaining(['/orders', '/orders/{id}', '/orders/{id}/cancel', '/orders/{id}/notifications', '/webhooks/payments/{provider}']),
     );
     expect(Object.keys(doc.paths['/orders'] ?? {}).sort()).toEqual(['get', 'post']);
-    expect(Object.keys(doc.paths['/webhooks/payments/{provider}']?.post?.responses ?? {}).sort()).toEqual(['200', '400', '401', '404']);
+    expect(Object.keys(doc.paths['/webhooks/payments/{provider}']?.post?.responses ?? {}).sort()).toEqual(['200', '400', '401', '404', '422']);
     expect(doc.paths['/webhooks/payments/{provider}']?.post?.parameters?.map((p) => p.name)).toEqual(['provider', 'Sandbox-Signature']);
     expect(doc.paths['/orders']?.get?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['query:customerId', 'query:status', 'query:cursor', 'query:limit']);
     expect(doc.paths['/orders']?.post?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['header:Idempotency-Key']);

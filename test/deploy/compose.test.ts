@@ -1,14 +1,41 @@
 // docker-compose.yml as a user meets it: `docker compose up --build` must give the
 // api and workers containers an environment the service accepts, pointing at the
 // Camunda, PostgreSQL and Redis containers the same file defines, and start things
-// in an order that works. No Docker engine here: the file is read and checked
-// against the service's own configuration (loadConfig) and the other services.
-import { describe, expect, test } from '@jest/globals';
+// in an order that works; and it must not start at all until the user has set the
+// secrets. No Docker engine here: the file is read and checked against the service's
+// own configuration (loadConfig) and the other services, and Compose itself (when
+// installed) loads it with and without the secrets.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import { ConfigError, loadConfig } from '../../infra/config.js';
-import { dependsOn, durationMs, ports, readCompose, readDockerfile, serviceEnvironment, stageEnv, type ComposeFile, type ComposeService } from './support.js';
+import {
+  COMPOSE_FILE,
+  ROOT,
+  composeCommand,
+  dependsOn,
+  durationMs,
+  ports,
+  readCompose,
+  readDockerfile,
+  requiredVariables,
+  serviceEnvironment,
+  stageEnv,
+  type ComposeFile,
+  type ComposeService,
+} from './support.js';
 
 const compose: ComposeFile = readCompose();
 const services = compose.services;
+const composeText = readFileSync(COMPOSE_FILE, 'utf8');
+/** The secrets the file requires from the shell or .env. */
+const required = requiredVariables(composeText);
+/** What a user's .env holds: a random value for each (hex, as the documented one-liner makes). */
+const secrets: Record<string, string> = Object.fromEntries(required.map((name) => [name, randomBytes(32).toString('hex')]));
+const without = (name: string) => Object.fromEntries(Object.entries(secrets).filter(([key]) => key !== name));
 const { stages } = readDockerfile();
 /** What the image itself sets (ENV in the runtime stage): NODE_ENV, HOST, PORT. */
 const imageEnv = stageEnv(stages[stages.length - 1]!);
@@ -25,13 +52,13 @@ function service(name: string): ComposeService {
   return s;
 }
 
-/** The environment a container of a service built from the Dockerfile gets. */
-function envOf(name: string, shellEnv: Record<string, string> = {}): Record<string, string> {
+/** The environment a container of a service built from the Dockerfile gets (with the user's secrets set). */
+function envOf(name: string, shellEnv: Record<string, string> = secrets): Record<string, string> {
   const s = service(name);
   return serviceEnvironment(s, s.build !== undefined ? imageEnv : {}, shellEnv);
 }
 
-function configOf(name: string, shellEnv: Record<string, string> = {}) {
+function configOf(name: string, shellEnv: Record<string, string> = secrets) {
   const env = envOf(name, shellEnv);
   try {
     return loadConfig(env);
@@ -59,7 +86,7 @@ describe('docker-compose.yml: the service containers', () => {
     expect(config.engine.kind).toBe('zeebe');
     expect(config.database.kind).toBe('postgres');
     expect(config.redis.url).toBeDefined();
-    // Production refuses the development defaults: the file sets its own (demo) values.
+    // Production refuses the development defaults: the secrets come from the user.
     expect(config.adminTokenIsDefault).toBe(false);
   });
 
@@ -109,7 +136,7 @@ describe('docker-compose.yml: the service containers', () => {
     for (const name of Object.keys(ROLES)) {
       const url = envOf(name).DATABASE_URL!;
       const target = serviceBehind(url);
-      const pg = serviceEnvironment(service(target.name));
+      const pg = serviceEnvironment(service(target.name), {}, secrets);
       expect(service(target.name).image).toMatch(/^postgres:16(\.|-|$)/);
       expect(target.port).toBe(POSTGRES_PORT);
       expect(decodeURIComponent(target.url.username)).toBe(pg.POSTGRES_USER);
@@ -145,17 +172,28 @@ describe('docker-compose.yml: the service containers', () => {
   test('api and workers share the secrets and the engine settings', () => {
     const api = envOf('api');
     const workers = envOf('workers');
-    for (const key of ['ADMIN_TOKEN', 'SANDBOX_WEBHOOK_SECRET', 'ZEEBE_REST_ADDRESS', 'CAMUNDA_AUTH_STRATEGY', 'DATABASE_URL', 'REDIS_URL', 'PUBLIC_URL']) {
+    for (const key of [
+      'ADMIN_TOKEN',
+      'SANDBOX_WEBHOOK_SECRET',
+      'METRICS_TOKEN',
+      'ZEEBE_REST_ADDRESS',
+      'CAMUNDA_AUTH_STRATEGY',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'PUBLIC_URL',
+    ]) {
       expect([key, workers[key]]).toEqual([key, api[key]]);
     }
   });
 
-  test('secrets set in the shell (or .env) replace the demo values', () => {
-    const shell = { ADMIN_TOKEN: 'a-much-longer-real-token', SANDBOX_WEBHOOK_SECRET: 'whsec_a_real_secret_value' };
+  test('the secrets set in the shell (or .env) are the ones the service uses', () => {
     for (const name of Object.keys(ROLES)) {
-      const config = configOf(name, shell);
-      expect(config.adminToken).toBe(shell.ADMIN_TOKEN);
-      expect(config.payments.sandbox.webhookSecret).toBe(shell.SANDBOX_WEBHOOK_SECRET);
+      const config = configOf(name);
+      expect(config.adminToken).toBe(secrets.ADMIN_TOKEN);
+      expect(config.payments.sandbox.webhookSecret).toBe(secrets.SANDBOX_WEBHOOK_SECRET);
+      expect(config.metricsToken).toBe(secrets.METRICS_TOKEN);
+      if (config.database.kind !== 'postgres') throw new Error('not postgres');
+      expect(decodeURIComponent(new URL(config.database.url).password)).toBe(secrets.POSTGRES_PASSWORD);
     }
   });
 
@@ -234,4 +272,152 @@ describe('docker-compose.yml: start order and health', () => {
     for (const name of ['orchestration', 'elasticsearch', 'postgres', 'redis'])
       expect([name, (service(name).volumes as unknown[] | undefined)?.length ?? 0]).not.toEqual([name, 0]);
   });
+});
+
+/** The one-liner that writes .env with a random value for each secret, as a file gives it. */
+function oneLinerIn(file: string): string {
+  const line = readFileSync(path.join(ROOT, file), 'utf8')
+    .split('\n')
+    .find((l) => l.includes('openssl rand') && l.includes('> .env'));
+  if (!line) throw new Error(`${file} gives no command that writes .env`);
+  return line.replace(/^\s*#?\s*/, '');
+}
+
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+const composeCli = composeCommand();
+const withCompose = composeCli || process.env.CI ? test : test.skip;
+const composeNote = composeCli ? `${composeCli.cmd} ${composeCli.prefix.join(' ')}`.trim() : 'skipped: no docker compose or docker-compose installed';
+
+/** `compose config -q` with this env file only: nothing from this shell, no .env of the checkout. */
+function composeConfigWith(envFile: string): { ok: boolean; output: string } {
+  if (!composeCli)
+    throw new Error('neither `docker compose` nor `docker-compose` is installed (Debian: apt-get install --no-install-recommends docker-compose)');
+  const run = spawnSync(composeCli.cmd, [...composeCli.prefix, '--env-file', envFile, '-f', COMPOSE_FILE, 'config', '-q'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir() },
+  });
+  return { ok: run.status === 0, output: `${run.stdout}${run.stderr}`.trim() };
+}
+
+/** `compose config -q` with exactly these variables. */
+function composeConfig(vars: Record<string, string>): { ok: boolean; output: string } {
+  const envFile = path.join(tempDir('saga-compose-'), 'test.env');
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join(''),
+  );
+  return composeConfigWith(envFile);
+}
+
+/** The message Compose ends with when `name` is missing: the file's own `${name:?…}` text. */
+const refusalNaming = (name: string) => new RegExp(`set ${name} in \\.env, see \\.env\\.example$`);
+
+describe('docker-compose.yml: secrets', () => {
+  const SECRETS = ['ADMIN_TOKEN', 'METRICS_TOKEN', 'POSTGRES_PASSWORD', 'SANDBOX_WEBHOOK_SECRET'];
+
+  test('ADMIN_TOKEN, SANDBOX_WEBHOOK_SECRET, METRICS_TOKEN and the PostgreSQL password are required variables', () => {
+    expect([...required].sort()).toEqual(SECRETS);
+    const requiredValue = (name: string) => new RegExp(`^\\$\\{${name}:\\?[^}]+\\}$`);
+    for (const name of Object.keys(ROLES)) {
+      const env = service(name).environment as Record<string, string>;
+      for (const key of ['ADMIN_TOKEN', 'SANDBOX_WEBHOOK_SECRET', 'METRICS_TOKEN'])
+        expect([name, key, env[key]]).toEqual([name, key, expect.stringMatching(requiredValue(key))]);
+      expect(new URL(env.DATABASE_URL!.replace(/\$\{[^}]+\}/, 'x')).password).toBe('x');
+      expect(env.DATABASE_URL).toMatch(/^postgresql:\/\/saga:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:/);
+    }
+    expect((service('postgres').environment as Record<string, string>).POSTGRES_PASSWORD).toMatch(requiredValue('POSTGRES_PASSWORD'));
+  });
+
+  test('no secret default is left in the file', () => {
+    expect(composeText).not.toMatch(/change[-_]?me/i);
+    // No fallback (${NAME:-…} or ${NAME-…}) for anything named like a secret.
+    expect([...composeText.matchAll(/\$\{(\w*(?:TOKEN|SECRET|PASSWORD|KEY)\w*):?-/g)].map((m) => m[1])).toEqual([]);
+    // Every secret the service containers and the database get is one the user set.
+    for (const name of [...Object.keys(ROLES), 'postgres']) {
+      const env = serviceEnvironment(service(name), {}, secrets);
+      const values = Object.entries(env).filter(([key]) => /TOKEN|SECRET|PASSWORD/.test(key));
+      expect(values.length).toBeGreaterThan(0);
+      for (const [key, value] of values) expect([name, key, Object.values(secrets).includes(value)]).toEqual([name, key, true]);
+    }
+  });
+
+  test('without a secret, unset or empty, the environment cannot be made (the message names it)', () => {
+    for (const name of required) {
+      expect(() => envOf('api', without(name))).toThrow(`required variable ${name} is missing a value`);
+      expect(() => envOf('workers', { ...secrets, [name]: '' })).toThrow(`required variable ${name} is missing a value`);
+    }
+    expect(() => serviceEnvironment(service('postgres'), {}, without('POSTGRES_PASSWORD'))).toThrow('required variable POSTGRES_PASSWORD');
+  });
+
+  withCompose(`Compose refuses the file without the secrets, naming each one missing, unset or empty (${composeNote})`, () => {
+    const none = composeConfig({});
+    expect(none.ok).toBe(false);
+    expect(none.output).toMatch(/set (ADMIN_TOKEN|SANDBOX_WEBHOOK_SECRET|METRICS_TOKEN|POSTGRES_PASSWORD) in \.env, see \.env\.example$/);
+    for (const name of required) {
+      for (const vars of [without(name), { ...secrets, [name]: '' }]) {
+        const { ok, output } = composeConfig(vars);
+        expect([name, ok]).toEqual([name, false]);
+        expect(output).toMatch(refusalNaming(name));
+      }
+    }
+  });
+
+  withCompose(`Compose accepts the file with them (${composeNote})`, () => {
+    const { ok, output } = composeConfig(secrets);
+    expect([ok, output]).toEqual([true, expect.any(String)]);
+  });
+
+  test('.env.example lists each secret with no value; .env stays out of git and of the image build', () => {
+    const example = readFileSync(path.join(ROOT, '.env.example'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    expect(example.map((l) => l.split('=')[0]).sort()).toEqual(SECRETS);
+    for (const line of example) expect(line).toMatch(/^[A-Z_]+=$/);
+    const lines = (file: string) => readFileSync(path.join(ROOT, file), 'utf8').split('\n');
+    expect(lines('.gitignore')).toContain('.env');
+    expect(lines('.dockerignore')).toContain('.env');
+  });
+
+  test.each(['docs/operations.md', '.env.example', 'docker-compose.yml'])(
+    'the .env one-liner in %s writes a private .env with a random value for each secret, and never overwrites one',
+    (file) => {
+      const command = oneLinerIn(file);
+      const dir = tempDir('saga-dotenv-');
+      const run = spawnSync('sh', ['-c', command], { cwd: dir, encoding: 'utf8' });
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      const dotenv = path.join(dir, '.env');
+      expect((statSync(dotenv).mode & 0o777).toString(8)).toBe('600');
+      const written = readFileSync(dotenv, 'utf8');
+      const vars = Object.fromEntries(
+        written
+          .trim()
+          .split('\n')
+          .map((l) => l.split('=') as [string, string]),
+      );
+      expect(Object.keys(vars).sort()).toEqual(SECRETS);
+      for (const value of Object.values(vars)) expect(value).toMatch(/^[0-9a-f]{64}$/);
+      expect(new Set(Object.values(vars)).size).toBe(SECRETS.length);
+      for (const name of Object.keys(ROLES)) expect(configOf(name, vars).adminToken).toBe(vars.ADMIN_TOKEN);
+      if (composeCli) {
+        const { ok, output } = composeConfigWith(dotenv);
+        expect([ok, output]).toEqual([true, expect.any(String)]);
+      }
+
+      // Run again: a new POSTGRES_PASSWORD would no longer open the existing database.
+      expect(spawnSync('sh', ['-c', command], { cwd: dir, encoding: 'utf8' }).status).not.toBe(0);
+      expect(readFileSync(dotenv, 'utf8')).toBe(written);
+    },
+  );
 });

@@ -1,6 +1,8 @@
 // Reading the deployment files the way Docker and Compose read them, far enough for
 // the tests in this folder: the Dockerfile's stages and instructions, the compose
-// file with its anchors merged and its ${VAR:-default} values interpolated.
+// file with its anchors merged and its ${VAR:-default} values interpolated; and
+// Compose itself, when one is installed.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,16 +77,38 @@ export function stageEnv(stage: Stage): Record<string, string> {
   return env;
 }
 
-/** Compose's interpolation of one value: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}. */
+/**
+ * Compose's interpolation of one value: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
+ * and the required ${VAR:?message} (unset or empty) and ${VAR?message} (unset), which
+ * throw as Compose refuses the file.
+ */
 export function interpolate(value: string, env: Record<string, string | undefined>): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, op, fallback, bare) => {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, op, word, bare) => {
     if (whole === '$$') return '$';
     const name = (braced ?? bare) as string;
     const v = env[name];
-    if (op === ':-') return v === undefined || v === '' ? (fallback as string) : v;
-    if (op === '-') return v === undefined ? (fallback as string) : v;
+    const unset = op?.startsWith(':') ? v === undefined || v === '' : v === undefined;
+    if (unset && (op === ':-' || op === '-')) return word as string;
+    if (unset && (op === ':?' || op === '?')) throw new Error(`required variable ${name} is missing a value: ${word as string}`);
     return v ?? '';
   });
+}
+
+/** The variables a compose file requires (`${NAME:?message}` or `${NAME?message}`), each once. */
+export function requiredVariables(text: string): string[] {
+  return [...new Set([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*):?\?/g)].map((m) => m[1]!))];
+}
+
+/** Compose v2 (`docker compose`) or v1 (`docker-compose`), whichever is installed first. */
+export function composeCommand(): { cmd: string; prefix: string[] } | undefined {
+  for (const [cmd, prefix] of [
+    ['docker', ['compose']],
+    ['docker-compose', []],
+  ] as const) {
+    const version = spawnSync(cmd, [...prefix, 'version'], { encoding: 'utf8' });
+    if (!version.error && version.status === 0) return { cmd, prefix: [...prefix] };
+  }
+  return undefined;
 }
 
 export type ComposeService = {
@@ -100,7 +124,9 @@ export type ComposeService = {
 };
 export type ComposeFile = { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
 
-export function readCompose(file = path.join(ROOT, 'docker-compose.yml')): ComposeFile {
+export const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
+
+export function readCompose(file = COMPOSE_FILE): ComposeFile {
   // merge: Compose honours YAML merge keys (<<: *anchor); YAML 1.2 parsers need asking.
   return parse(readFileSync(file, 'utf8'), { merge: true }) as ComposeFile;
 }

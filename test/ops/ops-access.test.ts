@@ -1,21 +1,25 @@
 // Who gets in, and what the ops page is in each engine mode, without running a
 // saga: the app with the ops page on the embedded engine's (empty) tables, the
 // page on Camunda 8 (no cluster needed: it only links to Operate), and /metrics
-// with and without METRICS_TOKEN. Plus the workers role's own /metrics, which
+// with and without METRICS_TOKEN, and how long a reading of its gauges stands
+// (METRICS_CACHE_MS). Plus the workers role's own /metrics, which
 // needs a shared PostgreSQL and Redis (the PostgreSQL run only).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import type { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../api/app.js';
 import { loadConfig } from '../../infra/config.js';
 import { SagaMetrics } from '../../infra/metrics.js';
 import { EngineOperations } from '../../orchestrator/embedded/operations.js';
 import { startSystem, type RunningSystem } from '../../app/start.js';
+import { systemMetrics } from '../../app/system-metrics.js';
 import { onPostgres, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { sagaEnvironment } from '../saga/support.js';
+import { addOrder } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
-import { parseExposition, scrape, value } from './prometheus.js';
+import { parseExposition, scrape, value, type Exposition } from './prometheus.js';
 
 const ADMIN_TOKEN = 'ops-access-admin-token';
 const METRICS_TOKEN = 'ops-access-metrics-token';
@@ -159,6 +163,74 @@ describe('/metrics', () => {
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 12 characters/);
     expect(loadConfig({ METRICS_TOKEN: METRICS_TOKEN }).metricsToken).toBe(METRICS_TOKEN);
     expect(loadConfig({}).metricsToken).toBeUndefined();
+  });
+
+  // Each reading of the shared gauges costs a groupBy over all orders, an incident count and a query per queue.
+  function countedMetrics(cacheMs: number) {
+    const reads = { incidents: 0, queues: 0 };
+    const world = { openIncidents: 0 };
+    const queue = {
+      name: 'notifications',
+      getJobCounts: async () => {
+        reads.queues++;
+        return { waiting: 2 };
+      },
+    } as unknown as Queue;
+    const incidents = {
+      incidents: async () => [],
+      openCount: async () => {
+        reads.incidents++;
+        return world.openIncidents;
+      },
+    };
+    const source = systemMetrics({
+      role: 'api',
+      engine: 'embedded',
+      logger: pino({ level: 'silent' }),
+      taskTypes: [],
+      cacheMs,
+      shared: { prisma: db.prisma, incidents, queues: [queue], webhookProviders: [] },
+    });
+    return { source, reads, world };
+  }
+
+  test('METRICS_CACHE_MS: scrapes within the window reuse one reading of the gauges; the first scrape after it reads them again', async () => {
+    const { source, reads, world } = countedMetrics(1000);
+    const url = await serve({ metrics: { source } });
+    const orders = (m: Exposition) => value(m, 'order_saga_orders', { status: 'NEW' });
+    const started = Date.now();
+    const first = await scrape(url);
+    expect(reads).toEqual({ incidents: 1, queues: 1 });
+
+    // Within the window a new order and a new incident are not read yet, and nothing is asked again.
+    await addOrder(db.prisma, []);
+    world.openIncidents = 1;
+    const second = await scrape(url);
+    expect([orders(second), value(second, 'order_saga_incidents_open'), value(second, 'order_saga_queue_depth', { queue: 'notifications' })]).toEqual([
+      orders(first),
+      0,
+      2,
+    ]);
+    expect(reads).toEqual({ incidents: 1, queues: 1 });
+
+    const fresh = await waitFor('a scrape that reads the sources again', async () => {
+      const m = await scrape(url);
+      return value(m, 'order_saga_incidents_open') === 1 ? m : undefined;
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(orders(fresh)).toBe(orders(first) + 1);
+    expect(reads).toEqual({ incidents: 2, queues: 2 });
+  });
+
+  test('METRICS_CACHE_MS=0: every scrape reads the gauges; scrapes at the same moment share one reading', async () => {
+    const { source, reads, world } = countedMetrics(0);
+    const url = await serve({ metrics: { source } });
+    expect(value(await scrape(url), 'order_saga_incidents_open')).toBe(0);
+    world.openIncidents = 3;
+    expect(value(await scrape(url), 'order_saga_incidents_open')).toBe(3);
+    expect(reads).toEqual({ incidents: 2, queues: 2 });
+    await Promise.all([source.exposition(), source.exposition(), source.exposition()]);
+    expect(reads).toEqual({ incidents: 3, queues: 3 });
   });
 
   test('a source that stops answering keeps the scrape up, keeps its last values and says so', async () => {

@@ -4,14 +4,14 @@
 // in order and share that run: metrics while the incident is open; the page in
 // Chromium, where an operator reads the diagram and retries the incident; the
 // metrics and the log after the order it stopped has finished.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { databaseKind } from '../support/database.js';
 import { ADMIN_TOKEN, adminAuth, startSaga, type Saga } from '../saga/support.js';
 import { waitFor } from '../support/wait.js';
+import { ARTIFACTS, launchChromium } from './chromium.js';
 import { labelProblems, labelsInModel, measureDiagram } from './diagram-labels.js';
 import { scrape, series, total, value, type Exposition } from './prometheus.js';
 
@@ -19,8 +19,6 @@ import { scrape, series, total, value, type Exposition } from './prometheus.js';
 declare const getComputedStyle: (e: unknown) => { stroke: string; backgroundColor: string };
 declare const document: { querySelector(selector: string): { getAttribute(name: string): string | null } | null };
 
-const ARTIFACTS = path.resolve('test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const QUEUES = ['notifications', 'payment-events', 'sandbox-provider'];
 
 let saga: Saga;
@@ -53,24 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await saga?.stop();
 });
-
-async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
-  await mkdir(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 describe(`the ops view after a mixed run (${databaseKind})`, () => {
   test('/metrics while the incident is open: orders by status, saga durations, job failures and retries, one incident, queues', async () => {

@@ -76,7 +76,16 @@ afterAll(async () => {
 });
 
 function outcome(orderId: string, type: PaymentOutcomeEvent['type'] = 'payment.succeeded', reason?: string): PaymentOutcomeEvent {
-  return { providerEventId: `evt_${randomUUID()}`, type, orderId, paymentId: randomUUID(), providerPaymentId: `sbx_${randomUUID().slice(0, 8)}`, reason };
+  return {
+    providerEventId: `evt_${randomUUID()}`,
+    type,
+    orderId,
+    paymentId: randomUUID(),
+    providerPaymentId: `sbx_${randomUUID().slice(0, 8)}`,
+    amountMinor: 2500,
+    currency: 'EUR',
+    reason,
+  };
 }
 
 const record = (event: PaymentOutcomeEvent) => recordPaymentEvent(h.db.prisma, 'sandbox', event, { id: event.providerEventId, raw: true });

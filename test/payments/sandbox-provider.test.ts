@@ -186,6 +186,8 @@ describe('sandbox provider', () => {
       orderId: req.orderId,
       paymentId: req.paymentId,
       providerPaymentId,
+      amountMinor: 4599,
+      currency: 'EUR',
       reason: undefined,
     });
     await sleep(200);

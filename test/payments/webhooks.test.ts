@@ -1,23 +1,28 @@
 // The payment webhook over real HTTP, with the real inbox (PGlite or PostgreSQL)
 // and the real relay queue on Redis (its worker not started: what was enqueued stays visible).
+// Each event describes an order waiting for its payment, as the provider would send it.
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import express from 'express';
 import { pino } from 'pino';
 import { notFoundHandler, problemErrorHandler } from '../../api/problem.js';
 import { sandboxWebhookProvider } from '../../app/webhook-providers.js';
-import { webhookRoutes } from '../../api/routes/webhooks.js';
+import { webhookRoutes, type WebhookRefusal } from '../../api/routes/webhooks.js';
+import { createOrder } from '../../domain/orders/create-order.js';
 import { markEventProcessed } from '../../domain/payments/payment-events.js';
 import { signPayload, type SignatureFailure } from '../../domain/payments/signature.js';
 import { PaymentEventRelay } from '../../queues/payment-events.js';
 import type { SandboxEvent } from '../../integrations/payments/sandbox/webhook-event.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
+import { addProduct } from '../support/fixtures.js';
 import { testQueueContext, type TestQueueContext } from '../support/redis.js';
+import { orderAwaitingPayment, type RequestedPaymentRow } from './support.js';
 
 const SECRET = 'whsec_webhook_test_secret_value';
 const HEADER = 'Sandbox-Signature';
+const SKU = 'WEBHOOK-KETTLE';
 
 let db: TestDatabase;
 let redis: TestQueueContext;
@@ -25,13 +30,14 @@ let relay: PaymentEventRelay;
 let server: Server;
 let baseUrl: string;
 const enqueued: string[] = [];
-const refused: [string, SignatureFailure][] = [];
-const logLines: { level: number; msg: string; reason?: string; err?: unknown }[] = [];
+const refused: [string, WebhookRefusal][] = [];
+const logLines: { level: number; msg: string; reason?: string; err?: unknown; orderId?: string; fields?: string[] }[] = [];
 /** Where the route's enqueue goes; a test may swap in a relay that is down. */
 let relayTarget: { enqueue(id: string): Promise<void> };
 
 beforeAll(async () => {
   db = await openTestDatabase();
+  await addProduct(db.prisma, SKU, { 'WH-A': 1000 }, 3499);
   redis = await testQueueContext();
   relay = new PaymentEventRelay(
     redis.context,
@@ -81,20 +87,30 @@ beforeEach(() => {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-function sandboxEvent(overrides: Partial<SandboxEvent['data']> = {}, type: SandboxEvent['type'] = 'payment.succeeded'): SandboxEvent {
+/** The provider's event about `payment`, with `overrides` changing what it says. */
+function eventAbout(
+  payment: RequestedPaymentRow,
+  overrides: Partial<SandboxEvent['data']> = {},
+  type: SandboxEvent['type'] = 'payment.succeeded',
+): SandboxEvent {
   return {
     id: `evt_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
     type,
     created: now(),
     data: {
-      paymentId: randomUUID(),
-      providerPaymentId: `sbx_${randomUUID().slice(0, 8)}`,
-      orderId: randomUUID(),
-      amountMinor: 2500,
-      currency: 'EUR',
+      paymentId: payment.id,
+      providerPaymentId: payment.providerPaymentId as string,
+      orderId: payment.orderId,
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
       ...overrides,
     },
   };
+}
+
+/** A genuine event: about a new order waiting for its payment. */
+async function sandboxEvent(overrides: Partial<SandboxEvent['data']> = {}, type: SandboxEvent['type'] = 'payment.succeeded'): Promise<SandboxEvent> {
+  return eventAbout(await orderAwaitingPayment(db.prisma, SKU), overrides, type);
 }
 
 async function deliver(body: string, o: { signature?: string | null; provider?: string; contentType?: string } = {}) {
@@ -110,7 +126,7 @@ const rowCount = () => db.prisma.paymentEvent.count();
 
 describe('POST /webhooks/payments/:provider', () => {
   test('a valid signed event: 200, recorded once, enqueued once', async () => {
-    const event = sandboxEvent();
+    const event = await sandboxEvent();
     const res = await deliver(JSON.stringify(event));
     expect(res).toMatchObject({ status: 200, body: { received: true, duplicate: false } });
 
@@ -130,6 +146,8 @@ describe('POST /webhooks/payments/:provider', () => {
         orderId: event.data.orderId,
         paymentId: event.data.paymentId,
         providerPaymentId: event.data.providerPaymentId,
+        amountMinor: event.data.amountMinor,
+        currency: event.data.currency,
       },
       body: event,
     });
@@ -139,7 +157,7 @@ describe('POST /webhooks/payments/:provider', () => {
   });
 
   test('the same event 5 times in a row and 5 times at once: one row, one job; a replay after processing changes nothing', async () => {
-    const event = sandboxEvent({ reason: 'card_declined' }, 'payment.failed');
+    const event = await sandboxEvent({ reason: 'card_declined' }, 'payment.failed');
     const body = JSON.stringify(event);
     const before = await relay.depth();
 
@@ -166,14 +184,14 @@ describe('POST /webhooks/payments/:provider', () => {
   });
 
   test('many different events at once are all recorded', async () => {
-    const events = Array.from({ length: 8 }, () => sandboxEvent());
+    const events = await Promise.all(Array.from({ length: 8 }, () => sandboxEvent()));
     const results = await Promise.all(events.map((e) => deliver(JSON.stringify(e))));
     expect(results.map((r) => r.body.duplicate)).toEqual(Array(8).fill(false));
     expect(await db.prisma.paymentEvent.count({ where: { providerEventId: { in: events.map((e) => e.id) } } })).toBe(8);
   });
 
   test('the signature is over the bytes, whatever the content type says', async () => {
-    const event = sandboxEvent();
+    const event = await sandboxEvent();
     const res = await deliver(JSON.stringify(event), { contentType: 'text/plain' });
     expect(res).toMatchObject({ status: 200, body: { duplicate: false } });
     expect(await rowsFor(event.id)).toHaveLength(1);
@@ -189,7 +207,7 @@ describe('POST /webhooks/payments/:provider', () => {
       ['malformed', () => 'sha256=deadbeef', 'malformed'],
     ];
     test.each(cases)('%s', async (_what, sign, reason) => {
-      const event = sandboxEvent();
+      const event = await sandboxEvent();
       const body = JSON.stringify(event);
       const count = await rowCount();
       const res = await deliver(body, { signature: sign(body) });
@@ -205,7 +223,7 @@ describe('POST /webhooks/payments/:provider', () => {
     });
 
     test('a signed body tampered in transit', async () => {
-      const event = sandboxEvent();
+      const event = await sandboxEvent();
       const signature = signPayload(SECRET, JSON.stringify(event), now());
       const res = await deliver(JSON.stringify({ ...event, type: 'payment.failed' }), { signature });
       expect(res.status).toBe(401);
@@ -215,6 +233,98 @@ describe('POST /webhooks/payments/:provider', () => {
     test('a signature is checked before the body is even parsed', async () => {
       const res = await deliver('{not json', { signature: signPayload('whsec_an_attacker_guess_0000', '{not json', now()) });
       expect(res.status).toBe(401);
+    });
+
+    test('a request without a signature is answered before its body arrives', async () => {
+      // The headers announce a megabyte, a few bytes follow, and the sender waits.
+      const req = request(`${baseUrl}/webhooks/payments/sandbox`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024) },
+      });
+      try {
+        const answer = await new Promise<{ status: number | undefined; body: Record<string, unknown> }>((resolve, reject) => {
+          req.on('error', reject);
+          req.setTimeout(5_000, () => req.destroy(new Error('no answer within 5 s: the route waited for the body')));
+          req.on('response', (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) as Record<string, unknown> }));
+          });
+          req.write('{"id":"evt_');
+        });
+        expect(answer.status).toBe(401);
+        expect(answer.body).toMatchObject({ type: '/problems/invalid-signature', errors: [{ field: HEADER, message: 'is missing' }] });
+        expect(refused).toEqual([['sandbox', 'missing']]);
+      } finally {
+        req.destroy();
+      }
+    });
+
+    test('an unsigned body over the limit is refused for its signature: the body was never read', async () => {
+      const res = await deliver(JSON.stringify({ padding: 'x'.repeat(20 * 1024) }), { signature: null });
+      expect(res.status).toBe(401);
+      expect(res.body.errors).toEqual([{ field: HEADER, message: 'is missing' }]);
+    });
+  });
+
+  describe('a signed event must describe the payment of its order: 422 payment-mismatch naming each field, nothing recorded', () => {
+    const paymentEventsOf = (orderId: string) => db.prisma.paymentEvent.count({ where: { orderId } });
+
+    async function expectRefused(event: SandboxEvent, fields: string[]) {
+      const count = await rowCount();
+      const res = await deliver(JSON.stringify(event));
+      expect(res.status).toBe(422);
+      expect(res.contentType).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 422, type: '/problems/payment-mismatch' });
+      expect((res.body.errors as { field: string }[]).map((e) => e.field).sort()).toEqual(fields);
+      expect(await rowsFor(event.id)).toHaveLength(0);
+      expect(await rowCount()).toBe(count);
+      expect(enqueued).toEqual([]);
+      expect(refused).toEqual([['sandbox', 'payment-mismatch']]);
+      const warning = logLines.find((l) => l.level === 40 && l.msg.includes('does not match the payment'));
+      expect(warning?.orderId).toBe(event.data.orderId);
+      expect([...(warning?.fields ?? [])].sort()).toEqual(fields);
+      return res;
+    }
+
+    test('the forged payment of the review: signed with the secret, amountMinor 1 and a made-up provider id, for an order awaiting payment', async () => {
+      const payment = await orderAwaitingPayment(db.prisma, SKU, 'pm_no_answer');
+      expect(payment.amountMinor).toBe(3499);
+      const res = await expectRefused(eventAbout(payment, { amountMinor: 1, providerPaymentId: 'sbx_forged' }), ['amountMinor', 'providerPaymentId']);
+      expect(res.body.detail).toContain(payment.orderId);
+      expect(await paymentEventsOf(payment.orderId)).toBe(0);
+      expect((await db.prisma.order.findUniqueOrThrow({ where: { id: payment.orderId } })).status).toBe('AWAITING_PAYMENT');
+      expect(await db.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } })).toMatchObject({ status: 'REQUESTED', amountMinor: 3499 });
+    });
+
+    const cases: [string, (p: RequestedPaymentRow) => Partial<SandboxEvent['data']>, SandboxEvent['type'], string[]][] = [
+      ['another currency', () => ({ currency: 'USD' }), 'payment.succeeded', ['currency']],
+      ['another payment id', () => ({ paymentId: randomUUID() }), 'payment.succeeded', ['paymentId']],
+      ['a failure of another amount', (p) => ({ amountMinor: p.amountMinor + 1, reason: 'card_declined' }), 'payment.failed', ['amountMinor']],
+      ['an order that does not exist', () => ({ orderId: randomUUID() }), 'payment.succeeded', ['orderId']],
+    ];
+    test.each(cases)('%s', async (_what, change, type, fields) => {
+      const payment = await orderAwaitingPayment(db.prisma, SKU);
+      await expectRefused(eventAbout(payment, change(payment), type), fields);
+      expect(await paymentEventsOf(payment.orderId)).toBe(0);
+    });
+
+    test('an order whose payment was never requested', async () => {
+      const { id } = await createOrder(db.prisma, { customerId: 'cust-payments', paymentMethod: 'pm_approve', items: [{ sku: SKU, quantity: 1 }] });
+      const event = eventAbout({ id: randomUUID(), orderId: id, providerPaymentId: 'sbx_never_requested', amountMinor: 3499, currency: 'EUR' });
+      await expectRefused(event, ['orderId']);
+    });
+
+    test("before we saved the provider's id (its callback overtook the answer) the other fields decide: a genuine event is recorded", async () => {
+      const { id } = await createOrder(db.prisma, { customerId: 'cust-payments', paymentMethod: 'pm_approve', items: [{ sku: SKU, quantity: 1 }] });
+      const row = await db.prisma.payment.create({ data: { orderId: id, provider: 'sandbox', amountMinor: 3499, currency: 'EUR' } });
+      const genuine = eventAbout({ ...row, providerPaymentId: 'sbx_not_saved_yet' });
+      expect(await deliver(JSON.stringify(genuine))).toMatchObject({ status: 200, body: { received: true, duplicate: false } });
+      expect(await rowsFor(genuine.id)).toHaveLength(1);
+      enqueued.length = 0;
+      logLines.length = 0;
+      await expectRefused(eventAbout({ ...row, providerPaymentId: 'sbx_not_saved_yet' }, { amountMinor: 1 }), ['amountMinor']);
     });
   });
 
@@ -226,7 +336,7 @@ describe('POST /webhooks/payments/:provider', () => {
   });
 
   test('JSON of the wrong shape: 400 naming each field, nothing recorded', async () => {
-    const event = sandboxEvent() as unknown as { id: string; data: Record<string, unknown> };
+    const event = (await sandboxEvent()) as unknown as { id: string; data: Record<string, unknown> };
     delete event.data.orderId;
     event.data.currency = 'euro';
     const count = await rowCount();
@@ -244,14 +354,14 @@ describe('POST /webhooks/payments/:provider', () => {
   });
 
   test('a body over the limit: 413', async () => {
-    const event = { ...sandboxEvent(), padding: 'x'.repeat(20 * 1024) };
+    const event = { ...(await sandboxEvent()), padding: 'x'.repeat(20 * 1024) };
     const res = await deliver(JSON.stringify(event));
     expect(res.status).toBe(413);
     expect(await rowsFor(event.id)).toHaveLength(0);
   });
 
   test('an unknown provider: 404 naming provider', async () => {
-    const res = await deliver(JSON.stringify(sandboxEvent()), { provider: 'stripe' });
+    const res = await deliver(JSON.stringify(await sandboxEvent()), { provider: 'stripe' });
     expect(res.status).toBe(404);
     expect(res.contentType).toMatch(/^application\/problem\+json/);
     expect(res.body.errors).toEqual([{ field: 'provider', message: 'must be one of sandbox' }]);
@@ -262,7 +372,7 @@ describe('POST /webhooks/payments/:provider', () => {
     const down = new PaymentEventRelay(redis.context, db.prisma, { reportPayment: () => Promise.resolve() }, { voidPayment: () => Promise.resolve() });
     await down.close();
     relayTarget = down;
-    const event = sandboxEvent();
+    const event = await sandboxEvent();
     const body = JSON.stringify(event);
     try {
       const res = await deliver(body);

@@ -2,7 +2,8 @@
 // redis-server processes. Every child started here is stopped (or killed) again.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
@@ -10,9 +11,10 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { connectRedis, parseRedisUrl } from '../../queues/redis.js';
-import { PrivateRedisInUseError, PrivateRedisServer, RedisUnavailableError, socketPathFor } from '../../queues/redis-server.js';
+import { PrivateRedisInUseError, PrivateRedisServer, RedisUnavailableError } from '../../queues/redis-server.js';
 import { uniquePrefix } from '../support/redis.js';
 import { isRunning } from '../support/processes.js';
+import { sleep } from '../support/wait.js';
 
 const silent = pino({ level: 'silent' });
 const servers: PrivateRedisServer[] = [];
@@ -138,16 +140,31 @@ describe('private redis-server', () => {
     await running.stop();
   });
 
-  test('a data directory too long for a unix socket gets a short socket path derived from it', async () => {
+  test('a data directory too long for a unix socket gets its socket in a private directory (0700, ours), removed on stop', async () => {
     const dir = path.join(await tempDir(), 'a-rather-long-directory-name-'.repeat(4));
     expect(Buffer.byteLength(path.join(dir, 'redis.sock'))).toBeGreaterThan(100);
-    const socket = socketPathFor(dir);
-    expect(socket.startsWith(os.tmpdir())).toBe(true);
-    expect(socketPathFor(dir)).toBe(socket); // the same directory always maps to the same socket
     const server = await startServer(dir);
-    expect(server.socketPath).toBe(socket);
+    const socketDir = path.dirname(server.socketPath);
+    expect(path.dirname(socketDir)).toBe(os.tmpdir()); // a directory of its own, not the shared folder itself
+    const info = await stat(socketDir);
+    expect((info.mode & 0o777).toString(8)).toBe('700');
+    expect(info.uid).toBe(process.getuid!());
     expect(await withClient(server, (c) => c.ping())).toBe('PONG');
     await server.stop();
+    expect(existsSync(socketDir)).toBe(false);
+  });
+
+  test('the private socket directory is new at every start, and one left by a killed run goes at the next start', async () => {
+    const dir = path.join(await tempDir(), 'a-rather-long-directory-name-'.repeat(4));
+    const killed = await startServer(dir); // never stopped: what a SIGKILLed service leaves behind
+    const leftOver = path.dirname(killed.socketPath);
+    const fresh = await startServer(dir);
+    expect(isRunning(killed.pid)).toBe(false);
+    expect(path.dirname(fresh.socketPath)).not.toBe(leftOver); // not guessable from the data directory
+    expect(existsSync(leftOver)).toBe(false);
+    expect(await withClient(fresh, (c) => c.ping())).toBe('PONG');
+    await fresh.stop();
+    expect(existsSync(path.dirname(fresh.socketPath))).toBe(false);
   });
 
   test('a missing binary says how to get Redis', async () => {
@@ -182,7 +199,7 @@ describe('private redis-server', () => {
     const server = await startServer(await tempDir(), logger);
     process.kill(server.pid, 'SIGKILL');
     const deadline = Date.now() + 5_000;
-    while (!lines.some((l) => l.level >= 50) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!lines.some((l) => l.level >= 50) && Date.now() < deadline) await sleep(20);
     expect(lines.find((l) => l.level >= 50)?.msg).toMatch(/exited unexpectedly/);
     await server.stop(); // still safe after the fact
   });
@@ -208,7 +225,7 @@ describe('connectRedis', () => {
     const dataDir = await tempDir();
     const handle = await connectRedis({ url: undefined, serverPath: 'redis-server' }, dataDir, silent);
     expect(handle.kind).toBe('private');
-    expect(handle.connection).toMatchObject({ path: socketPathFor(path.join(dataDir, 'redis')), maxRetriesPerRequest: null });
+    expect(handle.connection).toMatchObject({ path: path.join(dataDir, 'redis', 'redis.sock'), maxRetriesPerRequest: null });
     const pid = Number((await readFile(path.join(dataDir, 'redis', 'redis-server.pid'), 'utf8')).trim());
     strayPids.add(pid);
     const queue = new Queue('connect-private', { connection: handle.connection, prefix: uniquePrefix() });

@@ -34,6 +34,8 @@ describe(`recovery sweep (${databaseKind})`, () => {
       orderId: id,
       paymentId: payment.id,
       providerPaymentId: payment.providerPaymentId as string,
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
     };
     await recordPaymentEvent(saga.system.db.prisma, 'sandbox', event, { recorded: 'by the test, never enqueued' });
     const o = await saga.waitForFinal(id);

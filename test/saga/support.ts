@@ -75,6 +75,8 @@ export async function sagaEnvironment(overrides: Record<string, string> = {}): P
     PAYMENT_TIMEOUT: 'PT30S',
     PAYMENT_RETRY_BACKOFF_MS: '20',
     RECOVERY_INTERVAL_MS: '1000',
+    // Tests read the gauges right after changing what they count: no reuse of an earlier reading.
+    METRICS_CACHE_MS: '0',
     QUEUE_PREFIX: `saga-${randomBytes(4).toString('hex')}`,
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   };

@@ -45,5 +45,14 @@ export function parseSandboxEvent(body: unknown): PaymentOutcomeEvent {
     throw new InvalidInputError(parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), message: issue.message })));
   }
   const { id, type, data } = parsed.data;
-  return { providerEventId: id, type, orderId: data.orderId, paymentId: data.paymentId, providerPaymentId: data.providerPaymentId, reason: data.reason };
+  return {
+    providerEventId: id,
+    type,
+    orderId: data.orderId,
+    paymentId: data.paymentId,
+    providerPaymentId: data.providerPaymentId,
+    amountMinor: data.amountMinor,
+    currency: data.currency,
+    reason: data.reason,
+  };
 }

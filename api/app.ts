@@ -4,6 +4,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
+import { jsonBodyParser } from './body-parsers.js';
 import { openApiDocument } from './openapi.js';
 import { notFoundHandler, problemErrorHandler } from './problem.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -82,7 +83,7 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
   app.use(healthRoutes(db, engineCheck));
   app.use(catalogRoutes(db.prisma));
   // Bodies are parsed per route, after authentication: an anonymous client gets 401, not a 400/413 about its body.
-  const jsonParser = express.json({ limit: config.http.bodyLimit });
+  const jsonParser = jsonBodyParser(config.http.bodyLimit);
   const publicUrl = config.payments?.publicUrl;
   app.use(stockRoutes(db.prisma, requireAdmin(config.adminToken, { publicUrl }), jsonParser));
   if (metrics) app.use(metricsRoutes(metrics.source, metrics.token));

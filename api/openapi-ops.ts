@@ -44,7 +44,7 @@ export function incidentPaths({ json, problem, ok, list }: Helpers): Record<stri
     in: 'path',
     required: true,
     description: 'Incident key',
-    schema: { type: 'string', pattern: '^\\d{1,19}$' },
+    schema: json(o.IncidentParams.shape.key),
     example: '2251799813685300',
   };
   return {
@@ -65,7 +65,7 @@ export function incidentPaths({ json, problem, ok, list }: Helpers): Record<stri
         requestBody: { required: false, content: { 'application/json': { schema: json(o.RetryIncidentBody, 'input'), example: { retries: 3 } } } },
         responses: {
           202: ok(o.RetryAccepted, 'Resolved; the job runs again', { key: '2251799813685300', resolved: true, retries: 3 }),
-          400: problem('Bad key or retries (1–100)'),
+          400: problem('Not a key (digits, 1 to 9223372036854775807), or bad retries (1–100)'),
           401: problem('Missing or wrong admin token'),
           403: problem('Sent from another site (Origin or Sec-Fetch-Site): `cross-site-request`'),
           404: problem('No active incident with this key'),
@@ -77,14 +77,14 @@ export function incidentPaths({ json, problem, ok, list }: Helpers): Record<stri
 }
 
 /** The embedded engine's ops JSON (the ops page reads these). */
-export function opsPaths({ problem, ok, list }: Helpers): Record<string, unknown> {
+export function opsPaths({ json, problem, ok, list }: Helpers): Record<string, unknown> {
   const definitions = list(o.ListDefinitionsQuery, '/ops/api/definitions');
   const keyParam = {
     name: 'key',
     in: 'path',
     required: true,
     description: 'Process definition key',
-    schema: { type: 'string', pattern: '^\\d{1,19}$' },
+    schema: json(o.DefinitionParams.shape.key),
     example: '2251799813685249',
   };
   const idParam = {
@@ -111,7 +111,12 @@ export function opsPaths({ problem, ok, list }: Helpers): Record<string, unknown
         summary: 'One deployed version with its BPMN XML (admin)',
         security: admin,
         parameters: [keyParam],
-        responses: { 200: ok(o.DefinitionXml), 400: problem('Key is not digits'), 401: unauthorized, 404: problem('No such deployed version') },
+        responses: {
+          200: ok(o.DefinitionXml),
+          400: problem('Not a key: digits, 1 to 9223372036854775807'),
+          401: unauthorized,
+          404: problem('No such deployed version'),
+        },
       },
     },
     '/ops/api/definitions/{key}/stats': {
@@ -120,7 +125,12 @@ export function opsPaths({ problem, ok, list }: Helpers): Record<string, unknown
           'Per element of one version: waiting now, p50/p95 time spent, job failures, incidents; where customers wait longest and what fails most (admin)',
         security: admin,
         parameters: [keyParam],
-        responses: { 200: ok(o.DefinitionStats), 400: problem('Key is not digits'), 401: unauthorized, 404: problem('No such deployed version') },
+        responses: {
+          200: ok(o.DefinitionStats),
+          400: problem('Not a key: digits, 1 to 9223372036854775807'),
+          401: unauthorized,
+          404: problem('No such deployed version'),
+        },
       },
     },
     '/ops/api/orders/{id}/path': {

@@ -1,18 +1,34 @@
 // Shapes of the ops page's JSON API (/ops/api/...): the path parameters it
 // validates, and the answers, published in the OpenAPI document.
 import { z } from 'zod';
+import { storableText } from '../domain/storable.js';
 import { listQuery, NextCursor, OrderStatus } from './schemas.js';
 
-export const DefinitionParams = z.object({
-  key: z
-    .string()
-    .regex(/^\d{1,19}$/, 'must be a process definition key (digits)')
-    .meta({ example: '2251799813685249' }),
-});
+// Engine keys are positive 64-bit integers (bigint columns, Zeebe's keys), written as the
+// engine hands them out: digits without leading zeros. A number beyond 64 bits would fail
+// the query that looks it up, so it is refused here, like any other text that is no key.
+const INT64_MAX = 9_223_372_036_854_775_807n;
+const KEY_DIGITS = /^[1-9]\d{0,18}$/;
+
+export function isEngineKey(value: string): boolean {
+  return KEY_DIGITS.test(value) && BigInt(value) <= INT64_MAX;
+}
+
+/** An engine key in a path or body (`what`: "a process definition key"); anything else is a 400 naming it. */
+function engineKey(what: string) {
+  const message = `must be ${what}: digits, 1 to ${INT64_MAX}, no leading zeros`;
+  const noun = what.replace(/^an? /, '');
+  return storableText()
+    .regex(KEY_DIGITS, message)
+    .refine(isEngineKey, message)
+    .meta({ description: `${noun[0]!.toUpperCase()}${noun.slice(1)}: a positive 64-bit integer, as digits`, example: '2251799813685249' });
+}
+
+export const DefinitionParams = z.object({ key: engineKey('a process definition key') });
+export const IncidentParams = z.object({ key: engineKey('an incident key') });
 
 export const OpsOrderParams = z.object({
-  id: z
-    .string()
+  id: storableText()
     .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an order id (a UUID such as 0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10)')
     .meta({ example: '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10' }),
 });

@@ -1,5 +1,6 @@
 // RFC 9457 problem details. Every error the API answers is one of these, with
 // `errors[].field` naming what the client must fix.
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '../infra/logger.js';
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from '../domain/errors.js';
@@ -68,21 +69,61 @@ function fromDomain(err: DomainError): HttpProblem {
   return new HttpProblem(422, 'unprocessable', 'The request cannot be processed', err.message);
 }
 
-// Errors raised by express.json() before a route handler runs, by their `type`.
+/** A body in a Content-Encoding the API does not take (body-parsers.ts). */
+export function unsupportedEncoding(): HttpProblem {
+  return new HttpProblem(415, 'unsupported-encoding', 'Unsupported content encoding', 'use identity, gzip or deflate', [
+    { field: 'Content-Encoding', message: 'is not supported' },
+  ]);
+}
+
+/** A body whose bytes are not UTF-8, where the API reads UTF-8 text. */
+export function invalidUtf8Body(): HttpProblem {
+  return validationProblem([{ field: 'body', message: 'is not valid UTF-8' }]);
+}
+
+// Errors the body parsers (body-parser, raw-body) raise before a route handler runs, by their
+// `type`. Not here: stream.encoding.set and stream.not.readable, which are our own mistakes (500).
 const BODY_PARSER_PROBLEMS: Record<string, (err: { limit?: number }) => HttpProblem> = {
   'entity.parse.failed': () => validationProblem([{ field: 'body', message: 'is not valid JSON' }]),
   'entity.too.large': (err) =>
     new HttpProblem(413, 'body-too-large', 'Request body too large', `the body exceeds the limit of ${err.limit ?? '?'} bytes`, [
       { field: 'body', message: 'is too large' },
     ]),
-  'encoding.unsupported': () =>
-    new HttpProblem(415, 'unsupported-encoding', 'Unsupported content encoding', 'use identity, gzip or deflate', [
-      { field: 'Content-Encoding', message: 'is not supported' },
-    ]),
+  'entity.verify.failed': () => validationProblem([{ field: 'body', message: 'was refused' }]),
+  'encoding.unsupported': unsupportedEncoding,
   'charset.unsupported': () =>
     new HttpProblem(415, 'unsupported-charset', 'Unsupported charset', 'send UTF-8 JSON', [{ field: 'Content-Type', message: 'charset is not supported' }]),
   'request.aborted': () => new HttpProblem(400, 'request-aborted', 'Request aborted', 'the client closed the request before the body arrived'),
+  'request.size.invalid': () =>
+    new HttpProblem(400, 'body-length-mismatch', 'Body length mismatch', 'the body is not as long as its Content-Length says', [
+      { field: 'Content-Length', message: 'does not match the body' },
+    ]),
+  'parameters.too.many': () =>
+    new HttpProblem(413, 'body-too-large', 'Request body too large', 'the body has too many parameters', [{ field: 'body', message: 'is too large' }]),
 };
+
+type ClientError = { type?: unknown; status?: unknown; expose?: unknown; code?: unknown; errno?: unknown };
+
+/**
+ * A gzip or deflate body that does not decompress: body-parser passes zlib's error on
+ * (it has a `code` such as Z_DATA_ERROR and an `errno`) as a 400 without a `type`.
+ */
+const isDecompressionError = (err: ClientError) =>
+  err.status === 400 && err.type === undefined && typeof err.code === 'string' && typeof err.errno === 'number';
+
+function fromClientError(err: ClientError): HttpProblem | undefined {
+  if (typeof err.type === 'string' && Object.hasOwn(BODY_PARSER_PROBLEMS, err.type)) return BODY_PARSER_PROBLEMS[err.type]!(err as { limit?: number });
+  if (isDecompressionError(err)) {
+    return new HttpProblem(400, 'invalid-content-encoding', 'Body does not decode', 'the body is not in the Content-Encoding the request names', [
+      { field: 'Content-Encoding', message: 'does not match the body' },
+    ]);
+  }
+  // Any other error a middleware marks as the client's (http-errors: a 4xx `status`, `expose`), e.g. a static file's 416.
+  if (typeof err.status === 'number' && err.status >= 400 && err.status < 500 && err.expose === true) {
+    return new HttpProblem(err.status, 'bad-request', STATUS_CODES[err.status] ?? 'Bad request', 'the request cannot be served as it is');
+  }
+  return undefined;
+}
 
 export function toProblem(err: unknown): HttpProblem | undefined {
   if (err instanceof HttpProblem) return err;
@@ -91,9 +132,7 @@ export function toProblem(err: unknown): HttpProblem | undefined {
   if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
     return validationProblem([{ field: 'path', message: 'is not valid percent-encoding' }]);
   }
-  const type = (err as { type?: unknown } | null)?.type;
-  if (typeof type === 'string' && BODY_PARSER_PROBLEMS[type]) return BODY_PARSER_PROBLEMS[type](err as { limit?: number });
-  return undefined;
+  return err !== null && typeof err === 'object' ? fromClientError(err) : undefined;
 }
 
 export function problemErrorHandler(logger: Logger): ErrorRequestHandler {

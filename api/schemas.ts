@@ -1,16 +1,17 @@
 // Request and response shapes: validated by zod at the edge, and published as the
-// OpenAPI document from the same definitions, so the docs cannot drift.
+// OpenAPI document from the same definitions, so the docs cannot drift. Every text a
+// request brings (body field, query or path parameter) is a `storableText()`: one the
+// database can store (domain/storable.ts), else a 400 naming it.
 import { z } from 'zod';
 import { EMAIL_PATTERN, MAX_EMAIL_LENGTH } from '../domain/orders/create-order.js';
 import { ORDER_STATUSES } from '../domain/orders/lifecycle.js';
+import { storableText } from '../domain/storable.js';
 
-export const Sku = z
-  .string()
+export const Sku = storableText()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits, dot, dash or underscore')
   .meta({ description: 'Stock-keeping unit', example: 'SKU-KETTLE' });
 
-export const WarehouseId = z
-  .string()
+export const WarehouseId = storableText()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits, dot, dash or underscore')
   .meta({ example: 'WH-BER' });
 
@@ -36,8 +37,7 @@ export const Money = z.object({
 // query parameter the list does not know is a 400 naming it (never silently ignored).
 
 const PAGE_PARAMS = {
-  cursor: z
-    .string()
+  cursor: storableText()
     .min(1, 'must not be empty')
     .max(200, 'is not a cursor this API handed out')
     .optional()
@@ -101,8 +101,7 @@ export const Ready = z.object({ status: z.enum(['ready', 'unavailable']), databa
 
 const required = (expected: string) => ({ error: (iss: { input?: unknown }) => (iss.input === undefined ? 'is required' : `must be ${expected}`) });
 
-export const IdempotencyKey = z
-  .string()
+export const IdempotencyKey = storableText()
   .regex(/^[\x21-\x7E]{1,200}$/, 'must be 1–200 visible ASCII characters')
   .meta({
     description:
@@ -112,24 +111,22 @@ export const IdempotencyKey = z
 
 export const OrderStatus = z.enum(ORDER_STATUSES, required(`one of ${ORDER_STATUSES.join(', ')}`)).meta({ id: 'OrderStatus' });
 
-export const OrderIdParams = z.object({ id: z.string() });
+export const OrderIdParams = z.object({ id: storableText() });
 
 export const OrderLine = z.strictObject({
-  sku: z.string(required('a string')).pipe(Sku),
+  sku: storableText(required('a string')).pipe(Sku),
   quantity: z.number(required('a number')).int('must be an integer').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').meta({ example: 2 }),
 });
 
 export const CreateOrderBody = z
   .strictObject({
-    customerId: z.string(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters').meta({ example: 'cust-42' }),
+    customerId: storableText(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters').meta({ example: 'cust-42' }),
     items: z.array(OrderLine, required('an array')).min(1, 'must not be empty').max(100, 'must have at most 100 lines'),
-    paymentMethod: z
-      .string(required('a string'))
+    paymentMethod: storableText(required('a string'))
       .min(1, 'must not be empty')
       .max(200, 'must be at most 200 characters')
       .meta({ description: 'Payment-method token of the provider (sandbox: pm_approve, pm_decline, …)', example: 'pm_approve' }),
-    customerEmail: z
-      .string(required('a string'))
+    customerEmail: storableText(required('a string'))
       .max(MAX_EMAIL_LENGTH, `must be at most ${MAX_EMAIL_LENGTH} characters`)
       .regex(EMAIL_PATTERN, 'must be an e-mail address')
       .optional()
@@ -215,7 +212,11 @@ export const OrderList = z
   .meta({ id: 'OrderList' });
 
 export const ListOrdersQuery = listQuery({
-  customerId: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().meta({ description: "Only this customer's orders" }),
+  customerId: storableText()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters')
+    .optional()
+    .meta({ description: "Only this customer's orders" }),
   status: z
     .enum(ORDER_STATUSES, `must be one of ${ORDER_STATUSES.join(', ')}`)
     .optional()
@@ -263,7 +264,7 @@ export const ListNotificationsQuery = listQuery({});
 
 // ---- payment webhooks -----------------------------------------------------
 
-export const PaymentProviderParams = z.object({ provider: z.string().meta({ example: 'sandbox' }) });
+export const PaymentProviderParams = z.object({ provider: storableText().meta({ example: 'sandbox' }) });
 
 export const WebhookAck = z
   .object({

@@ -2,13 +2,12 @@
 // order, and "retry" (give the job retries again and resolve the incident).
 // On Camunda 8, Operate does this.
 import { Router, type RequestHandler } from 'express';
-import { z } from 'zod';
 import { cursorOf, cursorParts, pageAfter, pageRequest } from '../../domain/paging.js';
 import type { PrismaClient } from '../../infra/database.js';
 import { EngineError, type Engine } from '../../orchestrator/engine.js';
 import type { IncidentView } from '../../orchestrator/process-inspector.js';
 import { logRequestWith } from '../log-context.js';
-import { ListIncidentsQuery, RetryIncidentBody } from '../ops-schemas.js';
+import { IncidentParams, isEngineKey, ListIncidentsQuery, RetryIncidentBody } from '../ops-schemas.js';
 import { HttpProblem } from '../problem.js';
 import { listParams, parse } from '../validate.js';
 
@@ -20,15 +19,13 @@ export type IncidentRouteDeps = {
   jsonParser: RequestHandler;
 };
 
-// An incident key is a 64-bit integer, as a string; incidents page by it, the cursor naming the last key shown.
-const INCIDENT_KEY = /^\d{1,19}$/;
-const IncidentParams = z.object({ key: z.string().regex(INCIDENT_KEY, 'must be an incident key (digits)') });
+// An incident key is a 64-bit integer, as a string (ops-schemas.ts); incidents page by it, the cursor naming the last key shown.
 // Digits without leading zeros: the shorter is the smaller, else the text decides.
 const compareKeys = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
 function decodeIncidentCursor(cursor: string): string | undefined {
   const [key] = cursorParts(cursor, 1) ?? [];
-  return key !== undefined && INCIDENT_KEY.test(key) ? key : undefined;
+  return key !== undefined && isEngineKey(key) ? key : undefined;
 }
 
 async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {

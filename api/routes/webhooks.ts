@@ -5,7 +5,8 @@
 // and a signed event must describe the payment of the order it names, or it
 // settles nothing. A verified event is made durable in the inbox, handed to the
 // relay, and acknowledged; the provider stops redelivering only once it is safe with us.
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { isUtf8 } from 'node:buffer';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { PaymentOutcomeEvent } from '../../domain/payments/gateway.js';
 import { matchPaymentEvent } from '../../domain/payments/match-payment-event.js';
 import { recordPaymentEvent } from '../../domain/payments/payment-events.js';
@@ -13,7 +14,10 @@ import { SIGNATURE_FAILURES, verifySignature, type SignatureFailure } from '../.
 import type { PrismaClient } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
 import { logRequestWith } from '../log-context.js';
-import { HttpProblem, validationProblem } from '../problem.js';
+import { rawBodyParser } from '../body-parsers.js';
+import { HttpProblem, invalidUtf8Body, validationProblem } from '../problem.js';
+import { PaymentProviderParams } from '../schemas.js';
+import { parse } from '../validate.js';
 import { killPoint } from '../../infra/kill-points.js';
 
 export type WebhookProvider = {
@@ -62,9 +66,10 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
 
   // Before the body is read: an unknown provider costs us no buffering.
   const resolveProvider = (req: ProviderRequest, _res: Response, next: NextFunction) => {
-    const provider = byName.get(req.params.provider);
+    const { provider: name } = parse(PaymentProviderParams, req.params);
+    const provider = byName.get(name);
     if (!provider) {
-      throw new HttpProblem(404, 'not-found', 'No such payment provider', `${req.params.provider} is not a configured payment provider`, [
+      throw new HttpProblem(404, 'not-found', 'No such payment provider', `${name} is not a configured payment provider`, [
         { field: 'provider', message: `must be one of ${[...byName.keys()].join(', ') || '(none configured)'}` },
       ]);
     }
@@ -80,7 +85,7 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
   };
 
   // Any content type: the bytes are what was signed, whatever the sender labelled them.
-  const rawBody = express.raw({ type: () => true, limit: bodyLimit });
+  const rawBody = rawBodyParser(bodyLimit);
 
   const receive = async (req: ProviderRequest, res: Response) => {
     const provider = req.webhookProvider as WebhookProvider;
@@ -94,6 +99,7 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
     });
     if (!check.ok) throw signatureRefused(req, provider, check.reason);
 
+    if (!isUtf8(raw)) throw invalidUtf8Body();
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));

@@ -9,6 +9,7 @@
 import type { PrismaClient } from '../../infra/database.js';
 import { InvalidInputError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { unstorableJsonFields } from '../storable.js';
 import type { PaymentOutcomeEvent } from './gateway.js';
 
 export type RecordedEvent = { id: string; duplicate: boolean; processed: boolean };
@@ -38,6 +39,9 @@ type StoredPayload = { event: StoredOutcomeEvent; body: unknown };
 export async function recordPaymentEvent(prisma: PrismaClient, provider: string, event: PaymentOutcomeEvent, payload: unknown): Promise<RecordedEvent> {
   // order_id is a uuid column: say which field is wrong rather than fail in SQL.
   if (!isUuid(event.orderId)) throw new InvalidInputError([{ field: 'orderId', message: 'must be a UUID' }]);
+  // The body is kept as received (jsonb): any of its fields, the provider's parser knows them or not, could fail the insert.
+  const unstorable = unstorableJsonFields(payload);
+  if (unstorable.length > 0) throw new InvalidInputError(unstorable);
   const stored: StoredPayload = { event, body: payload };
   const inserted = await prisma.$queryRaw<{ id: string }[]>`
     INSERT INTO payment_events (provider, provider_event_id, order_id, type, payload)

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../../domain/errors.js';
 import { isUuid } from '../../../domain/ids.js';
+import { storableText } from '../../../domain/storable.js';
 import type { PaymentOutcomeEvent } from '../../../domain/payments/gateway.js';
 
 export const SANDBOX_PROVIDER = 'sandbox';
@@ -19,16 +20,16 @@ export type SandboxEvent = {
 };
 
 const SandboxEventSchema = z.object({
-  id: z.string().min(1).max(255),
+  id: storableText().min(1).max(255),
   type: z.enum(['payment.succeeded', 'payment.failed']),
   created: z.number().int().nonnegative(),
   data: z.object({
-    paymentId: z.string().min(1).max(255),
-    providerPaymentId: z.string().min(1).max(255),
-    orderId: z.string().refine(isUuid, 'must be a UUID'),
+    paymentId: storableText().min(1).max(255),
+    providerPaymentId: storableText().min(1).max(255),
+    orderId: storableText().refine(isUuid, 'must be a UUID'),
     amountMinor: z.number().int().nonnegative(),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code'),
-    reason: z.string().min(1).max(500).optional(),
+    currency: storableText().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code'),
+    reason: storableText().min(1).max(500).optional(),
   }),
 });
 

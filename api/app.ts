@@ -17,6 +17,9 @@ import { queuesBoard } from './routes/queues-board.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
 import { opsRoutes, type OpsMode } from './routes/ops.js';
 import { requireAdmin } from './auth.js';
+import { asyncApiDocument } from './asyncapi.js';
+import { eventRoutes } from './routes/events.js';
+import { eventSubscriptionRoutes } from './routes/event-subscriptions.js';
 import { requestLogFields } from './log-context.js';
 import { noFraming } from './no-framing.js';
 import type { Queue } from 'bullmq';
@@ -33,7 +36,7 @@ export type SagaDeps = Pick<OrderRouteDeps, 'orderProcess' | 'gateway' | 'inspec
 export type AppDeps = {
   db: Database;
   /** `payments.publicUrl` (PUBLIC_URL): an origin of ours, besides the Host header's, for admin requests that change state. */
-  config: Pick<Config, 'adminToken' | 'http'> & Partial<Pick<Config, 'orders'>> & { payments?: Pick<Config['payments'], 'publicUrl'> };
+  config: Pick<Config, 'adminToken' | 'http'> & Partial<Pick<Config, 'orders' | 'events'>> & { payments?: Pick<Config['payments'], 'publicUrl'> };
   logger: Logger;
   version?: string;
   saga?: SagaDeps;
@@ -44,6 +47,9 @@ export type AppDeps = {
   /** GET /metrics (Prometheus); `token` set: scrapers must send it. */
   metrics?: { source: MetricsSource; token?: string | undefined };
 };
+
+/** EVENT_DELIVERY_RETRY_FOR's default (three days), for apps built without the events settings (tests of single routes). */
+const DEFAULT_RETRY_FOR_MS = 3 * 24 * 60 * 60 * 1000;
 
 // A client's request id is logged and echoed: taken only when short and plain, otherwise replaced by one of ours.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -79,6 +85,12 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
     res.json(openapi);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'order-saga API' }));
+  if (saga) {
+    const asyncapi = asyncApiDocument(version);
+    app.get('/asyncapi.json', (_req, res) => {
+      res.json(asyncapi);
+    });
+  }
 
   app.use(healthRoutes(db, engineCheck));
   app.use(catalogRoutes(db.prisma));
@@ -116,6 +128,10 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
     );
     app.use(incidentRoutes({ prisma: db.prisma, incidents: saga.incidents, engine: saga.engine, requireAdmin: opsAdmin, jsonParser }));
     app.use(queuesBoard(saga.queues, opsAdmin));
+    // Events out (docs/events.md): webhook subscriptions and the stream, for the admin token for now.
+    const admin = requireAdmin(config.adminToken, { publicUrl });
+    app.use(eventSubscriptionRoutes({ prisma: db.prisma, requireAdmin: admin, jsonParser, retryForMs: config.events?.retryForMs ?? DEFAULT_RETRY_FOR_MS }));
+    app.use(eventRoutes(db.prisma, admin));
   }
   if (ops) app.use(opsRoutes(ops, opsAdmin));
 

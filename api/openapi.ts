@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import * as s from './schemas.js';
 import { incidentPaths, metricsPaths, opsPaths } from './openapi-ops.js';
+import { eventPaths } from './openapi-events.js';
 import { ORDER_BODY_EXAMPLE, ORDER_BODY_PAGE, orderBodyProblem } from './order-body.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -153,7 +154,7 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
     parameters: queryParameters(json, schema),
     badRequest: listBadRequest(problem, path),
   });
-  if (saga) Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok, list }));
+  if (saga) Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok, list }), eventPaths({ json, problem, ok, list }));
   if (ops) {
     paths['/ops'] = {
       get: {
@@ -210,7 +211,7 @@ function sagaPaths(
     name: 'id',
     in: 'path',
     required: true,
-    description: 'Order id (a UUID; anything else is 404)',
+    description: 'Order id (a UUID; any other storable text is 404, a NUL or an unpaired surrogate 400)',
     schema: { type: 'string', format: 'uuid' },
     example: ORDER_ID,
   };

@@ -4,7 +4,7 @@
 //   all     — everything in one process (`npm start`);
 //   api     — HTTP API, webhooks, queue consumers (payment relay, notifications,
 //             sandbox provider), recovery sweeper, deploy at start (`npm run start:api`);
-//   workers — the job workers, with a small HTTP server for health (`npm run start:workers`).
+//   workers — the job workers and the events' webhook dispatcher, with a small HTTP server for health (`npm run start:workers`).
 // Used by `npm start` and by the tests, so both run exactly the same system.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -32,6 +32,9 @@ import { openEngine, type EngineParts } from './engines.js';
 import { OrderProcess } from '../orchestrator/order-process.js';
 import { checkWorkerCoverage, loadProcessModels, taskTypesOf } from '../orchestrator/process-models.js';
 import { RecoverySweeper } from './recovery.js';
+import { EventDispatcher } from './event-dispatcher.js';
+import { postJson } from '../integrations/http/post-json.js';
+import { eventDeliveryGauges } from './event-metrics.js';
 import { systemMetrics } from './system-metrics.js';
 import { metricsRoutes, type MetricsSource } from '../api/routes/metrics.js';
 import type { OpsMode } from '../api/routes/ops.js';
@@ -160,6 +163,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
           }
         : {}),
     });
+    if (runsApi) eventDeliveryGauges(metrics, db.prisma);
     const metricsEndpoint = { source: metrics, token: config.metricsToken };
 
     if (runsWorkers) {
@@ -231,6 +235,19 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       });
       recovery.start();
       closer.add('recovery', () => recovery.close());
+    }
+
+    if (runsWorkers) {
+      // The outbox's webhooks go out from the roles that run workers; several such processes share the work.
+      const dispatcher = new EventDispatcher({
+        prisma: db.prisma,
+        logger,
+        metrics: metrics.initializeEventDelivery(),
+        post: postJson,
+        settings: config.events,
+      });
+      dispatcher.start();
+      closer.add('event dispatcher', () => dispatcher.close());
     }
 
     return {

@@ -120,6 +120,13 @@ const schema = z
     SMTP_URL: optionalUrl(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL'),
     SMTP_FROM: z.string().min(3).default('order-saga <orders@localhost>'),
     RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    // Events out (docs/events.md): webhook delivery to subscriptions.
+    EVENT_DELIVERY_TIMEOUT: isoDuration('PT10S'),
+    EVENT_DELIVERY_FIRST_RETRY: isoDuration('PT1M'),
+    EVENT_DELIVERY_MAX_RETRY_INTERVAL: isoDuration('PT6H'),
+    EVENT_DELIVERY_RETRY_FOR: isoDuration('P3D'),
+    EVENT_DELIVERY_POLL_INTERVAL: isoDuration('PT1S'),
+    EVENT_SUBSCRIPTION_DISABLE_AFTER: isoDuration('P3D'),
     ROLE: z.enum(ROLES).default('all'),
     // Fault injection (infra/kill-points.ts): the process SIGKILLs itself at this point. Tests only.
     FAULT_KILL_AT: z
@@ -175,6 +182,13 @@ const schema = z
         code: 'custom',
         path: ['PAYMENT_STATUS_CHECK_INTERVAL'],
         message: `must be shorter than PAYMENT_TIMEOUT (${env.PAYMENT_TIMEOUT.iso}): otherwise the provider is never asked before the order is cancelled`,
+      });
+    }
+    if (env.EVENT_DELIVERY_FIRST_RETRY.ms > env.EVENT_DELIVERY_MAX_RETRY_INTERVAL.ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EVENT_DELIVERY_FIRST_RETRY'],
+        message: `must not be longer than EVENT_DELIVERY_MAX_RETRY_INTERVAL (${env.EVENT_DELIVERY_MAX_RETRY_INTERVAL.iso})`,
       });
     }
     if (env.ROLE !== 'all') {
@@ -278,6 +292,19 @@ function toConfig(env: z.infer<typeof schema>) {
     redis: { url: env.REDIS_URL, serverPath: env.REDIS_SERVER_PATH, prefix: env.QUEUE_PREFIX },
     notifications: { smtpUrl: env.SMTP_URL, from: env.SMTP_FROM },
     recoveryIntervalMs: env.RECOVERY_INTERVAL_MS,
+    events: {
+      /** How long a subscriber has to answer one delivery (ms). */
+      deliveryTimeoutMs: env.EVENT_DELIVERY_TIMEOUT.ms,
+      /** The first retry's delay (ms); each next one doubles, up to `maxRetryIntervalMs`. */
+      firstRetryMs: env.EVENT_DELIVERY_FIRST_RETRY.ms,
+      maxRetryIntervalMs: env.EVENT_DELIVERY_MAX_RETRY_INTERVAL.ms,
+      /** How long a delivery is retried before it is given up (ms from its first attempt, or from a replay). */
+      retryForMs: env.EVENT_DELIVERY_RETRY_FOR.ms,
+      /** How often the dispatcher looks for new events and due deliveries (ms). */
+      pollIntervalMs: env.EVENT_DELIVERY_POLL_INTERVAL.ms,
+      /** A subscription failing without a success for this long is disabled (ms). */
+      disableAfterMs: env.EVENT_SUBSCRIPTION_DISABLE_AFTER.ms,
+    },
     role: env.ROLE,
     faultKillAt: env.FAULT_KILL_AT,
     engine: engineConfig(env),

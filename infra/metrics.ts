@@ -35,6 +35,8 @@ export class SagaMetrics {
   private readonly jobRetries: Counter<'task_type'>;
   private readonly sagaDuration: Histogram<'status'>;
   private readonly webhookRefused: Counter<'provider' | 'reason'>;
+  private readonly eventDeliveries: Counter<'outcome'>;
+  private readonly eventSubscriptionsDisabled: Counter;
   /** When the last reading of the sources ended (ms since the epoch), whatever its outcome. */
   private readAt: number | undefined;
   /** The reading under way: scrapes meanwhile wait for it rather than start another. */
@@ -88,6 +90,17 @@ export class SagaMetrics {
       labelNames: ['provider', 'reason'],
       registers,
     });
+    this.eventDeliveries = new Counter({
+      name: `${METRIC_PREFIX}event_delivery_attempts_total`,
+      help: 'Webhook delivery attempts of events to subscriptions, by outcome: delivered, retry (failed, tried again later), failed (given up)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.eventSubscriptionsDisabled = new Counter({
+      name: `${METRIC_PREFIX}event_subscriptions_disabled_total`,
+      help: 'Event subscriptions disabled because their endpoint kept failing for EVENT_SUBSCRIPTION_DISABLE_AFTER',
+      registers,
+    });
   }
 
   /** Series that exist from the start (at 0), so a rate() over them never starts from nothing. */
@@ -119,6 +132,21 @@ export class SagaMetrics {
 
   webhookRefusedBy(provider: string, reason: string): void {
     this.webhookRefused.inc({ provider, reason });
+  }
+
+  /** Series of the event dispatcher, at 0 from the start (the roles that run it). */
+  initializeEventDelivery(): this {
+    for (const outcome of ['delivered', 'retry', 'failed']) this.eventDeliveries.inc({ outcome }, 0);
+    this.eventSubscriptionsDisabled.inc(0);
+    return this;
+  }
+
+  eventDeliveryAttempted(outcome: 'delivered' | 'retry' | 'failed'): void {
+    this.eventDeliveries.inc({ outcome });
+  }
+
+  eventSubscriptionDisabled(): void {
+    this.eventSubscriptionsDisabled.inc();
   }
 
   /** A constant series saying what this process is (role, engine, version). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../../infra/database.js';
 import { Prisma } from '../../prisma/generated/client.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
+import { recordOrderEventIn } from '../events/record-event.js';
 import type { OrderStatus } from './lifecycle.js';
 
 export type NewOrder = {
@@ -135,6 +136,15 @@ export async function createOrder(prisma: PrismaClient, order: NewOrder, options
         },
       });
       await tx.orderHistory.create({ data: { orderId: row.id, fromStatus: null, toStatus: 'NEW', reason: 'order placed' } });
+      await recordOrderEventIn(tx, {
+        orderId: row.id,
+        customerId: row.customerId,
+        status: 'NEW',
+        previousStatus: null,
+        reason: 'order placed',
+        total: { amountMinor: row.totalMinor, currency: row.currency },
+        items: order.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceMinor: prices.get(item.sku) as number })),
+      });
       return row;
     });
     return { id: created.id, status: created.status, totalMinor: created.totalMinor, currency: created.currency, createdAt: created.createdAt, created: true };

@@ -1,0 +1,234 @@
+// Webhook subscriptions (admin): what each wants, its secret, its state and its delivery log.
+import { randomBytes } from 'node:crypto';
+import type { PrismaClient } from '../../infra/database.js';
+import { NotFoundError } from '../errors.js';
+import { isUuid } from '../ids.js';
+import { cursorOf, cursorParts, decodeTimeIdCursor, encodeTimeIdCursor, pageOf, pageRequest, type PageQuery } from '../paging.js';
+import type { EventType } from './event-types.js';
+import { STREAM_HORIZON_SQL } from './stream.js';
+
+export type SubscriptionInput = { url: string; eventTypes: EventType[]; description?: string | undefined };
+export type SubscriptionPatch = Partial<SubscriptionInput> & { enabled?: boolean | undefined };
+
+export type SubscriptionView = {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  description: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: string | null;
+  failingSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type DeliveryStats = { pending: number; delivered: number; failed: number; lastDeliveredAt: string | null };
+
+type SubscriptionRow = {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  description: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: Date | null;
+  failingSince: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+function view(s: SubscriptionRow): SubscriptionView {
+  return {
+    id: s.id,
+    url: s.url,
+    eventTypes: s.eventTypes,
+    description: s.description,
+    enabled: s.enabled,
+    disabledReason: s.disabledReason,
+    disabledAt: iso(s.disabledAt),
+    failingSince: iso(s.failingSince),
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+  };
+}
+
+/** A signing secret: whsec_ and 32 random bytes. */
+function newSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64url')}`;
+}
+
+/** The stream's current end: a subscription starts there, with the events that come after it. */
+async function streamHead(prisma: PrismaClient): Promise<{ txId: bigint; seq: bigint }> {
+  const [head] = await prisma.$queryRawUnsafe<{ tx_id: bigint; seq: bigint }[]>(
+    `SELECT tx_id, seq FROM events WHERE tx_id < ${STREAM_HORIZON_SQL} ORDER BY tx_id DESC, seq DESC LIMIT 1`,
+  );
+  return head ? { txId: BigInt(head.tx_id), seq: BigInt(head.seq) } : { txId: 0n, seq: 0n };
+}
+
+/** A new subscription, receiving the events recorded from now on; the secret is returned here only. */
+export async function createSubscription(prisma: PrismaClient, input: SubscriptionInput): Promise<SubscriptionView & { secret: string }> {
+  const head = await streamHead(prisma);
+  const secret = newSecret();
+  const row = await prisma.eventSubscription.create({
+    data: { url: input.url, eventTypes: input.eventTypes, description: input.description ?? null, secret, cursorTxId: head.txId, cursorSeq: head.seq },
+  });
+  return { ...view(row), secret };
+}
+
+async function found(prisma: PrismaClient, id: string): Promise<SubscriptionRow> {
+  const row = isUuid(id) ? await prisma.eventSubscription.findUnique({ where: { id } }) : null;
+  if (!row) throw new NotFoundError('event subscription', id, 'id');
+  return row;
+}
+
+/** Newest first, keyset on (created_at, id). */
+export async function subscriptionPage(prisma: PrismaClient, query: PageQuery = {}): Promise<{ subscriptions: SubscriptionView[]; nextCursor: string | null }> {
+  const { limit, after } = pageRequest(query, decodeTimeIdCursor);
+  const rows = await prisma.eventSubscription.findMany({
+    where: after ? { createdAt: { lte: after.createdAt }, OR: [{ createdAt: { lt: after.createdAt } }, { id: { gt: after.id } }] } : {},
+    orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    take: limit + 1,
+  });
+  const page = pageOf(rows, limit, encodeTimeIdCursor);
+  return { subscriptions: page.rows.map(view), nextCursor: page.nextCursor };
+}
+
+export async function getSubscription(prisma: PrismaClient, id: string): Promise<SubscriptionView & { deliveries: DeliveryStats }> {
+  const row = await found(prisma, id);
+  const counts = await prisma.eventDelivery.groupBy({ by: ['status'], where: { subscriptionId: id }, _count: { _all: true } });
+  const last = await prisma.eventDelivery.aggregate({ where: { subscriptionId: id, status: 'DELIVERED' }, _max: { deliveredAt: true } });
+  const count = (status: string) => counts.find((c) => c.status === status)?._count._all ?? 0;
+  return {
+    ...view(row),
+    deliveries: { pending: count('PENDING'), delivered: count('DELIVERED'), failed: count('FAILED'), lastDeliveredAt: iso(last._max.deliveredAt) },
+  };
+}
+
+/**
+ * Changes a subscription. Enabling a disabled one starts it afresh: it receives the events
+ * recorded from now on (those of the time it was disabled are in GET /events), and its
+ * undelivered ones are tried again.
+ */
+export async function updateSubscription(prisma: PrismaClient, id: string, patch: SubscriptionPatch): Promise<SubscriptionView> {
+  const before = await found(prisma, id);
+  const reenabled = patch.enabled === true && !before.enabled;
+  const head = reenabled ? await streamHead(prisma) : undefined;
+  const row = await prisma.eventSubscription.update({
+    where: { id },
+    data: {
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.eventTypes !== undefined ? { eventTypes: patch.eventTypes } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.enabled === false && before.enabled ? { enabled: false, disabledAt: new Date(), disabledReason: 'disabled by an administrator' } : {}),
+      ...(head ? { enabled: true, disabledAt: null, disabledReason: null, failingSince: null, cursorTxId: head.txId, cursorSeq: head.seq } : {}),
+    },
+  });
+  if (reenabled) await prisma.eventDelivery.updateMany({ where: { subscriptionId: id, status: 'PENDING' }, data: { nextAttemptAt: new Date() } });
+  return view(row);
+}
+
+export async function deleteSubscription(prisma: PrismaClient, id: string): Promise<void> {
+  await found(prisma, id);
+  await prisma.eventSubscription.delete({ where: { id } });
+}
+
+export type AttemptView = { attempt: number; at: string; statusCode: number | null; latencyMs: number; error: string | null };
+
+export type DeliveryView = {
+  id: string;
+  eventId: string;
+  eventType: string;
+  orderId: string;
+  status: 'PENDING' | 'DELIVERED' | 'FAILED';
+  attempts: number;
+  nextAttemptAt: string | null;
+  giveUpAt: string;
+  lastStatusCode: number | null;
+  lastLatencyMs: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  attemptLog: AttemptView[];
+};
+
+const deliveryInclude = { event: { select: { id: true, type: true } }, attemptLog: { orderBy: { attempt: 'asc' as const } } };
+
+type DeliveryRow = {
+  id: string;
+  eventSeq: bigint;
+  orderId: string;
+  status: DeliveryView['status'];
+  attempts: number;
+  nextAttemptAt: Date;
+  giveUpAt: Date;
+  lastStatusCode: number | null;
+  lastLatencyMs: number | null;
+  lastError: string | null;
+  deliveredAt: Date | null;
+  createdAt: Date;
+  event: { id: string; type: string };
+  attemptLog: { attempt: number; at: Date; statusCode: number | null; latencyMs: number; error: string | null }[];
+};
+
+function deliveryView(d: DeliveryRow): DeliveryView {
+  return {
+    id: d.id,
+    eventId: d.event.id,
+    eventType: d.event.type,
+    orderId: d.orderId,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: d.status === 'PENDING' ? d.nextAttemptAt.toISOString() : null,
+    giveUpAt: d.giveUpAt.toISOString(),
+    lastStatusCode: d.lastStatusCode,
+    lastLatencyMs: d.lastLatencyMs,
+    lastError: d.lastError,
+    deliveredAt: iso(d.deliveredAt),
+    createdAt: d.createdAt.toISOString(),
+    attemptLog: d.attemptLog.map((a) => ({ attempt: a.attempt, at: a.at.toISOString(), statusCode: a.statusCode, latencyMs: a.latencyMs, error: a.error })),
+  };
+}
+
+const SEQ = /^\d{1,19}$/;
+const decodeSeqCursor = (cursor: string) => {
+  const [seq] = cursorParts(cursor, 1) ?? [];
+  return seq !== undefined && SEQ.test(seq) ? BigInt(seq) : undefined;
+};
+
+/** The delivery log of a subscription, newest event first (keyset on the event's seq). */
+export async function deliveryPage(
+  prisma: PrismaClient,
+  subscriptionId: string,
+  query: PageQuery = {},
+): Promise<{ deliveries: DeliveryView[]; nextCursor: string | null }> {
+  const { limit, after } = pageRequest(query, decodeSeqCursor);
+  await found(prisma, subscriptionId);
+  const rows = await prisma.eventDelivery.findMany({
+    where: { subscriptionId, ...(after !== undefined ? { eventSeq: { lt: after } } : {}) },
+    orderBy: { eventSeq: 'desc' },
+    take: limit + 1,
+    include: deliveryInclude,
+  });
+  const page = pageOf(rows, limit, (last) => cursorOf([last.eventSeq.toString()]));
+  return { deliveries: page.rows.map(deliveryView), nextCursor: page.nextCursor };
+}
+
+/**
+ * Sends a delivery again (an administrator's replay): due now, retried for another
+ * `retryForMs` if it fails. The event keeps its id, so the subscriber can tell it has seen it.
+ */
+export async function replayDelivery(prisma: PrismaClient, subscriptionId: string, deliveryId: string, retryForMs: number): Promise<DeliveryView> {
+  await found(prisma, subscriptionId);
+  const existing = isUuid(deliveryId) ? await prisma.eventDelivery.findFirst({ where: { id: deliveryId, subscriptionId } }) : null;
+  if (!existing) throw new NotFoundError('delivery', deliveryId, 'deliveryId');
+  const now = new Date();
+  const row = await prisma.eventDelivery.update({
+    where: { id: deliveryId },
+    data: { status: 'PENDING', nextAttemptAt: now, giveUpAt: new Date(now.getTime() + retryForMs), deliveredAt: null },
+    include: deliveryInclude,
+  });
+  return deliveryView(row);
+}

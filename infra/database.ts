@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../prisma/generated/client.js';
 import type { Config } from './config.js';
+import { pgAdapterFactory } from './pg-adapter.js';
 import { pgliteAdapterFactory } from './pglite-adapter.js';
 
 export type { PrismaClient };
@@ -208,7 +208,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS });
+  const prisma = new PrismaClient({ adapter: pgAdapterFactory(pool), transactionOptions: TRANSACTION_OPTIONS });
   return {
     kind: 'postgres',
     prisma,

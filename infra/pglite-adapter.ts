@@ -1,7 +1,9 @@
-// Prisma driver adapter for PGlite in-process. pglite-prisma-adapter 0.6.1 reports
-// every database error as a raw `postgres` error, so Prisma never raises P2002 for
-// a unique violation; this wrapper maps SQLSTATEs the way @prisma/adapter-pg does.
-import type { PGlite } from '@electric-sql/pglite';
+// Prisma driver adapter for PGlite in-process, mending two faults of pglite-prisma-adapter
+// 0.6.1: it reports every database error as a raw `postgres` error, so Prisma never raises
+// P2002 for a unique violation (mapped here the way @prisma/adapter-pg does); and it
+// reports a COMMIT that failed (a deferred constraint) as a success, the data rolled back
+// while the caller hears "committed" (here the commit answers PGlite's own verdict).
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { DriverAdapterError } from '@prisma/driver-adapter-utils';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQueryable, Transaction } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -64,7 +66,28 @@ function withMappedErrors<T extends SqlQueryable>(target: T): T {
 }
 
 export function pgliteAdapterFactory(pglite: PGlite): SqlDriverAdapterFactory {
-  const inner = new PrismaPGlite(pglite) as unknown as SqlDriverAdapterFactory;
+  // PGlite's own promise of each transaction, by the transaction handle the adapter wraps:
+  // the adapter swallows its rejection (a failed COMMIT), so the commit below awaits it.
+  const outcomes = new WeakMap<PGliteTransaction, Promise<unknown>>();
+  const transaction = <T>(fn: (tx: PGliteTransaction) => Promise<T>): Promise<T> => {
+    const outcome: Promise<T> = pglite.transaction((tx) => {
+      // A microtask later `outcome` is assigned, however soon PGlite calls back.
+      const settled = Promise.resolve().then(() => outcome);
+      settled.catch(() => undefined); // awaited by commit only; a rolled-back transaction's is nobody's concern
+      outcomes.set(tx, settled);
+      return fn(tx);
+    });
+    return outcome;
+  };
+  // Everything else as PGlite itself (bound: PGlite keeps private state).
+  const client = new Proxy(pglite, {
+    get(target, prop) {
+      if (prop === 'transaction') return transaction;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const inner = new PrismaPGlite(client) as unknown as SqlDriverAdapterFactory;
   return {
     provider: inner.provider,
     adapterName: inner.adapterName,
@@ -73,6 +96,13 @@ export function pgliteAdapterFactory(pglite: PGlite): SqlDriverAdapterFactory {
       const startTransaction = adapter.startTransaction.bind(adapter);
       adapter.startTransaction = async (isolationLevel) => {
         const tx: Transaction = await startTransaction(isolationLevel);
+        const outcome = outcomes.get((tx as unknown as { client: PGliteTransaction }).client);
+        if (!outcome) throw new Error('pglite adapter: the transaction has no outcome to await (pglite-prisma-adapter changed?)');
+        const commit = tx.commit.bind(tx);
+        tx.commit = async () => {
+          await commit();
+          await outcome.catch(mapError);
+        };
         return withMappedErrors(tx);
       };
       return adapter;

@@ -240,6 +240,7 @@ function sagaPaths(
       { sku: 'SKU-SCALE', warehouseId: 'WH-BER', quantity: 1, state: 'RESERVED' },
     ],
     payment: {
+      id: '5d1c9a7e-2b3f-4e8a-9c6d-0f1e2a3b4c5d',
       status: 'REQUESTED',
       provider: 'sandbox',
       providerPaymentId: 'sbx_pay_7Qk2',

@@ -183,6 +183,7 @@ export const Order = z
     reservations: z.array(z.object({ sku: Sku, warehouseId: WarehouseId, quantity: z.number().int(), state: z.enum(['RESERVED', 'RELEASED', 'COMMITTED']) })),
     payment: z
       .object({
+        id: z.string().meta({ description: 'Our payment id: the idempotency key the provider sees, and the `paymentId` its webhook names' }),
         status: z.enum(['REQUESTED', 'APPROVED', 'DECLINED', 'VOIDED']),
         provider: z.string().meta({ example: 'sandbox' }),
         providerPaymentId: z.string().nullable(),

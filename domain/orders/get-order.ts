@@ -5,6 +5,8 @@ import type { PaymentStatus } from '../payments/payment-status.js';
 import type { OrderStatus } from './lifecycle.js';
 
 export type PaymentView = {
+  /** Our payment id: the idempotency key the provider sees, and the `paymentId` its webhook names. */
+  id: string;
   status: PaymentStatus;
   provider: string;
   /** The provider's id for the payment; null until the provider accepted the request. */
@@ -62,6 +64,7 @@ export async function getOrder(prisma: PrismaClient, id: string): Promise<OrderV
     reservations: order.reservations.map((r) => ({ sku: r.sku, warehouseId: r.warehouseId, quantity: r.quantity, state: r.state })),
     payment: payment
       ? {
+          id: payment.id,
           status: payment.status,
           provider: payment.provider,
           providerPaymentId: payment.providerPaymentId,

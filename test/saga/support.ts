@@ -26,7 +26,15 @@ export type OrderView = {
   total: { amountMinor: number; currency: string };
   items: { sku: string; quantity: number; unitPriceMinor: number }[];
   reservations: { sku: string; warehouseId: string; quantity: number; state: string }[];
-  payment: { status: string; provider: string; providerPaymentId: string | null; failureReason: string | null } | null;
+  payment: {
+    id: string;
+    status: string;
+    provider: string;
+    providerPaymentId: string | null;
+    amountMinor: number;
+    currency: string;
+    failureReason: string | null;
+  } | null;
   history: { from: string | null; to: string; reason: string; at: string }[];
   process: { processInstanceKey: string; state: string; currentSteps: { elementId: string; name: string | null }[] } | null;
 };

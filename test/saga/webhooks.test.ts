@@ -47,6 +47,14 @@ describe(`payment webhooks end to end (${databaseKind})`, () => {
     expect((await saga.system.db.prisma.paymentEvent.findMany({ where: { orderId: id } })).map((e) => e.providerEventId)).toEqual([eventId]);
   });
 
+  test('paying by hand as docs/api.md shows: the order view names the payment a webhook must describe', async () => {
+    const id = await saga.placeOrder({ sku: 'SKU-TOASTER', quantity: 1, paymentMethod: 'pm_no_answer' });
+    const waiting = await saga.waitForOrder(id, (o) => o.status === 'AWAITING_PAYMENT', 'to await payment');
+    expect(waiting.payment).toMatchObject({ id: (await paymentOf(id)).id, status: 'REQUESTED' });
+    expect((await saga.sendWebhook(approvalEvent(id, waiting.payment!, `evt_by_hand_${id}`))).status).toBe(200);
+    expect((await saga.waitForFinal(id)).status).toBe('PAID');
+  });
+
   test('the same callback delivered 5 times at once and replayed later has one effect', async () => {
     const id = await saga.placeOrder({ sku: 'SKU-TOASTER', quantity: 1, paymentMethod: 'pm_no_answer' });
     await saga.waitForOrder(id, (o) => o.status === 'AWAITING_PAYMENT', 'to await payment');

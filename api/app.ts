@@ -22,6 +22,9 @@ import { eventRoutes } from './routes/events.js';
 import { eventSubscriptionRoutes } from './routes/event-subscriptions.js';
 import { requestLogFields } from './log-context.js';
 import { noFraming } from './no-framing.js';
+import { securityHeaders } from './security-headers.js';
+import { PUBLIC_API_PATHS, publicApiCors } from './cors.js';
+import { rateLimiter, type RateLimitRedis } from './rate-limit.js';
 import type { Queue } from 'bullmq';
 
 /** What the order saga's routes need; absent in tests of the catalog alone. */
@@ -36,7 +39,8 @@ export type SagaDeps = Pick<OrderRouteDeps, 'orderProcess' | 'gateway' | 'inspec
 export type AppDeps = {
   db: Database;
   /** `payments.publicUrl` (PUBLIC_URL): an origin of ours, besides the Host header's, for admin requests that change state. */
-  config: Pick<Config, 'adminToken' | 'http'> & Partial<Pick<Config, 'orders' | 'events'>> & { payments?: Pick<Config['payments'], 'publicUrl'> };
+  config: Pick<Config, 'adminToken' | 'http'> &
+    Partial<Pick<Config, 'orders' | 'events' | 'rateLimit' | 'cors'>> & { payments?: Pick<Config['payments'], 'publicUrl'> };
   logger: Logger;
   version?: string;
   saga?: SagaDeps;
@@ -46,6 +50,8 @@ export type AppDeps = {
   ops?: OpsMode;
   /** GET /metrics (Prometheus); `token` set: scrapers must send it. */
   metrics?: { source: MetricsSource; token?: string | undefined };
+  /** Where the rate limits count (shared by every instance); absent: no limits, whatever `config.rateLimit` says. */
+  rateLimitStore?: { redis: RateLimitRedis; prefix: string };
 };
 
 /** EVENT_DELIVERY_RETRY_FOR's default (three days), for apps built without the events settings (tests of single routes). */
@@ -74,11 +80,19 @@ function requestLog(logger: Logger): RequestHandler {
   };
 }
 
-export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck, ops, metrics }: AppDeps): Express {
+export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck, ops, metrics, rateLimitStore }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestLog(logger));
+  app.use(securityHeaders);
+  // Before the limiter, so that a page allowed to call us can read a 429 too.
+  const cors = publicApiCors(config.cors?.origins ?? []);
+  if (cors) app.use(PUBLIC_API_PATHS, cors);
+  const perMinute = config.rateLimit?.perMinute;
+  if (rateLimitStore && perMinute !== undefined) {
+    app.use(rateLimiter({ perMinute, redis: rateLimitStore.redis, prefix: rateLimitStore.prefix, adminToken: config.adminToken, logger }));
+  }
 
   const openapi = openApiDocument(version, { saga: Boolean(saga), ops: ops?.engine, metrics: Boolean(metrics) });
   app.get('/openapi.json', (_req, res) => {

@@ -5,7 +5,8 @@ import { HttpProblem } from './problem.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-function presentedToken(authorization: string): string | undefined {
+/** The secret an Authorization header carries (Bearer, or the password of Basic credentials), unchecked. */
+export function presentedToken(authorization: string): string | undefined {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (bearer) return bearer[1];
   // Browsers cannot send a bearer token to pages (Bull Board, the ops page), but

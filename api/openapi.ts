@@ -63,6 +63,9 @@ export type OpenApiOptions = {
   metrics?: boolean;
 };
 
+/** Paths the rate limiter neither counts nor refuses (api/rate-limit.ts): probes, scrapers, payment providers. */
+const RATE_LIMIT_EXEMPT_PATHS = new Set(['/health', '/ready', '/metrics', '/webhooks/payments/{provider}']);
+
 export function openApiDocument(version: string, { saga = false, ops, metrics = false }: OpenApiOptions = {}) {
   const schemas = new SchemaSet();
   const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => schemas.json(schema, io);
@@ -168,6 +171,14 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
   }
   if (ops === 'embedded') Object.assign(paths, opsPaths({ json, problem, ok, list }));
   if (metrics) Object.assign(paths, metricsPaths());
+  // Every operation the rate limiter counts can answer 429 (api/rate-limit.ts exempts the same paths).
+  const tooMany = problem('More than RATE_LIMIT_PER_MINUTE requests a minute from this client (`rate-limited`): retry after `Retry-After` seconds');
+  for (const [path, operations] of Object.entries(paths)) {
+    if (RATE_LIMIT_EXEMPT_PATHS.has(path)) continue;
+    for (const operation of Object.values(operations as Record<string, { responses?: Record<string, unknown> }>)) {
+      if (operation.responses && !operation.responses['429']) operation.responses['429'] = tooMany;
+    }
+  }
 
   return {
     openapi: '3.1.0',

@@ -42,6 +42,7 @@ import { deployModels } from '../orchestrator/deploy.js';
 import { healthRoutes } from '../api/routes/health.js';
 import { notFoundHandler, problemErrorHandler } from '../api/problem.js';
 import express from 'express';
+import { Redis, type RedisOptions } from 'ioredis';
 
 export type RunningSystem = {
   role: Config['role'];
@@ -181,6 +182,17 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       closer.add('workers', () => Promise.all(workers.map((w) => w.close())));
     }
 
+    // The rate limits' own connection: it fails a command at once while Redis is away (the
+    // request is then served unlimited) instead of queueing it as BullMQ's connections do.
+    const rateLimitRedis =
+      relay && config.rateLimit.perMinute !== undefined
+        ? new Redis({ ...(redis.connection as RedisOptions), lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+        : undefined;
+    if (rateLimitRedis) {
+      rateLimitRedis.on('error', (err: Error) => logger.debug({ err }, 'rate limit Redis connection'));
+      closer.add('rate limit Redis', async () => rateLimitRedis.disconnect());
+      await rateLimitRedis.connect();
+    }
     const app = relay
       ? createApp({
           db,
@@ -201,6 +213,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
           },
           ops: opsMode(config, db, parts),
           metrics: metricsEndpoint,
+          ...(rateLimitRedis ? { rateLimitStore: { redis: rateLimitRedis, prefix: `${config.redis.prefix}:rate-limit:` } } : {}),
         })
       : workersApp(db, parts.ping, logger, metricsEndpoint);
     const server = await new Promise<Server>((resolve, reject) => {

@@ -97,6 +97,20 @@ const schema = z
       .or(z.literal('').transform(() => undefined)),
     // Each scrape reads the gauges from the database, the engine and Redis: a scrape within this window reuses the last reading.
     METRICS_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
+    // Requests per minute per credential (or per IP without one), counted in Redis across instances; 0 or RATE_LIMIT_ENABLED=false: no limit.
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(6000),
+    RATE_LIMIT_ENABLED: boolean.default(true),
+    // Origins whose pages may call the public API from a browser; empty: none.
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim().replace(/\/+$/, ''))
+          .filter((o) => o !== ''),
+      )
+      .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be comma-separated origins such as https://shop.example.com (scheme and host, no path)'))),
     BODY_LIMIT: z
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
@@ -252,6 +266,10 @@ function toConfig(env: z.infer<typeof schema>) {
   return {
     env: env.NODE_ENV,
     http: { host: listenHost(env), port: env.PORT, bodyLimit: env.BODY_LIMIT },
+    /** Requests per minute per credential or IP; undefined: no limit (RATE_LIMIT_ENABLED=false or RATE_LIMIT_PER_MINUTE=0). */
+    rateLimit: { perMinute: env.RATE_LIMIT_ENABLED && env.RATE_LIMIT_PER_MINUTE > 0 ? env.RATE_LIMIT_PER_MINUTE : undefined },
+    /** Origins allowed to call the public API from a browser (CORS); empty: none. */
+    cors: { origins: env.CORS_ORIGINS },
     logLevel: env.LOG_LEVEL,
     database: embedded
       ? { kind: 'pglite' as const, dataDir: path.resolve(env.DATA_DIR, 'pglite') }

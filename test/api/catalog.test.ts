@@ -227,7 +227,7 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
     // The catalogue pages like every list: the same parameters, the same nextCursor.
     const products = doc.paths['/products']?.get as { parameters: { name: string; in: string }[]; responses: Record<string, unknown> };
     expect(products.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['query:cursor', 'query:limit']);
-    expect(Object.keys(products.responses).sort()).toEqual(['200', '400']);
+    expect(Object.keys(products.responses).sort()).toEqual(['200', '400', '429']);
     expect((body as { components: { schemas: Record<string, unknown> } }).components.schemas.ProductList).toMatchObject({
       required: ['products', 'nextCursor'],
     });

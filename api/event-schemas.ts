@@ -6,7 +6,7 @@ import { EVENT_TYPES } from '../domain/events/event-types.js';
 import { MAX_URL_LENGTH, subscriptionUrlProblem } from '../domain/events/subscription-url.js';
 import { ORDER_STATUSES } from '../domain/orders/lifecycle.js';
 import { storableText } from '../domain/storable.js';
-import { listQuery, NextCursor } from './schemas.js';
+import { listQuery, NextCursor, PageLimit } from './schemas.js';
 
 const text = (max: number) => storableText('must be a string').max(max, `must be at most ${max} characters`);
 
@@ -55,13 +55,7 @@ export const EventsQuery = z.strictObject({
     .max(200, 'is not a cursor this API handed out')
     .optional()
     .meta({ description: 'nextCursor of the previous page; absent: from the oldest event' }),
-  limit: z.coerce
-    .number('must be an integer from 1 to 100')
-    .int('must be an integer from 1 to 100')
-    .min(1, 'must be an integer from 1 to 100')
-    .max(100, 'must be an integer from 1 to 100')
-    .optional()
-    .meta({ description: 'Page size, 1–100 (default 20)' }),
+  limit: PageLimit,
 });
 
 const Timestamp = z.string().meta({ format: 'date-time' });

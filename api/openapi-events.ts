@@ -1,16 +1,8 @@
 // The OpenAPI entries of events out: webhook subscriptions (admin) and GET /events (see openapi.ts).
-import type { z } from 'zod';
+import { ADMIN_SECURITY, type OpenApiHelpers as Helpers } from './openapi-helpers.js';
 import * as e from './event-schemas.js';
 
-type JsonSchema = Record<string, unknown>;
-type Helpers = {
-  json: (schema: z.ZodType, io?: 'input' | 'output') => JsonSchema;
-  problem: (description: string, example?: unknown) => unknown;
-  ok: (schema: z.ZodType, description?: string, example?: unknown) => unknown;
-  list: (schema: z.ZodType, path: string) => { description: string; parameters: unknown[]; badRequest: unknown };
-};
-
-const admin = [{ admin: [] }];
+const admin = ADMIN_SECURITY;
 const SUBSCRIPTION_ID = '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
 const idParam = { name: 'id', in: 'path', required: true, description: 'Subscription id', schema: { type: 'string', format: 'uuid' } };
 

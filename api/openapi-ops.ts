@@ -1,17 +1,8 @@
 // The OpenAPI entries of /metrics and of the ops page's JSON API (see openapi.ts).
-import type { z } from 'zod';
+import { ADMIN_SECURITY, type OpenApiHelpers as Helpers } from './openapi-helpers.js';
 import * as o from './ops-schemas.js';
 
-type JsonSchema = Record<string, unknown>;
-type Helpers = {
-  json: (schema: z.ZodType, io?: 'input' | 'output') => JsonSchema;
-  problem: (description: string, example?: unknown) => unknown;
-  ok: (schema: z.ZodType, description?: string, example?: unknown) => unknown;
-  /** A list's description, query parameters (from its `listQuery` schema) and 400, as every list of the API has them. */
-  list: (schema: z.ZodType, path: string) => { description: string; parameters: unknown[]; badRequest: unknown };
-};
-
-const admin = [{ admin: [] }];
+const admin = ADMIN_SECURITY;
 
 export function metricsPaths(): Record<string, unknown> {
   return {

@@ -36,19 +36,22 @@ export const Money = z.object({
 // Every list pages the same way: `limit` and `cursor` in, `nextCursor` out, and a
 // query parameter the list does not know is a 400 naming it (never silently ignored).
 
+/** `limit` of every paged read: 1–100, default 20. */
+export const PageLimit = z.coerce
+  .number('must be an integer from 1 to 100')
+  .int('must be an integer from 1 to 100')
+  .min(1, 'must be an integer from 1 to 100')
+  .max(100, 'must be an integer from 1 to 100')
+  .optional()
+  .meta({ description: 'Page size, 1–100 (default 20)' });
+
 const PAGE_PARAMS = {
   cursor: storableText()
     .min(1, 'must not be empty')
     .max(200, 'is not a cursor this API handed out')
     .optional()
     .meta({ description: 'nextCursor of the previous page' }),
-  limit: z.coerce
-    .number('must be an integer from 1 to 100')
-    .int('must be an integer from 1 to 100')
-    .min(1, 'must be an integer from 1 to 100')
-    .max(100, 'must be an integer from 1 to 100')
-    .optional()
-    .meta({ description: 'Page size, 1–100 (default 20)' }),
+  limit: PageLimit,
 };
 
 /** The query of a list: its own filters, then `cursor` and `limit`; unknown parameters are refused. */

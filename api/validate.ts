@@ -1,21 +1,13 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
-import { HttpProblem, validationProblem, type FieldError } from './problem.js';
-
-function fieldName(prefix: string, path: readonly PropertyKey[]): string {
-  let name = prefix;
-  for (const part of path) {
-    if (typeof part === 'number') name += `[${part}]`;
-    else name = name ? `${name}.${String(part)}` : String(part);
-  }
-  return name || 'body';
-}
+import { fieldName } from '../domain/errors.js';
+import { HttpProblem, unsupportedMediaType, validationProblem, type FieldError } from './problem.js';
 
 /** Every offending field of `value`, one error per field (each unknown key named on its own). */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix = '', unknown = 'unknown field'): FieldError[] {
   return issues.flatMap((issue): FieldError[] => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: fieldName(prefix, [...issue.path, key]), message: unknown }));
-    return [{ field: fieldName(prefix, issue.path), message: issue.message }];
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: fieldName([...issue.path, key], prefix), message: unknown }));
+    return [{ field: fieldName(issue.path, prefix), message: issue.message }];
   });
 }
 
@@ -37,9 +29,7 @@ export function listParams<S extends z.ZodType>(req: Request, schema: S): z.infe
  */
 export function jsonBody<S extends z.ZodType>(req: Request, schema: S, problem: (errors: FieldError[]) => HttpProblem = validationProblem): z.infer<S> {
   if (!req.is('application/json')) {
-    throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'send the body as application/json', [
-      { field: 'Content-Type', message: 'must be application/json' },
-    ]);
+    throw unsupportedMediaType();
   }
   const result = schema.safeParse(req.body);
   if (result.success) return result.data;

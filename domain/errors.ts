@@ -17,6 +17,16 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/** How an error names a field: a validation path as `data.items[1].sku`, after `prefix`; `body` for the whole. */
+export function fieldName(path: readonly PropertyKey[], prefix = ''): string {
+  let name = prefix;
+  for (const part of path) {
+    if (typeof part === 'number') name += `[${part}]`;
+    else name = name ? `${name}.${String(part)}` : String(part);
+  }
+  return name || 'body';
+}
+
 /** Input that is well-formed but names things that do not exist or cannot go together. */
 export class InvalidInputError extends DomainError {
   readonly code = 'INVALID_INPUT';

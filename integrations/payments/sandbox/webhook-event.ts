@@ -3,7 +3,7 @@
 // received body into the provider-neutral event our webhook route records. The
 // provider (./provider.ts) sends what this file reads.
 import { z } from 'zod';
-import { InvalidInputError } from '../../../domain/errors.js';
+import { fieldName, InvalidInputError } from '../../../domain/errors.js';
 import { isUuid } from '../../../domain/ids.js';
 import { storableText } from '../../../domain/storable.js';
 import type { PaymentOutcomeEvent } from '../../../domain/payments/gateway.js';
@@ -32,12 +32,6 @@ const SandboxEventSchema = z.object({
     reason: storableText().min(1).max(500).optional(),
   }),
 });
-
-function fieldName(path: readonly PropertyKey[]): string {
-  let name = '';
-  for (const part of path) name = typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part);
-  return name || 'body';
-}
 
 /** Validates a sandbox callback body; an InvalidInputError names every bad field (e.g. `data.orderId`). */
 export function parseSandboxEvent(body: unknown): PaymentOutcomeEvent {

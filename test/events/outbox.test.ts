@@ -86,18 +86,26 @@ describe(`the outbox (${databaseKind})`, () => {
   });
 
   test('GET /events paging: every event once, oldest first, and a cursor that waits at the end', async () => {
-    const seen: string[] = [];
-    let after: string | undefined;
-    for (let i = 0; i < 100; i++) {
-      const page = await eventPage(db.prisma, { after, limit: 2 });
-      seen.push(...page.events.map((e) => e.id));
-      if (page.events.length === 0) {
-        expect(page.nextCursor).toBe(after ?? null);
-        break;
+    const readAll = async () => {
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let i = 0; i < 100; i++) {
+        const page = await eventPage(db.prisma, { after, limit: 2 });
+        seen.push(...page.events.map((e) => e.id));
+        if (page.events.length === 0) {
+          expect(page.nextCursor).toBe(after ?? null);
+          break;
+        }
+        after = page.nextCursor ?? undefined;
       }
-      after = page.nextCursor ?? undefined;
-    }
+      return { seen, after };
+    };
     const all = await db.prisma.event.findMany({ orderBy: { seq: 'asc' } });
+    // On PostgreSQL a transaction open anywhere on the server (another test file) holds committed events back a moment.
+    const { seen, after } = await waitFor('every committed event in the stream', async () => {
+      const read = await readAll();
+      return read.seen.length >= all.length ? read : undefined;
+    });
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort()).toEqual(all.map((e) => e.id).sort());
     // A new event appears after the cursor of the end.
@@ -144,9 +152,13 @@ describe(`the outbox (${databaseKind})`, () => {
     const sub = await createSubscription(db.prisma, { url: 'http://127.0.0.1:9/hook', eventTypes: ['order.created', 'order.awaiting_payment'] });
     const id = await newOrder();
     await transitionOrder(db.prisma, id, 'AWAITING_PAYMENT', 'payment requested');
-    await fanOut(db.prisma, 60_000);
     const policy = { firstRetryMs: 60_000, maxRetryIntervalMs: 3_600_000, retryForMs: 60_000, disableAfterMs: 3_600_000 };
-    const first = (await claimDue(db.prisma, 50, 10_000)).filter((c) => c.subscriptionId === sub.id);
+    // On PostgreSQL a transaction open anywhere on the server holds the order's events back from fan-out a moment.
+    const first = await waitFor('the order’s events fanned out and claimable', async () => {
+      await fanOut(db.prisma, 60_000);
+      const claimed = (await claimDue(db.prisma, 50, 10_000)).filter((c) => c.subscriptionId === sub.id);
+      return claimed.length > 0 ? claimed : undefined;
+    });
     expect(first.map((c) => c.event.type)).toEqual(['order.created']);
     await recordAttempt(db.prisma, first[0]!, { ok: false, statusCode: 503, latencyMs: 3, error: 'answered HTTP 503' }, policy);
     // The created event waits for its retry, and the order's next event waits for it.

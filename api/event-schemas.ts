@@ -17,7 +17,11 @@ const SubscriptionUrl = text(MAX_URL_LENGTH)
     const problem = subscriptionUrlProblem(url);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .meta({ description: 'Where events are POSTed: http(s), no credentials', example: 'https://shop.example/webhooks/order-saga' });
+  .meta({
+    description:
+      'Where events are POSTed: http(s), no credentials; with EVENT_SUBSCRIPTION_ALLOW_PRIVATE=false (production) only to public addresses (docs/events.md)',
+    example: 'https://shop.example/webhooks/order-saga',
+  });
 
 const EventTypes = z
   .array(EventTypeName, 'must be an array of event types')

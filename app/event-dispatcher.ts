@@ -1,12 +1,17 @@
 // Delivers the outbox to webhook subscriptions, like Stripe: POST {id, type, created, data},
-// signed `Order-Saga-Signature: t=…,v1=…`, retried with exponential back-off until the
+// signed `Order-Saga-Signature: t=…,v1=…`, retried with jittered exponential back-off until the
 // delivery's give-up time, in order per order and subscription. Database-driven (see
 // domain/events/delivery.ts): a crash loses nothing, it only repeats an attempt in flight.
+// Each round first gives newly committed events their positions (domain/events/sequencer.ts),
+// and now and then deletes the finished events older than the retention (retention.ts).
 import { signPayload } from '../domain/payments/signature.js';
 import { claimDue, fanOut, recordAttempt, type ClaimedDelivery, type RetryPolicy } from '../domain/events/delivery.js';
+import { pruneEvents } from '../domain/events/retention.js';
+import { SEQUENCER_BATCH, sequenceEvents } from '../domain/events/sequencer.js';
 import { envelopeOf } from '../domain/events/stream.js';
 import type { Config } from '../infra/config.js';
 import type { PrismaClient } from '../infra/database.js';
+import { killPoint } from '../infra/kill-points.js';
 import type { Logger } from '../infra/logger.js';
 import type { SagaMetrics } from '../infra/metrics.js';
 
@@ -15,6 +20,8 @@ export const SIGNATURE_HEADER = 'Order-Saga-Signature';
 /** Events fanned out per subscription and deliveries claimed per round; a full round goes again at once. */
 const FAN_OUT_BATCH = 500;
 const CLAIM_BATCH = 50;
+/** Events deleted per pruning transaction; pruning goes on until a batch is not full. */
+const PRUNE_BATCH = 500;
 
 export type EventDispatcherDeps = {
   prisma: PrismaClient;
@@ -42,6 +49,8 @@ export class EventDispatcher {
   private readonly policy: RetryPolicy;
   /** An attempt holds its delivery this long; a dispatcher dying mid-attempt lets it come due again after it. */
   private readonly leaseMs: number;
+  /** When the next round prunes (the first round does). */
+  private pruneAt = 0;
 
   constructor(private readonly deps: EventDispatcherDeps) {
     const s = deps.settings;
@@ -74,12 +83,26 @@ export class EventDispatcher {
     }, ms);
   }
 
-  /** Fans out new events, then delivers what is due. True when there may be more to do at once. */
+  /** Sequences and fans out new events, then delivers what is due. True when there may be more to do at once. */
   async round(): Promise<boolean> {
+    const sequenced = await sequenceEvents(this.deps.prisma, SEQUENCER_BATCH);
     const scanned = await fanOut(this.deps.prisma, this.policy.retryForMs, FAN_OUT_BATCH);
     const claimed = await claimDue(this.deps.prisma, CLAIM_BATCH, this.leaseMs);
     await Promise.all(claimed.map((c) => this.deliver(c)));
-    return scanned >= FAN_OUT_BATCH || claimed.length >= CLAIM_BATCH;
+    if (Date.now() >= this.pruneAt) await this.prune();
+    return sequenced >= SEQUENCER_BATCH || scanned >= FAN_OUT_BATCH || claimed.length >= CLAIM_BATCH;
+  }
+
+  private async prune(): Promise<void> {
+    const { prisma, logger, settings } = this.deps;
+    this.pruneAt = Date.now() + settings.pruneIntervalMs;
+    let deleted = 0;
+    let batch: number;
+    do {
+      batch = await pruneEvents(prisma, settings.retentionMs, PRUNE_BATCH);
+      deleted += batch;
+    } while (batch === PRUNE_BATCH);
+    if (deleted > 0) logger.info({ deleted, retentionMs: settings.retentionMs }, 'pruned finished events older than EVENT_RETENTION');
   }
 
   private async deliver(c: ClaimedDelivery): Promise<void> {
@@ -89,6 +112,7 @@ export class EventDispatcher {
     const started = performance.now();
     let statusCode: number | undefined;
     let error: string | undefined;
+    killPoint('event-delivery:after-claim');
     try {
       statusCode = await this.deps.post(c.url, headers, body, settings.deliveryTimeoutMs);
     } catch (err) {
@@ -97,6 +121,7 @@ export class EventDispatcher {
     const latencyMs = performance.now() - started;
     const ok = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
     if (!ok && error === undefined) error = `answered HTTP ${statusCode}`;
+    if (ok) killPoint('event-delivery:after-post');
     const log = { subscriptionId: c.subscriptionId, deliveryId: c.deliveryId, eventId: c.event.id, type: c.event.type, attempt: c.attempt };
     try {
       const recorded = await recordAttempt(this.deps.prisma, c, { ok, statusCode, latencyMs, error }, this.policy);

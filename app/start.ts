@@ -33,7 +33,7 @@ import { OrderProcess } from '../orchestrator/order-process.js';
 import { checkWorkerCoverage, loadProcessModels, taskTypesOf } from '../orchestrator/process-models.js';
 import { RecoverySweeper } from './recovery.js';
 import { EventDispatcher } from './event-dispatcher.js';
-import { postJson } from '../integrations/http/post-json.js';
+import { guardedPostJson } from '../integrations/http/post-json.js';
 import { eventDeliveryGauges } from './event-metrics.js';
 import { systemMetrics } from './system-metrics.js';
 import { metricsRoutes, type MetricsSource } from '../api/routes/metrics.js';
@@ -256,7 +256,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
         prisma: db.prisma,
         logger,
         metrics: metrics.initializeEventDelivery(),
-        post: postJson,
+        post: guardedPostJson({ allowPrivate: config.eventSubscriptions.allowPrivateNetworks }),
         settings: config.events,
       });
       dispatcher.start();

@@ -4,17 +4,36 @@ import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { addDuration } from './iso-duration.js';
-import { KILL_POINTS } from './kill-points.js';
+import { DELIVERY_KILL_POINTS, KILL_POINTS } from './kill-points.js';
 
 const DEV_ADMIN_TOKEN = 'dev-admin-token';
 const DEV_SANDBOX_SECRET = 'whsec_sandbox_development_only';
+/** Outside production: an API key with every scope, for the README's first steps (docs/security.md). */
+export const DEV_API_KEY = 'osk_dev_local_development_only';
+const DEV_CUSTOMER_JWT_SECRET = 'order-saga-development-customer-token-secret';
+const DEV_CUSTOMER_JWT_ISSUER = 'order-saga-dev';
+const DEV_CUSTOMER_JWT_AUDIENCE = 'order-saga';
 
 /** The secrets that fall back to a value written here when unset outside production, and what that value lets anyone do. */
 const DEVELOPMENT_SECRETS = {
-  ADMIN_TOKEN: `admin routes accept the development token "${DEV_ADMIN_TOKEN}"`,
+  ADMIN_TOKEN: `API keys can be created with the development admin token "${DEV_ADMIN_TOKEN}"`,
   SANDBOX_WEBHOOK_SECRET: `payment webhooks signed with the development secret "${DEV_SANDBOX_SECRET}" are accepted`,
+  DEV_API_KEY_ENABLED: `the development API key "${DEV_API_KEY}" holds every scope`,
+  CUSTOMER_JWT_SECRET: `customer tokens signed with the development secret "${DEV_CUSTOMER_JWT_SECRET}" are accepted (npm run token)`,
 } as const;
 type DevelopmentSecret = keyof typeof DEVELOPMENT_SECRETS;
+const DEVELOPMENT_STATE: Record<DevelopmentSecret, string> = {
+  ADMIN_TOKEN: 'is not set',
+  SANDBOX_WEBHOOK_SECRET: 'is not set',
+  DEV_API_KEY_ENABLED: 'is not false',
+  CUSTOMER_JWT_SECRET: 'is not set (nor CUSTOMER_JWT_JWKS_URL)',
+};
+const DEVELOPMENT_FIX: Record<DevelopmentSecret, string> = {
+  ADMIN_TOKEN: 'set ADMIN_TOKEN',
+  SANDBOX_WEBHOOK_SECRET: 'set SANDBOX_WEBHOOK_SECRET',
+  DEV_API_KEY_ENABLED: 'set DEV_API_KEY_ENABLED=false (and create keys: docs/security.md)',
+  CUSTOMER_JWT_SECRET: "set CUSTOMER_JWT_SECRET or CUSTOMER_JWT_JWKS_URL (your identity provider's)",
+};
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
@@ -89,6 +108,13 @@ const schema = z
     DB_MIGRATE_ON_START: boolean.optional(),
     SEED_DEMO_DATA: boolean.optional(),
     ADMIN_TOKEN: z.string().min(12, 'must be at least 12 characters').optional(),
+    // Outside production the development key (DEV_API_KEY) holds every scope unless this is false; never in production.
+    DEV_API_KEY_ENABLED: boolean.optional(),
+    // Customers' bearer tokens (JWT): an HS256 secret, or the identity provider's JWKS (asymmetric algorithms only), or both.
+    CUSTOMER_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
+    CUSTOMER_JWT_JWKS_URL: optionalUrl(/^https?:\/\/[^/]+/, 'must be an http(s):// URL'),
+    CUSTOMER_JWT_ISSUER: optionalText,
+    CUSTOMER_JWT_AUDIENCE: optionalText,
     // Unset outside production: /metrics is open, as Prometheus scrapers expect on a private network.
     METRICS_TOKEN: z
       .string()
@@ -141,10 +167,14 @@ const schema = z
     EVENT_DELIVERY_RETRY_FOR: isoDuration('P3D'),
     EVENT_DELIVERY_POLL_INTERVAL: isoDuration('PT1S'),
     EVENT_SUBSCRIPTION_DISABLE_AFTER: isoDuration('P3D'),
+    // Unset: false in production (no webhooks to loopback, private or link-local addresses), true otherwise (local subscribers).
+    EVENT_SUBSCRIPTION_ALLOW_PRIVATE: boolean.optional(),
+    EVENT_RETENTION: isoDuration('P30D'),
+    EVENT_PRUNE_INTERVAL: isoDuration('PT1H'),
     ROLE: z.enum(ROLES).default('all'),
     // Fault injection (infra/kill-points.ts): the process SIGKILLs itself at this point. Tests only.
     FAULT_KILL_AT: z
-      .enum(KILL_POINTS, { message: `must be one of ${KILL_POINTS.join(', ')}` })
+      .enum([...KILL_POINTS, ...DELIVERY_KILL_POINTS], { message: `must be one of ${[...KILL_POINTS, ...DELIVERY_KILL_POINTS].join(', ')}` })
       .optional()
       .or(z.literal('').transform(() => undefined)),
     ENGINE: z.enum(['embedded', 'zeebe']).default('embedded'),
@@ -184,8 +214,20 @@ const schema = z
         ctx.addIssue({
           code: 'custom',
           path: [name],
-          message: `is not set: its development value is public (in the source code) and HOST=${host} lets other machines connect; set ${name}, or listen on this machine only with HOST=127.0.0.1`,
+          message: `${DEVELOPMENT_STATE[name]}: its development value is public (in the source code) and HOST=${host} lets other machines connect; ${DEVELOPMENT_FIX[name]}, or listen on this machine only with HOST=127.0.0.1`,
         });
+      }
+    }
+    if (env.NODE_ENV === 'production' && env.DEV_API_KEY_ENABLED) {
+      ctx.addIssue({ code: 'custom', path: ['DEV_API_KEY_ENABLED'], message: 'must not be true in production: the development key is public' });
+    }
+    const customerTokens = env.CUSTOMER_JWT_SECRET !== undefined || env.CUSTOMER_JWT_JWKS_URL !== undefined;
+    if (env.NODE_ENV === 'production' && customerTokens) {
+      for (const name of ['CUSTOMER_JWT_ISSUER', 'CUSTOMER_JWT_AUDIENCE'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production when customer tokens are configured' });
+      }
+      if (env.CUSTOMER_JWT_JWKS_URL?.startsWith('http://')) {
+        ctx.addIssue({ code: 'custom', path: ['CUSTOMER_JWT_JWKS_URL'], message: 'must be https:// in production (the keys that sign customer tokens)' });
       }
     }
     if (env.NODE_ENV === 'production' && !env.METRICS_TOKEN) {
@@ -243,6 +285,9 @@ type SecretsEnv = {
   HOST?: string | undefined;
   ADMIN_TOKEN?: string | undefined;
   SANDBOX_WEBHOOK_SECRET?: string | undefined;
+  DEV_API_KEY_ENABLED?: boolean | undefined;
+  CUSTOMER_JWT_SECRET?: string | undefined;
+  CUSTOMER_JWT_JWKS_URL?: string | undefined;
 };
 
 function listenHost(env: SecretsEnv): string {
@@ -258,6 +303,8 @@ function developmentSecretsInUse(env: SecretsEnv): DevelopmentSecret[] {
   const unset: DevelopmentSecret[] = [];
   if (!env.ADMIN_TOKEN) unset.push('ADMIN_TOKEN');
   if (env.PAYMENT_PROVIDER === 'sandbox' && !env.SANDBOX_WEBHOOK_SECRET) unset.push('SANDBOX_WEBHOOK_SECRET');
+  if (env.DEV_API_KEY_ENABLED !== false) unset.push('DEV_API_KEY_ENABLED');
+  if (!env.CUSTOMER_JWT_SECRET && !env.CUSTOMER_JWT_JWKS_URL) unset.push('CUSTOMER_JWT_SECRET');
   return unset;
 }
 
@@ -281,8 +328,9 @@ function toConfig(env: z.infer<typeof schema>) {
     seedDemoData: env.SEED_DEMO_DATA ?? embedded,
     adminToken: env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
     adminTokenIsDefault: env.ADMIN_TOKEN === undefined,
+    auth: authConfig(env),
     /** The secrets running on their development value, each with the warning start-up logs (allowed on a loopback HOST only). */
-    defaultSecrets: developmentSecretsInUse(env).map((name) => ({ name, warning: `${name} is not set: ${DEVELOPMENT_SECRETS[name]}` })),
+    defaultSecrets: developmentSecretsInUse(env).map((name) => ({ name, warning: `${name} ${DEVELOPMENT_STATE[name]}: ${DEVELOPMENT_SECRETS[name]}` })),
     /** Bearer token (or Basic password) a scraper must send to /metrics; undefined = no authentication (never in production). */
     metricsToken: env.METRICS_TOKEN,
     /** How long a reading of the scrape-time gauges is reused (ms; 0: every scrape reads). */
@@ -322,6 +370,14 @@ function toConfig(env: z.infer<typeof schema>) {
       pollIntervalMs: env.EVENT_DELIVERY_POLL_INTERVAL.ms,
       /** A subscription failing without a success for this long is disabled (ms). */
       disableAfterMs: env.EVENT_SUBSCRIPTION_DISABLE_AFTER.ms,
+      /** Finished events older than this are deleted with their delivery log (ms). */
+      retentionMs: env.EVENT_RETENTION.ms,
+      /** How often the dispatcher prunes (ms). */
+      pruneIntervalMs: env.EVENT_PRUNE_INTERVAL.ms,
+    },
+    eventSubscriptions: {
+      /** Webhooks may go to loopback, private, link-local and other non-public addresses (domain/events/address-rules.ts). */
+      allowPrivateNetworks: env.EVENT_SUBSCRIPTION_ALLOW_PRIVATE ?? env.NODE_ENV !== 'production',
     },
     role: env.ROLE,
     faultKillAt: env.FAULT_KILL_AT,
@@ -331,6 +387,31 @@ function toConfig(env: z.infer<typeof schema>) {
     workers: { concurrency: env.WORKER_CONCURRENCY, jobTimeoutMs: env.WORKER_JOB_TIMEOUT_MS },
     /** How long a stopping process lets in-flight jobs and requests finish. */
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** How customers and the development key are recognised (api/authenticate.ts). */
+export type AuthConfig = {
+  /** The development key (DEV_API_KEY), accepted with every scope; undefined in production or when disabled. */
+  devApiKey: string | undefined;
+  /** Customers' tokens; undefined: customers cannot authenticate (production without CUSTOMER_JWT_*). */
+  customerTokens: { secret?: string; jwksUrl?: string; issuer: string; audience: string } | undefined;
+};
+
+function authConfig(env: z.infer<typeof schema>): AuthConfig {
+  const production = env.NODE_ENV === 'production';
+  const devApiKey = !production && env.DEV_API_KEY_ENABLED !== false ? DEV_API_KEY : undefined;
+  const configured = env.CUSTOMER_JWT_SECRET !== undefined || env.CUSTOMER_JWT_JWKS_URL !== undefined;
+  if (!configured && production) return { devApiKey, customerTokens: undefined };
+  return {
+    devApiKey,
+    customerTokens: {
+      ...(configured ? {} : { secret: DEV_CUSTOMER_JWT_SECRET }),
+      ...(env.CUSTOMER_JWT_SECRET ? { secret: env.CUSTOMER_JWT_SECRET } : {}),
+      ...(env.CUSTOMER_JWT_JWKS_URL ? { jwksUrl: env.CUSTOMER_JWT_JWKS_URL } : {}),
+      issuer: env.CUSTOMER_JWT_ISSUER ?? DEV_CUSTOMER_JWT_ISSUER,
+      audience: env.CUSTOMER_JWT_AUDIENCE ?? DEV_CUSTOMER_JWT_AUDIENCE,
+    },
   };
 }
 

@@ -3,7 +3,7 @@
 // call out, leaves a state that the retry completes. Inert unless FAULT_KILL_AT names
 // a point (validated with the rest of the configuration, armed at start-up). The
 // fault-injection suite (test/saga/kill-points.test.ts) drives an order through
-// every point listed here; a point without a scenario there fails that suite.
+// every point of KILL_POINTS; a point without a scenario there fails that suite.
 import { writeSync } from 'node:fs';
 
 export const KILL_POINTS = [
@@ -29,13 +29,20 @@ export const KILL_POINTS = [
   'reject-order:after-commit',
 ] as const;
 
-export type KillPoint = (typeof KILL_POINTS)[number];
+/**
+ * Points in the events' webhook delivery, reached only with a subscription: their scenarios are
+ * in test/events/delivery-kill-points.test.ts, not in the saga's suite.
+ */
+export const DELIVERY_KILL_POINTS = ['event-delivery:after-claim', 'event-delivery:after-post'] as const;
 
-let armed: KillPoint | undefined;
+export type KillPoint = (typeof KILL_POINTS)[number];
+type AnyKillPoint = KillPoint | (typeof DELIVERY_KILL_POINTS)[number];
+
+let armed: AnyKillPoint | undefined;
 /** Children that die with this process at a kill point, as they would when the whole service goes down. */
 const companions = new Set<number>();
 
-export function armKillPoint(point: KillPoint | undefined): void {
+export function armKillPoint(point: AnyKillPoint | undefined): void {
   armed = point;
 }
 
@@ -46,7 +53,7 @@ export function dieTogetherWith(pid: number): () => void {
 }
 
 /** Dies here, at once, when FAULT_KILL_AT names this point; otherwise does nothing. */
-export function killPoint(point: KillPoint): void {
+export function killPoint(point: AnyKillPoint): void {
   if (armed !== point) return;
   // Written synchronously: the fault-injection suite checks that the process died here.
   writeSync(2, `FAULT_KILL_AT: dying at ${point}\n`);

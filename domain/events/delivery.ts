@@ -3,7 +3,6 @@
 // so PGlite (one transaction at a time) is never held during an HTTP call, and several
 // dispatchers on PostgreSQL share the work (FOR UPDATE SKIP LOCKED).
 import type { PrismaClient } from '../../infra/database.js';
-import { STREAM_HORIZON_SQL } from './stream.js';
 
 export type RetryPolicy = {
   /** The first retry's delay; each next one doubles, up to `maxRetryIntervalMs`. */
@@ -15,14 +14,36 @@ export type RetryPolicy = {
   disableAfterMs: number;
 };
 
-/** The delay after failed attempt number `attempt` (1, 2, …): exponential, capped. */
-export function retryDelayMs(attempt: number, p: Pick<RetryPolicy, 'firstRetryMs' | 'maxRetryIntervalMs'>): number {
+/** A random number in [0, 1): Math.random, or a test's own. */
+export type RandomSource = () => number;
+
+/**
+ * The delay after failed attempt number `attempt` (1, 2, …): the exponential value, capped,
+ * then drawn between 50 % and 100 % of it ("equal jitter"), so subscribers that failed
+ * together are not all retried at the same moment when their endpoint comes back.
+ */
+export function retryDelayMs(attempt: number, p: Pick<RetryPolicy, 'firstRetryMs' | 'maxRetryIntervalMs'>, random: RandomSource = Math.random): number {
   const exponent = Math.min(Math.max(attempt - 1, 0), 40);
-  return Math.min(p.firstRetryMs * 2 ** exponent, p.maxRetryIntervalMs);
+  const capped = Math.min(p.firstRetryMs * 2 ** exponent, p.maxRetryIntervalMs);
+  return Math.round(capped * (0.5 + 0.5 * random()));
 }
 
 /**
- * Creates the deliveries of the events recorded since each enabled subscription's cursor
+ * What follows failed attempt `attempt` of a delivery with `msUntilGiveUp` left: given up at its
+ * give-up time, otherwise retried after the jittered delay, the last time at the give-up time itself.
+ */
+export function afterFailure(
+  attempt: number,
+  msUntilGiveUp: number,
+  p: Pick<RetryPolicy, 'firstRetryMs' | 'maxRetryIntervalMs'>,
+  random: RandomSource = Math.random,
+): { status: 'FAILED' } | { status: 'PENDING'; delayMs: number } {
+  if (msUntilGiveUp <= 0) return { status: 'FAILED' };
+  return { status: 'PENDING', delayMs: Math.min(retryDelayMs(attempt, p, random), msUntilGiveUp) };
+}
+
+/**
+ * Creates the deliveries of the events sequenced since each enabled subscription's cursor
  * (up to `batch` events per subscription) and moves the cursor past them, in one
  * transaction: a crash leaves the cursor where its deliveries are. Returns the most events one subscription
  * read (`batch`: there may be more).
@@ -33,24 +54,18 @@ export async function fanOut(prisma: PrismaClient, retryForMs: number, batch = 5
       SELECT id::text AS id FROM event_subscriptions WHERE enabled ORDER BY id FOR UPDATE SKIP LOCKED`;
     let read = 0;
     for (const { id } of subscriptions) {
-      const [last] = await tx.$queryRawUnsafe<{ scanned: number; tx_id: bigint | null; seq: bigint | null }[]>(
-        `WITH s AS (SELECT * FROM event_subscriptions WHERE id = $1::uuid),
+      const [last] = await tx.$queryRaw<{ scanned: number; position: bigint | null }[]>`
+        WITH s AS (SELECT * FROM event_subscriptions WHERE id = ${id}::uuid),
          batch AS (
-           SELECT e.seq, e.tx_id, e.type, e.order_id FROM events e, s
-            WHERE (e.tx_id, e.seq) > (s.cursor_tx_id, s.cursor_seq) AND e.tx_id < ${STREAM_HORIZON_SQL}
-            ORDER BY e.tx_id, e.seq LIMIT $2),
+           SELECT e.seq, e.position, e.type, e.order_id FROM events e, s
+            WHERE e.position > s.cursor_position ORDER BY e.position LIMIT ${batch}),
          inserted AS (
            INSERT INTO event_deliveries (subscription_id, event_seq, order_id, give_up_at)
-           SELECT s.id, b.seq, b.order_id, now() + $3::float8 * interval '1 millisecond' FROM batch b, s WHERE b.type = ANY (s.event_types)
+           SELECT s.id, b.seq, b.order_id, now() + ${retryForMs}::float8 * interval '1 millisecond' FROM batch b, s WHERE b.type = ANY (s.event_types)
            ON CONFLICT (subscription_id, event_seq) DO NOTHING RETURNING 1)
-         SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM batch)::int AS scanned, b.tx_id, b.seq FROM (SELECT 1) one
-           LEFT JOIN LATERAL (SELECT tx_id, seq FROM batch ORDER BY tx_id DESC, seq DESC LIMIT 1) b ON true`,
-        id,
-        batch,
-        retryForMs,
-      );
-      if (!last || last.tx_id === null || last.seq === null) continue;
-      await tx.$executeRaw`UPDATE event_subscriptions SET cursor_tx_id = ${last.tx_id}::bigint, cursor_seq = ${last.seq}::bigint WHERE id = ${id}::uuid`;
+         SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM batch)::int AS scanned, (SELECT max(position) FROM batch) AS position`;
+      if (!last || last.position === null) continue;
+      await tx.$executeRaw`UPDATE event_subscriptions SET cursor_position = ${last.position}::bigint WHERE id = ${id}::uuid`;
       read = Math.max(read, last.scanned);
     }
     return read;
@@ -95,7 +110,7 @@ export async function claimDue(prisma: PrismaClient, limit: number, leaseMs: num
          AND NOT EXISTS (
            SELECT 1 FROM events e
             WHERE e.order_id = d.order_id AND e.seq < d.event_seq AND e.type = ANY (s.event_types)
-              AND (e.tx_id, e.seq) > (s.cursor_tx_id, s.cursor_seq))
+              AND (e.position IS NULL OR e.position > s.cursor_position))
        ORDER BY d.next_attempt_at, d.event_seq
        LIMIT ${limit}
        FOR UPDATE OF d SKIP LOCKED)
@@ -126,10 +141,16 @@ const MAX_ERROR_LENGTH = 500;
 
 /**
  * Records one attempt of a claimed delivery: delivered; or failed, then retried after the
- * policy's delay until its give-up time, then FAILED. A failure also marks the subscription
+ * policy's jittered delay until its give-up time, then FAILED. A failure also marks the subscription
  * failing (since its first failure after a success); failing for `disableAfterMs` disables it.
  */
-export async function recordAttempt(prisma: PrismaClient, claimed: ClaimedDelivery, outcome: AttemptOutcome, policy: RetryPolicy): Promise<RecordedAttempt> {
+export async function recordAttempt(
+  prisma: PrismaClient,
+  claimed: ClaimedDelivery,
+  outcome: AttemptOutcome,
+  policy: RetryPolicy,
+  random: RandomSource = Math.random,
+): Promise<RecordedAttempt> {
   const error = outcome.error?.slice(0, MAX_ERROR_LENGTH) ?? null;
   const statusCode = outcome.statusCode ?? null;
   const latencyMs = Math.round(outcome.latencyMs);
@@ -146,24 +167,24 @@ export async function recordAttempt(prisma: PrismaClient, claimed: ClaimedDelive
       await tx.$executeRaw`UPDATE event_subscriptions SET failing_since = NULL WHERE id = ${claimed.subscriptionId}::uuid AND failing_since IS NOT NULL`;
       return { status: 'DELIVERED' };
     }
-    const delayMs = retryDelayMs(claimed.attempt, policy);
-    const [row] = await tx.$queryRaw<{ status: 'PENDING' | 'FAILED' }[]>`
+    const [left] = await tx.$queryRaw<{ ms: number }[]>`
+      SELECT (extract(epoch FROM give_up_at - now()) * 1000)::float8 AS ms FROM event_deliveries WHERE id = ${claimed.deliveryId}::uuid FOR UPDATE`;
+    const next = afterFailure(claimed.attempt, left?.ms ?? 0, policy, random);
+    const delayMs = next.status === 'PENDING' ? next.delayMs : 0;
+    await tx.$executeRaw`
       UPDATE event_deliveries
-         SET status = CASE WHEN now() >= give_up_at THEN 'FAILED'::event_delivery_status ELSE 'PENDING'::event_delivery_status END,
-             next_attempt_at = LEAST(now() + ${delayMs}::float8 * interval '1 millisecond', give_up_at),
+         SET status = ${next.status}::event_delivery_status, next_attempt_at = now() + ${delayMs}::float8 * interval '1 millisecond',
              last_status_code = ${statusCode}, last_latency_ms = ${latencyMs}, last_error = ${error}, updated_at = now()
-       WHERE id = ${claimed.deliveryId}::uuid
-      RETURNING status::text AS status`;
+       WHERE id = ${claimed.deliveryId}::uuid`;
     const [sub] = await tx.$queryRaw<{ failing_since: Date; overdue: boolean; enabled: boolean }[]>`
       UPDATE event_subscriptions SET failing_since = COALESCE(failing_since, now())
        WHERE id = ${claimed.subscriptionId}::uuid
       RETURNING failing_since, enabled, failing_since <= now() - ${policy.disableAfterMs}::float8 * interval '1 millisecond' AS overdue`;
-    const status = row?.status ?? 'PENDING';
-    if (!sub?.enabled || !sub.overdue) return { status };
+    if (!sub?.enabled || !sub.overdue) return { status: next.status };
     const reason = `failing since ${new Date(sub.failing_since).toISOString()}; last error: ${error ?? `HTTP ${statusCode}`}`.slice(0, MAX_ERROR_LENGTH);
     await tx.$executeRaw`
       UPDATE event_subscriptions SET enabled = false, disabled_at = now(), disabled_reason = ${reason}, updated_at = now()
        WHERE id = ${claimed.subscriptionId}::uuid`;
-    return { status, disabled: { failingSince: new Date(sub.failing_since) } };
+    return { status: next.status, disabled: { failingSince: new Date(sub.failing_since) } };
   });
 }

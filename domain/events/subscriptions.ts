@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { cursorOf, cursorParts, decodeTimeIdCursor, encodeTimeIdCursor, pageOf, pageRequest, type PageQuery } from '../paging.js';
 import type { EventType } from './event-types.js';
-import { STREAM_HORIZON_SQL } from './stream.js';
+import { sequenceEvents } from './sequencer.js';
 
 export type SubscriptionInput = { url: string; eventTypes: EventType[]; description?: string | undefined };
 export type SubscriptionPatch = Partial<SubscriptionInput> & { enabled?: boolean | undefined };
@@ -60,12 +60,11 @@ function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64url')}`;
 }
 
-/** The stream's current end: a subscription starts there, with the events that come after it. */
-async function streamHead(prisma: PrismaClient): Promise<{ txId: bigint; seq: bigint }> {
-  const [head] = await prisma.$queryRawUnsafe<{ tx_id: bigint; seq: bigint }[]>(
-    `SELECT tx_id, seq FROM events WHERE tx_id < ${STREAM_HORIZON_SQL} ORDER BY tx_id DESC, seq DESC LIMIT 1`,
-  );
-  return head ? { txId: BigInt(head.tx_id), seq: BigInt(head.seq) } : { txId: 0n, seq: 0n };
+/** The stream's current end: a subscription starts there, with the events sequenced after it. */
+async function streamHead(prisma: PrismaClient): Promise<bigint> {
+  await sequenceEvents(prisma); // the events committed so far come before the head, not after it
+  const [head] = await prisma.$queryRaw<{ position: bigint | null }[]>`SELECT max(position) AS position FROM events`;
+  return head?.position ?? 0n;
 }
 
 /** A new subscription, receiving the events recorded from now on; the secret is returned here only. */
@@ -73,7 +72,7 @@ export async function createSubscription(prisma: PrismaClient, input: Subscripti
   const head = await streamHead(prisma);
   const secret = newSecret();
   const row = await prisma.eventSubscription.create({
-    data: { url: input.url, eventTypes: input.eventTypes, description: input.description ?? null, secret, cursorTxId: head.txId, cursorSeq: head.seq },
+    data: { url: input.url, eventTypes: input.eventTypes, description: input.description ?? null, secret, cursorPosition: head },
   });
   return { ...view(row), secret };
 }
@@ -123,7 +122,7 @@ export async function updateSubscription(prisma: PrismaClient, id: string, patch
       ...(patch.eventTypes !== undefined ? { eventTypes: patch.eventTypes } : {}),
       ...(patch.description !== undefined ? { description: patch.description } : {}),
       ...(patch.enabled === false && before.enabled ? { enabled: false, disabledAt: new Date(), disabledReason: 'disabled by an administrator' } : {}),
-      ...(head ? { enabled: true, disabledAt: null, disabledReason: null, failingSince: null, cursorTxId: head.txId, cursorSeq: head.seq } : {}),
+      ...(head !== undefined ? { enabled: true, disabledAt: null, disabledReason: null, failingSince: null, cursorPosition: head } : {}),
     },
   });
   if (reenabled) await prisma.eventDelivery.updateMany({ where: { subscriptionId: id, status: 'PENDING' }, data: { nextAttemptAt: new Date() } });

@@ -16,7 +16,11 @@ import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents.js';
 import { queuesBoard } from './routes/queues-board.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
 import { opsRoutes, type OpsMode } from './routes/ops.js';
-import { requireAdmin } from './auth.js';
+import { authenticate } from './authenticate.js';
+import { requireCustomerOrKey, requireKeyAdmin, requireScope } from './authorize.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { principalLabel } from '../domain/access/principal.js';
+import { authenticationOf } from './authenticate.js';
 import { asyncApiDocument } from './asyncapi.js';
 import { eventRoutes } from './routes/events.js';
 import { eventSubscriptionRoutes } from './routes/event-subscriptions.js';
@@ -40,7 +44,7 @@ export type AppDeps = {
   db: Database;
   /** `payments.publicUrl` (PUBLIC_URL): an origin of ours, besides the Host header's, for admin requests that change state. */
   config: Pick<Config, 'adminToken' | 'http'> &
-    Partial<Pick<Config, 'orders' | 'events' | 'rateLimit' | 'cors'>> & { payments?: Pick<Config['payments'], 'publicUrl'> };
+    Partial<Pick<Config, 'orders' | 'events' | 'eventSubscriptions' | 'rateLimit' | 'cors' | 'auth'>> & { payments?: Pick<Config['payments'], 'publicUrl'> };
   logger: Logger;
   version?: string;
   saga?: SagaDeps;
@@ -71,8 +75,17 @@ function requestLog(logger: Logger): RequestHandler {
       // A scraper or an open ops page polls every few seconds: its successful reads would drown the log.
       const polling = req.method === 'GET' && res.statusCode < 400 && /^\/(metrics|ops\/api\/|ops\/assets\/)/.test(req.originalUrl);
       const level = res.statusCode >= 500 ? 'error' : polling ? 'debug' : 'info';
+      const { principal } = authenticationOf(res);
       logger[level](
-        { reqId, method: req.method, url: req.originalUrl, ...requestLogFields(res), status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        {
+          reqId,
+          method: req.method,
+          url: req.originalUrl,
+          ...(principal ? { caller: principalLabel(principal) } : {}),
+          ...requestLogFields(res),
+          status: res.statusCode,
+          ms: Math.round(ms * 10) / 10,
+        },
         'request',
       );
     });
@@ -80,7 +93,10 @@ function requestLog(logger: Logger): RequestHandler {
   };
 }
 
-export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck, ops, metrics, rateLimitStore }: AppDeps): Express {
+/** Apps built without the auth settings (tests of single routes): API keys and the admin token only. */
+const NO_CUSTOMERS_NO_DEV_KEY = { devApiKey: undefined, customerTokens: undefined };
+
+export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck, ops: opsMode, metrics, rateLimitStore }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -89,12 +105,14 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
   // Before the limiter, so that a page allowed to call us can read a 429 too.
   const cors = publicApiCors(config.cors?.origins ?? []);
   if (cors) app.use(PUBLIC_API_PATHS, cors);
+  // Who is calling, before the limiter: a verified caller has a budget of their own.
+  app.use(authenticate({ prisma: db.prisma, adminToken: config.adminToken, auth: config.auth ?? NO_CUSTOMERS_NO_DEV_KEY }));
   const perMinute = config.rateLimit?.perMinute;
   if (rateLimitStore && perMinute !== undefined) {
-    app.use(rateLimiter({ perMinute, redis: rateLimitStore.redis, prefix: rateLimitStore.prefix, adminToken: config.adminToken, logger }));
+    app.use(rateLimiter({ perMinute, redis: rateLimitStore.redis, prefix: rateLimitStore.prefix, logger }));
   }
 
-  const openapi = openApiDocument(version, { saga: Boolean(saga), ops: ops?.engine, metrics: Boolean(metrics) });
+  const openapi = openApiDocument(version, { saga: Boolean(saga), ops: opsMode?.engine, metrics: Boolean(metrics) });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -111,16 +129,18 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
   // Bodies are parsed per route, after authentication: an anonymous client gets 401, not a 400/413 about its body.
   const jsonParser = jsonBodyParser(config.http.bodyLimit);
   const publicUrl = config.payments?.publicUrl;
-  app.use(stockRoutes(db.prisma, requireAdmin(config.adminToken, { publicUrl }), jsonParser));
+  app.use(apiKeyRoutes({ prisma: db.prisma, requireKeyAdmin: requireKeyAdmin({ publicUrl }), jsonParser }));
+  app.use(stockRoutes(db.prisma, requireScope('catalog:admin', { publicUrl }), jsonParser));
   if (metrics) app.use(metricsRoutes(metrics.source, metrics.token));
   // Everything under /ops is for people in a browser: a 401 there asks for Basic credentials,
   // and no other site may frame any of it.
-  const opsAdmin = requireAdmin(config.adminToken, { challenge: 'basic', publicUrl });
+  const ops = requireScope('ops', { challenge: 'basic', publicUrl });
   app.use('/ops', noFraming);
   if (saga) {
     app.use(
       orderRoutes({
         prisma: db.prisma,
+        requireCaller: requireCustomerOrKey({ publicUrl }),
         orderProcess: saga.orderProcess,
         gateway: saga.gateway,
         inspector: saga.inspector,
@@ -140,14 +160,22 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
         ...(saga.onWebhookRefused ? { onRefused: saga.onWebhookRefused } : {}),
       }),
     );
-    app.use(incidentRoutes({ prisma: db.prisma, incidents: saga.incidents, engine: saga.engine, requireAdmin: opsAdmin, jsonParser }));
-    app.use(queuesBoard(saga.queues, opsAdmin));
-    // Events out (docs/events.md): webhook subscriptions and the stream, for the admin token for now.
-    const admin = requireAdmin(config.adminToken, { publicUrl });
-    app.use(eventSubscriptionRoutes({ prisma: db.prisma, requireAdmin: admin, jsonParser, retryForMs: config.events?.retryForMs ?? DEFAULT_RETRY_FOR_MS }));
-    app.use(eventRoutes(db.prisma, admin));
+    app.use(incidentRoutes({ prisma: db.prisma, incidents: saga.incidents, engine: saga.engine, requireOps: ops, jsonParser }));
+    app.use(queuesBoard(saga.queues, ops));
+    // Events out (docs/events.md): webhook subscriptions and the stream.
+    app.use(
+      eventSubscriptionRoutes({
+        prisma: db.prisma,
+        requireEventsAdmin: requireScope('events:admin', { publicUrl }),
+        jsonParser,
+        retryForMs: config.events?.retryForMs ?? DEFAULT_RETRY_FOR_MS,
+        // Closed unless the configuration says otherwise (it does outside production).
+        allowPrivateNetworks: config.eventSubscriptions?.allowPrivateNetworks ?? false,
+      }),
+    );
+    app.use(eventRoutes(db.prisma, requireScope('events:read')));
   }
-  if (ops) app.use(opsRoutes(ops, opsAdmin));
+  if (opsMode) app.use(opsRoutes(opsMode, ops));
 
   app.use(notFoundHandler);
   app.use(problemErrorHandler(logger));

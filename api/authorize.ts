@@ -1,57 +1,104 @@
+// What a caller may do (docs/security.md): routes for keys with a scope, routes for a
+// customer or a key acting for customers, the bootstrap admin token's key management,
+// and the static token of /metrics. Who the caller is was settled by authenticate.ts.
+// A missing or refused credential is 401; a known caller without the right is 403.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
+import type { Principal } from '../domain/access/principal.js';
+import { hasScope } from '../domain/access/principal.js';
+import type { Scope } from '../domain/access/scopes.js';
+import { authenticationOf, presentedCredential } from './authenticate.js';
 import { sameOriginJsonWrites } from './cross-site-guard.js';
 import { HttpProblem } from './problem.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** The secret an Authorization header carries (Bearer, or the password of Basic credentials), unchecked. */
-export function presentedToken(authorization: string): string | undefined {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (bearer) return bearer[1];
-  // Browsers cannot send a bearer token to pages (Bull Board, the ops page), but
-  // they do send Basic credentials after a prompt: any user name, the token as password.
-  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
-  if (basic) {
-    const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
-  }
-  return undefined;
+type Challenge = 'bearer' | 'basic';
+const CHALLENGES: Record<Challenge, string> = {
+  bearer: 'Bearer realm="order-saga"',
+  basic: 'Basic realm="order-saga ops", charset="UTF-8"',
+};
+
+function unauthorized(detail: string, challenge: Challenge, fieldMessage: string): HttpProblem {
+  return new HttpProblem(401, 'unauthorized', 'Unauthorized', detail, [{ field: 'Authorization', message: fieldMessage }], {
+    'WWW-Authenticate': CHALLENGES[challenge],
+  });
+}
+
+export const forbidden = (detail: string) => new HttpProblem(403, 'forbidden', 'Forbidden', detail, [{ field: 'Authorization', message: detail }]);
+
+/** The caller, or a 401 naming what is missing (`needs`) or why the credential was refused. */
+function callerOf(res: Response, needs: string, challenge: Challenge): Principal {
+  const auth = authenticationOf(res);
+  if (auth.principal) return auth.principal;
+  if (auth.refused) throw unauthorized(`this operation needs ${needs}; ${auth.refused}`, challenge, auth.refused);
+  throw unauthorized(`this operation needs ${needs}`, challenge, `missing: send ${needs}`);
+}
+
+function whyNot(p: Principal, scope: Scope): string {
+  if (p.kind === 'admin') return `the admin token only manages API keys: create a key with the scope "${scope}" (POST /admin/api-keys)`;
+  if (p.kind === 'customer') return 'customers may act on their own orders only';
+  return `the API key lacks the scope "${scope}"`;
 }
 
 /**
- * Admin operations need the admin token, as `Authorization: Bearer <ADMIN_TOKEN>`
- * or as the password of Basic credentials; compared in constant time. Pages for
- * people (`challenge: 'basic'`) answer 401 with a Basic challenge so the browser asks.
- * Those that change state must also come from this service's own pages, or from no
- * browser, with a JSON body (cross-site-guard.ts; `publicUrl`: PUBLIC_URL, our origin
- * besides the Host header's). The token is checked first: an anonymous client learns
- * only that it needs one.
+ * For a key holding `scope`. Pages for people (`challenge: 'basic'`) ask the browser for
+ * Basic credentials (the key as password). Those that change state must also come from
+ * our own pages or from no browser, with a JSON body (cross-site-guard.ts; `publicUrl`:
+ * PUBLIC_URL, our origin besides the Host header's).
  */
-export function requireAdmin(adminToken: string, o: { challenge?: 'bearer' | 'basic'; publicUrl?: string } = {}): RequestHandler {
-  const token = requireToken(adminToken, { challenge: o.challenge, what: 'the admin token' });
+export function requireScope(scope: Scope, o: { challenge?: Challenge; publicUrl?: string | undefined } = {}): RequestHandler {
   const writes = sameOriginJsonWrites(o.publicUrl);
-  return (req, res, next) => token(req, res, () => writes(req, res, next));
+  return (req, res, next) => {
+    const p = callerOf(res, `an API key with the scope "${scope}"`, o.challenge ?? 'bearer');
+    if (!hasScope(p, scope)) throw forbidden(whyNot(p, scope));
+    writes(req, res, next);
+  };
 }
 
-/** The same check for another secret (the metrics token), naming it in the 401. */
-export function requireToken(token: string, o: { challenge?: 'bearer' | 'basic'; what: string }): RequestHandler {
+/** Key management: the bootstrap admin token, or a key with keys:admin. */
+export function requireKeyAdmin(o: { publicUrl?: string | undefined } = {}): RequestHandler {
+  const writes = sameOriginJsonWrites(o.publicUrl);
+  return (req, res, next) => {
+    const p = callerOf(res, 'the admin token or an API key with the scope "keys:admin"', 'bearer');
+    if (p.kind !== 'admin' && !hasScope(p, 'keys:admin')) throw forbidden(whyNot(p, 'keys:admin'));
+    writes(req, res, next);
+  };
+}
+
+/**
+ * For a customer (their own orders; the route checks which) or a key that acts for
+ * customers. A caller who authenticated with Basic credentials (a browser's saved ones)
+ * is held to the cross-site rules for writes; bearer tokens are never sent by a browser
+ * on its own, so a shop's page calling with CORS is not.
+ */
+export function requireCustomerOrKey(o: { publicUrl?: string | undefined } = {}): RequestHandler {
+  const writes = sameOriginJsonWrites(o.publicUrl);
+  return (req, res, next) => {
+    const p = callerOf(res, 'a customer token or an API key', 'bearer');
+    if (p.kind === 'admin')
+      throw forbidden('the admin token only manages API keys: create a key with the scope "orders:write" or "orders:read" (POST /admin/api-keys)');
+    if (p.kind === 'key' && p.businessId !== null) throw forbidden("a business's key acts on that business's shipments only");
+    const auth = authenticationOf(res);
+    if (auth.principal && auth.via === 'basic') return writes(req, res, next);
+    next();
+  };
+}
+
+/** The caller a guard above let through. */
+export function principalOf(res: Response): Principal {
+  const p = authenticationOf(res).principal;
+  if (!p) throw new Error('principalOf: no authenticated caller (the route lacks its guard)');
+  return p;
+}
+
+/** A static token (the metrics token), compared in constant time, named in the 401. */
+export function requireToken(token: string, o: { challenge?: Challenge; what: string }): RequestHandler {
   const expected = digest(token);
-  const challenge = o.challenge === 'basic' ? 'Basic realm="order-saga ops", charset="UTF-8"' : 'Bearer realm="order-saga"';
   return (req, _res, next) => {
-    const presented = presentedToken(req.get('authorization') ?? '');
-    if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
-      throw new HttpProblem(
-        401,
-        'unauthorized',
-        'Unauthorized',
-        `this operation needs ${o.what}`,
-        [{ field: 'Authorization', message: `missing or wrong ${o.what.replace(/^the /, '')}` }],
-        {
-          'WWW-Authenticate': challenge,
-        },
-      );
+    const presented = presentedCredential(req.get('authorization') ?? '');
+    if (presented === undefined || !timingSafeEqual(digest(presented.token), expected)) {
+      throw unauthorized(`this operation needs ${o.what}`, o.challenge ?? 'bearer', `missing or wrong ${o.what.replace(/^the /, '')}`);
     }
     next();
   };

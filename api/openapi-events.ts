@@ -1,13 +1,11 @@
-// The OpenAPI entries of events out: webhook subscriptions (admin) and GET /events (see openapi.ts).
-import { ADMIN_SECURITY, type OpenApiHelpers as Helpers } from './openapi-helpers.js';
+// The OpenAPI entries of events out: webhook subscriptions (events:admin) and GET /events (see openapi.ts).
+import type { OpenApiHelpers as Helpers } from './openapi-helpers.js';
 import * as e from './event-schemas.js';
 
-const admin = ADMIN_SECURITY;
 const SUBSCRIPTION_ID = '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
 const idParam = { name: 'id', in: 'path', required: true, description: 'Subscription id', schema: { type: 'string', format: 'uuid' } };
 
 export function eventPaths({ json, problem, ok, list }: Helpers): Record<string, unknown> {
-  const unauthorized = problem('Missing or wrong admin token');
   const crossSite = problem('Sent from another site (Origin or Sec-Fetch-Site): `cross-site-request`');
   const unknown = problem('No such subscription');
   const subscriptions = list(e.ListSubscriptionsQuery, '/admin/event-subscriptions');
@@ -28,12 +26,11 @@ export function eventPaths({ json, problem, ok, list }: Helpers): Record<string,
   return {
     '/admin/event-subscriptions': {
       post: {
-        summary: 'Subscribe a webhook endpoint to events (admin)',
+        summary: 'Subscribe a webhook endpoint to events (events:admin)',
         description:
           'Events recorded from now on are POSTed to `url` as `{id, type, created, data}`, signed `Order-Saga-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">` ' +
           'with the secret in this answer (shown only here). Retried with exponential back-off for up to EVENT_DELIVERY_RETRY_FOR (3 days); ' +
           "an order's events arrive in order. See /asyncapi.json and docs/events.md.",
-        security: admin,
         requestBody: {
           required: true,
           content: {
@@ -46,61 +43,54 @@ export function eventPaths({ json, problem, ok, list }: Helpers): Record<string,
         responses: {
           201: ok(e.CreatedSubscription, 'Subscribed; keep the secret'),
           400: badBody,
-          401: unauthorized,
           403: crossSite,
           415: problem('Body is not JSON'),
         },
       },
       get: {
-        summary: 'Event subscriptions, newest first (admin)',
+        summary: 'Event subscriptions, newest first (events:admin)',
         description: subscriptions.description,
-        security: admin,
         parameters: subscriptions.parameters,
-        responses: { 200: ok(e.SubscriptionList, 'One page of subscriptions'), 400: subscriptions.badRequest, 401: unauthorized },
+        responses: { 200: ok(e.SubscriptionList, 'One page of subscriptions'), 400: subscriptions.badRequest },
       },
     },
     '/admin/event-subscriptions/{id}': {
       get: {
-        summary: 'One subscription with its delivery counts (admin)',
-        security: admin,
+        summary: 'One subscription with its delivery counts (events:admin)',
         parameters: [idParam],
-        responses: { 200: ok(e.SubscriptionDetail), 401: unauthorized, 404: unknown },
+        responses: { 200: ok(e.SubscriptionDetail), 404: unknown },
       },
       patch: {
-        summary: 'Change a subscription: url, event types, description, enabled (admin)',
+        summary: 'Change a subscription: url, event types, description, enabled (events:admin)',
         description:
           'Enabling a disabled subscription starts it afresh: it receives the events recorded from then on (those of the pause are in GET /events) ' +
           'and its undelivered ones are tried again at once.',
-        security: admin,
         parameters: [idParam],
         requestBody: { required: true, content: { 'application/json': { schema: json(e.UpdateSubscriptionBody, 'input'), example: { enabled: true } } } },
-        responses: { 200: ok(e.Subscription), 400: badBody, 401: unauthorized, 403: crossSite, 404: unknown, 415: problem('Body is not JSON') },
+        responses: { 200: ok(e.Subscription), 400: badBody, 403: crossSite, 404: unknown, 415: problem('Body is not JSON') },
       },
       delete: {
-        summary: 'Delete a subscription and its delivery log (admin)',
-        security: admin,
+        summary: 'Delete a subscription and its delivery log (events:admin)',
         parameters: [idParam],
-        responses: { 204: { description: 'Deleted' }, 401: unauthorized, 403: crossSite, 404: unknown },
+        responses: { 204: { description: 'Deleted' }, 403: crossSite, 404: unknown },
       },
     },
     '/admin/event-subscriptions/{id}/deliveries': {
       get: {
-        summary: "A subscription's delivery log, newest event first (admin)",
+        summary: "A subscription's delivery log, newest event first (events:admin)",
         description: `Each delivery with its attempts (status code, latency, error) and next attempt. ${deliveries.description}`,
-        security: admin,
         parameters: [idParam, ...deliveries.parameters],
-        responses: { 200: ok(e.DeliveryList, 'One page of deliveries'), 400: deliveries.badRequest, 401: unauthorized, 404: unknown },
+        responses: { 200: ok(e.DeliveryList, 'One page of deliveries'), 400: deliveries.badRequest, 404: unknown },
       },
     },
     '/admin/event-subscriptions/{id}/deliveries/{deliveryId}/replay': {
       post: {
-        summary: 'Send a delivery again (admin)',
+        summary: 'Send a delivery again (events:admin)',
         description:
           'Due at once, with the same event id; retried for another EVENT_DELIVERY_RETRY_FOR if it fails. ' +
           'Later events of the same order wait for it, so the subscriber still sees them in order. No body is needed.',
-        security: admin,
         parameters: [idParam, { name: 'deliveryId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
-        responses: { 202: ok(e.Delivery, 'Queued for delivery'), 401: unauthorized, 403: crossSite, 404: problem('No such subscription or delivery') },
+        responses: { 202: ok(e.Delivery, 'Queued for delivery'), 403: crossSite, 404: problem('No such subscription or delivery') },
       },
     },
     '/events': {
@@ -109,12 +99,11 @@ export function eventPaths({ json, problem, ok, list }: Helpers): Record<string,
         description:
           'The events the webhooks deliver, for a poller: pass `nextCursor` back as `after`. An event is listed once every transaction that could ' +
           'precede it has ended, so a poller that moved on never misses one. The JSON Schema of each event is in /asyncapi.json.',
-        security: admin,
         parameters: [
           { name: 'after', in: 'query', required: false, description: 'nextCursor of the previous page', schema: { type: 'string' } },
           { name: 'limit', in: 'query', required: false, description: 'Page size, 1–100 (default 20)', schema: { type: 'integer', minimum: 1, maximum: 100 } },
         ],
-        responses: { 200: ok(e.EventPage, 'One page of events'), 400: problem('Bad limit or cursor, or an unknown query parameter'), 401: unauthorized },
+        responses: { 200: ok(e.EventPage, 'One page of events'), 400: problem('Bad limit or cursor, or an unknown query parameter') },
       },
     },
   };

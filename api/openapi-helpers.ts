@@ -10,6 +10,3 @@ export type OpenApiHelpers = {
   /** A list's description, query parameters (from its `listQuery` schema) and 400, as every list of the API has them. */
   list: (schema: z.ZodType, path: string) => { description: string; parameters: unknown[]; badRequest: unknown };
 };
-
-/** The admin token, as the document's security requirement. */
-export const ADMIN_SECURITY = [{ admin: [] }];

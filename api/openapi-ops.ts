@@ -1,8 +1,6 @@
 // The OpenAPI entries of /metrics and of the ops page's JSON API (see openapi.ts).
-import { ADMIN_SECURITY, type OpenApiHelpers as Helpers } from './openapi-helpers.js';
+import type { OpenApiHelpers as Helpers } from './openapi-helpers.js';
 import * as o from './ops-schemas.js';
-
-const admin = ADMIN_SECURITY;
 
 export function metricsPaths(): Record<string, unknown> {
   return {
@@ -43,21 +41,18 @@ export function incidentPaths({ json, problem, ok, list }: Helpers): Record<stri
       get: {
         summary: 'Open incidents by key, with the order each one stops (admin)',
         description: incidents.description,
-        security: admin,
         parameters: incidents.parameters,
-        responses: { 200: ok(o.IncidentList, 'One page of open incidents'), 400: incidents.badRequest, 401: problem('Missing or wrong admin token') },
+        responses: { 200: ok(o.IncidentList, 'One page of open incidents'), 400: incidents.badRequest },
       },
     },
     '/ops/api/incidents/{key}/retry': {
       post: {
         summary: 'Retry an incident: give its job retries again and resolve it (admin)',
-        security: admin,
         parameters: [keyParam],
         requestBody: { required: false, content: { 'application/json': { schema: json(o.RetryIncidentBody, 'input'), example: { retries: 3 } } } },
         responses: {
           202: ok(o.RetryAccepted, 'Resolved; the job runs again', { key: '2251799813685300', resolved: true, retries: 3 }),
           400: problem('Not a key (digits, 1 to 9223372036854775807), or bad retries (1–100)'),
-          401: problem('Missing or wrong admin token'),
           403: problem('Sent from another site (Origin or Sec-Fetch-Site): `cross-site-request`'),
           404: problem('No active incident with this key'),
           415: problem('A body that is not JSON'),
@@ -86,26 +81,22 @@ export function opsPaths({ json, problem, ok, list }: Helpers): Record<string, u
     schema: { type: 'string', format: 'uuid' },
     example: '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10',
   };
-  const unauthorized = problem('Missing or wrong admin token (a browser is asked for Basic credentials: any user, the token as password)');
   return {
     '/ops/api/definitions': {
       get: {
         summary: 'Deployed process versions by process id, newest first, with instances by state (admin)',
         description: definitions.description,
-        security: admin,
         parameters: definitions.parameters,
-        responses: { 200: ok(o.DefinitionList, 'One page of deployed versions'), 400: definitions.badRequest, 401: unauthorized },
+        responses: { 200: ok(o.DefinitionList, 'One page of deployed versions'), 400: definitions.badRequest },
       },
     },
     '/ops/api/definitions/{key}': {
       get: {
         summary: 'One deployed version with its BPMN XML (admin)',
-        security: admin,
         parameters: [keyParam],
         responses: {
           200: ok(o.DefinitionXml),
           400: problem('Not a key: digits, 1 to 9223372036854775807'),
-          401: unauthorized,
           404: problem('No such deployed version'),
         },
       },
@@ -114,12 +105,10 @@ export function opsPaths({ json, problem, ok, list }: Helpers): Record<string, u
       get: {
         summary:
           'Per element of one version: waiting now, p50/p95 time spent, job failures, incidents; where customers wait longest and what fails most (admin)',
-        security: admin,
         parameters: [keyParam],
         responses: {
           200: ok(o.DefinitionStats),
           400: problem('Not a key: digits, 1 to 9223372036854775807'),
-          401: unauthorized,
           404: problem('No such deployed version'),
         },
       },
@@ -127,9 +116,8 @@ export function opsPaths({ json, problem, ok, list }: Helpers): Record<string, u
     '/ops/api/orders/{id}/path': {
       get: {
         summary: "One order's path through the diagram, step by step with timestamps (admin)",
-        security: admin,
         parameters: [idParam],
-        responses: { 200: ok(o.OrderPath), 400: problem('Not an order id (UUID)'), 401: unauthorized, 404: problem('Unknown order') },
+        responses: { 200: ok(o.OrderPath), 400: problem('Not an order id (UUID)'), 404: problem('Unknown order') },
       },
     },
   };

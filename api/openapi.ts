@@ -3,6 +3,7 @@ import { z } from 'zod';
 import * as s from './schemas.js';
 import { incidentPaths, metricsPaths, opsPaths } from './openapi-ops.js';
 import { eventPaths } from './openapi-events.js';
+import { apiKeyPaths, applyAccess, SECURITY_SCHEMES } from './openapi-access.js';
 import { ORDER_BODY_EXAMPLE, ORDER_BODY_PAGE, orderBodyProblem } from './order-body.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -132,13 +133,11 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
     '/stocks/{sku}/{warehouseId}': {
       put: {
         summary: 'Set the units on hand (admin)',
-        security: [{ admin: [] }],
         parameters: [skuParam, warehouseParam],
         requestBody: { required: true, content: { 'application/json': { schema: json(s.SetOnHandBody, 'input') } } },
         responses: {
           200: ok(s.WarehouseStock),
           400: problem('Invalid body: missing, not an integer, negative'),
-          401: problem('Missing or wrong admin token'),
           403: problem('Sent from another site (Origin or Sec-Fetch-Site): `cross-site-request`'),
           404: problem('Unknown SKU or warehouse'),
           409: problem('On hand would fall below the units reserved for orders'),
@@ -161,16 +160,17 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
   if (ops) {
     paths['/ops'] = {
       get: {
-        summary: 'The ops page, for a browser (admin: Basic credentials, any user, the token as password)',
+        summary: 'The ops page, for a browser (Basic credentials: any user, an API key with the ops scope as password)',
         description:
           'Embedded engine: the live diagram with waiting counts, p50/p95 per step, incidents with retry, order search. Camunda 8: a link to Operate.',
-        security: [{ admin: [] }],
-        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 401: problem('Missing or wrong admin token') },
+        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
     };
   }
   if (ops === 'embedded') Object.assign(paths, opsPaths({ json, problem, ok, list }));
   if (metrics) Object.assign(paths, metricsPaths());
+  Object.assign(paths, apiKeyPaths({ json, problem, ok, list }));
+  applyAccess(paths as Parameters<typeof applyAccess>[0], problem);
   // Every operation the rate limiter counts can answer 429 (api/rate-limit.ts exempts the same paths).
   const tooMany = problem('More than RATE_LIMIT_PER_MINUTE requests a minute from this client (`rate-limited`): retry after `Retry-After` seconds');
   for (const [path, operations] of Object.entries(paths)) {
@@ -188,7 +188,7 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
       description: 'Order-fulfilment saga: catalog, stock, orders. Errors are RFC 9457 problem+json naming the offending field.',
     },
     components: {
-      securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN from the configuration' } },
+      securitySchemes: SECURITY_SCHEMES,
       schemas: schemas.components,
     },
     paths,

@@ -1,12 +1,13 @@
 // Rate limits, counted in Redis so that every instance of the service draws on one budget
-// per client. A client is the credential it presents when that credential is one of ours
-// (the admin token today), else its IP address: an unknown token must not buy a fresh budget.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+// per client. A client is the caller authenticate.ts verified (a key, a customer, the admin
+// token), else its IP address: an unknown credential must not buy a fresh budget.
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { Logger } from '../infra/logger.js';
-import { presentedToken } from './auth.js';
+import { principalLabel } from '../domain/access/principal.js';
+import { authenticationOf } from './authenticate.js';
 import { HttpProblem } from './problem.js';
 
 /** What the limiter needs of an ioredis client: raw commands. */
@@ -17,7 +18,6 @@ export type RateLimitOptions = {
   redis: RateLimitRedis;
   /** Key prefix in Redis, e.g. `${QUEUE_PREFIX}:rate-limit:`. */
   prefix: string;
-  adminToken: string;
   logger: Logger;
 };
 
@@ -27,23 +27,16 @@ const WINDOW_MS = 60_000;
 // thinks was lost: throttling it could lose a payment result. None of these counts or is limited.
 const EXEMPT = /^\/(health|ready|metrics|webhooks\/payments\/[^/]+)\/?$/;
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
- * The bucket a request counts against: `credential:<sha256>` for a known credential (never the
- * secret itself), else `ip:<address>` (an IPv6 client by its /56, as express-rate-limit advises).
- * API keys will be recognised here too.
+ * The bucket a request counts against: `caller:<sha256 of who>` for a verified caller (a key
+ * by its id, a customer by their id), else `ip:<address>` (an IPv6 client by its /56, as
+ * express-rate-limit advises).
  */
-export function clientKey(adminToken: string): (req: Request) => string {
-  const admin = sha256(adminToken);
-  return (req) => {
-    const presented = presentedToken(req.get('authorization') ?? '');
-    if (presented !== undefined) {
-      const digest = sha256(presented);
-      if (timingSafeEqual(digest, admin)) return `credential:${digest.toString('hex')}`;
-    }
-    return `ip:${ipKeyGenerator(req.ip ?? '')}`;
-  };
+export function clientKey(req: Request, res: Response): string {
+  const { principal } = authenticationOf(res);
+  return principal ? `caller:${sha256(principalLabel(principal))}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
 }
 
 /** After a failure (Redis away, even at start-up) the store would keep its failed script load: the next call loads it again. */
@@ -63,7 +56,7 @@ class RecoveringRedisStore extends RedisStore {
   }
 }
 
-export function rateLimiter({ perMinute, redis, prefix, adminToken, logger }: RateLimitOptions): RequestHandler {
+export function rateLimiter({ perMinute, redis, prefix, logger }: RateLimitOptions): RequestHandler {
   const log = logger.child({ component: 'rate-limit' });
   return rateLimit({
     windowMs: WINDOW_MS,
@@ -71,7 +64,7 @@ export function rateLimiter({ perMinute, redis, prefix, adminToken, logger }: Ra
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     store: new RecoveringRedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<never> }),
-    keyGenerator: clientKey(adminToken),
+    keyGenerator: clientKey,
     skip: (req) => EXEMPT.test(req.path),
     // Redis unreachable: serve the request unlimited rather than fail it.
     passOnStoreError: true,

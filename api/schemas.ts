@@ -123,7 +123,10 @@ export const OrderLine = z.strictObject({
 
 export const CreateOrderBody = z
   .strictObject({
-    customerId: storableText(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters').meta({ example: 'cust-42' }),
+    customerId: storableText(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().meta({
+      description: "The customer the order is for: required with an API key; with a customer's token it is the token's subject (left out, or the same)",
+      example: 'cust-42',
+    }),
     items: z.array(OrderLine, required('an array')).min(1, 'must not be empty').max(100, 'must have at most 100 lines'),
     paymentMethod: storableText(required('a string'))
       .min(1, 'must not be empty')

@@ -1,4 +1,4 @@
-// Incidents of the embedded engine over HTTP (admin): what is stuck, for which
+// Incidents of the embedded engine over HTTP (a key with the ops scope): what is stuck, for which
 // order, and "retry" (give the job retries again and resolve the incident).
 // On Camunda 8, Operate does this.
 import { Router, type RequestHandler } from 'express';
@@ -15,7 +15,7 @@ export type IncidentRouteDeps = {
   prisma: PrismaClient;
   incidents: { incidents(o?: { state?: 'ACTIVE' | 'RESOLVED' }): Promise<IncidentView[]> };
   engine: Pick<Engine, 'updateJobRetries' | 'resolveIncident'>;
-  requireAdmin: RequestHandler;
+  requireOps: RequestHandler;
   jsonParser: RequestHandler;
 };
 
@@ -39,7 +39,7 @@ async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {
 
 export function incidentRoutes(d: IncidentRouteDeps): Router {
   return Router()
-    .get('/ops/api/incidents', d.requireAdmin, async (req, res) => {
+    .get('/ops/api/incidents', d.requireOps, async (req, res) => {
       const request = pageRequest(listParams(req, ListIncidentsQuery), decodeIncidentCursor);
       // The engine answers every open incident; the page is cut by key here, the same on both engines.
       const open = [...(await d.incidents.incidents({ state: 'ACTIVE' }))].sort((a, b) => compareKeys(a.key, b.key));
@@ -51,7 +51,7 @@ export function incidentRoutes(d: IncidentRouteDeps): Router {
       );
       res.json({ incidents: await withOrders(d.prisma, page.rows), nextCursor: page.nextCursor });
     })
-    .post('/ops/api/incidents/:key/retry', d.requireAdmin, d.jsonParser, async (req, res) => {
+    .post('/ops/api/incidents/:key/retry', d.requireOps, d.jsonParser, async (req, res) => {
       const { key } = parse(IncidentParams, req.params);
       const { retries } = parse(RetryIncidentBody, req.body ?? {}, '');
       const incident = (await d.incidents.incidents({ state: 'ACTIVE' })).find((i) => i.key === key);

@@ -3,7 +3,7 @@
 // scraper sends it as a bearer token (Prometheus `authorization: credentials:`)
 // or as the Basic password. Never the admin token: a scraper should not hold it.
 import { Router, type RequestHandler } from 'express';
-import { requireToken } from '../auth.js';
+import { requireToken } from '../authorize.js';
 
 export type MetricsSource = { exposition(): Promise<{ contentType: string; body: string }> };
 

@@ -1,4 +1,4 @@
-// The ops page's JSON on the embedded engine (admin): deployed versions, one
+// The ops page's JSON on the embedded engine (a key with the ops scope): deployed versions, one
 // version's diagram and per-element statistics, and one order's path through it.
 // Incidents and their retry live in incidents.ts (they work on Camunda 8 too).
 import { Router, type RequestHandler } from 'express';
@@ -14,7 +14,7 @@ import { listParams, parse } from '../validate.js';
 
 export type OpsOperations = Pick<ProcessOperations, 'definitions' | 'definitionXml' | 'elements' | 'elementStats' | 'instance' | 'history' | 'incidents'>;
 
-export type OpsApiDeps = { prisma: PrismaClient; operations: OpsOperations; requireAdmin: RequestHandler };
+export type OpsApiDeps = { prisma: PrismaClient; operations: OpsOperations; requireOps: RequestHandler };
 
 // Definitions page by (process id, version newest first), unique per deployed version:
 // the cursor names the last one shown.
@@ -33,7 +33,7 @@ const noSuchDefinition = (key: string) =>
     { field: 'key', message: 'no deployed process definition with this key' },
   ]);
 
-export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): Router {
+export function opsApiRoutes({ prisma, operations, requireOps }: OpsApiDeps): Router {
   async function definition(key: string) {
     const found = await operations.definitionXml(key);
     if (!found) throw noSuchDefinition(key);
@@ -41,7 +41,7 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
   }
 
   return Router()
-    .get('/ops/api/definitions', requireAdmin, async (req, res) => {
+    .get('/ops/api/definitions', requireOps, async (req, res) => {
       const request = pageRequest(listParams(req, ListDefinitionsQuery), decodeDefinitionCursor);
       const all: DefinitionSummary[] = [...(await operations.definitions())].sort(compareDefinitions);
       const page = pageAfter(
@@ -52,11 +52,11 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
       );
       res.json({ definitions: page.rows, nextCursor: page.nextCursor });
     })
-    .get('/ops/api/definitions/:key', requireAdmin, async (req, res) => {
+    .get('/ops/api/definitions/:key', requireOps, async (req, res) => {
       const { key } = parse(DefinitionParams, req.params);
       res.json(await definition(key));
     })
-    .get('/ops/api/definitions/:key/stats', requireAdmin, async (req, res) => {
+    .get('/ops/api/definitions/:key/stats', requireOps, async (req, res) => {
       const { key } = parse(DefinitionParams, req.params);
       const [summaries, stats, info] = await Promise.all([operations.definitions(), operations.elementStats(key), operations.elements(key)]);
       if (!info) throw noSuchDefinition(key);
@@ -72,7 +72,7 @@ export function opsApiRoutes({ prisma, operations, requireAdmin }: OpsApiDeps): 
         generatedAt: new Date().toISOString(),
       });
     })
-    .get('/ops/api/orders/:id/path', requireAdmin, async (req, res) => {
+    .get('/ops/api/orders/:id/path', requireOps, async (req, res) => {
       const { id } = parse(OpsOrderParams, req.params);
       const order = await getOrder(prisma, id.toLowerCase());
       const pik = order.processInstanceKey;

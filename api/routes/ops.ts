@@ -1,4 +1,4 @@
-// /ops: the ops page (admin; a browser is asked for the token). On the embedded
+// /ops: the ops page (a key with the ops scope; a browser is asked for it as a Basic password). On the embedded
 // engine it is the live diagram (api/ops/), drawn by bpmn-js from node_modules
 // (no CDN: the service must work offline), with its JSON API. On Camunda 8
 // Operate is the ops view, and the page only says so and links to it.
@@ -9,7 +9,7 @@ import express, { Router, type RequestHandler } from 'express';
 import { FRAME_ANCESTORS_NONE } from '../no-framing.js';
 import { opsApiRoutes, type OpsApiDeps } from './ops-api.js';
 
-export type OpsMode = ({ engine: 'embedded' } & Omit<OpsApiDeps, 'requireAdmin'>) | { engine: 'zeebe'; operateUrl?: string };
+export type OpsMode = ({ engine: 'embedded' } & Omit<OpsApiDeps, 'requireOps'>) | { engine: 'zeebe'; operateUrl?: string };
 
 const OPS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'ops');
 // The page is served by GET /ops only, with its CSP: the static folder holds no HTML.
@@ -45,21 +45,21 @@ ${link}
 `;
 }
 
-export function opsRoutes(mode: OpsMode, requireAdmin: RequestHandler): Router {
+export function opsRoutes(mode: OpsMode, requireOps: RequestHandler): Router {
   const router = Router();
   // Vendor and page assets are not secret, but everything under /ops asks for the token alike:
   // one rule is easier to reason about than a list of exceptions.
-  router.use('/ops/assets', requireAdmin, express.static(OPS_ASSETS_DIR, { index: false }));
+  router.use('/ops/assets', requireOps, express.static(OPS_ASSETS_DIR, { index: false }));
   if (mode.engine === 'zeebe') {
-    router.get('/ops', requireAdmin, pageHeaders, (_req, res) => {
+    router.get('/ops', requireOps, pageHeaders, (_req, res) => {
       res.type('html').send(camundaPage(mode.operateUrl));
     });
     return router;
   }
-  router.use('/ops/assets/bpmn-js', requireAdmin, express.static(BPMN_JS_DIST, { index: false }));
-  router.get('/ops', requireAdmin, pageHeaders, (_req, res) => {
+  router.use('/ops/assets/bpmn-js', requireOps, express.static(BPMN_JS_DIST, { index: false }));
+  router.get('/ops', requireOps, pageHeaders, (_req, res) => {
     res.sendFile(OPS_PAGE);
   });
-  router.use(opsApiRoutes({ prisma: mode.prisma, operations: mode.operations, requireAdmin }));
+  router.use(opsApiRoutes({ prisma: mode.prisma, operations: mode.operations, requireOps }));
   return router;
 }

@@ -1,8 +1,12 @@
 // The order API: place an order (idempotent), read it with the BPMN step it is at,
-// list orders page by page, request a cancellation, read its notifications.
+// list orders page by page, request a cancellation, read its notifications. A customer
+// does all of that for their own orders only (anything else is "not found"); a key needs
+// orders:write to place and cancel, orders:read to read, for any customer.
 // Placing an order records it durably first, then starts its process by a message;
 // everything after that (stock, payment, notifications) runs asynchronously.
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { actsForAnyCustomer, mayActOnOrder, type OrderAction } from '../../domain/access/order-access.js';
+import { forbidden, principalOf } from '../authorize.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { PageQuery } from '../../domain/paging.js';
@@ -24,6 +28,8 @@ import { killPoint } from '../../infra/kill-points.js';
 
 export type OrderRouteDeps = {
   prisma: PrismaClient;
+  /** A customer or a key acting for customers (authorize.ts requireCustomerOrKey); the routes check the rest. */
+  requireCaller: RequestHandler;
   orderProcess: Pick<OrderProcess, 'start' | 'requestCancel'>;
   gateway: Pick<PaymentGateway, 'checkPaymentMethod'>;
   inspector: ProcessInspector;
@@ -50,6 +56,7 @@ function idempotencyKey(req: Request): string | undefined {
 
 export function orderRoutes({
   prisma,
+  requireCaller,
   orderProcess,
   gateway,
   inspector,
@@ -87,21 +94,42 @@ export function orderRoutes({
     }
   }
 
-  async function assertOrderExists(id: string): Promise<void> {
-    const found = isUuid(id) && (await prisma.order.findUnique({ where: { id }, select: { id: true } }));
-    if (!found) throw new NotFoundError('order', id, 'id');
+  /** A key's right to `action` any order; a customer's is checked per order. */
+  function assertKeyMay(res: Response, action: OrderAction): void {
+    const p = principalOf(res);
+    if (p.kind === 'key' && !actsForAnyCustomer(p, action)) throw forbidden(`the API key lacks the scope "orders:${action}"`);
+  }
+
+  /** 404 for an order that does not exist and for one the caller may not `action`: ids cannot be probed. */
+  async function assertMayActOn(res: Response, id: string, action: OrderAction): Promise<void> {
+    assertKeyMay(res, action);
+    const order = isUuid(id) ? await prisma.order.findUnique({ where: { id }, select: { customerId: true } }) : null;
+    if (!order || !mayActOnOrder(principalOf(res), action, order.customerId)) throw new NotFoundError('order', id, 'id');
+  }
+
+  /** Whose order a new one is: a customer's own (the body may repeat it); a key names the customer. */
+  function customerOfNewOrder(res: Response, given: string | undefined): string {
+    const p = principalOf(res);
+    if (p.kind === 'customer') {
+      if (given !== undefined && given !== p.customerId) throw forbidden('customers place orders for themselves only: customerId must be yours, or left out');
+      return p.customerId;
+    }
+    if (given === undefined) throw orderBodyProblem([{ field: 'customerId', message: 'is required with an API key: the customer the order is for' }]);
+    return given;
   }
 
   return (
     Router()
-      .post('/orders', jsonParser, async (req, res) => {
+      .post('/orders', requireCaller, jsonParser, async (req, res) => {
+        assertKeyMay(res, 'write');
         const key = idempotencyKey(req);
         const body = jsonBody(req, CreateOrderBody, orderBodyProblem);
+        const customerId = customerOfNewOrder(res, body.customerId);
         let order: CreatedOrder;
         try {
           order = await createOrder(
             prisma,
-            { customerId: body.customerId, items: body.items, paymentMethod: body.paymentMethod, customerEmail: body.customerEmail, idempotencyKey: key },
+            { customerId, items: body.items, paymentMethod: body.paymentMethod, customerEmail: body.customerEmail, idempotencyKey: key },
             { checkPaymentMethod: (pm) => gateway.checkPaymentMethod(pm), idempotencyKeyTtlMs },
           );
         } catch (err) {
@@ -136,18 +164,25 @@ export function orderRoutes({
       .get(ORDER_BODY_PAGE, (_req, res) => {
         res.type('html').send(bodyPage);
       })
-      .get('/orders', async (req, res) => {
+      .get('/orders', requireCaller, async (req, res) => {
+        assertKeyMay(res, 'read');
         const query = listParams(req, ListOrdersQuery);
-        res.json(await listOrders(prisma, query));
+        const p = principalOf(res);
+        if (p.kind === 'customer' && query.customerId !== undefined && query.customerId !== p.customerId) {
+          throw forbidden('customers list their own orders only: customerId must be yours, or left out');
+        }
+        res.json(await listOrders(prisma, p.kind === 'customer' ? { ...query, customerId: p.customerId } : query));
       })
-      .get('/orders/:id', async (req, res) => {
+      .get('/orders/:id', requireCaller, async (req, res) => {
         const { id } = parse(OrderIdParams, req.params);
+        await assertMayActOn(res, id, 'read');
         const order = await getOrder(prisma, id);
         logRequestWith(res, { orderId: order.id, processInstanceKey: order.processInstanceKey });
         res.json({ ...order, process: await processOf(order.processInstanceKey, id) });
       })
-      .post('/orders/:id/cancel', jsonParser, async (req, res) => {
+      .post('/orders/:id/cancel', requireCaller, jsonParser, async (req, res) => {
         const { id } = parse(OrderIdParams, req.params);
+        await assertMayActOn(res, id, 'write');
         // No fields: an empty body, {} or no content type at all. A JSON body with fields is refused.
         if (req.body !== undefined) parse(CancelOrderBody, req.body);
         const order = await assertCancellable(prisma, id);
@@ -180,10 +215,10 @@ export function orderRoutes({
         await recordCancelRequested(prisma, id);
         res.status(202).json({ id, status: order.status, cancellation: outcome });
       })
-      .get('/orders/:id/notifications', async (req, res) => {
+      .get('/orders/:id/notifications', requireCaller, async (req, res) => {
         const { id } = parse(OrderIdParams, req.params);
         const page = listParams(req, ListNotificationsQuery);
-        await assertOrderExists(id);
+        await assertMayActOn(res, id, 'read');
         logRequestWith(res, { orderId: id });
         res.json(await listNotifications(id, page));
       })

@@ -1,5 +1,5 @@
 // Bull Board at /ops/queues: every BullMQ queue of this service, its jobs, their
-// failures and retries. Behind the admin token (a browser is asked for it).
+// failures and retries. For a key with the ops scope (a browser is asked for it).
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -8,9 +8,9 @@ import type { Queue } from 'bullmq';
 
 export const QUEUES_BOARD_PATH = '/ops/queues';
 
-export function queuesBoard(queues: Queue[], requireAdmin: RequestHandler): Router {
+export function queuesBoard(queues: Queue[], requireOps: RequestHandler): Router {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUES_BOARD_PATH);
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter, options: { uiConfig: { boardTitle: 'order-saga queues' } } });
-  return Router().use(QUEUES_BOARD_PATH, requireAdmin, adapter.getRouter() as RequestHandler);
+  return Router().use(QUEUES_BOARD_PATH, requireOps, adapter.getRouter() as RequestHandler);
 }

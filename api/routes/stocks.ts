@@ -5,15 +5,15 @@ import type { PrismaClient } from '../../infra/database.js';
 import { ListStocksQuery, SetOnHandBody, SkuParams, StockParams } from '../schemas.js';
 import { jsonBody, listParams, parse } from '../validate.js';
 
-/** `requireAdmin`: the admin check (auth.ts), which also refuses cross-site and non-JSON writes. */
-export function stockRoutes(prisma: PrismaClient, requireAdmin: RequestHandler, jsonParser: RequestHandler): Router {
+/** `requireCatalogAdmin`: a key with catalog:admin (authorize.ts), which also refuses cross-site and non-JSON writes. */
+export function stockRoutes(prisma: PrismaClient, requireCatalogAdmin: RequestHandler, jsonParser: RequestHandler): Router {
   return Router()
     .get('/stocks/:sku', async (req, res) => {
       const { sku } = parse(SkuParams, req.params);
       const page = await stockPage(prisma, sku, listParams(req, ListStocksQuery));
       res.json({ stocks: page.stocks.map((s) => ({ warehouseId: s.warehouseId, count: s.available })), nextCursor: page.nextCursor });
     })
-    .put('/stocks/:sku/:warehouseId', requireAdmin, jsonParser, async (req, res) => {
+    .put('/stocks/:sku/:warehouseId', requireCatalogAdmin, jsonParser, async (req, res) => {
       const { sku, warehouseId } = parse(StockParams, req.params);
       const { onHand } = jsonBody(req, SetOnHandBody);
       res.json({ sku, ...(await setOnHand(prisma, sku, warehouseId, onHand)) });

@@ -4,11 +4,12 @@
 // nested deep enough to crash PGlite, engine keys beyond 64 bits, and bodies that cannot
 // be decoded (an encoding we do not take, gzip that is not gzip, bytes that are not UTF-8)
 // are now a 4xx problem+json naming what to fix, and nothing is logged at error level.
+import { DEV_API_KEY } from '../../infra/config.js';
 import { gzipSync, deflateSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { ADMIN_TOKEN, startEveryRouteApp, type EveryRouteApp } from '../support/every-route-app.js';
+import { startEveryRouteApp, type EveryRouteApp } from '../support/every-route-app.js';
 import { addOrder } from '../support/fixtures.js';
 
 let app: EveryRouteApp;
@@ -34,7 +35,8 @@ afterEach(() => {
 type Answer = { status: number; contentType: string | null; type?: string; fields: string[]; messages: string[] };
 
 async function send(method: string, path: string, o: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Answer> {
-  const res = await fetch(app.baseUrl + path, { method, headers: o.headers ?? {}, ...(o.body === undefined ? {} : { body: o.body }) });
+  // As the shop's backend (every scope) unless the test names another credential: these are tests of input, not of access.
+  const res = await fetch(app.baseUrl + path, { method, headers: { ...admin, ...o.headers }, ...(o.body === undefined ? {} : { body: o.body }) });
   const text = await res.text();
   const problem = (res.headers.get('content-type')?.startsWith('application/problem+json') ? JSON.parse(text) : {}) as {
     type?: string;
@@ -49,7 +51,7 @@ async function send(method: string, path: string, o: { headers?: Record<string, 
   };
 }
 
-const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const admin = { authorization: `Bearer ${DEV_API_KEY}` };
 const json = { 'content-type': 'application/json' };
 const TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 const NUL = 'a\u0000b';

@@ -218,9 +218,18 @@ describe(`catalog and stock API over HTTP (${databaseKind})`, () => {
     const doc = body as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toMatch(/^3\.1\./);
     expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/products', '/products/{sku}', '/ready', '/stocks/{sku}', '/stocks/{sku}/{warehouseId}']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/admin/api-keys',
+      '/admin/api-keys/{id}',
+      '/health',
+      '/products',
+      '/products/{sku}',
+      '/ready',
+      '/stocks/{sku}',
+      '/stocks/{sku}/{warehouseId}',
+    ]);
     expect(Object.keys(doc.paths['/stocks/{sku}/{warehouseId}'] ?? {})).toEqual(['put']);
-    expect(doc.paths['/stocks/{sku}/{warehouseId}']?.put).toMatchObject({ security: [{ admin: [] }] });
+    expect(doc.paths['/stocks/{sku}/{warehouseId}']?.put).toMatchObject({ security: [{ apiKey: [] }], 'x-access': { kind: 'scope', scope: 'catalog:admin' } });
     for (const path of ['/products', '/products/{sku}', '/stocks/{sku}', '/health', '/ready']) {
       expect(Object.keys(doc.paths[path] ?? {})).toEqual(['get']);
     }

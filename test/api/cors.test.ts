@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { createApp } from '../../api/app.js';
-import { loadConfig } from '../../infra/config.js';
+import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { seedDemoCatalog } from '../../prisma/seed.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -19,7 +19,12 @@ const servers: Server[] = [];
 async function serve(origins: string[]): Promise<string> {
   const app = createApp({
     db,
-    config: { adminToken: ADMIN_TOKEN, http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' }, cors: { origins } },
+    config: {
+      adminToken: ADMIN_TOKEN,
+      auth: { devApiKey: DEV_API_KEY, customerTokens: undefined },
+      http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' },
+      cors: { origins },
+    },
     logger: pino({ level: 'silent' }),
     ops: { engine: 'zeebe' },
   });
@@ -88,7 +93,7 @@ describe(`CORS (${databaseKind})`, () => {
     const res =
       method === 'OPTIONS'
         ? await preflight(`${base}${path}`, SHOP, 'PUT')
-        : await fetch(`${base}${path}`, { headers: { origin: SHOP, authorization: `Bearer ${ADMIN_TOKEN}` } });
+        : await fetch(`${base}${path}`, { headers: { origin: SHOP, authorization: `Bearer ${DEV_API_KEY}` } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 

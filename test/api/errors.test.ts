@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { DEV_API_KEY } from '../../infra/config.js';
 import { reserve } from '../../domain/inventory/reserve.js';
 import { seedDemoCatalog } from '../../prisma/seed.js';
 import { databaseKind } from '../support/database.js';
@@ -217,7 +218,7 @@ const cases: Case[] = [
     name: 'no Content-Type and no body',
     method: 'PUT',
     path: KETTLE_BER,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    headers: { authorization: `Bearer ${DEV_API_KEY}` },
     status: 415,
     type: '/problems/unsupported-media-type',
     field: 'Content-Type',

@@ -7,11 +7,12 @@
 // problem+json, nothing may be logged at error level, and the service must be ready
 // afterwards. The seed is fixed and printed: HOSTILE_SEED=<seed> replays a run, and
 // HOSTILE_OPERATION='<METHOD> <path>' one operation of it; HOSTILE_RUNS sets the requests per operation.
+import { DEV_API_KEY } from '../../infra/config.js';
 import { request as httpRequest, Agent } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { databaseKind } from '../support/database.js';
-import { ADMIN_TOKEN, startEveryRouteApp, type EveryRouteApp } from '../support/every-route-app.js';
+import { startEveryRouteApp, type EveryRouteApp } from '../support/every-route-app.js';
 import { addOrder } from '../support/fixtures.js';
 import { SANDBOX_SIGNATURE_HEADER } from '../../integrations/payments/sandbox/webhook-event.js';
 import { hostileRequest, materialize, operationsOf, type Fixtures, type HostileRequest, type OpenApiDocument } from './hostile-requests.js';
@@ -71,7 +72,7 @@ beforeAll(async () => {
   const payment = await app.db.prisma.payment.create({ data: { orderId, provider: 'sandbox', amountMinor: 0, currency: 'EUR' } });
   doc = JSON.parse((await send('GET', '/openapi.json', {})).text) as OpenApiDocument;
   fixtures = {
-    adminToken: ADMIN_TOKEN,
+    credential: DEV_API_KEY,
     pathValues: { id: orderId, key: app.definitionKeys[0]!, sku: 'SKU-KETTLE', warehouseId: 'WH-BER', provider: 'sandbox' },
     bodies: {
       // A signed event that matches the order's payment gets as far as the inbox.

@@ -27,7 +27,8 @@ export type OpenApiDocument = { paths: Record<string, Record<string, Operation>>
 export type Fixtures = {
   pathValues: Record<string, string>;
   bodies: Record<string, () => unknown>;
-  adminToken: string;
+  /** What every secured operation is called with (the development key: every scope), unless the request tries a bad one. */
+  credential: string;
   /** The header a signed body carries, and its value for these bytes. */
   signature?: { header: string; sign(body: Buffer): string };
 };
@@ -515,7 +516,7 @@ function encode(bytes: Buffer, encoding: Encoding): { header: string; bytes: Buf
 /** Headers and bytes of the request; the signature (when asked for) covers the bytes before their Content-Encoding. */
 export function materialize(request: HostileRequest, fixtures: Fixtures): { headers: Record<string, string>; body?: Buffer } {
   const headers: Record<string, string> = { ...request.headers };
-  const token = request.auth === 'wrong-token' ? 'not-the-token' : fixtures.adminToken;
+  const token = request.auth === 'wrong-token' ? 'not-the-token' : fixtures.credential;
   if (request.auth === 'bearer' || request.auth === 'wrong-token') headers.authorization = `Bearer ${token}`;
   if (request.auth === 'basic') headers.authorization = `Basic ${Buffer.from(`ops:${token}`).toString('base64')}`;
   if (request.auth === 'malformed') headers.authorization = 'Bearer';

@@ -4,6 +4,8 @@
 // with a 400 naming it. GET /orders and GET /products are tested in their own files; these
 // are the other lists: an order's notifications, a SKU's stock per warehouse, the open
 // incidents and the deployed process versions of the ops API.
+import { requireCustomerOrKey } from '../../api/authorize.js';
+import { asShopBackend } from '../support/shop-backend-caller.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -77,10 +79,12 @@ beforeAll(async () => {
   const jsonParser = express.json();
   const pass: RequestHandler = (_req, _res, next) => next();
   const app = express();
+  app.use(asShopBackend(db.prisma));
   app.use(stockRoutes(db.prisma, pass, jsonParser));
   app.use(
     orderRoutes({
       prisma: db.prisma,
+      requireCaller: requireCustomerOrKey(),
       orderProcess: { start: async () => true, requestCancel: async () => 'accepted' as const },
       gateway: { checkPaymentMethod: () => undefined },
       inspector: {} as ProcessInspector,
@@ -94,11 +98,11 @@ beforeAll(async () => {
       prisma: db.prisma,
       incidents: { incidents: async () => OPEN_INCIDENT_KEYS.map(incident) },
       engine: { updateJobRetries: async () => undefined, resolveIncident: async () => undefined },
-      requireAdmin: pass,
+      requireOps: pass,
       jsonParser,
     }),
   );
-  app.use(opsApiRoutes({ prisma: db.prisma, operations: new EngineOperations(db.sql), requireAdmin: pass }));
+  app.use(opsApiRoutes({ prisma: db.prisma, operations: new EngineOperations(db.sql), requireOps: pass }));
   app.use(notFoundHandler);
   app.use(problemErrorHandler(logger));
   server = await new Promise<Server>((resolve, reject) => {

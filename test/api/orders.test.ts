@@ -4,6 +4,8 @@
 // works on; a cancel-request message boundary on that task ends it. A payment-result
 // message (boundary) moves it on to a "finalize" task nobody works on either: out of
 // the cancel boundary's scope, as an order whose payment is secured.
+import { requireCustomerOrKey } from '../../api/authorize.js';
+import { asShopBackend } from '../support/shop-backend-caller.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -72,9 +74,11 @@ beforeAll(async () => {
   orderProcess = new OrderProcess(engine, { paymentTimeoutMs: PAYMENT_TIMEOUT_MS, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 });
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) });
   const app = express();
+  app.use(asShopBackend(db.prisma));
   app.use(
     orderRoutes({
       prisma: db.prisma,
+      requireCaller: requireCustomerOrKey(),
       orderProcess: {
         start: async (id, placedAt) => {
           if (engineDown.start) throw new Error('engine unavailable (test)');
@@ -796,9 +800,18 @@ describe('the OpenAPI document', () => {
     for (const [id, schema] of Object.entries(doc.components.schemas)) expect([id, Object.keys(schema as object)]).not.toEqual([id, ['$ref']]);
   });
 
-  test('without the saga, only the catalog and stock routes are documented', () => {
+  test('without the saga, only the catalog, stock and API-key routes are documented', () => {
     const plain = openApiDocument('test') as unknown as { paths: Record<string, unknown> };
-    expect(Object.keys(plain.paths).sort()).toEqual(['/health', '/products', '/products/{sku}', '/ready', '/stocks/{sku}', '/stocks/{sku}/{warehouseId}']);
+    expect(Object.keys(plain.paths).sort()).toEqual([
+      '/admin/api-keys',
+      '/admin/api-keys/{id}',
+      '/health',
+      '/products',
+      '/products/{sku}',
+      '/ready',
+      '/stocks/{sku}',
+      '/stocks/{sku}/{warehouseId}',
+    ]);
   });
 });
 
@@ -833,7 +846,7 @@ describe(`IDEMPOTENCY_KEY_TTL through createApp (${databaseKind})`, () => {
       const post = async () => {
         const res = await fetch(`${url}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': 'wired-key' },
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'wired-key', authorization: `Bearer ${config.auth.devApiKey}` },
           body: JSON.stringify(validOrder({ customerId: 'cust-wired' })),
         });
         return { status: res.status, id: ((await res.json()) as { id: string }).id };

@@ -11,7 +11,7 @@ import { createApp } from '../../api/app.js';
 import { openEngine, type EngineParts } from '../../app/engines.js';
 import { sandboxWebhookProvider } from '../../app/webhook-providers.js';
 import { notificationPage } from '../../domain/notifications/list-notifications.js';
-import { loadConfig } from '../../infra/config.js';
+import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { SagaMetrics } from '../../infra/metrics.js';
 import { OrderProcess } from '../../orchestrator/order-process.js';
 import { loadProcessModels } from '../../orchestrator/process-models.js';
@@ -99,7 +99,12 @@ async function serve(perMinute: number, prefix: string, o: { redisUp?: boolean }
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
   const app = createApp({
     db,
-    config: { adminToken: ADMIN_TOKEN, http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' }, rateLimit: { perMinute } },
+    config: {
+      adminToken: ADMIN_TOKEN,
+      auth: { devApiKey: DEV_API_KEY, customerTokens: undefined },
+      http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' },
+      rateLimit: { perMinute },
+    },
     logger,
     saga: {
       orderProcess: new OrderProcess(parts.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 }),
@@ -131,10 +136,11 @@ async function redisBack(instance: Instance): Promise<void> {
 const from = (ip: string, extra: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...extra });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-const placeOrder = (base: string, ip: string) =>
+/** An order by the shop's backend (`key`, default the development key) from `ip`. */
+const placeOrder = (base: string, ip: string, key = DEV_API_KEY) =>
   fetch(`${base}/orders`, {
     method: 'POST',
-    headers: from(ip, { 'content-type': 'application/json' }),
+    headers: from(ip, { 'content-type': 'application/json', ...bearer(key) }),
     body: JSON.stringify({ customerId: `rate-limit-${ip}`, items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }),
   });
 
@@ -175,12 +181,27 @@ describe(`rate limits (${databaseKind}, ${redisKind})`, () => {
     expect(await statuses([products(from('198.51.100.4', bearer(ADMIN_TOKEN)))])).toEqual([429]);
   });
 
-  test('Redis holds a hash of the credential, never the token itself', async () => {
+  test('Redis holds a hash of who the caller is, never the credential itself', async () => {
     const prefix = uniquePrefix();
     const { url, redis } = await serve(5, prefix);
     expect((await fetch(`${url}/products`, { headers: from('198.51.100.9', bearer(ADMIN_TOKEN)) })).status).toBe(200);
     const keys = await redis.keys(`${redisContext.context.prefix}:${prefix}:*`);
-    expect(keys).toEqual([`${redisContext.context.prefix}:${prefix}:credential:${createHash('sha256').update(ADMIN_TOKEN).digest('hex')}`]);
+    expect(keys).toEqual([`${redisContext.context.prefix}:${prefix}:caller:${createHash('sha256').update('admin').digest('hex')}`]);
+  });
+
+  test('a key over its limit gets 429; another key, from the same address, is unaffected', async () => {
+    const { url } = await serve(2, uniquePrefix());
+    const created = await fetch(`${url}/admin/api-keys`, {
+      method: 'POST',
+      headers: { ...bearer(ADMIN_TOKEN), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'second shop', scopes: ['orders:write'] }),
+    });
+    expect(created.status).toBe(201);
+    const other = ((await created.json()) as { token: string }).token;
+    const ip = '203.0.113.77';
+    expect(await statuses(times(3, () => () => placeOrder(url, ip)))).toEqual([202, 202, 429]);
+    expect(await statuses(times(2, () => () => placeOrder(url, ip, other)))).toEqual([202, 202]);
+    expect(await statuses([() => placeOrder(url, ip, other)])).toEqual([429]);
   });
 
   test('health, readiness, metrics and the payment webhook are never limited, and do not count', async () => {

@@ -1,8 +1,9 @@
 // helmet's headers on every response of the real app (every route mounted), the /ops
 // framing rules kept, and Swagger UI at /docs still working in a real browser under its CSP.
+import { DEV_API_KEY } from '../../infra/config.js';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
-import { ADMIN_TOKEN, startEveryRouteApp, type EveryRouteApp } from '../support/every-route-app.js';
+import { startEveryRouteApp, type EveryRouteApp } from '../support/every-route-app.js';
 import { launchChromium } from '../ops/chromium.js';
 
 let app: EveryRouteApp;
@@ -15,16 +16,17 @@ afterAll(async () => {
   await app?.close();
 });
 
-const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const admin = { authorization: `Bearer ${DEV_API_KEY}` };
 
 describe(`security headers (${databaseKind})`, () => {
   test.each([
     ['GET', '/products', {}, 200],
     ['GET', '/openapi.json', {}, 200],
     ['GET', '/health', {}, 200],
-    ['GET', '/orders/not-a-uuid', {}, 404],
+    ['GET', '/orders/not-a-uuid', admin, 404],
+    ['GET', '/orders', {}, 401],
     ['GET', '/no-such-route', {}, 404],
-    ['POST', '/orders', { 'content-type': 'text/plain' }, 415],
+    ['POST', '/orders', { ...admin, 'content-type': 'text/plain' }, 415],
     ['GET', '/events', {}, 401],
     ['GET', '/docs/', {}, 200],
   ])('%s %s %j → %i carries them', async (method, path, headers, status) => {

@@ -1,11 +1,28 @@
-// The development secrets (ADMIN_TOKEN, SANDBOX_WEBHOOK_SECRET unset) are written in
-// the source: outside production the service listens on loopback by default, and a
+// The development secrets (ADMIN_TOKEN, SANDBOX_WEBHOOK_SECRET, CUSTOMER_JWT_SECRET unset,
+// the development API key enabled) are written in the source: outside production the service listens on loopback by default, and a
 // HOST other machines can reach is refused while any of them is in use.
 import { describe, expect, test } from '@jest/globals';
 import { ConfigError, isLoopbackHost, loadConfig } from '../../infra/config.js';
 
-const SECRETS = { ADMIN_TOKEN: 'an-admin-token-of-our-own', SANDBOX_WEBHOOK_SECRET: 'whsec_a_secret_of_our_own' };
-const PRODUCTION = { NODE_ENV: 'production', ...SECRETS, METRICS_TOKEN: 'a-metrics-token-of-our-own' };
+const SECRETS = {
+  ADMIN_TOKEN: 'an-admin-token-of-our-own',
+  SANDBOX_WEBHOOK_SECRET: 'whsec_a_secret_of_our_own',
+  DEV_API_KEY_ENABLED: 'false',
+  CUSTOMER_JWT_SECRET: 'a-customer-token-secret-of-our-own-0123456789',
+};
+/** Each development value, how the refusal says it is in use, and the way out it names. */
+const DEVELOPMENT_VALUES = [
+  ['ADMIN_TOKEN', 'is not set', 'set ADMIN_TOKEN'],
+  ['SANDBOX_WEBHOOK_SECRET', 'is not set', 'set SANDBOX_WEBHOOK_SECRET'],
+  ['DEV_API_KEY_ENABLED', 'is not false', 'set DEV_API_KEY_ENABLED=false'],
+  ['CUSTOMER_JWT_SECRET', 'is not set (nor CUSTOMER_JWT_JWKS_URL)', 'set CUSTOMER_JWT_SECRET or CUSTOMER_JWT_JWKS_URL'],
+] as const;
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  ADMIN_TOKEN: SECRETS.ADMIN_TOKEN,
+  SANDBOX_WEBHOOK_SECRET: SECRETS.SANDBOX_WEBHOOK_SECRET,
+  METRICS_TOKEN: 'a-metrics-token-of-our-own',
+};
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -34,25 +51,30 @@ describe('HOST by environment', () => {
 });
 
 describe('development secrets only on loopback', () => {
-  test('HOST=0.0.0.0 with both secrets unset is refused, naming each variable and both ways out', () => {
+  test('HOST=0.0.0.0 with every development value in use is refused, naming each variable and both ways out', () => {
     const found = problems({ NODE_ENV: 'development', HOST: '0.0.0.0' });
-    expect(found).toHaveLength(2);
-    for (const [i, name] of ['ADMIN_TOKEN', 'SANDBOX_WEBHOOK_SECRET'].entries()) {
-      expect(found[i]).toMatch(new RegExp(`^${name} is not set`));
+    expect(found).toHaveLength(DEVELOPMENT_VALUES.length);
+    for (const [i, [name, state, fix]] of DEVELOPMENT_VALUES.entries()) {
+      expect(found[i]?.startsWith(`${name} ${state}`)).toBe(true);
       expect(found[i]).toContain('HOST=0.0.0.0');
-      expect(found[i]).toContain(`set ${name}`);
+      expect(found[i]).toContain(fix);
       expect(found[i]).toContain('HOST=127.0.0.1');
     }
   });
 
-  test('only the secret left unset is named', () => {
-    expect(problems({ HOST: '0.0.0.0', ADMIN_TOKEN: SECRETS.ADMIN_TOKEN })).toEqual([expect.stringMatching(/^SANDBOX_WEBHOOK_SECRET is not set/)]);
-    expect(problems({ HOST: '192.168.1.20', SANDBOX_WEBHOOK_SECRET: SECRETS.SANDBOX_WEBHOOK_SECRET })).toEqual([
-      expect.stringMatching(/^ADMIN_TOKEN is not set.*HOST=192\.168\.1\.20/),
-    ]);
+  test('only the value left in use is named', () => {
+    const { SANDBOX_WEBHOOK_SECRET: _s, ...allButSandbox } = SECRETS;
+    expect(problems({ HOST: '0.0.0.0', ...allButSandbox })).toEqual([expect.stringMatching(/^SANDBOX_WEBHOOK_SECRET is not set/)]);
+    const { ADMIN_TOKEN: _a, ...allButAdmin } = SECRETS;
+    expect(problems({ HOST: '192.168.1.20', ...allButAdmin })).toEqual([expect.stringMatching(/^ADMIN_TOKEN is not set.*HOST=192\.168\.1\.20/)]);
+    const { DEV_API_KEY_ENABLED: _d, ...devKeyOn } = SECRETS;
+    expect(problems({ HOST: '0.0.0.0', ...devKeyOn })).toEqual([expect.stringMatching(/^DEV_API_KEY_ENABLED is not false/)]);
+    // A JWKS URL is the identity provider's own keys: nothing development about it.
+    const { CUSTOMER_JWT_SECRET: _c, ...withoutCustomerSecret } = SECRETS;
+    expect(problems({ HOST: '0.0.0.0', ...withoutCustomerSecret, CUSTOMER_JWT_JWKS_URL: 'https://id.shop.example/jwks.json' })).toEqual([]);
   });
 
-  test('with both secrets set any HOST is accepted, and no secret is a default', () => {
+  test('with every secret set and the development key off, any HOST is accepted, and no secret is a default', () => {
     const config = loadConfig({ HOST: '0.0.0.0', ...SECRETS });
     expect(config.http.host).toBe('0.0.0.0');
     expect(config.defaultSecrets).toEqual([]);
@@ -60,10 +82,16 @@ describe('development secrets only on loopback', () => {
 
   test('on loopback the defaults are allowed, each with the warning start-up logs', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).defaultSecrets).toEqual([
-      { name: 'ADMIN_TOKEN', warning: 'ADMIN_TOKEN is not set: admin routes accept the development token "dev-admin-token"' },
+      { name: 'ADMIN_TOKEN', warning: 'ADMIN_TOKEN is not set: API keys can be created with the development admin token "dev-admin-token"' },
       {
         name: 'SANDBOX_WEBHOOK_SECRET',
         warning: 'SANDBOX_WEBHOOK_SECRET is not set: payment webhooks signed with the development secret "whsec_sandbox_development_only" are accepted',
+      },
+      { name: 'DEV_API_KEY_ENABLED', warning: 'DEV_API_KEY_ENABLED is not false: the development API key "osk_dev_local_development_only" holds every scope' },
+      {
+        name: 'CUSTOMER_JWT_SECRET',
+        warning:
+          'CUSTOMER_JWT_SECRET is not set (nor CUSTOMER_JWT_JWKS_URL): customer tokens signed with the development secret "order-saga-development-customer-token-secret" are accepted (npm run token)',
       },
     ]);
     for (const HOST of ['127.0.0.1', '127.10.0.3', '::1', 'localhost']) expect(problems({ HOST })).toEqual([]);
@@ -73,7 +101,9 @@ describe('development secrets only on loopback', () => {
     const workers = loadConfig({ HOST: '0.0.0.0', ROLE: 'workers', DATABASE_URL: 'postgresql://db/saga', REDIS_URL: 'redis://redis:6379' });
     expect(workers.http.host).toBe('0.0.0.0');
     expect(workers.defaultSecrets).toEqual([]);
-    expect(problems({ HOST: '0.0.0.0', ROLE: 'api', DATABASE_URL: 'postgresql://db/saga', REDIS_URL: 'redis://redis:6379' })).toHaveLength(2);
+    expect(problems({ HOST: '0.0.0.0', ROLE: 'api', DATABASE_URL: 'postgresql://db/saga', REDIS_URL: 'redis://redis:6379' })).toHaveLength(
+      DEVELOPMENT_VALUES.length,
+    );
   });
 
   test('production still requires the secrets, once, whatever HOST', () => {
@@ -83,6 +113,36 @@ describe('development secrets only on loopback', () => {
       'ADMIN_TOKEN is required in production',
       'SANDBOX_WEBHOOK_SECRET is required in production',
     ]);
+  });
+});
+
+describe('credentials in production', () => {
+  test('no development key and no development customer tokens: customers need the identity provider configured', () => {
+    expect(loadConfig(PRODUCTION).auth).toEqual({ devApiKey: undefined, customerTokens: undefined });
+  });
+
+  test('DEV_API_KEY_ENABLED=true is refused', () => {
+    expect(problems({ ...PRODUCTION, DEV_API_KEY_ENABLED: 'true' })).toEqual([expect.stringMatching(/^DEV_API_KEY_ENABLED must not be true in production/)]);
+  });
+
+  test('customer tokens need an issuer and an audience, and a JWKS over https', () => {
+    expect(problems({ ...PRODUCTION, CUSTOMER_JWT_SECRET: SECRETS.CUSTOMER_JWT_SECRET }).sort()).toEqual([
+      'CUSTOMER_JWT_AUDIENCE is required in production when customer tokens are configured',
+      'CUSTOMER_JWT_ISSUER is required in production when customer tokens are configured',
+    ]);
+    const provider = { CUSTOMER_JWT_ISSUER: 'https://id.shop.example/', CUSTOMER_JWT_AUDIENCE: 'order-saga' };
+    expect(problems({ ...PRODUCTION, ...provider, CUSTOMER_JWT_JWKS_URL: 'http://id.shop.example/jwks.json' })).toEqual([
+      expect.stringMatching(/^CUSTOMER_JWT_JWKS_URL must be https:\/\/ in production/),
+    ]);
+    expect(loadConfig({ ...PRODUCTION, ...provider, CUSTOMER_JWT_JWKS_URL: 'https://id.shop.example/jwks.json' }).auth.customerTokens).toEqual({
+      jwksUrl: 'https://id.shop.example/jwks.json',
+      issuer: 'https://id.shop.example/',
+      audience: 'order-saga',
+    });
+  });
+
+  test('a customer secret shorter than 256 bits is refused', () => {
+    expect(problems({ CUSTOMER_JWT_SECRET: 'too-short' })).toEqual([expect.stringMatching(/^CUSTOMER_JWT_SECRET must be at least 32 characters/)]);
   });
 });
 

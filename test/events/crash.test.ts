@@ -4,19 +4,19 @@
 import { describe, expect, test } from '@jest/globals';
 import { EVENT_TYPES } from '../../domain/events/event-types.js';
 import { openDatabase } from '../../infra/database.js';
-import { loadConfig } from '../../infra/config.js';
+import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { databaseKind } from '../support/database.js';
 import { listeningUrl, startService } from '../support/service-process.js';
 import { waitFor } from '../support/wait.js';
-import { ADMIN_TOKEN, FINAL, sagaEnvironment } from '../saga/support.js';
+import { FINAL, sagaEnvironment } from '../saga/support.js';
 import { orderingViolations, Subscriber } from './subscriber.js';
 
-const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+const admin = { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' };
 
 async function placeOrder(url: string, i: number): Promise<string> {
   const res = await fetch(`${url}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEV_API_KEY}` },
     body: JSON.stringify({
       customerId: `crash-ev-${i}`,
       items: [{ sku: 'SKU-MUG-SET', quantity: 1 }],
@@ -54,7 +54,7 @@ describe(`events out across a crash (${databaseKind})`, () => {
       for (let i = 0; i < 6; i++) ids.push(await placeOrder(url1, i));
       for (const id of ids) {
         await waitFor(`order ${id} to finish`, async () => {
-          const o = (await (await fetch(`${url1}/orders/${id}`)).json()) as { status: string };
+          const o = (await (await fetch(`${url1}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as { status: string };
           return (FINAL as readonly string[]).includes(o.status);
         });
       }

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import type { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../api/app.js';
-import { loadConfig } from '../../infra/config.js';
+import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { SagaMetrics } from '../../infra/metrics.js';
 import { EngineOperations } from '../../orchestrator/embedded/operations.js';
 import { startSystem, type RunningSystem } from '../../app/start.js';
@@ -31,7 +31,12 @@ const errorLines: string[] = [];
 
 async function serve(deps: Partial<AppDeps>): Promise<string> {
   const logger = pino({ level: 'error' }, { write: (line: string) => void errorLines.push(line) });
-  const app = createApp({ db, config: { adminToken: ADMIN_TOKEN, http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' } }, logger, ...deps });
+  const app = createApp({
+    db,
+    config: { adminToken: ADMIN_TOKEN, auth: { devApiKey: DEV_API_KEY, customerTokens: undefined }, http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' } },
+    logger,
+    ...deps,
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -75,7 +80,7 @@ describe('the ops page asks for the admin token', () => {
 
   test('a wrong password is refused; the token as password (any user) or as bearer gets the page and its assets', async () => {
     expect((await fetch(`${embedded}/ops`, { headers: basic('not-the-token') })).status).toBe(401);
-    const page = await fetch(`${embedded}/ops`, { headers: basic(ADMIN_TOKEN) });
+    const page = await fetch(`${embedded}/ops`, { headers: basic(DEV_API_KEY) });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     // No foreign scripts and no framing by another site (the page has a Retry button).
@@ -89,15 +94,15 @@ describe('the ops page asks for the admin token', () => {
       '/ops/assets/bpmn-js/bpmn-navigated-viewer.production.min.js',
       '/ops/assets/bpmn-js/assets/bpmn-js.css',
     ]) {
-      const res = await fetch(embedded + asset, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const res = await fetch(embedded + asset, { headers: { authorization: `Bearer ${DEV_API_KEY}` } });
       expect([asset, res.status]).toEqual([asset, 200]);
       expect(res.headers.get('content-type')).toMatch(asset.endsWith('.js') ? /javascript/ : /^text\/css/);
     }
-    expect((await fetch(`${embedded}/ops/assets/nope.js`, { headers: basic(ADMIN_TOKEN) })).status).toBe(404);
+    expect((await fetch(`${embedded}/ops/assets/nope.js`, { headers: basic(DEV_API_KEY) })).status).toBe(404);
   });
 
   test('with nothing deployed the API answers empty lists, not errors', async () => {
-    const res = await fetch(`${embedded}/ops/api/definitions`, { headers: basic(ADMIN_TOKEN) });
+    const res = await fetch(`${embedded}/ops/api/definitions`, { headers: basic(DEV_API_KEY) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ definitions: [], nextCursor: null });
   });
@@ -106,19 +111,19 @@ describe('the ops page asks for the admin token', () => {
 describe('on Camunda 8 the page points at Operate', () => {
   test('with CAMUNDA_OPERATE_BASE_URL: a link to it (escaped), no embedded-engine API', async () => {
     const url = await serve({ ops: { engine: 'zeebe', operateUrl: 'https://operate.example.com/"><script>alert(1)</script>' } });
-    const res = await fetch(`${url}/ops`, { headers: basic(ADMIN_TOKEN) });
+    const res = await fetch(`${url}/ops`, { headers: basic(DEV_API_KEY) });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('Camunda 8');
     expect(html).toContain('href="https://operate.example.com/&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;"');
     expect(html).not.toContain('<script>');
-    expect((await fetch(`${url}/ops/api/definitions`, { headers: basic(ADMIN_TOKEN) })).status).toBe(404);
+    expect((await fetch(`${url}/ops/api/definitions`, { headers: basic(DEV_API_KEY) })).status).toBe(404);
     expect((await fetch(`${url}/ops`)).status).toBe(401);
   });
 
   test('without it: says how to link Operate', async () => {
     const url = await serve({ ops: { engine: 'zeebe' } });
-    const html = await (await fetch(`${url}/ops`, { headers: basic(ADMIN_TOKEN) })).text();
+    const html = await (await fetch(`${url}/ops`, { headers: basic(DEV_API_KEY) })).text();
     expect(html).toContain('CAMUNDA_OPERATE_BASE_URL');
     expect(html).not.toContain('data-testid="operate-link"');
   });
@@ -154,7 +159,7 @@ describe('/metrics', () => {
     const anonymous = await fetch(`${url}/metrics`);
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { detail: string }).detail).toBe('this operation needs the metrics token');
-    expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(401);
+    expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).status).toBe(401);
     expect((await scrape(url, { authorization: `Bearer ${METRICS_TOKEN}` })).types.get('order_saga_job_failures_total')).toBe('counter');
     expect((await scrape(url, basic(METRICS_TOKEN))).types.get('order_saga_saga_duration_seconds')).toBe('histogram');
   });
@@ -268,11 +273,16 @@ describe('/metrics', () => {
       systems.push(workers);
       const placed = await fetch(`${api.url}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEV_API_KEY}` },
         body: JSON.stringify({ customerId: 'ops-roles', items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }),
       });
       const { id } = (await placed.json()) as { id: string };
-      await waitFor('the order to be paid', async () => ((await (await fetch(`${api.url}/orders/${id}`)).json()) as { status: string }).status === 'PAID');
+      await waitFor(
+        'the order to be paid',
+        async () =>
+          ((await (await fetch(`${api.url}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as { status: string }).status ===
+          'PAID',
+      );
 
       const fromWorkers = await waitFor('the workers to count the order', async () => {
         const m = await scrape(workers.url);

@@ -4,12 +4,13 @@
 // in order and share that run: metrics while the incident is open; the page in
 // Chromium, where an operator reads the diagram and retries the incident; the
 // metrics and the log after the order it stopped has finished.
+import { DEV_API_KEY } from '../../infra/config.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { databaseKind } from '../support/database.js';
-import { ADMIN_TOKEN, adminAuth, startSaga, type Saga } from '../saga/support.js';
+import { adminAuth, startSaga, type Saga } from '../saga/support.js';
 import { waitFor } from '../support/wait.js';
 import { ARTIFACTS, launchChromium } from './chromium.js';
 import { labelProblems, labelsInModel, measureDiagram } from './diagram-labels.js';
@@ -114,7 +115,7 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     const browser = await launchChromium();
     const pageErrors: string[] = [];
     try {
-      const context = await browser.newContext({ httpCredentials: { username: 'ops', password: ADMIN_TOKEN }, viewport: { width: 1600, height: 1300 } });
+      const context = await browser.newContext({ httpCredentials: { username: 'ops', password: DEV_API_KEY }, viewport: { width: 1600, height: 1300 } });
       const page: Page = await context.newPage();
       page.on('pageerror', (err) => pageErrors.push(err.message));
       page.on('console', (msg) => void (msg.type() === 'error' && pageErrors.push(msg.text())));
@@ -239,7 +240,7 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     expect(model.labelBounds.get('Flow_Approved')?.height).toBe(14);
     const browser = await launchChromium();
     try {
-      const context = await browser.newContext({ httpCredentials: { username: 'ops', password: ADMIN_TOKEN }, viewport: { width: 1600, height: 1300 } });
+      const context = await browser.newContext({ httpCredentials: { username: 'ops', password: DEV_API_KEY }, viewport: { width: 1600, height: 1300 } });
       const page = await context.newPage();
       await page.goto(`${saga.url}/ops?refresh=300`);
       // Drawn, and the numbers put on it (they must not cover a label either).

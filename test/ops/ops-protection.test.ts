@@ -8,6 +8,7 @@
 //     saved credentials (cross-site request forgery); the ops page's own requests and
 //     clients that are no browser (curl) still work.
 // Over fetch with the headers browsers send, and once in Chromium with a page of another origin.
+import { DEV_API_KEY } from '../../infra/config.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -22,8 +23,8 @@ type Incident = { key: string; orderId: string };
 type Answer = { status: number; headers: Headers; text: string };
 
 /** What a browser sends again by itself once the operator has logged in to /ops. */
-const savedCredentials = { authorization: `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).toString('base64')}` };
-const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const savedCredentials = { authorization: `Basic ${Buffer.from(`ops:${DEV_API_KEY}`).toString('base64')}` };
+const bearer = { authorization: `Bearer ${DEV_API_KEY}` };
 const EVIL = 'http://evil.example';
 /** The body of `<form method="post" action="…/retry"><input name="retries" value="3"></form>`. */
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -180,7 +181,7 @@ describe(`state-changing admin requests from another site change nothing (${data
     const elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
     const browser = await launchChromium();
     try {
-      const context = await browser.newContext({ httpCredentials: { username: 'ops', password: ADMIN_TOKEN } });
+      const context = await browser.newContext({ httpCredentials: { username: 'ops', password: DEV_API_KEY } });
       const page = await context.newPage();
       // The operator has the board open: the browser holds the credentials.
       await page.goto(`${saga.url}/ops/queues`);
@@ -228,7 +229,12 @@ describe(`state-changing admin requests from another site change nothing (${data
   test("PUBLIC_URL's origin is ours as well as the Host header's (a service behind a proxy)", async () => {
     const app = createApp({
       db: saga.system.db,
-      config: { adminToken: ADMIN_TOKEN, http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' }, payments: { publicUrl: 'https://shop.example/base' } },
+      config: {
+        adminToken: ADMIN_TOKEN,
+        auth: { devApiKey: DEV_API_KEY, customerTokens: undefined },
+        http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' },
+        payments: { publicUrl: 'https://shop.example/base' },
+      },
       logger: pino({ level: 'silent' }),
     });
     const server = await new Promise<Server>((resolve) => {

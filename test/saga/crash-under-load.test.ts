@@ -14,13 +14,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { loadConfig } from '../../infra/config.js';
+import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
 import { isRunning, killRedisServers } from '../support/processes.js';
 import { listeningUrl, startService, type Started } from '../support/service-process.js';
 import { sleep } from '../support/wait.js';
-import { ADMIN_TOKEN, FINAL, sagaEnvironment } from './support.js';
+import { FINAL, sagaEnvironment } from './support.js';
 
 const KILLS = 10;
 /** Offered load: new placements per second while the service is up (issue 11: at least 20). */
@@ -99,7 +99,7 @@ type Placement = {
 async function api<T>(url: string, p: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(url + p, {
     ...init,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: { authorization: `Bearer ${DEV_API_KEY}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
     signal: AbortSignal.timeout(20_000),
   });
   const text = await res.text();
@@ -159,7 +159,7 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
         const body = JSON.stringify({ customerId: `load-${seed}`, items: p.items, paymentMethod: p.token });
         const done = fetch(`${target}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': p.key },
+          headers: { 'content-type': 'application/json', 'idempotency-key': p.key, authorization: `Bearer ${DEV_API_KEY}` },
           body,
           signal: AbortSignal.timeout(30_000),
         })

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { loadConfig } from '../../infra/config.js';
+import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
 import { waitFor, sleep } from '../support/wait.js';
@@ -35,7 +35,7 @@ async function placeOrder(url: string, i: number): Promise<string> {
   const methods = ['pm_approve', 'pm_decline', 'pm_no_answer', 'pm_fail_2'];
   const res = await fetch(`${url}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `crash-${i}` },
+    headers: { 'content-type': 'application/json', 'idempotency-key': `crash-${i}`, authorization: `Bearer ${DEV_API_KEY}` },
     body: JSON.stringify({ customerId: `c${i}`, items: [{ sku: 'SKU-MUG-SET', quantity: 1 + (i % 2) }], paymentMethod: methods[i % methods.length] }),
   });
   if (res.status !== 202) throw new Error(`POST /orders ${res.status}: ${await res.text()}`);
@@ -74,7 +74,10 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
           waitFor(
             `order ${id} to finish`,
             async () => {
-              const o = (await (await fetch(`${url2}/orders/${id}`)).json()) as { status: string; process: { state: string } | null };
+              const o = (await (await fetch(`${url2}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as {
+                status: string;
+                process: { state: string } | null;
+              };
               last.set(id, o);
               return (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED' ? o : undefined;
             },

@@ -7,13 +7,13 @@
 // one notification recorded and sent (handed to the sink at most twice: a crash
 // costs at most one duplicate), and no incident.
 import { describe, expect, test } from '@jest/globals';
-import { loadConfig } from '../../infra/config.js';
+import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { KILL_POINTS, type KillPoint } from '../../infra/kill-points.js';
 import { databaseKind } from '../support/database.js';
 import { listeningUrl, startService, type Started } from '../support/service-process.js';
 import { waitFor, within } from '../support/wait.js';
-import { ADMIN_TOKEN, sagaEnvironment, type OrderView } from './support.js';
+import { sagaEnvironment, type OrderView } from './support.js';
 
 type Path = 'paid' | 'declined' | 'timed-out' | 'cancelled' | 'rejected';
 
@@ -85,19 +85,19 @@ const SEEDED_ON_HAND = 75;
 async function placeOrder(url: string, path: Path, key: string): Promise<{ status: number; id: string }> {
   const res = await fetch(`${url}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    headers: { 'content-type': 'application/json', 'idempotency-key': key, authorization: `Bearer ${DEV_API_KEY}` },
     body: JSON.stringify({ customerId: 'cust-kill', items: [{ sku: SKU, quantity: PATHS[path].quantity }], paymentMethod: PATHS[path].paymentMethod }),
   });
   return { status: res.status, id: ((await res.json()) as { id: string }).id };
 }
 
 async function cancel(url: string, id: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${url}/orders/${id}/cancel`, { method: 'POST' });
+  const res = await fetch(`${url}/orders/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${DEV_API_KEY}` } });
   return { status: res.status, body: await res.json() };
 }
 
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const res = await fetch(url, { headers: { authorization: `Bearer ${DEV_API_KEY}` } });
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as T;
 }

@@ -2,11 +2,12 @@
 // sandbox provider calling our signed webhook. Each scenario checks what a
 // customer and an operator would see: status, stock per warehouse, payment,
 // history and notifications.
+import { DEV_API_KEY } from '../../infra/config.js';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
 import { scrape, total as sampleTotal } from '../ops/prometheus.js';
 import { waitFor, sleep } from '../support/wait.js';
-import { ADMIN_TOKEN, adminAuth, startSaga, unitsByState, type Saga, type StockRow } from './support.js';
+import { adminAuth, startSaga, unitsByState, type Saga, type StockRow } from './support.js';
 
 /** Without a payment result for this long, the saga asks the provider (and again after each "pending"). */
 const STATUS_CHECK_INTERVAL_MS = 300;
@@ -185,7 +186,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     const anonymous = await fetch(`${saga.url}/ops/queues`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
-    const basic = `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).toString('base64')}`;
+    const basic = `Basic ${Buffer.from(`ops:${DEV_API_KEY}`).toString('base64')}`;
     const wrong = await fetch(`${saga.url}/ops/queues`, { headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` } });
     expect(wrong.status).toBe(401);
     const page = await fetch(`${saga.url}/ops/queues`, { headers: { authorization: basic } });

@@ -9,13 +9,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { loadConfig } from '../../infra/config.js';
+import { DEV_API_KEY, loadConfig } from '../../infra/config.js';
 import { signPayload } from '../../domain/payments/signature.js';
 import { startSystem, type RunningSystem } from '../../app/start.js';
 import { createEmptyPostgresDatabase, onPostgres } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
 
 export const ADMIN_TOKEN = 'saga-test-admin-token';
+/** What the tests call with unless they name another credential: the development key (every scope), as a shop's backend would hold. */
+export const SHOP_KEY = DEV_API_KEY;
+/** Headers of a request by the shop's backend. */
+export const shopAuth = { authorization: `Bearer ${SHOP_KEY}` };
+const withAuth = (headers: Record<string, string>) =>
+  Object.keys(headers).some((h) => h.toLowerCase() === 'authorization') ? headers : { ...shopAuth, ...headers };
 export const SANDBOX_SECRET = 'whsec_saga_test_secret_0123456789';
 export const FINAL = ['PAID', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'] as const;
 
@@ -130,19 +136,19 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
     throw err;
   }
   const url = system.url;
-  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const admin = { authorization: `Bearer ${DEV_API_KEY}` };
 
   async function post(p: string, body?: unknown, headers: Record<string, string> = {}) {
     const res = await fetch(url + p, {
       method: 'POST',
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: withAuth({ ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
   }
   async function get(p: string, headers: Record<string, string> = {}) {
-    const res = await fetch(url + p, { headers });
+    const res = await fetch(url + p, { headers: withAuth(headers) });
     return { status: res.status, body: (await res.json()) as any };
   }
   async function order(id: string): Promise<OrderView> {
@@ -162,7 +168,8 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
         timeoutMs,
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}`, { cause: err });
+      const errors = errorLines.length ? `; the service's last errors: ${errorLines.slice(-5).join('')}` : '';
+      throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}${errors}`, { cause: err });
     }
   }
 
@@ -256,7 +263,7 @@ export function approvalEvent(
   };
 }
 
-export const adminAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+export const adminAuth = { authorization: `Bearer ${DEV_API_KEY}` };
 
 /** Sum of units per state across an order's reservations. */
 export function unitsByState(o: OrderView): Record<string, number> {

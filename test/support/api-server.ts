@@ -1,5 +1,6 @@
 // The real app on a real socket: a database of its own, 127.0.0.1 on a free port,
 // and a logger whose error-level lines are kept so a test can prove nothing answered 500.
+import { DEV_API_KEY } from '../../infra/config.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -23,7 +24,15 @@ export async function startApiServer(seed: (db: TestDatabase) => Promise<unknown
     await seed(db);
     const errorLines: string[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => void errorLines.push(line) });
-    const app = createApp({ db, config: { adminToken: ADMIN_TOKEN, http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' } }, logger });
+    const app = createApp({
+      db,
+      config: {
+        adminToken: ADMIN_TOKEN,
+        auth: { devApiKey: DEV_API_KEY, customerTokens: undefined },
+        http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' },
+      },
+      logger,
+    });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
     });
@@ -45,7 +54,7 @@ export async function startApiServer(seed: (db: TestDatabase) => Promise<unknown
 }
 
 export const adminHeaders = (extra: Record<string, string> = {}): Record<string, string> => ({
-  authorization: `Bearer ${ADMIN_TOKEN}`,
+  authorization: `Bearer ${DEV_API_KEY}`,
   'content-type': 'application/json',
   ...extra,
 });

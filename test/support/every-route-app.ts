@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { DEV_API_KEY, type AuthConfig } from '../../infra/config.js';
 import { createApp } from '../../api/app.js';
 import { openEngine } from '../../app/engines.js';
 import { sandboxWebhookProvider } from '../../app/webhook-providers.js';
@@ -34,7 +35,8 @@ export type EveryRouteApp = {
   close(): Promise<void>;
 };
 
-export async function startEveryRouteApp(): Promise<EveryRouteApp> {
+/** `auth`: how customers and the development key are recognised (default: the development key, no customer tokens). */
+export async function startEveryRouteApp(o: { auth?: AuthConfig } = {}): Promise<EveryRouteApp> {
   const db = await openTestDatabase();
   const quiet = pino({ level: 'silent' });
   const parts = openEngine({ kind: 'embedded' }, db, quiet, { runTimers: false });
@@ -45,7 +47,13 @@ export async function startEveryRouteApp(): Promise<EveryRouteApp> {
     const logger = pino({ level: 'error' }, { write: (line: string) => void errorLines.push(line) });
     const app = createApp({
       db,
-      config: { adminToken: ADMIN_TOKEN, http: { host: '127.0.0.1', port: 0, bodyLimit: BODY_LIMIT } },
+      config: {
+        adminToken: ADMIN_TOKEN,
+        auth: o.auth ?? { devApiKey: DEV_API_KEY, customerTokens: undefined },
+        // Subscribers in tests listen on this machine.
+        eventSubscriptions: { allowPrivateNetworks: true },
+        http: { host: '127.0.0.1', port: 0, bodyLimit: BODY_LIMIT },
+      },
       logger,
       engineCheck: parts.ping,
       saga: {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
 import { databaseEnv, freePort, startService, waitForListening } from '../support/service-process.js';
 
-const UNSET = ['ADMIN_TOKEN', 'SANDBOX_WEBHOOK_SECRET', 'HOST'] as const;
+const UNSET = ['ADMIN_TOKEN', 'SANDBOX_WEBHOOK_SECRET', 'DEV_API_KEY_ENABLED', 'CUSTOMER_JWT_SECRET', 'CUSTOMER_JWT_JWKS_URL', 'HOST'] as const;
 const saved: Partial<Record<(typeof UNSET)[number], string>> = {};
 
 // The children inherit this process's environment: none of these may come from the shell running the tests.
@@ -76,8 +76,13 @@ describe(`development secrets (${databaseKind})`, () => {
           .filter((line) => line.startsWith('{'))
           .map((line) => JSON.parse(line) as { level: number; msg: string; variable?: string })
           .filter((l) => l.level === 40 && l.variable);
-        expect(warnings.map((w) => w.variable)).toEqual(['ADMIN_TOKEN', 'SANDBOX_WEBHOOK_SECRET']);
-        expect(warnings.map((w) => w.msg)).toEqual([expect.stringContaining('dev-admin-token'), expect.stringContaining('whsec_sandbox_development_only')]);
+        expect(warnings.map((w) => w.variable)).toEqual(['ADMIN_TOKEN', 'SANDBOX_WEBHOOK_SECRET', 'DEV_API_KEY_ENABLED', 'CUSTOMER_JWT_SECRET']);
+        expect(warnings.map((w) => w.msg)).toEqual([
+          expect.stringContaining('dev-admin-token'),
+          expect.stringContaining('whsec_sandbox_development_only'),
+          expect.stringContaining('osk_dev_local_development_only'),
+          expect.stringContaining('order-saga-development-customer-token-secret'),
+        ]);
       } finally {
         service.child.kill('SIGTERM');
         await service.exited;

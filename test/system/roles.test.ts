@@ -2,6 +2,7 @@
 // `npm run start:workers` as two processes sharing one PostgreSQL and one Redis
 // (here with the embedded engine, whose jobs other processes poll), and
 // `npm run deploy`. Each runs the same command as its npm script, minus npm.
+import { DEV_API_KEY } from '../../infra/config.js';
 import { describe, expect, test } from '@jest/globals';
 import { databaseKind, onPostgres } from '../support/database.js';
 import { databaseEnv, freePort, postgresEnv, startService, waitForListening, waitForOutput } from '../support/service-process.js';
@@ -11,7 +12,7 @@ const redisUrl = process.env.REDIS_URL;
 const splitRoles = onPostgres && redisUrl ? test : test.skip;
 
 async function orderStatus(url: string, id: string): Promise<string> {
-  return ((await (await fetch(`${url}/orders/${id}`)).json()) as { status: string }).status;
+  return ((await (await fetch(`${url}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as { status: string }).status;
 }
 
 describe(`process roles (${databaseKind})`, () => {
@@ -44,7 +45,7 @@ describe(`process roles (${databaseKind})`, () => {
 
     const placed = await fetch(`${apiUrl}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEV_API_KEY}` },
       body: JSON.stringify({ customerId: 'ada', items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }),
     });
     expect(placed.status).toBe(202);
@@ -60,7 +61,7 @@ describe(`process roles (${databaseKind})`, () => {
 
     expect((await fetch(`${workersUrl}/health`)).status).toBe(200);
     expect(await (await fetch(`${workersUrl}/ready`)).json()).toEqual({ status: 'ready', database: 'postgres', engine: 'up' });
-    expect((await fetch(`${workersUrl}/orders/${id}`)).status).toBe(404);
+    expect((await fetch(`${workersUrl}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).status).toBe(404);
 
     workers.child.kill('SIGTERM');
     api.child.kill('SIGTERM');

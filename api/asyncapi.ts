@@ -30,8 +30,9 @@ const messageName = (type: string) => type.replace('.', '_');
 
 const SIGNATURE = {
   type: 'string',
-  pattern: '^t=\\d+,v1=[0-9a-f]{64}$',
-  description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with the subscription secret; reject a t more than 5 minutes away from now',
+  pattern: '^t=\\d+(,v1=[0-9a-f]{64}){1,2}$',
+  description:
+    't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with the subscription secret; while a rotated secret is still valid, a second v1 with the previous one (accept if any matches); reject a t more than 5 minutes away from now',
   examples: ['t=1795342502,v1=5f0c6a2d0e7b4f3c9a1d8e6b2c4f7a9e0d3b5c8a1f4e7d0c2b6a9e3f5d8c1b4a'],
 };
 

@@ -6,6 +6,7 @@ import { EVENT_TYPES } from '../domain/events/event-types.js';
 import { MAX_URL_LENGTH, subscriptionUrlProblem } from '../domain/events/subscription-url.js';
 import { ORDER_STATUSES } from '../domain/orders/lifecycle.js';
 import { storableText } from '../domain/storable.js';
+import { addDuration, MS_PER_DAY } from '../infra/iso-duration.js';
 import { listQuery, NextCursor, PageLimit } from './schemas.js';
 
 const text = (max: number) => storableText('must be a string').max(max, `must be at most ${max} characters`);
@@ -48,6 +49,33 @@ export const UpdateSubscriptionBody = z
   .refine((b) => Object.keys(b).length > 0, 'must change at least one field')
   .meta({ id: 'UpdateEventSubscription' });
 
+/** How long a rolled secret may go on signing: up to a week, as Stripe allows. */
+const MAX_PREVIOUS_SECRET_VALID_FOR_MS = 7 * MS_PER_DAY;
+const PREVIOUS_SECRET_VALID_FOR = 'must be an ISO 8601 duration from PT0S to P7D, such as PT24H';
+
+export const RotateSecretBody = z
+  .strictObject({
+    previousSecretValidFor: z
+      .string(PREVIOUS_SECRET_VALID_FOR)
+      .default('PT24H')
+      .transform((iso, ctx) => {
+        let ms = NaN;
+        try {
+          ms = addDuration(new Date(0), iso).getTime();
+        } catch {
+          // not a duration: reported below
+        }
+        if (ms >= 0 && ms <= MAX_PREVIOUS_SECRET_VALID_FOR_MS) return ms;
+        ctx.addIssue({ code: 'custom', message: `${PREVIOUS_SECRET_VALID_FOR} (got ${JSON.stringify(iso)})` });
+        return z.NEVER;
+      })
+      .meta({
+        description: 'How long the current secret goes on signing next to the new one (a second v1); PT0S: it stops at once',
+        example: 'PT24H',
+      }),
+  })
+  .meta({ id: 'RotateEventSubscriptionSecret' });
+
 export const SubscriptionParams = z.object({ id: storableText() });
 export const DeliveryParams = z.object({ id: storableText(), deliveryId: storableText() });
 export const ListSubscriptionsQuery = listQuery({});
@@ -74,6 +102,9 @@ export const Subscription = z
     disabledReason: z.string().nullable().meta({ description: 'Why it was disabled: failing since when, and the last error; or by an administrator' }),
     disabledAt: Timestamp.nullable(),
     failingSince: Timestamp.nullable().meta({ description: 'First failed attempt since the last success; null while it succeeds' }),
+    previousSecretExpiresAt: Timestamp.nullable().meta({
+      description: 'Until when deliveries are also signed with the secret the last rotation replaced; null when only the current secret signs',
+    }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -82,6 +113,10 @@ export const Subscription = z
 export const CreatedSubscription = Subscription.extend({
   secret: z.string().meta({ description: 'The signing secret (whsec_…). Shown only in this answer: keep it.', example: 'whsec_3q2-7wHn…' }),
 }).meta({ id: 'CreatedEventSubscription' });
+
+export const RotatedSubscription = Subscription.extend({
+  secret: z.string().meta({ description: 'The new signing secret (whsec_…). Shown only in this answer: keep it.', example: 'whsec_9xQ4-vLm…' }),
+}).meta({ id: 'RotatedEventSubscription' });
 
 export const SubscriptionDetail = Subscription.extend({
   deliveries: z.object({

@@ -43,6 +43,7 @@ export const ACCESS: Record<string, Access> = {
   'GET /admin/event-subscriptions/{id}': scope('events:admin'),
   'PATCH /admin/event-subscriptions/{id}': scope('events:admin'),
   'DELETE /admin/event-subscriptions/{id}': scope('events:admin'),
+  'POST /admin/event-subscriptions/{id}/rotate-secret': scope('events:admin'),
   'GET /admin/event-subscriptions/{id}/deliveries': scope('events:admin'),
   'POST /admin/event-subscriptions/{id}/deliveries/{deliveryId}/replay': scope('events:admin'),
   'GET /events': scope('events:read'),

@@ -75,6 +75,27 @@ export function eventPaths({ json, problem, ok, list }: Helpers): Record<string,
         responses: { 204: { description: 'Deleted' }, 403: crossSite, 404: unknown },
       },
     },
+    '/admin/event-subscriptions/{id}/rotate-secret': {
+      post: {
+        summary: 'Roll the signing secret; the new one is in this answer only (events:admin)',
+        description:
+          'A new secret signs every delivery from now on. The current one goes on signing next to it for `previousSecretValidFor` (default PT24H, ' +
+          'at most P7D; PT0S: it stops at once): `Order-Saga-Signature: t=<unix>,v1=<with the new>,v1=<with the old>`, so the subscriber can deploy ' +
+          'the new secret without refusing a delivery. Rolling again during the overlap replaces the previous secret with the then-current one. No body is needed.',
+        parameters: [idParam],
+        requestBody: {
+          required: false,
+          content: { 'application/json': { schema: json(e.RotateSecretBody, 'input'), example: { previousSecretValidFor: 'PT24H' } } },
+        },
+        responses: {
+          200: ok(e.RotatedSubscription, 'Rolled; keep the new secret'),
+          400: problem('Bad `previousSecretValidFor` (an ISO 8601 duration from PT0S to P7D), or an unknown field'),
+          403: crossSite,
+          404: unknown,
+          415: problem('A body that is not JSON'),
+        },
+      },
+    },
     '/admin/event-subscriptions/{id}/deliveries': {
       get: {
         summary: "A subscription's delivery log, newest event first (events:admin)",

@@ -1,5 +1,6 @@
 // Delivers the outbox to webhook subscriptions, like Stripe: POST {id, type, created, data},
-// signed `Order-Saga-Signature: t=…,v1=…`, retried with jittered exponential back-off until the
+// signed `Order-Saga-Signature: t=…,v1=…` (a second v1, with the old secret, while a rolled
+// secret's overlap lasts), retried with jittered exponential back-off until the
 // delivery's give-up time, in order per order and subscription. Database-driven (see
 // domain/events/delivery.ts): a crash loses nothing, it only repeats an attempt in flight.
 // Each round first gives newly committed events their positions (domain/events/sequencer.ts),
@@ -9,6 +10,7 @@ import { claimDue, fanOut, recordAttempt, type ClaimedDelivery, type RetryPolicy
 import { pruneEvents } from '../domain/events/retention.js';
 import { SEQUENCER_BATCH, sequenceEvents } from '../domain/events/sequencer.js';
 import { envelopeOf } from '../domain/events/stream.js';
+import { clearExpiredSecrets } from '../domain/events/subscriptions.js';
 import type { Config } from '../infra/config.js';
 import type { PrismaClient } from '../infra/database.js';
 import { killPoint } from '../infra/kill-points.js';
@@ -85,6 +87,8 @@ export class EventDispatcher {
 
   /** Sequences and fans out new events, then delivers what is due. True when there may be more to do at once. */
   async round(): Promise<boolean> {
+    // A rolled secret is removed from the database as soon as its overlap is over (claimDue stops signing with it on time anyway).
+    await clearExpiredSecrets(this.deps.prisma);
     const sequenced = await sequenceEvents(this.deps.prisma, SEQUENCER_BATCH);
     const scanned = await fanOut(this.deps.prisma, this.policy.retryForMs, FAN_OUT_BATCH);
     const claimed = await claimDue(this.deps.prisma, CLAIM_BATCH, this.leaseMs);
@@ -108,7 +112,7 @@ export class EventDispatcher {
   private async deliver(c: ClaimedDelivery): Promise<void> {
     const { logger, metrics, settings } = this.deps;
     const body = JSON.stringify(envelopeOf(c.event));
-    const headers = { [SIGNATURE_HEADER]: signPayload(c.secret, body, Math.floor(Date.now() / 1000)), 'User-Agent': 'order-saga-webhooks/1' };
+    const headers = { [SIGNATURE_HEADER]: signPayload(c.secrets, body, Math.floor(Date.now() / 1000)), 'User-Agent': 'order-saga-webhooks/1' };
     const started = performance.now();
     let statusCode: number | undefined;
     let error: string | undefined;

@@ -1,5 +1,5 @@
 // Webhook subscriptions to the outbox's events (a key with events:admin): create (the secret shown once),
-// list, read with delivery counts, change, delete, the delivery log, and replay.
+// list, read with delivery counts, change, roll the secret (the new one shown once), delete, the delivery log, and replay.
 import { Router, type RequestHandler } from 'express';
 import { subscriptionAddressProblem } from '../../domain/events/subscription-url.js';
 import {
@@ -8,6 +8,7 @@ import {
   deliveryPage,
   getSubscription,
   replayDelivery,
+  rotateSecret,
   subscriptionPage,
   updateSubscription,
 } from '../../domain/events/subscriptions.js';
@@ -17,6 +18,7 @@ import {
   DeliveryParams,
   ListDeliveriesQuery,
   ListSubscriptionsQuery,
+  RotateSecretBody,
   SubscriptionParams,
   UpdateSubscriptionBody,
 } from '../event-schemas.js';
@@ -60,6 +62,12 @@ export function eventSubscriptionRoutes({ prisma, requireEventsAdmin, jsonParser
       const patch = jsonBody(req, UpdateSubscriptionBody);
       await checkAddress(patch.url);
       res.json(await updateSubscription(prisma, id, patch));
+    })
+    .post(`${BASE}/:id/rotate-secret`, requireEventsAdmin, jsonParser, async (req, res) => {
+      const { id } = parse(SubscriptionParams, req.params);
+      // The body is optional (the default overlap); requireEventsAdmin refuses one that is not JSON.
+      const { previousSecretValidFor } = parse(RotateSecretBody, req.body ?? {});
+      res.json(await rotateSecret(prisma, id, previousSecretValidFor));
     })
     .delete(`${BASE}/:id`, requireEventsAdmin, async (req, res) => {
       await deleteSubscription(prisma, parse(SubscriptionParams, req.params).id);

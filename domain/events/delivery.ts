@@ -77,7 +77,8 @@ export type ClaimedDelivery = {
   subscriptionId: string;
   attempt: number;
   url: string;
-  secret: string;
+  /** The secrets to sign with: the current one, then the one a rotation replaced while its overlap lasts. */
+  secrets: string[];
   event: { id: string; type: string; payload: unknown; created_at: Date };
 };
 
@@ -95,6 +96,7 @@ export async function claimDue(prisma: PrismaClient, limit: number, leaseMs: num
       attempts: number;
       url: string;
       secret: string;
+      previous_secret: string | null;
       event_id: string;
       type: string;
       payload: unknown;
@@ -118,13 +120,14 @@ export async function claimDue(prisma: PrismaClient, limit: number, leaseMs: num
        SET attempts = d.attempts + 1, next_attempt_at = now() + ${leaseMs}::float8 * interval '1 millisecond', updated_at = now()
       FROM due, event_subscriptions s, events e
      WHERE d.id = due.id AND s.id = d.subscription_id AND e.seq = d.event_seq
-    RETURNING d.id::text AS delivery_id, d.subscription_id::text AS subscription_id, d.attempts, s.url, s.secret, e.id AS event_id, e.type, e.payload, e.created_at`;
+    RETURNING d.id::text AS delivery_id, d.subscription_id::text AS subscription_id, d.attempts, s.url, s.secret,
+              CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END AS previous_secret, e.id AS event_id, e.type, e.payload, e.created_at`;
   return rows.map((r) => ({
     deliveryId: r.delivery_id,
     subscriptionId: r.subscription_id,
     attempt: r.attempts,
     url: r.url,
-    secret: r.secret,
+    secrets: r.previous_secret === null ? [r.secret] : [r.secret, r.previous_secret],
     event: { id: r.event_id, type: r.type, payload: r.payload, created_at: r.created_at },
   }));
 }

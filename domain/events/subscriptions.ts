@@ -19,6 +19,8 @@ export type SubscriptionView = {
   disabledReason: string | null;
   disabledAt: string | null;
   failingSince: string | null;
+  /** Until when deliveries are signed with the secret the last rotation replaced too; null when only the current one signs. */
+  previousSecretExpiresAt: string | null;
   createdAt: string;
   updatedAt: string;
 };
@@ -34,6 +36,7 @@ type SubscriptionRow = {
   disabledReason: string | null;
   disabledAt: Date | null;
   failingSince: Date | null;
+  previousSecretExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -50,6 +53,7 @@ function view(s: SubscriptionRow): SubscriptionView {
     disabledReason: s.disabledReason,
     disabledAt: iso(s.disabledAt),
     failingSince: iso(s.failingSince),
+    previousSecretExpiresAt: iso(s.previousSecretExpiresAt),
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
   };
@@ -127,6 +131,35 @@ export async function updateSubscription(prisma: PrismaClient, id: string, patch
   });
   if (reenabled) await prisma.eventDelivery.updateMany({ where: { subscriptionId: id, status: 'PENDING' }, data: { nextAttemptAt: new Date() } });
   return view(row);
+}
+
+/**
+ * Rolls the signing secret, like Stripe: a new one signs from now on, and the current one goes on
+ * signing next to it for `previousSecretValidForMs` (0: not at all), so that the subscriber can
+ * deploy the new one without refusing a delivery. Only one previous secret is kept: rolling again
+ * during the overlap replaces it with the then-current one. The new secret is returned here only.
+ */
+export async function rotateSecret(prisma: PrismaClient, id: string, previousSecretValidForMs: number): Promise<SubscriptionView & { secret: string }> {
+  await found(prisma, id);
+  const secret = newSecret();
+  // One statement: the right-hand sides read the row as it was, so concurrent rotations each keep the secret they replaced.
+  const [row] = await prisma.$queryRaw<SubscriptionRow[]>`
+    UPDATE event_subscriptions
+       SET previous_secret = CASE WHEN ${previousSecretValidForMs}::float8 > 0 THEN secret END,
+           previous_secret_expires_at = CASE WHEN ${previousSecretValidForMs}::float8 > 0
+                                             THEN now() + ${previousSecretValidForMs}::float8 * interval '1 millisecond' END,
+           secret = ${secret}, updated_at = now()
+     WHERE id = ${id}::uuid
+    RETURNING id::text AS id, url, event_types AS "eventTypes", description, enabled, disabled_reason AS "disabledReason", disabled_at AS "disabledAt",
+              failing_since AS "failingSince", previous_secret_expires_at AS "previousSecretExpiresAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  if (!row) throw new NotFoundError('event subscription', id, 'id'); // deleted meanwhile
+  return { ...view(row), secret };
+}
+
+/** Forgets the previous secrets whose overlap is over (the dispatcher, every round): they sign nothing any more. */
+export async function clearExpiredSecrets(prisma: PrismaClient): Promise<number> {
+  return prisma.$executeRaw`
+    UPDATE event_subscriptions SET previous_secret = NULL, previous_secret_expires_at = NULL WHERE previous_secret_expires_at <= now()`;
 }
 
 export async function deleteSubscription(prisma: PrismaClient, id: string): Promise<void> {

@@ -21,8 +21,10 @@ function mac(secret: string, rawBody: string | Buffer, timestampSeconds: number)
   return createHmac('sha256', secret).update(`${timestampSeconds}.`).update(rawBody).digest('hex');
 }
 
-export function signPayload(secret: string, rawBody: string | Buffer, timestampSeconds: number): string {
-  return `t=${timestampSeconds},v1=${mac(secret, rawBody, timestampSeconds)}`;
+/** One v1 entry per secret, in the order given: while a secret is rotated the sender signs with the new and the old one. */
+export function signPayload(secrets: string | readonly string[], rawBody: string | Buffer, timestampSeconds: number): string {
+  const v1 = (typeof secrets === 'string' ? [secrets] : secrets).map((secret) => `,v1=${mac(secret, rawBody, timestampSeconds)}`);
+  return `t=${timestampSeconds}${v1.join('')}`;
 }
 
 type ParsedHeader = { timestamp: number; v1: string[] };

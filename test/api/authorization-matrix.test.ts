@@ -37,7 +37,10 @@ let subscriptionId: string;
 let apiKeyId: string;
 const keysByScopes = new Map<string, string>();
 
-async function customerToken(sub: string, o: { rsa?: boolean; claims?: Record<string, unknown>; expiresIn?: string | number; issuer?: string; audience?: string } = {}) {
+async function customerToken(
+  sub: string,
+  o: { rsa?: boolean; claims?: Record<string, unknown>; expiresIn?: string | number; issuer?: string; audience?: string } = {},
+) {
   const jwt = new SignJWT({ ...o.claims })
     .setProtectedHeader(o.rsa ? { alg: 'RS256', kid: 'matrix-key' } : { alg: 'HS256' })
     .setSubject(sub)
@@ -141,6 +144,7 @@ const ROUTES: Record<string, Route> = {
   'GET /admin/event-subscriptions/{id}': { path: () => `/admin/event-subscriptions/${subscriptionId}`, ok: 200 },
   'PATCH /admin/event-subscriptions/{id}': { path: () => `/admin/event-subscriptions/${subscriptionId}`, body: () => ({ description: 'matrix' }), ok: 200 },
   'DELETE /admin/event-subscriptions/{id}': { path: () => `/admin/event-subscriptions/${randomUUID()}`, ok: 404 },
+  'POST /admin/event-subscriptions/{id}/rotate-secret': { path: () => `/admin/event-subscriptions/${subscriptionId}/rotate-secret`, ok: 200 },
   'GET /admin/event-subscriptions/{id}/deliveries': { path: () => `/admin/event-subscriptions/${subscriptionId}/deliveries`, ok: 200 },
   'POST /admin/event-subscriptions/{id}/deliveries/{deliveryId}/replay': {
     path: () => `/admin/event-subscriptions/${subscriptionId}/deliveries/${randomUUID()}/replay`,

@@ -94,6 +94,10 @@ export class NamespacedEngine implements Engine {
 }
 
 const NOW = { consistency: { waitUpToMs: 0 } } as const;
+// Job states of 8.8 that leave a job open: all but COMPLETED, CANCELED, ERROR_THROWN
+// and MIGRATED. Named one by one because the 8.8 job-state filter has no $notIn
+// (only $eq, $neq, $exists, $in, $like; a server answers 400 to anything else).
+const OPEN_JOB_STATES = ['CREATED', 'FAILED', 'RETRIES_UPDATED', 'TIMED_OUT'];
 // Test code: the SDK's branded id types are strings at run time.
 const q = <T>(body: object) => body as T;
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
@@ -169,10 +173,7 @@ export class ZeebeProbe implements EngineProbe {
   }
 
   async openJobs(processInstanceKey: string): Promise<number> {
-    const found = await this.api.searchJobs(
-      q({ filter: { processInstanceKey, state: { $notIn: ['COMPLETED', 'CANCELED', 'ERROR_THROWN', 'MIGRATED'] } }, page: { limit: 1000 } }),
-      NOW,
-    );
+    const found = await this.api.searchJobs(q({ filter: { processInstanceKey, state: { $in: OPEN_JOB_STATES } }, page: { limit: 1000 } }), NOW);
     return found.items?.length ?? 0;
   }
 

@@ -2,7 +2,9 @@
 // calls become in the Orchestration Cluster REST API (field names, units, keys),
 // and what the API's answers and errors become for the rest of the system.
 // The SDK client is FAKED here (test/zeebe/fake-api.ts): a Zeebe cluster cannot run
-// on these machines. The same adapter runs against a real cluster in
+// on these machines. Every call the adapter makes is built into its HTTP request by
+// the real SDK and checked, like every scripted answer, against Camunda 8.8's REST
+// contract (test/zeebe/contract.ts); a test that breaks it fails. The same adapter runs against a real cluster in
 // `npm run test:zeebe` when ZEEBE_REST_ADDRESS names one.
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
@@ -13,12 +15,23 @@ import { toEngineError } from '../../orchestrator/zeebe/errors.js';
 import { ZeebeIncidents, ZeebeProcessInspector } from '../../orchestrator/zeebe/process-inspector.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
 import { waitFor } from '../support/wait.js';
-import { FakeZeebeApi, httpError, restJob } from './fake-api.js';
+import {
+  assertContractKept,
+  FakeZeebeApi,
+  httpError,
+  restCreatedInstance,
+  restDeployment,
+  restElementInstance,
+  restJob,
+  restProcessInstance,
+  searchResult,
+} from './fake-api.js';
 
 const logger = pino({ level: 'silent' });
 const engines: ZeebeEngine[] = [];
 afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.close()));
+  await assertContractKept();
 });
 
 function engineOn(fake: FakeZeebeApi, tenantId?: string): ZeebeEngine {
@@ -35,17 +48,17 @@ const xml = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
 
 describe('deploy (Zeebe: POST /v2/deployments)', () => {
   test('sends each model as a file named like the resource, and reports version and key per process', async () => {
-    const fake = new FakeZeebeApi().answer('createDeployment', {
-      processes: [
+    const fake = new FakeZeebeApi().answer(
+      'createDeployment',
+      restDeployment([
         {
           processDefinitionId: 'order-fulfillment',
           processDefinitionVersion: 4,
           resourceName: 'order-fulfillment.bpmn',
           processDefinitionKey: '2251799813685100',
-          tenantId: '<default>',
         },
-      ],
-    });
+      ]),
+    );
     const [deployed] = await engineOn(fake).deploy([{ name: 'order-fulfillment.bpmn', xml: xml('order-fulfillment') }]);
     const [[input]] = fake.callsOf('createDeployment') as [[{ resources: File[] }]];
     expect(input.resources.map((f) => f.name)).toEqual(['order-fulfillment.bpmn']);
@@ -60,10 +73,10 @@ describe('deploy (Zeebe: POST /v2/deployments)', () => {
   });
 
   test('a re-deploy answered with the definition already deployed is not new (Zeebe: an unchanged resource makes no new version)', async () => {
-    const same = { processDefinitionId: 'p', processDefinitionVersion: 2, resourceName: 'p.bpmn', processDefinitionKey: '77', tenantId: '<default>' };
+    const same = { processDefinitionId: 'p', processDefinitionVersion: 2, resourceName: 'p.bpmn', processDefinitionKey: '77' };
     const fake = new FakeZeebeApi()
-      .answer('searchProcessDefinitions', { items: [{ processDefinitionKey: '77', version: 2 }] })
-      .answer('createDeployment', { processes: [same] });
+      .answer('searchProcessDefinitions', searchResult([{ processDefinitionKey: '77', version: 2 }]))
+      .answer('createDeployment', restDeployment([same]));
     const [deployed] = await engineOn(fake).deploy([{ name: 'p.bpmn', xml: xml('p') }]);
     expect(deployed?.isNew).toBe(false);
     // It asked for the newest version of that process id before deploying.
@@ -86,8 +99,8 @@ describe('deploy (Zeebe: POST /v2/deployments)', () => {
 
   test('the configured tenant goes with every command', async () => {
     const fake = new FakeZeebeApi()
-      .answer('createProcessInstance', { processInstanceKey: '1', processDefinitionId: 'p', processDefinitionVersion: 1, processDefinitionKey: '2' })
-      .answer('createDeployment', { processes: [] });
+      .answer('createProcessInstance', restCreatedInstance({ processInstanceKey: '1', processDefinitionKey: '2', tenantId: 'shop-eu' }))
+      .answer('createDeployment', restDeployment());
     const engine = engineOn(fake, 'shop-eu');
     await engine.deploy([{ name: 'p.bpmn', xml: xml('p') }]);
     await engine.createProcessInstance({ bpmnProcessId: 'p' });
@@ -100,12 +113,7 @@ describe('deploy (Zeebe: POST /v2/deployments)', () => {
 
 describe('instances and messages', () => {
   test('createProcessInstance: bpmnProcessId → processDefinitionId, version → processDefinitionVersion; keys come back as strings', async () => {
-    const fake = new FakeZeebeApi().answer('createProcessInstance', {
-      processInstanceKey: '2251799813685250',
-      processDefinitionId: 'p',
-      processDefinitionVersion: 3,
-      processDefinitionKey: '2251799813685100',
-    });
+    const fake = new FakeZeebeApi().answer('createProcessInstance', restCreatedInstance({ processDefinitionVersion: 3, variables: { orderId: 'o-1' } }));
     const started = await engineOn(fake).createProcessInstance({ bpmnProcessId: 'p', version: 3, variables: { orderId: 'o-1' } });
     expect(fake.callsOf('createProcessInstance')[0]?.[0]).toEqual({ processDefinitionId: 'p', processDefinitionVersion: 3, variables: { orderId: 'o-1' } });
     expect(started).toEqual({ processInstanceKey: '2251799813685250', bpmnProcessId: 'p', version: 3, processDefinitionKey: '2251799813685100' });
@@ -209,8 +217,9 @@ describe('incidents (operator actions)', () => {
   });
 
   test('the incident list reads the search API and names the job and element', async () => {
-    const fake = new FakeZeebeApi().answer('searchIncidents', {
-      items: [
+    const fake = new FakeZeebeApi().answer(
+      'searchIncidents',
+      searchResult([
         {
           incidentKey: '5',
           processInstanceKey: '6',
@@ -223,8 +232,8 @@ describe('incidents (operator actions)', () => {
           state: 'ACTIVE',
           creationTime: '2026-12-01T10:00:00.000Z',
         },
-      ],
-    });
+      ]),
+    );
     const list = await new ZeebeIncidents(fake.client).incidents();
     expect(list).toEqual([
       {
@@ -246,26 +255,27 @@ describe('incidents (operator actions)', () => {
 
 describe('process view (Operate data through the search API)', () => {
   test('an active instance shows its waiting steps with names and types as the embedded engine names them; scopes are not steps', async () => {
-    const fake = new FakeZeebeApi()
-      .answer('getProcessInstance', { processInstanceKey: '10', processDefinitionId: 'order-fulfillment', processDefinitionVersion: 2, state: 'ACTIVE' })
-      .answer('searchElementInstances', {
-        items: [
-          {
-            elementId: 'order-fulfillment',
-            elementName: 'order-fulfillment',
-            type: 'PROCESS',
-            elementInstanceKey: '10',
-            startDate: '2026-12-01T10:00:00.000Z',
-          },
-          {
-            elementId: 'AwaitPayment',
-            elementName: 'Await payment',
-            type: 'EVENT_BASED_GATEWAY',
-            elementInstanceKey: '11',
-            startDate: '2026-12-01T10:00:01.000Z',
-          },
-        ],
-      });
+    const fake = new FakeZeebeApi().answer('getProcessInstance', restProcessInstance({ processInstanceKey: '10', processDefinitionVersion: 2 })).answer(
+      'searchElementInstances',
+      searchResult([
+        restElementInstance({
+          elementId: 'order-fulfillment',
+          elementName: 'order-fulfillment',
+          type: 'PROCESS',
+          elementInstanceKey: '10',
+          processInstanceKey: '10',
+          startDate: '2026-12-01T10:00:00.000Z',
+        }),
+        restElementInstance({
+          elementId: 'AwaitPayment',
+          elementName: 'Await payment',
+          type: 'EVENT_BASED_GATEWAY',
+          elementInstanceKey: '11',
+          processInstanceKey: '10',
+          startDate: '2026-12-01T10:00:01.000Z',
+        }),
+      ]),
+    );
     const view = await new ZeebeProcessInspector(fake.client).instance('10');
     expect(view).toEqual({
       processInstanceKey: '10',

@@ -3,7 +3,11 @@
 // cluster, which cannot run on these machines (no Docker engine, no Java). It
 // records every call with its arguments and answers what a test scripts; it
 // implements no engine behaviour. Everything on our side of it runs for real.
+// Each call is also handed to the real SDK to build its HTTP request, and that
+// request, like each scripted answer, is checked against Camunda 8.8's REST
+// contract (contract.ts); `assertContractKept()` fails a test that broke it.
 import type { ZeebeApi } from '../../orchestrator/zeebe/client.js';
+import { camunda88Contract } from './contract.js';
 
 export type Call = { method: string; args: unknown[] };
 
@@ -26,6 +30,22 @@ function cancelable<T>(run: (settle: { resolve(v: T): void; reject(e: unknown): 
   return p;
 }
 
+/** Contract checks still running, of every fake in this test file. */
+const checks = new Set<Promise<unknown>>();
+
+function check(run: (c: Awaited<ReturnType<typeof camunda88Contract>>) => unknown): void {
+  const p: Promise<unknown> = camunda88Contract()
+    .then(run)
+    .finally(() => checks.delete(p));
+  checks.add(p);
+}
+
+/** Waits for the checks of the calls made so far; throws naming each request or answer that broke Camunda 8.8's contract. */
+export async function assertContractKept(): Promise<void> {
+  await Promise.all([...checks]);
+  (await camunda88Contract()).assertKept();
+}
+
 export class FakeZeebeApi {
   readonly calls: Call[] = [];
   /** Answers for the next activateJobs calls, in order; when empty, an activation waits until `offer()` or cancel. */
@@ -36,6 +56,7 @@ export class FakeZeebeApi {
 
   private record(method: string, args: unknown[]): void {
     this.calls.push({ method, args });
+    check((c) => c.checkSdkCall(method, args[0]));
   }
 
   callsOf(method: string): unknown[][] {
@@ -52,6 +73,7 @@ export class FakeZeebeApi {
     const queue = this.answers.get(method) ?? [];
     const value = queue.length > 0 ? queue.shift() : fallback;
     if (value instanceof Error) throw value;
+    check((c) => c.checkResponse(method, value));
     return value;
   }
 
@@ -62,6 +84,7 @@ export class FakeZeebeApi {
 
   /** Hands jobs to an activation that is waiting (long poll), or queues them for the next one. */
   offer(jobs: Record<string, unknown>[]): void {
+    check((c) => c.checkResponse('activateJobs', { jobs }));
     if (this.waitingActivation) {
       const w = this.waitingActivation;
       this.waitingActivation = undefined;
@@ -70,12 +93,19 @@ export class FakeZeebeApi {
   }
 
   readonly api = {
-    createDeployment: (input: unknown) => (this.record('createDeployment', [input]), this.next('createDeployment', { processes: [] })),
-    createProcessInstance: (input: unknown) => (this.record('createProcessInstance', [input]), this.next('createProcessInstance', {})),
-    publishMessage: (input: unknown) => (this.record('publishMessage', [input]), this.next('publishMessage', { messageKey: '1' })),
+    // The SDK lists the deployed processes beside the API's `deployments` (as its createDeployment does).
+    createDeployment: (input: unknown) => (
+      this.record('createDeployment', [input]),
+      this.next('createDeployment', restDeployment()).then((d) => {
+        const wire = d as { deployments: { processDefinition?: unknown }[] };
+        return { ...wire, processes: wire.deployments.flatMap((x) => (x.processDefinition ? [x.processDefinition] : [])) };
+      })
+    ),
+    createProcessInstance: (input: unknown) => (this.record('createProcessInstance', [input]), this.next('createProcessInstance', restCreatedInstance())),
+    publishMessage: (input: unknown) => (this.record('publishMessage', [input]), this.next('publishMessage', { messageKey: '1', tenantId: '<default>' })),
     correlateMessage: (input: unknown) => (
       this.record('correlateMessage', [input]),
-      this.next('correlateMessage', { messageKey: '1', processInstanceKey: '2' })
+      this.next('correlateMessage', { messageKey: '1', processInstanceKey: '2', tenantId: '<default>' })
     ),
     cancelProcessInstance: (input: unknown) => (this.record('cancelProcessInstance', [input]), this.next('cancelProcessInstance', undefined)),
     completeJob: (input: unknown) => (this.record('completeJob', [input]), this.next('completeJob', undefined)),
@@ -83,17 +113,20 @@ export class FakeZeebeApi {
     throwJobError: (input: unknown) => (this.record('throwJobError', [input]), this.next('throwJobError', undefined)),
     updateJob: (input: unknown) => (this.record('updateJob', [input]), this.next('updateJob', undefined)),
     resolveIncident: (input: unknown) => (this.record('resolveIncident', [input]), this.next('resolveIncident', undefined)),
-    getTopology: () => (this.record('getTopology', []), this.next('getTopology', { brokers: [] })),
-    getProcessInstance: (input: unknown, c: unknown) => (this.record('getProcessInstance', [input, c]), this.next('getProcessInstance', {})),
+    getTopology: () => (
+      this.record('getTopology', []),
+      this.next('getTopology', { brokers: [], clusterSize: 1, partitionsCount: 1, replicationFactor: 1, gatewayVersion: '8.8.4', lastCompletedChangeId: '-1' })
+    ),
+    getProcessInstance: (input: unknown, c: unknown) => (this.record('getProcessInstance', [input, c]), this.next('getProcessInstance', restProcessInstance())),
     searchProcessDefinitions: (input: unknown, c: unknown) => (
       this.record('searchProcessDefinitions', [input, c]),
-      this.next('searchProcessDefinitions', { items: [] })
+      this.next('searchProcessDefinitions', searchResult([]))
     ),
     searchElementInstances: (input: unknown, c: unknown) => (
       this.record('searchElementInstances', [input, c]),
-      this.next('searchElementInstances', { items: [] })
+      this.next('searchElementInstances', searchResult([]))
     ),
-    searchIncidents: (input: unknown, c: unknown) => (this.record('searchIncidents', [input, c]), this.next('searchIncidents', { items: [] })),
+    searchIncidents: (input: unknown, c: unknown) => (this.record('searchIncidents', [input, c]), this.next('searchIncidents', searchResult([]))),
     activateJobs: (input: unknown) => {
       this.record('activateJobs', [input]);
       return cancelable<Activation>(({ resolve, reject }) => {
@@ -101,7 +134,10 @@ export class FakeZeebeApi {
         if (answer === undefined) this.waitingActivation = resolve;
         else if (answer === 'hang') return;
         else if (answer instanceof Error) reject(answer);
-        else resolve(answer);
+        else {
+          check((c) => c.checkResponse('activateJobs', answer));
+          resolve(answer);
+        }
       });
     },
   };
@@ -131,6 +167,67 @@ export function restJob(over: Record<string, unknown> = {}): Record<string, unkn
     tenantId: '<default>',
     kind: 'BPMN_ELEMENT',
     listenerEventType: 'UNSPECIFIED',
+    ...over,
+  };
+}
+
+/** A search answer (POST /v2/…/search): the items and the page's total. */
+export function searchResult(items: Record<string, unknown>[]): Record<string, unknown> {
+  return { items, page: { totalItems: items.length } };
+}
+
+/** A deployment's answer (POST /v2/deployments) for process definitions. */
+export function restDeployment(processes: Record<string, unknown>[] = []): Record<string, unknown> {
+  return {
+    deploymentKey: '2251799813685000',
+    tenantId: '<default>',
+    deployments: processes.map((p) => ({ processDefinition: { tenantId: '<default>', ...p } })),
+  };
+}
+
+/** A created instance (POST /v2/process-instances). */
+export function restCreatedInstance(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    processInstanceKey: '2251799813685250',
+    processDefinitionId: 'p',
+    processDefinitionVersion: 1,
+    processDefinitionKey: '2251799813685100',
+    tenantId: '<default>',
+    variables: {},
+    ...over,
+  };
+}
+
+/** A process instance as the search API shows it (GET /v2/process-instances/{key}). */
+export function restProcessInstance(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    processInstanceKey: '2251799813685250',
+    processDefinitionId: 'order-fulfillment',
+    processDefinitionName: 'Order fulfillment',
+    processDefinitionVersion: 1,
+    processDefinitionKey: '2251799813685100',
+    startDate: '2026-12-01T10:00:00.000Z',
+    state: 'ACTIVE',
+    hasIncident: false,
+    tenantId: '<default>',
+    ...over,
+  };
+}
+
+/** An element instance as the search API shows it (POST /v2/element-instances/search). */
+export function restElementInstance(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    elementInstanceKey: '2251799813685290',
+    processInstanceKey: '2251799813685250',
+    processDefinitionKey: '2251799813685100',
+    processDefinitionId: 'order-fulfillment',
+    elementId: 'ReserveStock',
+    elementName: 'Reserve stock',
+    type: 'SERVICE_TASK',
+    state: 'ACTIVE',
+    hasIncident: false,
+    startDate: '2026-12-01T10:00:00.000Z',
+    tenantId: '<default>',
     ...over,
   };
 }

@@ -2,26 +2,35 @@
 // workers and the SDK's HTTP client behave when the gateway misbehaves: it
 // restarts (connections cut, then refused, then back), pushes back with
 // RESOURCE_EXHAUSTED, or accepts a long poll and never answers. It implements no
-// engine: jobs are whatever a test offers. A real gateway cannot run here (no
-// Docker engine, no Java); the same code runs against one in `npm run test:zeebe`.
+// engine: jobs are whatever a test offers, other answers whatever a test scripts.
+// Every request is checked against Camunda 8.8's REST contract (contract.ts) and
+// refused with 400 when it breaks it, as an 8.8 server does; every answer it gives
+// is checked too. A real gateway cannot run here (no Docker engine, no Java); the
+// same code runs against one in `npm run test:zeebe`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { camunda88Contract, formatViolations, type Camunda88Contract, type Operation } from './contract.js';
 
 export type ActivationMode = 'serve' | 'exhausted' | 'hang';
 
 type Waiter = { type: string; max: number; res: ServerResponse; timer: NodeJS.Timeout };
 
+const problem = (status: number, title: string, detail: string, instance: string) => ({ type: 'about:blank', title, status, detail, instance });
+
 export class FakeGateway {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly jobs = new Map<string, Record<string, unknown>[]>();
+  private readonly answers = new Map<string, unknown[]>();
   private waiters: Waiter[] = [];
   port = 0;
+  /** Camunda 8.8's REST contract; loaded by start(). */
+  contract!: Camunda88Contract;
   /** How activation requests are answered. */
   activationMode: ActivationMode = 'serve';
   /** Answer message publications with 503 RESOURCE_EXHAUSTED. */
   publishExhausted = false;
-  readonly requests: { method: string; path: string; at: number; body: unknown }[] = [];
+  readonly requests: { method: string; path: string; at: number; body: unknown; operation?: string }[] = [];
   readonly completed: { jobKey: string; body: unknown }[] = [];
   readonly failed: { jobKey: string; body: unknown }[] = [];
 
@@ -33,7 +42,14 @@ export class FakeGateway {
     return this.requests.filter((r) => r.path === '/v2/jobs/activation').length;
   }
 
+  /** Queues the 2xx answer(s) of an operation (by its 8.8 name, e.g. searchJobs). */
+  answer(operation: string, ...bodies: unknown[]): this {
+    this.answers.set(operation, [...(this.answers.get(operation) ?? []), ...bodies]);
+    return this;
+  }
+
   async start(): Promise<void> {
+    this.contract ??= await camunda88Contract();
     const server = createServer((req, res) => void this.handle(req, res));
     server.on('connection', (s) => {
       this.sockets.add(s);
@@ -62,67 +78,88 @@ export class FakeGateway {
     if (waiter) {
       this.waiters = this.waiters.filter((w) => w !== waiter);
       clearTimeout(waiter.timer);
-      this.json(waiter.res, 200, { jobs: [job] });
+      this.json(waiter.res, 200, { jobs: [job] }, 'activateJobs');
       return;
     }
     this.jobs.set(type, [...(this.jobs.get(type) ?? []), job]);
   }
 
-  private json(res: ServerResponse, status: number, body: unknown): void {
+  /** Sends an answer; a 2xx answer of an operation is checked against its 8.8 response schema. */
+  private json(res: ServerResponse, status: number, body: unknown, operation?: string): void {
     if (res.writableEnded || res.destroyed) return;
+    if (operation && status < 300) this.contract.checkResponse(operation, body);
     res.writeHead(status, { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json' });
     res.end(JSON.stringify(body));
   }
 
-  private async body(req: IncomingMessage): Promise<unknown> {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
-    return raw ? JSON.parse(raw) : undefined;
+  private async rawBody(req: IncomingMessage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0] ?? '';
-    const body = await this.body(req).catch(() => undefined);
-    this.requests.push({ method: req.method ?? '', path, at: Date.now(), body });
-    if (req.method === 'GET' && path === '/v2/topology')
-      return this.json(res, 200, { brokers: [], clusterSize: 1, partitionsCount: 1, replicationFactor: 1, gatewayVersion: '8.8.0' });
-    if (req.method === 'POST' && path === '/v2/jobs/activation')
-      return this.activate(body as { type: string; maxJobsToActivate: number; requestTimeout?: number }, res);
-    const jobAction = /^\/v2\/jobs\/(\d+)\/(completion|failure|error)$/.exec(path);
-    if (req.method === 'POST' && jobAction) {
-      (jobAction[2] === 'failure' ? this.failed : this.completed).push({ jobKey: jobAction[1]!, body });
+    const raw = await this.rawBody(req).catch(() => Buffer.alloc(0));
+    const contentType = req.headers['content-type'] ?? null;
+    let body: unknown;
+    try {
+      body = raw.length > 0 && contentType?.startsWith('application/json') ? JSON.parse(raw.toString('utf8')) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const method = req.method ?? '';
+    const { op, violations } = await this.contract.checkRequest({ method, url: req.url ?? '', contentType, body: raw });
+    this.requests.push({ method, path, at: Date.now(), body, ...(op ? { operation: op.name } : {}) });
+    if (!op) return this.json(res, 404, problem(404, 'NOT_FOUND', `no endpoint ${method} ${path} in Camunda 8.8's REST API`, path));
+    if (violations.length > 0) return this.json(res, 400, problem(400, 'Bad Request', formatViolations(violations), path));
+    switch (op.name) {
+      case 'getTopology':
+        return this.json(
+          res,
+          200,
+          { brokers: [], clusterSize: 1, partitionsCount: 1, replicationFactor: 1, gatewayVersion: '8.8.0', lastCompletedChangeId: '-1' },
+          op.name,
+        );
+      case 'activateJobs':
+        return this.activate(body as { type: string; maxJobsToActivate: number; requestTimeout?: number }, res);
+      case 'completeJob':
+      case 'failJob':
+      case 'throwJobError': {
+        const jobKey = /^\/v2\/jobs\/([^/]+)\//.exec(path)![1]!;
+        (op.name === 'failJob' ? this.failed : this.completed).push({ jobKey, body });
+        res.writeHead(204).end();
+        return;
+      }
+      case 'publishMessage':
+        if (this.publishExhausted)
+          return this.json(res, 503, problem(503, 'RESOURCE_EXHAUSTED', 'Expected to handle REST request, but the broker is overloaded', path));
+    }
+    return this.scripted(op, res, path);
+  }
+
+  /** The answer a test scripted; else an empty search result, or 204 for an operation that answers nothing. */
+  private scripted(op: Operation, res: ServerResponse, path: string): void {
+    const queue = this.answers.get(op.name) ?? [];
+    if (queue.length > 0) return this.json(res, 200, queue.shift(), op.name);
+    if (op.response?._zod.def.type === 'void') {
       res.writeHead(204).end();
       return;
     }
-    if (req.method === 'POST' && path === '/v2/messages/publication') {
-      if (this.publishExhausted)
-        return this.json(res, 503, {
-          type: 'about:blank',
-          title: 'RESOURCE_EXHAUSTED',
-          status: 503,
-          detail: 'Expected to handle REST request, but the broker is overloaded',
-          instance: path,
-        });
-      return this.json(res, 200, { messageKey: '2251799813685999', tenantId: '<default>' });
-    }
-    this.json(res, 404, { type: 'about:blank', title: 'NOT_FOUND', status: 404, detail: `no route ${req.method} ${path} in the fake gateway`, instance: path });
+    if (op.name.startsWith('search')) return this.json(res, 200, { items: [], page: { totalItems: 0 } }, op.name);
+    if (op.name === 'publishMessage') return this.json(res, 200, { messageKey: '2251799813685999', tenantId: '<default>' }, op.name);
+    this.json(res, 500, problem(500, 'Internal Server Error', `no answer scripted for ${op.name} in the fake gateway`, path));
   }
 
   private activate(req: { type: string; maxJobsToActivate: number; requestTimeout?: number }, res: ServerResponse): void {
     if (this.activationMode === 'hang') return; // accepted, never answered (a half-open connection)
     if (this.activationMode === 'exhausted') {
-      return this.json(res, 503, {
-        type: 'about:blank',
-        title: 'RESOURCE_EXHAUSTED',
-        status: 503,
-        detail: 'Expected to activate jobs, but the partition is overloaded',
-        instance: '/v2/jobs/activation',
-      });
+      return this.json(res, 503, problem(503, 'RESOURCE_EXHAUSTED', 'Expected to activate jobs, but the partition is overloaded', '/v2/jobs/activation'));
     }
     const ready = this.jobs.get(req.type) ?? [];
     if (ready.length > 0) {
       const taken = ready.splice(0, req.maxJobsToActivate);
-      return this.json(res, 200, { jobs: taken });
+      return this.json(res, 200, { jobs: taken }, 'activateJobs');
     }
     // Long polling: answer when a job arrives, or empty after requestTimeout.
     const waiter: Waiter = {
@@ -132,7 +169,7 @@ export class FakeGateway {
       timer: setTimeout(
         () => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
-          this.json(res, 200, { jobs: [] });
+          this.json(res, 200, { jobs: [] }, 'activateJobs');
         },
         Math.max(1, req.requestTimeout ?? 10_000),
       ),

@@ -2,7 +2,9 @@
 // that misbehaves (test/zeebe/fake-gateway.ts, a stand-in: no Zeebe can run here).
 // The rules come from Camunda's docs on job workers and back-pressure: a worker
 // must keep polling through a gateway restart, treat RESOURCE_EXHAUSTED as "back
-// off and retry", and never hang on a request the gateway will not answer.
+// off and retry", and never hang on a request the gateway will not answer. Every
+// request the workers send, and every answer the gateway gives, is checked against
+// Camunda 8.8's REST contract (test/zeebe/contract.ts).
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { complete, EngineError } from '../../orchestrator/engine.js';
@@ -28,6 +30,7 @@ afterEach(async () => {
   engine = undefined;
   await gateway.stop();
   process.off('unhandledRejection', onUnhandled);
+  gateway.contract.assertKept();
 });
 
 /** The engine as the service builds it (two SDK clients), with short poll and back-off settings. */

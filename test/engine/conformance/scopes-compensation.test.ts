@@ -126,11 +126,14 @@ describe(`compensation (${engineLabel})`, () => {
     workers.add('comp-mark', async () => (log.push('mark-failed'), complete()));
     const { processInstanceKey } = await suite.h.engine.createProcessInstance({ bpmnProcessId: 'comp' });
     await waitFor('release ran', async () => log.includes('release:r-1'));
-    await sleep(200);
-    expect(log).not.toContain('mark-failed'); // the throw waits for every handler
-    const waiting = await activeElements(suite.h, processInstanceKey);
-    expect(waiting).toEqual(expect.arrayContaining(['compensate', 'refund']));
+    // Search results lag the engine on Zeebe: wait until they show the throw waiting
+    // for the refund, which is held, rather than reading them after a fixed pause.
+    const waiting = await waitFor('the throw event waiting for the refund handler', async () => {
+      const active = await activeElements(suite.h, processInstanceKey);
+      return active.includes('compensate') && active.includes('refund') ? active : undefined;
+    });
     expect(waiting).not.toContain('mark-failed');
+    expect(log).not.toContain('mark-failed'); // the throw waits for every handler
     releaseRefund();
     await waitForEnd(suite.h, processInstanceKey);
     expect(log.slice(0, 2)).toEqual(['reserve', 'charge']);

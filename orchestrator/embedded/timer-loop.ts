@@ -7,6 +7,8 @@ import type { InstanceEvents } from './instance-events.js';
 import { dropTimersOfEndedInstances, dueTimers, DUE_TIMERS_PER_READ, takeTimer } from './store/timers.js';
 import type { TransactionRunner } from './transactions.js';
 
+const STUCK_PASS_MS = 10_000;
+
 export type TimerLoopOptions = {
   sql: SqlSession;
   transactions: TransactionRunner;
@@ -22,11 +24,16 @@ export class TimerLoop {
   private wake: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private running = false;
+  private passStartedAt = 0;
+  private stuckReported = false;
   private closed = false;
 
   constructor(private readonly o: TimerLoopOptions) {
     if (o.run) {
-      this.poll = setInterval(() => void this.fireDueTimers(), o.pollIntervalMs);
+      this.poll = setInterval(() => {
+        this.reportStuckPass();
+        void this.fireDueTimers();
+      }, o.pollIntervalMs);
       this.poll.unref();
     }
   }
@@ -52,6 +59,8 @@ export class TimerLoop {
   async fireDueTimers(): Promise<number> {
     if (this.running || this.closed) return 0;
     this.running = true;
+    this.passStartedAt = Date.now();
+    this.stuckReported = false;
     let fired = 0;
     const { sql, transactions, instances, log } = this.o;
     try {
@@ -79,6 +88,14 @@ export class TimerLoop {
       this.running = false;
     }
     return fired;
+  }
+
+  /** A pass that never ends stops every timer of this process: said once per pass, loudly. */
+  private reportStuckPass(): void {
+    const runningMs = Date.now() - this.passStartedAt;
+    if (!this.running || this.stuckReported || runningMs < STUCK_PASS_MS) return;
+    this.stuckReported = true;
+    this.o.log.error({ runningMs }, 'timer loop: a pass has been running for over 10 s; no timer of this process fires until it ends');
   }
 
   /** Stops the loop; resolves once a pass under way has ended. */

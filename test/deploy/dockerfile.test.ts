@@ -88,8 +88,8 @@ function importGraph(entries: string[]): { files: Set<string>; packages: Map<str
   return { files, packages };
 }
 
-// Entry points in the image: the CMD, `npm run deploy` and `npm run db:migrate` (prisma.config.ts).
-const graph = importGraph([entry, 'app/deploy-cli.ts', 'prisma.config.ts']);
+// Entry points in the image: the CMD, `npm run deploy`, `npm run keys`, `npm run token` and `npm run db:migrate` (prisma.config.ts).
+const graph = importGraph([entry, 'app/deploy-cli.ts', 'app/keys-cli.ts', 'app/token-cli.ts', 'prisma.config.ts']);
 // Data files read at run time: the process models and the migrations.
 const dataFiles = [
   ...readdirSync(path.join(ROOT, 'bpmn'))

@@ -169,7 +169,15 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
       );
     } catch (err) {
       const errors = errorLines.length ? `; the service's last errors: ${errorLines.slice(-5).join('')}` : '';
-      throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}${errors}`, { cause: err });
+      // Where the engine stands on its timers: a process that waits at a timer forever shows why here.
+      const key = last?.process?.processInstanceKey;
+      const timers = key
+        ? await system.db.sql
+            .query(`SELECT element_id, due_at, now() AS db_now FROM engine_timers WHERE process_instance_key = $1::bigint`, [key])
+            .then((rows) => `; its timers: ${JSON.stringify(rows)} (JS now ${new Date().toISOString()})`)
+            .catch((e: Error) => `; its timers could not be read: ${e.message}`)
+        : '';
+      throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}${errors}${timers}`, { cause: err });
     }
   }
 

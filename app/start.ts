@@ -38,7 +38,7 @@ import { eventDeliveryGauges } from './event-metrics.js';
 import { systemMetrics } from './system-metrics.js';
 import { metricsRoutes, type MetricsSource } from '../api/routes/metrics.js';
 import type { OpsMode } from '../api/routes/ops.js';
-import { deployModels } from '../orchestrator/deploy.js';
+import { deployModelsWithRetry } from '../orchestrator/deploy-retry.js';
 import { healthRoutes } from '../api/routes/health.js';
 import { notFoundHandler, problemErrorHandler } from '../api/problem.js';
 import express from 'express';
@@ -117,7 +117,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       if (reclaimed > 0) logger.info({ jobs: reclaimed }, 'jobs locked by a previous run that did not stop cleanly are offered again');
     }
     const models = await loadProcessModels();
-    if (runsApi && config.deployOnStart) await deployModels(engine, models, logger);
+    if (runsApi && config.deployOnStart) await deployModelsWithRetry(engine, models, logger, { retryFor: config.deployRetryFor });
     if (runsWorkers) {
       const modelTypes = (await Promise.all(models.map((m) => taskTypesOf(m.xml)))).flat();
       checkWorkerCoverage(

@@ -179,6 +179,8 @@ const schema = z
       .or(z.literal('').transform(() => undefined)),
     ENGINE: z.enum(['embedded', 'zeebe']).default('embedded'),
     DEPLOY_ON_START: boolean.default(true),
+    // How long deploy at start retries while the engine is unavailable (a Camunda 8 cluster whose partitions have no leader yet).
+    DEPLOY_RETRY_FOR: isoDuration('PT2M'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
     WORKER_JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(30_000),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
@@ -384,6 +386,8 @@ function toConfig(env: z.infer<typeof schema>) {
     engine: engineConfig(env),
     /** Deploy bpmn/ at start (all and api roles; workers never deploy). */
     deployOnStart: env.DEPLOY_ON_START,
+    /** Deploy at start retries an unavailable engine for this long, then the process fails (ISO 8601 and ms). */
+    deployRetryFor: env.DEPLOY_RETRY_FOR,
     workers: { concurrency: env.WORKER_CONCURRENCY, jobTimeoutMs: env.WORKER_JOB_TIMEOUT_MS },
     /** How long a stopping process lets in-flight jobs and requests finish. */
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,

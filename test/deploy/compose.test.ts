@@ -274,6 +274,42 @@ describe('docker-compose.yml: start order and health', () => {
   });
 });
 
+// Checked by reading Camunda's lightweight 8.8 compose (camunda/camunda-distributions,
+// docker-compose/versions/camunda-8.8 at the revision the orchestration service's comment
+// names): what a single machine needs to start, and what a rootless engine accepts.
+describe('docker-compose.yml: the orchestration cluster as Camunda 8.8 compose runs it', () => {
+  /** The 8.8 patch Camunda's compose pins at the revision compared with (its .env, CAMUNDA_VERSION). */
+  const OFFICIAL_PATCH = 36;
+
+  test("the Camunda image is an 8.8 patch no older than the one Camunda's own compose pins (earlier ones mishandle job long polls)", () => {
+    const tag = /^camunda\/camunda:8\.8\.(\d+)$/.exec(service('orchestration').image ?? '');
+    expect(tag).not.toBeNull();
+    expect(Number(tag![1])).toBeGreaterThanOrEqual(OFFICIAL_PATCH);
+  });
+
+  test('the file names the Camunda compose file and revision it was compared with', () => {
+    expect(composeText).toMatch(/camunda\/camunda-distributions,\s*#?\s*docker-compose\/versions\/camunda-8\.8\/docker-compose\.yaml/);
+    expect(composeText).toMatch(/revision\s*#?\s*[0-9a-f]{40}/);
+  });
+
+  test('the Camunda JVM has no heap cap: one JVM runs broker, Operate, Tasklist, Identity and the exporter', () => {
+    const camunda = serviceEnvironment(service('orchestration'));
+    for (const key of ['JAVA_TOOL_OPTIONS', 'JAVA_OPTS', 'JAVA_OPTIONS']) expect([key, camunda[key] ?? '']).not.toEqual([key, expect.stringMatching(/-Xmx/)]);
+  });
+
+  test('single-node Elasticsearch: Camunda creates its indices with no replicas', () => {
+    expect(serviceEnvironment(service('elasticsearch'))['discovery.type']).toBe('single-node');
+    expect(serviceEnvironment(service('orchestration')).CAMUNDA_DATABASE_INDEX_NUMBEROFREPLICAS).toBe('0');
+  });
+
+  test('no memory locking: rootless Docker and Podman refuse memlock ulimits', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect([name, (s.ulimits as Record<string, unknown> | undefined)?.memlock]).toEqual([name, undefined]);
+      expect([name, serviceEnvironment(s, {}, secrets)['bootstrap.memory_lock']]).toEqual([name, undefined]);
+    }
+  });
+});
+
 /** The one-liner that writes .env with a random value for each secret, as a file gives it. */
 function oneLinerIn(file: string): string {
   const line = readFileSync(path.join(ROOT, file), 'utf8')

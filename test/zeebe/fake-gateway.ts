@@ -22,6 +22,7 @@ export class FakeGateway {
   private readonly sockets = new Set<Socket>();
   private readonly jobs = new Map<string, Record<string, unknown>[]>();
   private readonly answers = new Map<string, unknown[]>();
+  private readonly refusals = new Map<string, { status: number; title: string; detail: string; times: number }>();
   private waiters: Waiter[] = [];
   port = 0;
   /** Camunda 8.8's REST contract; loaded by start(). */
@@ -45,6 +46,12 @@ export class FakeGateway {
   /** Queues the 2xx answer(s) of an operation (by its 8.8 name, e.g. searchJobs). */
   answer(operation: string, ...bodies: unknown[]): this {
     this.answers.set(operation, [...(this.answers.get(operation) ?? []), ...bodies]);
+    return this;
+  }
+
+  /** Answers the next `times` calls of an operation with this problem (an 8.8 error answer) instead of its 2xx answer. */
+  refuse(operation: string, status: number, title: string, detail: string, times = Number.POSITIVE_INFINITY): this {
+    this.refusals.set(operation, { status, title, detail, times });
     return this;
   }
 
@@ -140,6 +147,11 @@ export class FakeGateway {
 
   /** The answer a test scripted; else an empty search result, or 204 for an operation that answers nothing. */
   private scripted(op: Operation, res: ServerResponse, path: string): void {
+    const refusal = this.refusals.get(op.name);
+    if (refusal && refusal.times > 0) {
+      refusal.times -= 1;
+      return this.json(res, refusal.status, problem(refusal.status, refusal.title, refusal.detail, path));
+    }
     const queue = this.answers.get(op.name) ?? [];
     if (queue.length > 0) return this.json(res, 200, queue.shift(), op.name);
     if (op.response?._zod.def.type === 'void') {

@@ -64,6 +64,17 @@ export type TimeIdPosition = { createdAt: Date; id: string };
 const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID_TEXT = /^[0-9a-f-]{36}$/;
 
+/**
+ * Prisma's `where` for the rows after `after` in a list sorted newest first, ties by id
+ * ascending (`orderBy: NEWEST_FIRST`); every row when `after` is undefined.
+ */
+export function newestFirstAfter(after: TimeIdPosition | undefined) {
+  return after ? { createdAt: { lte: after.createdAt }, OR: [{ createdAt: { lt: after.createdAt } }, { id: { gt: after.id } }] } : {};
+}
+
+/** The order newestFirstAfter pages through. */
+export const NEWEST_FIRST = [{ createdAt: 'desc' as const }, { id: 'asc' as const }];
+
 /** The cursor naming a row by (created_at, id): base64url of "<created_at ISO>|<id>". */
 export function encodeTimeIdCursor(p: TimeIdPosition): string {
   return cursorOf([p.createdAt.toISOString(), p.id]);

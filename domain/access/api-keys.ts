@@ -4,7 +4,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { PrismaClient } from '../../infra/database.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { decodeTimeIdCursor, encodeTimeIdCursor, pageOf, pageRequest, type PageQuery } from '../paging.js';
+import { decodeTimeIdCursor, encodeTimeIdCursor, NEWEST_FIRST, newestFirstAfter, pageOf, pageRequest, type PageQuery } from '../paging.js';
 import type { KeyPrincipal } from './principal.js';
 import { BUSINESS_SCOPES, isScope, type Scope } from './scopes.js';
 
@@ -67,8 +67,8 @@ export async function createApiKey(prisma: PrismaClient, k: NewApiKey, now = new
 export async function apiKeyPage(prisma: PrismaClient, query: PageQuery = {}): Promise<{ apiKeys: ApiKeyView[]; nextCursor: string | null }> {
   const { limit, after } = pageRequest(query, decodeTimeIdCursor);
   const rows = await prisma.apiKey.findMany({
-    where: after ? { createdAt: { lte: after.createdAt }, OR: [{ createdAt: { lt: after.createdAt } }, { id: { gt: after.id } }] } : {},
-    orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    where: newestFirstAfter(after),
+    orderBy: NEWEST_FIRST,
     take: limit + 1,
   });
   const page = pageOf(rows, limit, encodeTimeIdCursor);

@@ -3,7 +3,17 @@ import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../infra/database.js';
 import { NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { cursorOf, cursorParts, decodeTimeIdCursor, encodeTimeIdCursor, pageOf, pageRequest, type PageQuery } from '../paging.js';
+import {
+  cursorOf,
+  cursorParts,
+  decodeTimeIdCursor,
+  encodeTimeIdCursor,
+  NEWEST_FIRST,
+  newestFirstAfter,
+  pageOf,
+  pageRequest,
+  type PageQuery,
+} from '../paging.js';
 import type { EventType } from './event-types.js';
 import { sequenceEvents } from './sequencer.js';
 
@@ -91,8 +101,8 @@ async function found(prisma: PrismaClient, id: string): Promise<SubscriptionRow>
 export async function subscriptionPage(prisma: PrismaClient, query: PageQuery = {}): Promise<{ subscriptions: SubscriptionView[]; nextCursor: string | null }> {
   const { limit, after } = pageRequest(query, decodeTimeIdCursor);
   const rows = await prisma.eventSubscription.findMany({
-    where: after ? { createdAt: { lte: after.createdAt }, OR: [{ createdAt: { lt: after.createdAt } }, { id: { gt: after.id } }] } : {},
-    orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    where: newestFirstAfter(after),
+    orderBy: NEWEST_FIRST,
     take: limit + 1,
   });
   const page = pageOf(rows, limit, encodeTimeIdCursor);

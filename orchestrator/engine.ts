@@ -108,6 +108,14 @@ export interface Engine {
   createWorker<V extends Variables = Variables>(o: WorkerOptions<V>): JobWorker;
   updateJobRetries(o: { jobKey: string; retries: number }): Promise<void>;
   resolveIncident(incidentKey: string): Promise<void>;
+  /**
+   * Sets variables on the scope of an active element instance; the process instance key names
+   * the root scope (Zeebe 8.8: PUT /v2/element-instances/{key}/variables). `local`: on that scope
+   * only; otherwise each variable goes to the nearest scope from there outwards that has it, else
+   * to the process instance. NOT_FOUND for an unknown key or an element or instance that ended.
+   * For operators repairing an instance.
+   */
+  setVariables(o: { elementInstanceKey: string; variables: Variables; local?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 

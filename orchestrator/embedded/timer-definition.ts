@@ -8,14 +8,17 @@
 // - timeDate: ISO 8601 date-time with a UTC offset or Z, optionally followed by a zone id in
 //   brackets, which is ignored (the offset fixes the instant, as in java.time.ZonedDateTime).
 //   A date-time without offset is ambiguous and rejected.
-// - timeCycle: ISO 8601 repeating interval R[n]/[start/]duration. Cron expressions (Zeebe 8.1+)
-//   are not supported and are rejected.
+// - timeCycle: ISO 8601 repeating interval R[n]/[start/]duration, or (Zeebe 8.1+) a cron expression
+//   in Spring's 6-field format, second minute hour day-of-month month day-of-week (0 0 9 * * MON-FRI),
+//   with Spring's macros (@daily, …). A cron cycle repeats forever, each time at the next match after
+//   the previous due time, read in UTC (Zeebe: the broker's default zone, UTC in Camunda's images).
 //
 // Values arrive here after FEEL evaluation; only strings (and a Date for timeDate) are handled.
 // Time resolution is the millisecond: finer fractions of a second are truncated.
 
 export type TimerSpec = { kind: 'duration'; duration: string } | { kind: 'date'; date: string | Date } | { kind: 'cycle'; cycle: string };
 
+import { Cron } from 'croner';
 import {
   addDuration,
   applyDuration,
@@ -115,11 +118,42 @@ function looksLikeCron(text: string): boolean {
   return fields.length >= 5 && fields.length <= 7 && fields.every((f) => CRON_FIELD.test(f));
 }
 
-interface ParsedCycle {
-  repetitions: number | null;
-  start: Date | undefined;
-  interval: string;
+// Spring's macros, as the 6-field expressions Spring documents for them (@reboot is not one).
+const SPRING_MACROS: Record<string, string> = {
+  '@yearly': '0 0 0 1 1 *',
+  '@annually': '0 0 0 1 1 *',
+  '@monthly': '0 0 0 1 * *',
+  '@weekly': '0 0 0 * * 0',
+  '@daily': '0 0 0 * * *',
+  '@midnight': '0 0 0 * * *',
+  '@hourly': '0 0 * * * *',
+};
+
+/**
+ * A cron cycle as Zeebe reads it (Spring's CronExpression rules): exactly 6 fields, `?` as a
+ * wildcard, names of months and days, L, W and #, `n/step` steps, Sunday as 0 or 7, and a day
+ * that must match both day-of-month and day-of-week when both are given. Times are UTC.
+ */
+function parseCron(text: string, label: string): Cron {
+  const pattern = SPRING_MACROS[text.toLowerCase()] ?? text;
+  try {
+    return new Cron(pattern, { mode: '6-part', timezone: 'UTC', domAndDow: true, sloppyRanges: true });
+  } catch (err) {
+    const fields = pattern.split(/\s+/).length;
+    const why =
+      fields === 6
+        ? (err as Error).message.replace(/^CronPattern:\s*/, '')
+        : `a cron cycle has 6 fields (second minute hour day-of-month month day-of-week, e.g. 0 0 9 * * MON-FRI), not ${fields}`;
+    throw new TimerDefinitionError(`Invalid ${label} ${quote(text)}: ${why}`, text);
+  }
 }
+
+/** The cron cycle's first match after `after`, or undefined when the expression never matches again. */
+function nextCronMatch(text: string, after: Date, label: string): Date | undefined {
+  return parseCron(text, label).nextRun(after) ?? undefined;
+}
+
+type ParsedCycle = { kind: 'iso'; repetitions: number | null; start: Date | undefined; interval: string } | { kind: 'cron'; cron: string };
 
 function parseCycle(raw: unknown): ParsedCycle {
   const label = 'timeCycle';
@@ -133,15 +167,14 @@ function parseCycle(raw: unknown): ParsedCycle {
   if (text === '') {
     throw new TimerDefinitionError(`Invalid ${label} ${quote(raw)}: value is empty (${CYCLE_EXAMPLES})`, raw);
   }
-  if (looksLikeCron(text)) {
-    throw new TimerDefinitionError(
-      `Unsupported ${label} ${quote(raw)}: cron expressions are not supported by this engine; ` + `use an ISO 8601 repeating interval (${CYCLE_EXAMPLES})`,
-      raw,
-    );
-  }
+  if (looksLikeCron(text)) return { kind: 'cron', cron: text };
   const m = /^R(\d*)\/(.*)$/i.exec(text);
   if (!m) {
-    throw new TimerDefinitionError(`Invalid ${label} ${quote(raw)}: expected an ISO 8601 repeating interval R[n]/[start/]duration (${CYCLE_EXAMPLES})`, raw);
+    throw new TimerDefinitionError(
+      `Invalid ${label} ${quote(raw)}: expected an ISO 8601 repeating interval R[n]/[start/]duration (${CYCLE_EXAMPLES}) ` +
+        `or a 6-field cron expression (e.g. 0 0 9 * * MON-FRI)`,
+      raw,
+    );
   }
   const [, count = '', rest = ''] = m;
   let repetitions: number | null = null;
@@ -164,7 +197,7 @@ function parseCycle(raw: unknown): ParsedCycle {
   }
   const start = startText === undefined ? undefined : parseDateTime(startText, `${label} ${quote(raw)} start date`);
   validateCycleInterval(interval, `${label} ${quote(raw)} interval`);
-  return { repetitions, start, interval };
+  return { kind: 'iso', repetitions, start, interval };
 }
 
 function validateCycleInterval(interval: string, label: string): DurationParts {
@@ -193,6 +226,11 @@ export function firstDue(spec: TimerSpec, from: Date): { dueAt: Date; repetition
       return { dueAt: parseDateTime(spec.date, 'timeDate'), repetitionsLeft: 0 };
     case 'cycle': {
       const cycle = parseCycle(spec.cycle);
+      if (cycle.kind === 'cron') {
+        const next = nextCronMatch(cycle.cron, from, 'timeCycle');
+        // Zeebe: an expression with no match left is due at once, and only once.
+        return next ? { dueAt: next, repetitionsLeft: null, interval: cycle.cron } : { dueAt: new Date(from.getTime()), repetitionsLeft: 0 };
+      }
       const dueAt = cycle.start ?? addDuration(from, cycle.interval);
       return {
         dueAt,
@@ -210,12 +248,17 @@ export function firstDue(spec: TimerSpec, from: Date): { dueAt: Date; repetition
 /**
  * For a cycle after firing at `firedAt` with `repetitionsLeft` > 0 or null: the next due time,
  * or undefined when the cycle is exhausted. Pass the scheduled due time as `firedAt` (not the
- * wall-clock time the job ran) so that the cycle does not drift.
+ * wall-clock time the job ran) so that the cycle does not drift. `interval` is an ISO 8601
+ * duration, or a cron expression (then the next match after `firedAt`; repetitionsLeft stays null).
  */
 export function nextCycleDue(interval: string, firedAt: Date, repetitionsLeft: number | null): { dueAt: Date; repetitionsLeft: number | null } | undefined {
   assertValidDate(firedAt, 'firedAt');
   if (repetitionsLeft !== null && (!Number.isSafeInteger(repetitionsLeft) || repetitionsLeft < 0)) {
     throw new TimerDefinitionError(`Invalid repetitionsLeft ${quote(repetitionsLeft)}: expected a non-negative integer or null`, repetitionsLeft);
+  }
+  if (looksLikeCron(interval)) {
+    const next = nextCronMatch(interval, firedAt, 'timeCycle');
+    return next && repetitionsLeft !== 0 ? { dueAt: next, repetitionsLeft } : undefined;
   }
   const parts = validateCycleInterval(interval, 'timeCycle interval');
   if (repetitionsLeft === 0) return undefined;

@@ -21,6 +21,7 @@ export type ZeebeApi = Pick<
   | 'throwJobError'
   | 'updateJob'
   | 'resolveIncident'
+  | 'createElementInstanceVariables'
   | 'getTopology'
   | 'getProcessInstance'
   | 'searchProcessDefinitions'

@@ -156,6 +156,13 @@ export class ZeebeEngine implements Engine {
     await call(`resolving incident ${incidentKey}`, () => this.api.resolveIncident({ incidentKey }));
   }
 
+  async setVariables(o: { elementInstanceKey: string; variables: Variables; local?: boolean }): Promise<void> {
+    const variables = variablesOf(o.variables);
+    await call(`setting variables on element instance ${o.elementInstanceKey}`, () =>
+      this.api.createElementInstanceVariables({ elementInstanceKey: o.elementInstanceKey, variables, local: o.local === true }),
+    );
+  }
+
   /** The cluster answers (GET /v2/topology): for readiness checks. */
   async ping(): Promise<void> {
     await call('reading the cluster topology', () => this.api.getTopology());

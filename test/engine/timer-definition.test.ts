@@ -323,19 +323,9 @@ describe('timeCycle (Zeebe: timer cycle, ISO 8601 repeating interval)', () => {
     expect(fireAll({ kind: 'cycle', cycle: 'R2/PT0.5S' }, from)).toEqual(['2025-06-15T08:00:00.500Z', '2025-06-15T08:00:01.000Z']);
   });
 
-  test.each(['0 0 9-17 * * MON-FRI', '0 0/15 * * * ?', '0 0 12 * * *', '*/5 * * * *', '0 0 1 JAN *', '@daily'])(
-    'cron %j is rejected as unsupported (Zeebe 8.1+: timer cycle cron expression — not supported here)',
-    (cycle) => {
-      const err = timerError(() => firstDue({ kind: 'cycle', cycle }, from));
-      expect(err.message).toContain(`timeCycle '${cycle}'`);
-      expect(err.message).toMatch(/cron expressions are not supported/);
-      expect(err.value).toBe(cycle);
-    },
-  );
-
   test.each([
     ['', /empty/],
-    ['garbage', /expected an ISO 8601 repeating interval/],
+    ['garbage', /expected an ISO 8601 repeating interval.*or a 6-field cron expression/],
     ['PT10S', /expected an ISO 8601 repeating interval/],
     ['R5', /expected an ISO 8601 repeating interval/],
     ['R5/', /empty/],
@@ -362,6 +352,71 @@ describe('timeCycle (Zeebe: timer cycle, ISO 8601 repeating interval)', () => {
     ['PT10S', 1.5, /repetitionsLeft 1\.5/],
   ])('nextCycleDue(%j, …, %p) is rejected (Zeebe: timer cycle interval and repetitions)', (interval, left, reason) => {
     expect(timerError(() => nextCycleDue(interval, from, left)).message).toMatch(reason);
+  });
+});
+
+describe('timeCycle as a cron expression (Zeebe 8.1+: timer cycle, Spring 6-field cron, UTC)', () => {
+  const friday = at('2025-06-13T08:00:00.250Z');
+
+  test('0 0 9 * * MON-FRI fires at 09:00 UTC on weekdays, forever (Zeebe: a cron cycle has no repetition count)', () => {
+    expect(firstDue({ kind: 'cycle', cycle: '0 0 9 * * MON-FRI' }, friday)).toEqual({
+      dueAt: at('2025-06-13T09:00:00.000Z'),
+      repetitionsLeft: null,
+      interval: '0 0 9 * * MON-FRI',
+    });
+    expect(fireAll({ kind: 'cycle', cycle: '0 0 9 * * MON-FRI' }, friday, 4)).toEqual([
+      '2025-06-13T09:00:00.000Z',
+      '2025-06-16T09:00:00.000Z',
+      '2025-06-17T09:00:00.000Z',
+      '2025-06-18T09:00:00.000Z',
+    ]);
+  });
+
+  test('each firing is due at the next match strictly after the previous due time; milliseconds round up to the next second (Zeebe: cron cycle)', () => {
+    expect(firstDue({ kind: 'cycle', cycle: '*/10 * * * * *' }, friday).dueAt).toEqual(at('2025-06-13T08:00:10.000Z'));
+    expect(nextCycleDue('*/10 * * * * *', at('2025-06-13T08:00:10.000Z'), null)).toEqual({ dueAt: at('2025-06-13T08:00:20.000Z'), repetitionsLeft: null });
+  });
+
+  test.each([
+    ['0 0/15 * * * ?', ['2025-06-15T08:15:00.000Z', '2025-06-15T08:30:00.000Z', '2025-06-15T08:45:00.000Z']],
+    ['0 0 0 L * *', ['2025-06-30T00:00:00.000Z', '2025-07-31T00:00:00.000Z', '2025-08-31T00:00:00.000Z']],
+    ['0 0 0 * * FRI#2', ['2025-07-11T00:00:00.000Z', '2025-08-08T00:00:00.000Z', '2025-09-12T00:00:00.000Z']],
+    ['0 30 2 * * 7', ['2025-06-22T02:30:00.000Z', '2025-06-29T02:30:00.000Z', '2025-07-06T02:30:00.000Z']],
+    ['0 0 0 13 * FRI', ['2026-02-13T00:00:00.000Z', '2026-03-13T00:00:00.000Z', '2026-11-13T00:00:00.000Z']],
+    ['0 0 12 1 jan-mar *', ['2026-01-01T12:00:00.000Z', '2026-02-01T12:00:00.000Z', '2026-03-01T12:00:00.000Z']],
+    ['@daily', ['2025-06-16T00:00:00.000Z', '2025-06-17T00:00:00.000Z', '2025-06-18T00:00:00.000Z']],
+    ['@yearly', ['2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z', '2028-01-01T00:00:00.000Z']],
+  ])(
+    '%s from Sunday 2025-06-15 08:00 UTC fires at %j (Zeebe: Spring cron syntax: ?, n/step, L, #, Sunday as 7, day-of-month AND day-of-week, names, macros)',
+    (cycle, expected) => {
+      expect(fireAll({ kind: 'cycle', cycle }, at('2025-06-15T08:00:00.000Z'), 3)).toEqual(expected);
+    },
+  );
+
+  test('0 30 2 * * * fires at 02:30 UTC on the night Europe skips 02:00-03:00 as on any other (Zeebe: cron is read in the broker zone, UTC)', () => {
+    expect(fireAll({ kind: 'cycle', cycle: '0 30 2 * * *' }, at('2025-03-29T12:00:00.000Z'), 3)).toEqual([
+      '2025-03-30T02:30:00.000Z',
+      '2025-03-31T02:30:00.000Z',
+      '2025-04-01T02:30:00.000Z',
+    ]);
+  });
+
+  test('an expression that never matches is due at once, once (Zeebe: cron timer with no next execution)', () => {
+    expect(firstDue({ kind: 'cycle', cycle: '0 0 0 30 2 *' }, friday)).toEqual({ dueAt: friday, repetitionsLeft: 0 });
+  });
+
+  test.each([
+    ['*/5 * * * *', /6 fields.*not 5/],
+    ['0 0 1 JAN *', /6 fields.*not 5/],
+    ['0 0 0 1 1 * 2030', /6 fields.*not 7/],
+    ['@reboot', /6 fields.*not 1/],
+    ['0 0 25 * * *', /hour|range|invalid/i],
+    ['0 0 0 L-3 * *', /L-3/],
+  ])('cron %j is rejected with an error naming it (Zeebe: a cron cycle must be a valid Spring 6-field expression)', (cycle, reason) => {
+    const err = timerError(() => firstDue({ kind: 'cycle', cycle }, at('2025-06-15T08:00:00.000Z')));
+    expect(err.message).toContain(`timeCycle '${cycle}'`);
+    expect(err.message).toMatch(reason);
+    expect(err.value).toBe(cycle);
   });
 });
 

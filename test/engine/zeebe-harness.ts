@@ -88,6 +88,10 @@ export class NamespacedEngine implements Engine {
     return this.inner.resolveIncident(key);
   }
 
+  setVariables(o: { elementInstanceKey: string; variables: Variables; local?: boolean }) {
+    return this.inner.setVariables(o);
+  }
+
   close() {
     return this.inner.close();
   }

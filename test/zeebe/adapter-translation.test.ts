@@ -210,6 +210,27 @@ describe('incidents (operator actions)', () => {
     expect(fake.callsOf('resolveIncident')[0]?.[0]).toEqual({ incidentKey: '2251799813685400' });
   });
 
+  test('setVariables → PUT /element-instances/{key}/variables with the variables and local; an ended or unknown scope (404) is NOT_FOUND', async () => {
+    const fake = new FakeZeebeApi().answer(
+      'createElementInstanceVariables',
+      undefined,
+      undefined,
+      httpError(404, 'NOT_FOUND', "Expected to update variables for element with key '9', but no such element was found"),
+    );
+    const engine = engineOn(fake);
+    await engine.setVariables({ elementInstanceKey: '2251799813685290', variables: { paymentStatus: 'PAID' }, local: true });
+    await engine.setVariables({ elementInstanceKey: '2251799813685250', variables: { approved: true } });
+    expect(fake.callsOf('createElementInstanceVariables').map((c) => c[0])).toEqual([
+      { elementInstanceKey: '2251799813685290', variables: { paymentStatus: 'PAID' }, local: true },
+      { elementInstanceKey: '2251799813685250', variables: { approved: true }, local: false },
+    ]);
+    await expect(engine.setVariables({ elementInstanceKey: '9', variables: { late: true } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(engine.setVariables({ elementInstanceKey: '9', variables: [] as unknown as Record<string, unknown> })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(fake.callsOf('createElementInstanceVariables')).toHaveLength(3);
+  });
+
   test('retries below 1 are refused before anything is sent', async () => {
     const fake = new FakeZeebeApi();
     await expect(engineOn(fake).updateJobRetries({ jobKey: '1', retries: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

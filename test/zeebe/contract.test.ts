@@ -140,6 +140,7 @@ const ADAPTER_ENDPOINTS = {
   completeJob: 'POST /v2/jobs/{jobKey}/completion',
   correlateMessage: 'POST /v2/messages/correlation',
   createDeployment: 'POST /v2/deployments',
+  createElementInstanceVariables: 'PUT /v2/element-instances/{elementInstanceKey}/variables',
   createProcessInstance: 'POST /v2/process-instances',
   failJob: 'POST /v2/jobs/{jobKey}/failure',
   getProcessInstance: 'GET /v2/process-instances/{processInstanceKey}',
@@ -197,6 +198,7 @@ describe('every endpoint the adapter and the harness call is on the list, and ea
       await engine.cancelProcessInstance(KEY);
       await engine.updateJobRetries({ jobKey: '2251799813685300', retries: 3 });
       await engine.resolveIncident('2251799813685400');
+      await engine.setVariables({ elementInstanceKey: '2251799813685290', variables: { paymentStatus: 'PAID' }, local: true });
       await engine.ping();
       // A worker: one job of each answer.
       const worker = engine.createWorker({
@@ -233,6 +235,7 @@ describe('every endpoint the adapter and the harness call is on the list, and ea
         'ping',
         'publishMessage',
         'resolveIncident',
+        'setVariables',
         'tenant',
         'updateJobRetries',
       ].sort(),

@@ -113,6 +113,10 @@ export class FakeZeebeApi {
     throwJobError: (input: unknown) => (this.record('throwJobError', [input]), this.next('throwJobError', undefined)),
     updateJob: (input: unknown) => (this.record('updateJob', [input]), this.next('updateJob', undefined)),
     resolveIncident: (input: unknown) => (this.record('resolveIncident', [input]), this.next('resolveIncident', undefined)),
+    createElementInstanceVariables: (input: unknown) => (
+      this.record('createElementInstanceVariables', [input]),
+      this.next('createElementInstanceVariables', undefined)
+    ),
     getTopology: () => (
       this.record('getTopology', []),
       this.next('getTopology', { brokers: [], clusterSize: 1, partitionsCount: 1, replicationFactor: 1, gatewayVersion: '8.8.4', lastCompletedChangeId: '-1' })

@@ -24,6 +24,8 @@ export class Definitions {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly keys: KeyAllocator,
+    /** A new version was inserted, in the deployment's transaction (start-timers.ts schedules its timer start events). */
+    private readonly versionDeployed?: (tx: SqlSession, def: Definition) => Promise<void>,
   ) {}
 
   async deploy(resources: DeployResource[]): Promise<DeployedProcess[]> {
@@ -59,7 +61,9 @@ export class Definitions {
             xml: resource.xml,
             messageStartNames,
           });
-          this.cache.set(key, { key, bpmnProcessId: model.bpmnProcessId, version, model });
+          const def = { key, bpmnProcessId: model.bpmnProcessId, version, model };
+          this.cache.set(key, def);
+          await this.versionDeployed?.(tx, def);
           out.push({ bpmnProcessId: model.bpmnProcessId, version, processDefinitionKey: key, resourceName: resource.name, isNew: true });
         }
       }

@@ -21,15 +21,18 @@ import {
 } from '../engine.js';
 import { Definitions } from './definitions.js';
 import { Incidents } from './incidents.js';
-import { InstanceEvents, type Started } from './instance-events.js';
+import { InstanceEvents, type InstanceEventsOptions, type Started } from './instance-events.js';
 import { JobStreaming } from './job-streaming.js';
 import { EmbeddedJobWorker } from './job-worker.js';
 import { Jobs } from './jobs.js';
 import { KeyAllocator } from './keys.js';
+import { MessageStarts } from './message-starts.js';
 import { messageBuffer, Messages } from './messages.js';
+import { StartTimers } from './start-timers.js';
 import { Starts } from './starts.js';
 import { TimerLoop } from './timer-loop.js';
 import { TransactionRunner } from './transactions.js';
+import { ScopeVariables } from './variables.js';
 
 export type EmbeddedEngineOptions = {
   logger: Logger;
@@ -63,6 +66,9 @@ export class EmbeddedEngine implements Engine {
   private readonly jobs: Jobs;
   private readonly incidents: Incidents;
   private readonly timers: TimerLoop;
+  private readonly variables: ScopeVariables;
+  private readonly startTimers: StartTimers;
+  private readonly messageStarts: MessageStarts;
   private closed = false;
 
   constructor(db: Pick<Database, 'sql'> & { kind?: Database['kind'] }, options: EmbeddedEngineOptions) {
@@ -75,26 +81,35 @@ export class EmbeddedEngine implements Engine {
     const { events, log } = this;
     const keys = new KeyAllocator();
     const transactions = new TransactionRunner(db.sql);
-    const definitions = new Definitions(transactions, keys);
+    // Called once the parts below exist: deploy schedules timer start events, an ended instance frees its start message's key.
+    const definitions = new Definitions(transactions, keys, (tx, def) => this.startTimers.versionDeployed(tx, def));
+    const messageStartedEnded: InstanceEventsOptions['messageStartedEnded'] = (tx, states) => this.messageStarts.ended(tx, states);
     const streaming = new JobStreaming(transactions);
     const buffer = messageBuffer(exclusive);
     // Called after a commit only, once the timer loop below exists.
     const timerCreated = (at: Date) => this.timers.timerCreated(at);
-    const instances = new InstanceEvents({ exclusive, keys, definitions, transactions, streaming, buffer, events, timerCreated, log });
+    const instances = new InstanceEvents({ exclusive, keys, definitions, transactions, streaming, buffer, events, timerCreated, messageStartedEnded, log });
     this.transactions = transactions;
     this.definitions = definitions;
     this.streaming = streaming;
     this.instances = instances;
     this.starts = new Starts({ maxConcurrent, definitions, transactions, instances });
-    this.messages = new Messages({ exclusive, keys, definitions, transactions, instances });
+    this.messageStarts = new MessageStarts({ exclusive, definitions, instances });
+    this.messages = new Messages({ exclusive, keys, definitions, transactions, instances, starts: this.messageStarts });
     this.jobs = new Jobs({ exclusive, maxConcurrent, sql: db.sql, keys, transactions, instances, streaming, events, log });
     this.incidents = new Incidents({ transactions, instances, events });
+    this.variables = new ScopeVariables({ transactions, instances });
     const pollIntervalMs = options.timerPollIntervalMs ?? 1_000;
-    this.timers = new TimerLoop({ sql: db.sql, transactions, instances, log, pollIntervalMs, run: options.runTimers !== false });
+    this.startTimers = new StartTimers({ sql: db.sql, keys, definitions, transactions, instances, timerCreated, log });
+    this.timers = new TimerLoop({ sql: db.sql, transactions, instances, log, pollIntervalMs, run: options.runTimers !== false, startTimers: this.startTimers });
   }
 
-  deploy(resources: DeployResource[]): Promise<DeployedProcess[]> {
-    return this.definitions.deploy(resources);
+  async deploy(resources: DeployResource[]): Promise<DeployedProcess[]> {
+    const deployed = await this.definitions.deploy(resources);
+    // The timer loop wakes for a timer start event due before its next poll.
+    const due = deployed.some((d) => d.isNew) ? await this.startTimers.nextDue() : undefined;
+    if (due) this.timers.timerCreated(due);
+    return deployed;
   }
 
   async createProcessInstance(o: { bpmnProcessId: string; variables?: Variables; version?: number }): Promise<Started> {
@@ -150,6 +165,10 @@ export class EmbeddedEngine implements Engine {
 
   resolveIncident(incidentKey: string): Promise<void> {
     return this.incidents.resolve(incidentKey);
+  }
+
+  async setVariables(o: { elementInstanceKey: string; variables: Variables; local?: boolean }): Promise<void> {
+    return this.variables.set(String(o.elementInstanceKey), plainObject(o.variables, 'variables'), o.local === true);
   }
 
   createWorker<V extends Variables = Variables>(o: WorkerOptions<V>): JobWorker {

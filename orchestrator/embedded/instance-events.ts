@@ -28,6 +28,8 @@ export type InstanceEventsOptions = {
   events: EventEmitter;
   /** A timer was created: the timer loop wakes for it if it is due before the next poll. */
   timerCreated: (dueAt: Date) => void;
+  /** Instances of a process with a message start event ended, in the event transaction (message-starts.ts). */
+  messageStartedEnded?: (tx: SqlSession, states: InstanceState[]) => Promise<void>;
   log: Logger;
 };
 
@@ -48,6 +50,7 @@ export class InstanceEvents {
     const result = await run(it, state);
     this.o.streaming.pushJobs(tx, state, it);
     this.announce(tx, [state], await saveInstances(tx, [state]));
+    await this.ended(tx, [state]);
     return { result, state };
   }
 
@@ -73,6 +76,18 @@ export class InstanceEvents {
   /** Writes the instances' changes; announces them once the event transaction committed. */
   async save(tx: SqlSession, states: InstanceState[]): Promise<void> {
     this.announce(tx, states, await saveInstances(tx, states));
+    await this.ended(tx, states);
+  }
+
+  /** Hands the instances that ended and have a message start event to `messageStartedEnded`. */
+  private async ended(tx: SqlSession, states: InstanceState[]): Promise<void> {
+    if (!this.o.messageStartedEnded) return;
+    const ended: InstanceState[] = [];
+    for (const s of states) {
+      if (s.instance.state === 'ACTIVE') continue;
+      if ((await this.o.definitions.get(tx, s.instance.definitionKey)).model.root.messageStarts.length > 0) ended.push(s);
+    }
+    if (ended.length > 0) await this.o.messageStartedEnded(tx, ended);
   }
 
   private announce(tx: SqlSession, states: InstanceState[], saved: SaveResult): void {

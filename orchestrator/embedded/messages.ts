@@ -6,6 +6,7 @@ import type { Definitions } from './definitions.js';
 import type { InstanceEvents } from './instance-events.js';
 import type { MessageBuffer } from './interpreter.js';
 import type { KeyAllocator } from './keys.js';
+import type { MessageStarts } from './message-starts.js';
 import { bufferMessage, isBuffered, lockCorrelationKey, takeBufferedMessage } from './store/messages.js';
 import { openSubscriptions } from './store/subscriptions.js';
 import type { TransactionRunner } from './transactions.js';
@@ -35,7 +36,14 @@ export type Message = { name: string; correlationKey: string; variables: Variabl
 
 export class Messages {
   constructor(
-    private readonly o: { exclusive: boolean; keys: KeyAllocator; definitions: Definitions; transactions: TransactionRunner; instances: InstanceEvents },
+    private readonly o: {
+      exclusive: boolean;
+      keys: KeyAllocator;
+      definitions: Definitions;
+      transactions: TransactionRunner;
+      instances: InstanceEvents;
+      starts: MessageStarts;
+    },
   ) {}
 
   async publish(m: Message): Promise<{ key: string }> {
@@ -84,9 +92,12 @@ export class Messages {
     // Message start events of the latest version of each process: each starts one new instance.
     for (const starter of await this.o.definitions.withMessageStart(tx, name)) {
       if (correlated.has(starter.bpmn_process_id)) continue;
+      // Zeebe: not while an instance this correlation key started is active (the message stays buffered).
+      if (!(await this.o.starts.mayStart(tx, starter.bpmn_process_id, correlationKey))) continue;
       const def = await this.o.definitions.get(tx, starter.key);
       const startEvent = def.model.root.messageStarts.find((id) => def.model.nodes.get(id)?.message?.name === name);
       const { state } = await this.o.instances.newInstance(tx, def, variables, startEvent);
+      await this.o.starts.started(tx, state, correlationKey);
       await this.o.instances.save(tx, [state]);
       correlated.set(starter.bpmn_process_id, state.instance.key);
     }

@@ -36,6 +36,7 @@ export type Node = {
   compensationHandler?: string; // activities with a compensation boundary
   startEvents: string[]; // processes and sub-processes: their none start events
   messageStarts: string[];
+  timerStarts: string[]; // processes: their timer start events (timeDate or timeCycle)
 };
 
 export type Model = { bpmnProcessId: string; name?: string; nodes: Map<string, Node>; flows: Map<string, Flow>; root: Node };
@@ -132,6 +133,7 @@ function compileNode(el: Moddle, scopeId: string, problems: UnsupportedModelErro
     isForCompensation: el.isForCompensation === true,
     startEvents: [],
     messageStarts: [],
+    timerStarts: [],
   };
   if (type === 'serviceTask' || type === 'sendTask') {
     if (!taskDef?.type) problems.push({ elementId: el.id, type, reason: 'missing zeebe:taskDefinition type' });
@@ -159,8 +161,11 @@ function compileNode(el: Moddle, scopeId: string, problems: UnsupportedModelErro
     problems.push({ elementId: el.id, type, reason: `${node.event} boundary events are not supported` });
   }
   if (type === 'endEvent' && node.event === 'message') problems.push({ elementId: el.id, type, reason: 'message end events are not supported' });
-  if (type === 'startEvent' && !['none', 'message'].includes(node.event))
+  if (type === 'startEvent' && !['none', 'message', 'timer'].includes(node.event))
     problems.push({ elementId: el.id, type, reason: `${node.event} start events are not supported` });
+  // Zeebe: a timer start event has a time date or a time cycle, never a duration.
+  if (type === 'startEvent' && node.timer?.kind === 'duration')
+    problems.push({ elementId: el.id, type, reason: 'a timer start event needs a timeDate or timeCycle, not a timeDuration' });
   if (el.loopCharacteristics) problems.push({ elementId: el.id, type, reason: 'multi-instance / loops are not supported' });
   if (type === 'subProcess' && el.triggeredByEvent)
     problems.push({ elementId: el.id, type: 'eventSubProcess', reason: 'event sub-processes are not supported' });
@@ -178,7 +183,8 @@ function compileScope(container: Moddle, scope: Node, model: Model, problems: Un
     if (['bpmn:DataObjectReference', 'bpmn:DataStoreReference', 'bpmn:DataObject'].includes(el.$type)) continue;
     const node = compileNode(el, scope.id, problems);
     model.nodes.set(node.id, node);
-    if (node.type === 'startEvent') (node.event === 'message' ? scope.messageStarts : scope.startEvents).push(node.id);
+    if (node.type === 'startEvent')
+      (node.event === 'message' ? scope.messageStarts : node.event === 'timer' ? scope.timerStarts : scope.startEvents).push(node.id);
     if (node.type === 'subProcess') compileScope(el, node, model, problems);
   }
   // Compensation handlers are linked to their boundary event by an association.
@@ -219,7 +225,10 @@ export async function parseModels(xml: string): Promise<Model[]> {
       }
     }
     for (const scope of [root, ...[...model.nodes.values()].filter((n) => n.type === 'subProcess')]) {
-      if (scope.startEvents.length + scope.messageStarts.length === 0) problems.push({ elementId: scope.id, type: scope.type, reason: 'no start event' });
+      if (scope.startEvents.length + scope.messageStarts.length + scope.timerStarts.length === 0)
+        problems.push({ elementId: scope.id, type: scope.type, reason: 'no start event' });
+      if (scope.type === 'subProcess' && scope.messageStarts.length + scope.timerStarts.length > 0)
+        problems.push({ elementId: scope.id, type: scope.type, reason: 'an embedded sub-process starts only at a none start event' });
       if (scope.type === 'subProcess' && scope.startEvents.length !== 1)
         problems.push({ elementId: scope.id, type: scope.type, reason: 'an embedded sub-process needs exactly one none start event' });
     }

@@ -39,7 +39,7 @@ export class Starts {
         const def = await definitions.get(tx, defKey);
         if (def.model.root.startEvents.length === 0) {
           outcomes.set(p, {
-            err: new EngineError('INVALID_ARGUMENT', `process ${bpmnProcessId} has no none start event: it is started by publishing its start message`),
+            err: new EngineError('INVALID_ARGUMENT', `process ${bpmnProcessId} has no none start event: it is started by its message or timer start events`),
           });
           continue;
         }

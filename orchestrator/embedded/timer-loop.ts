@@ -17,6 +17,8 @@ export type TimerLoopOptions = {
   pollIntervalMs: number;
   /** Poll at all (off for processes that only serve the API). */
   run: boolean;
+  /** Timer start events, fired in each pass after the instances' timers (start-timers.ts). */
+  startTimers?: { fireDue(stopped: () => boolean): Promise<number> };
 };
 
 export class TimerLoop {
@@ -81,6 +83,7 @@ export class TimerLoop {
         }
         if (due.length < DUE_TIMERS_PER_READ) break;
       }
+      if (this.o.startTimers) fired += await this.o.startTimers.fireDue(() => this.closed);
       await dropTimersOfEndedInstances(sql);
     } catch (err) {
       if (!this.closed) log.error({ err }, 'timer loop failed; it will run again');

@@ -7,7 +7,7 @@
 import type { PrismaClient } from '../../infra/database.js';
 
 /** The advisory lock of the sequencer (the project's other locks: 72311504–72311506). */
-const SEQUENCER_LOCK_ID = 72_311_507;
+export const SEQUENCER_LOCK_ID = 72_311_507;
 
 /** Rows numbered per pass; a full pass means there may be more. */
 export const SEQUENCER_BATCH = 1000;
@@ -18,16 +18,38 @@ export const SEQUENCER_BATCH = 1000;
  * (that pass numbers them). Costs one indexed query when nothing waits.
  */
 export async function sequenceEvents(prisma: PrismaClient, batch = SEQUENCER_BATCH): Promise<number> {
-  const [waiting] = await prisma.$queryRaw<{ waiting: boolean }[]>`SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS waiting`;
-  if (!waiting?.waiting) return 0;
+  if (!(await eventsWaiting(prisma))) return 0;
   return prisma.$transaction(async (tx) => {
     const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${SEQUENCER_LOCK_ID}::bigint) AS locked`;
-    if (!lock?.locked) return 0;
-    // Materialized: nextval runs once per row, in the sorted order of the subquery.
-    return tx.$executeRaw`
-      WITH numbered AS MATERIALIZED (
-        SELECT seq, nextval('events_position_seq') AS position
-          FROM (SELECT seq FROM events WHERE position IS NULL ORDER BY seq LIMIT ${batch}) pending)
-      UPDATE events e SET position = numbered.position FROM numbered WHERE e.seq = numbered.seq`;
+    return lock?.locked ? numberWaiting(tx, batch) : 0;
   });
+}
+
+/**
+ * For a reader about to answer "nothing new": numbers what waits, after waiting for a pass
+ * under way (another process's, the dispatcher's) to commit. True when events were waiting,
+ * so that a read now may find them; false when nothing waited (no lock taken).
+ */
+export async function sequenceBeforeReading(prisma: PrismaClient, batch = SEQUENCER_BATCH): Promise<boolean> {
+  if (!(await eventsWaiting(prisma))) return false;
+  await prisma.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT pg_advisory_xact_lock(${SEQUENCER_LOCK_ID}::bigint)::text AS locked`;
+    await numberWaiting(tx, batch);
+  });
+  return true;
+}
+
+async function eventsWaiting(prisma: PrismaClient): Promise<boolean> {
+  const [row] = await prisma.$queryRaw<{ waiting: boolean }[]>`SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS waiting`;
+  return row?.waiting === true;
+}
+
+/** Numbers up to `batch` committed events without a position; the caller holds the lock. */
+function numberWaiting(tx: Pick<PrismaClient, '$executeRaw'>, batch: number): Promise<number> {
+  // Materialized: nextval runs once per row, in the sorted order of the subquery.
+  return tx.$executeRaw`
+    WITH numbered AS MATERIALIZED (
+      SELECT seq, nextval('events_position_seq') AS position
+        FROM (SELECT seq FROM events WHERE position IS NULL ORDER BY seq LIMIT ${batch}) pending)
+    UPDATE events e SET position = numbered.position FROM numbered WHERE e.seq = numbered.seq`;
 }

@@ -5,7 +5,7 @@
 import type { PrismaClient } from '../../infra/database.js';
 import { InvalidInputError } from '../errors.js';
 import { cursorOf, cursorParts, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../paging.js';
-import { sequenceEvents } from './sequencer.js';
+import { sequenceBeforeReading } from './sequencer.js';
 
 const INT64 = /^\d{1,19}$/;
 const MAX_INT64 = 9_223_372_036_854_775_807n;
@@ -62,7 +62,7 @@ export async function eventPage(prisma: PrismaClient, query: { after?: string | 
   if (query.after !== undefined && after === undefined) errors.push({ field: 'after', message: 'is not a cursor this API handed out' });
   if (errors.length > 0) throw new InvalidInputError(errors);
   let rows = await readStream(prisma, after, limit);
-  if (rows.length < limit && (await sequenceEvents(prisma)) > 0) rows = await readStream(prisma, after, limit);
+  if (rows.length < limit && (await sequenceBeforeReading(prisma))) rows = await readStream(prisma, after, limit);
   const last = rows.at(-1);
   return {
     events: rows.map(envelopeOf),

@@ -15,7 +15,7 @@ import {
   type PageQuery,
 } from '../paging.js';
 import type { EventType } from './event-types.js';
-import { sequenceEvents } from './sequencer.js';
+import { sequenceBeforeReading } from './sequencer.js';
 
 export type SubscriptionInput = { url: string; eventTypes: EventType[]; description?: string | undefined };
 export type SubscriptionPatch = Partial<SubscriptionInput> & { enabled?: boolean | undefined };
@@ -76,7 +76,7 @@ function newSecret(): string {
 
 /** The stream's current end: a subscription starts there, with the events sequenced after it. */
 async function streamHead(prisma: PrismaClient): Promise<bigint> {
-  await sequenceEvents(prisma); // the events committed so far come before the head, not after it
+  await sequenceBeforeReading(prisma); // the events committed so far come before the head, not after it
   const [head] = await prisma.$queryRaw<{ position: bigint | null }[]>`SELECT max(position) AS position FROM events`;
   return head?.position ?? 0n;
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import pg from 'pg';
 import { EventDispatcher } from '../../app/event-dispatcher.js';
 import { createSubscription } from '../../domain/events/subscriptions.js';
+import { SEQUENCER_LOCK_ID } from '../../domain/events/sequencer.js';
 import { eventPage } from '../../domain/events/stream.js';
 import { createOrder } from '../../domain/orders/create-order.js';
 import { transitionOrder } from '../../domain/orders/transition.js';
@@ -120,4 +121,25 @@ describe(`the event stream's positions (${databaseKind})`, () => {
       expect(mine.filter((e) => orderOf(e) === id).map((e) => e.id)).toEqual(recorded.filter((e) => e.orderId === id).map((e) => e.id));
     }
   }, 60_000);
+
+  test('a poller at the end of the stream while a pass of the sequencer is under way elsewhere waits for it, then sees the event', async () => {
+    if (!onPostgres) return; // PGlite has one connection: no pass can be under way elsewhere
+    const { cursor } = await readToEnd(undefined);
+    // Another process's pass: it holds the sequencer's lock and has not committed yet.
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1::bigint)', [SEQUENCER_LOCK_ID]);
+      const id = await newOrder('c-seq-pass');
+      let answered = false;
+      const page = eventPage(db.prisma, { after: cursor }).finally(() => (answered = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(answered).toBe(false); // it waits for the pass rather than answering "nothing new"
+      await other.query('COMMIT');
+      expect((await page).events.map(orderOf)).toEqual([id]);
+    } finally {
+      await other.end();
+    }
+  });
 });

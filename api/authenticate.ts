@@ -15,7 +15,8 @@ export type Authentication =
   { principal: Principal; via: 'bearer' | 'basic' } | { principal?: undefined; refused: string } | { principal?: undefined; refused?: undefined };
 
 const KEY = 'authentication';
-const digest = (s: string) => createHash('sha256').update(s).digest();
+/** A secret's SHA-256: compared with timingSafeEqual, two secrets of any lengths take the same time to compare. */
+export const digest = (s: string) => createHash('sha256').update(s).digest();
 
 const KEY_REFUSALS = {
   malformed: 'the API key is malformed (osk_<32 hex digits>_<43 characters>)',

@@ -2,16 +2,14 @@
 // customer or a key acting for customers, the bootstrap admin token's key management,
 // and the static token of /metrics. Who the caller is was settled by authenticate.ts.
 // A missing or refused credential is 401; a known caller without the right is 403.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { Principal } from '../domain/access/principal.js';
 import { hasScope } from '../domain/access/principal.js';
 import type { Scope } from '../domain/access/scopes.js';
-import { authenticationOf, presentedCredential } from './authenticate.js';
+import { authenticationOf, digest, presentedCredential } from './authenticate.js';
 import { sameOriginJsonWrites } from './cross-site-guard.js';
 import { HttpProblem } from './problem.js';
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
 type Challenge = 'bearer' | 'basic';
 const CHALLENGES: Record<Challenge, string> = {

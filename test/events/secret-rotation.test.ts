@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { verifySignature } from '../../domain/payments/signature.js';
 import { databaseKind } from '../support/database.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { adminAuth, startSaga, type Saga } from '../saga/support.js';
+import { adminAuth, startSaga, type Saga, sendJson } from '../saga/support.js';
 import { Subscriber, type Delivery } from './subscriber.js';
 
 const HOUR_MS = 3_600_000;
@@ -22,15 +22,8 @@ afterAll(async () => {
   await saga?.stop();
 });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = adminAuth): Promise<{ status: number; body: any }> {
-  const res = await fetch(saga.url + path, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+/** A request with exactly `headers` (default: a key holding every scope); `{}` is an anonymous one. */
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = adminAuth) => sendJson(saga.url, method, path, body, headers);
 
 const rotate = (id: string, body?: unknown) => call('POST', `/admin/event-subscriptions/${id}/rotate-secret`, body);
 

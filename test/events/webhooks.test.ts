@@ -6,7 +6,7 @@ import { EVENT_TYPES } from '../../domain/events/event-types.js';
 import { EVENT_SCHEMAS } from '../../api/event-schemas.js';
 import { databaseKind } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
-import { adminAuth, startSaga, type Saga } from '../saga/support.js';
+import { adminAuth, startSaga, type Saga, sendJson } from '../saga/support.js';
 import { orderingViolations, Subscriber } from './subscriber.js';
 
 const DISABLE_AFTER_MS = 4000;
@@ -29,15 +29,8 @@ afterAll(async () => {
   await saga?.stop();
 });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = adminAuth): Promise<{ status: number; body: any }> {
-  const res = await fetch(saga.url + path, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+/** A request with exactly `headers` (default: a key holding every scope); `{}` is an anonymous one. */
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = adminAuth) => sendJson(saga.url, method, path, body, headers);
 
 async function subscribe(url: string, eventTypes: readonly string[] = EVENT_TYPES): Promise<{ id: string; secret: string }> {
   const res = await call('POST', '/admin/event-subscriptions', { url, eventTypes, description: 'test subscriber' });

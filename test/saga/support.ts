@@ -115,6 +115,17 @@ export async function sagaEnvironment(overrides: Record<string, string> = {}): P
   };
 }
 
+/** `method` `path` on the service at `url` with exactly `headers` (a JSON body adds its content type); the answer's body parsed, undefined when empty. */
+export async function sendJson(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any, headers: res.headers };
+}
+
 /** `log`: every JSON log line at `level` or above (default warn), for tests that read the log itself. */
 export async function startSaga(overrides: Record<string, string> = {}, log: { level?: string; onLine?: (line: string) => void } = {}): Promise<Saga> {
   const { env, cleanup } = await sagaEnvironment(overrides);
@@ -139,13 +150,7 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
   const admin = { authorization: `Bearer ${DEV_API_KEY}` };
 
   async function post(p: string, body?: unknown, headers: Record<string, string> = {}) {
-    const res = await fetch(url + p, {
-      method: 'POST',
-      headers: withAuth({ ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }),
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    return sendJson(url, 'POST', p, body, withAuth(headers));
   }
   async function get(p: string, headers: Record<string, string> = {}) {
     const res = await fetch(url + p, { headers: withAuth(headers) });

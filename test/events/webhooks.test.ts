@@ -141,8 +141,12 @@ describe(`events out: webhook subscriptions (${databaseKind})`, () => {
       // The redelivered order.created carried the id of the failed attempt.
       for (const id of failedOnce) expect(subscriber.received.filter((d) => d.id === id).map((d) => d.status)).toEqual([503, 200]);
 
-      const stats = await call('GET', `/admin/event-subscriptions/${subId}`);
+      // The subscriber has every event; the dispatcher records the last answer a moment after the subscriber sent it.
       const total = [...expected.values()].flat().length;
+      const stats = await waitFor('the last attempt to be recorded', async () => {
+        const answer = await call('GET', `/admin/event-subscriptions/${subId}`);
+        return answer.body.deliveries.pending === 0 && answer;
+      });
       expect(stats.body.deliveries).toMatchObject({ pending: 0, failed: 0, delivered: total });
       const log = await call('GET', `/admin/event-subscriptions/${subId}/deliveries?limit=100`);
       const created = log.body.deliveries.find((d: any) => d.eventType === 'order.created');

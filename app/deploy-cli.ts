@@ -38,6 +38,11 @@ try {
     for (const d of deployed) {
       console.log(`  ${d.bpmnProcessId}  version ${d.version}  ${d.isNew ? 'NEW' : 'unchanged'}  (key ${d.processDefinitionKey}, from ${d.resourceName})`);
     }
+    for (const d of deployed.decisions ?? []) {
+      console.log(
+        `  decision ${d.decisionId}  version ${d.version}  ${d.isNew ? 'NEW' : 'unchanged'}  (key ${d.decisionDefinitionKey}, from ${d.resourceName})`,
+      );
+    }
   } finally {
     await engine.close();
   }

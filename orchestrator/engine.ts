@@ -13,6 +13,28 @@ export function variablesOf(v: unknown, what = 'variables'): Variables {
 
 export type DeployResource = { name: string; xml: string };
 export type DeployedProcess = { bpmnProcessId: string; version: number; processDefinitionKey: string; resourceName: string; isNew: boolean };
+/** A decision of a deployed DMN file; every decision of a changed file gets a new version, of its decision requirements graph (DRG) too. */
+export type DeployedDecisionDefinition = {
+  decisionId: string;
+  decisionName?: string;
+  version: number;
+  decisionDefinitionKey: string;
+  /** The DMN file's definitions id, and the key of the DRG version this decision version belongs to. */
+  decisionRequirementsId: string;
+  decisionRequirementsKey: string;
+  resourceName: string;
+  isNew: boolean;
+};
+/**
+ * What a deployment made: the processes, as a list (one entry per BPMN process), and beside
+ * them the decisions of its DMN files (Zeebe's deploy response lists them apart too). Both
+ * engines set `decisions` when the deployment had decisions, so that a deployment of BPMN
+ * files alone still is a plain list of processes.
+ */
+export type Deployment = DeployedProcess[] & { decisions?: DeployedDecisionDefinition[] };
+
+/** A DMN file (decisions for business rule tasks) rather than a BPMN one: told by its name, as Zeebe does. */
+export const isDecisionResource = (r: Pick<DeployResource, 'name'>): boolean => r.name.toLowerCase().endsWith('.dmn');
 
 export type Job<V extends Variables = Variables, H extends Record<string, string> = Record<string, string>> = {
   key: string;
@@ -89,9 +111,12 @@ export type PublishMessage = {
 
 export type CorrelateMessage = { name: string; correlationKey: string; variables?: Variables };
 
+export type BroadcastSignal = { signalName: string; variables?: Variables };
+
 export interface Engine {
   readonly kind: 'embedded' | 'zeebe';
-  deploy(resources: DeployResource[]): Promise<DeployedProcess[]>;
+  /** BPMN files (`*.bpmn`) and DMN files (`*.dmn`), all or nothing. */
+  deploy(resources: DeployResource[]): Promise<Deployment>;
   createProcessInstance(o: {
     bpmnProcessId: string;
     variables?: Variables;
@@ -104,6 +129,13 @@ export interface Engine {
    * whether a running process took it.
    */
   correlateMessage(m: CorrelateMessage): Promise<{ key: string; processInstanceKey: string }>;
+  /**
+   * Broadcasts a signal (Zeebe 8.8: POST /v2/signals/broadcast): it triggers every signal
+   * catch event, boundary event and event sub-process start waiting for that name in every
+   * instance, and starts one instance of each process whose latest version has a signal start
+   * event of that name. Nothing is buffered: a signal nobody waits for is gone.
+   */
+  broadcastSignal(s: BroadcastSignal): Promise<{ key: string }>;
   cancelProcessInstance(processInstanceKey: string): Promise<void>;
   createWorker<V extends Variables = Variables>(o: WorkerOptions<V>): JobWorker;
   updateJobRetries(o: { jobKey: string; retries: number }): Promise<void>;

@@ -60,18 +60,27 @@ export type DefinitionSummary = {
 };
 export type ElementStats = {
   elementId: string;
-  /** Tokens at the element now, and since when the oldest of them waits. */
+  /**
+   * Tokens at the element now, and since when the oldest of them waits. For a multi-instance
+   * activity these are its bodies: one per instance of the activity, however many items it runs.
+   */
   waiting: number;
   oldestWaitingSince: string | null;
-  /** Completed element instances and their time from activation to completion. */
+  /** Completed element instances (a multi-instance activity's: bodies) and their time from activation to completion. */
   completed: number;
   p50Ms: number | null;
   p95Ms: number | null;
+  /** A multi-instance activity's inner instances (one per item), active now and completed; null for any other element. */
+  inner: { waiting: number; completed: number } | null;
+  /** A call activity's child process instances running now. */
+  childInstancesRunning: number;
   /** Job failures (with or without retries left), and incidents open now and ever raised. */
   jobFailures: number;
   incidentsOpen: number;
   incidentsTotal: number;
 };
+/** The call activity that started a child instance. */
+export type ParentLink = { processInstanceKey: string; elementInstanceKey: string; elementId: string | null; bpmnProcessId: string | null };
 export type InstanceOfDefinition = {
   key: string;
   definitionKey: string;
@@ -80,6 +89,52 @@ export type InstanceOfDefinition = {
   state: string;
   startedAt: string;
   endedAt: string | null;
+  /** Null unless a call activity started this instance. */
+  parent: ParentLink | null;
+  /** The top of its call tree (itself when nobody called it). */
+  rootProcessInstanceKey: string;
+};
+/** A process instance a call activity started. */
+export type CalledInstance = {
+  processInstanceKey: string;
+  bpmnProcessId: string;
+  version: number;
+  definitionKey: string;
+  state: string;
+  startedAt: string;
+  endedAt: string | null;
+  /** The call activity (element and element instance) in the calling instance. */
+  elementId: string | null;
+  elementInstanceKey: string;
+};
+
+// --- decisions ---------------------------------------------------------------------------
+
+/** What Zeebe reports of a decision's evaluation: values as JSON; `ruleIndex` from 1. */
+export type DecisionInput = { inputId: string; inputName?: string; value: unknown };
+export type DecisionOutput = { outputId: string; outputName?: string; value: unknown };
+export type DecisionMatchedRule = { ruleId: string; ruleIndex: number; evaluatedOutputs: DecisionOutput[] };
+/** One decision a business rule task evaluated (what Operate shows as a decision instance); `failure` set when it failed. */
+export type DecisionEvaluationView = {
+  key: string;
+  elementId: string | null;
+  elementInstanceKey: string;
+  decisionKey: string;
+  decisionId: string;
+  decisionName: string | null;
+  decisionVersion: number;
+  decisionType: string;
+  inputs: DecisionInput[];
+  matchedRules: DecisionMatchedRule[];
+  output: unknown;
+  failure: string | null;
+  evaluatedAt: string;
+};
+
+/** The decisions an instance evaluated: the embedded engine's (EngineOperations) or Camunda 8's search API (ZeebeDecisions). */
+export type DecisionSource = {
+  /** Oldest first (required decisions before the one they served); undefined when the engine does not know the instance. */
+  decisionsOf(processInstanceKey: string): Promise<DecisionEvaluationView[] | undefined>;
 };
 
 /** What is stuck: implemented by the embedded engine (EngineOperations) and on Camunda 8 (ZeebeIncidents). */
@@ -90,7 +145,7 @@ export type IncidentSource = {
 };
 
 /** The operator queries behind the ops page (embedded engine: EngineOperations). */
-export interface ProcessOperations {
+export interface ProcessOperations extends DecisionSource {
   /** Each element of a deployed version: its name and BPMN type; undefined for an unknown key. */
   elements(processDefinitionKey: string): Promise<Map<string, ElementInfo> | undefined>;
   incidents(o?: { state?: 'ACTIVE' | 'RESOLVED'; processInstanceKey?: string }): Promise<IncidentView[]>;
@@ -99,4 +154,6 @@ export interface ProcessOperations {
   elementStats(processDefinitionKey: string): Promise<ElementStats[]>;
   instance(processInstanceKey: string): Promise<InstanceOfDefinition | undefined>;
   history(processInstanceKey: string): Promise<AuditEntry[]>;
+  /** The instances the instance's call activities started, oldest first. */
+  calledInstances(processInstanceKey: string): Promise<CalledInstance[]>;
 }

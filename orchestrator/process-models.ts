@@ -6,14 +6,17 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpmnModdle } from 'bpmn-moddle';
-import type { DeployResource } from './engine.js';
+import { isDecisionResource, type DeployResource } from './engine.js';
 
 const zeebeDescriptor = createRequire(import.meta.url)('zeebe-bpmn-moddle/resources/zeebe.json') as object;
 
 /** `<repo>/bpmn`, found from this file rather than from the working directory. */
 export const PROCESS_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bpmn');
 
-/** Every `*.bpmn` file of `dir`, by file name, as deploy resources (name = file name). */
+/**
+ * Every `*.bpmn` file of `dir` and, deployed with them, every `*.dmn` file (the decisions of
+ * business rule tasks), by file name, as deploy resources (name = file name).
+ */
 export async function loadProcessModels(dir: string = PROCESS_MODELS_DIR): Promise<DeployResource[]> {
   let entries: string[];
   try {
@@ -21,10 +24,14 @@ export async function loadProcessModels(dir: string = PROCESS_MODELS_DIR): Promi
   } catch (err) {
     throw new Error(`Cannot read the process models folder ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  const files = entries.filter((f) => f.toLowerCase().endsWith('.bpmn')).sort();
-  if (files.length === 0) throw new Error(`No process models (*.bpmn files) in ${dir}`);
-  return Promise.all(files.map(async (name) => ({ name, xml: await readFile(path.join(dir, name), 'utf8') })));
+  const bpmn = entries.filter((f) => f.toLowerCase().endsWith('.bpmn')).sort();
+  if (bpmn.length === 0) throw new Error(`No process models (*.bpmn files) in ${dir}`);
+  const dmn = entries.filter((f) => isDecisionResource({ name: f })).sort();
+  return Promise.all([...bpmn, ...dmn].map(async (name) => ({ name, xml: await readFile(path.join(dir, name), 'utf8') })));
 }
+
+// A DMN file's root element (any DMN version): tells a decision file by its content where only the XML is at hand.
+const DMN_ROOT = /<(?:[\w.-]+:)?definitions\b[^>]*\bxmlns(?::[\w.-]+)?=["']https?:\/\/www\.omg\.org\/spec\/DMN\//;
 
 type Moddle = { $type: string; id?: string; [k: string]: unknown };
 
@@ -48,8 +55,10 @@ export async function processIdsOf(xml: string): Promise<string[]> {
  * The job types a model's workers must serve, sorted and unique: the
  * zeebe:taskDefinition type of every service task (and of any other task that
  * is run by a job worker, e.g. a send task), in every process and sub-process.
+ * None for a DMN file (loadProcessModels gives those too).
  */
 export async function taskTypesOf(xml: string): Promise<string[]> {
+  if (DMN_ROOT.test(xml)) return []; // decisions need no workers
   const definitions = await definitionsOf(xml);
   const types = new Set<string>();
   const visit = (container: Moddle) => {

@@ -1,10 +1,13 @@
-// Deployed process definitions: deployment (a new version only for a changed resource)
-// and the parsed models, cached by key (a definition never changes once deployed).
+// Deployed process definitions and decisions: deployment (a new version only for a changed
+// resource; BPMN and DMN files of one call in one transaction) and the parsed models,
+// cached by key (a definition never changes once deployed).
 import { createHash } from 'node:crypto';
 import type { SqlSession } from '../../infra/database.js';
-import { EngineError, type DeployedProcess, type DeployResource } from '../engine.js';
+import { EngineError, isDecisionResource, type Deployment, type DeployResource } from '../engine.js';
+import { DeployedDecisions, parseDmnResources, type DeployedDecision } from './dmn/deployed-decisions.js';
 import type { KeyAllocator } from './keys.js';
 import { parseModels, type Model } from './model.js';
+import { signalStartNames } from './signals.js';
 import {
   definitionByKey,
   insertDefinition,
@@ -17,23 +20,31 @@ import {
 import type { TransactionRunner } from './transactions.js';
 
 export type Definition = { key: string; bpmnProcessId: string; version: number; model: Model };
+export type { DeployedDecision };
 
 export class Definitions {
   private readonly cache = new Map<string, Definition>();
+  private readonly decisions: DeployedDecisions;
 
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly keys: KeyAllocator,
     /** A new version was inserted, in the deployment's transaction (start-timers.ts schedules its timer start events). */
     private readonly versionDeployed?: (tx: SqlSession, def: Definition) => Promise<void>,
-  ) {}
+  ) {
+    this.decisions = new DeployedDecisions(keys);
+  }
 
-  async deploy(resources: DeployResource[]): Promise<DeployedProcess[]> {
+  /** BPMN and DMN (`*.dmn`) files; the processes as the list, the decisions beside it. */
+  async deploy(resources: DeployResource[]): Promise<Deployment> {
     // Parse everything first: a deployment with one bad file deploys nothing.
-    const parsed = await Promise.all(resources.map(async (r) => ({ resource: r, models: await parseModels(r.xml) })));
+    const [parsed, dmn] = await Promise.all([
+      Promise.all(resources.filter((r) => !isDecisionResource(r)).map(async (r) => ({ resource: r, models: await parseModels(r.xml) }))),
+      parseDmnResources(resources.filter(isDecisionResource)),
+    ]);
     return this.transactions.run(async (tx) => {
       await lockDeployments(tx);
-      const out: DeployedProcess[] = [];
+      const out: Deployment = [];
       for (const { resource, models } of parsed) {
         for (const model of models) {
           const checksum = createHash('sha256').update(`${model.bpmnProcessId}\n${resource.xml}`).digest('hex');
@@ -60,6 +71,7 @@ export class Definitions {
             resourceName: resource.name,
             xml: resource.xml,
             messageStartNames,
+            signalStartNames: signalStartNames(model),
           });
           const def = { key, bpmnProcessId: model.bpmnProcessId, version, model };
           this.cache.set(key, def);
@@ -67,8 +79,14 @@ export class Definitions {
           out.push({ bpmnProcessId: model.bpmnProcessId, version, processDefinitionKey: key, resourceName: resource.name, isNew: true });
         }
       }
+      if (dmn.length > 0) out.decisions = await this.decisions.deploy(tx, dmn);
       return out;
     });
+  }
+
+  /** The latest version of a decision with its DMN file parsed (business rule tasks), or undefined when it is not deployed. */
+  decision(tx: SqlSession, decisionId: string): Promise<DeployedDecision | undefined> {
+    return this.decisions.latest(tx, decisionId);
   }
 
   async get(tx: SqlSession, key: string): Promise<Definition> {

@@ -8,6 +8,7 @@ import type { Database } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
 import {
   EngineError,
+  type BroadcastSignal,
   type CorrelateMessage,
   type DeployedProcess,
   type DeployResource,
@@ -19,6 +20,7 @@ import {
   type WorkerOptions,
   variablesOf,
 } from '../engine.js';
+import { refuseChildCancel } from './call-activities.js';
 import { Definitions } from './definitions.js';
 import { Incidents } from './incidents.js';
 import { InstanceEvents, type InstanceEventsOptions, type Started } from './instance-events.js';
@@ -28,6 +30,7 @@ import { Jobs } from './jobs.js';
 import { KeyAllocator } from './keys.js';
 import { MessageStarts } from './message-starts.js';
 import { messageBuffer, Messages } from './messages.js';
+import { Signals } from './signals.js';
 import { StartTimers } from './start-timers.js';
 import { Starts } from './starts.js';
 import { TimerLoop } from './timer-loop.js';
@@ -69,6 +72,7 @@ export class EmbeddedEngine implements Engine {
   private readonly variables: ScopeVariables;
   private readonly startTimers: StartTimers;
   private readonly messageStarts: MessageStarts;
+  private readonly signals: Signals;
   private closed = false;
 
   constructor(db: Pick<Database, 'sql'> & { kind?: Database['kind'] }, options: EmbeddedEngineOptions) {
@@ -84,11 +88,24 @@ export class EmbeddedEngine implements Engine {
     // Called once the parts below exist: deploy schedules timer start events, an ended instance frees its start message's key.
     const definitions = new Definitions(transactions, keys, (tx, def) => this.startTimers.versionDeployed(tx, def));
     const messageStartedEnded: InstanceEventsOptions['messageStartedEnded'] = (tx, states) => this.messageStarts.ended(tx, states);
+    const signalThrown: InstanceEventsOptions['signalThrown'] = (tx, signal, exclude) => this.signals.deliver(tx, signal, exclude);
     const streaming = new JobStreaming(transactions);
     const buffer = messageBuffer(exclusive);
     // Called after a commit only, once the timer loop below exists.
     const timerCreated = (at: Date) => this.timers.timerCreated(at);
-    const instances = new InstanceEvents({ exclusive, keys, definitions, transactions, streaming, buffer, events, timerCreated, messageStartedEnded, log });
+    const instances = new InstanceEvents({
+      exclusive,
+      keys,
+      definitions,
+      transactions,
+      streaming,
+      buffer,
+      events,
+      timerCreated,
+      messageStartedEnded,
+      signalThrown,
+      log,
+    });
     this.transactions = transactions;
     this.definitions = definitions;
     this.streaming = streaming;
@@ -96,6 +113,7 @@ export class EmbeddedEngine implements Engine {
     this.starts = new Starts({ maxConcurrent, definitions, transactions, instances });
     this.messageStarts = new MessageStarts({ exclusive, definitions, instances });
     this.messages = new Messages({ exclusive, keys, definitions, transactions, instances, starts: this.messageStarts });
+    this.signals = new Signals({ exclusive, keys, definitions, transactions, instances, streaming });
     this.jobs = new Jobs({ exclusive, maxConcurrent, sql: db.sql, keys, transactions, instances, streaming, events, log });
     this.incidents = new Incidents({ transactions, instances, events });
     this.variables = new ScopeVariables({ transactions, instances });
@@ -117,7 +135,12 @@ export class EmbeddedEngine implements Engine {
   }
 
   async cancelProcessInstance(processInstanceKey: string): Promise<void> {
-    const done = await this.transactions.event((tx) => this.instances.onInstance(tx, processInstanceKey, (it) => it.cancel()));
+    const done = await this.transactions.event((tx) =>
+      this.instances.onInstance(tx, processInstanceKey, (it, s) => {
+        refuseChildCancel(s.instance);
+        return it.cancel();
+      }),
+    );
     if (!done) throw new EngineError('NOT_FOUND', `no active process instance ${processInstanceKey}`);
   }
 
@@ -132,6 +155,11 @@ export class EmbeddedEngine implements Engine {
     if (!m.name) throw new EngineError('INVALID_ARGUMENT', 'a message needs a name');
     const variables = plainObject(m.variables, 'variables');
     return this.messages.correlateNow({ name: m.name, correlationKey: String(m.correlationKey ?? ''), variables });
+  }
+
+  async broadcastSignal(s: BroadcastSignal): Promise<{ key: string }> {
+    if (typeof s?.signalName !== 'string' || s.signalName === '') throw new EngineError('INVALID_ARGUMENT', 'a signal needs a name (signalName)');
+    return this.signals.broadcast({ name: s.signalName, variables: plainObject(s.variables, 'variables') });
   }
 
   /**

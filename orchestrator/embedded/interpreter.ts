@@ -5,9 +5,14 @@ import type { SqlSession } from '../../infra/database.js';
 import type { Variables } from '../engine.js';
 import { assignPath, evaluateCondition, evaluateValue, ExpressionError } from './feel.js';
 import type { KeyAllocator } from './keys.js';
-import type { Model, Node } from './model.js';
-import { visibleVariables, type ElementInstance, type InstanceState } from './state.js';
+import type { Flow, Model, Node } from './model.js';
+import { visibleVariables, type ElementInstance, type EscalatedError, type InstanceState } from './state.js';
 import { firstDue, nextCycleDue, TimerDefinitionError } from './timer-definition.js';
+import { DecisionEvaluationError, evaluateDecision, type DecisionResult } from './dmn/evaluate.js';
+import type { DeployedDecision } from './dmn/deployed-decisions.js';
+import { evaluationRecords } from './dmn/records.js';
+import { loopLocals, MULTI_INSTANCE_BODY, readCollection } from './multi-instance.js';
+import { signalNameOf } from './signals.js';
 
 export type Buffered = { key: string; variables: Variables };
 export type MessageBuffer = {
@@ -15,12 +20,17 @@ export type MessageBuffer = {
   take(tx: SqlSession, name: string, correlationKey: string, bpmnProcessId: string): Promise<Buffered | undefined>;
 };
 
-const WAITING_TYPES = new Set(['serviceTask', 'sendTask', 'receiveTask', 'subProcess', 'eventBasedGateway', 'intermediateCatchEvent']);
+/** The deployed decisions business rule tasks evaluate (definitions.ts). */
+export type DecisionSource = { decision(tx: SqlSession, decisionId: string): Promise<DeployedDecision | undefined> };
+
+const WAITING_TYPES = new Set(['serviceTask', 'sendTask', 'receiveTask', 'subProcess', 'eventSubProcess', 'eventBasedGateway', 'intermediateCatchEvent']);
 
 export class Interpreter {
   private readonly scopesToCheck = new Set<string>();
   /** Compensation handlers about to be activated, by their element instance key. */
   private readonly handlerLinks = new Map<string, { throwKey: string; compensates: string; variables: Variables }>();
+  /** Multi-instance inner instances about to be activated: their loop variables (inputElement, loopCounter, outputElement). */
+  private readonly loopSeeds = new Map<string, Variables>();
 
   constructor(
     private readonly model: Model,
@@ -28,6 +38,7 @@ export class Interpreter {
     private readonly tx: SqlSession,
     private readonly keys: KeyAllocator,
     private readonly buffer: MessageBuffer,
+    private readonly decisions: DecisionSource,
     private readonly now: Date = new Date(),
   ) {}
 
@@ -74,30 +85,34 @@ export class Interpreter {
     }
   }
 
-  /** Output mappings (or, without them, all result variables) go to the element's flow scope. */
+  /**
+   * Zeebe: without output mappings the result merges from the element instance outwards
+   * (a local variable of that name takes it); output mappings merge into the flow scope,
+   * or into the element's own scope when it is a multi-instance inner instance.
+   */
   private applyOutputs(node: Node, ei: ElementInstance | undefined, flowScopeKey: string, result: Variables): void {
     if (node.outputs.length === 0) {
-      this.propagate(flowScopeKey, result);
+      this.propagate(ei?.key ?? flowScopeKey, result);
       return;
     }
     const context = { ...this.variablesAt(flowScopeKey), ...(ei?.variables ?? {}), ...result };
     const out: Variables = {};
     for (const m of node.outputs) assignPath(out, m.target, evaluateValue(m.source, context));
-    this.propagate(flowScopeKey, out);
+    this.propagate(ei && this.isInner(ei) ? ei.key : flowScopeKey, out);
   }
 
-  private inputs(node: Node, flowScopeKey: string): Variables {
+  private inputs(node: Node, flowScopeKey: string, seed: Variables = {}): Variables {
     const local: Variables = {};
     if (node.inputs.length === 0) return local;
-    const context = this.variablesAt(flowScopeKey);
+    const context = { ...this.variablesAt(flowScopeKey), ...seed };
     for (const m of node.inputs) assignPath(local, m.target, evaluateValue(m.source, { ...context, ...local }));
     return local;
   }
 
   // ---- audit and incidents ------------------------------------------------
 
-  private audit(key: string, node: Node, intent: 'ELEMENT_ACTIVATED' | 'ELEMENT_COMPLETED' | 'ELEMENT_TERMINATED'): void {
-    this.s.audit.push({ elementInstanceKey: key, elementId: node.id, elementType: node.type, intent });
+  private audit(key: string, node: Node, intent: 'ELEMENT_ACTIVATED' | 'ELEMENT_COMPLETED' | 'ELEMENT_TERMINATED', elementType = node.type): void {
+    this.s.audit.push({ elementInstanceKey: key, elementId: node.id, elementType, intent });
   }
 
   private async incident(ei: ElementInstance, errorType: string, errorMessage: string, jobKey?: string): Promise<void> {
@@ -129,7 +144,10 @@ export class Interpreter {
     this.audit(this.root, this.model.root, 'ELEMENT_ACTIVATED');
     const start = startEventId ?? this.model.root.startEvents[0];
     if (!start) throw new Error(`process ${this.model.bpmnProcessId} has no none start event`);
+    // Zeebe: the event sub-processes' start events open as the process is activated.
+    await this.openEventSubProcesses(this.root, this.model.root);
     await this.activate(start, this.root);
+    await this.correlateBuffered(this.root, this.eventSubProcessStarts(this.model.root));
     await this.settle();
   }
 
@@ -139,42 +157,123 @@ export class Interpreter {
     await this.settle();
   }
 
-  /** A BPMN error from a job: caught by the nearest matching error boundary, else an incident. */
+  /** A BPMN error from a job: caught by the nearest matching error boundary, else (above a call activity, else) an incident. */
   async jobErrorThrown(ei: ElementInstance, jobKey: string, errorCode: string, errorMessage: string, variables: Variables): Promise<boolean> {
     const caught = await this.throwError(ei, errorCode, variables);
     if (!caught) {
-      await this.incident(
-        ei,
-        'UNHANDLED_ERROR_EVENT',
-        `Expected to throw an error event with the code '${errorCode}' with message '${errorMessage}', but it was not caught. No error events are available in the scope.`,
+      await this.notCaughtHere({
+        code: errorCode,
+        message: errorMessage,
+        variables,
+        thrower: { key: ei.key, elementId: ei.elementId, flowScopeKey: ei.flowScopeKey },
         jobKey,
-      );
-      // The job is kept (as ERROR_THROWN) so that resolving the incident offers it again.
-      const job = this.node(ei.elementId).job;
-      this.s.jobs.push({
-        key: jobKey,
-        elementInstanceKey: ei.key,
-        elementId: ei.elementId,
-        type: job?.type ?? '',
-        retries: 1,
-        customHeaders: job?.headers ?? {},
-        state: 'ERROR_THROWN',
-        errorMessage,
       });
-      (ei.data.hosts ??= {}).j = 1;
-      this.s.touch(ei);
     }
     await this.settle();
     return caught;
   }
 
+  // ---- call activities (call-activities.ts drives these across instances) ----
+
+  /** The called process is deployed: the call activity opens its boundary events and waits for child `childKey`. False when it got no further (an incident, or a boundary event took it at once). */
+  async callActivityReady(ei: ElementInstance, childKey: string): Promise<boolean> {
+    const ready = (await this.openBoundaries(ei, this.node(ei.elementId))) && this.stillActive(ei.key);
+    if (ready) {
+      ei.data.called = childKey;
+      this.s.touch(ei);
+    }
+    await this.settle();
+    return ready;
+  }
+
+  /** The called process is not deployed (or has no none start event): an incident on the call activity; resolving it activates it again. */
+  async calledElementMissing(ei: ElementInstance, message: string, viaFlow?: string): Promise<void> {
+    await this.stuckExisting(ei, 'activate', 'CALLED_ELEMENT_ERROR', message, viaFlow);
+    await this.settle();
+  }
+
+  /**
+   * The child completed. Zeebe: its variables are the call activity's result, as a job's
+   * (then its output mappings); without propagateAllChildVariables only what the output
+   * mappings take from them.
+   */
+  async calledProcessCompleted(ei: ElementInstance, childVariables: Variables): Promise<void> {
+    const node = this.node(ei.elementId);
+    delete ei.data.called;
+    this.s.touch(ei);
+    await this.leave(ei, node, node.call?.propagateAllChildVariables || node.outputs.length > 0 ? childVariables : {});
+    await this.settle();
+  }
+
+  /** An error a child instance did not catch, thrown at its call activity `ei`: true when an error boundary here caught it. */
+  async childErrorThrown(ei: ElementInstance, code: string, variables: Variables): Promise<boolean> {
+    const caught = await this.throwError(ei, code, variables);
+    await this.settle();
+    return caught;
+  }
+
+  /** An error that nothing in the call activities above this child instance caught either. */
+  async errorNotCaught(e: EscalatedError): Promise<void> {
+    await this.uncaught(e);
+    await this.settle();
+  }
+
+  /** Zeebe: an error nothing caught is an incident where it was thrown. */
+  private async uncaught(e: EscalatedError): Promise<void> {
+    if (e.jobKey === undefined) {
+      return this.stuck(
+        e.thrower.key,
+        this.node(e.thrower.elementId),
+        e.thrower.flowScopeKey,
+        'activate',
+        'UNHANDLED_ERROR_EVENT',
+        `Expected to throw an error event with the code '${e.code}', but it was not caught.`,
+      );
+    }
+    const ei = this.s.elements.get(e.thrower.key);
+    if (!ei) return;
+    await this.incident(
+      ei,
+      'UNHANDLED_ERROR_EVENT',
+      `Expected to throw an error event with the code '${e.code}' with message '${e.message}', but it was not caught. No error events are available in the scope.`,
+      e.jobKey,
+    );
+    // The job is kept (as ERROR_THROWN) so that resolving the incident offers it again.
+    const job = this.node(ei.elementId).job;
+    this.s.jobs.push({
+      key: e.jobKey,
+      elementInstanceKey: ei.key,
+      elementId: ei.elementId,
+      type: job?.type ?? '',
+      retries: 1,
+      customHeaders: job?.headers ?? {},
+      state: 'ERROR_THROWN',
+      errorMessage: e.message,
+    });
+    (ei.data.hosts ??= {}).j = 1;
+    this.s.touch(ei);
+  }
+
+  /** Zeebe: an error nothing in a child instance caught goes to its call activity (call-activities.ts); elsewhere it is an incident. */
+  private async notCaughtHere(e: EscalatedError): Promise<void> {
+    if (this.s.instance.parent) this.s.escalatedErrors.push(e);
+    else await this.uncaught(e);
+  }
+
   /** False when the subscription's element was already left (the message then stays free for others). */
   async messageCorrelated(sub: { elementInstanceKey: string; elementId: string }, variables: Variables): Promise<boolean> {
-    const host = this.s.elements.get(sub.elementInstanceKey);
-    if (!host || host.state !== 'ACTIVE') return false;
+    if (!this.scopeActive(sub.elementInstanceKey)) return false;
     await this.trigger(sub.elementInstanceKey, sub.elementId, variables);
     await this.settle();
     return true;
+  }
+
+  /** A broadcast signal reaches these subscriptions of this instance, oldest first; a host already left (by an earlier one too) is skipped. */
+  async signalReceived(subs: { elementInstanceKey: string; elementId: string }[], variables: Variables): Promise<void> {
+    for (const sub of subs) {
+      if (this.scopeActive(sub.elementInstanceKey)) await this.trigger(sub.elementInstanceKey, sub.elementId, structuredClone(variables));
+    }
+    await this.settle();
   }
 
   async timerFired(timer: {
@@ -188,21 +287,30 @@ export class Interpreter {
   }): Promise<void> {
     const target = this.node(timer.elementId);
     const host = this.s.elements.get(timer.elementInstanceKey);
-    // A non-interrupting cycle on a boundary fires again while its host is active.
-    if (host && target.type === 'boundaryEvent' && !timer.interrupting && timer.interval && (timer.repetitionsLeft === null || timer.repetitionsLeft > 0)) {
+    // A non-interrupting cycle on a boundary or an event sub-process fires again while its host is active.
+    const repeats = target.type === 'boundaryEvent' || this.isEventSubProcessStart(target);
+    if (
+      this.scopeActive(timer.elementInstanceKey) &&
+      repeats &&
+      !timer.interrupting &&
+      timer.interval &&
+      (timer.repetitionsLeft === null || timer.repetitionsLeft > 0)
+    ) {
       const next = nextCycleDue(timer.interval, timer.dueAt, timer.repetitionsLeft);
       if (next) {
         this.s.timers.push({
           key: await this.keys.take(this.tx),
-          elementInstanceKey: host.key,
+          elementInstanceKey: timer.elementInstanceKey,
           elementId: target.id,
           dueAt: next.dueAt,
           repetitionsLeft: next.repetitionsLeft,
           interval: timer.interval,
           interrupting: false,
         });
-        (host.data.hosts ??= {}).t = 1;
-        this.s.touch(host);
+        if (host) {
+          (host.data.hosts ??= {}).t = 1;
+          this.s.touch(host);
+        }
       }
     }
     await this.trigger(timer.elementInstanceKey, timer.elementId, {});
@@ -210,6 +318,7 @@ export class Interpreter {
   }
 
   async cancel(): Promise<void> {
+    this.closeRootEvents();
     for (const child of this.s.children(this.root)) this.terminate(child);
     for (const ei of [...this.s.elements.values()]) this.s.remove(ei);
     this.audit(this.root, this.model.root, 'ELEMENT_TERMINATED');
@@ -225,6 +334,7 @@ export class Interpreter {
     const node = this.node(ei.elementId);
     if (step === 'activate') {
       const via = ei.data.viaFlow;
+      if (this.isInner(ei)) this.loopSeeds.set(ei.key, { ...ei.variables });
       this.s.remove(ei);
       this.s.clearHosted.j.add(ei.key);
       await this.activate(node.id, ei.flowScopeKey, via, ei.key);
@@ -239,20 +349,25 @@ export class Interpreter {
   /** `retryKey`: re-activating an element stopped by an incident (same key, no second activation record). */
   private async activate(id: string, flowScopeKey: string, viaFlow?: string, retryKey?: string, key?: string): Promise<void> {
     const node = this.node(id);
+    if (node.loop && !this.isBodyOf(flowScopeKey, node)) return this.activateBody(node, flowScopeKey, viaFlow, retryKey);
     key ??= retryKey ?? (await this.keys.take(this.tx));
     if (!retryKey) this.audit(key, node, 'ELEMENT_ACTIVATED');
 
     let locals: Variables;
     try {
-      locals = this.inputs(node, flowScopeKey);
+      const seed = this.loopSeeds.get(key) ?? {};
+      locals = { ...seed, ...this.inputs(node, flowScopeKey, seed) };
     } catch (err) {
       return this.stuck(key, node, flowScopeKey, 'activate', 'IO_MAPPING_ERROR', (err as Error).message, viaFlow);
     }
+    if (node.event === 'signal' && (node.type === 'intermediateThrowEvent' || node.type === 'endEvent'))
+      return this.throwSignal(key, node, flowScopeKey, locals, viaFlow);
 
     switch (node.type) {
       case 'startEvent':
       case 'intermediateThrowEvent':
         if (node.event === 'compensation') return this.throwCompensation(key, node, flowScopeKey, false);
+        if (node.event === 'escalation') return this.throwEscalation(key, node, flowScopeKey, false);
         return this.completeTransient(key, node, flowScopeKey);
       case 'endEvent':
         return this.end(key, node, flowScopeKey);
@@ -260,8 +375,25 @@ export class Interpreter {
         return this.exclusive(key, node, flowScopeKey, viaFlow);
       case 'parallelGateway':
         return this.parallel(key, node, flowScopeKey, viaFlow);
+      case 'inclusiveGateway':
+        // A resolved incident retries the fork: the join had fired already.
+        return node.incoming.length > 1 && !retryKey
+          ? this.inclusiveJoin(key, node, flowScopeKey, viaFlow)
+          : this.inclusiveFork(key, node, flowScopeKey, viaFlow);
+      case 'manualTask':
+      case 'task': {
+        // Zeebe: a manual task and an undefined task are passed through.
+        const ei = this.newElement(key, node, flowScopeKey, locals);
+        if (!(await this.openBoundaries(ei, node)) || !this.stillActive(key)) return;
+        return this.leave(ei, node, {});
+      }
+      case 'scriptTask':
+      case 'businessRuleTask':
       case 'serviceTask':
       case 'sendTask': {
+        if (node.script) return this.runScript(key, node, flowScopeKey, locals, viaFlow);
+        // A business rule task with a task definition is a job, like a service task.
+        if (node.decision) return this.evaluateBusinessRule(key, node, flowScopeKey, locals, viaFlow);
         const ei = this.newElement(key, node, flowScopeKey, locals);
         let retries: number;
         try {
@@ -300,7 +432,39 @@ export class Interpreter {
       case 'subProcess': {
         const ei = this.newElement(key, node, flowScopeKey, locals);
         if (!(await this.openBoundaries(ei, node)) || !this.stillActive(key)) return;
-        return this.activate(node.startEvents[0] as string, key);
+        if (!(await this.openEventSubProcesses(key, node))) return;
+        await this.activate(node.startEvents[0] as string, key);
+        if (this.stillActive(key)) await this.correlateBuffered(key, this.eventSubProcessStarts(node));
+        return;
+      }
+      case 'eventSubProcess': {
+        // Only when an incident on its input mappings is resolved: the trigger's variables were applied already.
+        this.newElement(key, node, flowScopeKey, locals);
+        return this.activate(node.trigger as string, key);
+      }
+      case 'callActivity': {
+        const ei = this.newElement(key, node, flowScopeKey, locals);
+        let processId: unknown;
+        try {
+          processId = evaluateValue(node.call!.processId, this.variablesAt(key));
+        } catch (err) {
+          return this.stuckExisting(ei, 'activate', 'EXTRACT_VALUE_ERROR', (err as Error).message, viaFlow);
+        }
+        if (typeof processId !== 'string' || processId === '') {
+          const was = processId === undefined ? 'null' : JSON.stringify(processId);
+          return this.stuckExisting(
+            ei,
+            'activate',
+            'EXTRACT_VALUE_ERROR',
+            `Expected the called process id '${node.call!.processId}' to be a string, but was ${was}.`,
+            viaFlow,
+          );
+        }
+        // Zeebe: the child gets every variable visible here, or with propagateAllParentVariables="false" the input mappings' alone.
+        const variables = node.call!.propagateAllParentVariables ? this.variablesAt(key) : { ...ei.variables };
+        // call-activities.ts looks the process up and starts the child (then callActivityReady), or raises the incident.
+        this.s.calls.push({ elementInstanceKey: key, processId, variables, viaFlow });
+        return;
       }
       default:
         throw new Error(`cannot activate ${node.type} ${node.id}`);
@@ -322,7 +486,7 @@ export class Interpreter {
     message: string,
     viaFlow?: string,
   ): Promise<void> {
-    const ei = this.s.elements.get(key) ?? this.newElement(key, node, flowScopeKey);
+    const ei = this.s.elements.get(key) ?? this.newElement(key, node, flowScopeKey, { ...this.loopSeeds.get(key) });
     return this.stuckExisting(ei, step, errorType, message, viaFlow);
   }
 
@@ -334,7 +498,9 @@ export class Interpreter {
   }
 
   private async openBoundaries(host: ElementInstance, node: Node): Promise<boolean> {
-    const events = node.boundaries.map((b) => this.node(b)).filter((b) => b.event === 'message' || b.event === 'timer');
+    // Zeebe: the boundary events of a multi-instance activity belong to its body, not to the inner instances.
+    if (this.isInner(host)) return true;
+    const events = node.boundaries.map((b) => this.node(b)).filter((b) => b.event === 'message' || b.event === 'timer' || b.event === 'signal');
     for (const b of events) if (!(await this.openEvent(host, b, b.interrupting))) return false;
     if (events.some((b) => b.event === 'message')) await this.correlateBuffered(host, events);
     return true;
@@ -342,37 +508,41 @@ export class Interpreter {
 
   /** Opens the message subscription or timer of `target`, hosted by `host`. False: an incident was raised. */
   private async openEvent(host: ElementInstance, target: Node, interrupting: boolean, viaFlow?: string): Promise<boolean> {
-    const vars = this.variablesAt(host.key);
+    const failure = await this.openEventAt(host.key, target, interrupting, this.variablesAt(host.key));
+    if (failure) {
+      await this.stuckExisting(host, 'activate', 'EXTRACT_VALUE_ERROR', failure, viaFlow);
+      return false;
+    }
+    const table = target.event === 'message' ? 's' : target.event === 'timer' ? 't' : target.event === 'signal' ? 'g' : undefined;
+    if (table) {
+      (host.data.hosts ??= {})[table] = 1;
+      this.s.touch(host);
+    }
+    return true;
+  }
+
+  /** Adds the subscription or timer row of `target` hosted by `hostKey`; the reason when its expression fails. */
+  private async openEventAt(hostKey: string, target: Node, interrupting: boolean, vars: Variables): Promise<string | undefined> {
     if (target.event === 'message' && target.message) {
       let correlationKey: unknown;
       try {
         correlationKey = evaluateValue(target.message.correlationKey, vars);
       } catch (err) {
-        await this.stuckExisting(host, 'activate', 'EXTRACT_VALUE_ERROR', (err as Error).message, viaFlow);
-        return false;
+        return (err as Error).message;
       }
       if (typeof correlationKey !== 'string' && typeof correlationKey !== 'number') {
         // Zeebe: the correlation key must evaluate to a string or a number.
-        await this.stuckExisting(
-          host,
-          'activate',
-          'EXTRACT_VALUE_ERROR',
-          `Failed to extract the correlation key for '${target.message.correlationKey}': The value must be either a string or a number, but was ${correlationKey === undefined ? 'null' : typeof correlationKey}.`,
-          viaFlow,
-        );
-        return false;
+        return `Failed to extract the correlation key for '${target.message.correlationKey}': The value must be either a string or a number, but was ${correlationKey === undefined ? 'null' : typeof correlationKey}.`;
       }
       this.s.subscriptions.push({
         key: await this.keys.take(this.tx),
-        elementInstanceKey: host.key,
+        elementInstanceKey: hostKey,
         elementId: target.id,
         messageName: target.message.name,
         correlationKey: String(correlationKey),
         interrupting,
       });
-      (host.data.hosts ??= {}).s = 1;
-      this.s.touch(host);
-      return true;
+      return undefined;
     }
     if (target.event === 'timer' && target.timer) {
       try {
@@ -386,33 +556,37 @@ export class Interpreter {
         const due = firstDue(spec, this.now);
         this.s.timers.push({
           key: await this.keys.take(this.tx),
-          elementInstanceKey: host.key,
+          elementInstanceKey: hostKey,
           elementId: target.id,
           dueAt: due.dueAt,
           repetitionsLeft: due.repetitionsLeft,
           interval: due.interval,
           interrupting,
         });
-        (host.data.hosts ??= {}).t = 1;
-        this.s.touch(host);
-        return true;
+        return undefined;
       } catch (err) {
         if (!(err instanceof ExpressionError || err instanceof TimerDefinitionError)) throw err;
-        await this.stuckExisting(host, 'activate', 'EXTRACT_VALUE_ERROR', (err as Error).message, viaFlow);
-        return false;
+        return (err as Error).message;
       }
     }
-    return true;
+    if (target.event === 'signal' && target.signal) {
+      const name = signalNameOf(target, vars);
+      if (name.failure !== undefined) return name.failure;
+      this.s.signalSubscriptions.push({ key: await this.keys.take(this.tx), elementInstanceKey: hostKey, elementId: target.id, signalName: name.value });
+    }
+    return undefined;
   }
 
   /** Zeebe: a message published earlier with a TTL correlates when the subscription opens. */
-  private async correlateBuffered(host: ElementInstance, targets: Node[]): Promise<void> {
-    for (const sub of this.s.subscriptions.filter((x) => x.elementInstanceKey === host.key)) {
+  private async correlateBuffered(host: ElementInstance | string, targets: Node[]): Promise<void> {
+    const hostKey = typeof host === 'string' ? host : host.key;
+    for (const sub of this.s.subscriptions.filter((x) => x.elementInstanceKey === hostKey)) {
       if (!targets.some((t) => t.id === sub.elementId)) continue;
       const msg = await this.buffer.take(this.tx, sub.messageName, sub.correlationKey, this.s.instance.bpmnProcessId);
       if (msg) {
-        await this.trigger(host.key, sub.elementId, msg.variables);
-        return;
+        await this.trigger(hostKey, sub.elementId, msg.variables);
+        // An interrupting event sub-process closed the scope's other subscriptions; a non-interrupting one leaves them open.
+        if (typeof host !== 'string') return;
       }
     }
   }
@@ -421,9 +595,13 @@ export class Interpreter {
 
   /** A message or timer arrived for `targetId`, hosted by element instance `hostKey`. */
   private async trigger(hostKey: string, targetId: string, variables: Variables): Promise<void> {
+    const target = this.node(targetId);
+    if (this.isEventSubProcessStart(target)) {
+      if (this.scopeActive(hostKey)) await this.triggerEventSubProcess(hostKey, target, variables);
+      return;
+    }
     const host = this.s.elements.get(hostKey);
     if (!host || host.state !== 'ACTIVE') return; // already left: a late duplicate changes nothing
-    const target = this.node(targetId);
     if (target.type === 'boundaryEvent') return this.triggerBoundary(host, target, variables);
     if (host.elementType === 'eventBasedGateway') {
       // The first event wins; the gateway's other subscriptions and timers are closed.
@@ -456,16 +634,35 @@ export class Interpreter {
   /** Looks for an error boundary catching `code` from `from` outwards; true when caught. */
   private async throwError(from: ElementInstance, code: string, variables: Variables): Promise<boolean> {
     let ei: ElementInstance | undefined = from;
+    let cameFrom: ElementInstance | undefined;
+    const catches = (n: Node) => n.event === 'error' && (n.errorCode === undefined || n.errorCode === code);
     while (ei) {
       const node = this.node(ei.elementId);
-      const catcher = node.boundaries.map((b) => this.node(b)).find((b) => b.event === 'error' && (b.errorCode === undefined || b.errorCode === code));
+      // Inside a scope, its error event sub-processes come first (not for an error thrown inside one of them).
+      const handler = cameFrom?.elementType === 'eventSubProcess' ? undefined : this.eventSubProcessStarts(node).find(catches);
+      if (handler) {
+        await this.triggerEventSubProcess(ei.key, handler, variables);
+        return true;
+      }
+      const catcher = this.isInner(ei)
+        ? undefined
+        : node.boundaries.map((b) => this.node(b)).find((b) => b.event === 'error' && (b.errorCode === undefined || b.errorCode === code));
       if (catcher) {
         await this.triggerBoundary(ei, catcher, variables);
         return true;
       }
+      cameFrom = ei;
       ei = this.s.elements.get(ei.flowScopeKey);
     }
-    return false;
+    return cameFrom?.elementType === 'eventSubProcess' ? false : this.catchErrorAtRoot(code, variables);
+  }
+
+  /** An error event sub-process of the process itself catching `code`; true when one did. */
+  private async catchErrorAtRoot(code: string, variables: Variables): Promise<boolean> {
+    const handler = this.eventSubProcessStarts(this.model.root).find((n) => n.event === 'error' && (n.errorCode === undefined || n.errorCode === code));
+    if (!handler) return false;
+    await this.triggerEventSubProcess(this.root, handler, variables);
+    return true;
   }
 
   /** Terminates an element and everything inside it; its jobs, subscriptions and timers go. */
@@ -474,7 +671,7 @@ export class Interpreter {
     for (const done of [...this.s.elements.values()].filter((e) => e.flowScopeKey === ei.key)) this.s.remove(done);
     this.s.remove(ei);
     this.s.resolveIncidentsOf.add(ei.key);
-    this.audit(ei.key, this.node(ei.elementId), 'ELEMENT_TERMINATED');
+    this.audit(ei.key, this.node(ei.elementId), 'ELEMENT_TERMINATED', ei.elementType);
   }
 
   // ---- leaving elements ----------------------------------------------------
@@ -493,6 +690,15 @@ export class Interpreter {
       ei.variables = { ...ei.variables, ...result };
       return this.stuckExisting(ei, 'leave', 'IO_MAPPING_ERROR', (err as Error).message);
     }
+    const inner = this.isInner(ei);
+    let loopEnd: { element: unknown; done: boolean } | undefined;
+    if (inner) {
+      try {
+        loopEnd = this.loopEnd(ei, node);
+      } catch (err) {
+        return this.stuckExisting(ei, 'leave', 'EXTRACT_VALUE_ERROR', (err as Error).message);
+      }
+    }
     this.audit(ei.key, node, 'ELEMENT_COMPLETED');
     const hosts = ei.data.hosts;
     this.s.remove(ei);
@@ -502,6 +708,7 @@ export class Interpreter {
     }
     if (hosts) for (const k of ['j', 's', 't'] as const) if (hosts[k]) this.s.clearHosted[k].add(ei.key);
     if (ei.data.throwKey) return this.compensationHandlerDone(ei);
+    if (loopEnd) return this.innerCompleted(ei, node, loopEnd);
     return this.takeFlows(node, ei.flowScopeKey);
   }
 
@@ -524,21 +731,17 @@ export class Interpreter {
       return this.stuck(key, node, flowScopeKey, 'activate', 'CONDITION_ERROR', (err as Error).message, viaFlow);
     }
     chosen ??= node.outgoing.find((f) => f.id === node.defaultFlow)?.target;
-    if (!chosen) {
-      return this.stuck(
-        key,
-        node,
-        flowScopeKey,
-        'activate',
-        'CONDITION_ERROR',
-        `Expected at least one condition to evaluate to true, or to have a default flow (gateway ${node.id})`,
-        viaFlow,
-      );
-    }
+    if (!chosen) return this.noFlowTaken(key, node, flowScopeKey, viaFlow);
     if (this.s.elements.has(key)) this.s.remove(this.s.elements.get(key)!);
     this.audit(key, node, 'ELEMENT_COMPLETED');
     const flow = node.outgoing.find((f) => f.target === chosen)!;
     return this.activate(chosen, flowScopeKey, flow.id);
+  }
+
+  /** Zeebe: a gateway with no true condition and no default flow stops with an incident. */
+  private noFlowTaken(key: string, node: Node, flowScopeKey: string, viaFlow?: string): Promise<void> {
+    const message = `Expected at least one condition to evaluate to true, or to have a default flow (gateway ${node.id})`;
+    return this.stuck(key, node, flowScopeKey, 'activate', 'CONDITION_ERROR', message, viaFlow);
   }
 
   private async parallel(key: string, node: Node, flowScopeKey: string, viaFlow?: string): Promise<void> {
@@ -573,25 +776,403 @@ export class Interpreter {
       case 'error': {
         const scope = this.s.elements.get(flowScopeKey);
         const code = node.errorCode ?? '';
-        if (scope && (await this.throwError(scope, code, {}))) {
+        if (scope ? await this.throwError(scope, code, {}) : await this.catchErrorAtRoot(code, {})) {
           this.audit(key, node, 'ELEMENT_COMPLETED');
           return;
         }
-        return this.stuck(
-          key,
-          node,
-          flowScopeKey,
-          'activate',
-          'UNHANDLED_ERROR_EVENT',
-          `Expected to throw an error event with the code '${code}', but it was not caught.`,
-        );
+        return this.notCaughtHere({ code, message: '', variables: {}, thrower: { key, elementId: node.id, flowScopeKey } });
       }
       case 'compensation':
         return this.throwCompensation(key, node, flowScopeKey, true);
+      case 'escalation':
+        return this.throwEscalation(key, node, flowScopeKey, true);
       default:
         this.audit(key, node, 'ELEMENT_COMPLETED');
         this.scopesToCheck.add(flowScopeKey);
     }
+  }
+
+  // ---- script tasks (FEEL) ------------------------------------------------------
+
+  /** Zeebe: a script task with zeebe:script evaluates its FEEL expression and completes with the value in resultVariable. */
+  private async runScript(key: string, node: Node, flowScopeKey: string, locals: Variables, viaFlow?: string): Promise<void> {
+    const ei = this.newElement(key, node, flowScopeKey, locals);
+    if (!(await this.openBoundaries(ei, node)) || !this.stillActive(key)) return;
+    let value: unknown;
+    try {
+      value = evaluateValue(node.script!.expression, this.variablesAt(key));
+    } catch (err) {
+      return this.stuckExisting(ei, 'activate', 'EXTRACT_VALUE_ERROR', (err as Error).message, viaFlow);
+    }
+    return this.leave(ei, node, { [node.script!.resultVariable]: value ?? null });
+  }
+
+  // ---- business rule tasks (DMN) ---------------------------------------------
+
+  /**
+   * Zeebe: the engine evaluates the called decision (its latest version) over the
+   * variables in scope and completes the task with the result in resultVariable. No
+   * such decision: CALLED_DECISION_ERROR; a failed evaluation: DECISION_EVALUATION_ERROR.
+   * Either way the evaluation is recorded, as Operate shows it.
+   */
+  private async evaluateBusinessRule(key: string, node: Node, flowScopeKey: string, locals: Variables, viaFlow?: string): Promise<void> {
+    const ei = this.newElement(key, node, flowScopeKey, locals);
+    if (!(await this.openBoundaries(ei, node)) || !this.stillActive(key)) return;
+    const called = node.decision!;
+    const vars = this.variablesAt(key);
+    let decisionId: string;
+    try {
+      decisionId = String(evaluateValue(called.decisionId, vars));
+    } catch (err) {
+      return this.stuckExisting(ei, 'activate', 'EXTRACT_VALUE_ERROR', (err as Error).message, viaFlow);
+    }
+    const deployed = await this.decisions.decision(this.tx, decisionId);
+    if (!deployed) {
+      return this.stuckExisting(
+        ei,
+        'activate',
+        'CALLED_DECISION_ERROR',
+        `Expected to evaluate decision '${decisionId}', but no decision found for id '${decisionId}'`,
+        viaFlow,
+      );
+    }
+    let outcome: DecisionResult | DecisionEvaluationError;
+    try {
+      outcome = evaluateDecision(deployed.drg, deployed.decisionId, vars);
+    } catch (err) {
+      if (!(err instanceof DecisionEvaluationError)) throw err;
+      outcome = err;
+    }
+    for (const row of evaluationRecords(deployed, outcome, { processInstanceKey: this.root, elementInstanceKey: key, elementId: node.id }))
+      this.s.decisionEvaluations.push({ key: await this.keys.take(this.tx), ...row });
+    if (outcome instanceof DecisionEvaluationError) return this.stuckExisting(ei, 'activate', 'DECISION_EVALUATION_ERROR', outcome.message, viaFlow);
+    return this.leave(ei, node, { [called.resultVariable]: outcome.output });
+  }
+
+  // ---- inclusive gateways -----------------------------------------------------
+
+  /** Zeebe: every outgoing flow whose condition is true is taken; none true, the default flow; no default, an incident. */
+  private async inclusiveFork(key: string, node: Node, flowScopeKey: string, viaFlow?: string): Promise<void> {
+    if (node.outgoing.length === 1 && !node.outgoing[0]!.condition) return this.completeTransient(key, node, flowScopeKey);
+    const vars = this.variablesAt(flowScopeKey);
+    let taken: Flow[];
+    try {
+      taken = node.outgoing.filter((f) => f.id !== node.defaultFlow && f.condition !== undefined && evaluateCondition(f.condition, vars));
+    } catch (err) {
+      return this.stuck(key, node, flowScopeKey, 'activate', 'CONDITION_ERROR', (err as Error).message, viaFlow);
+    }
+    if (taken.length === 0) taken = node.outgoing.filter((f) => f.id === node.defaultFlow);
+    if (taken.length === 0) return this.noFlowTaken(key, node, flowScopeKey, viaFlow);
+    if (this.s.elements.has(key)) this.s.remove(this.s.elements.get(key)!);
+    this.audit(key, node, 'ELEMENT_COMPLETED');
+    for (const flow of taken) await this.activate(flow.target, flowScopeKey, flow.id);
+  }
+
+  /** A joining inclusive gateway waits, like a parallel join, but only for the incoming flows a token in its scope can still reach. */
+  private async inclusiveJoin(key: string, node: Node, flowScopeKey: string, viaFlow?: string): Promise<void> {
+    let join = this.s.children(flowScopeKey).find((e) => e.elementId === node.id);
+    if (!join) {
+      join = this.newElement(key, node, flowScopeKey);
+      join.data.arrived = [];
+    }
+    join.data.arrived = [...(join.data.arrived ?? []), viaFlow ?? '?'];
+    this.s.touch(join);
+    // Checked once this event has moved every token it moves (settle): a branch taken in the same step must count.
+  }
+
+  /** Fires the waiting inclusive joins no other token can reach any more; true when one fired. */
+  private async releaseInclusiveJoins(): Promise<boolean> {
+    for (const join of [...this.s.elements.values()]) {
+      if (join.elementType !== 'inclusiveGateway' || join.state !== 'ACTIVE' || !join.data.arrived) continue;
+      const node = this.node(join.elementId);
+      const arrived = join.data.arrived;
+      const missing = node.incoming.filter((f) => !arrived.includes(f));
+      const others = this.s.children(join.flowScopeKey).filter((e) => e.key !== join.key);
+      if (missing.length > 0 && others.some((e) => this.canReach(e.elementId, new Set(missing)))) continue;
+      for (const f of node.incoming) if (arrived.includes(f)) arrived.splice(arrived.indexOf(f), 1);
+      const key = join.key;
+      if (arrived.length === 0) this.s.remove(join);
+      else this.s.touch(join);
+      await this.inclusiveFork(arrived.length === 0 ? key : await this.keys.take(this.tx), node, join.flowScopeKey);
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether a token at `fromId` can still take one of `flows` (following outgoing flows and boundary events). */
+  private canReach(fromId: string, flows: Set<string>): boolean {
+    const seen = new Set<string>();
+    const queue = [fromId];
+    while (queue.length > 0) {
+      const n = this.node(queue.pop() as string);
+      if (seen.has(n.id)) continue;
+      seen.add(n.id);
+      for (const f of n.outgoing) {
+        if (flows.has(f.id)) return true;
+        queue.push(f.target);
+      }
+      queue.push(...n.boundaries);
+    }
+    return false;
+  }
+
+  // ---- signals ------------------------------------------------------------------
+
+  /**
+   * Zeebe: a signal throw event (intermediate or end) broadcasts its signal, with its local
+   * variables (its input mappings') as the signal's variables, and goes on. The broadcast
+   * reaches the other instances once this step is saved, in its transaction (signals.ts).
+   */
+  private async throwSignal(key: string, node: Node, flowScopeKey: string, locals: Variables, viaFlow?: string): Promise<void> {
+    const name = signalNameOf(node, { ...this.variablesAt(flowScopeKey), ...locals });
+    if (name.failure !== undefined) return this.stuck(key, node, flowScopeKey, 'activate', 'EXTRACT_VALUE_ERROR', name.failure, viaFlow);
+    this.s.signals.push({ name: name.value, variables: locals, openedBefore: this.s.signalSubscriptions.map((x) => x.key) });
+    this.audit(key, node, 'ELEMENT_COMPLETED');
+    if (node.type === 'endEvent') this.scopesToCheck.add(flowScopeKey);
+    else await this.takeFlows(node, flowScopeKey);
+  }
+
+  // ---- escalation ---------------------------------------------------------------
+
+  /**
+   * Zeebe: an escalation goes from the thrower's scope outwards to the first escalation
+   * event sub-process or boundary event catching its code. An interrupting catch ends
+   * the thrower's flow; a non-interrupting one, or none at all, lets it go on.
+   */
+  private async throwEscalation(key: string, node: Node, flowScopeKey: string, isEnd: boolean): Promise<void> {
+    const code = node.escalationCode ?? '';
+    this.audit(key, node, 'ELEMENT_COMPLETED');
+    const caught = await this.catchEscalation(flowScopeKey, code);
+    if (caught === 'interrupting') return;
+    // Not caught here: a child instance passes it to its call activity (call-activities.ts), after going on.
+    if (!caught && this.s.instance.parent) this.s.escalations.push(code);
+    if (isEnd) this.scopesToCheck.add(flowScopeKey);
+    else await this.takeFlows(node, flowScopeKey);
+  }
+
+  /** An escalation a child instance did not catch, thrown at its call activity `ei`: true when caught here. */
+  async childEscalationThrown(ei: ElementInstance, code: string): Promise<boolean> {
+    const caught = await this.catchEscalation(ei.key, code);
+    if (!caught && this.s.instance.parent) this.s.escalations.push(code);
+    await this.settle();
+    return caught !== false;
+  }
+
+  /** The first escalation event sub-process or boundary event from `startKey` outwards catching `code`, triggered. */
+  private async catchEscalation(startKey: string, code: string): Promise<'interrupting' | 'non-interrupting' | false> {
+    const catches = (n: Node) => n.event === 'escalation' && (n.escalationCode === undefined || n.escalationCode === code);
+    let scopeKey = startKey;
+    let cameFrom: ElementInstance | undefined;
+    for (;;) {
+      const scope = scopeKey === this.root ? undefined : this.s.elements.get(scopeKey);
+      const scopeNode = scope ? this.node(scope.elementId) : this.model.root;
+      const handler = cameFrom?.elementType === 'eventSubProcess' ? undefined : this.eventSubProcessStarts(scopeNode).find(catches);
+      if (handler) {
+        await this.triggerEventSubProcess(scopeKey, handler, {});
+        return handler.interrupting ? 'interrupting' : 'non-interrupting';
+      }
+      if (!scope) return false;
+      const boundary = this.isInner(scope) ? undefined : scopeNode.boundaries.map((b) => this.node(b)).find(catches);
+      if (boundary) {
+        await this.triggerBoundary(scope, boundary, {});
+        return boundary.interrupting ? 'interrupting' : 'non-interrupting';
+      }
+      cameFrom = scope;
+      scopeKey = scope.flowScopeKey;
+    }
+  }
+
+  // ---- event sub-processes ----------------------------------------------------
+
+  private isEventSubProcessStart(node: Node): boolean {
+    return node.type === 'startEvent' && this.model.nodes.get(node.scopeId)?.type === 'eventSubProcess';
+  }
+
+  private eventSubProcessStarts(scope: Node): Node[] {
+    return scope.eventSubProcesses.map((id) => this.node(this.node(id).trigger as string));
+  }
+
+  /** The process instance, or an element instance, still active. */
+  private scopeActive(key: string): boolean {
+    return key === this.root ? this.s.instance.state === 'ACTIVE' : this.s.elements.get(key)?.state === 'ACTIVE';
+  }
+
+  /** Opens the message and timer start events of a scope's event sub-processes, hosted by the scope. False: an incident was raised. */
+  private async openEventSubProcesses(scopeKey: string, scope: Node): Promise<boolean> {
+    const starts = this.eventSubProcessStarts(scope).filter((n) => n.event === 'message' || n.event === 'timer' || n.event === 'signal');
+    const host = this.s.elements.get(scopeKey);
+    for (const start of starts) {
+      if (host) {
+        if (!(await this.openEvent(host, start, start.interrupting))) return false;
+        continue;
+      }
+      // The process instance is no element instance: a start it cannot open is an incident on the instance.
+      const failure = await this.openEventAt(scopeKey, start, start.interrupting, this.s.instance.variables);
+      if (failure) {
+        this.s.incidents.push({
+          key: await this.keys.take(this.tx),
+          elementInstanceKey: scopeKey,
+          elementId: start.id,
+          errorType: 'EXTRACT_VALUE_ERROR',
+          errorMessage: failure,
+        });
+      }
+    }
+    return true;
+  }
+
+  private closeRootEvents(): void {
+    const starts = this.eventSubProcessStarts(this.model.root).map((n) => n.id);
+    if (starts.length > 0) this.s.clearEventsAt(this.root, starts);
+  }
+
+  /**
+   * Zeebe: an interrupting event sub-process terminates everything else in its scope and
+   * closes the scope's other event sub-process starts; a non-interrupting one runs beside
+   * them. Either way the scope completes only once the event sub-process has.
+   */
+  private async triggerEventSubProcess(scopeKey: string, start: Node, variables: Variables): Promise<void> {
+    const esp = this.node(start.scopeId);
+    const scopeNode = scopeKey === this.root ? this.model.root : this.node(this.s.elements.get(scopeKey)!.elementId);
+    if (start.interrupting) {
+      for (const child of this.s.children(scopeKey)) this.terminate(child);
+      this.s.clearEventsAt(
+        scopeKey,
+        this.eventSubProcessStarts(scopeNode).map((n) => n.id),
+      );
+    }
+    const key = await this.keys.take(this.tx);
+    this.audit(key, esp, 'ELEMENT_ACTIVATED');
+    let locals: Variables;
+    try {
+      locals = this.inputs(esp, scopeKey);
+    } catch (err) {
+      return this.stuck(key, esp, scopeKey, 'activate', 'IO_MAPPING_ERROR', (err as Error).message);
+    }
+    this.newElement(key, esp, scopeKey, locals);
+    const startKey = await this.keys.take(this.tx);
+    this.audit(startKey, start, 'ELEMENT_ACTIVATED');
+    this.applyOutputs(start, undefined, key, variables);
+    this.audit(startKey, start, 'ELEMENT_COMPLETED');
+    return this.takeFlows(start, key);
+  }
+
+  // ---- multi-instance -------------------------------------------------------
+
+  private isBodyOf(key: string, node: Node): boolean {
+    const ei = this.s.elements.get(key);
+    return ei?.elementType === MULTI_INSTANCE_BODY && ei.elementId === node.id;
+  }
+
+  /** An inner instance of a multi-instance activity: its flow scope is the activity's body. */
+  private isInner(ei: ElementInstance): boolean {
+    return this.isBodyOf(ei.flowScopeKey, this.node(ei.elementId));
+  }
+
+  /**
+   * Zeebe: the body evaluates inputCollection (an array, else an incident), opens the
+   * activity's boundary events, and creates one inner instance per item: all at once
+   * (parallel) or one after the other (sequential). An empty collection completes it.
+   */
+  private async activateBody(node: Node, flowScopeKey: string, viaFlow?: string, retryKey?: string): Promise<void> {
+    const loop = node.loop!;
+    const key = retryKey ?? (await this.keys.take(this.tx));
+    if (!retryKey) this.audit(key, node, 'ELEMENT_ACTIVATED', MULTI_INSTANCE_BODY);
+    const body: ElementInstance = {
+      key,
+      elementId: node.id,
+      elementType: MULTI_INSTANCE_BODY,
+      flowScopeKey,
+      state: 'ACTIVE',
+      variables: {},
+      data: {},
+      activatedAt: this.now.toISOString(),
+    };
+    this.s.put(body);
+    let items: unknown[];
+    try {
+      items = readCollection(loop.inputCollection, this.variablesAt(flowScopeKey));
+    } catch (err) {
+      return this.stuckExisting(body, 'activate', 'EXTRACT_VALUE_ERROR', (err as Error).message, viaFlow);
+    }
+    if (!(await this.openBoundaries(body, node)) || !this.stillActive(key)) return;
+    const mi = { n: items.length, next: 0, completed: 0, terminated: 0, items: loop.sequential ? items : undefined };
+    body.data.mi = mi;
+    // Zeebe 8.x: the output collection is a local variable of the body, one null per item, filled in by loopCounter.
+    if (loop.outputCollection) body.variables[loop.outputCollection] = items.map(() => null);
+    this.s.touch(body);
+    if (items.length === 0) return this.leaveBody(body, node);
+    const first = loop.sequential ? 1 : items.length;
+    for (let i = 0; i < first; i++) {
+      mi.next = i + 1;
+      await this.activateInner(node, body, i, items[i]);
+      if (!this.stillActive(key)) return;
+    }
+  }
+
+  private async activateInner(node: Node, body: ElementInstance, index: number, item: unknown): Promise<void> {
+    const key = await this.keys.take(this.tx);
+    this.loopSeeds.set(key, loopLocals(node.loop!, index, item));
+    await this.activate(node.id, body.key, undefined, undefined, key);
+  }
+
+  /** Evaluated as an inner instance completes, in its scope: its output element, and the completion condition. */
+  private loopEnd(inner: ElementInstance, node: Node): { element: unknown; done: boolean } {
+    const loop = node.loop!;
+    const body = this.s.elements.get(inner.flowScopeKey)!;
+    const mi = body.data.mi!;
+    const vars = this.variablesAt(inner.key);
+    const element = loop.outputElement ? evaluateValue(loop.outputElement, vars) : undefined;
+    if (!loop.completionCondition) return { element, done: false };
+    const active = this.s.children(body.key).length;
+    // Zeebe: the counters seen by the completion condition, this instance counted as completed.
+    const counters = {
+      numberOfInstances: mi.n,
+      numberOfActiveInstances: active - 1,
+      numberOfCompletedInstances: mi.completed + 1,
+      numberOfTerminatedInstances: mi.terminated,
+    };
+    return { element, done: evaluateCondition(loop.completionCondition, { ...vars, ...counters }) };
+  }
+
+  private async innerCompleted(inner: ElementInstance, node: Node, end: { element: unknown; done: boolean }): Promise<void> {
+    const loop = node.loop!;
+    const body = this.s.elements.get(inner.flowScopeKey)!;
+    const mi = body.data.mi!;
+    mi.completed += 1;
+    if (loop.outputCollection) {
+      const collected = [...((body.variables[loop.outputCollection] as unknown[] | undefined) ?? [])];
+      collected[Number(inner.variables.loopCounter) - 1] = end.element ?? null;
+      body.variables[loop.outputCollection] = collected;
+    }
+    this.s.touch(body);
+    if (end.done) {
+      // Zeebe: a satisfied completion condition terminates the inner instances still running.
+      for (const other of this.s.children(body.key)) {
+        this.terminate(other);
+        mi.terminated += 1;
+      }
+      return this.leaveBody(body, node);
+    }
+    if (loop.sequential && mi.next < mi.n) {
+      const index = mi.next;
+      mi.next += 1;
+      return this.activateInner(node, body, index, mi.items?.[index]);
+    }
+    if (mi.next >= mi.n && this.s.children(body.key).length === 0) return this.leaveBody(body, node);
+  }
+
+  /** The body completes: its output collection goes to its flow scope; compensable inner instances stay in that scope. */
+  private async leaveBody(body: ElementInstance, node: Node): Promise<void> {
+    const loop = node.loop!;
+    if (loop.outputCollection) this.propagate(body.flowScopeKey, { [loop.outputCollection]: body.variables[loop.outputCollection] });
+    for (const done of [...this.s.elements.values()].filter((e) => e.flowScopeKey === body.key && e.state === 'COMPLETED')) {
+      done.flowScopeKey = body.flowScopeKey;
+      this.s.touch(done);
+    }
+    this.audit(body.key, node, 'ELEMENT_COMPLETED', MULTI_INSTANCE_BODY);
+    this.s.remove(body);
+    return this.takeFlows(node, body.flowScopeKey);
   }
 
   // ---- compensation (Zeebe 8.5+) ------------------------------------------
@@ -652,6 +1233,11 @@ export class Interpreter {
 
   /** A scope with no active element left completes: a sub-process leaves, the process instance ends. */
   private async settle(): Promise<void> {
+    do await this.settleScopes();
+    while (await this.releaseInclusiveJoins());
+  }
+
+  private async settleScopes(): Promise<void> {
     while (this.scopesToCheck.size > 0) {
       const [scopeKey] = this.scopesToCheck;
       this.scopesToCheck.delete(scopeKey as string);
@@ -660,6 +1246,7 @@ export class Interpreter {
         if (this.s.instance.state !== 'ACTIVE') continue;
         this.s.instance.state = 'COMPLETED';
         this.s.instanceChanged = true;
+        this.closeRootEvents();
         for (const ei of [...this.s.elements.values()]) this.s.remove(ei);
         this.audit(this.root, this.model.root, 'ELEMENT_COMPLETED');
         continue;

@@ -2,15 +2,40 @@
 // each step takes, what is stuck. The ops page and the API read these; on Camunda 8
 // the same questions are answered by Operate.
 import type { SqlSession } from '../../infra/database.js';
-import type { AuditEntry, DefinitionSummary, ElementInfo, ElementStats, IncidentView, InstanceOfDefinition, ProcessOperations } from '../process-inspector.js';
+import type {
+  AuditEntry,
+  CalledInstance,
+  DecisionEvaluationView,
+  DecisionInput,
+  DecisionMatchedRule,
+  DefinitionSummary,
+  ElementInfo,
+  ElementStats,
+  IncidentView,
+  InstanceOfDefinition,
+  ProcessOperations,
+} from '../process-inspector.js';
 import { ElementCatalog } from './element-catalog.js';
+import { MULTI_INSTANCE_BODY } from './multi-instance.js';
 
 // The read side's types are the port's (orchestrator/process-inspector.ts); re-exported for the embedded engine's callers.
-export type { AuditEntry, DefinitionSummary, IncidentView, ElementStats, InstanceOfDefinition };
+export type { AuditEntry, CalledInstance, DecisionEvaluationView, DefinitionSummary, IncidentView, ElementStats, InstanceOfDefinition };
 
 export type InstanceSummary = { key: string; bpmnProcessId: string; version: number; state: string; startedAt: string; endedAt: string | null };
 export type ElementCount = { elementId: string; count: number };
 export type ElementDuration = { elementId: string; completed: number; p50Ms: number; p95Ms: number };
+
+/**
+ * Where an active element instance stands: a token of the process (`token`), a multi-instance
+ * body (`body`: one per instance of the activity) or one of the body's inner instances (`inner`).
+ */
+type TokenKind = 'token' | 'body' | 'inner';
+type Waiting = { bpmnProcessId: string; elementId: string; kind: TokenKind; count: number; since: Date };
+/** Completed visits of an element: a multi-instance activity's bodies and inner instances apart (`body`). */
+type Visits = ElementDuration & { body: boolean };
+
+const KEY = /^[0-9]{1,19}$/;
+const iso = (v: Date | string) => new Date(v).toISOString();
 
 export class EngineOperations implements ProcessOperations {
   constructor(
@@ -48,38 +73,61 @@ export class EngineOperations implements ProcessOperations {
   }
 
   /**
-   * Tokens waiting now per process and element (active element instances of active
-   * instances; scopes are not waiting points), and since when the oldest waits.
+   * Active element instances of active instances per process and element, by kind (a token,
+   * a multi-instance body, an inner instance), and since when the oldest waits. Scopes are
+   * not waiting points, except a multi-instance sub-process's inner instances (its items).
    * One version's, or every version's when no key is given.
    */
-  private async waiting(processDefinitionKey?: string): Promise<{ bpmnProcessId: string; elementId: string; count: number; since: Date }[]> {
-    const rows = await this.sql.query<{ bpmn_process_id: string; element_id: string; n: number; since: Date }>(
-      `SELECT i.bpmn_process_id, e.element_id, count(*)::int AS n, min(e.activated_at) AS since
+  private async waiting(processDefinitionKey?: string): Promise<Waiting[]> {
+    const rows = await this.sql.query<{ bpmn_process_id: string; element_id: string; kind: TokenKind; n: number; since: Date }>(
+      `SELECT i.bpmn_process_id, e.element_id,
+              CASE WHEN e.element_type = '${MULTI_INSTANCE_BODY}' THEN 'body' WHEN s.element_type = '${MULTI_INSTANCE_BODY}' THEN 'inner' ELSE 'token' END AS kind,
+              count(*)::int AS n, min(e.activated_at) AS since
        FROM engine_element_instances e JOIN engine_process_instances i ON i.key = e.process_instance_key
-       WHERE ($1::bigint IS NULL OR i.definition_key = $1::bigint) AND i.state = 'ACTIVE' AND e.state = 'ACTIVE' AND e.element_type NOT IN ('process', 'subProcess')
-       GROUP BY i.bpmn_process_id, e.element_id ORDER BY i.bpmn_process_id, e.element_id`,
+       LEFT JOIN engine_element_instances s ON s.key = e.flow_scope_key
+       WHERE ($1::bigint IS NULL OR i.definition_key = $1::bigint) AND i.state = 'ACTIVE' AND e.state = 'ACTIVE' AND e.element_type <> 'process'
+         AND (e.element_type <> 'subProcess' OR s.element_type = '${MULTI_INSTANCE_BODY}')
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       [processDefinitionKey ?? null],
     );
-    return rows.map((r) => ({ bpmnProcessId: r.bpmn_process_id, elementId: r.element_id, count: r.n, since: new Date(r.since) }));
+    return rows.map((r) => ({ bpmnProcessId: r.bpmn_process_id, elementId: r.element_id, kind: r.kind, count: r.n, since: new Date(r.since) }));
   }
 
-  /** Tokens waiting at each element of one version now. */
+  /** Tokens waiting at each element of one version now (a multi-instance activity's: its bodies). */
   async activeTokens(processDefinitionKey: string): Promise<ElementCount[]> {
-    return (await this.waiting(processDefinitionKey)).map((w) => ({ elementId: w.elementId, count: w.count }));
+    return (await this.waiting(processDefinitionKey)).filter((w) => w.kind !== 'inner').map((w) => ({ elementId: w.elementId, count: w.count }));
   }
 
-  /** Time from activation to completion per element, p50 and p95, over completed element instances. */
-  async elementDurations(processDefinitionKey: string): Promise<ElementDuration[]> {
-    const rows = await this.sql.query<{ element_id: string; n: number; p50: number; p95: number }>(
-      `SELECT a.element_id, count(*)::int AS n,
+  /**
+   * Completed visits per element and kind, with p50 and p95 of their time from activation to
+   * completion; a multi-instance activity's bodies apart from its inner instances. Elements
+   * entered but never left are listed with no visits: they tell which activities run as
+   * multi-instance before any body completes.
+   */
+  private async visits(processDefinitionKey: string): Promise<Visits[]> {
+    const rows = await this.sql.query<{ element_id: string; body: boolean; n: number; p50: number | null; p95: number | null }>(
+      `SELECT a.element_id, a.element_type = '${MULTI_INSTANCE_BODY}' AS body, count(c.at)::int AS n,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.at - a.at) * 1000) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM c.at - a.at) * 1000) AS p95
-       FROM engine_audit a JOIN engine_audit c ON c.element_instance_key = a.element_instance_key AND c.intent = 'ELEMENT_COMPLETED'
+       FROM engine_audit a LEFT JOIN engine_audit c ON c.element_instance_key = a.element_instance_key AND c.intent = 'ELEMENT_COMPLETED'
        WHERE a.definition_key = $1::bigint AND a.intent = 'ELEMENT_ACTIVATED' AND a.element_type <> 'process'
-       GROUP BY a.element_id ORDER BY a.element_id`,
+       GROUP BY 1, 2 ORDER BY 1, 2`,
       [processDefinitionKey],
     );
-    return rows.map((r) => ({ elementId: r.element_id, completed: r.n, p50Ms: Math.round(Number(r.p50)), p95Ms: Math.round(Number(r.p95)) }));
+    return rows.map((r) => ({
+      elementId: r.element_id,
+      body: r.body,
+      completed: r.n,
+      p50Ms: Math.round(Number(r.p50 ?? 0)),
+      p95Ms: Math.round(Number(r.p95 ?? 0)),
+    }));
+  }
+
+  /** Time from activation to completion per element, p50 and p95, over completed visits (a multi-instance activity's: its bodies'). */
+  async elementDurations(processDefinitionKey: string): Promise<ElementDuration[]> {
+    const visits = await this.visits(processDefinitionKey);
+    const multiInstance = new Set(visits.filter((v) => v.body).map((v) => v.elementId));
+    return visits.filter((v) => v.completed > 0 && v.body === multiInstance.has(v.elementId)).map(({ body: _, ...d }) => d);
   }
 
   async incidents(o: { state?: 'ACTIVE' | 'RESOLVED'; processInstanceKey?: string } = {}): Promise<IncidentView[]> {
@@ -154,13 +202,21 @@ export class EngineOperations implements ProcessOperations {
 
   /**
    * Per element of one version: what waits there now, how long completed visits
-   * took (p50/p95), how often its jobs failed and the incidents it raised. Only
-   * elements with something to report are listed.
+   * took (p50/p95), how often its jobs failed and the incidents it raised; a
+   * multi-instance activity's inner instances apart from its bodies, and the child
+   * instances a call activity runs. Only elements with something to report are listed.
    */
   async elementStats(processDefinitionKey: string): Promise<ElementStats[]> {
-    const [waiting, durations, failures, incidents] = await Promise.all([
+    const [waiting, visits, children, failures, incidents] = await Promise.all([
       this.waiting(processDefinitionKey),
-      this.elementDurations(processDefinitionKey),
+      this.visits(processDefinitionKey),
+      this.sql.query<{ element_id: string; n: number }>(
+        `SELECT ca.element_id, count(*)::int AS n
+         FROM engine_process_instances c JOIN engine_element_instances ca ON ca.key = c.parent_element_instance_key
+         JOIN engine_process_instances p ON p.key = c.parent_process_instance_key
+         WHERE p.definition_key = $1::bigint AND c.state = 'ACTIVE' GROUP BY ca.element_id`,
+        [processDefinitionKey],
+      ),
       this.sql.query<{ element_id: string; n: number }>(
         `SELECT element_id, count(*)::int AS n FROM engine_audit WHERE definition_key = $1::bigint AND intent = 'JOB_FAILED' GROUP BY element_id`,
         [processDefinitionKey],
@@ -176,24 +232,49 @@ export class EngineOperations implements ProcessOperations {
     const entry = (elementId: string): ElementStats => {
       let e = byId.get(elementId);
       if (!e) {
-        e = { elementId, waiting: 0, oldestWaitingSince: null, completed: 0, p50Ms: null, p95Ms: null, jobFailures: 0, incidentsOpen: 0, incidentsTotal: 0 };
+        e = {
+          elementId,
+          waiting: 0,
+          oldestWaitingSince: null,
+          completed: 0,
+          p50Ms: null,
+          p95Ms: null,
+          inner: null,
+          childInstancesRunning: 0,
+          jobFailures: 0,
+          incidentsOpen: 0,
+          incidentsTotal: 0,
+        };
         byId.set(elementId, e);
       }
       return e;
     };
-    for (const w of waiting) Object.assign(entry(w.elementId), { waiting: w.count, oldestWaitingSince: w.since.toISOString() });
-    for (const d of durations) Object.assign(entry(d.elementId), { completed: d.completed, p50Ms: d.p50Ms, p95Ms: d.p95Ms });
+    // A body, active or ever entered, marks its activity as multi-instance: the rest of its numbers are inner instances.
+    const multiInstance = new Set([...waiting.filter((w) => w.kind === 'body'), ...visits.filter((v) => v.body)].map((x) => x.elementId));
+    for (const id of multiInstance) entry(id).inner = { waiting: 0, completed: 0 };
+    for (const w of waiting) {
+      const e = entry(w.elementId);
+      if (w.kind === 'inner') e.inner = { ...(e.inner ?? { completed: 0 }), waiting: w.count };
+      else Object.assign(e, { waiting: w.count, oldestWaitingSince: w.since.toISOString() });
+    }
+    for (const v of visits) {
+      if (v.completed === 0) continue;
+      const e = entry(v.elementId);
+      if (!v.body && multiInstance.has(v.elementId)) e.inner = { ...(e.inner ?? { waiting: 0 }), completed: v.completed };
+      else Object.assign(e, { completed: v.completed, p50Ms: v.p50Ms, p95Ms: v.p95Ms });
+    }
+    for (const c of children) entry(c.element_id).childInstancesRunning = c.n;
     for (const f of failures) entry(f.element_id).jobFailures = f.n;
     for (const i of incidents) Object.assign(entry(i.element_id), { incidentsOpen: i.open, incidentsTotal: i.total });
     return [...byId.values()].sort((a, b) => a.elementId.localeCompare(b.elementId));
   }
 
-  /** Tokens waiting now per process and element, over all versions (for metrics). */
+  /** Tokens waiting now per process and element, over all versions (for metrics; a multi-instance activity's: its bodies). */
   async waitingByElement(): Promise<{ bpmnProcessId: string; elementId: string; count: number }[]> {
-    return (await this.waiting()).map((w) => ({ bpmnProcessId: w.bpmnProcessId, elementId: w.elementId, count: w.count }));
+    return (await this.waiting()).filter((w) => w.kind !== 'inner').map((w) => ({ bpmnProcessId: w.bpmnProcessId, elementId: w.elementId, count: w.count }));
   }
 
-  /** Which version an instance runs on, or undefined when the engine does not know the key. */
+  /** Which version an instance runs on, and which call activity started it; undefined when the engine does not know the key. */
   async instance(processInstanceKey: string): Promise<InstanceOfDefinition | undefined> {
     const [r] = await this.sql.query<{
       key: string;
@@ -203,9 +284,22 @@ export class EngineOperations implements ProcessOperations {
       state: string;
       started_at: Date;
       ended_at: Date | null;
-    }>(`SELECT key::text, definition_key::text, bpmn_process_id, version, state, started_at, ended_at FROM engine_process_instances WHERE key = $1::bigint`, [
-      processInstanceKey,
-    ]);
+      parent_pik: string | null;
+      parent_eik: string | null;
+      root_pik: string | null;
+      parent_bpmn_process_id: string | null;
+      parent_element_id: string | null;
+    }>(
+      // The call activity's element id from the audit trail: its element instance row is gone once it completed.
+      `SELECT i.key::text, i.definition_key::text, i.bpmn_process_id, i.version, i.state, i.started_at, i.ended_at,
+              i.parent_process_instance_key::text AS parent_pik, i.parent_element_instance_key::text AS parent_eik,
+              i.root_process_instance_key::text AS root_pik, p.bpmn_process_id AS parent_bpmn_process_id,
+              (SELECT a.element_id FROM engine_audit a WHERE a.process_instance_key = i.parent_process_instance_key
+                 AND a.element_instance_key = i.parent_element_instance_key LIMIT 1) AS parent_element_id
+       FROM engine_process_instances i LEFT JOIN engine_process_instances p ON p.key = i.parent_process_instance_key
+       WHERE i.key = $1::bigint`,
+      [processInstanceKey],
+    );
     return (
       r && {
         key: r.key,
@@ -213,10 +307,47 @@ export class EngineOperations implements ProcessOperations {
         bpmnProcessId: r.bpmn_process_id,
         version: r.version,
         state: r.state,
-        startedAt: new Date(r.started_at).toISOString(),
-        endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
+        startedAt: iso(r.started_at),
+        endedAt: r.ended_at ? iso(r.ended_at) : null,
+        parent:
+          r.parent_pik && r.parent_eik
+            ? { processInstanceKey: r.parent_pik, elementInstanceKey: r.parent_eik, elementId: r.parent_element_id, bpmnProcessId: r.parent_bpmn_process_id }
+            : null,
+        rootProcessInstanceKey: r.root_pik ?? r.parent_pik ?? r.key,
       }
     );
+  }
+
+  /** The instances the instance's call activities started, oldest first, each with its call activity. */
+  async calledInstances(processInstanceKey: string): Promise<CalledInstance[]> {
+    const rows = await this.sql.query<{
+      key: string;
+      bpmn_process_id: string;
+      version: number;
+      definition_key: string;
+      state: string;
+      started_at: Date;
+      ended_at: Date | null;
+      parent_eik: string;
+      element_id: string | null;
+    }>(
+      `SELECT c.key::text, c.bpmn_process_id, c.version, c.definition_key::text, c.state, c.started_at, c.ended_at, c.parent_element_instance_key::text AS parent_eik,
+              (SELECT a.element_id FROM engine_audit a WHERE a.process_instance_key = c.parent_process_instance_key
+                 AND a.element_instance_key = c.parent_element_instance_key LIMIT 1) AS element_id
+       FROM engine_process_instances c WHERE c.parent_process_instance_key = $1::bigint ORDER BY c.started_at, c.key`,
+      [processInstanceKey],
+    );
+    return rows.map((r) => ({
+      processInstanceKey: r.key,
+      bpmnProcessId: r.bpmn_process_id,
+      version: r.version,
+      definitionKey: r.definition_key,
+      state: r.state,
+      startedAt: iso(r.started_at),
+      endedAt: r.ended_at ? iso(r.ended_at) : null,
+      elementId: r.element_id,
+      elementInstanceKey: r.parent_eik,
+    }));
   }
 
   /** One instance's path through the diagram, step by step. */
@@ -232,5 +363,51 @@ export class EngineOperations implements ProcessOperations {
       elementInstanceKey: r.element_instance_key,
       at: new Date(r.at).toISOString(),
     }));
+  }
+
+  /** The decisions an instance's business rule tasks evaluated, oldest first (required decisions before the one they served). */
+  async decisionEvaluations(processInstanceKey: string): Promise<DecisionEvaluationView[]> {
+    const rows = await this.sql.query<{
+      key: string;
+      element_id: string;
+      element_instance_key: string;
+      decision_key: string;
+      decision_id: string;
+      decision_name: string | null;
+      decision_version: number;
+      decision_type: string;
+      inputs: DecisionInput[];
+      matched_rules: DecisionMatchedRule[];
+      output: unknown;
+      failure: string | null;
+      evaluated_at: Date;
+    }>(
+      `SELECT e.key::text, e.element_id, e.element_instance_key::text, e.decision_key::text, e.decision_id, d.decision_name, e.decision_version, e.decision_type,
+              e.inputs, e.matched_rules, e.output, e.failure, e.evaluated_at
+       FROM engine_decision_evaluations e LEFT JOIN engine_decision_definitions d ON d.key = e.decision_key
+       WHERE e.process_instance_key = $1::bigint ORDER BY e.evaluated_at, e.key`,
+      [processInstanceKey],
+    );
+    return rows.map((r) => ({
+      key: r.key,
+      elementId: r.element_id,
+      elementInstanceKey: r.element_instance_key,
+      decisionKey: r.decision_key,
+      decisionId: r.decision_id,
+      decisionName: r.decision_name,
+      decisionVersion: r.decision_version,
+      decisionType: r.decision_type,
+      inputs: r.inputs,
+      matchedRules: r.matched_rules,
+      output: r.output,
+      failure: r.failure,
+      evaluatedAt: iso(r.evaluated_at),
+    }));
+  }
+
+  /** The ops API's decisions of an instance: undefined for an instance the engine does not know. */
+  async decisionsOf(processInstanceKey: string): Promise<DecisionEvaluationView[] | undefined> {
+    if (!KEY.test(processInstanceKey) || !(await this.instance(processInstanceKey))) return undefined;
+    return this.decisionEvaluations(processInstanceKey);
   }
 }

@@ -3,10 +3,12 @@
 import type { Database, SqlSession } from '../../infra/database.js';
 import type { ProcessInspector, ProcessView } from '../process-inspector.js';
 import { ElementCatalog, type ElementInfo } from './element-catalog.js';
+import { MULTI_INSTANCE_BODY } from './multi-instance.js';
 
-// Element instances that only hold others (their children are the steps), and
-// parallel joins waiting for sibling branches (those branches show their own steps).
-const NOT_A_STEP = new Set(['process', 'subProcess', 'parallelGateway']);
+// Element instances that only hold others (their children are the steps: a multi-instance
+// body's are its inner instances), and parallel joins waiting for sibling branches (those
+// branches show their own steps).
+const NOT_A_STEP = new Set(['process', 'subProcess', 'eventSubProcess', MULTI_INSTANCE_BODY, 'parallelGateway']);
 const KEY = /^[0-9]{1,19}$/;
 
 type InstanceRow = { key: string; definition_key: string; bpmn_process_id: string; version: number; state: ProcessView['state'] };

@@ -39,7 +39,10 @@ export class Starts {
         const def = await definitions.get(tx, defKey);
         if (def.model.root.startEvents.length === 0) {
           outcomes.set(p, {
-            err: new EngineError('INVALID_ARGUMENT', `process ${bpmnProcessId} has no none start event: it is started by its message or timer start events`),
+            err: new EngineError(
+              'INVALID_ARGUMENT',
+              `process ${bpmnProcessId} has no none start event: it is started by its message, timer or signal start events`,
+            ),
           });
           continue;
         }

@@ -1,6 +1,7 @@
 // The state of one process instance as loaded for one event, and the changes the
 // interpreter makes to it (store/instances.ts loads and writes it).
 import type { Variables } from '../engine.js';
+import type { DecisionEvaluationRow } from './store/decisions.js';
 
 export type ElementData = {
   /** Parallel join: incoming flows that have arrived and wait for the others. */
@@ -15,8 +16,12 @@ export type ElementData = {
   /** An incident stopped this element; resolving it retries `retry`. */
   retry?: 'activate' | 'leave';
   viaFlow?: string;
-  /** Which tables hold rows hosted by this element (jobs, subscriptions, timers). */
-  hosts?: { j?: 1; s?: 1; t?: 1 };
+  /** Multi-instance body: instances in all, the next to create, completed and terminated ones; sequential bodies keep the collection. */
+  mi?: { n: number; next: number; completed: number; terminated: number; items?: unknown[] };
+  /** Which tables hold rows hosted by this element (jobs, message subscriptions, timers, signal subscriptions). */
+  hosts?: { j?: 1; s?: 1; t?: 1; g?: 1 };
+  /** Call activity: the key of the child process instance it started and waits for. */
+  called?: string;
 };
 
 export type ElementInstance = {
@@ -37,6 +42,24 @@ export type InstanceRow = {
   version: number;
   state: 'ACTIVE' | 'COMPLETED' | 'TERMINATED';
   variables: Variables;
+  /** Started by a call activity: its process instance and element instance, and the root of the call tree. */
+  parent?: ParentLink;
+};
+
+export type ParentLink = { processInstanceKey: string; elementInstanceKey: string; rootProcessInstanceKey: string };
+/** A call activity asks for a child instance of the latest version of `processId` (call-activities.ts starts it). */
+export type NewCall = { elementInstanceKey: string; processId: string; variables: Variables; viaFlow?: string };
+/**
+ * A BPMN error that nothing in a child instance caught: it goes to the call activity
+ * that started the instance (call-activities.ts), and if nothing catches it there either
+ * it is an incident where it was thrown (`thrower`, with the job it came from, if any).
+ */
+export type EscalatedError = {
+  code: string;
+  message: string;
+  variables: Variables;
+  thrower: { key: string; elementId: string; flowScopeKey: string };
+  jobKey?: string;
 };
 
 export type NewJob = {
@@ -61,6 +84,9 @@ export type NewSubscription = {
   correlationKey: string;
   interrupting: boolean;
 };
+export type NewSignalSubscription = { key: string; elementInstanceKey: string; elementId: string; signalName: string };
+/** A signal a throw event broadcast, delivered once the thrower's step is saved (signals.ts); `openedBefore`: its own subscriptions opened this step before the throw. */
+export type ThrownSignal = { name: string; variables: Variables; openedBefore: string[] };
 export type NewTimer = {
   key: string;
   elementInstanceKey: string;
@@ -97,13 +123,25 @@ export class InstanceState {
   readonly elements = new Map<string, ElementInstance>();
   readonly changed = new Set<string>();
   readonly removed = new Set<string>();
-  readonly clearHosted = { j: new Set<string>(), s: new Set<string>(), t: new Set<string>() };
+  readonly clearHosted = { j: new Set<string>(), s: new Set<string>(), t: new Set<string>(), g: new Set<string>() };
+  readonly clearedEventsAt: { eik: string; element_id: string }[] = [];
   readonly jobs: NewJob[] = [];
   readonly subscriptions: NewSubscription[] = [];
+  readonly signalSubscriptions: NewSignalSubscription[] = [];
+  /** Signals thrown in this step, in order. */
+  readonly signals: ThrownSignal[] = [];
   readonly timers: NewTimer[] = [];
   readonly incidents: NewIncident[] = [];
   readonly resolveIncidentsOf = new Set<string>();
   readonly audit: AuditRecord[] = [];
+  /** Decisions evaluated by business rule tasks (engine_decision_evaluations). */
+  readonly decisionEvaluations: DecisionEvaluationRow[] = [];
+  /** Cross-instance work for call-activities.ts: children to start, children to terminate, errors for the parent. */
+  readonly calls: NewCall[] = [];
+  readonly childrenToTerminate: string[] = [];
+  readonly escalatedErrors: EscalatedError[] = [];
+  /** Escalation codes nothing in this (child) instance caught: call-activities.ts passes them to the call activity above. */
+  readonly escalations: string[] = [];
   instanceChanged = false;
 
   constructor(
@@ -133,10 +171,15 @@ export class InstanceState {
     if (hosts.j) this.clearHosted.j.add(ei.key);
     if (hosts.s) this.clearHosted.s.add(ei.key);
     if (hosts.t) this.clearHosted.t.add(ei.key);
+    if (hosts.g) this.clearHosted.g.add(ei.key);
     // Rows created for it in this same transaction never reach the database.
     this.removeWhere(this.jobs, (j) => j.elementInstanceKey === ei.key);
     this.removeWhere(this.subscriptions, (x) => x.elementInstanceKey === ei.key);
+    this.removeWhere(this.signalSubscriptions, (x) => x.elementInstanceKey === ei.key);
     this.removeWhere(this.timers, (t) => t.elementInstanceKey === ei.key);
+    this.removeWhere(this.calls, (c) => c.elementInstanceKey === ei.key);
+    // A call activity that goes before its child completed takes the child with it.
+    if (ei.data.called) this.childrenToTerminate.push(ei.data.called);
   }
 
   /** Drops the subscriptions and timers an element hosts (it stays active). */
@@ -144,12 +187,23 @@ export class InstanceState {
     const hosts = (ei.data.hosts ??= {});
     if (hosts.s) this.clearHosted.s.add(ei.key);
     if (hosts.t) this.clearHosted.t.add(ei.key);
+    if (hosts.g) this.clearHosted.g.add(ei.key);
     delete hosts.s;
     delete hosts.t;
+    delete hosts.g;
     this.touch(ei);
     // Rows created in this same transaction never reached the database.
     this.removeWhere(this.subscriptions, (s) => s.elementInstanceKey === ei.key);
+    this.removeWhere(this.signalSubscriptions, (s) => s.elementInstanceKey === ei.key);
     this.removeWhere(this.timers, (t) => t.elementInstanceKey === ei.key);
+  }
+
+  /** Drops the subscriptions and timers of these elements (event sub-process starts) hosted by `hostKey`; other rows it hosts stay. */
+  clearEventsAt(hostKey: string, elementIds: string[]): void {
+    for (const elementId of elementIds) this.clearedEventsAt.push({ eik: hostKey, element_id: elementId });
+    this.removeWhere(this.subscriptions, (x) => x.elementInstanceKey === hostKey && elementIds.includes(x.elementId));
+    this.removeWhere(this.signalSubscriptions, (x) => x.elementInstanceKey === hostKey && elementIds.includes(x.elementId));
+    this.removeWhere(this.timers, (t) => t.elementInstanceKey === hostKey && elementIds.includes(t.elementId));
   }
 
   private removeWhere<T>(list: T[], pred: (x: T) => boolean): void {

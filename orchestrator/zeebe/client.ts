@@ -14,6 +14,7 @@ export type ZeebeApi = Pick<
   | 'createProcessInstance'
   | 'publishMessage'
   | 'correlateMessage'
+  | 'broadcastSignal'
   | 'cancelProcessInstance'
   | 'activateJobs'
   | 'completeJob'
@@ -27,6 +28,8 @@ export type ZeebeApi = Pick<
   | 'searchProcessDefinitions'
   | 'searchElementInstances'
   | 'searchIncidents'
+  | 'searchDecisionInstances'
+  | 'getDecisionInstance'
 >;
 
 /** SDK configuration keys (Camunda's own variable names) for a validated Zeebe configuration. */

@@ -7,8 +7,9 @@ import { call, toEngineError } from './errors.js';
 
 const NOW = { consistency: { waitUpToMs: 0 } } as const;
 const KEY = /^[0-9]{1,19}$/;
-// Scopes whose children are the steps, and joins waiting for sibling branches (as on the embedded engine).
-const NOT_A_STEP = new Set(['PROCESS', 'SUB_PROCESS', 'PARALLEL_GATEWAY']);
+// Scopes whose children are the steps (a multi-instance body's: its inner instances), and joins
+// waiting for sibling branches (as on the embedded engine).
+const NOT_A_STEP = new Set(['PROCESS', 'SUB_PROCESS', 'EVENT_SUB_PROCESS', 'MULTI_INSTANCE_BODY', 'PARALLEL_GATEWAY']);
 
 /** SERVICE_TASK → serviceTask: the BPMN element names the embedded engine reports. */
 export function elementType(restType: string): string {

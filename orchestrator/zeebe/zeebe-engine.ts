@@ -6,8 +6,19 @@
 // REST API (message timeToLive, job timeout, fail retryBackOff) — no conversion.
 // Keys are int64 decimal strings on both sides.
 import type { Logger } from '../../infra/logger.js';
-import type { CorrelateMessage, DeployedProcess, DeployResource, Engine, JobWorker, PublishMessage, Variables, WorkerOptions } from '../engine.js';
-import { EngineError, variablesOf } from '../engine.js';
+import type {
+  BroadcastSignal,
+  CorrelateMessage,
+  DeployedDecisionDefinition,
+  Deployment,
+  DeployResource,
+  Engine,
+  JobWorker,
+  PublishMessage,
+  Variables,
+  WorkerOptions,
+} from '../engine.js';
+import { EngineError, isDecisionResource, variablesOf } from '../engine.js';
 import { processIdsOf } from '../process-models.js';
 import type { ZeebeApi } from './client.js';
 import { call } from './errors.js';
@@ -25,6 +36,7 @@ export type ZeebeEngineOptions = {
 /** Tenant ids are branded strings in the SDK's types, even in its loose client. */
 type TenantId = NonNullable<Parameters<ZeebeApi['publishMessage']>[0]['tenantId']>;
 type DeployFiles = Parameters<ZeebeApi['createDeployment']>[0]['resources'];
+type DeploymentEntry = Awaited<ReturnType<ZeebeApi['createDeployment']>>['deployments'][number];
 
 export class ZeebeEngine implements Engine {
   readonly kind = 'zeebe' as const;
@@ -70,9 +82,9 @@ export class ZeebeEngine implements Engine {
     return out;
   }
 
-  async deploy(resources: DeployResource[]): Promise<DeployedProcess[]> {
+  async deploy(resources: DeployResource[]): Promise<Deployment> {
     if (resources.length === 0) throw new EngineError('INVALID_ARGUMENT', 'nothing to deploy');
-    const ids = (await Promise.all(resources.map((r) => processIdsOf(r.xml)))).flat();
+    const ids = (await Promise.all(resources.filter((r) => !isDecisionResource(r)).map((r) => processIdsOf(r.xml)))).flat();
     const before = await this.latestKeys(ids);
     // Zeebe deploys all resources of one request atomically, and an unchanged
     // resource makes no new version (it answers with the existing definition).
@@ -81,11 +93,46 @@ export class ZeebeEngine implements Engine {
     const result = await call('deploy', () =>
       this.api.createDeployment({ resources: files, ...(this.options.tenantId ? { tenantId: this.options.tenantId } : {}) }),
     );
-    return result.processes.map((p) => {
+    const out: Deployment = result.processes.map((p) => {
       const key = String(p.processDefinitionKey);
       const isNew = !this.knownKeys.has(key) && before.get(p.processDefinitionId) !== key;
       this.knownKeys.add(key);
       return { bpmnProcessId: p.processDefinitionId, version: p.processDefinitionVersion, processDefinitionKey: key, resourceName: p.resourceName, isNew };
+    });
+    const decisions = this.deployedDecisions(result.deployments);
+    if (decisions.length > 0) out.decisions = decisions;
+    return out;
+  }
+
+  /**
+   * The decisions of a deployment answer, with their DMN file's name (listed with the decision
+   * requirements). `isNew` only says whether this process saw the key before: unlike processes,
+   * the adapter does not search for earlier decision versions.
+   */
+  private deployedDecisions(deployments: DeploymentEntry[]): DeployedDecisionDefinition[] {
+    const files = new Map(
+      deployments.flatMap((d) =>
+        d.decisionRequirements ? [[String(d.decisionRequirements.decisionRequirementsKey), d.decisionRequirements.resourceName ?? '']] : [],
+      ),
+    );
+    return deployments.flatMap(({ decisionDefinition: d }) => {
+      if (!d) return [];
+      const key = String(d.decisionDefinitionKey);
+      const isNew = !this.knownKeys.has(key);
+      this.knownKeys.add(key);
+      const drgKey = String(d.decisionRequirementsKey);
+      return [
+        {
+          decisionId: String(d.decisionDefinitionId),
+          ...(d.name ? { decisionName: d.name } : {}),
+          version: Number(d.version),
+          decisionDefinitionKey: key,
+          decisionRequirementsId: String(d.decisionRequirementsId),
+          decisionRequirementsKey: drgKey,
+          resourceName: files.get(drgKey) ?? '',
+          isNew,
+        },
+      ];
     });
   }
 
@@ -129,6 +176,15 @@ export class ZeebeEngine implements Engine {
       this.api.correlateMessage({ name: m.name, correlationKey: String(m.correlationKey ?? ''), variables: variablesOf(m.variables), ...this.tenant() }),
     );
     return { key: String(correlated.messageKey ?? ''), processInstanceKey: String(correlated.processInstanceKey ?? '') };
+  }
+
+  async broadcastSignal(s: BroadcastSignal): Promise<{ key: string }> {
+    if (!s.signalName) throw new EngineError('INVALID_ARGUMENT', 'a signal needs a name (signalName)');
+    // POST /v2/signals/broadcast: the cluster triggers its subscriptions and signal start events.
+    const broadcast = await call(`broadcasting signal ${s.signalName}`, () =>
+      this.api.broadcastSignal({ signalName: s.signalName, variables: variablesOf(s.variables), ...this.tenant() }),
+    );
+    return { key: String(broadcast.signalKey ?? '') };
   }
 
   async cancelProcessInstance(processInstanceKey: string): Promise<void> {

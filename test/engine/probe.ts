@@ -7,6 +7,14 @@ import type { SqlSession } from '../../infra/database.js';
 import type { Variables } from '../../orchestrator/engine.js';
 
 export type InstanceSnapshot = { state: 'ACTIVE' | 'COMPLETED' | 'TERMINATED'; variables: Variables };
+/** An instance a call activity started: its key, process, state and the call activity (element instance key and id). */
+export type ChildInstance = {
+  key: string;
+  bpmnProcessId: string;
+  state: InstanceSnapshot['state'];
+  parentElementInstanceKey: string;
+  parentElementId: string;
+};
 export type IncidentRow = { key: string; error_type: string; error_message: string; state: string; job_key: string | null; element_id: string };
 
 export interface EngineProbe {
@@ -29,6 +37,8 @@ export interface EngineProbe {
   instancesOf(bpmnProcessId: string): Promise<InstanceSnapshot[]>;
   /** Jobs of a process: their type and instance, oldest first. */
   jobsOf(bpmnProcessId: string): Promise<{ type: string; processInstanceKey: string }[]>;
+  /** Instances the call activities of this instance started, oldest first. */
+  childInstances(processInstanceKey: string): Promise<ChildInstance[]>;
 }
 
 export class EmbeddedProbe implements EngineProbe {
@@ -97,5 +107,15 @@ export class EmbeddedProbe implements EngineProbe {
       [bpmnProcessId],
     );
     return rows.map((r) => ({ type: r.type, processInstanceKey: r.process_instance_key }));
+  }
+
+  childInstances(key: string): Promise<ChildInstance[]> {
+    return this.sql.query<ChildInstance>(
+      `SELECT i.key::text AS "key", i.bpmn_process_id AS "bpmnProcessId", i.state, i.parent_element_instance_key::text AS "parentElementInstanceKey",
+              (SELECT a.element_id FROM engine_audit a
+               WHERE a.process_instance_key = i.parent_process_instance_key AND a.element_instance_key = i.parent_element_instance_key LIMIT 1) AS "parentElementId"
+       FROM engine_process_instances i WHERE i.parent_process_instance_key = $1::bigint ORDER BY i.key`,
+      [key],
+    );
   }
 }

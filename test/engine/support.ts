@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, test } from '@jest/globals';
 import { pino } from 'pino';
 import { EmbeddedEngine } from '../../orchestrator/embedded/embedded-engine.js';
-import type { Engine, JobHandler, Variables } from '../../orchestrator/engine.js';
+import type { Engine, JobAction, JobHandler, Variables } from '../../orchestrator/engine.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
 import { EmbeddedProbe, type EngineProbe } from './probe.js';
@@ -130,6 +130,13 @@ export async function expectOpenTimers(h: Observed, key: string, expected: numbe
 export const completeWith =
   (vars: Variables = {}): JobHandler =>
   async () => ({ action: 'complete', variables: vars });
+
+/** A handler's gate: jobs wait in `wait()` until the test calls `release()`, then complete (late: the engine ignores answers for jobs it closed). */
+export function heldJobs(): { wait: () => Promise<JobAction>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  return { wait: () => gate.then((): JobAction => ({ action: 'complete' })), release };
+}
 
 /** Workers created in a test, closed after it. */
 export class Workers {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig, type ZeebeConfig } from '../../infra/config.js';
 import type {
+  BroadcastSignal,
   CorrelateMessage,
   DeployedProcess,
   DeployResource,
@@ -22,7 +23,7 @@ import type {
 } from '../../orchestrator/engine.js';
 import { connectZeebe, type CamundaClient } from '../../orchestrator/zeebe/client.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
-import type { EngineProbe, IncidentRow, InstanceSnapshot } from './probe.js';
+import type { ChildInstance, EngineProbe, IncidentRow, InstanceSnapshot } from './probe.js';
 
 export function zeebeTestConfig(): ZeebeConfig {
   const config = loadConfig({ ...process.env, ENGINE: 'zeebe' }).engine;
@@ -30,7 +31,7 @@ export function zeebeTestConfig(): ZeebeConfig {
   return config;
 }
 
-/** Suffixes process ids, job types and message names in models and calls; strips it from what comes back. */
+/** Suffixes process ids, job types, message and signal names in models and calls; strips it from what comes back. */
 export class NamespacedEngine implements Engine {
   readonly kind = 'zeebe' as const;
 
@@ -42,11 +43,20 @@ export class NamespacedEngine implements Engine {
   ns = (name: string): string => `${name}${this.suffix}`;
   plain = (name: string): string => (name.endsWith(this.suffix) ? name.slice(0, -this.suffix.length) : name);
 
+  /** Process ids (a call activity's static one too; not one FEEL computes), job types, message names, static signal names and DMN decision ids. */
   private rewrite(xml: string): string {
-    return xml
-      .replace(/(<bpmn:process\b[^>]*?\bid=")([^"]+)"/g, (_m, head: string, id: string) => `${head}${this.ns(id)}"`)
-      .replace(/(<zeebe:taskDefinition\b[^>]*?\btype=")([^"]+)"/g, (_m, head: string, type: string) => `${head}${this.ns(type)}"`)
-      .replace(/(<bpmn:message\b[^>]*?\bname=")([^"]+)"/g, (_m, head: string, name: string) => `${head}${this.ns(name)}"`);
+    return (
+      xml
+        .replace(/(<bpmn:process\b[^>]*?\bid=")([^"]+)"/g, (_m, head: string, id: string) => `${head}${this.ns(id)}"`)
+        .replace(/(<zeebe:taskDefinition\b[^>]*?\btype=")([^"]+)"/g, (_m, head: string, type: string) => `${head}${this.ns(type)}"`)
+        .replace(/(<bpmn:message\b[^>]*?\bname=")([^"]+)"/g, (_m, head: string, name: string) => `${head}${this.ns(name)}"`)
+        .replace(/(<bpmn:signal\b[^>]*?\bname=")([^="][^"]*)"/g, (_m, head: string, name: string) => `${head}${this.ns(name)}"`)
+        .replace(/(<zeebe:calledElement\b[^>]*?\bprocessId=")([^="][^"]*)"/g, (_m, head: string, id: string) => `${head}${this.ns(id)}"`)
+        // DMN: decision and decision requirements ids, required decisions, and a business rule task's static decisionId.
+        .replace(/(<(?:dmn:)?(?:decision|definitions)\b[^>]*?\bid=")([^"]+)"/g, (_m, head: string, id: string) => `${head}${this.ns(id)}"`)
+        .replace(/(<(?:dmn:)?requiredDecision\b[^>]*?\bhref="#)([^"]+)"/g, (_m, head: string, id: string) => `${head}${this.ns(id)}"`)
+        .replace(/(<zeebe:calledDecision\b[^>]*?\bdecisionId=")([^="][^"]*)"/g, (_m, head: string, id: string) => `${head}${this.ns(id)}"`)
+    );
   }
 
   async deploy(resources: DeployResource[]): Promise<DeployedProcess[]> {
@@ -65,6 +75,10 @@ export class NamespacedEngine implements Engine {
 
   correlateMessage(m: CorrelateMessage) {
     return this.inner.correlateMessage({ ...m, name: this.ns(m.name) });
+  }
+
+  broadcastSignal(s: BroadcastSignal) {
+    return this.inner.broadcastSignal({ ...s, signalName: this.ns(s.signalName) });
   }
 
   cancelProcessInstance(key: string) {
@@ -207,6 +221,26 @@ export class ZeebeProbe implements EngineProbe {
       NOW,
     );
     return (found.items ?? []).map((j) => ({ type: this.plain(j.type), processInstanceKey: str(j.processInstanceKey) }));
+  }
+
+  async childInstances(parentProcessInstanceKey: string): Promise<ChildInstance[]> {
+    const found = await this.api.searchProcessInstances(
+      q({ filter: { parentProcessInstanceKey }, sort: [{ field: 'processInstanceKey', order: 'ASC' }], page: { limit: 1000 } }),
+      NOW,
+    );
+    return Promise.all(
+      (found.items ?? []).map(async (pi) => {
+        const { parentElementInstanceKey } = pi as unknown as { parentElementInstanceKey: string };
+        const element = await this.api.getElementInstance({ elementInstanceKey: parentElementInstanceKey } as never, NOW);
+        return {
+          key: str(pi.processInstanceKey),
+          bpmnProcessId: this.plain(str(pi.processDefinitionId)),
+          state: pi.state,
+          parentElementInstanceKey: str(parentElementInstanceKey),
+          parentElementId: str(element.elementId),
+        };
+      }),
+    );
   }
 }
 

@@ -190,6 +190,15 @@ describe('instances and messages', () => {
     await expect(engine.correlateMessage({ name: 'order-cancel-requested', correlationKey: 'o-1' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  test('broadcastSignal → POST /v2/signals/broadcast with signalName, variables and the tenant; the signal key comes back as a string', async () => {
+    const fake = new FakeZeebeApi().answer('broadcastSignal', { signalKey: '2251799813685777', tenantId: 'shop-eu' });
+    const engine = engineOn(fake, 'shop-eu');
+    expect(await engine.broadcastSignal({ signalName: 'stock-recounted', variables: { sku: 'A-1' } })).toEqual({ key: '2251799813685777' });
+    expect(fake.callsOf('broadcastSignal')[0]?.[0]).toEqual({ signalName: 'stock-recounted', variables: { sku: 'A-1' }, tenantId: 'shop-eu' });
+    await expect(engine.broadcastSignal({ signalName: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(fake.callsOf('broadcastSignal')).toHaveLength(1);
+  });
+
   test('cancelProcessInstance of an unknown instance is NOT_FOUND', async () => {
     const fake = new FakeZeebeApi().answer(
       'cancelProcessInstance',

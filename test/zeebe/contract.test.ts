@@ -8,12 +8,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { pino } from 'pino';
 import { bpmnError, complete, fail } from '../../orchestrator/engine.js';
 import { connectZeebe, type ZeebeConnection } from '../../orchestrator/zeebe/client.js';
+import { ZeebeDecisions } from '../../orchestrator/zeebe/decision-instances.js';
 import { ZeebeIncidents, ZeebeProcessInspector } from '../../orchestrator/zeebe/process-inspector.js';
 import { ZeebeEngine } from '../../orchestrator/zeebe/zeebe-engine.js';
 import { ZeebeProbe } from '../engine/zeebe-harness.js';
 import { waitFor } from '../support/wait.js';
 import { formatViolations } from './contract.js';
-import { FakeZeebeApi, restDeployment, restJob, restProcessInstance, searchResult } from './fake-api.js';
+import { FakeZeebeApi, restDecisionInstance, restDeployment, restElementInstance, restJob, restProcessInstance, searchResult } from './fake-api.js';
 import { FakeGateway } from './fake-gateway.js';
 
 const KEY = '2251799813685250';
@@ -78,6 +79,19 @@ async function driveProbe(probe: ZeebeProbe): Promise<void> {
   gateway.answer('searchProcessInstances', searchResult([restProcessInstance({ processInstanceKey: KEY, processDefinitionId: ns('p') })]));
   await probe.instancesOf('p');
   await probe.jobsOf('p');
+  const CHILD = '2251799813685260';
+  const CALL = '2251799813685255';
+  gateway
+    .answer(
+      'searchProcessInstances',
+      searchResult([
+        restProcessInstance({ processInstanceKey: CHILD, processDefinitionId: ns('child'), parentProcessInstanceKey: KEY, parentElementInstanceKey: CALL }),
+      ]),
+    )
+    .answer('getElementInstance', restElementInstance({ elementInstanceKey: CALL, processInstanceKey: KEY, elementId: 'call', type: 'CALL_ACTIVITY' }));
+  expect(await probe.childInstances(KEY)).toEqual([
+    { key: CHILD, bpmnProcessId: 'child', state: 'ACTIVE', parentElementInstanceKey: CALL, parentElementId: 'call' },
+  ]);
 }
 
 describe('the harness probe on Camunda 8.8', () => {
@@ -136,6 +150,7 @@ describe('the contract checker', () => {
 // 8.8 client's names). docs/testing.md ("On Camunda 8") lists them too.
 const ADAPTER_ENDPOINTS = {
   activateJobs: 'POST /v2/jobs/activation',
+  broadcastSignal: 'POST /v2/signals/broadcast',
   cancelProcessInstance: 'POST /v2/process-instances/{processInstanceKey}/cancellation',
   completeJob: 'POST /v2/jobs/{jobKey}/completion',
   correlateMessage: 'POST /v2/messages/correlation',
@@ -143,10 +158,12 @@ const ADAPTER_ENDPOINTS = {
   createElementInstanceVariables: 'PUT /v2/element-instances/{elementInstanceKey}/variables',
   createProcessInstance: 'POST /v2/process-instances',
   failJob: 'POST /v2/jobs/{jobKey}/failure',
+  getDecisionInstance: 'GET /v2/decision-instances/{decisionEvaluationInstanceKey}',
   getProcessInstance: 'GET /v2/process-instances/{processInstanceKey}',
   getTopology: 'GET /v2/topology',
   publishMessage: 'POST /v2/messages/publication',
   resolveIncident: 'POST /v2/incidents/{incidentKey}/resolution',
+  searchDecisionInstances: 'POST /v2/decision-instances/search',
   searchElementInstances: 'POST /v2/element-instances/search',
   searchIncidents: 'POST /v2/incidents/search',
   searchProcessDefinitions: 'POST /v2/process-definitions/search',
@@ -154,6 +171,7 @@ const ADAPTER_ENDPOINTS = {
   updateJob: 'PATCH /v2/jobs/{jobKey}',
 };
 const PROBE_ENDPOINTS = {
+  getElementInstance: 'GET /v2/element-instances/{elementInstanceKey}',
   getProcessInstance: 'GET /v2/process-instances/{processInstanceKey}',
   getVariable: 'GET /v2/variables/{variableKey}',
   searchElementInstances: 'POST /v2/element-instances/search',
@@ -170,7 +188,7 @@ const methodsOf = (proto: object) =>
     .sort();
 
 describe('every endpoint the adapter and the harness call is on the list, and each request and answer keeps the 8.8 contract', () => {
-  test('the adapter (engine, workers, process view, incidents) through the real SDK', async () => {
+  test('the adapter (engine, workers, process view, incidents, decisions) through the real SDK', async () => {
     const engine = new ZeebeEngine(
       { commands: connection.commands, activation: connection.activation },
       { logger: pino({ level: 'silent' }), worker: { pollTimeoutMs: 200, idlePollIntervalMs: 5 } },
@@ -195,6 +213,8 @@ describe('every endpoint the adapter and the harness call is on the list, and ea
       await engine.publishMessage({ name: 'payment-result', correlationKey: 'o-1', timeToLive: 60_000, messageId: 'evt_1', variables: { ok: true } });
       gateway.answer('correlateMessage', { messageKey: '2251799813685998', processInstanceKey: KEY, tenantId: '<default>' });
       await engine.correlateMessage({ name: 'order-cancel-requested', correlationKey: 'o-1', variables: { cancelRequested: true } });
+      gateway.answer('broadcastSignal', { signalKey: '2251799813685997', tenantId: '<default>' });
+      expect(await engine.broadcastSignal({ signalName: 'stock-recounted', variables: { sku: 'A-1' } })).toEqual({ key: '2251799813685997' });
       await engine.cancelProcessInstance(KEY);
       await engine.updateJobRetries({ jobKey: '2251799813685300', retries: 3 });
       await engine.resolveIncident('2251799813685400');
@@ -218,6 +238,10 @@ describe('every endpoint the adapter and the harness call is on the list, and ea
       const incidents = new ZeebeIncidents(connection.commands);
       await incidents.incidents();
       await incidents.openCount();
+      gateway.answer('getProcessInstance', restProcessInstance({ processInstanceKey: KEY }));
+      gateway.answer('searchDecisionInstances', searchResult([restDecisionInstance({}, false)]));
+      gateway.answer('getDecisionInstance', restDecisionInstance());
+      expect(await new ZeebeDecisions(connection.commands).decisionsOf(KEY)).toHaveLength(1);
       await engine.close();
     });
     expect(seen).toEqual(ADAPTER_ENDPOINTS);
@@ -225,12 +249,14 @@ describe('every endpoint the adapter and the harness call is on the list, and ea
     expect(methodsOf(ZeebeEngine.prototype)).toEqual(
       [
         'api',
+        'broadcastSignal',
         'cancelProcessInstance',
         'close',
         'correlateMessage',
         'createProcessInstance',
         'createWorker',
         'deploy',
+        'deployedDecisions',
         'latestKeys',
         'ping',
         'publishMessage',
@@ -242,6 +268,7 @@ describe('every endpoint the adapter and the harness call is on the list, and ea
     );
     expect(methodsOf(ZeebeProcessInspector.prototype)).toEqual(['instance']);
     expect(methodsOf(ZeebeIncidents.prototype)).toEqual(['incidents', 'openCount']);
+    expect(methodsOf(ZeebeDecisions.prototype)).toEqual(['decisionsOf']);
   });
 
   test("the SDK surface the translation tests fake is the adapter's list, so they check the same endpoints", () => {
@@ -254,6 +281,7 @@ describe('every endpoint the adapter and the harness call is on the list, and ea
     expect(methodsOf(ZeebeProbe.prototype)).toEqual(
       [
         'activeElements',
+        'childInstances',
         'completedElements',
         'elementItems',
         'incidents',

@@ -107,6 +107,7 @@ export class FakeZeebeApi {
       this.record('correlateMessage', [input]),
       this.next('correlateMessage', { messageKey: '1', processInstanceKey: '2', tenantId: '<default>' })
     ),
+    broadcastSignal: (input: unknown) => (this.record('broadcastSignal', [input]), this.next('broadcastSignal', { signalKey: '1', tenantId: '<default>' })),
     cancelProcessInstance: (input: unknown) => (this.record('cancelProcessInstance', [input]), this.next('cancelProcessInstance', undefined)),
     completeJob: (input: unknown) => (this.record('completeJob', [input]), this.next('completeJob', undefined)),
     failJob: (input: unknown) => (this.record('failJob', [input]), this.next('failJob', undefined)),
@@ -131,6 +132,14 @@ export class FakeZeebeApi {
       this.next('searchElementInstances', searchResult([]))
     ),
     searchIncidents: (input: unknown, c: unknown) => (this.record('searchIncidents', [input, c]), this.next('searchIncidents', searchResult([]))),
+    searchDecisionInstances: (input: unknown, c: unknown) => (
+      this.record('searchDecisionInstances', [input, c]),
+      this.next('searchDecisionInstances', searchResult([]))
+    ),
+    getDecisionInstance: (input: unknown, c: unknown) => (
+      this.record('getDecisionInstance', [input, c]),
+      this.next('getDecisionInstance', restDecisionInstance())
+    ),
     activateJobs: (input: unknown) => {
       this.record('activateJobs', [input]);
       return cancelable<Activation>(({ resolve, reject }) => {
@@ -232,6 +241,33 @@ export function restElementInstance(over: Record<string, unknown> = {}): Record<
     hasIncident: false,
     startDate: '2026-12-01T10:00:00.000Z',
     tenantId: '<default>',
+    ...over,
+  };
+}
+
+/** A decision instance as the search API shows it (POST /v2/decision-instances/search); `details` adds what GET /v2/decision-instances/{key} adds. */
+export function restDecisionInstance(over: Record<string, unknown> = {}, details = true): Record<string, unknown> {
+  return {
+    decisionEvaluationInstanceKey: '2251799813685263',
+    decisionEvaluationKey: '2251799813685262',
+    state: 'EVALUATED',
+    evaluationDate: '2026-12-01T10:00:02.000Z',
+    decisionDefinitionId: 'shipment-route',
+    decisionDefinitionName: 'Route shipment',
+    decisionDefinitionVersion: 1,
+    decisionDefinitionType: 'DECISION_TABLE',
+    decisionDefinitionKey: '2251799813685110',
+    result: '"parcel"',
+    tenantId: '<default>',
+    processDefinitionKey: '2251799813685100',
+    processInstanceKey: '2251799813685250',
+    elementInstanceKey: '2251799813685295',
+    ...(details
+      ? {
+          evaluatedInputs: [{ inputId: 'in-weight', inputName: 'Weight', inputValue: '4' }],
+          matchedRules: [{ ruleId: 'r1', ruleIndex: 1, evaluatedOutputs: [{ outputId: 'out-carrier', outputName: 'carrier', outputValue: '"parcel"' }] }],
+        }
+      : {}),
     ...over,
   };
 }

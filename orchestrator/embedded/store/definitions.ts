@@ -10,6 +10,8 @@ export type NewDefinition = {
   resourceName: string;
   xml: string;
   messageStartNames: string[];
+  /** The names of its signal start events, in their order (evaluated at deploy). */
+  signalStartNames: string[];
 };
 
 /** One deployment at a time: a lock held until the transaction ends. */
@@ -27,8 +29,9 @@ export async function latestVersion(tx: SqlSession, bpmnProcessId: string): Prom
 
 export function insertDefinition(tx: SqlSession, d: NewDefinition): Promise<unknown> {
   return tx.query(
-    `INSERT INTO engine_process_definitions (key, bpmn_process_id, version, checksum, resource_name, xml, message_start_names) VALUES ($1::bigint, $2, $3, $4, $5, $6, $7::text[])`,
-    [d.key, d.bpmnProcessId, d.version, d.checksum, d.resourceName, d.xml, d.messageStartNames],
+    `INSERT INTO engine_process_definitions (key, bpmn_process_id, version, checksum, resource_name, xml, message_start_names, signal_start_names)
+     VALUES ($1::bigint, $2, $3, $4, $5, $6, $7::text[], $8::text[])`,
+    [d.key, d.bpmnProcessId, d.version, d.checksum, d.resourceName, d.xml, d.messageStartNames, d.signalStartNames],
   );
 }
 

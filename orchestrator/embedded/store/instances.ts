@@ -1,5 +1,6 @@
 // SQL of engine_process_instances and engine_element_instances: lock and load instances
 // for an event, and write back every change of a batch of events in one statement.
+import { insertDecisionEvaluations } from './decisions.js';
 import type { SqlSession } from '../../../infra/database.js';
 import type { Variables } from '../../engine.js';
 import { InstanceState, type ElementData, type InstanceRow } from '../state.js';
@@ -11,6 +12,9 @@ type InstanceRecord = {
   version: number;
   state: InstanceRow['state'];
   variables: Variables;
+  parent_pik: string | null;
+  parent_eik: string | null;
+  root_pik: string | null;
   elements: {
     key: string;
     element_id: string;
@@ -25,7 +29,18 @@ type InstanceRecord = {
 
 function toState(row: InstanceRecord): InstanceState {
   return new InstanceState(
-    { key: row.key, definitionKey: row.definition_key, bpmnProcessId: row.bpmn_process_id, version: row.version, state: row.state, variables: row.variables },
+    {
+      key: row.key,
+      definitionKey: row.definition_key,
+      bpmnProcessId: row.bpmn_process_id,
+      version: row.version,
+      state: row.state,
+      variables: row.variables,
+      parent:
+        row.parent_pik && row.parent_eik
+          ? { processInstanceKey: row.parent_pik, elementInstanceKey: row.parent_eik, rootProcessInstanceKey: row.root_pik ?? row.parent_pik }
+          : undefined,
+    },
     row.elements.map((e) => ({
       key: e.key,
       elementId: e.element_id,
@@ -40,28 +55,42 @@ function toState(row: InstanceRecord): InstanceState {
 }
 
 /**
- * Locks active instances in key order (so concurrent batches queue instead of
- * deadlocking) and returns the keys locked. Reading happens in a second statement:
- * a read in the locking statement would see the state from before the wait.
+ * Locks the wanted instances (`wanted`: SQL answering their keys, from $1) and returns
+ * those active. The root of each one's call tree is locked first, in key order, then
+ * the wanted instances below a root, in key order: an event on any instance of a call
+ * tree holds its root, so a parent and its child (a cancel reaching down, a completion
+ * reaching up) are never locked in opposite orders, and concurrent batches queue
+ * instead of deadlocking. An instance nobody called is its own root: one statement.
+ * Reading happens in a later statement: a read in the locking statement would see the
+ * state from before the wait.
  */
-export async function lockInstances(tx: SqlSession, keys: string[]): Promise<string[]> {
-  if (keys.length === 0) return [];
+async function lockWithRoots(tx: SqlSession, wanted: string, param: string[]): Promise<string[]> {
+  if (param.length === 0) return [];
+  const roots = await tx.query<{ key: string; state: string; wanted: boolean; below: string[] }>(
+    `WITH w AS (SELECT key, COALESCE(root_process_instance_key, key) AS root FROM engine_process_instances WHERE key IN (${wanted}))
+     SELECT i.key::text, i.state, EXISTS (SELECT 1 FROM w WHERE w.key = i.key) AS wanted,
+            ARRAY(SELECT w.key::text FROM w WHERE w.root = i.key AND w.key <> i.key) AS below
+     FROM engine_process_instances i WHERE i.key IN (SELECT root FROM w) ORDER BY i.key FOR UPDATE OF i`,
+    [param],
+  );
+  const locked = roots.filter((r) => r.wanted && r.state === 'ACTIVE').map((r) => r.key);
+  const below = roots.flatMap((r) => r.below);
+  if (below.length === 0) return locked;
   const rows = await tx.query<{ key: string }>(
     `SELECT key::text FROM engine_process_instances WHERE key = ANY($1::bigint[]) AND state = 'ACTIVE' ORDER BY key FOR UPDATE`,
-    [keys],
+    [below],
   );
-  return rows.map((r) => r.key);
+  return [...locked, ...rows.map((r) => r.key)];
 }
 
-/** Locks the active instances that own these jobs; returns the instance keys locked. */
-export async function lockInstancesOfJobs(tx: SqlSession, jobKeys: string[]): Promise<string[]> {
-  const rows = await tx.query<{ key: string }>(
-    `SELECT i.key::text FROM engine_process_instances i
-     WHERE i.key IN (SELECT process_instance_key FROM engine_jobs WHERE key = ANY($1::bigint[])) AND i.state = 'ACTIVE'
-     ORDER BY i.key FOR UPDATE OF i`,
-    [jobKeys],
-  );
-  return rows.map((r) => r.key);
+/** Locks these instances (each after the root of its call tree); returns the keys of those active. */
+export function lockInstances(tx: SqlSession, keys: string[]): Promise<string[]> {
+  return lockWithRoots(tx, `SELECT unnest($1::bigint[])`, keys);
+}
+
+/** Locks the instances that own these jobs (each after the root of its call tree); returns the keys of those active. */
+export function lockInstancesOfJobs(tx: SqlSession, jobKeys: string[]): Promise<string[]> {
+  return lockWithRoots(tx, `SELECT process_instance_key FROM engine_jobs WHERE key = ANY($1::bigint[])`, jobKeys);
 }
 
 export type ClaimedJob = { jobKey: string; processInstanceKey: string; elementInstanceKey: string };
@@ -86,7 +115,8 @@ export async function loadInstances(
        WHERE state = 'ACTIVE' AND (key = ANY($1::bigint[]) OR ($1::bigint[] IS NULL AND key IN (SELECT process_instance_key FROM claimed))))
      SELECT
        (SELECT json_agg(json_build_object('key', i.key::text, 'definition_key', i.definition_key::text, 'bpmn_process_id', i.bpmn_process_id,
-          'version', i.version, 'state', i.state, 'variables', i.variables,
+          'version', i.version, 'state', i.state, 'variables', i.variables, 'parent_pik', i.parent_process_instance_key::text,
+          'parent_eik', i.parent_element_instance_key::text, 'root_pik', i.root_process_instance_key::text,
           'elements', COALESCE((SELECT json_agg(json_build_object('key', e.key::text, 'element_id', e.element_id, 'element_type', e.element_type,
              'flow_scope_key', e.flow_scope_key::text, 'state', e.state, 'variables', e.variables, 'data', e.data, 'activated_at', e.activated_at))
              FROM engine_element_instances e WHERE e.process_instance_key = i.key), '[]'::json)))
@@ -122,14 +152,24 @@ export function activeScopes(tx: SqlSession, instanceKeys: string[]): Promise<{ 
 
 /** One data-modifying CTE per kind of change, keyed by the JSON document's field. */
 const SAVE_PARTS = {
-  newInstances: `INSERT INTO engine_process_instances (key, definition_key, bpmn_process_id, version, state, variables, ended_at)
-    SELECT x.key, x.definition_key, x.bpmn_process_id, x.version, x.state, x.variables, CASE WHEN x.state = 'ACTIVE' THEN NULL ELSE now() END
-    FROM p, jsonb_to_recordset(p.d->'newInstances') AS x(key bigint, definition_key bigint, bpmn_process_id text, version int, state text, variables jsonb)`,
+  newInstances: `INSERT INTO engine_process_instances (key, definition_key, bpmn_process_id, version, state, variables, ended_at,
+      parent_process_instance_key, parent_element_instance_key, root_process_instance_key)
+    SELECT x.key, x.definition_key, x.bpmn_process_id, x.version, x.state, x.variables, CASE WHEN x.state = 'ACTIVE' THEN NULL ELSE now() END,
+      x.parent_pik, x.parent_eik, x.root_pik
+    FROM p, jsonb_to_recordset(p.d->'newInstances')
+      AS x(key bigint, definition_key bigint, bpmn_process_id text, version int, state text, variables jsonb, parent_pik bigint, parent_eik bigint, root_pik bigint)`,
   changedInstances: `UPDATE engine_process_instances t SET state = x.state, variables = x.variables, ended_at = CASE WHEN x.state = 'ACTIVE' THEN NULL ELSE now() END
     FROM p, jsonb_to_recordset(p.d->'changedInstances') AS x(key bigint, state text, variables jsonb) WHERE t.key = x.key`,
   clearJobs: `DELETE FROM engine_jobs WHERE element_instance_key IN (SELECT jsonb_array_elements_text(d->'clearJobs')::bigint FROM p)`,
   clearSubs: `DELETE FROM engine_message_subscriptions WHERE element_instance_key IN (SELECT jsonb_array_elements_text(d->'clearSubs')::bigint FROM p)`,
   clearTimers: `DELETE FROM engine_timers WHERE element_instance_key IN (SELECT jsonb_array_elements_text(d->'clearTimers')::bigint FROM p)`,
+  clearEventsAt: `DELETE FROM engine_message_subscriptions t USING p, jsonb_to_recordset(p.d->'clearEventsAt') AS x(eik bigint, element_id text)
+    WHERE t.element_instance_key = x.eik AND t.element_id = x.element_id`,
+  clearTimersAt: `DELETE FROM engine_timers t USING p, jsonb_to_recordset(p.d->'clearTimersAt') AS x(eik bigint, element_id text)
+    WHERE t.element_instance_key = x.eik AND t.element_id = x.element_id`,
+  clearSignals: `DELETE FROM engine_signal_subscriptions WHERE element_instance_key IN (SELECT jsonb_array_elements_text(d->'clearSignals')::bigint FROM p)`,
+  clearSignalsAt: `DELETE FROM engine_signal_subscriptions t USING p, jsonb_to_recordset(p.d->'clearSignalsAt') AS x(eik bigint, element_id text)
+    WHERE t.element_instance_key = x.eik AND t.element_id = x.element_id`,
   removed: `DELETE FROM engine_element_instances WHERE key IN (SELECT jsonb_array_elements_text(d->'removed')::bigint FROM p)`,
   resolveIncidents: `UPDATE engine_incidents SET state = 'RESOLVED', resolved_at = now()
     WHERE state = 'ACTIVE' AND element_instance_key IN (SELECT jsonb_array_elements_text(d->'resolveIncidents')::bigint FROM p)`,
@@ -144,6 +184,8 @@ const SAVE_PARTS = {
   subs: `INSERT INTO engine_message_subscriptions (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, message_name, correlation_key, interrupting)
     SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.name, x.ck, x.interrupting
     FROM p, jsonb_to_recordset(p.d->'subs') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, name text, ck text, interrupting boolean)`,
+  signalSubs: `INSERT INTO engine_signal_subscriptions (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, signal_name)
+    SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.name FROM p, jsonb_to_recordset(p.d->'signalSubs') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, name text)`,
   timers: `INSERT INTO engine_timers (key, process_instance_key, element_instance_key, element_id, due_at, repetitions_left, interval, interrupting)
     SELECT x.key, x.pik, x.eik, x.element_id, x.due_at, x.reps, x.interval, x.interrupting
     FROM p, jsonb_to_recordset(p.d->'timers') AS x(key bigint, pik bigint, eik bigint, element_id text, due_at timestamptz, reps int, interval text, interrupting boolean)`,
@@ -170,11 +212,16 @@ export async function saveInstances(tx: SqlSession, states: InstanceState[]): Pr
     clearJobs: [] as string[],
     clearSubs: [] as string[],
     clearTimers: [] as string[],
+    clearEventsAt: [] as { eik: string; element_id: string }[],
+    clearTimersAt: [] as { eik: string; element_id: string }[],
+    clearSignals: [] as string[],
+    clearSignalsAt: [] as { eik: string; element_id: string }[],
     removed: [] as string[],
     resolveIncidents: [] as string[],
     elements: [] as unknown[],
     jobs: [] as unknown[],
     subs: [] as unknown[],
+    signalSubs: [] as unknown[],
     timers: [] as unknown[],
     incidents: [] as unknown[],
     audit: [] as unknown[],
@@ -185,11 +232,21 @@ export async function saveInstances(tx: SqlSession, states: InstanceState[]): Pr
     const i = s.instance;
     const pik = i.key;
     const inst = { key: pik, definition_key: i.definitionKey, bpmn_process_id: i.bpmnProcessId, version: i.version, state: i.state, variables: i.variables };
-    if (s.isNew) d.newInstances.push(inst);
+    if (s.isNew)
+      d.newInstances.push({
+        ...inst,
+        parent_pik: i.parent?.processInstanceKey ?? null,
+        parent_eik: i.parent?.elementInstanceKey ?? null,
+        root_pik: i.parent?.rootProcessInstanceKey ?? null,
+      });
     else if (s.instanceChanged) d.changedInstances.push(inst);
     d.clearJobs.push(...s.clearHosted.j);
     d.clearSubs.push(...s.clearHosted.s);
     d.clearTimers.push(...s.clearHosted.t);
+    d.clearEventsAt.push(...s.clearedEventsAt);
+    d.clearTimersAt.push(...s.clearedEventsAt);
+    d.clearSignals.push(...s.clearHosted.g);
+    d.clearSignalsAt.push(...s.clearedEventsAt);
     d.removed.push(...s.removed);
     d.resolveIncidents.push(...s.resolveIncidentsOf);
     for (const k of s.changed) {
@@ -236,6 +293,8 @@ export async function saveInstances(tx: SqlSession, states: InstanceState[]): Pr
         ck: m.correlationKey,
         interrupting: m.interrupting,
       });
+    for (const g of s.signalSubscriptions)
+      d.signalSubs.push({ key: g.key, pik, eik: g.elementInstanceKey, element_id: g.elementId, bpid: i.bpmnProcessId, name: g.signalName });
     for (const t of s.timers) {
       d.timers.push({
         key: t.key,
@@ -266,6 +325,10 @@ export async function saveInstances(tx: SqlSession, states: InstanceState[]): Pr
   // Only the parts with something to write: PGlite parses and plans every statement
   // anew (no prepared statements), so a smaller statement is a faster one.
   const parts = (Object.keys(SAVE_PARTS) as (keyof typeof SAVE_PARTS)[]).filter((k) => (d[k] as unknown[]).length > 0);
+  await insertDecisionEvaluations(
+    tx,
+    states.flatMap((s) => s.decisionEvaluations),
+  );
   if (parts.length === 0) return { jobTypes, earliestTimer };
   await tx.query(`WITH p AS (SELECT $1::jsonb AS d), ${parts.map((k, n) => `w${n} AS (${SAVE_PARTS[k]})`).join(', ')} SELECT 1`, [JSON.stringify(d)]);
   return { jobTypes, earliestTimer };

@@ -21,6 +21,21 @@ const PROCESS_ID = 'crash-load';
 const KILLS_UNDER_LOAD = 6;
 /** PGlite commits one transaction at a time (~15 new instances/s under this load); PostgreSQL many. */
 const CREATE = onPostgres ? 400 : 80;
+/** Instances of crash-mi: a parallel multi-instance body of three and a running event sub-process (issue 15). */
+const CREATE_MI = onPostgres ? 60 : 15;
+const MI_PROCESS_ID = 'crash-mi';
+/** Per crash-mi instance: the body and its three inner instances complete as `mi`; the event sub-process once. */
+const MI_COMPLETIONS: Record<string, number> = {
+  'crash-mi': 1,
+  'mi-start': 1,
+  mi: 4,
+  'mi-wait': 1,
+  'mi-end': 1,
+  esp: 1,
+  'esp-start': 1,
+  'esp-task': 1,
+  'esp-end': 1,
+};
 const SERVICE_TASKS = ['step-1', 'step-2b', 'step-2c', 'step-3'];
 /** Every element of the process, and the process itself, completes exactly once per instance. */
 const COMPLETIONS = ['crash-load', 'end', 'fork', 'join', 'start', 'step-1', 'step-2b', 'step-2c', 'step-3', 'wait'];
@@ -120,7 +135,7 @@ const report = (text: string) => process.stdout.write(`\n[crash test, ${database
 describe(`crash safety of the embedded engine (${databaseKind})`, () => {
   test('state survives SIGKILL: every instance reaches its end after restarts (DESIGN: kill the process at any point and a restart resumes every instance)', async () => {
     const database = await childDatabase();
-    const env = { ...database.env, CRASH_CREATE: String(CREATE) };
+    const env = { ...database.env, CRASH_CREATE: String(CREATE), CRASH_CREATE_MI: String(CREATE_MI) };
     const kills: { pid: number; phase: 'start-up' | 'load'; afterMs: number; createdBefore: number; lastStatus?: Line }[] = [];
 
     const kill = async (child: Child, o: { checkLock: boolean }) => {
@@ -158,7 +173,7 @@ describe(`crash safety of the embedded engine (${databaseKind})`, () => {
     const finalReady = await final.waitFor('the last run to start', (l) => l.event === 'ready', 30_000);
     const done = await final.waitFor(
       'every instance to end',
-      (l) => l.event === 'status' && l.created === CREATE && l.active === 0 && l.jobs === 0 && l.timers === 0,
+      (l) => l.event === 'status' && l.created === CREATE + CREATE_MI && l.active === 0 && l.jobs === 0 && l.timers === 0,
       60_000,
     );
     final.proc.kill('SIGTERM');
@@ -192,6 +207,28 @@ describe(`crash safety of the embedded engine (${databaseKind})`, () => {
         return wrong.length > 0 ? [`${i.key}: ${wrong.map((id) => `${id} completed ${got.get(id) ?? 0}x`).join(', ')}`] : [];
       });
       expect(wrongCompletions).toEqual([]);
+
+      // Multi-instance and event sub-process: each body, inner instance and event sub-process completed exactly once.
+      const miInstances = await db.sql.query<{ key: string; state: string; variables: { done?: unknown } }>(
+        `SELECT key::text, state, variables FROM engine_process_instances WHERE bpmn_process_id = $1`,
+        [MI_PROCESS_ID],
+      );
+      expect(miInstances).toHaveLength(CREATE_MI);
+      expect(miInstances.filter((i) => i.state !== 'COMPLETED' || JSON.stringify(i.variables.done) !== '[1,2,3]')).toEqual([]);
+      const wrongMi = miInstances.flatMap((i) => {
+        const got = completed.get(i.key) ?? new Map<string, number>();
+        const ids = [...new Set([...Object.keys(MI_COMPLETIONS), ...got.keys()])].sort();
+        const wrong = ids.filter((id) => (got.get(id) ?? 0) !== (MI_COMPLETIONS[id] ?? 0));
+        return wrong.length > 0 ? [`${i.key}: ${wrong.map((id) => `${id} completed ${got.get(id) ?? 0}x`).join(', ')}`] : [];
+      });
+      expect(wrongMi).toEqual([]);
+      const miActivations = await db.sql.query<{ instance: string; element_id: string; n: number }>(
+        `SELECT a.process_instance_key::text AS instance, a.element_id, count(*)::int AS n FROM engine_audit a
+         JOIN engine_process_instances i ON i.key = a.process_instance_key AND i.bpmn_process_id = $1
+         WHERE a.intent = 'ELEMENT_ACTIVATED' AND a.element_id IN ('mi', 'esp', 'esp-task') GROUP BY 1, 2`,
+        [MI_PROCESS_ID],
+      );
+      expect(miActivations.filter((r) => r.n !== (r.element_id === 'mi' ? 4 : 1))).toEqual([]);
       // ...and each task and the timer event was entered once: no element instance was created twice.
       const activations = await db.sql.query<{ instance: string; element_id: string; n: number }>(
         `SELECT process_instance_key::text AS instance, element_id, count(*)::int AS n FROM engine_audit
@@ -217,23 +254,32 @@ describe(`crash safety of the embedded engine (${databaseKind})`, () => {
         [final.pid],
       );
       const runsOf = new Map(runs.map((r) => [`${r.instance}/${r.element_id}`, r]));
+      // Each crash-mi instance ran three inner jobs and the event sub-process's one; nothing else.
+      const miKeys = new Set(miInstances.map((i) => i.key));
+      const miRuns = runs.filter((r) => miKeys.has(r.instance));
+      expect(miRuns.filter((r) => r.jobs !== (r.element_id === 'mi' ? 3 : 1) || !['mi', 'esp-task'].includes(r.element_id))).toEqual([]);
+      expect(miRuns).toHaveLength(CREATE_MI * 2);
       const neverRan = instances.flatMap((i) => SERVICE_TASKS.filter((id) => !runsOf.has(`${i.key}/${id}`)).map((id) => `${i.key}/${id}`));
       expect(neverRan).toEqual([]);
       const instanceKeys = new Set(instances.map((i) => i.key));
-      expect(runs.filter((r) => !instanceKeys.has(r.instance) || !SERVICE_TASKS.includes(r.element_id) || r.jobs !== 1)).toEqual([]);
-      const duplicates = runs.filter((r) => r.runs > 1);
+      expect(runs.filter((r) => !miKeys.has(r.instance) && (!instanceKeys.has(r.instance) || !SERVICE_TASKS.includes(r.element_id) || r.jobs !== 1))).toEqual(
+        [],
+      );
+      // Re-runs are counted on crash-load, one job per (instance, element); crash-mi's are checked above.
+      const loadRuns = runs.filter((r) => !miKeys.has(r.instance));
+      const duplicates = loadRuns.filter((r) => r.runs > 1);
       const extraRuns = duplicates.reduce((sum, r) => sum + r.runs - 1, 0);
       // A re-run in another process follows a kill; one in the same process, a lock that expired while the handler's answer waited.
       const acrossProcesses = duplicates.reduce((sum, r) => sum + r.pids - 1, 0);
       const withinProcess = extraRuns - acrossProcesses;
-      const inLastRun = runs.reduce((sum, r) => sum + Math.max(0, r.in_last_run - 1), 0);
+      const inLastRun = loadRuns.reduce((sum, r) => sum + Math.max(0, r.in_last_run - 1), 0);
 
       report(
         [
-          `${kills.length} SIGKILLs (${kills.filter((k) => k.phase === 'start-up').length} during start-up)${database.lockFile ? ", each restart past the dead pid's lock file" : ''}; ${CREATE} instances, all COMPLETED`,
+          `${kills.length} SIGKILLs (${kills.filter((k) => k.phase === 'start-up').length} during start-up)${database.lockFile ? ", each restart past the dead pid's lock file" : ''}; ${CREATE} + ${CREATE_MI} multi-instance/event sub-process instances, all COMPLETED`,
           `kills: ${kills.map((k) => `${k.phase}@${k.afterMs}ms(created ${k.lastStatus?.created ?? '?'}, completed ${k.lastStatus?.completed ?? '?'})`).join(' ')}`,
           `last run started with ${finalReady.created} created, ended all in ${done.t - finalReady.t} ms`,
-          `handler runs: ${runs.reduce((s, r) => s + r.runs, 0)} for ${instances.length * SERVICE_TASKS.length} jobs; ${duplicates.length} jobs ran more than once, ${duplicates.filter((r) => r.runs === 2).length} of them exactly twice (max ${Math.max(1, ...runs.map((r) => r.runs))} runs of one job)`,
+          `crash-load handler runs: ${loadRuns.reduce((s, r) => s + r.runs, 0)} for ${instances.length * SERVICE_TASKS.length} jobs; ${duplicates.length} jobs ran more than once, ${duplicates.filter((r) => r.runs === 2).length} of them exactly twice (max ${Math.max(1, ...loadRuns.map((r) => r.runs))} runs of one job)`,
           `extra runs: ${extraRuns} = ${acrossProcesses} in a later process (after a kill) + ${withinProcess} again in the same process (lock expired before the answer; ${inLastRun} of these in the unkilled last run)`,
         ].join('\n  '),
       );

@@ -17,7 +17,10 @@ import { complete } from '../../../orchestrator/engine.js';
 import { sleep } from '../../support/wait.js';
 
 const PROCESS_ID = 'crash-load';
+const MI_PROCESS_ID = 'crash-mi';
 const total = Number(process.env.CRASH_CREATE ?? '0');
+/** Instances of crash-mi (multi-instance body and a running event sub-process), created alongside. */
+const totalMi = Number(process.env.CRASH_CREATE_MI ?? '0');
 const batch = Number(process.env.CRASH_BATCH ?? '5');
 const batchEveryMs = Number(process.env.CRASH_BATCH_EVERY_MS ?? '50');
 /** Time a handler spends between recording its run and answering: widens the window a kill can hit. */
@@ -63,6 +66,28 @@ const XML = `<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>`;
 
+// A parallel multi-instance task over three items while a non-interrupting timer event
+// sub-process (due first) runs its own task, then a timer wait: a kill can land inside the
+// body, between inner instances, and inside the running event sub-process.
+const MI_XML = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-crash-mi" targetNamespace="http://order-saga.test">
+  <bpmn:process id="${MI_PROCESS_ID}" isExecutable="true">
+    <bpmn:startEvent id="mi-start"/>
+    <bpmn:serviceTask id="mi"><bpmn:extensionElements><zeebe:taskDefinition type="crash-e" retries="3"/></bpmn:extensionElements>
+      <bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=[1, 2, 3]" inputElement="item" outputCollection="done" outputElement="=item"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:serviceTask>
+    <bpmn:intermediateCatchEvent id="mi-wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT0.3S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="mi-end"/>
+    <bpmn:sequenceFlow id="m1" sourceRef="mi-start" targetRef="mi"/><bpmn:sequenceFlow id="m2" sourceRef="mi" targetRef="mi-wait"/><bpmn:sequenceFlow id="m3" sourceRef="mi-wait" targetRef="mi-end"/>
+    <bpmn:subProcess id="esp" triggeredByEvent="true">
+      <bpmn:startEvent id="esp-start" isInterrupting="false"><bpmn:timerEventDefinition><bpmn:timeDuration>PT0.1S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>
+      <bpmn:serviceTask id="esp-task"><bpmn:extensionElements><zeebe:taskDefinition type="crash-f" retries="3"/></bpmn:extensionElements></bpmn:serviceTask>
+      <bpmn:endEvent id="esp-end"/>
+      <bpmn:sequenceFlow id="e1" sourceRef="esp-start" targetRef="esp-task"/><bpmn:sequenceFlow id="e2" sourceRef="esp-task" targetRef="esp-end"/>
+    </bpmn:subProcess>
+  </bpmn:process>
+</bpmn:definitions>`;
+
 const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, pid: process.pid, t: Date.now() })}\n`);
 
 function target(): DatabaseTarget {
@@ -83,9 +108,12 @@ const engine = new EmbeddedEngine(db, {
   jobPollIntervalMs: 100,
   timerPollIntervalMs: 100,
 });
-await engine.deploy([{ name: 'crash-load.bpmn', xml: XML }]);
+await engine.deploy([
+  { name: 'crash-load.bpmn', xml: XML },
+  { name: 'crash-mi.bpmn', xml: MI_XML },
+]);
 
-for (const taskType of ['crash-a', 'crash-b', 'crash-c', 'crash-d']) {
+for (const taskType of ['crash-a', 'crash-b', 'crash-c', 'crash-d', 'crash-e', 'crash-f']) {
   engine.createWorker({
     taskType,
     timeout: 1_000,
@@ -102,19 +130,26 @@ for (const taskType of ['crash-a', 'crash-b', 'crash-c', 'crash-d']) {
   });
 }
 
-const countInstances = async () =>
-  Number((await db.sql.query<{ n: string }>(`SELECT count(*)::text AS n FROM engine_process_instances WHERE bpmn_process_id = $1`, [PROCESS_ID]))[0]?.n ?? 0);
+const countInstances = async (id: string) =>
+  Number((await db.sql.query<{ n: string }>(`SELECT count(*)::text AS n FROM engine_process_instances WHERE bpmn_process_id = $1`, [id]))[0]?.n ?? 0);
 
 let stopping = false;
-const createdAtStart = await countInstances();
-emit({ event: 'ready', created: createdAtStart });
+const createdAtStart = await countInstances(PROCESS_ID);
+const createdMiAtStart = await countInstances(MI_PROCESS_ID);
+emit({ event: 'ready', created: createdAtStart + createdMiAtStart });
 
 const creating = (async () => {
   let created = createdAtStart;
-  while (created < total && !stopping) {
+  let createdMi = createdMiAtStart;
+  while ((created < total || createdMi < totalMi) && !stopping) {
     const n = Math.min(batch, total - created);
-    await Promise.all(Array.from({ length: n }, () => engine.createProcessInstance({ bpmnProcessId: PROCESS_ID })));
+    const m = Math.min(1, totalMi - createdMi);
+    await Promise.all([
+      ...Array.from({ length: n }, () => engine.createProcessInstance({ bpmnProcessId: PROCESS_ID })),
+      ...Array.from({ length: m }, () => engine.createProcessInstance({ bpmnProcessId: MI_PROCESS_ID })),
+    ]);
     created += n;
+    createdMi += m;
     await sleep(batchEveryMs);
   }
 })();
@@ -126,14 +161,14 @@ creating.catch((err) => {
 const report = setInterval(() => {
   void db.sql
     .query<{ created: number; active: number; completed: number; jobs: number; timers: number; subscriptions: number; incidents: number }>(
-      `SELECT (SELECT count(*)::int FROM engine_process_instances WHERE bpmn_process_id = $1) AS created,
-              (SELECT count(*)::int FROM engine_process_instances WHERE bpmn_process_id = $1 AND state = 'ACTIVE') AS active,
-              (SELECT count(*)::int FROM engine_process_instances WHERE bpmn_process_id = $1 AND state = 'COMPLETED') AS completed,
+      `SELECT (SELECT count(*)::int FROM engine_process_instances WHERE bpmn_process_id = ANY($1::text[])) AS created,
+              (SELECT count(*)::int FROM engine_process_instances WHERE bpmn_process_id = ANY($1::text[]) AND state = 'ACTIVE') AS active,
+              (SELECT count(*)::int FROM engine_process_instances WHERE bpmn_process_id = ANY($1::text[]) AND state = 'COMPLETED') AS completed,
               (SELECT count(*)::int FROM engine_jobs) AS jobs,
               (SELECT count(*)::int FROM engine_timers) AS timers,
               (SELECT count(*)::int FROM engine_message_subscriptions) AS subscriptions,
               (SELECT count(*)::int FROM engine_incidents WHERE state = 'ACTIVE') AS incidents`,
-      [PROCESS_ID],
+      [[PROCESS_ID, MI_PROCESS_ID]],
     )
     .then(([row]) => emit({ event: 'status', ...row }))
     .catch((err) => console.error('status query failed', err));

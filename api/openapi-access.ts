@@ -56,6 +56,8 @@ export const ACCESS: Record<string, Access> = {
   'GET /ops/api/definitions/{key}': scope('ops'),
   'GET /ops/api/definitions/{key}/stats': scope('ops'),
   'GET /ops/api/orders/{id}/path': scope('ops'),
+  'GET /ops/api/instances/{key}': scope('ops'),
+  'GET /ops/api/instances/{key}/decisions': scope('ops'),
   'GET /metrics': { kind: 'own-credential', what: 'METRICS_TOKEN when it is set' },
 };
 

@@ -62,8 +62,40 @@ export function incidentPaths({ json, problem, ok, list }: Helpers): Record<stri
   };
 }
 
-/** The embedded engine's ops JSON (the ops page reads these). */
-export function opsPaths({ json, problem, ok, list }: Helpers): Record<string, unknown> {
+/** An instance's decisions: on either engine (Camunda 8: from its search API). */
+function decisionPaths({ json, problem, ok }: Helpers, engine: 'embedded' | 'zeebe'): Record<string, unknown> {
+  return {
+    '/ops/api/instances/{key}/decisions': {
+      get: {
+        summary: "The decisions a process instance's business rule tasks evaluated: decision and version, inputs, matched rules, output or failure (admin)",
+        description:
+          engine === 'zeebe'
+            ? "Read from Camunda 8's search API (Operate's decision instances): an evaluation shows a moment after it ran, as does a new instance."
+            : 'Oldest first; required decisions before the decision they served.',
+        parameters: [instanceKeyParam(json)],
+        responses: {
+          200: ok(o.DecisionList),
+          400: problem('Not a key: digits, 1 to 9223372036854775807'),
+          404: problem('No such process instance'),
+        },
+      },
+    },
+  };
+}
+
+const instanceKeyParam = (json: Helpers['json']) => ({
+  name: 'key',
+  in: 'path',
+  required: true,
+  description: 'Process instance key',
+  schema: json(o.InstanceParams.shape.key),
+  example: '2251799813685250',
+});
+
+/** The ops JSON the ops page reads: all of it on the embedded engine, an instance's decisions on Camunda 8. */
+export function opsPaths(helpers: Helpers, engine: 'embedded' | 'zeebe'): Record<string, unknown> {
+  if (engine === 'zeebe') return decisionPaths(helpers, engine);
+  const { json, problem, ok, list } = helpers;
   const definitions = list(o.ListDefinitionsQuery, '/ops/api/definitions');
   const keyParam = {
     name: 'key',
@@ -120,5 +152,18 @@ export function opsPaths({ json, problem, ok, list }: Helpers): Record<string, u
         responses: { 200: ok(o.OrderPath), 400: problem('Not an order id (UUID)'), 404: problem('Unknown order') },
       },
     },
+    '/ops/api/instances/{key}': {
+      get: {
+        summary:
+          'One process instance: its steps, open incidents, the call activity that started it and the instances its call activities started, and the order it serves (admin)',
+        parameters: [instanceKeyParam(json)],
+        responses: {
+          200: ok(o.InstanceView),
+          400: problem('Not a key: digits, 1 to 9223372036854775807'),
+          404: problem('No such process instance'),
+        },
+      },
+    },
+    ...decisionPaths(helpers, engine),
   };
 }

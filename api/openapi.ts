@@ -167,7 +167,7 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
       },
     };
   }
-  if (ops === 'embedded') Object.assign(paths, opsPaths({ json, problem, ok, list }));
+  if (ops) Object.assign(paths, opsPaths({ json, problem, ok, list }, ops));
   if (metrics) Object.assign(paths, metricsPaths());
   Object.assign(paths, apiKeyPaths({ json, problem, ok, list }));
   applyAccess(paths as Parameters<typeof applyAccess>[0], problem);

@@ -26,6 +26,7 @@ function engineKey(what: string) {
 
 export const DefinitionParams = z.object({ key: engineKey('a process definition key') });
 export const IncidentParams = z.object({ key: engineKey('an incident key') });
+export const InstanceParams = z.object({ key: engineKey('a process instance key') });
 
 export const OpsOrderParams = z.object({
   id: storableText()
@@ -68,11 +69,21 @@ export const ElementStatsView = z
     waitingPoint: z
       .boolean()
       .meta({ description: 'Whether tokens wait here (tasks, catch events, event-based gateways, sub-processes): the page draws times only on these' }),
-    waiting: z.number().int().meta({ description: 'Tokens at the element now' }),
+    waiting: z.number().int().meta({ description: 'Tokens at the element now; for a multi-instance activity, its instances (bodies), not its items' }),
     oldestWaitingSince: Timestamp.nullable(),
-    completed: z.number().int().meta({ description: 'Completed visits' }),
+    completed: z.number().int().meta({ description: 'Completed visits (a multi-instance activity: completed instances of it, all items done)' }),
     p50Ms: z.number().nullable().meta({ description: 'Median time from arriving to leaving (completed visits)' }),
     p95Ms: z.number().nullable(),
+    inner: z
+      .object({
+        waiting: z.number().int().meta({ description: 'Inner instances (items) active now' }),
+        completed: z.number().int().meta({ description: 'Inner instances completed' }),
+      })
+      .nullable()
+      .meta({
+        description: "A multi-instance activity's inner instances, one per item of its collection, counted apart from its bodies; null for other elements",
+      }),
+    childInstancesRunning: z.number().int().meta({ description: 'A call activity: the child process instances it started that run now' }),
     jobFailures: z.number().int(),
     incidentsOpen: z.number().int(),
     incidentsTotal: z.number().int(),
@@ -98,36 +109,105 @@ export const DefinitionStats = z
   })
   .meta({ id: 'OpsDefinitionStats' });
 
+const Step = z.object({
+  elementId: z.string(),
+  name: z.string().nullable(),
+  type: z.string().meta({ description: 'BPMN element type; `multiInstanceBody` for a multi-instance activity as a whole (its items are its inner instances)' }),
+  intent: z.enum(['ELEMENT_ACTIVATED', 'ELEMENT_COMPLETED', 'ELEMENT_TERMINATED', 'JOB_FAILED']).or(z.string()),
+  elementInstanceKey: Key,
+  at: Timestamp,
+});
+const PathIncident = z.object({ key: Key, elementId: z.string(), errorType: z.string(), errorMessage: z.string(), createdAt: Timestamp });
+const ProcessFacts = z.object({
+  definitionKey: Key,
+  bpmnProcessId: z.string(),
+  version: z.number().int(),
+  state: z.string(),
+  startedAt: Timestamp,
+  endedAt: Timestamp.nullable(),
+});
+
 export const OrderPath = z
   .object({
     orderId: z.string(),
     status: OrderStatus,
     processInstanceKey: Key.nullable(),
-    process: z
-      .object({
-        definitionKey: Key,
-        bpmnProcessId: z.string(),
-        version: z.number().int(),
-        state: z.string(),
-        startedAt: Timestamp,
-        endedAt: Timestamp.nullable(),
-      })
-      .nullable()
-      .meta({ description: 'Null until the order is picked up by a process instance' }),
-    steps: z.array(
-      z.object({
-        elementId: z.string(),
-        name: z.string().nullable(),
-        type: z.string(),
-        intent: z.enum(['ELEMENT_ACTIVATED', 'ELEMENT_COMPLETED', 'ELEMENT_TERMINATED', 'JOB_FAILED']).or(z.string()),
-        elementInstanceKey: Key,
-        at: Timestamp,
-      }),
-    ),
+    process: ProcessFacts.nullable().meta({ description: 'Null until the order is picked up by a process instance' }),
+    steps: z.array(Step),
     statusHistory: z.array(z.object({ from: OrderStatus.nullable(), to: OrderStatus, reason: z.string(), at: Timestamp })),
-    incidents: z.array(z.object({ key: Key, elementId: z.string(), errorType: z.string(), errorMessage: z.string(), createdAt: Timestamp })),
+    incidents: z.array(PathIncident),
   })
   .meta({ id: 'OpsOrderPath' });
+
+export const InstanceView = z
+  .object({
+    processInstanceKey: Key,
+    orderId: z.string().nullable().meta({ description: "The order this instance serves: its own, or its call tree's root's" }),
+    process: ProcessFacts,
+    parent: z
+      .object({
+        processInstanceKey: Key,
+        bpmnProcessId: z.string().nullable(),
+        elementId: z.string().nullable().meta({ description: 'The call activity that started this instance' }),
+        name: z.string().nullable(),
+        elementInstanceKey: Key,
+      })
+      .nullable()
+      .meta({ description: 'Null unless a call activity started this instance' }),
+    rootProcessInstanceKey: Key.meta({ description: 'The top of its call tree (itself when nobody called it)' }),
+    steps: z.array(Step),
+    incidents: z.array(PathIncident).meta({ description: 'Open incidents' }),
+    calledInstances: z
+      .array(
+        z.object({
+          processInstanceKey: Key,
+          bpmnProcessId: z.string(),
+          version: z.number().int(),
+          definitionKey: Key,
+          state: z.string(),
+          startedAt: Timestamp,
+          endedAt: Timestamp.nullable(),
+          elementId: z.string().nullable().meta({ description: 'The call activity that started it' }),
+          name: z.string().nullable(),
+          elementInstanceKey: Key,
+        }),
+      )
+      .meta({ description: "The instances this instance's call activities started, oldest first" }),
+  })
+  .meta({ id: 'OpsInstance' });
+
+export const DecisionList = z
+  .object({
+    processInstanceKey: Key,
+    decisions: z
+      .array(
+        z
+          .object({
+            key: Key.meta({ description: 'The decision instance (Camunda 8: its decisionEvaluationInstanceKey)' }),
+            elementId: z.string().nullable().meta({ description: 'The business rule task', example: 'RouteShipment' }),
+            elementInstanceKey: Key,
+            decisionKey: Key,
+            decisionId: z.string().meta({ example: 'shipment-route' }),
+            decisionName: z.string().nullable(),
+            decisionVersion: z.number().int(),
+            decisionType: z.string().meta({ example: 'DECISION_TABLE' }),
+            inputs: z.array(z.object({ inputId: z.string(), inputName: z.string().optional(), value: z.unknown() })),
+            matchedRules: z.array(
+              z.object({
+                ruleId: z.string(),
+                ruleIndex: z.number().int().meta({ description: 'From 1, in the order of the table' }),
+                evaluatedOutputs: z.array(z.object({ outputId: z.string(), outputName: z.string().optional(), value: z.unknown() })),
+              }),
+            ),
+            output: z.unknown().meta({ description: "The decision's result; null when it failed" }),
+            failure: z.string().nullable().meta({ description: 'Why the evaluation failed; null when it did not' }),
+            evaluatedAt: Timestamp,
+          })
+          .meta({ id: 'OpsDecisionEvaluation' }),
+      )
+      .meta({ description: 'Oldest first; required decisions before the decision they served' }),
+  })
+  .meta({ id: 'OpsDecisionList' });
 
 export const IncidentList = z.object({
   incidents: z

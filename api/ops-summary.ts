@@ -21,10 +21,11 @@ const WAITING_POINTS = new Set([
   'intermediateCatchEvent',
   'eventBasedGateway',
   'subProcess',
+  'eventSubProcess',
   'callActivity',
 ]);
 
-const CONTAINERS = new Set(['subProcess', 'callActivity']);
+const CONTAINERS = new Set(['subProcess', 'eventSubProcess', 'callActivity']);
 
 /** Whether tokens wait at an element of this BPMN type (answered per element to the ops page). */
 export function isWaitingPoint(type: string | null): boolean {

@@ -1,6 +1,7 @@
 // The engine the configuration names, with what the rest of the system reads
-// from it: where an order's process is (inspector) and what is stuck
-// (incidents). Embedded: our own tables. Zeebe: Camunda 8's REST API.
+// from it: where an order's process is (inspector), what is stuck (incidents)
+// and what its decisions said (decisions). Embedded: our own tables. Zeebe:
+// Camunda 8's REST API.
 import type { EngineConfig } from '../infra/config.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
@@ -9,8 +10,9 @@ import { ElementCatalog } from '../orchestrator/embedded/element-catalog.js';
 import { EngineOperations } from '../orchestrator/embedded/operations.js';
 import { EmbeddedProcessInspector } from '../orchestrator/embedded/process-inspector.js';
 import type { Engine } from '../orchestrator/engine.js';
-import type { IncidentSource, ProcessInspector } from '../orchestrator/process-inspector.js';
+import type { DecisionSource, IncidentSource, ProcessInspector } from '../orchestrator/process-inspector.js';
 import { connectZeebe } from '../orchestrator/zeebe/client.js';
+import { ZeebeDecisions } from '../orchestrator/zeebe/decision-instances.js';
 import { ZeebeIncidents, ZeebeProcessInspector } from '../orchestrator/zeebe/process-inspector.js';
 import { ZeebeEngine } from '../orchestrator/zeebe/zeebe-engine.js';
 
@@ -20,6 +22,8 @@ export type EngineParts = {
   engine: Engine;
   inspector: ProcessInspector;
   incidents: IncidentSource;
+  /** The decisions a process instance's business rule tasks evaluated (the ops API). */
+  decisions: DecisionSource;
   /** Embedded only: the engine itself and the operator queries behind the ops page. */
   embedded?: { engine: EmbeddedEngine; operations: EngineOperations };
   /** Answers when the engine can take commands (readiness). */
@@ -33,7 +37,14 @@ export function openEngine(config: EngineConfig, db: Database | undefined, logge
     const engine = new EmbeddedEngine(db, { logger, ...(o.runTimers === false ? { runTimers: false } : {}) });
     const elements = new ElementCatalog(db.sql);
     const operations = new EngineOperations(db.sql, elements);
-    return { engine, inspector: new EmbeddedProcessInspector(db, elements), incidents: operations, embedded: { engine, operations }, ping: () => db.ping() };
+    return {
+      engine,
+      inspector: new EmbeddedProcessInspector(db, elements),
+      incidents: operations,
+      decisions: operations,
+      embedded: { engine, operations },
+      ping: () => db.ping(),
+    };
   }
   const connection = connectZeebe(config);
   const engine = new ZeebeEngine(
@@ -44,6 +55,7 @@ export function openEngine(config: EngineConfig, db: Database | undefined, logge
     engine,
     inspector: new ZeebeProcessInspector(connection.commands),
     incidents: new ZeebeIncidents(connection.commands),
+    decisions: new ZeebeDecisions(connection.commands),
     ping: () => engine.ping(),
   };
 }

@@ -278,10 +278,14 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
   }
 }
 
-/** The ops page shows our own engine's tables; on Camunda 8 it points at Operate. */
+/** The ops page shows our own engine's tables; on Camunda 8 it points at Operate, and an instance's decisions come from its search API. */
 function opsMode(config: Config, db: Database, parts: EngineParts): OpsMode {
   if (parts.embedded) return { engine: 'embedded', prisma: db.prisma, operations: parts.embedded.operations };
-  return { engine: 'zeebe', ...(config.engine.kind === 'zeebe' && config.engine.operateUrl ? { operateUrl: config.engine.operateUrl } : {}) };
+  return {
+    engine: 'zeebe',
+    decisions: parts.decisions,
+    ...(config.engine.kind === 'zeebe' && config.engine.operateUrl ? { operateUrl: config.engine.operateUrl } : {}),
+  };
 }
 
 /** The workers role serves no API: only what an orchestrator probes and scrapes (its job counters live here). */

@@ -1,18 +1,24 @@
 // The ops page's JSON on the embedded engine (a key with the ops scope): deployed versions, one
-// version's diagram and per-element statistics, and one order's path through it.
-// Incidents and their retry live in incidents.ts (they work on Camunda 8 too).
+// version's diagram and per-element statistics, one order's path through it, and one process
+// instance as the page's instance view shows it (its steps, the call activity that started it,
+// the instances it started). Incidents and their retry live in incidents.ts, an instance's
+// decisions in ops-decisions.ts (both work on Camunda 8 too).
 import { Router, type RequestHandler } from 'express';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { cursorOf, cursorParts, pageAfter, pageRequest } from '../../domain/paging.js';
 import type { PrismaClient } from '../../infra/database.js';
-import type { DefinitionSummary, ElementInfo, ProcessOperations } from '../../orchestrator/process-inspector.js';
+import type { AuditEntry, DefinitionSummary, ElementInfo, ProcessOperations } from '../../orchestrator/process-inspector.js';
 import { logRequestWith } from '../log-context.js';
-import { DefinitionParams, ListDefinitionsQuery, OpsOrderParams } from '../ops-schemas.js';
+import { DefinitionParams, InstanceParams, ListDefinitionsQuery, OpsOrderParams } from '../ops-schemas.js';
 import { isWaitingPoint, summarize } from '../ops-summary.js';
 import { HttpProblem } from '../problem.js';
 import { listParams, parse } from '../validate.js';
+import { decisionRoutes, noSuchInstance } from './ops-decisions.js';
 
-export type OpsOperations = Pick<ProcessOperations, 'definitions' | 'definitionXml' | 'elements' | 'elementStats' | 'instance' | 'history' | 'incidents'>;
+export type OpsOperations = Pick<
+  ProcessOperations,
+  'definitions' | 'definitionXml' | 'elements' | 'elementStats' | 'instance' | 'history' | 'incidents' | 'calledInstances' | 'decisionsOf'
+>;
 
 export type OpsApiDeps = { prisma: PrismaClient; operations: OpsOperations; requireOps: RequestHandler };
 
@@ -27,6 +33,29 @@ function decodeDefinitionCursor(cursor: string): DefinitionPosition | undefined 
   if (!bpmnProcessId || version === undefined || !/^\d{1,9}$/.test(version)) return undefined;
   return { bpmnProcessId, version: Number(version) };
 }
+
+/** An instance's audit trail as the page lists it: each step with the element's name. */
+const stepsOf = (history: AuditEntry[], info: Map<string, ElementInfo>) =>
+  history.map((h) => ({
+    elementId: h.elementId,
+    name: info.get(h.elementId)?.name ?? null,
+    type: h.elementType,
+    intent: h.intent,
+    elementInstanceKey: h.elementInstanceKey,
+    at: h.at,
+  }));
+
+const processFacts = (i: { definitionKey: string; bpmnProcessId: string; version: number; state: string; startedAt: string; endedAt: string | null }) => ({
+  definitionKey: i.definitionKey,
+  bpmnProcessId: i.bpmnProcessId,
+  version: i.version,
+  state: i.state,
+  startedAt: i.startedAt,
+  endedAt: i.endedAt,
+});
+
+const pathIncidents = (incidents: Awaited<ReturnType<OpsOperations['incidents']>>) =>
+  incidents.map((i) => ({ key: i.key, elementId: i.elementId, errorType: i.errorType, errorMessage: i.errorMessage, createdAt: i.createdAt }));
 
 const noSuchDefinition = (key: string) =>
   new HttpProblem(404, 'not-found', 'No such process definition', `no process definition ${key} is deployed`, [
@@ -86,26 +115,49 @@ export function opsApiRoutes({ prisma, operations, requireOps }: OpsApiDeps): Ro
         orderId: order.id,
         status: order.status,
         processInstanceKey: pik,
-        process: instance
+        process: instance ? processFacts(instance) : null,
+        steps: stepsOf(history, info),
+        statusHistory: order.history,
+        incidents: pathIncidents(incidents),
+      });
+    })
+    .get('/ops/api/instances/:key', requireOps, async (req, res) => {
+      const { key } = parse(InstanceParams, req.params);
+      const instance = await operations.instance(key);
+      if (!instance) throw noSuchInstance(key);
+      logRequestWith(res, { processInstanceKey: key });
+      const parentKey = instance.parent?.processInstanceKey;
+      const [history, incidents, called, info, parent, order] = await Promise.all([
+        operations.history(key),
+        operations.incidents({ state: 'ACTIVE', processInstanceKey: key }),
+        operations.calledInstances(key),
+        operations.elements(instance.definitionKey),
+        parentKey ? operations.instance(parentKey) : undefined,
+        // A called instance serves the order its call tree's root serves.
+        prisma.order.findFirst({ where: { processInstanceKey: { in: [key, instance.rootProcessInstanceKey] } }, select: { id: true } }),
+      ]);
+      const elements = info ?? new Map<string, ElementInfo>();
+      const parentElements = parent ? await operations.elements(parent.definitionKey) : undefined;
+      logRequestWith(res, { orderId: order?.id });
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({
+        processInstanceKey: instance.key,
+        orderId: order?.id ?? null,
+        process: processFacts(instance),
+        parent: instance.parent
           ? {
-              definitionKey: instance.definitionKey,
-              bpmnProcessId: instance.bpmnProcessId,
-              version: instance.version,
-              state: instance.state,
-              startedAt: instance.startedAt,
-              endedAt: instance.endedAt,
+              processInstanceKey: instance.parent.processInstanceKey,
+              bpmnProcessId: instance.parent.bpmnProcessId,
+              elementId: instance.parent.elementId,
+              name: (instance.parent.elementId && parentElements?.get(instance.parent.elementId)?.name) || null,
+              elementInstanceKey: instance.parent.elementInstanceKey,
             }
           : null,
-        steps: history.map((h) => ({
-          elementId: h.elementId,
-          name: info.get(h.elementId)?.name ?? null,
-          type: h.elementType,
-          intent: h.intent,
-          elementInstanceKey: h.elementInstanceKey,
-          at: h.at,
-        })),
-        statusHistory: order.history,
-        incidents: incidents.map((i) => ({ key: i.key, elementId: i.elementId, errorType: i.errorType, errorMessage: i.errorMessage, createdAt: i.createdAt })),
+        rootProcessInstanceKey: instance.rootProcessInstanceKey,
+        steps: stepsOf(history, elements),
+        incidents: pathIncidents(incidents),
+        calledInstances: called.map((c) => ({ ...c, name: (c.elementId && elements.get(c.elementId)?.name) || null })),
       });
-    });
+    })
+    .use(decisionRoutes({ decisions: operations, requireOps }));
 }

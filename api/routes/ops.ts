@@ -1,15 +1,18 @@
 // /ops: the ops page (a key with the ops scope; a browser is asked for it as a Basic password). On the embedded
 // engine it is the live diagram (api/ops/), drawn by bpmn-js from node_modules
 // (no CDN: the service must work offline), with its JSON API. On Camunda 8
-// Operate is the ops view, and the page only says so and links to it.
+// Operate is the ops view: the page only says so and links to it, and of the JSON
+// API only an instance's decisions are served (read from the search API).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type RequestHandler } from 'express';
+import type { DecisionSource } from '../../orchestrator/process-inspector.js';
 import { FRAME_ANCESTORS_NONE } from '../no-framing.js';
 import { opsApiRoutes, type OpsApiDeps } from './ops-api.js';
+import { decisionRoutes } from './ops-decisions.js';
 
-export type OpsMode = ({ engine: 'embedded' } & Omit<OpsApiDeps, 'requireOps'>) | { engine: 'zeebe'; operateUrl?: string };
+export type OpsMode = ({ engine: 'embedded' } & Omit<OpsApiDeps, 'requireOps'>) | { engine: 'zeebe'; operateUrl?: string; decisions: DecisionSource };
 
 const OPS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'ops');
 // The page is served by GET /ops only, with its CSP: the static folder holds no HTML.
@@ -40,7 +43,7 @@ export function camundaPage(operateUrl: string | undefined): string {
 <h1>order-saga ops</h1>
 <p data-testid="engine-note">This service runs its processes on <strong>Camunda 8</strong> (ENGINE=zeebe), not on the embedded engine.</p>
 ${link}
-<p>Still here: <a href="/ops/queues">the BullMQ queues</a>, <a href="/ops/api/incidents">open incidents (JSON)</a>, <a href="/metrics">Prometheus metrics</a>.</p>
+<p>Still here: <a href="/ops/queues">the BullMQ queues</a>, <a href="/ops/api/incidents">open incidents (JSON)</a>, an instance's decisions (JSON, <code>/ops/api/instances/&lt;key&gt;/decisions</code>), <a href="/metrics">Prometheus metrics</a>.</p>
 </main></body></html>
 `;
 }
@@ -54,6 +57,7 @@ export function opsRoutes(mode: OpsMode, requireOps: RequestHandler): Router {
     router.get('/ops', requireOps, pageHeaders, (_req, res) => {
       res.type('html').send(camundaPage(mode.operateUrl));
     });
+    router.use(decisionRoutes({ decisions: mode.decisions, requireOps }));
     return router;
   }
   router.use('/ops/assets/bpmn-js', requireOps, express.static(BPMN_JS_DIST, { index: false }));

@@ -160,6 +160,8 @@ const ROUTES: Record<string, Route> = {
   'GET /ops/api/definitions/{key}': { path: () => `/ops/api/definitions/${app.definitionKeys[0]}`, ok: 200 },
   'GET /ops/api/definitions/{key}/stats': { path: () => `/ops/api/definitions/${app.definitionKeys[0]}/stats`, ok: 200 },
   'GET /ops/api/orders/{id}/path': { path: () => `/ops/api/orders/${orderId}/path`, ok: 200 },
+  'GET /ops/api/instances/{key}': { path: () => '/ops/api/instances/1', ok: 404 },
+  'GET /ops/api/instances/{key}/decisions': { path: () => '/ops/api/instances/1/decisions', ok: 404 },
   'GET /metrics': { path: () => '/metrics', ok: 200 },
 };
 

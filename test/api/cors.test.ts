@@ -26,7 +26,7 @@ async function serve(origins: string[]): Promise<string> {
       cors: { origins },
     },
     logger: pino({ level: 'silent' }),
-    ops: { engine: 'zeebe' },
+    ops: { engine: 'zeebe', decisions: { decisionsOf: async () => undefined } },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -109,8 +109,11 @@ describe('the ops page asks for the admin token', () => {
 });
 
 describe('on Camunda 8 the page points at Operate', () => {
+  // Decisions come from Camunda 8's search API (ZeebeDecisions): here no cluster knows any instance.
+  const decisions = { decisionsOf: async () => undefined };
+
   test('with CAMUNDA_OPERATE_BASE_URL: a link to it (escaped), no embedded-engine API', async () => {
-    const url = await serve({ ops: { engine: 'zeebe', operateUrl: 'https://operate.example.com/"><script>alert(1)</script>' } });
+    const url = await serve({ ops: { engine: 'zeebe', decisions, operateUrl: 'https://operate.example.com/"><script>alert(1)</script>' } });
     const res = await fetch(`${url}/ops`, { headers: basic(DEV_API_KEY) });
     expect(res.status).toBe(200);
     const html = await res.text();
@@ -122,17 +125,21 @@ describe('on Camunda 8 the page points at Operate', () => {
   });
 
   test('without it: says how to link Operate', async () => {
-    const url = await serve({ ops: { engine: 'zeebe' } });
+    const url = await serve({ ops: { engine: 'zeebe', decisions } });
     const html = await (await fetch(`${url}/ops`, { headers: basic(DEV_API_KEY) })).text();
     expect(html).toContain('CAMUNDA_OPERATE_BASE_URL');
     expect(html).not.toContain('data-testid="operate-link"');
   });
 
-  test('the OpenAPI document lists the page, but no embedded-engine API, on Camunda 8', async () => {
-    const url = await serve({ ops: { engine: 'zeebe' } });
+  test("the OpenAPI document lists the page and an instance's decisions, but no embedded-engine API, on Camunda 8", async () => {
+    const url = await serve({ ops: { engine: 'zeebe', decisions } });
     const paths = Object.keys(((await (await fetch(`${url}/openapi.json`)).json()) as { paths: object }).paths);
     expect(paths).toContain('/ops');
+    expect(paths).toContain('/ops/api/instances/{key}/decisions');
     expect(paths).not.toContain('/ops/api/definitions');
+    expect(paths).not.toContain('/ops/api/instances/{key}');
+    const unknown = await fetch(`${url}/ops/api/instances/2251799813685250/decisions`, { headers: basic(DEV_API_KEY) });
+    expect([unknown.status, ((await unknown.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)]).toEqual([404, ['key']]);
     const embeddedPaths = Object.keys(((await (await fetch(`${embedded}/openapi.json`)).json()) as { paths: object }).paths);
     expect(embeddedPaths).toEqual(
       expect.arrayContaining([
@@ -141,6 +148,8 @@ describe('on Camunda 8 the page points at Operate', () => {
         '/ops/api/definitions/{key}',
         '/ops/api/definitions/{key}/stats',
         '/ops/api/orders/{id}/path',
+        '/ops/api/instances/{key}',
+        '/ops/api/instances/{key}/decisions',
         '/metrics',
       ]),
     );

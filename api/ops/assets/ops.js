@@ -1,8 +1,10 @@
 /* global BpmnJS, document, window, location, fetch, URLSearchParams, setTimeout, clearTimeout */
 // The ops page: draws the deployed BPMN with bpmn-js and puts on each element what
 // waits there now, how long completed visits took (p50/p95), job failures and open
-// incidents (in red). Lists the incidents with a Retry, finds an order's path, and
-// refreshes itself. Reads only /ops/api/* (the browser sends the Basic credentials
+// incidents (in red); a multi-instance activity's items and a call activity's child
+// instances apart. Lists the incidents with a Retry, shows an order's or a process
+// instance's path (with the instances it called or was called by, and the decisions
+// it evaluated), and refreshes itself. Reads only /ops/api/* (the browser sends the Basic credentials
 // it was asked for). Text goes in through textContent only: error messages and
 // element names come from outside and must never become markup.
 (() => {
@@ -17,7 +19,8 @@
   const state = {
     key: params.get('version') || null,
     importedKey: null,
-    orderId: null,
+    /** What the search shows: { kind: 'order' | 'instance', id }, or null. */
+    lookup: null,
     marked: { incident: [], path: [], current: [] },
     refreshing: false,
     again: false,
@@ -160,18 +163,32 @@
       'data-p95-ms': e.p95Ms === null ? '' : e.p95Ms,
       'data-failures': e.jobFailures,
       'data-incidents-open': e.incidentsOpen,
+      'data-inner-waiting': e.inner ? e.inner.waiting : '',
+      'data-inner-completed': e.inner ? e.inner.completed : '',
+      'data-children-running': e.childInstancesRunning,
     });
     box.style.width = `${shape.width}px`;
     box.style.height = `${shape.height}px`;
     const name = e.name || e.elementId;
+    const inner = e.inner;
     const facts = [
       `${name}: ${e.waiting} waiting now${e.oldestWaitingSince ? ` (oldest since ${clock(e.oldestWaitingSince)})` : ''}`,
       `${e.completed} completed${e.p50Ms !== null ? `, p50 ${duration(e.p50Ms)}, p95 ${duration(e.p95Ms)}` : ''}`,
+      inner
+        ? `multi-instance: the counts above are instances of the activity; ${plural(inner.waiting, 'item', 'items')} (inner instances) at work, ${inner.completed} done`
+        : null,
+      e.childInstancesRunning > 0 ? `${plural(e.childInstancesRunning, 'called process instance', 'called process instances')} running` : null,
       `${plural(e.jobFailures, 'job failure', 'job failures')}, ${e.incidentsOpen} open incidents (${e.incidentsTotal} ever)`,
     ];
     // The box lets clicks and drags through to the diagram; what is drawn on it carries the details.
-    const title = facts.join('\n');
-    if (e.waiting > 0) box.append(el('span', { class: 'ops-waiting', 'data-testid': 'waiting-badge', text: e.waiting, title }));
+    const title = facts.filter(Boolean).join('\n');
+    // A multi-instance activity's items, and a call activity's child instances, beside its tokens, never added to them.
+    const badges = [];
+    if (e.waiting > 0) badges.push(el('span', { class: 'ops-waiting', 'data-testid': 'waiting-badge', text: e.waiting, title }));
+    if (inner && inner.waiting > 0) badges.push(el('span', { class: 'ops-inner', 'data-testid': 'inner-badge', text: `${inner.waiting} inner`, title }));
+    if (e.childInstancesRunning > 0)
+      badges.push(el('span', { class: 'ops-children', 'data-testid': 'children-badge', text: `↳ ${e.childInstancesRunning} running`, title }));
+    if (badges.length > 0) box.append(el('div', { class: 'ops-badges' }, ...badges));
     if (e.incidentsOpen > 0) box.append(el('span', { class: 'ops-incident-badge', 'data-testid': 'incident-badge', text: e.incidentsOpen, title }));
     const line = [];
     // Times only where tokens wait (the API says where: api/ops-summary.ts); gateways, start/end and
@@ -180,6 +197,7 @@
       line.push(el('span', { class: 'ops-times', 'data-testid': 'times', text: `p50 ${duration(e.p50Ms)} · p95 ${duration(e.p95Ms)}` }));
       line.push(el('span', { class: 'ops-done', 'data-testid': 'done', text: `${e.completed}✓` }));
     }
+    if (inner && inner.completed > 0) line.push(el('span', { class: 'ops-done', 'data-testid': 'inner-done', text: ` · ${inner.completed} inner✓` }));
     if (e.jobFailures > 0) line.push(el('span', { class: 'ops-failures', 'data-testid': 'failures', text: `${e.jobFailures}✗` }));
     if (line.length > 0) {
       // Out of the way of the element's own label and of boundary events on its lower edge.
@@ -258,7 +276,14 @@
           title: "Show this order's path",
           onclick: () => search(i.orderId),
         })
-      : el('span', { text: `process ${i.processInstanceKey}` });
+      : el('button', {
+          type: 'button',
+          class: 'link',
+          'data-testid': 'incident-instance',
+          text: `process ${i.processInstanceKey}`,
+          title: "Show this process instance's path",
+          onclick: () => search(i.processInstanceKey),
+        });
     row.append(
       el('td', {}, orderCell),
       el('td', { 'data-testid': 'incident-element', 'data-element-id': i.elementId, text: elementName(i.elementId) }),
@@ -286,33 +311,82 @@
     document.querySelector('table.incidents').hidden = incidents.length === 0;
   }
 
-  // ---- one order's path -----------------------------------------------------
+  // ---- an order's or a process instance's path ---------------------------------
 
   const INTENTS = { ELEMENT_ACTIVATED: 'arrived', ELEMENT_COMPLETED: 'left', ELEMENT_TERMINATED: 'cancelled', JOB_FAILED: 'job failed' };
+  const json = (v) => (v === undefined ? 'null' : JSON.stringify(v));
 
-  function renderPath(path) {
-    $('order-path').hidden = false;
-    $('path-order-id').textContent = path.orderId;
-    $('path-status').textContent = path.status;
-    $('path-process').textContent = path.process
-      ? `process ${path.processInstanceKey} (v${path.process.version}) ${path.process.state.toLowerCase()}; ${path.statusHistory.map((h) => `${h.to} ${clock(h.at)}`).join(' → ')}`
-      : 'not picked up by a process yet';
+  /** A link to another process instance: opens it here, or in a new tab as /ops?instance=<key>. */
+  function instanceLink(key, text, testid) {
+    const href = `?${new URLSearchParams({ ...(params.has('refresh') ? { refresh: params.get('refresh') } : {}), instance: key })}`;
+    return el('a', {
+      href,
+      'data-testid': testid,
+      'data-process-instance-key': key,
+      text,
+      onclick: (ev) => {
+        if (ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+        ev.preventDefault();
+        void search(key);
+      },
+    });
+  }
+
+  function renderHeader(order, view) {
+    $('path-order').hidden = !order;
+    if (order) {
+      $('path-order-id').textContent = order.orderId;
+      $('path-status').textContent = order.status;
+    }
+    const p = view && view.process;
+    const facts = p ? [`process ${view.processInstanceKey} (${p.bpmnProcessId} v${p.version}) ${p.state.toLowerCase()}`] : ['not picked up by a process yet'];
+    if (order && order.statusHistory.length > 0) facts.push(order.statusHistory.map((h) => `${h.to} ${clock(h.at)}`).join(' → '));
+    $('path-process').replaceChildren(facts.join('; '));
+    if (!order && view && view.orderId) $('path-process').append('; serves order ', el('code', { 'data-testid': 'instance-order', text: view.orderId }));
+
+    const parent = view && view.parent;
+    $('path-parent').hidden = !parent;
+    if (parent)
+      $('path-parent').replaceChildren(
+        'Called by ',
+        instanceLink(parent.processInstanceKey, `${parent.bpmnProcessId || 'process'} instance ${parent.processInstanceKey}`, 'parent-link'),
+        ` at ${parent.name || parent.elementId || 'a call activity'}`,
+      );
+    const called = (view && view.calledInstances) || [];
+    $('path-called').hidden = called.length === 0;
+    $('called-list').replaceChildren(
+      ...called.map((c) =>
+        el(
+          'li',
+          { 'data-testid': 'called-instance', 'data-element-id': c.elementId || '', 'data-state': c.state },
+          `${c.name || c.elementId || 'call activity'}: `,
+          instanceLink(c.processInstanceKey, `${c.bpmnProcessId} v${c.version} instance ${c.processInstanceKey}`, 'child-link'),
+          ` ${c.state.toLowerCase()}, since ${clock(c.startedAt)}`,
+        ),
+      ),
+    );
+  }
+
+  function renderSteps(view) {
+    const steps = view ? view.steps : [];
     const arrived = new Map();
-    const items = path.steps.map((s) => {
+    const items = steps.map((s) => {
       if (s.intent === 'ELEMENT_ACTIVATED') arrived.set(s.elementInstanceKey, s.at);
       const since = s.intent === 'ELEMENT_COMPLETED' && arrived.has(s.elementInstanceKey) ? new Date(s.at) - new Date(arrived.get(s.elementInstanceKey)) : null;
+      // A multi-instance activity as a whole; its items follow as steps of their own.
+      const body = s.type === 'multiInstanceBody' ? ' (all items)' : '';
       return el(
         'li',
-        { 'data-testid': 'path-step', 'data-element-id': s.elementId, 'data-intent': s.intent, class: `intent-${s.intent.toLowerCase()}` },
+        { 'data-testid': 'path-step', 'data-element-id': s.elementId, 'data-intent': s.intent, 'data-type': s.type, class: `intent-${s.intent.toLowerCase()}` },
         timeEl(s.at),
         ' ',
-        el('span', { class: 'step-name', text: s.name || s.elementId }),
+        el('span', { class: 'step-name', text: `${s.name || s.elementId}${body}` }),
         ' ',
         el('span', { class: 'intent', text: INTENTS[s.intent] || s.intent }),
         since !== null ? el('span', { class: 'note', text: ` after ${duration(since)}` }) : null,
       );
     });
-    for (const i of path.incidents)
+    for (const i of view ? view.incidents : [])
       items.push(
         el(
           'li',
@@ -327,15 +401,15 @@
     // On the diagram: where it went, and where it is now.
     const open = new Map();
     const visited = new Set();
-    for (const s of path.steps) {
+    for (const s of steps) {
       if (s.intent === 'ELEMENT_ACTIVATED') open.set(s.elementInstanceKey, s.elementId);
       if (s.intent === 'ELEMENT_COMPLETED' || s.intent === 'ELEMENT_TERMINATED') {
         open.delete(s.elementInstanceKey);
         visited.add(s.elementId);
       }
     }
-    const current = new Set(path.process && path.process.state === 'ACTIVE' ? open.values() : []);
-    const onThisVersion = path.process && path.process.definitionKey === state.importedKey;
+    const current = new Set(view && view.process.state === 'ACTIVE' ? open.values() : []);
+    const onThisVersion = view && view.process.definitionKey === state.importedKey;
     const registry = viewer.get('elementRegistry');
     const flows = onThisVersion
       ? registry
@@ -346,29 +420,77 @@
     mark('current', onThisVersion ? [...current] : [], 'ops-path-current');
   }
 
-  /** `follow`: switch to the version the order runs on (a new search; a refresh keeps the version picked). */
-  async function showPath(orderId, follow) {
-    const path = await api(`/ops/api/orders/${encodeURIComponent(orderId)}/path`);
-    if (follow && path.process && path.process.definitionKey !== state.key) {
-      state.key = path.process.definitionKey;
+  /** Each decision the instance evaluated, as Operate shows a decision instance. */
+  function renderDecisions(decisions) {
+    $('decisions').hidden = decisions.length === 0;
+    $('decision-count').textContent = `(${decisions.length})`;
+    $('decision-rows').replaceChildren(
+      ...decisions.map((d) =>
+        el(
+          'tr',
+          { 'data-testid': 'decision-row', 'data-decision-id': d.decisionId, 'data-state': d.failure === null ? 'EVALUATED' : 'FAILED' },
+          el('td', {
+            'data-testid': 'decision-name',
+            text: `${d.decisionName && d.decisionName !== d.decisionId ? `${d.decisionName} (${d.decisionId})` : d.decisionId} v${d.decisionVersion}`,
+            title: d.decisionType,
+          }),
+          el('td', { 'data-testid': 'decision-element', 'data-element-id': d.elementId || '', text: d.elementId ? elementName(d.elementId) : '–' }),
+          el('td', { 'data-testid': 'decision-inputs' }, ...d.inputs.map((i) => el('div', { text: `${i.inputName || i.inputId} = ${json(i.value)}` }))),
+          el(
+            'td',
+            { 'data-testid': 'decision-rules' },
+            ...(d.matchedRules.length === 0 ? [el('span', { class: 'note', text: d.failure === null ? 'no rule matched' : '–' })] : []),
+            ...d.matchedRules.map((r) =>
+              el('div', {
+                'data-testid': 'matched-rule',
+                'data-rule-index': r.ruleIndex,
+                text: `rule ${r.ruleIndex} (${r.ruleId}): ${r.evaluatedOutputs.map((o) => `${o.outputName || o.outputId} = ${json(o.value)}`).join(', ')}`,
+              }),
+            ),
+          ),
+          d.failure === null
+            ? el('td', { 'data-testid': 'decision-output' }, el('code', { text: json(d.output) }))
+            : el('td', { 'data-testid': 'decision-failure', class: 'err-type', text: d.failure }),
+          el('td', {}, timeEl(d.evaluatedAt)),
+        ),
+      ),
+    );
+  }
+
+  /** `follow`: switch to the version the instance runs on (a new search; a refresh keeps the version picked). */
+  async function show(lookup, follow) {
+    const order = lookup.kind === 'order' ? await api(`/ops/api/orders/${encodeURIComponent(lookup.id)}/path`) : null;
+    const key = order ? (order.process ? order.processInstanceKey : null) : lookup.id;
+    const [view, decisions] = key
+      ? await Promise.all([api(`/ops/api/instances/${encodeURIComponent(key)}`), api(`/ops/api/instances/${encodeURIComponent(key)}/decisions`)])
+      : [null, { decisions: [] }];
+    if (follow && view && view.process.definitionKey !== state.key) {
+      state.key = view.process.definitionKey;
       $('version').value = state.key;
       await importDiagram(state.key);
       renderStats(await api(`/ops/api/definitions/${encodeURIComponent(state.key)}/stats`));
     }
-    renderPath(path);
+    $('order-path').hidden = false;
+    $('order-path').dataset.processInstanceKey = key || '';
+    renderHeader(order, view);
+    renderSteps(view);
+    renderDecisions(decisions.decisions);
   }
 
-  async function search(orderId) {
-    $('order-id').value = orderId;
-    state.orderId = orderId.trim();
+  /** An order id, or a process instance key (digits). */
+  async function search(text) {
+    const id = text.trim();
+    $('order-id').value = id;
+    state.lookup = { kind: /^\d+$/.test(id) ? 'instance' : 'order', id };
     try {
-      await showPath(state.orderId, true);
+      await show(state.lookup, true);
     } catch (err) {
-      state.orderId = null;
+      const what = state.lookup.kind === 'order' ? 'Order' : 'Process instance';
+      state.lookup = null;
       $('order-path').hidden = true;
       mark('path', [], 'ops-path');
       mark('current', [], 'ops-path-current');
-      say(`Order search: ${err.message}`, 'error');
+      say(`${what} search: ${err.message}`, 'error');
     }
   }
 
@@ -394,7 +516,9 @@
         renderStats(await api(`/ops/api/definitions/${encodeURIComponent(state.key)}/stats`));
       }
       renderIncidents(incidents);
-      if (state.orderId) await showPath(state.orderId, false).catch((err) => say(`Order ${state.orderId}: ${err.message}`, 'error'));
+      const lookup = state.lookup;
+      if (lookup)
+        await show(lookup, false).catch((err) => say(`${lookup.kind === 'order' ? 'Order' : 'Process instance'} ${lookup.id}: ${err.message}`, 'error'));
       $('updated').textContent = clock(new Date().toISOString());
       state.refreshes += 1;
       document.body.dataset.refreshes = String(state.refreshes);
@@ -422,5 +546,7 @@
     if (!document.hidden) void refresh();
   });
   window.opsPage = { refresh };
-  void refresh();
+  // /ops?instance=<key> or ?order=<id> opens on that path (the links between called instances carry it).
+  const opened = params.get('instance') || params.get('order');
+  void refresh().then(() => opened && search(opened));
 })();

@@ -154,7 +154,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Resolves when the engine reports an instance ended; remembers ends reported before anyone asked. */
-class EndTracker {
+export class EndTracker {
   private readonly waiting = new Map<string, (end: { at: number; state: string }) => void>();
   private readonly early = new Map<string, { at: number; state: string }>();
 
@@ -309,7 +309,7 @@ export async function runEmbeddedEngineLeg(opts: LegOptions): Promise<LegResult>
   const log = opts.log ?? (() => undefined);
   const stats = new SqlStats();
   const engine = new EmbeddedEngine(
-    { sql: stats.wrap(opts.db.sql) },
+    { sql: stats.wrap(opts.db.sql), kind: opts.db.kind },
     { logger: pino({ level: 'silent' }), ...(opts.jobPollIntervalMs !== undefined ? { jobPollIntervalMs: opts.jobPollIntervalMs } : {}) },
   );
   const ends = new EndTracker(engine);

@@ -18,6 +18,7 @@
  *   BENCH_PARKED         parked instances for the heap figure (default 20000; the baseline parks min(this, 2000))
  *   BENCH_POOL_SIZE      PostgreSQL connection pool size (default 10, the application's DB_POOL_SIZE default)
  *   BENCH_JOB_POLL_MS    the engine's jobPollIntervalMs (default: the engine's default)
+ *   BENCH_FEATURE_INSTANCES business rule task instances for the feature figures (default 300; multi-instance: a tenth, ×10 inner)
  *   BENCH_SKIP_BASELINE  1: do not run bpmn-engine
  *
  * Exit code 0 when the report was produced, MISSes included; 1 on errors.
@@ -33,6 +34,7 @@ import pg from 'pg';
 import { openDatabase, type Database } from '../infra/database.js';
 import { applyMigrations } from '../infra/migrations.js';
 import { runBpmnEngineBaseline, type EngineFigures } from './baseline-bpmn-engine.js';
+import { featureReport, runFeatureFigures, type FeatureFigures } from './bpmn-features-bench.js';
 import { memory, runEmbeddedEngineLeg, type LegResult, type Memory, type PhaseCpu } from './embedded-engine-bench.js';
 
 // ---- settings -------------------------------------------------------------
@@ -56,6 +58,8 @@ const PARKED = envInt('BENCH_PARKED', 20_000, 0);
 const BASELINE_PARKED = Math.min(PARKED, 2_000);
 const POOL_SIZE = envInt('BENCH_POOL_SIZE', 10);
 const JOB_POLL_MS = process.env.BENCH_JOB_POLL_MS ? envInt('BENCH_JOB_POLL_MS', 1) : undefined;
+/** Instances for the business rule task figure (the multi-instance one runs a tenth as many, ×10 inner). */
+const FEATURE_INSTANCES = envInt('BENCH_FEATURE_INSTANCES', 300);
 const SKIP_BASELINE = ['1', 'true', 'yes'].includes(process.env.BENCH_SKIP_BASELINE ?? '');
 const PARK_CONCURRENCY = 50;
 
@@ -321,8 +325,8 @@ type Output = {
   machine: { cpus: number; cpuModel: string; totalMemoryBytes: number; platform: string; node: string };
   settings: Record<string, unknown>;
   targets: typeof TARGETS;
-  pglite: LegResult;
-  postgres: (LegResult & { serverVersion: string }) | { skipped: string };
+  pglite: LegResult & { features: FeatureFigures };
+  postgres: (LegResult & { serverVersion: string; features: FeatureFigures }) | { skipped: string };
   baseline: { throughput: EngineFigures; idle: EngineFigures } | { skipped: string };
   checks: Check[];
   seconds: number;
@@ -348,7 +352,11 @@ async function main(): Promise<void> {
   };
 
   log(`\n[${elapsed()}] PGlite (in-process, memory://)`);
-  const pglite = await withPglite((db) => runEmbeddedEngineLeg({ ...legOptions, database: 'PGlite', db, instances: pgliteInstances }));
+  const featureOptions = { instances: FEATURE_INSTANCES, concurrency: CONCURRENCY, log };
+  const pglite = await withPglite(async (db) => {
+    const leg = await runEmbeddedEngineLeg({ ...legOptions, database: 'PGlite', db, instances: pgliteInstances });
+    return { ...leg, features: await runFeatureFigures(db, featureOptions) };
+  });
 
   let postgres: Output['postgres'];
   if (DATABASE_URL) {
@@ -357,7 +365,7 @@ async function main(): Promise<void> {
       log(`  database ${info.name} on PostgreSQL ${info.serverVersion}`);
       const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(DATABASE_URL).hostname);
       const leg = await runEmbeddedEngineLeg({ ...legOptions, database: 'PostgreSQL', db, instances: postgresInstances, measurePostgresCpu: local });
-      return { ...leg, serverVersion: info.serverVersion };
+      return { ...leg, serverVersion: info.serverVersion, features: await runFeatureFigures(db, featureOptions) };
     });
   } else {
     postgres = { skipped: 'BENCH_DATABASE_URL is not set' };
@@ -381,11 +389,13 @@ async function main(): Promise<void> {
   log(`\n[${elapsed()}] results`);
   log(`\n=== PGlite (in-process, memory://) ===\n`);
   log(legReport(pglite, TARGETS.pgliteInstancesPerSecond, baselineFigures?.throughput, baselineFigures?.idle, checks));
+  log(`\n${featureReport(pglite.features, pglite.throughput.instancesPerSecond)}`);
   if ('skipped' in postgres) {
     log(`\n=== PostgreSQL: SKIPPED (${postgres.skipped}; e.g. BENCH_DATABASE_URL=postgresql://user:pass@127.0.0.1:5432/postgres) ===`);
   } else {
     log(`\n=== PostgreSQL ${postgres.serverVersion} (fresh database, pool ${POOL_SIZE}) ===\n`);
     log(legReport(postgres, TARGETS.postgresInstancesPerSecond, baselineFigures?.throughput, baselineFigures?.idle, checks));
+    log(`\n${featureReport(postgres.features, postgres.throughput.instancesPerSecond)}`);
   }
   if (!baselineFigures) log(`\nbaseline: SKIPPED (${'skipped' in baseline ? baseline.skipped : ''})`);
 

@@ -1,0 +1,63 @@
+/**
+ * What completed orders leave in the database (issue 16, item 3 starts from it): rows per PAID
+ * order in every table that grows with orders, read once the service has stopped. Tables
+ * that hold the catalogue, definitions or settings are left out.
+ */
+import type { Database } from '../infra/database.js';
+
+/** Tables whose rows do not come from orders. */
+const NOT_PER_ORDER = new Set([
+  '_prisma_migrations',
+  'products',
+  'warehouses',
+  'stock',
+  'api_keys',
+  'event_subscriptions',
+  'engine_process_definitions',
+  'engine_decision_requirements',
+  'engine_decision_definitions',
+  'engine_start_timers',
+]);
+
+export type RowsLeft = {
+  orders: number;
+  paidOrders: number;
+  /** Rows per PAID order, by table (tables with no rows left out). */
+  perOrder: Record<string, number>;
+  engineAudit: number;
+  engineElementInstances: number;
+  otherEngineTables: number;
+  appTables: number;
+};
+
+export async function rowsLeft(db: Database): Promise<RowsLeft> {
+  const tables = await db.sql.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  );
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    if (NOT_PER_ORDER.has(name)) continue;
+    const [row] = await db.sql.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${name.replace(/"/g, '""')}"`);
+    counts[name] = Number(row?.n ?? 0);
+  }
+  const [orders] = await db.sql.query<{ all: string; paid: string }>(
+    `SELECT count(*)::text AS all, (count(*) FILTER (WHERE status = 'PAID'))::text AS paid FROM orders`,
+  );
+  const paidOrders = Number(orders?.paid ?? 0);
+  const per = (n: number) => (paidOrders > 0 ? n / paidOrders : 0);
+  const perOrder = Object.fromEntries(
+    Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => [name, per(n)]),
+  );
+  const sumOf = (pick: (name: string) => boolean) => per(Object.entries(counts).reduce((a, [name, n]) => a + (pick(name) ? n : 0), 0));
+  return {
+    orders: Number(orders?.all ?? 0),
+    paidOrders,
+    perOrder,
+    engineAudit: per(counts.engine_audit ?? 0),
+    engineElementInstances: per(counts.engine_element_instances ?? 0),
+    otherEngineTables: sumOf((n) => n.startsWith('engine_') && n !== 'engine_audit' && n !== 'engine_element_instances'),
+    appTables: sumOf((n) => !n.startsWith('engine_')),
+  };
+}

@@ -20,6 +20,20 @@ async function emptyTarget() {
 }
 
 describe(`migrations (${databaseKind})`, () => {
+  // Our runner sends a migration as one script, but `npm run db:migrate` (Prisma's schema engine)
+  // splits it at every ';', comments included: a ';' in a comment broke db:migrate on PostgreSQL
+  // while the service's own start-up migrated fine. Caught on both legs, not only on PostgreSQL.
+  test('no migration has a ; in a comment (prisma migrate deploy would cut the statement there)', async () => {
+    const offending = (await readMigrations()).flatMap((m) =>
+      m.sql
+        .split('\n')
+        .map((line, i) => ({ line, at: `${m.name}/migration.sql:${i + 1}` }))
+        .filter(({ line }) => /--.*;/.test(line))
+        .map(({ at }) => at),
+    );
+    expect(offending).toEqual([]);
+  });
+
   test('apply every migration once; a second run applies nothing', async () => {
     const { target, drop } = await emptyTarget();
     const db = await openDatabase(target);

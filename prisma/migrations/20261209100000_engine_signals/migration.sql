@@ -1,7 +1,7 @@
 -- Signal events (docs/engine.md, "Signals"): the signal subscriptions of active instances
 -- (catch events, boundary events, event sub-process starts), hosted by an element instance or,
--- for a process's event sub-processes, by the process instance; and the names of each process
--- version's signal start events (only the latest version's start instances).
+-- for the event sub-processes of a process, by the process instance. And the names of the signal
+-- start events of each process version (only the latest version starts instances).
 
 -- AlterTable
 ALTER TABLE "engine_process_definitions" ADD COLUMN "signal_start_names" TEXT[] DEFAULT ARRAY[]::TEXT[];

@@ -55,8 +55,8 @@ function toState(row: InstanceRecord): InstanceState {
 }
 
 /**
- * Locks the wanted instances (`wanted`: SQL answering their keys, from $1) and returns
- * those active. The root of each one's call tree is locked first, in key order, then
+ * Locks the wanted instances and returns those active. `sql` (parameter $1) answers one row
+ * per wanted instance — its key, and its root locked with the root's state — in root order. The root of each one's call tree is locked first, in key order, then
  * the wanted instances below a root, in key order: an event on any instance of a call
  * tree holds its root, so a parent and its child (a cancel reaching down, a completion
  * reaching up) are never locked in opposite orders, and concurrent batches queue
@@ -64,33 +64,44 @@ function toState(row: InstanceRecord): InstanceState {
  * Reading happens in a later statement: a read in the locking statement would see the
  * state from before the wait.
  */
-async function lockWithRoots(tx: SqlSession, wanted: string, param: string[]): Promise<string[]> {
+async function lockWithRoots(tx: SqlSession, sql: string, param: string[]): Promise<string[]> {
   if (param.length === 0) return [];
-  const roots = await tx.query<{ key: string; state: string; wanted: boolean; below: string[] }>(
-    `WITH w AS (SELECT key, COALESCE(root_process_instance_key, key) AS root FROM engine_process_instances WHERE key IN (${wanted}))
-     SELECT i.key::text, i.state, EXISTS (SELECT 1 FROM w WHERE w.key = i.key) AS wanted,
-            ARRAY(SELECT w.key::text FROM w WHERE w.root = i.key AND w.key <> i.key) AS below
-     FROM engine_process_instances i WHERE i.key IN (SELECT root FROM w) ORDER BY i.key FOR UPDATE OF i`,
-    [param],
-  );
-  const locked = roots.filter((r) => r.wanted && r.state === 'ACTIVE').map((r) => r.key);
-  const below = roots.flatMap((r) => r.below);
-  if (below.length === 0) return locked;
-  const rows = await tx.query<{ key: string }>(
+  const rows = await tx.query<{ root: string; state: string; key: string }>(sql, [param]);
+  const locked = new Set(rows.filter((r) => r.key === r.root && r.state === 'ACTIVE').map((r) => r.key));
+  const below = [...new Set(rows.filter((r) => r.key !== r.root).map((r) => r.key))];
+  if (below.length === 0) return [...locked];
+  const children = await tx.query<{ key: string }>(
     `SELECT key::text FROM engine_process_instances WHERE key = ANY($1::bigint[]) AND state = 'ACTIVE' ORDER BY key FOR UPDATE`,
     [below],
   );
-  return [...locked, ...rows.map((r) => r.key)];
+  return [...locked, ...children.map((r) => r.key)];
 }
 
 /** Locks these instances (each after the root of its call tree); returns the keys of those active. */
 export function lockInstances(tx: SqlSession, keys: string[]): Promise<string[]> {
-  return lockWithRoots(tx, `SELECT unnest($1::bigint[])`, keys);
+  return lockWithRoots(
+    tx,
+    `SELECT i.key::text AS root, i.state, w.key::text AS key
+     FROM engine_process_instances w JOIN engine_process_instances i ON i.key = COALESCE(w.root_process_instance_key, w.key)
+     WHERE w.key = ANY($1::bigint[]) ORDER BY i.key FOR UPDATE OF i`,
+    keys,
+  );
 }
 
-/** Locks the instances that own these jobs (each after the root of its call tree); returns the keys of those active. */
+/**
+ * Locks the instances that own these jobs (each after the root of its call tree); returns the keys
+ * of those active. A job carries its root, so this is one probe per job and one per instance, as
+ * before call activities (a join over the instance first cost the three-task benchmark 9–15 % on
+ * PostgreSQL: bench/README.md).
+ */
 export function lockInstancesOfJobs(tx: SqlSession, jobKeys: string[]): Promise<string[]> {
-  return lockWithRoots(tx, `SELECT process_instance_key FROM engine_jobs WHERE key = ANY($1::bigint[])`, jobKeys);
+  return lockWithRoots(
+    tx,
+    `SELECT i.key::text AS root, i.state, j.process_instance_key::text AS key
+     FROM engine_jobs j JOIN engine_process_instances i ON i.key = COALESCE(j.root_process_instance_key, j.process_instance_key)
+     WHERE j.key = ANY($1::bigint[]) ORDER BY i.key FOR UPDATE OF i`,
+    jobKeys,
+  );
 }
 
 export type ClaimedJob = { jobKey: string; processInstanceKey: string; elementInstanceKey: string };
@@ -177,10 +188,10 @@ const SAVE_PARTS = {
     SELECT x.key, x.pik, x.element_id, x.element_type, x.flow_scope_key, x.state, x.variables, x.data, x.activated_at
     FROM p, jsonb_to_recordset(p.d->'elements') AS x(key bigint, pik bigint, element_id text, element_type text, flow_scope_key bigint, state text, variables jsonb, data jsonb, activated_at timestamptz)
     ON CONFLICT (key) DO UPDATE SET state = EXCLUDED.state, variables = EXCLUDED.variables, data = EXCLUDED.data`,
-  jobs: `INSERT INTO engine_jobs (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, definition_key, type, retries, state, custom_headers, error_message, worker, deadline)
-    SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.dk, x.type, x.retries, x.state, x.headers, x.error_message, x.worker,
+  jobs: `INSERT INTO engine_jobs (key, process_instance_key, root_process_instance_key, element_instance_key, element_id, bpmn_process_id, definition_key, type, retries, state, custom_headers, error_message, worker, deadline)
+    SELECT x.key, x.pik, x.root, x.eik, x.element_id, x.bpid, x.dk, x.type, x.retries, x.state, x.headers, x.error_message, x.worker,
            CASE WHEN x.timeout_ms IS NULL THEN NULL ELSE now() + x.timeout_ms * interval '1 millisecond' END
-    FROM p, jsonb_to_recordset(p.d->'jobs') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, dk bigint, type text, retries int, state text, headers jsonb, error_message text, worker text, timeout_ms int)`,
+    FROM p, jsonb_to_recordset(p.d->'jobs') AS x(key bigint, pik bigint, root bigint, eik bigint, element_id text, bpid text, dk bigint, type text, retries int, state text, headers jsonb, error_message text, worker text, timeout_ms int)`,
   subs: `INSERT INTO engine_message_subscriptions (key, process_instance_key, element_instance_key, element_id, bpmn_process_id, message_name, correlation_key, interrupting)
     SELECT x.key, x.pik, x.eik, x.element_id, x.bpid, x.name, x.ck, x.interrupting
     FROM p, jsonb_to_recordset(p.d->'subs') AS x(key bigint, pik bigint, eik bigint, element_id text, bpid text, name text, ck text, interrupting boolean)`,
@@ -268,6 +279,7 @@ export async function saveInstances(tx: SqlSession, states: InstanceState[]): Pr
       d.jobs.push({
         key: j.key,
         pik,
+        root: i.parent?.rootProcessInstanceKey ?? null,
         eik: j.elementInstanceKey,
         element_id: j.elementId,
         bpid: i.bpmnProcessId,

@@ -23,16 +23,14 @@
  *
  * Exit code 0 when the report was produced, MISSes included; 1 on errors.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-
-import pg from 'pg';
 
 import { openDatabase, type Database } from '../infra/database.js';
 import { applyMigrations } from '../infra/migrations.js';
+import { benchRun } from './bench-run.js';
+import { freshPostgresDatabase } from './fresh-postgres.js';
 import { runBpmnEngineBaseline, type EngineFigures } from './baseline-bpmn-engine.js';
 import { featureReport, runFeatureFigures, type FeatureFigures } from './bpmn-features-bench.js';
 import { memory, runEmbeddedEngineLeg, type LegResult, type Memory, type PhaseCpu } from './embedded-engine-bench.js';
@@ -79,28 +77,8 @@ const OUTPUT = path.resolve('test-artifacts', 'bench-engine.json');
 
 // ---- cleanup and time bound ----------------------------------------------
 
-const cleanups: (() => Promise<void>)[] = [];
-async function runCleanups(): Promise<void> {
-  while (cleanups.length > 0) {
-    const fn = cleanups.pop()!;
-    await fn().catch((err: unknown) => console.error('cleanup failed:', err));
-  }
-}
-
-const watchdog = setTimeout(() => {
-  console.error(`\nbench:engine: still running after ${WATCHDOG_MS / 60_000} minutes; giving up.`);
-  void runCleanups().finally(() => process.exit(1));
-}, WATCHDOG_MS);
-watchdog.unref();
-
-process.once('SIGINT', () => {
-  console.error('\nbench:engine: interrupted; cleaning up.');
-  void runCleanups().finally(() => process.exit(130));
-});
-
+const { cleanup, elapsed, seconds, finish } = benchRun('bench:engine', WATCHDOG_MS);
 const log = (line: string) => console.log(line);
-const runStartedAt = performance.now();
-const elapsed = () => `${((performance.now() - runStartedAt) / 1000).toFixed(0)} s`;
 
 // ---- databases ------------------------------------------------------------
 
@@ -115,38 +93,17 @@ async function withPglite<T>(fn: (db: Database) => Promise<T>): Promise<T> {
 }
 
 async function withFreshPostgres<T>(adminUrl: string, fn: (db: Database, info: { name: string; serverVersion: string }) => Promise<T>): Promise<T> {
-  const name = `bench_engine_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
-  await admin.connect();
-  let serverVersion: string;
+  const fresh = await freshPostgresDatabase(adminUrl, 'bench_engine');
+  const drop = cleanup(() => fresh.drop());
   try {
-    serverVersion = String((await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?');
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const drop = async () => {
-    const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
-    await c.connect();
-    try {
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    } finally {
-      await c.end();
-    }
-  };
-  cleanups.push(drop);
-  try {
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: POOL_SIZE });
+    const db = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: POOL_SIZE });
     try {
       await applyMigrations(db.sql);
-      return await fn(db, { name, serverVersion });
+      return await fn(db, { name: fresh.name, serverVersion: fresh.serverVersion });
     } finally {
       await db.close();
     }
   } finally {
-    cleanups.splice(cleanups.indexOf(drop), 1);
     await drop();
   }
 }
@@ -434,22 +391,11 @@ async function main(): Promise<void> {
     postgres,
     baseline,
     checks,
-    seconds: (performance.now() - runStartedAt) / 1000,
+    seconds: seconds(),
   };
   await mkdir(path.dirname(OUTPUT), { recursive: true });
   await writeFile(OUTPUT, `${JSON.stringify(output, null, 2)}\n`);
   log(`\nwritten: ${path.relative(process.cwd(), OUTPUT)} (run took ${elapsed()})`);
 }
 
-try {
-  await main();
-  process.exitCode = 0;
-} catch (err) {
-  console.error('\nbench:engine failed:', err);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-  clearTimeout(watchdog);
-  // Anything still holding the event loop open (a pool, a stray timer) must not hang the run.
-  setTimeout(() => process.exit(process.exitCode ?? 0), 3_000).unref();
-}
+await finish(main);

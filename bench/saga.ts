@@ -34,7 +34,9 @@ import { runEmbeddedEngineLeg, type LegResult } from './embedded-engine-bench.js
 import { phaseCost, PostgresBackendCpu, readCounters, RedisServerStats, serverTransactions, type PhaseCost, type Sources } from './saga-counters.js';
 import { FinalStatusWatcher, runOrders, stockUp, type OrderRun } from './saga-orders.js';
 import { rowsLeft, type RowsLeft } from './saga-rows.js';
-import { benchRedis, deleteRedisKeys, freePort, freshPostgresDatabase, startService, type FreshDatabase } from './saga-service.js';
+import { benchRun } from './bench-run.js';
+import { freshPostgresDatabase, type FreshDatabase } from './fresh-postgres.js';
+import { benchRedis, deleteRedisKeys, freePort, startService } from './saga-service.js';
 
 // ---- settings -------------------------------------------------------------
 
@@ -84,38 +86,8 @@ const PRINTED_ROWS = 15;
 
 // ---- cleanup and time bound ----------------------------------------------
 
-const cleanups: (() => Promise<void>)[] = [];
-async function runCleanups(): Promise<void> {
-  while (cleanups.length > 0) {
-    const fn = cleanups.pop()!;
-    await fn().catch((err: unknown) => console.error('cleanup failed:', err));
-  }
-}
-/** Keeps `fn` for an interrupted run; the function returned runs it once, in order, on the normal path. */
-function cleanup(fn: () => Promise<void>): () => Promise<void> {
-  cleanups.push(fn);
-  return async () => {
-    const i = cleanups.indexOf(fn);
-    if (i < 0) return;
-    cleanups.splice(i, 1);
-    await fn();
-  };
-}
-
-const watchdog = setTimeout(() => {
-  console.error(`\nbench:saga: still running after ${WATCHDOG_MS / 60_000} minutes; giving up.`);
-  void runCleanups().finally(() => process.exit(1));
-}, WATCHDOG_MS);
-watchdog.unref();
-
-process.once('SIGINT', () => {
-  console.error('\nbench:saga: interrupted; cleaning up.');
-  void runCleanups().finally(() => process.exit(130));
-});
-
+const { cleanup, elapsed, seconds, finish } = benchRun('bench:saga', WATCHDOG_MS);
 const log = (line: string) => console.log(line);
-const runStartedAt = performance.now();
-const elapsed = () => `${((performance.now() - runStartedAt) / 1000).toFixed(0)} s`;
 
 // ---- one database ---------------------------------------------------------------
 
@@ -508,21 +480,11 @@ async function main(): Promise<void> {
     pglite,
     postgres,
     checks,
-    seconds: (performance.now() - runStartedAt) / 1000,
+    seconds: seconds(),
   };
   await mkdir(path.dirname(OUTPUT), { recursive: true });
   await writeFile(OUTPUT, `${JSON.stringify(output, null, 2)}\n`);
   log(`\nwritten: ${path.relative(process.cwd(), OUTPUT)} (run took ${elapsed()})`);
 }
 
-try {
-  await main();
-  process.exitCode = 0;
-} catch (err) {
-  console.error('\nbench:saga failed:', err);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-  clearTimeout(watchdog);
-  setTimeout(() => process.exit(process.exitCode ?? 0), 3_000).unref();
-}
+await finish(main);

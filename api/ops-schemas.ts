@@ -127,6 +127,17 @@ const ProcessFacts = z.object({
   endedAt: Timestamp.nullable(),
 });
 
+const AuditTrail = z
+  .object({
+    kept: z.boolean().meta({
+      description:
+        "False once the audit retention (ENGINE_AUDIT_RETENTION_DAYS after the instance ended) deleted this instance's steps and decision evaluations: `steps` is then empty",
+    }),
+    prunedAt: Timestamp.nullable(),
+    message: z.string().nullable().meta({ description: 'Said to the operator when the steps are no longer kept', example: null }),
+  })
+  .meta({ id: 'OpsAuditTrail' });
+
 export const OrderPath = z
   .object({
     orderId: z.string(),
@@ -134,6 +145,7 @@ export const OrderPath = z
     processInstanceKey: Key.nullable(),
     process: ProcessFacts.nullable().meta({ description: 'Null until the order is picked up by a process instance' }),
     steps: z.array(Step),
+    auditTrail: AuditTrail,
     statusHistory: z.array(z.object({ from: OrderStatus.nullable(), to: OrderStatus, reason: z.string(), at: Timestamp })),
     incidents: z.array(PathIncident),
   })
@@ -156,6 +168,7 @@ export const InstanceView = z
       .meta({ description: 'Null unless a call activity started this instance' }),
     rootProcessInstanceKey: Key.meta({ description: 'The top of its call tree (itself when nobody called it)' }),
     steps: z.array(Step),
+    auditTrail: AuditTrail,
     incidents: z.array(PathIncident).meta({ description: 'Open incidents' }),
     calledInstances: z
       .array(

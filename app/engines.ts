@@ -31,10 +31,20 @@ export type EngineParts = {
 };
 
 /** `db`: the project's database; the embedded engine keeps its state there (Zeebe does not need it). */
-export function openEngine(config: EngineConfig, db: Database | undefined, logger: Logger, o: { runTimers?: boolean } = {}): EngineParts {
+/** `audit`: the embedded engine's audit retention (Config['engineAudit']); the engine's defaults when not given. */
+export function openEngine(
+  config: EngineConfig,
+  db: Database | undefined,
+  logger: Logger,
+  o: { runTimers?: boolean; audit?: { retentionMs: number; pruneIntervalMs: number } } = {},
+): EngineParts {
   if (config.kind === 'embedded') {
     if (!db) throw new Error('the embedded engine needs the database');
-    const engine = new EmbeddedEngine(db, { logger, ...(o.runTimers === false ? { runTimers: false } : {}) });
+    const engine = new EmbeddedEngine(db, {
+      logger,
+      ...(o.runTimers === false ? { runTimers: false } : {}),
+      ...(o.audit ? { auditRetentionMs: o.audit.retentionMs, auditPruneIntervalMs: o.audit.pruneIntervalMs } : {}),
+    });
     const elements = new ElementCatalog(db.sql);
     const operations = new EngineOperations(db.sql, elements);
     return {

@@ -109,7 +109,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     closer.add('redis', () => redis.close());
     const queueContext = { connection: redis.connection, prefix: config.redis.prefix, logger };
 
-    const parts = openEngine(config.engine, db, logger);
+    const parts = openEngine(config.engine, db, logger, { audit: config.engineAudit });
     const { engine } = parts;
     closer.add('engine', () => engine.close());
     if (parts.embedded && db.kind === 'pglite') {

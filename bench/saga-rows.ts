@@ -3,7 +3,9 @@
  * order in every table that grows with orders, read once the service has stopped. Tables
  * that hold the catalogue, definitions or settings are left out.
  */
+import { pino } from 'pino';
 import type { Database } from '../infra/database.js';
+import { EmbeddedEngine } from '../orchestrator/embedded/embedded-engine.js';
 
 /** Tables whose rows do not come from orders. */
 const NOT_PER_ORDER = new Set([
@@ -28,9 +30,22 @@ export type RowsLeft = {
   engineElementInstances: number;
   otherEngineTables: number;
   appTables: number;
+  /**
+   * The same per PAID order after one audit prune with retention 0 at the end of the leg (docs/engine.md,
+   * "Audit retention"): what a PAID order leaves for good once its audit detail is past the retention.
+   */
+  afterPrune: {
+    prunedInstances: number;
+    engineAudit: number;
+    /** engine_element_stats: the rollup, per version and element, not per order. */
+    engineElementStats: number;
+    otherEngineTables: number;
+    appTables: number;
+    perOrder: Record<string, number>;
+  };
 };
 
-export async function rowsLeft(db: Database): Promise<RowsLeft> {
+async function countTables(db: Database): Promise<Record<string, number>> {
   const tables = await db.sql.query<{ name: string }>(
     `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
   );
@@ -40,17 +55,37 @@ export async function rowsLeft(db: Database): Promise<RowsLeft> {
     const [row] = await db.sql.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${name.replace(/"/g, '""')}"`);
     counts[name] = Number(row?.n ?? 0);
   }
+  return counts;
+}
+
+/** Prunes the audit trail of every ended instance (retention 0), as the engine's pruner would once the retention has passed. */
+async function pruneAll(db: Database): Promise<number> {
+  const engine = new EmbeddedEngine(db, { logger: pino({ level: 'silent' }), runTimers: false, auditRetentionMs: 0 });
+  try {
+    return (await engine.pruneAudit()).instances;
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function rowsLeft(db: Database): Promise<RowsLeft> {
+  const counts = await countTables(db);
   const [orders] = await db.sql.query<{ all: string; paid: string }>(
     `SELECT count(*)::text AS all, (count(*) FILTER (WHERE status = 'PAID'))::text AS paid FROM orders`,
   );
   const paidOrders = Number(orders?.paid ?? 0);
   const per = (n: number) => (paidOrders > 0 ? n / paidOrders : 0);
-  const perOrder = Object.fromEntries(
-    Object.entries(counts)
-      .filter(([, n]) => n > 0)
-      .map(([name, n]) => [name, per(n)]),
-  );
-  const sumOf = (pick: (name: string) => boolean) => per(Object.entries(counts).reduce((a, [name, n]) => a + (pick(name) ? n : 0), 0));
+  const perTable = (c: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(c)
+        .filter(([, n]) => n > 0)
+        .map(([name, n]) => [name, per(n)]),
+    );
+  const perOrder = perTable(counts);
+  const sumIn = (c: Record<string, number>, pick: (name: string) => boolean) => per(Object.entries(c).reduce((a, [name, n]) => a + (pick(name) ? n : 0), 0));
+  const sumOf = (pick: (name: string) => boolean) => sumIn(counts, pick);
+  const prunedInstances = await pruneAll(db);
+  const pruned = await countTables(db);
   return {
     orders: Number(orders?.all ?? 0),
     paidOrders,
@@ -59,5 +94,13 @@ export async function rowsLeft(db: Database): Promise<RowsLeft> {
     engineElementInstances: per(counts.engine_element_instances ?? 0),
     otherEngineTables: sumOf((n) => n.startsWith('engine_') && n !== 'engine_audit' && n !== 'engine_element_instances'),
     appTables: sumOf((n) => !n.startsWith('engine_')),
+    afterPrune: {
+      prunedInstances,
+      engineAudit: per(pruned.engine_audit ?? 0),
+      engineElementStats: pruned.engine_element_stats ?? 0,
+      otherEngineTables: sumIn(pruned, (n) => n.startsWith('engine_') && n !== 'engine_audit' && n !== 'engine_element_stats'),
+      appTables: sumIn(pruned, (n) => !n.startsWith('engine_')),
+      perOrder: perTable(pruned),
+    },
   };
 }

@@ -18,6 +18,7 @@
  *   BENCH_CONCURRENCY       concurrent clients (default 50)
  *   BENCH_IDLE              orders placed one at a time (default 50)
  *   BENCH_POLL_MS           GET /events poll interval while pages are not full (default 20)
+ *   BENCH_SERVICE_CPU_PROF  a directory: the service runs with --cpu-prof and writes its profile there
  *   BENCH_ENGINE_INSTANCES  three-task instances of the engine reference (default 2000 on PostgreSQL, 1000 on PGlite)
  *
  * Exit code 0 when the report was produced, MISSes included; 1 on errors (an order not PAID, a service that does not start, …).
@@ -396,6 +397,12 @@ function legReport(leg: SagaLeg, throughputTarget: number, checks: Check[]): str
     [
       `rows left per PAID order (${leg.rows.paidOrders} PAID of ${leg.rows.orders})`,
       `engine_audit ${fmt(leg.rows.engineAudit, 2)}, engine_element_instances ${fmt(leg.rows.engineElementInstances, 2)}, other engine_* ${fmt(leg.rows.otherEngineTables, 2)}, app tables ${fmt(leg.rows.appTables, 2)}`,
+      '',
+      '',
+    ],
+    [
+      `rows left per PAID order after an audit prune with retention 0 (${leg.rows.afterPrune.prunedInstances} instances pruned)`,
+      `engine_audit ${fmt(leg.rows.afterPrune.engineAudit, 2)}, other engine_* ${fmt(leg.rows.afterPrune.otherEngineTables, 2)} (+ ${leg.rows.afterPrune.engineElementStats} engine_element_stats rows in all), app tables ${fmt(leg.rows.afterPrune.appTables, 2)}`,
       '',
       '',
     ],

@@ -178,6 +178,20 @@ const schema = z
       .optional()
       .or(z.literal('').transform(() => undefined)),
     ENGINE: z.enum(['embedded', 'zeebe']).default('embedded'),
+    // The embedded engine's audit trail: an ended instance's steps and decision evaluations are kept this many days (fractions allowed).
+    ENGINE_AUDIT_RETENTION_DAYS: z
+      .string()
+      .default('7')
+      .transform((v, ctx) => {
+        const days = v.trim() === '' ? NaN : Number(v);
+        if (Number.isFinite(days) && days >= 0 && days <= 36_500) return days;
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a number of days, 0 or more (fractions allowed, e.g. 0.5), at most 36500 (got ${JSON.stringify(v)})`,
+        });
+        return z.NEVER;
+      }),
+    ENGINE_AUDIT_PRUNE_INTERVAL: isoDuration('PT1H'),
     DEPLOY_ON_START: boolean.default(true),
     // How long deploy at start retries while the engine is unavailable (a Camunda 8 cluster whose partitions have no leader yet).
     DEPLOY_RETRY_FOR: isoDuration('PT2M'),
@@ -384,6 +398,13 @@ function toConfig(env: z.infer<typeof schema>) {
     role: env.ROLE,
     faultKillAt: env.FAULT_KILL_AT,
     engine: engineConfig(env),
+    /** The embedded engine's audit retention (docs/engine.md, "Audit retention"). */
+    engineAudit: {
+      /** An ended instance's audit rows and decision evaluations are deleted this long after it ended (ms). */
+      retentionMs: Math.round(env.ENGINE_AUDIT_RETENTION_DAYS * 86_400_000),
+      /** How often the processes that run the engine's timers prune (ms). */
+      pruneIntervalMs: env.ENGINE_AUDIT_PRUNE_INTERVAL.ms,
+    },
     /** Deploy bpmn/ at start (all and api roles; workers never deploy). */
     deployOnStart: env.DEPLOY_ON_START,
     /** Deploy at start retries an unavailable engine for this long, then the process fails (ISO 8601 and ms). */

@@ -93,6 +93,8 @@ export type InstanceOfDefinition = {
   parent: ParentLink | null;
   /** The top of its call tree (itself when nobody called it). */
   rootProcessInstanceKey: string;
+  /** When the audit retention deleted this ended instance's steps and decision evaluations; null while they are kept. */
+  auditPrunedAt: string | null;
 };
 /** A process instance a call activity started. */
 export type CalledInstance = {

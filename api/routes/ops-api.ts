@@ -54,6 +54,16 @@ const processFacts = (i: { definitionKey: string; bpmnProcessId: string; version
   endedAt: i.endedAt,
 });
 
+/** Whether an instance's steps are still kept, and what to tell the operator once the audit retention deleted them. */
+const auditTrailOf = (i: { auditPrunedAt: string | null; endedAt: string | null } | undefined) =>
+  i?.auditPrunedAt
+    ? {
+        kept: false,
+        prunedAt: i.auditPrunedAt,
+        message: `The steps and decisions of this instance are no longer kept: it ended at ${i.endedAt ?? 'an unknown time'} and the audit retention (ENGINE_AUDIT_RETENTION_DAYS) deleted them at ${i.auditPrunedAt}. The per-element figures still count its visits.`,
+      }
+    : { kept: true, prunedAt: null, message: null };
+
 const pathIncidents = (incidents: Awaited<ReturnType<OpsOperations['incidents']>>) =>
   incidents.map((i) => ({ key: i.key, elementId: i.elementId, errorType: i.errorType, errorMessage: i.errorMessage, createdAt: i.createdAt }));
 
@@ -117,6 +127,7 @@ export function opsApiRoutes({ prisma, operations, requireOps }: OpsApiDeps): Ro
         processInstanceKey: pik,
         process: instance ? processFacts(instance) : null,
         steps: stepsOf(history, info),
+        auditTrail: auditTrailOf(instance),
         statusHistory: order.history,
         incidents: pathIncidents(incidents),
       });
@@ -155,6 +166,7 @@ export function opsApiRoutes({ prisma, operations, requireOps }: OpsApiDeps): Ro
           : null,
         rootProcessInstanceKey: instance.rootProcessInstanceKey,
         steps: stepsOf(history, elements),
+        auditTrail: auditTrailOf(instance),
         incidents: pathIncidents(incidents),
         calledInstances: called.map((c) => ({ ...c, name: (c.elementId && elements.get(c.elementId)?.name) || null })),
       });

@@ -20,6 +20,7 @@ import {
   type WorkerOptions,
   variablesOf,
 } from '../engine.js';
+import { AUDIT_PRUNE_BATCH, AuditPruner, DEFAULT_AUDIT_PRUNE_INTERVAL_MS, DEFAULT_AUDIT_RETENTION_MS } from './audit-retention.js';
 import { refuseChildCancel } from './call-activities.js';
 import { Definitions } from './definitions.js';
 import { Incidents } from './incidents.js';
@@ -32,6 +33,7 @@ import { MessageStarts } from './message-starts.js';
 import { messageBuffer, Messages } from './messages.js';
 import { Signals } from './signals.js';
 import { StartTimers } from './start-timers.js';
+import type { PruneResult } from './store/audit.js';
 import { Starts } from './starts.js';
 import { TimerLoop } from './timer-loop.js';
 import { TransactionRunner } from './transactions.js';
@@ -47,6 +49,12 @@ export type EmbeddedEngineOptions = {
   runTimers?: boolean;
   /** Event transactions in flight at once; PGlite has one connection, so 1 there. */
   maxConcurrentTransactions?: number;
+  /** How long an ended instance's audit rows and decision evaluations are kept (ms; default 7 days, ENGINE_AUDIT_RETENTION_DAYS). */
+  auditRetentionMs?: number;
+  /** How often the audit trail is pruned where the timer loop runs (ms; default 1 h, ENGINE_AUDIT_PRUNE_INTERVAL). */
+  auditPruneIntervalMs?: number;
+  /** Instances pruned per transaction (default 100). */
+  auditPruneBatch?: number;
 };
 
 /** The variables, checked, as a copy of their JSON (what is stored, not the caller's object). */
@@ -73,6 +81,7 @@ export class EmbeddedEngine implements Engine {
   private readonly startTimers: StartTimers;
   private readonly messageStarts: MessageStarts;
   private readonly signals: Signals;
+  private readonly auditPruner: AuditPruner;
   private closed = false;
 
   constructor(db: Pick<Database, 'sql'> & { kind?: Database['kind'] }, options: EmbeddedEngineOptions) {
@@ -120,6 +129,14 @@ export class EmbeddedEngine implements Engine {
     const pollIntervalMs = options.timerPollIntervalMs ?? 1_000;
     this.startTimers = new StartTimers({ sql: db.sql, keys, definitions, transactions, instances, timerCreated, log });
     this.timers = new TimerLoop({ sql: db.sql, transactions, instances, log, pollIntervalMs, run: options.runTimers !== false, startTimers: this.startTimers });
+    this.auditPruner = new AuditPruner({
+      transactions,
+      log,
+      retentionMs: options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS,
+      intervalMs: options.auditPruneIntervalMs ?? DEFAULT_AUDIT_PRUNE_INTERVAL_MS,
+      batch: options.auditPruneBatch ?? AUDIT_PRUNE_BATCH,
+      run: options.runTimers !== false,
+    });
   }
 
   async deploy(resources: DeployResource[]): Promise<DeployedProcess[]> {
@@ -211,10 +228,21 @@ export class EmbeddedEngine implements Engine {
     return this.timers.fireDueTimers();
   }
 
+  /**
+   * Deletes the audit rows and decision evaluations of the instances that ended more than the
+   * retention ago, folding their visits and job failures into the ops page's rollup (what the
+   * periodic pruner does). Safe with several processes: each instance is pruned once.
+   */
+  pruneAudit(): Promise<PruneResult> {
+    return this.auditPruner.prune();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const timersStopped = this.timers.close();
+    const prunerStopped = this.auditPruner.close();
     await this.streaming.close();
     await timersStopped;
+    await prunerStopped;
   }
 }

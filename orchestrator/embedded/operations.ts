@@ -17,6 +17,7 @@ import type {
 } from '../process-inspector.js';
 import { ElementCatalog } from './element-catalog.js';
 import { MULTI_INSTANCE_BODY } from './multi-instance.js';
+import { bucketOf, quantileOf } from './store/audit.js';
 
 // The read side's types are the port's (orchestrator/process-inspector.ts); re-exported for the embedded engine's callers.
 export type { AuditEntry, CalledInstance, DecisionEvaluationView, DefinitionSummary, IncidentView, ElementStats, InstanceOfDefinition };
@@ -33,6 +34,8 @@ type TokenKind = 'token' | 'body' | 'inner';
 type Waiting = { bpmnProcessId: string; elementId: string; kind: TokenKind; count: number; since: Date };
 /** Completed visits of an element: a multi-instance activity's bodies and inner instances apart (`body`). */
 type Visits = ElementDuration & { body: boolean };
+/** An element's visits (with their duration histogram) and job failures: the rollup of pruned instances plus the audit rows kept. */
+type Figures = { visits: Visits[]; jobFailures: Map<string, number> };
 
 const KEY = /^[0-9]{1,19}$/;
 const iso = (v: Date | string) => new Date(v).toISOString();
@@ -100,32 +103,64 @@ export class EngineOperations implements ProcessOperations {
 
   /**
    * Completed visits per element and kind, with p50 and p95 of their time from activation to
-   * completion; a multi-instance activity's bodies apart from its inner instances. Elements
-   * entered but never left are listed with no visits: they tell which activities run as
-   * multi-instance before any body completes.
+   * completion; a multi-instance activity's bodies apart from its inner instances; and job
+   * failures per element. Elements entered but never left are listed with no visits: they tell
+   * which activities run as multi-instance before any body completes.
+   *
+   * One statement, so one snapshot: the rollup of pruned instances (engine_element_stats) plus
+   * the audit rows still kept, whose durations go into the same log-scale buckets; p50/p95 are
+   * read from the merged histogram (docs/engine.md, "Audit retention": within ~4.4 %), so
+   * the figures do not move when rows are pruned.
    */
-  private async visits(processDefinitionKey: string): Promise<Visits[]> {
-    const rows = await this.sql.query<{ element_id: string; body: boolean; n: number; p50: number | null; p95: number | null }>(
-      `SELECT a.element_id, a.element_type = '${MULTI_INSTANCE_BODY}' AS body, count(c.at)::int AS n,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.at - a.at) * 1000) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM c.at - a.at) * 1000) AS p95
-       FROM engine_audit a LEFT JOIN engine_audit c ON c.element_instance_key = a.element_instance_key AND c.intent = 'ELEMENT_COMPLETED'
-       WHERE a.definition_key = $1::bigint AND a.intent = 'ELEMENT_ACTIVATED' AND a.element_type <> 'process'
-       GROUP BY 1, 2 ORDER BY 1, 2`,
+  private async figures(processDefinitionKey: string): Promise<Figures> {
+    const rows = await this.sql.query<{ kind: 'visit' | 'failed'; element_id: string; body: boolean; bucket: number | null; n: number }>(
+      `WITH live AS (
+         SELECT a.element_id, a.element_type = '${MULTI_INSTANCE_BODY}' AS body,
+                CASE WHEN c.at IS NULL THEN NULL ELSE ${bucketOf('c.at - a.at')} END AS bucket
+         FROM engine_audit a LEFT JOIN engine_audit c ON c.element_instance_key = a.element_instance_key AND c.intent = 'ELEMENT_COMPLETED'
+         WHERE a.definition_key = $1::bigint AND a.intent = 'ELEMENT_ACTIVATED' AND a.element_type <> 'process'
+       )
+       SELECT 'visit' AS kind, element_id, body, bucket, count(*)::float8 AS n FROM live GROUP BY element_id, body, bucket
+       UNION ALL
+       SELECT 'visit', s.element_id, s.body, h.key::int, h.value::float8 FROM engine_element_stats s CROSS JOIN LATERAL jsonb_each_text(s.histogram) h
+       WHERE s.definition_key = $1::bigint
+       UNION ALL
+       SELECT 'visit', element_id, body, NULL, 0 FROM engine_element_stats WHERE definition_key = $1::bigint
+       UNION ALL
+       SELECT 'failed', element_id, body, NULL, job_failures::float8 FROM engine_element_stats WHERE definition_key = $1::bigint AND job_failures > 0
+       UNION ALL
+       SELECT 'failed', element_id, element_type = '${MULTI_INSTANCE_BODY}', NULL, count(*)::float8 FROM engine_audit
+       WHERE definition_key = $1::bigint AND intent = 'JOB_FAILED' GROUP BY 2, 3`,
       [processDefinitionKey],
     );
-    return rows.map((r) => ({
-      elementId: r.element_id,
-      body: r.body,
-      completed: r.n,
-      p50Ms: Math.round(Number(r.p50 ?? 0)),
-      p95Ms: Math.round(Number(r.p95 ?? 0)),
-    }));
+    const byKind = new Map<string, { elementId: string; body: boolean; histogram: Map<number, number> }>();
+    const jobFailures = new Map<string, number>();
+    for (const r of rows) {
+      const n = Number(r.n);
+      if (r.kind === 'failed') {
+        jobFailures.set(r.element_id, (jobFailures.get(r.element_id) ?? 0) + n);
+        continue;
+      }
+      const id = `${r.body ? 1 : 0}${r.element_id}`;
+      let v = byKind.get(id);
+      if (!v) byKind.set(id, (v = { elementId: r.element_id, body: r.body, histogram: new Map() }));
+      if (r.bucket !== null) v.histogram.set(r.bucket, (v.histogram.get(r.bucket) ?? 0) + n);
+    }
+    const visits = [...byKind.values()]
+      .sort((a, b) => (a.elementId < b.elementId ? -1 : a.elementId > b.elementId ? 1 : Number(a.body) - Number(b.body)))
+      .map((v) => ({
+        elementId: v.elementId,
+        body: v.body,
+        completed: [...v.histogram.values()].reduce((a, n) => a + n, 0),
+        p50Ms: Math.round(quantileOf(v.histogram, 0.5) ?? 0),
+        p95Ms: Math.round(quantileOf(v.histogram, 0.95) ?? 0),
+      }));
+    return { visits, jobFailures };
   }
 
   /** Time from activation to completion per element, p50 and p95, over completed visits (a multi-instance activity's: its bodies'). */
   async elementDurations(processDefinitionKey: string): Promise<ElementDuration[]> {
-    const visits = await this.visits(processDefinitionKey);
+    const { visits } = await this.figures(processDefinitionKey);
     const multiInstance = new Set(visits.filter((v) => v.body).map((v) => v.elementId));
     return visits.filter((v) => v.completed > 0 && v.body === multiInstance.has(v.elementId)).map(({ body: _, ...d }) => d);
   }
@@ -207,18 +242,14 @@ export class EngineOperations implements ProcessOperations {
    * instances a call activity runs. Only elements with something to report are listed.
    */
   async elementStats(processDefinitionKey: string): Promise<ElementStats[]> {
-    const [waiting, visits, children, failures, incidents] = await Promise.all([
+    const [waiting, { visits, jobFailures }, children, incidents] = await Promise.all([
       this.waiting(processDefinitionKey),
-      this.visits(processDefinitionKey),
+      this.figures(processDefinitionKey),
       this.sql.query<{ element_id: string; n: number }>(
         `SELECT ca.element_id, count(*)::int AS n
          FROM engine_process_instances c JOIN engine_element_instances ca ON ca.key = c.parent_element_instance_key
          JOIN engine_process_instances p ON p.key = c.parent_process_instance_key
          WHERE p.definition_key = $1::bigint AND c.state = 'ACTIVE' GROUP BY ca.element_id`,
-        [processDefinitionKey],
-      ),
-      this.sql.query<{ element_id: string; n: number }>(
-        `SELECT element_id, count(*)::int AS n FROM engine_audit WHERE definition_key = $1::bigint AND intent = 'JOB_FAILED' GROUP BY element_id`,
         [processDefinitionKey],
       ),
       this.sql.query<{ element_id: string; open: number; total: number }>(
@@ -264,7 +295,7 @@ export class EngineOperations implements ProcessOperations {
       else Object.assign(e, { completed: v.completed, p50Ms: v.p50Ms, p95Ms: v.p95Ms });
     }
     for (const c of children) entry(c.element_id).childInstancesRunning = c.n;
-    for (const f of failures) entry(f.element_id).jobFailures = f.n;
+    for (const [elementId, n] of jobFailures) entry(elementId).jobFailures = n;
     for (const i of incidents) Object.assign(entry(i.element_id), { incidentsOpen: i.open, incidentsTotal: i.total });
     return [...byId.values()].sort((a, b) => a.elementId.localeCompare(b.elementId));
   }
@@ -289,11 +320,12 @@ export class EngineOperations implements ProcessOperations {
       root_pik: string | null;
       parent_bpmn_process_id: string | null;
       parent_element_id: string | null;
+      audit_pruned_at: Date | null;
     }>(
       // The call activity's element id from the audit trail: its element instance row is gone once it completed.
       `SELECT i.key::text, i.definition_key::text, i.bpmn_process_id, i.version, i.state, i.started_at, i.ended_at,
               i.parent_process_instance_key::text AS parent_pik, i.parent_element_instance_key::text AS parent_eik,
-              i.root_process_instance_key::text AS root_pik, p.bpmn_process_id AS parent_bpmn_process_id,
+              i.root_process_instance_key::text AS root_pik, p.bpmn_process_id AS parent_bpmn_process_id, i.audit_pruned_at,
               (SELECT a.element_id FROM engine_audit a WHERE a.process_instance_key = i.parent_process_instance_key
                  AND a.element_instance_key = i.parent_element_instance_key LIMIT 1) AS parent_element_id
        FROM engine_process_instances i LEFT JOIN engine_process_instances p ON p.key = i.parent_process_instance_key
@@ -314,6 +346,7 @@ export class EngineOperations implements ProcessOperations {
             ? { processInstanceKey: r.parent_pik, elementInstanceKey: r.parent_eik, elementId: r.parent_element_id, bpmnProcessId: r.parent_bpmn_process_id }
             : null,
         rootProcessInstanceKey: r.root_pik ?? r.parent_pik ?? r.key,
+        auditPrunedAt: r.audit_pruned_at ? iso(r.audit_pruned_at) : null,
       }
     );
   }
@@ -350,7 +383,7 @@ export class EngineOperations implements ProcessOperations {
     }));
   }
 
-  /** One instance's path through the diagram, step by step. */
+  /** One instance's path through the diagram, step by step; empty once the audit retention pruned it (instance().auditPrunedAt). */
   async history(processInstanceKey: string): Promise<AuditEntry[]> {
     const rows = await this.sql.query<{ element_id: string; element_type: string; intent: string; element_instance_key: string; at: Date }>(
       `SELECT element_id, element_type, intent, element_instance_key::text, at FROM engine_audit WHERE process_instance_key = $1::bigint ORDER BY id`,

@@ -396,6 +396,11 @@
           el('span', { text: `incident at ${elementName(i.elementId)}: ${i.errorMessage}` }),
         ),
       );
+    // An ended instance whose steps the audit retention deleted: say so rather than show an empty path.
+    if (view && view.auditTrail && !view.auditTrail.kept)
+      items.unshift(
+        el('li', { class: 'note', 'data-testid': 'path-pruned', text: view.auditTrail.message || 'The steps of this instance are no longer kept.' }),
+      );
     $('path-steps').replaceChildren(...items);
 
     // On the diagram: where it went, and where it is now.

@@ -145,7 +145,9 @@ export type ServiceProcess = {
  */
 export async function startService(env: Record<string, string>, port: number, logFile: string): Promise<ServiceProcess> {
   const log = await open(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', PROBE, 'app/main.ts'], {
+  // BENCH_SERVICE_CPU_PROF=dir: a V8 CPU profile of the service, written there when it stops.
+  const profile = process.env.BENCH_SERVICE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_SERVICE_CPU_PROF)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--import', PROBE, 'app/main.ts'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', log.fd, log.fd, 'ipc'],
   });

@@ -75,11 +75,19 @@ export async function reserve(prisma: PrismaClient, orderId: string, items: Rese
     }
     if (shortages.length > 0) return { ok: false, reason: 'OUT_OF_STOCK', shortages };
 
-    for (const p of plan) {
-      await tx.$executeRaw`UPDATE stock SET reserved = reserved + ${p.quantity}, updated_at = now()
-        WHERE sku = ${p.sku} AND warehouse_id = ${p.warehouseId}`;
-    }
-    await tx.reservation.createMany({ data: plan.map((p) => ({ orderId, ...p })) });
-    return { ok: true, reservations: await reservationsOf(tx, orderId), alreadyReserved: false };
+    // Every line held and recorded in one statement (the stock rows are locked above).
+    await tx.$executeRaw`
+      WITH plan AS (
+        SELECT * FROM unnest(${plan.map((p) => p.sku)}::text[], ${plan.map((p) => p.warehouseId)}::text[], ${plan.map((p) => p.quantity)}::int[])
+          AS p(sku, warehouse_id, quantity)),
+      held AS (
+        UPDATE stock s SET reserved = s.reserved + p.quantity, updated_at = now()
+        FROM plan p WHERE s.sku = p.sku AND s.warehouse_id = p.warehouse_id)
+      INSERT INTO reservations (order_id, sku, warehouse_id, quantity, updated_at)
+      SELECT ${orderId}::uuid, sku, warehouse_id, quantity, now() FROM plan`;
+    const reservations = plan
+      .map((p) => ({ ...p, state: 'RESERVED' as const }))
+      .sort((a, b) => (a.sku === b.sku ? (a.warehouseId < b.warehouseId ? -1 : 1) : a.sku < b.sku ? -1 : 1));
+    return { ok: true, reservations, alreadyReserved: false };
   });
 }

@@ -1,5 +1,4 @@
 import type { PrismaClient } from '../../infra/database.js';
-import { Prisma } from '../../prisma/generated/client.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { composeNotification, isNotificationKind, NOTIFICATION_KINDS, type NotificationKind } from './compose.js';
@@ -23,35 +22,36 @@ export async function recordNotification(prisma: PrismaClient, input: RecordNoti
   const { orderId, kind, smtpEnabled } = input;
   if (!isNotificationKind(kind)) throw new InvalidInputError([{ field: 'kind', message: `must be one of ${NOTIFICATION_KINDS.join(', ')}` }]);
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
-  const found = await existing(prisma, orderId, kind);
-  if (found) return found;
-
-  const order = await prisma.order.findUnique({
-    where: { id: orderId },
-    include: { items: { orderBy: { lineNo: 'asc' }, include: { product: { select: { name: true } } } } },
-  });
+  // The order as it ended, with its lines and their product names, in one statement.
+  type OrderRow = {
+    currency: string;
+    total_minor: number;
+    failure_reason: string | null;
+    customer_email: string | null;
+    items: { sku: string; name: string; quantity: number; unitPriceMinor: number }[];
+  };
+  const [order] = await prisma.$queryRaw<OrderRow[]>`
+    SELECT o.currency, o.total_minor, o.failure_reason, o.customer_email,
+      COALESCE((SELECT json_agg(json_build_object('sku', i.sku, 'name', p.name, 'quantity', i.quantity, 'unitPriceMinor', i.unit_price_minor) ORDER BY i.line_no)
+                FROM order_items i JOIN products p ON p.sku = i.sku WHERE i.order_id = o.id), '[]'::json) AS items
+    FROM orders o WHERE o.id = ${orderId}::uuid`;
   if (!order) throw new NotFoundError('order', orderId, 'orderId');
   const { subject, body } = composeNotification(kind, {
-    id: order.id,
+    id: orderId,
     currency: order.currency,
-    totalMinor: order.totalMinor,
-    failureReason: order.failureReason,
-    items: order.items.map((i) => ({ sku: i.sku, name: i.product.name, quantity: i.quantity, unitPriceMinor: i.unitPriceMinor })),
+    totalMinor: Number(order.total_minor),
+    failureReason: order.failure_reason,
+    items: order.items,
   });
-  const channel: NotificationChannel = smtpEnabled && order.customerEmail ? 'smtp' : 'log';
-  try {
-    const row = await prisma.notification.create({
-      data: { orderId, kind, channel, recipient: order.customerEmail ?? null, subject, body },
-      select: { id: true },
-    });
-    return { id: row.id, created: true };
-  } catch (err) {
-    // Two attempts of the same step racing: the unique (order, kind) index lets one
-    // insert win; the other answers with the winner's row.
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-      const winner = await existing(prisma, orderId, kind);
-      if (winner) return winner;
-    }
-    throw err;
-  }
+  const channel: NotificationChannel = smtpEnabled && order.customer_email ? 'smtp' : 'log';
+  // One row per order and kind: a retried step (or two attempts racing) gets the first row's id.
+  const [row] = await prisma.$queryRaw<{ id: string }[]>`
+    INSERT INTO notifications (order_id, kind, channel, recipient, subject, body)
+    VALUES (${orderId}::uuid, ${kind}, ${channel}, ${order.customer_email}, ${subject}, ${body})
+    ON CONFLICT (order_id, kind) DO NOTHING
+    RETURNING id::text`;
+  if (row) return { id: row.id, created: true };
+  const winner = await existing(prisma, orderId, kind);
+  if (!winner) throw new Error(`notification ${kind} of order ${orderId} conflicted but cannot be read back`);
+  return winner;
 }

@@ -16,15 +16,28 @@ export type RequestedPayment = { paymentId: string; providerPaymentId: string | 
  */
 export async function requestPayment(prisma: PrismaClient, gateway: PaymentGateway, orderId: string): Promise<RequestedPayment> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
-  const order = await prisma.order.findUnique({ where: { id: orderId } });
-  if (!order) throw new NotFoundError('order', orderId, 'orderId');
-
-  await prisma.$executeRaw`
-    INSERT INTO payments (order_id, provider, amount_minor, currency, updated_at)
-    VALUES (${orderId}::uuid, ${gateway.provider}, ${order.totalMinor}, ${order.currency}, now())
-    ON CONFLICT (order_id) DO NOTHING`;
+  // The order read and its payment row created (once per order) or read, in one statement.
+  type Row = { payment_method: string; id: string | null; status: PaymentStatus; provider_payment_id: string | null; amount_minor: number; currency: string };
+  const [row] = await prisma.$queryRaw<Row[]>`
+    WITH o AS (SELECT total_minor, currency, payment_method FROM orders WHERE id = ${orderId}::uuid),
+    created AS (
+      INSERT INTO payments (order_id, provider, amount_minor, currency, updated_at)
+      SELECT ${orderId}::uuid, ${gateway.provider}, total_minor, currency, now() FROM o
+      ON CONFLICT (order_id) DO NOTHING
+      RETURNING id::text, status::text, provider_payment_id, amount_minor, currency),
+    payment AS (
+      SELECT * FROM created
+      UNION ALL
+      SELECT id::text, status::text, provider_payment_id, amount_minor, currency FROM payments
+      WHERE order_id = ${orderId}::uuid AND NOT EXISTS (SELECT 1 FROM created))
+    SELECT o.payment_method, p.* FROM o LEFT JOIN payment p ON true`;
+  if (!row) throw new NotFoundError('order', orderId, 'orderId');
   killPoint('request-payment:after-payment-row');
-  const payment = await prisma.payment.findUniqueOrThrow({ where: { orderId } });
+  // A concurrent run created the row after this statement's snapshot: read it now.
+  const payment = row.id
+    ? { id: row.id, status: row.status, providerPaymentId: row.provider_payment_id, amountMinor: Number(row.amount_minor), currency: row.currency }
+    : await prisma.payment.findUniqueOrThrow({ where: { orderId } });
+  const order = { paymentMethod: row.payment_method };
   // Voided before it was requested (the order was cancelled while this job ran): ask the provider for nothing.
   if (payment.status !== 'REQUESTED' && !payment.providerPaymentId)
     return { paymentId: payment.id, providerPaymentId: null, status: payment.status, alreadyRequested: true };
@@ -54,8 +67,10 @@ export async function requestPayment(prisma: PrismaClient, gateway: PaymentGatew
  */
 async function recordRequested(prisma: PrismaClient, gateway: PaymentGateway, orderId: string, paymentId: string, providerPaymentId: string): Promise<void> {
   const outcome = await prisma.$transaction(async (tx) => {
-    await tx.payment.updateMany({ where: { id: paymentId, providerPaymentId: null }, data: { providerPaymentId } });
-    const { status } = await tx.payment.findUniqueOrThrow({ where: { id: paymentId }, select: { status: true } });
+    // The provider's id is kept if one is there already (a retried run); the status says whether the payment was voided meanwhile.
+    const [{ status } = { status: undefined }] = await tx.$queryRaw<{ status: PaymentStatus }[]>`
+      UPDATE payments SET provider_payment_id = COALESCE(provider_payment_id, ${providerPaymentId}), updated_at = now()
+      WHERE id = ${paymentId}::uuid RETURNING status::text`;
     if (status === 'VOIDED') return 'voided';
     await transitionIn(tx, orderId, 'AWAITING_PAYMENT', `payment requested from ${gateway.provider}`);
     return 'recorded';

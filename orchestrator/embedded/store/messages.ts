@@ -27,12 +27,12 @@ export async function takeBufferedMessage(
 
 /** Whether a message with this id is buffered now; an expired one is deleted first (its id is free again). */
 export async function isBuffered(tx: SqlSession, name: string, correlationKey: string, messageId: string): Promise<boolean> {
-  await tx.query(`DELETE FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3 AND expires_at <= now()`, [
-    name,
-    correlationKey,
-    messageId,
-  ]);
-  const dup = await tx.query(`SELECT 1 FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3`, [name, correlationKey, messageId]);
+  // One statement: the SELECT sees the rows as before the DELETE, hence its own expiry test.
+  const dup = await tx.query(
+    `WITH expired AS (DELETE FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3 AND expires_at <= now())
+     SELECT 1 FROM engine_messages WHERE name = $1 AND correlation_key = $2 AND message_id = $3 AND expires_at > now()`,
+    [name, correlationKey, messageId],
+  );
   return dup.length > 0;
 }
 

@@ -60,3 +60,17 @@ export function benchRun(name: string, watchdogMs: number): BenchRun {
     },
   };
 }
+
+/** Reads whole-number settings from the environment; a bad value ends the run naming the variable. */
+export function envIntReader(bench: string): (name: string, fallback: number, min?: number) => number {
+  return (name, fallback, min = 1) => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) {
+      console.error(`${bench}: ${name} must be a whole number ≥ ${min}, got "${raw}"`);
+      process.exit(1);
+    }
+    return n;
+  };
+}

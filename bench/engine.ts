@@ -29,24 +29,15 @@ import path from 'node:path';
 
 import { openDatabase, type Database } from '../infra/database.js';
 import { applyMigrations } from '../infra/migrations.js';
-import { benchRun } from './bench-run.js';
-import { freshPostgresDatabase } from './fresh-postgres.js';
+import { benchRun, envIntReader } from './bench-run.js';
+import { freshPostgresDatabase } from '../test/support/database.js';
 import { runBpmnEngineBaseline, type EngineFigures } from './baseline-bpmn-engine.js';
 import { featureReport, runFeatureFigures, type FeatureFigures } from './bpmn-features-bench.js';
 import { memory, runEmbeddedEngineLeg, type LegResult, type Memory, type PhaseCpu } from './embedded-engine-bench.js';
 
 // ---- settings -------------------------------------------------------------
 
-function envInt(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`bench:engine: ${name} must be a whole number ≥ ${min}, got "${raw}"`);
-    process.exit(1);
-  }
-  return n;
-}
+const envInt = envIntReader('bench:engine');
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || undefined;
 const INSTANCES_OVERRIDE = process.env.BENCH_INSTANCES ? envInt('BENCH_INSTANCES', 1) : undefined;
@@ -93,7 +84,7 @@ async function withPglite<T>(fn: (db: Database) => Promise<T>): Promise<T> {
 }
 
 async function withFreshPostgres<T>(adminUrl: string, fn: (db: Database, info: { name: string; serverVersion: string }) => Promise<T>): Promise<T> {
-  const fresh = await freshPostgresDatabase(adminUrl, 'bench_engine');
+  const fresh = await freshPostgresDatabase(adminUrl, 'bench_engine', { connectTimeoutMs: 5_000 });
   const drop = cleanup(() => fresh.drop());
   try {
     const db = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: POOL_SIZE });

@@ -35,22 +35,13 @@ import { runEmbeddedEngineLeg, type LegResult } from './embedded-engine-bench.js
 import { phaseCost, PostgresBackendCpu, readCounters, RedisServerStats, serverTransactions, type PhaseCost, type Sources } from './saga-counters.js';
 import { FinalStatusWatcher, runOrders, stockUp, type OrderRun } from './saga-orders.js';
 import { rowsLeft, type RowsLeft } from './saga-rows.js';
-import { benchRun } from './bench-run.js';
-import { freshPostgresDatabase, type FreshDatabase } from './fresh-postgres.js';
+import { benchRun, envIntReader } from './bench-run.js';
+import { freshPostgresDatabase, type FreshDatabase } from '../test/support/database.js';
 import { benchRedis, deleteRedisKeys, freePort, startService } from './saga-service.js';
 
 // ---- settings -------------------------------------------------------------
 
-function envInt(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`bench:saga: ${name} must be a whole number ≥ ${min}, got "${raw}"`);
-    process.exit(1);
-  }
-  return n;
-}
+const envInt = envIntReader('bench:saga');
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || undefined;
 const REDIS_URL = process.env.REDIS_URL || undefined;
@@ -116,7 +107,7 @@ async function withEngineDatabase<T>(kind: Kind, fn: (db: Database) => Promise<T
   if (kind === 'pglite') {
     db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
   } else {
-    fresh = await freshPostgresDatabase(DATABASE_URL as string, 'bench_saga_engine');
+    fresh = await freshPostgresDatabase(DATABASE_URL as string, 'bench_saga_engine', { connectTimeoutMs: 5_000 });
     db = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: 10 });
   }
   const drop = cleanup(async () => {
@@ -141,7 +132,7 @@ async function runLeg(kind: Kind): Promise<SagaLeg> {
   const stopRedis = cleanup(() => redis.stop());
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-saga-'));
   const removeDataDir = cleanup(() => rm(dataDir, { recursive: true, force: true }));
-  const fresh = kind === 'postgres' ? await freshPostgresDatabase(DATABASE_URL as string, 'bench_saga') : undefined;
+  const fresh = kind === 'postgres' ? await freshPostgresDatabase(DATABASE_URL as string, 'bench_saga', { connectTimeoutMs: 5_000 }) : undefined;
   const dropDatabase = cleanup(async () => fresh?.drop());
   const prefix = `bench-saga-${randomBytes(4).toString('hex')}`;
   const clearPrefix = cleanup(async () => (redis.own ? undefined : deleteRedisKeys(redis.url, prefix)));

@@ -12,19 +12,33 @@ export const databaseKind = onPostgres ? 'postgres' : 'pglite';
 
 export type TestDatabase = Database & { url?: string };
 
-export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const adminUrl = process.env.TEST_DATABASE_URL as string;
-  const name = `saga_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
+export type FreshDatabase = { name: string; url: string; serverVersion: string; drop(): Promise<void> };
+
+/**
+ * A new, empty database named `<prefix>_<random>` on the server of `adminUrl` (a role allowed to
+ * CREATE DATABASE). Also the bench's (bench/saga.ts, bench/engine.ts), which gives up connecting
+ * after `connectTimeoutMs`; tests wait as long as it takes.
+ */
+export async function freshPostgresDatabase(adminUrl: string, prefix: string, o: { connectTimeoutMs?: number } = {}): Promise<FreshDatabase> {
+  const client = () => new pg.Client({ connectionString: adminUrl, ...(o.connectTimeoutMs ? { connectionTimeoutMillis: o.connectTimeoutMs } : {}) });
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = client();
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
+  let serverVersion: string;
+  try {
+    serverVersion = String((await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?');
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
+    serverVersion,
     async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
+      const c = client();
       await c.connect();
       try {
         // FORCE ends the test's own connections; an autovacuum worker busy in the fresh
@@ -45,6 +59,10 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
       }
     },
   };
+}
+
+export function createEmptyPostgresDatabase(): Promise<FreshDatabase> {
+  return freshPostgresDatabase(process.env.TEST_DATABASE_URL as string, 'saga_test');
 }
 
 export async function openTestDatabase(): Promise<TestDatabase> {

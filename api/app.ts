@@ -11,7 +11,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { stockRoutes } from './routes/stocks.js';
 import { orderRoutes, type OrderRouteDeps } from './routes/orders.js';
-import { webhookRoutes, type WebhookProvider } from './routes/webhooks.js';
+import { webhookRoutes, type WebhookProvider, type WebhookRoutesOptions } from './routes/webhooks.js';
 import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents.js';
 import { queuesBoard } from './routes/queues-board.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
@@ -34,7 +34,7 @@ import type { Queue } from 'bullmq';
 export type SagaDeps = Pick<OrderRouteDeps, 'orderProcess' | 'gateway' | 'inspector' | 'listNotifications'> &
   Pick<IncidentRouteDeps, 'incidents' | 'engine'> & {
     webhookProviders: WebhookProvider[];
-    relay: { enqueue(eventId: string): Promise<void> };
+    relay: WebhookRoutesOptions['relay'];
     onWebhookRefused?: (provider: string, reason: string) => void;
     queues: Queue[];
   };

@@ -14,6 +14,16 @@ import { pgliteAdapterFactory } from './pglite-adapter.js';
 export type { PrismaClient };
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
+/**
+ * A unique constraint refused a write: Prisma's P2002 for its own queries; a raw query's
+ * failure is P2010 with the driver adapter's verdict inside.
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } } | null;
+  if (e?.name !== 'PrismaClientKnownRequestError') return false;
+  return e.code === 'P2002' || (e.code === 'P2010' && e.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation');
+}
+
 // Prisma's defaults (2 s to get a connection, 5 s to finish) fail under a burst
 // of concurrent orders on a small pool; row locks queue, they do not deadlock.
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 20_000 };

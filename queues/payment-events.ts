@@ -1,13 +1,13 @@
 // Relays recorded payment callbacks (the payment_events inbox) to the process
-// as `payment-result` messages. The webhook answers the provider as soon as the
-// event is durable; this queue carries it the rest of the way and keeps trying
-// while the engine is down. Delivery is at-least-once end to end: the message
-// id is the provider's event id, so a repeated publish is a no-op in the engine,
-// and an event is marked processed only after the engine took it.
+// as `payment-result` messages. The webhook relays an event at once, in its own
+// request, once it is durable; only when that fails (the engine down) does the
+// event go through this queue, which keeps trying. Delivery is at-least-once end
+// to end: the message id is the provider's event id, so a repeated publish is a
+// no-op in the engine, and an event is marked processed only after the engine took it.
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { PaymentGateway } from '../domain/payments/gateway.js';
 import { releaseLateApproval } from '../domain/payments/late-approval.js';
-import { getPaymentEvent, markEventProcessed, unprocessedEventIds } from '../domain/payments/payment-events.js';
+import { getPaymentEvent, markEventProcessed, unprocessedEventIds, type StoredPaymentEvent } from '../domain/payments/payment-events.js';
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import type { OrderProcess } from '../orchestrator/order-process.js';
@@ -16,6 +16,9 @@ import { Consumer, logFailedAttempt } from './consumer.js';
 import { killPoint } from '../infra/kill-points.js';
 
 type RelayJob = { eventId: string };
+
+/** What became of one relayed event. */
+export type RelayOutcome = 'published' | 'already-processed' | 'released-late-approval' | 'missing';
 
 export type PaymentEventRelayOptions = {
   /** First retry delay; doubles per attempt. */
@@ -41,7 +44,7 @@ export class PaymentEventRelay {
     this.logger = ctx.logger.child({ component: 'payment-event-relay' });
     this.consumer = new Consumer<RelayJob>(ctx, {
       name: QUEUE_NAMES.paymentEvents,
-      process: (job) => this.relay(job),
+      process: (job: Job<RelayJob>) => this.relay(job.data.eventId),
       concurrency: options.concurrency ?? 10,
       logger: this.logger,
       errorMessages: { queue: 'payment event queue error', worker: 'payment event worker error' },
@@ -52,6 +55,21 @@ export class PaymentEventRelay {
       }),
     });
     this.queue = this.consumer.queue;
+  }
+
+  /**
+   * Relays a recorded event now, in the caller's request; when that fails, hands it to the
+   * queue, which retries with back-off (and when even that fails, recovery re-enqueues it).
+   * `stored` is the event as just recorded, which saves reading it back.
+   */
+  async relayNow(eventId: string, stored?: StoredPaymentEvent): Promise<RelayOutcome | 'queued'> {
+    try {
+      return await this.relay(eventId, stored);
+    } catch (err) {
+      this.logger.warn({ eventId, err }, 'payment event not relayed at once; queued for retries');
+      await this.enqueue(eventId);
+      return 'queued';
+    }
   }
 
   /** Idempotent while the event waits: one job per event id. */
@@ -99,10 +117,10 @@ export class PaymentEventRelay {
     await this.consumer.close();
   }
 
-  private async relay(job: Job<RelayJob>): Promise<string> {
-    const stored = await getPaymentEvent(this.prisma, job.data.eventId);
+  private async relay(eventId: string, recorded?: StoredPaymentEvent): Promise<RelayOutcome> {
+    const stored = recorded ?? (await getPaymentEvent(this.prisma, eventId));
     if (!stored) {
-      this.logger.warn({ eventId: job.data.eventId }, 'payment event to relay does not exist');
+      this.logger.warn({ eventId }, 'payment event to relay does not exist');
       return 'missing';
     }
     if (stored.processedAt) return 'already-processed';

@@ -3,13 +3,14 @@
 // signature is verified on the exact bytes received before anything is parsed
 // or stored, so an unsigned or replayed request leaves no trace but a log line;
 // and a signed event must describe the payment of the order it names, or it
-// settles nothing. A verified event is made durable in the inbox, handed to the
-// relay, and acknowledged; the provider stops redelivering only once it is safe with us.
+// settles nothing. A verified event is made durable in the inbox, relayed to the
+// process (or, when that fails, to the relay's queue), and acknowledged; the
+// provider stops redelivering only once it is safe with us.
 import { isUtf8 } from 'node:buffer';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { PaymentOutcomeEvent } from '../../domain/payments/gateway.js';
 import { matchPaymentEvent } from '../../domain/payments/match-payment-event.js';
-import { recordPaymentEvent } from '../../domain/payments/payment-events.js';
+import { recordPaymentEvent, type StoredPaymentEvent } from '../../domain/payments/payment-events.js';
 import { SIGNATURE_FAILURES, verifySignature, type SignatureFailure } from '../../domain/payments/signature.js';
 import type { PrismaClient } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
@@ -32,7 +33,8 @@ export type WebhookProvider = {
 export type WebhookRoutesOptions = {
   providers: WebhookProvider[];
   prisma: PrismaClient;
-  relay: { enqueue(id: string): Promise<void> };
+  /** Relays a recorded event to the process now, or queues it for retries (queues/payment-events.ts). */
+  relay: { relayNow(eventId: string, stored?: StoredPaymentEvent): Promise<unknown> };
   logger: Logger;
   bodyLimit: string | number;
   /** Called for every refused webhook (a bad signature, or an event that does not match its payment), e.g. to count them. */
@@ -135,16 +137,16 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
       eventId: recorded.id,
       duplicate: recorded.duplicate,
     };
-    // A duplicate still unprocessed may be the redelivery of one whose enqueue failed: enqueue again (idempotent per event).
+    // A duplicate still unprocessed may be the redelivery of one whose relay failed: relay again (idempotent per event).
     if (!recorded.processed) {
       try {
-        await relay.enqueue(recorded.id);
+        await relay.relayNow(recorded.id, recorded.stored);
       } catch (err) {
-        // The event is durable; recovery re-enqueues it. Failing here would only make the provider resend what we already hold.
-        log.error({ ...fields, err }, 'payment event recorded but not enqueued; recovery will pick it up');
+        // Neither relayed nor queued, but durable: recovery re-enqueues it. Failing here would only make the provider resend what we already hold.
+        log.error({ ...fields, err }, 'payment event recorded but neither relayed nor queued; recovery will pick it up');
       }
     }
-    killPoint('payment-webhook:after-enqueued');
+    killPoint('payment-webhook:after-relayed');
     log.info({ ...fields, type: event.type }, recorded.duplicate ? 'payment webhook duplicate' : 'payment webhook recorded');
     res.status(200).json({ received: true, duplicate: recorded.duplicate });
   };

@@ -1,9 +1,7 @@
 // Writes an event into the outbox inside the caller's transaction: the event exists
 // exactly when the change it tells of was committed.
 import { randomBytes } from 'node:crypto';
-import type { Tx } from '../../infra/database.js';
 import type { OrderStatus } from '../orders/lifecycle.js';
-import { eventTypeFor } from './event-types.js';
 
 /** What every order event carries (`data` of the envelope); `items` on order.created only. */
 export type OrderEventData = {
@@ -19,9 +17,4 @@ export type OrderEventData = {
 /** A public event id: evt_ and 24 hex digits, random (the stream's order is the cursor's business). */
 export function newEventId(): string {
   return `evt_${randomBytes(12).toString('hex')}`;
-}
-
-/** Records the event telling that the order reached `data.status`, in `tx`. */
-export async function recordOrderEventIn(tx: Tx, data: OrderEventData): Promise<void> {
-  await tx.event.create({ data: { id: newEventId(), type: eventTypeFor(data.status), orderId: data.orderId, payload: data } });
 }

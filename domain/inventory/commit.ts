@@ -4,10 +4,10 @@ import { lockOrder, reservationsOf, type ReservationLine } from './reservations.
 /**
  * Turns an order's reservation into a sale inside the caller's transaction: the
  * units leave on hand and reserved together. Idempotent, and a no-op for units
- * already released. Takes the order lock.
+ * already released. Takes the order lock, unless the caller says it holds it.
  */
-export async function commitIn(tx: Tx, orderId: string): Promise<{ committed: number }> {
-  await lockOrder(tx, orderId);
+export async function commitIn(tx: Tx, orderId: string, o: { orderLocked?: boolean } = {}): Promise<{ committed: number }> {
+  if (!o.orderLocked) await lockOrder(tx, orderId);
   // The RESERVED lines become COMMITTED and their units leave stock, in one statement.
   const [row] = await tx.$queryRaw<{ committed: number }[]>`
     WITH settled AS (

@@ -1,6 +1,7 @@
-import type { PrismaClient } from '../../infra/database.js';
-import { InvalidInputError } from '../errors.js';
-import { lockOrder, reservationsOf, type ReservationLine } from './reservations.js';
+import type { PrismaClient, Tx } from '../../infra/database.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { isUuid } from '../ids.js';
+import type { ReservationLine } from './reservations.js';
 
 export type ReserveItem = { sku: string; quantity: number };
 export type Shortage = { sku: string; requested: number; available: number };
@@ -45,24 +46,70 @@ function mergeLines(items: ReserveItem[]): Map<string, number> {
   return lines;
 }
 
+type LockedForReservation = { released: boolean; items: ReserveItem[] };
+
+/**
+ * Locks the order row (as lockOrder does: every stock operation of one order runs one at a
+ * time) and reads whether its stock was released and its lines, in one statement; given a
+ * process instance, it links the order to it unless another one runs it already (the first
+ * instance wins).
+ */
+async function lockForReservation(tx: Tx, orderId: string, claimFor: string | null): Promise<LockedForReservation> {
+  if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
+  // The lines may come from the statement's snapshot: they never change after the order is placed.
+  const [row] = await tx.$queryRaw<{ process_instance_key: string | null; released: boolean; items: ReserveItem[] }[]>`
+    UPDATE orders SET process_instance_key = COALESCE(process_instance_key, ${claimFor}::text) WHERE id = ${orderId}::uuid
+    RETURNING process_instance_key, stock_released_at IS NOT NULL AS released,
+      (SELECT COALESCE(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.line_no), '[]')
+         FROM order_items i WHERE i.order_id = ${orderId}::uuid) AS items`;
+  if (!row) throw new NotFoundError('order', orderId, 'orderId');
+  if (claimFor !== null && row.process_instance_key !== claimFor) {
+    throw new ConflictError('ORDER_ALREADY_RUNNING', `order ${orderId} is already run by process instance ${row.process_instance_key}`);
+  }
+  return { released: row.released, items: row.items };
+}
+
+/**
+ * The reservations the order holds and the stock rows of these SKUs, locked in one global
+ * order (sku, warehouse) so that concurrent orders queue instead of deadlocking. A statement
+ * of its own, after the order lock: its snapshot sees what the previous holder of that lock
+ * committed (under READ COMMITTED the lock statement's own snapshot is older).
+ */
+async function heldAndStock(tx: Tx, orderId: string, skus: string[]): Promise<{ existing: ReservationLine[]; stock: StockRow[] }> {
+  const [row] = await tx.$queryRaw<{ existing: ReservationLine[]; stock: StockRow[] }[]>`
+    SELECT
+      (SELECT COALESCE(json_agg(json_build_object('sku', r.sku, 'warehouseId', r.warehouse_id, 'quantity', r.quantity, 'state', r.state)
+                                ORDER BY r.sku, r.warehouse_id), '[]')
+         FROM reservations r WHERE r.order_id = ${orderId}::uuid) AS existing,
+      (SELECT COALESCE(json_agg(json_build_object('sku', s.sku, 'warehouse_id', s.warehouse_id, 'available', s.available)), '[]')
+         FROM (SELECT sku, warehouse_id, on_hand - reserved AS available FROM stock
+                WHERE sku = ANY(${skus}::text[]) ORDER BY sku, warehouse_id FOR UPDATE) s) AS stock`;
+  return row as { existing: ReservationLine[]; stock: StockRow[] };
+}
+
+/** Reserves every line of an order, or nothing: `reserveLines` with these lines. */
+export async function reserve(prisma: PrismaClient, orderId: string, items: ReserveItem[]): Promise<ReserveResult> {
+  return reserveLines(prisma, orderId, { items });
+}
+
 /**
  * Reserves every line of an order, or nothing. Idempotent: once an order has
- * reservations, calling again changes nothing and returns them.
+ * reservations, calling again changes nothing and returns them. `items` are the lines
+ * to hold; without them, the order's own lines as recorded. With `claimFor`, the order
+ * is first linked to that process instance, in the same transaction (a second instance
+ * is a ConflictError).
  */
-export async function reserve(prisma: PrismaClient, orderId: string, items: ReserveItem[]): Promise<ReserveResult> {
-  const lines = mergeLines(items);
+export async function reserveLines(prisma: PrismaClient, orderId: string, o: { items?: ReserveItem[]; claimFor?: string }): Promise<ReserveResult> {
+  const given = o.items === undefined ? undefined : mergeLines(o.items);
   return prisma.$transaction(async (tx) => {
-    const { stockReleased } = await lockOrder(tx, orderId);
-    const existing = await reservationsOf(tx, orderId);
+    const locked = await lockForReservation(tx, orderId, o.claimFor ?? null);
+    if (given === undefined && locked.items.length === 0) throw new NotFoundError('order', orderId, 'orderId');
+    const lines = given ?? mergeLines(locked.items);
+    const skus = [...lines.keys()].sort();
+    const { existing, stock: rows } = await heldAndStock(tx, orderId, skus);
     if (existing.length > 0) return { ok: true, reservations: existing, alreadyReserved: true };
     // The order was undone (cancelled) while this reservation was on its way: hold nothing.
-    if (stockReleased) return { ok: true, reservations: [], alreadyReserved: true };
-
-    const skus = [...lines.keys()].sort();
-    // Stock rows locked in one global order (sku, warehouse) so concurrent orders queue instead of deadlocking.
-    const rows = await tx.$queryRaw<StockRow[]>`
-      SELECT sku, warehouse_id, on_hand - reserved AS available FROM stock
-      WHERE sku = ANY(${skus}::text[]) ORDER BY sku, warehouse_id FOR UPDATE`;
+    if (locked.released) return { ok: true, reservations: [], alreadyReserved: true };
 
     const plan: { sku: string; warehouseId: string; quantity: number }[] = [];
     const shortages: Shortage[] = [];

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { PrismaClient } from '../../infra/database.js';
-import { Prisma } from '../../prisma/generated/client.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { isUniqueViolation, type PrismaClient, type Tx } from '../../infra/database.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
-import { recordOrderEventIn } from '../events/record-event.js';
+import { eventTypeFor } from '../events/event-types.js';
+import { newEventId, type OrderEventData } from '../events/record-event.js';
 import type { OrderStatus } from './lifecycle.js';
 
 export type NewOrder = {
@@ -28,6 +28,8 @@ export type CreateOrderOptions = {
 export const DEFAULT_IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export type CreatedOrder = { id: string; status: OrderStatus; totalMinor: number; currency: string; createdAt: Date; created: boolean };
+
+const PLACED = 'order placed';
 
 // Keeps an order total inside the INTEGER column with room to spare.
 const MAX_TOTAL_MINOR = 2_000_000_000;
@@ -55,12 +57,13 @@ export function requestHash(order: NewOrder): string {
 type KeyedOrder = { id: string; status: OrderStatus; total_minor: number; currency: string; created_at: Date; request_hash: string; live: boolean };
 
 /** The order a live key names (expiry by the database clock); a key older than the window names nothing. */
-async function findByKey(prisma: PrismaClient, key: string, hash: string, ttlMs: number): Promise<CreatedOrder | undefined> {
+async function findByKey(prisma: PrismaClient, key: string, hash: string, ttlMs: number): Promise<CreatedOrder | 'expired' | undefined> {
   const [found] = await prisma.$queryRaw<KeyedOrder[]>`
     SELECT id::text AS id, status::text AS status, total_minor, currency, created_at, request_hash,
            created_at > now() - ${ttlMs}::float8 * interval '1 millisecond' AS live
       FROM orders WHERE idempotency_key = ${key}`;
-  if (!found?.live) return undefined;
+  if (!found) return undefined;
+  if (!found.live) return 'expired';
   if (found.request_hash !== hash) throw new IdempotencyKeyReusedError(key);
   return { id: found.id, status: found.status, totalMinor: found.total_minor, currency: found.currency, createdAt: new Date(found.created_at), created: false };
 }
@@ -100,59 +103,58 @@ export async function createOrder(prisma: PrismaClient, order: NewOrder, options
   const hash = requestHash(order);
   const ttlMs = options.idempotencyKeyTtlMs ?? DEFAULT_IDEMPOTENCY_KEY_TTL_MS;
   const key = order.idempotencyKey;
+  let expiredKey = false;
   if (key) {
     const existing = await findByKey(prisma, key, hash, ttlMs);
-    if (existing) return existing;
+    if (existing === 'expired') expiredKey = true;
+    else if (existing) return existing;
   }
   const products = await prisma.product.findMany({ where: { sku: { in: order.items.map((i) => i.sku) } } });
   const { total, currency } = validate(order, new Map(products.map((p) => [p.sku, p])), options);
   const prices = new Map(products.map((p) => [p.sku, p.priceMinor]));
+  const id = randomUUID();
+  const lines = order.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceMinor: prices.get(item.sku) as number }));
+  const event: OrderEventData = {
+    orderId: id,
+    customerId: order.customerId,
+    status: 'NEW',
+    previousStatus: null,
+    reason: PLACED,
+    total: { amountMinor: total, currency },
+    items: lines,
+  };
+  // The order, its lines, its history line and its event (the outbox) in one statement: all or nothing.
+  const insert = (db: PrismaClient | Tx) => db.$queryRaw<{ created_at: Date }[]>`
+    WITH o AS (
+      INSERT INTO orders (id, customer_id, customer_email, total_minor, currency, payment_method, idempotency_key, request_hash)
+      VALUES (${id}::uuid, ${order.customerId}, ${order.customerEmail ?? null}, ${total}, ${currency}, ${order.paymentMethod}, ${key ?? null}, ${hash})
+      RETURNING created_at),
+    lines AS (
+      INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_minor)
+      SELECT ${id}::uuid, l.line_no, l.sku, l.quantity, l.unit_price_minor
+        FROM unnest(${lines.map((_, i) => i + 1)}::int[], ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.quantity)}::int[],
+                    ${lines.map((l) => l.unitPriceMinor)}::int[]) AS l(line_no, sku, quantity, unit_price_minor)),
+    history AS (
+      INSERT INTO order_history (order_id, from_status, to_status, reason) VALUES (${id}::uuid, NULL, 'NEW', ${PLACED}))
+    INSERT INTO events (id, type, order_id, payload) VALUES (${newEventId()}, ${eventTypeFor('NEW')}, ${id}::uuid, ${JSON.stringify(event)}::jsonb)
+    RETURNING (SELECT created_at FROM o) AS created_at`;
   try {
-    const created = await prisma.$transaction(async (tx) => {
-      // An expired key leaves its old order. Of two requests racing with one expired key,
-      // the second waits for the first's row lock, then finds the key taken by the first's
-      // new order: its insert fails on the unique key and it answers that order (below).
-      if (key) {
-        await tx.$executeRaw`UPDATE orders SET idempotency_key = NULL
-          WHERE idempotency_key = ${key} AND created_at <= now() - ${ttlMs}::float8 * interval '1 millisecond'`;
-      }
-      const row = await tx.order.create({
-        data: {
-          customerId: order.customerId,
-          customerEmail: order.customerEmail ?? null,
-          paymentMethod: order.paymentMethod,
-          totalMinor: total,
-          currency,
-          idempotencyKey: key ?? null,
-          requestHash: hash,
-          items: {
-            create: order.items.map((item, i) => ({
-              lineNo: i + 1,
-              sku: item.sku,
-              quantity: item.quantity,
-              unitPriceMinor: prices.get(item.sku) as number,
-            })),
-          },
-        },
-      });
-      await tx.orderHistory.create({ data: { orderId: row.id, fromStatus: null, toStatus: 'NEW', reason: 'order placed' } });
-      await recordOrderEventIn(tx, {
-        orderId: row.id,
-        customerId: row.customerId,
-        status: 'NEW',
-        previousStatus: null,
-        reason: 'order placed',
-        total: { amountMinor: row.totalMinor, currency: row.currency },
-        items: order.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceMinor: prices.get(item.sku) as number })),
-      });
-      return row;
-    });
-    return { id: created.id, status: created.status, totalMinor: created.totalMinor, currency: created.currency, createdAt: created.createdAt, created: true };
+    // An expired key leaves its old order first. Of two requests racing with one expired key,
+    // the second waits for the first's row lock, then finds the key taken by the first's
+    // new order: its insert fails on the unique key and it answers that order (below).
+    const [row] = expiredKey
+      ? await prisma.$transaction(async (tx) => {
+          await tx.$executeRaw`UPDATE orders SET idempotency_key = NULL
+            WHERE idempotency_key = ${key} AND created_at <= now() - ${ttlMs}::float8 * interval '1 millisecond'`;
+          return insert(tx);
+        })
+      : await insert(prisma);
+    return { id, status: 'NEW', totalMinor: total, currency, createdAt: new Date(row?.created_at as Date), created: true };
   } catch (err) {
     // Two requests racing with the same key: the loser answers with the winner's order.
-    if (key && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+    if (key && isUniqueViolation(err)) {
       const existing = await findByKey(prisma, key, hash, ttlMs);
-      if (existing) return existing;
+      if (existing && existing !== 'expired') return existing;
     }
     throw err;
   }

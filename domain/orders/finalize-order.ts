@@ -17,9 +17,10 @@ export async function finalizeOrder(
   approval: ApprovalSource = {},
 ): Promise<{ committed: number; transition: TransitionResult }> {
   return prisma.$transaction(async (tx) => {
-    const { committed } = await commitIn(tx, orderId);
-    await settlePaymentIn(tx, orderId, 'APPROVED');
+    // The status change locks the order row first, as every stock operation of an order does.
     const transition = await transitionIn(tx, orderId, 'PAID', approvalReason(approval));
+    const { committed } = await commitIn(tx, orderId, { orderLocked: true });
+    await settlePaymentIn(tx, orderId, 'APPROVED');
     return { committed, transition };
   });
 }

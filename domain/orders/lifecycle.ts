@@ -19,3 +19,8 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 export function isFinal(status: OrderStatus): boolean {
   return NEXT[status].length === 0;
 }
+
+/** The statuses from which an order may move to `to`. */
+export function statusesLeadingTo(to: OrderStatus): OrderStatus[] {
+  return ORDER_STATUSES.filter((from) => canTransition(from, to));
+}

@@ -12,7 +12,13 @@ import { isUuid } from '../ids.js';
 import { unstorableJsonFields } from '../storable.js';
 import type { PaymentOutcomeEvent } from './gateway.js';
 
-export type RecordedEvent = { id: string; duplicate: boolean; processed: boolean };
+export type RecordedEvent = {
+  id: string;
+  duplicate: boolean;
+  processed: boolean;
+  /** The row as written, when this call wrote it: nobody needs to read it back. */
+  stored?: StoredPaymentEvent;
+};
 
 /** An event as read back: rows recorded before events were checked against their payment, and rows written by hand, carry no amount or currency. */
 export type StoredOutcomeEvent = Omit<PaymentOutcomeEvent, 'amountMinor' | 'currency'> & Partial<Pick<PaymentOutcomeEvent, 'amountMinor' | 'currency'>>;
@@ -42,14 +48,27 @@ export async function recordPaymentEvent(prisma: PrismaClient, provider: string,
   // The body is kept as received (jsonb): any of its fields, the provider's parser knows them or not, could fail the insert.
   const unstorable = unstorableJsonFields(payload);
   if (unstorable.length > 0) throw new InvalidInputError(unstorable);
-  const stored: StoredPayload = { event, body: payload };
-  const inserted = await prisma.$queryRaw<{ id: string }[]>`
+  const kept: StoredPayload = { event, body: payload };
+  const inserted = await prisma.$queryRaw<{ id: string; received_at: Date }[]>`
     INSERT INTO payment_events (provider, provider_event_id, order_id, type, payload)
-    VALUES (${provider}, ${event.providerEventId}, ${event.orderId}::uuid, ${event.type}, ${JSON.stringify(stored)}::jsonb)
+    VALUES (${provider}, ${event.providerEventId}, ${event.orderId}::uuid, ${event.type}, ${JSON.stringify(kept)}::jsonb)
     ON CONFLICT (provider, provider_event_id) DO NOTHING
-    RETURNING id::text`;
+    RETURNING id::text, received_at`;
   const [row] = inserted;
-  if (row) return { id: row.id, duplicate: false, processed: false };
+  if (row) {
+    const stored: StoredPaymentEvent = {
+      id: row.id,
+      provider,
+      providerEventId: event.providerEventId,
+      orderId: event.orderId,
+      type: event.type,
+      event,
+      body: payload,
+      receivedAt: new Date(row.received_at),
+      processedAt: null,
+    };
+    return { id: row.id, duplicate: false, processed: false, stored };
+  }
 
   // ON CONFLICT waited for the competing insert to commit, so its row is visible now.
   const existing = await prisma.paymentEvent.findUnique({

@@ -44,7 +44,6 @@ export class MessageStarts {
         for (const name of names) await lockCorrelationKey(tx, name, correlationKey);
         await lockStartKey(tx, bpmnProcessId, correlationKey);
       }
-      if (await isStartKeyActive(tx, bpmnProcessId, correlationKey)) continue;
       const message = await takeBufferedStartMessage(tx, names, correlationKey, bpmnProcessId);
       if (!message) continue;
       const { state } = await this.o.instances.newInstance(tx, def, message.variables, starts.find((s) => s.name === message.name)?.id);

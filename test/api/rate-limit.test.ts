@@ -112,7 +112,7 @@ async function serve(perMinute: number, prefix: string, o: { redisUp?: boolean }
       inspector: parts.inspector,
       listNotifications: (orderId, page) => notificationPage(db.prisma, orderId, page),
       webhookProviders: [sandboxWebhookProvider('whsec_rate_limit_0123456789', 300)],
-      relay: { enqueue: async () => {} },
+      relay: { relayNow: async () => undefined },
       incidents: parts.incidents,
       engine: parts.engine,
       queues: [],

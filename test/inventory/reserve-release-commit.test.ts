@@ -3,6 +3,7 @@ import { stockPage } from '../../domain/inventory/availability.js';
 import { commit } from '../../domain/inventory/commit.js';
 import { release } from '../../domain/inventory/release.js';
 import { allocate, reserve } from '../../domain/inventory/reserve.js';
+import { reserveOrder } from '../../domain/inventory/reserve-order.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { addOrder, addProduct, stockBy, stockTotals } from '../support/fixtures.js';
@@ -106,6 +107,29 @@ describe(`reserve, release and commit (${databaseKind})`, () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => reserve(db.prisma, order, [{ sku: 'DUP', quantity: 3 }])));
     expect(results.filter((r) => r.ok && !r.alreadyReserved)).toHaveLength(1);
     expect(await stockBy(db.prisma, 'DUP')).toEqual({ 'WH-1': { onHand: 10, reserved: 3 } });
+  });
+
+  test("an order's own lines are reserved for the first process instance that asks; a second instance is refused and holds nothing", async () => {
+    await addProduct(db.prisma, 'CLAIM', { 'WH-1': 10 });
+    const order = await addOrder(db.prisma, [{ sku: 'CLAIM', quantity: 2 }]);
+    // Six instances race for one order: exactly one runs it.
+    const results = await Promise.allSettled(['101', '102', '103', '104', '105', '106'].map((key) => reserveOrder(db.prisma, order, key)));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'ORDER_ALREADY_RUNNING' });
+    const winner = (await db.prisma.order.findUniqueOrThrow({ where: { id: order } })).processInstanceKey as string;
+    expect(['101', '102', '103', '104', '105', '106']).toContain(winner);
+    expect(await stockBy(db.prisma, 'CLAIM')).toEqual({ 'WH-1': { onHand: 10, reserved: 2 } });
+    // The winner's retry answers what it holds.
+    expect(await reserveOrder(db.prisma, order, winner)).toEqual({
+      ok: true,
+      alreadyReserved: true,
+      reservations: [{ sku: 'CLAIM', warehouseId: 'WH-1', quantity: 2, state: 'RESERVED' }],
+    });
+  });
+
+  test('reserving an order that does not exist is NotFound', async () => {
+    await expect(reserveOrder(db.prisma, '00000000-0000-4000-8000-000000000000', '1')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   test('release twice gives the units back once', async () => {

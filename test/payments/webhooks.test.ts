@@ -32,8 +32,10 @@ let baseUrl: string;
 const enqueued: string[] = [];
 const refused: [string, WebhookRefusal][] = [];
 const logLines: { level: number; msg: string; reason?: string; err?: unknown; orderId?: string; fields?: string[] }[] = [];
-/** Where the route's enqueue goes; a test may swap in a relay that is down. */
-let relayTarget: { enqueue(id: string): Promise<void> };
+/** Where the route's relay goes; a test may swap in a relay that is down. */
+let relayTarget: Pick<PaymentEventRelay, 'relayNow'>;
+/** Whether the engine takes the relay's messages; down by default, so events go to the queue, where they stay visible. */
+const engine = { up: false, published: [] as { orderId: string; providerEventId: string; status: string }[] };
 
 beforeAll(async () => {
   db = await openTestDatabase();
@@ -42,8 +44,13 @@ beforeAll(async () => {
   relay = new PaymentEventRelay(
     redis.context,
     db.prisma,
-    { reportPayment: () => Promise.reject(new Error('the relay worker does not run in this test')) },
-    { voidPayment: () => Promise.reject(new Error('the relay worker does not run in this test')) },
+    {
+      reportPayment: async (orderId, result) => {
+        if (!engine.up) throw new Error('engine down (test)');
+        engine.published.push({ orderId, providerEventId: result.providerEventId, status: result.status });
+      },
+    },
+    { voidPayment: () => Promise.reject(new Error('no late approvals in this test')) },
   );
   relayTarget = relay;
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
@@ -53,9 +60,9 @@ beforeAll(async () => {
       providers: [sandboxWebhookProvider(SECRET, 300)],
       prisma: db.prisma,
       relay: {
-        async enqueue(id) {
+        async relayNow(id, stored) {
           enqueued.push(id);
-          await relayTarget.enqueue(id);
+          return relayTarget.relayNow(id, stored);
         },
       },
       logger,
@@ -125,7 +132,30 @@ const rowsFor = (providerEventId: string) => db.prisma.paymentEvent.findMany({ w
 const rowCount = () => db.prisma.paymentEvent.count();
 
 describe('POST /webhooks/payments/:provider', () => {
-  test('a valid signed event: 200, recorded once, enqueued once', async () => {
+  test('with the engine up, a valid signed event is published before the 200: processed, nothing queued, published once however often it comes', async () => {
+    engine.up = true;
+    try {
+      const event = await sandboxEvent();
+      const res = await deliver(JSON.stringify(event));
+      expect(res).toMatchObject({ status: 200, body: { received: true, duplicate: false } });
+      const [row] = await rowsFor(event.id);
+      expect(row?.processedAt).toBeInstanceOf(Date);
+      expect(await relay.queue.getJob(row?.id as string)).toBeUndefined();
+      expect(engine.published.filter((p) => p.providerEventId === event.id)).toEqual([
+        { orderId: event.data.orderId, providerEventId: event.id, status: 'approved' },
+      ]);
+      const again = await Promise.all([deliver(JSON.stringify(event)), deliver(JSON.stringify(event))]);
+      expect(again.map((r) => r.body)).toEqual([
+        { received: true, duplicate: true },
+        { received: true, duplicate: true },
+      ]);
+      expect(engine.published.filter((p) => p.providerEventId === event.id)).toHaveLength(1);
+    } finally {
+      engine.up = false;
+    }
+  });
+
+  test('with the engine down, a valid signed event: 200, recorded once, queued once for the relay to retry', async () => {
     const event = await sandboxEvent();
     const res = await deliver(JSON.stringify(event));
     expect(res).toMatchObject({ status: 200, body: { received: true, duplicate: false } });
@@ -367,9 +397,14 @@ describe('POST /webhooks/payments/:provider', () => {
     expect(res.body.errors).toEqual([{ field: 'provider', message: 'must be one of sandbox' }]);
   });
 
-  test('when the queue is down the event is still acknowledged and kept; the redelivery enqueues it', async () => {
-    // A relay whose queue is closed: every enqueue fails, as with Redis gone.
-    const down = new PaymentEventRelay(redis.context, db.prisma, { reportPayment: () => Promise.resolve() }, { voidPayment: () => Promise.resolve() });
+  test('when the engine and the queue are down the event is still acknowledged and kept; the redelivery enqueues it', async () => {
+    // A relay whose queue is closed: every enqueue fails, as with Redis gone; the engine is down too.
+    const down = new PaymentEventRelay(
+      redis.context,
+      db.prisma,
+      { reportPayment: () => Promise.reject(new Error('engine down (test)')) },
+      { voidPayment: () => Promise.resolve() },
+    );
     await down.close();
     relayTarget = down;
     const event = await sandboxEvent();
@@ -383,7 +418,7 @@ describe('POST /webhooks/payments/:provider', () => {
     const [row] = await rowsFor(event.id);
     expect(row?.processedAt).toBeNull();
     expect(await relay.queue.getJob(row?.id as string)).toBeUndefined();
-    expect(logLines.find((l) => l.level === 50 && l.msg.includes('not enqueued'))).toBeDefined();
+    expect(logLines.find((l) => l.level === 50 && l.msg.includes('neither relayed nor queued'))).toBeDefined();
 
     // The provider did get a 200, but a duplicate delivery (or recovery) still finds it unprocessed.
     const again = await deliver(body);

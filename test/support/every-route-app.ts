@@ -62,7 +62,7 @@ export async function startEveryRouteApp(o: { auth?: AuthConfig } = {}): Promise
         inspector: parts.inspector,
         listNotifications: (orderId, page) => notificationPage(db.prisma, orderId, page),
         webhookProviders: [sandboxWebhookProvider(WEBHOOK_SECRET, 300)],
-        relay: { enqueue: async () => {} },
+        relay: { relayNow: async () => undefined },
         incidents: parts.incidents,
         engine: parts.engine,
         queues: [],

@@ -96,7 +96,11 @@ export function deleteStartKeys(tx: SqlSession, processInstanceKeys: string[]): 
   );
 }
 
-/** The oldest buffered, unexpired message of one of these names and this key not yet correlated to this process id; marks it correlated. */
+/**
+ * The oldest buffered, unexpired message of one of these names and this key not yet
+ * correlated to this process id, unless an instance of the process that a message with
+ * this key started is still active; marks it correlated.
+ */
 export async function takeBufferedStartMessage(
   tx: SqlSession,
   names: string[],
@@ -106,7 +110,9 @@ export async function takeBufferedStartMessage(
   const [row] = await tx.query<{ name: string; variables: Variables }>(
     `UPDATE engine_messages SET correlated_process_ids = array_append(correlated_process_ids, $3)
      WHERE key = (SELECT key FROM engine_messages WHERE name = ANY($1::text[]) AND correlation_key = $2 AND expires_at > now()
-                    AND NOT ($3 = ANY(correlated_process_ids)) ORDER BY key LIMIT 1 FOR UPDATE)
+                    AND NOT ($3 = ANY(correlated_process_ids))
+                    AND NOT EXISTS (SELECT 1 FROM engine_message_start_keys WHERE bpmn_process_id = $3 AND correlation_key = $2)
+                  ORDER BY key LIMIT 1 FOR UPDATE)
      RETURNING name, variables`,
     [names, correlationKey, bpmnProcessId],
   );

@@ -34,6 +34,7 @@ import { freshPostgresDatabase } from '../test/support/database.js';
 import { runBpmnEngineBaseline, type EngineFigures } from './baseline-bpmn-engine.js';
 import { featureReport, runFeatureFigures, type FeatureFigures } from './bpmn-features-bench.js';
 import { memory, runEmbeddedEngineLeg, type LegResult, type Memory, type PhaseCpu } from './embedded-engine-bench.js';
+import { fmtMs, table } from './report-format.js';
 
 // ---- settings -------------------------------------------------------------
 
@@ -110,7 +111,6 @@ function fmtBytes(bytes: number): string {
   if (b >= 1024) return `${sign}${(b / 1024).toFixed(1)} KiB`;
   return `${sign}${Math.round(b)} B`;
 }
-const fmtMs = (ms: number) => (Number.isFinite(ms) ? (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)) : 'n/a');
 const fmtRate = (r: number) => `${r.toFixed(1)} inst/s`;
 const fmtMem = (m: Memory) => `rss ${fmtBytes(m.rss)}, heapUsed ${fmtBytes(m.heapUsed)}`;
 const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r >= 100 ? r.toFixed(0) : r.toFixed(2)}×` : 'n/a');
@@ -123,16 +123,6 @@ function fmtCpu(c: PhaseCpu): string {
   }
   if (c.machineBusy !== undefined) parts.push(`machine ${(100 * c.machineBusy).toFixed(0)}% busy of ${c.cores} cores`);
   return parts.join(', ');
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join(' | ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
 }
 
 type Check = { database: string; target: string; measured: string; pass: boolean };

@@ -22,6 +22,8 @@ import pg from 'pg';
 
 export type ProbeSnapshot = {
   cpuMicros: number;
+  /** process.memoryUsage(): heap used and total, RSS, external, arrayBuffers (bytes). */
+  memory: NodeJS.MemoryUsage;
   sql: {
     statements: number;
     /** BEGIN … COMMIT/ROLLBACK blocks. */
@@ -166,6 +168,7 @@ process.on('message', (message: unknown) => {
   const cpu = process.cpuUsage();
   const snapshot: ProbeSnapshot = {
     cpuMicros: cpu.user + cpu.system,
+    memory: process.memoryUsage(),
     sql: { ...sql, byStatement: { ...sql.byStatement } },
     jobs: Object.fromEntries(Object.entries(jobs).map(([k, v]) => [k, { ...v }])),
     redis: { ...redis },

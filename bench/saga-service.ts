@@ -188,7 +188,14 @@ export async function startService(env: Record<string, string>, port: number, lo
         clearTimeout(timer);
         resolve(s);
       });
-      child.send({ type: SNAPSHOT });
+      // A service that exited cannot answer: reject instead of an uncaught ERR_IPC_CHANNEL_CLOSED.
+      const failed = (err: Error | null) => {
+        if (!err) return;
+        clearTimeout(timer);
+        reject(new Error(`the service cannot be asked for a snapshot: ${err.message}`));
+      };
+      if (!child.connected) return failed(new Error('its IPC channel is closed (the service exited)'));
+      child.send({ type: SNAPSHOT }, failed);
     });
   await snapshot(); // the probe is loaded, or fail now
   return { pid: child.pid as number, url, snapshot, logTail, stop };

@@ -23,11 +23,9 @@
  *
  * Exit code 0 when the report was produced, MISSes included; 1 on errors (an order not PAID, a service that does not start, …).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os, { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { openDatabase, type Database } from '../infra/database.js';
 import { applyMigrations } from '../infra/migrations.js';
 import { sleep } from '../test/support/wait.js';
@@ -37,7 +35,8 @@ import { FinalStatusWatcher, runOrders, stockUp, type OrderRun } from './saga-or
 import { rowsLeft, type RowsLeft } from './saga-rows.js';
 import { benchRun, envIntReader } from './bench-run.js';
 import { freshPostgresDatabase, type FreshDatabase } from '../test/support/database.js';
-import { benchRedis, deleteRedisKeys, freePort, startService } from './saga-service.js';
+import { banner, machine, ORDER_TIMEOUT_MS, SERVICE_COMMAND, SERVICE_ENV, settle, SKU, startStack, WARM_UP_ORDERS, warmUp, type Kind } from './saga-stack.js';
+import { fmt, fmtMs, table } from './report-format.js';
 
 // ---- settings -------------------------------------------------------------
 
@@ -50,27 +49,13 @@ const CONCURRENCY = envInt('BENCH_CONCURRENCY', 50);
 const IDLE_ORDERS = envInt('BENCH_IDLE', 50);
 const POLL_MS = envInt('BENCH_POLL_MS', 20);
 const ENGINE_OVERRIDE = process.env.BENCH_ENGINE_INSTANCES ? envInt('BENCH_ENGINE_INSTANCES', 1) : undefined;
-const WARM_UP_ORDERS = 20;
-const SKU = 'SKU-KETTLE';
 /** The idle service with the poller running, to show what waiting costs by itself. */
 const QUIET_MS = 2_000;
-/** After the last order's notification job, for the process instance's last transaction. */
-const SETTLE_TAIL_MS = 300;
-const SETTLE_TIMEOUT_MS = 30_000;
-const ORDER_TIMEOUT_MS = 60_000;
 const BUDGETS = { loadMs: 120_000, idleMs: 60_000 };
 const ENGINE_BUDGETS = { idleMs: 20_000, throughputMs: 45_000, parkMs: 100_000 };
 const WATCHDOG_MS = 15 * 60_000;
 
 const TARGETS = { postgresPaidPerSecond: 150, pglitePaidPerSecond: 80, idleP50Ms: 100, statementsPerOrder: 30 };
-
-/** The service's settings besides its database and Redis: defaults, but for these. */
-const SERVICE_ENV = {
-  SANDBOX_DELAY_MS: '0',
-  // The limiter stays on (its Redis work is part of every request) with a budget the bench's one key cannot exhaust.
-  RATE_LIMIT_PER_MINUTE: '1000000',
-  LOG_LEVEL: 'info',
-};
 
 const OUTPUT = path.resolve('test-artifacts', 'bench-saga.json');
 /** Rows of the statement and Redis tables printed (the JSON has up to 60). */
@@ -82,8 +67,6 @@ const { cleanup, elapsed, seconds, finish } = benchRun('bench:saga', WATCHDOG_MS
 const log = (line: string) => console.log(line);
 
 // ---- one database ---------------------------------------------------------------
-
-type Kind = 'pglite' | 'postgres';
 
 type SagaLeg = {
   database: string;
@@ -128,29 +111,8 @@ async function runLeg(kind: Kind): Promise<SagaLeg> {
   const engineInstances = ENGINE_OVERRIDE ?? (kind === 'pglite' ? 1_000 : 2_000);
   const local = DATABASE_URL ? ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(DATABASE_URL).hostname) : false;
 
-  const redis = await benchRedis(REDIS_URL);
-  const stopRedis = cleanup(() => redis.stop());
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-saga-'));
-  const removeDataDir = cleanup(() => rm(dataDir, { recursive: true, force: true }));
-  const fresh = kind === 'postgres' ? await freshPostgresDatabase(DATABASE_URL as string, 'bench_saga', { connectTimeoutMs: 5_000 }) : undefined;
-  const dropDatabase = cleanup(async () => fresh?.drop());
-  const prefix = `bench-saga-${randomBytes(4).toString('hex')}`;
-  const clearPrefix = cleanup(async () => (redis.own ? undefined : deleteRedisKeys(redis.url, prefix)));
-  const redisLabel = redis.own ? `own redis-server (${redis.url})` : `REDIS_URL ${new URL(redis.url).host} (shared: INFO figures include its other clients)`;
-  log(`  database: ${fresh ? `${fresh.name} on PostgreSQL ${fresh.serverVersion}` : `PGlite in ${dataDir}`}; Redis: ${redisLabel}`);
-
-  const env: Record<string, string> = {
-    ...SERVICE_ENV,
-    DATA_DIR: dataDir,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: prefix,
-    ...(fresh ? { DATABASE_URL: fresh.url, DB_MIGRATE_ON_START: 'true', SEED_DEMO_DATA: 'true' } : {}),
-  };
-  const logFile = path.resolve('test-artifacts', `bench-saga-${kind}.log`);
-  await mkdir(path.dirname(logFile), { recursive: true });
-  const service = await startService(env, await freePort(), logFile);
-  const stopService = cleanup(() => service.stop());
-  log(`  service pid ${service.pid} at ${service.url} (log: ${path.relative(process.cwd(), logFile)})`);
+  const stack = await startStack({ kind, name: 'bench-saga', databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, cleanup, log });
+  const { redis, redisLabel, dataDir, fresh, service, stopService, clearPrefix, dropDatabase, removeDataDir, stopRedis } = stack;
 
   const redisStats = new RedisServerStats(redis.url);
   const closeRedisStats = cleanup(async () => redisStats.close());
@@ -169,42 +131,17 @@ async function runLeg(kind: Kind): Promise<SagaLeg> {
   watcher.start();
   const stopWatcher = cleanup(() => watcher.stop());
 
-  /** Waits until `count` more notification jobs than `notificationsBefore` were handled (an order's last work), then a little longer. */
-  const settle = async (notificationsBefore: number, count: number): Promise<boolean> => {
-    const deadline = performance.now() + SETTLE_TIMEOUT_MS;
-    for (;;) {
-      const done = (await service.snapshot()).jobs.notifications?.completed ?? 0;
-      if (done >= notificationsBefore + count) break;
-      if (performance.now() > deadline) return false;
-      await sleep(50);
-    }
-    await sleep(SETTLE_TAIL_MS);
-    return true;
-  };
-  const notifications = async () => (await service.snapshot()).jobs.notifications?.completed ?? 0;
   const phase = async (total: number, concurrency: number, budgetMs: number) => {
     const before = await readCounters(sources);
     const pollsBefore = watcher.polls;
     const run = await runOrders({ base: service.url, watcher, total, concurrency, budgetMs, sku: SKU, orderTimeoutMs: ORDER_TIMEOUT_MS });
-    const settled = await settle(before.probe.jobs.notifications?.completed ?? 0, run.placed);
+    const settled = await settle(service, before.probe.jobs.notifications?.completed ?? 0, run.placed);
     const after = await readCounters(sources);
     if (run.paid < run.placed) throw new Error(`${run.placed - run.paid} of ${run.placed} orders did not reach PAID: ${JSON.stringify(run.notPaid)}`);
     return { ...run, cost: phaseCost(before, after, run.paid, cores), polls: watcher.polls - pollsBefore, settled };
   };
 
-  log(`  warm-up: ${WARM_UP_ORDERS} orders`);
-  const warmUpNotifications = await notifications();
-  const warm = await runOrders({
-    base: service.url,
-    watcher,
-    total: WARM_UP_ORDERS,
-    concurrency: CONCURRENCY,
-    budgetMs: BUDGETS.loadMs,
-    sku: SKU,
-    orderTimeoutMs: ORDER_TIMEOUT_MS,
-  });
-  if (warm.paid < WARM_UP_ORDERS) throw new Error(`warm-up: ${WARM_UP_ORDERS - warm.paid} orders did not reach PAID: ${JSON.stringify(warm.notPaid)}`);
-  await settle(warmUpNotifications, WARM_UP_ORDERS);
+  await warmUp(service, watcher, CONCURRENCY, log);
 
   const quietBefore = await readCounters(sources);
   const quietPolls = watcher.polls;
@@ -281,19 +218,6 @@ async function runLeg(kind: Kind): Promise<SagaLeg> {
 }
 
 // ---- formatting ---------------------------------------------------------------
-
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
-const fmtMs = (ms: number) => (Number.isFinite(ms) ? (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)) : 'n/a');
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join(' | ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
-}
 
 type Check = { database: string; target: string; measured: string; pass: boolean };
 
@@ -432,8 +356,7 @@ function legReport(leg: SagaLeg, throughputTarget: number, checks: Check[]): str
 async function main(): Promise<void> {
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function')
     throw new Error('run with node --expose-gc (npm run bench:saga does): the engine reference needs it');
-  const cpus = os.cpus();
-  log(`bench:saga — ${new Date().toISOString()} — ${cpus.length} cores (${cpus[0]?.model ?? '?'}), node ${process.version}`);
+  log(banner('bench:saga'));
 
   log(`\n[${elapsed()}] PGlite`);
   const pglite = await runLeg('pglite');
@@ -466,14 +389,8 @@ async function main(): Promise<void> {
 
   const output = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model ?? '?',
-      totalMemoryBytes: os.totalmem(),
-      platform: `${os.platform()} ${os.release()}`,
-      node: process.version,
-    },
-    service: { command: 'node --import tsx --import ./bench/saga-probe.ts app/main.ts', env: SERVICE_ENV },
+    machine: machine(),
+    service: { command: SERVICE_COMMAND, env: SERVICE_ENV },
     targets: TARGETS,
     pglite,
     postgres,

@@ -4,6 +4,7 @@
 // would stay open at the provider: it is released here instead. The provider's
 // void is idempotent, so releasing twice (a redelivered event) is harmless.
 import type { PrismaClient } from '../../infra/database.js';
+import { isUuid } from '../ids.js';
 import { isFinal, type OrderStatus } from '../orders/lifecycle.js';
 import type { PaymentGateway, PaymentOutcomeEvent } from './gateway.js';
 
@@ -15,9 +16,16 @@ export async function releaseLateApproval(
   gateway: Pick<PaymentGateway, 'voidPayment'>,
   event: Pick<PaymentOutcomeEvent, 'orderId' | 'providerPaymentId'>,
 ): Promise<LateApproval> {
-  const order = await prisma.order.findUnique({ where: { id: event.orderId }, select: { status: true, payment: true } });
+  if (!isUuid(event.orderId)) return { late: false };
+  // The order's status and its payment in one read: this runs for every approval.
+  const [order] = await prisma.$queryRaw<
+    { status: OrderStatus; payment_id: string | null; payment_status: string | null; provider_payment_id: string | null }[]
+  >`
+    SELECT o.status::text AS status, p.id::text AS payment_id, p.status::text AS payment_status, p.provider_payment_id
+      FROM orders o LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = ${event.orderId}::uuid`;
   if (!order) return { late: false };
-  const { status, payment } = order;
+  const { status } = order;
+  const payment = order.payment_id ? { id: order.payment_id, status: order.payment_status, providerPaymentId: order.provider_payment_id } : null;
   const ended = isFinal(status) && status !== 'PAID';
   if (!ended && payment?.status !== 'VOIDED') return { late: false };
   // An order rejected before any payment was requested has nothing at the provider to release.

@@ -9,6 +9,7 @@ import { writeSync } from 'node:fs';
 export const KILL_POINTS = [
   'place-order:after-order-saved',
   'cancel-order-route:after-correlated',
+  'reserve-stock:after-claim',
   'reserve-stock:after-reserve',
   'request-payment:after-payment-row',
   'request-payment:after-provider-call',

@@ -1,5 +1,6 @@
 // Stock for an order: reserve-stock holds it, release-stock (its undo) gives it back.
 import { reserveOrder } from '../domain/inventory/reserve-order.js';
+import { claimOrder } from '../domain/orders/claim-order.js';
 import { release } from '../domain/inventory/release.js';
 import { bpmnError, complete } from '../orchestrator/engine.js';
 import { killPoint } from '../infra/kill-points.js';
@@ -16,7 +17,9 @@ export const reserveStockWorker: SagaWorker<OrderVariables, 'prisma'> = {
   taskType: STOCK_TASK_TYPES.reserveStock,
   async handle(job, { prisma }) {
     const { orderId } = job.variables;
-    const result = await reserveOrder(prisma, orderId, job.processInstanceKey);
+    await claimOrder(prisma, orderId, job.processInstanceKey);
+    killPoint('reserve-stock:after-claim');
+    const result = await reserveOrder(prisma, orderId);
     killPoint('reserve-stock:after-reserve');
     if (!result.ok) return bpmnError('OUT_OF_STOCK', `not enough stock for order ${orderId}`, { shortages: result.shortages });
     return complete({ reservations: result.reservations.map((r) => ({ sku: r.sku, warehouseId: r.warehouseId, quantity: r.quantity })) });

@@ -1,5 +1,5 @@
 import type { PrismaClient, Tx } from '../../infra/database.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { ReservationLine } from './reservations.js';
 
@@ -50,23 +50,18 @@ type LockedForReservation = { released: boolean; items: ReserveItem[] };
 
 /**
  * Locks the order row (as lockOrder does: every stock operation of one order runs one at a
- * time) and reads whether its stock was released and its lines, in one statement; given a
- * process instance, it links the order to it unless another one runs it already (the first
- * instance wins).
+ * time) and reads whether its stock was released and its lines, in one statement.
  */
-async function lockForReservation(tx: Tx, orderId: string, claimFor: string | null): Promise<LockedForReservation> {
+async function lockForReservation(tx: Tx, orderId: string): Promise<LockedForReservation> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
   // The lines may come from the statement's snapshot: they never change after the order is placed.
-  const [row] = await tx.$queryRaw<{ process_instance_key: string | null; released: boolean; items: ReserveItem[] }[]>`
-    UPDATE orders SET process_instance_key = COALESCE(process_instance_key, ${claimFor}::text) WHERE id = ${orderId}::uuid
-    RETURNING process_instance_key, stock_released_at IS NOT NULL AS released,
+  const [row] = await tx.$queryRaw<{ released: boolean; items: ReserveItem[] }[]>`
+    SELECT stock_released_at IS NOT NULL AS released,
       (SELECT COALESCE(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.line_no), '[]')
-         FROM order_items i WHERE i.order_id = ${orderId}::uuid) AS items`;
+         FROM order_items i WHERE i.order_id = o.id) AS items
+    FROM orders o WHERE o.id = ${orderId}::uuid FOR UPDATE`;
   if (!row) throw new NotFoundError('order', orderId, 'orderId');
-  if (claimFor !== null && row.process_instance_key !== claimFor) {
-    throw new ConflictError('ORDER_ALREADY_RUNNING', `order ${orderId} is already run by process instance ${row.process_instance_key}`);
-  }
-  return { released: row.released, items: row.items };
+  return row;
 }
 
 /**
@@ -95,14 +90,12 @@ export async function reserve(prisma: PrismaClient, orderId: string, items: Rese
 /**
  * Reserves every line of an order, or nothing. Idempotent: once an order has
  * reservations, calling again changes nothing and returns them. `items` are the lines
- * to hold; without them, the order's own lines as recorded. With `claimFor`, the order
- * is first linked to that process instance, in the same transaction (a second instance
- * is a ConflictError).
+ * to hold; without them, the order's own lines as recorded.
  */
-export async function reserveLines(prisma: PrismaClient, orderId: string, o: { items?: ReserveItem[]; claimFor?: string }): Promise<ReserveResult> {
+export async function reserveLines(prisma: PrismaClient, orderId: string, o: { items?: ReserveItem[] }): Promise<ReserveResult> {
   const given = o.items === undefined ? undefined : mergeLines(o.items);
   return prisma.$transaction(async (tx) => {
-    const locked = await lockForReservation(tx, orderId, o.claimFor ?? null);
+    const locked = await lockForReservation(tx, orderId);
     if (given === undefined && locked.items.length === 0) throw new NotFoundError('order', orderId, 'orderId');
     const lines = given ?? mergeLines(locked.items);
     const skus = [...lines.keys()].sort();

@@ -1,6 +1,6 @@
 // The order API over real HTTP: a real database (seeded demo catalog), a real
 // embedded engine running a small inline process, a real OrderProcess. The process
-// starts on `order-placed`, reserves the order (which links it to the instance), then waits at a service task nobody
+// starts on `order-placed`, claims the order, then waits at a service task nobody
 // works on; a cancel-request message boundary on that task ends it. A payment-result
 // message (boundary) moves it on to a "finalize" task nobody works on either: out of
 // the cancel boundary's scope, as an order whose payment is secured.
@@ -17,7 +17,7 @@ import { CreateOrderBody, OrderLine } from '../../api/schemas.js';
 import { notFoundHandler, problemErrorHandler } from '../../api/problem.js';
 import { orderRoutes } from '../../api/routes/orders.js';
 import { notificationPage } from '../../domain/notifications/list-notifications.js';
-import { reserveOrder } from '../../domain/inventory/reserve-order.js';
+import { claimOrder } from '../../domain/orders/claim-order.js';
 import { createOrder } from '../../domain/orders/create-order.js';
 import { transitionOrder } from '../../domain/orders/transition.js';
 import { loadConfig } from '../../infra/config.js';
@@ -34,7 +34,7 @@ const PROCESS_ID = 'api-orders-test';
 const MODEL = bpmn(
   PROCESS_ID,
   `<bpmn:startEvent id="placed" name="Order placed"><bpmn:messageEventDefinition messageRef="m-placed"/></bpmn:startEvent>
-   <bpmn:serviceTask id="claim" name="Reserve stock"><bpmn:extensionElements><zeebe:taskDefinition type="api-test-claim"/></bpmn:extensionElements></bpmn:serviceTask>
+   <bpmn:serviceTask id="claim" name="Claim order"><bpmn:extensionElements><zeebe:taskDefinition type="api-test-claim"/></bpmn:extensionElements></bpmn:serviceTask>
    <bpmn:serviceTask id="await-payment" name="Await&#10;payment"><bpmn:extensionElements><zeebe:taskDefinition type="api-test-nobody-works-on-this"/></bpmn:extensionElements></bpmn:serviceTask>
    <bpmn:boundaryEvent id="cancel-requested" name="Cancel requested" attachedToRef="await-payment"><bpmn:messageEventDefinition messageRef="m-cancel"/></bpmn:boundaryEvent>
    <bpmn:boundaryEvent id="payment-arrived" name="Payment arrived" attachedToRef="await-payment"><bpmn:messageEventDefinition messageRef="m-payment"/></bpmn:boundaryEvent>
@@ -67,8 +67,7 @@ beforeAll(async () => {
   claimWorker = engine.createWorker<{ orderId: string }>({
     taskType: 'api-test-claim',
     handler: async (job) => {
-      // The saga's first step links the order to its instance (and holds its stock).
-      await reserveOrder(db.prisma, job.variables.orderId, job.processInstanceKey);
+      await claimOrder(db.prisma, job.variables.orderId, job.processInstanceKey);
       return { action: 'complete' };
     },
   });
@@ -207,11 +206,7 @@ describe(`POST /orders (${databaseKind})`, () => {
         { sku: 'SKU-KETTLE', quantity: 2, unitPriceMinor: 3499 },
         { sku: 'SKU-SCALE', quantity: 1, unitPriceMinor: 1999 },
       ],
-      // Held by the process's first step, which also linked the order to its instance.
-      reservations: [
-        { sku: 'SKU-KETTLE', warehouseId: 'WH-BER', quantity: 2, state: 'RESERVED' },
-        { sku: 'SKU-SCALE', warehouseId: 'WH-BER', quantity: 1, state: 'RESERVED' },
-      ],
+      reservations: [],
       payment: null,
       history: [{ from: null, to: 'NEW', reason: 'order placed', at: expect.any(String) }],
     });

@@ -4,6 +4,7 @@ import { commit } from '../../domain/inventory/commit.js';
 import { release } from '../../domain/inventory/release.js';
 import { allocate, reserve } from '../../domain/inventory/reserve.js';
 import { reserveOrder } from '../../domain/inventory/reserve-order.js';
+import { claimOrder } from '../../domain/orders/claim-order.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { addOrder, addProduct, stockBy, stockTotals } from '../support/fixtures.js';
@@ -109,27 +110,25 @@ describe(`reserve, release and commit (${databaseKind})`, () => {
     expect(await stockBy(db.prisma, 'DUP')).toEqual({ 'WH-1': { onHand: 10, reserved: 3 } });
   });
 
-  test("an order's own lines are reserved for the first process instance that asks; a second instance is refused and holds nothing", async () => {
+  test('of six process instances racing to claim one order, one runs it: the others are ORDER_ALREADY_RUNNING; its reservation holds stock once', async () => {
     await addProduct(db.prisma, 'CLAIM', { 'WH-1': 10 });
     const order = await addOrder(db.prisma, [{ sku: 'CLAIM', quantity: 2 }]);
-    // Six instances race for one order: exactly one runs it.
-    const results = await Promise.allSettled(['101', '102', '103', '104', '105', '106'].map((key) => reserveOrder(db.prisma, order, key)));
-    const won = results.filter((r) => r.status === 'fulfilled');
-    expect(won).toHaveLength(1);
+    const keys = ['101', '102', '103', '104', '105', '106'];
+    const results = await Promise.allSettled(keys.map((key) => claimOrder(db.prisma, order, key)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'ORDER_ALREADY_RUNNING' });
     const winner = (await db.prisma.order.findUniqueOrThrow({ where: { id: order } })).processInstanceKey as string;
-    expect(['101', '102', '103', '104', '105', '106']).toContain(winner);
+    expect(keys).toContain(winner);
+    // The winner's retry claims again without complaint; its reservations, repeated, hold once.
+    await claimOrder(db.prisma, order, winner);
+    const reserved = await Promise.all([reserveOrder(db.prisma, order), reserveOrder(db.prisma, order)]);
+    expect(reserved.filter((r) => r.ok && !r.alreadyReserved)).toHaveLength(1);
     expect(await stockBy(db.prisma, 'CLAIM')).toEqual({ 'WH-1': { onHand: 10, reserved: 2 } });
-    // The winner's retry answers what it holds.
-    expect(await reserveOrder(db.prisma, order, winner)).toEqual({
-      ok: true,
-      alreadyReserved: true,
-      reservations: [{ sku: 'CLAIM', warehouseId: 'WH-1', quantity: 2, state: 'RESERVED' }],
-    });
   });
 
-  test('reserving an order that does not exist is NotFound', async () => {
-    await expect(reserveOrder(db.prisma, '00000000-0000-4000-8000-000000000000', '1')).rejects.toBeInstanceOf(NotFoundError);
+  test('reserving or claiming an order that does not exist is NotFound', async () => {
+    await expect(reserveOrder(db.prisma, '00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(claimOrder(db.prisma, '00000000-0000-4000-8000-000000000000', '1')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   test('release twice gives the units back once', async () => {

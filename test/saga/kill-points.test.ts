@@ -59,6 +59,7 @@ const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: str
 const SCENARIOS: Record<KillPoint, Path> = {
   'place-order:after-order-saved': 'paid',
   'cancel-order-route:after-correlated': 'cancelled',
+  'reserve-stock:after-claim': 'paid',
   'reserve-stock:after-reserve': 'paid',
   'request-payment:after-payment-row': 'paid',
   'request-payment:after-provider-call': 'paid',

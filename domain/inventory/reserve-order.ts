@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../../infra/database.js';
-import { reserveLines, type ReserveResult } from './reserve.js';
+import { reserve, type ReserveResult } from './reserve.js';
 
 /** Reserves the lines of a recorded order (the database, not the caller, says what was ordered). */
 export async function reserveOrder(prisma: PrismaClient, orderId: string): Promise<ReserveResult> {
-  return reserveLines(prisma, orderId, {});
+  return reserve(prisma, orderId);
 }

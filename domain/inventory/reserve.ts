@@ -82,18 +82,13 @@ async function heldAndStock(tx: Tx, orderId: string, skus: string[]): Promise<{ 
   return row as { existing: ReservationLine[]; stock: StockRow[] };
 }
 
-/** Reserves every line of an order, or nothing: `reserveLines` with these lines. */
-export async function reserve(prisma: PrismaClient, orderId: string, items: ReserveItem[]): Promise<ReserveResult> {
-  return reserveLines(prisma, orderId, { items });
-}
-
 /**
  * Reserves every line of an order, or nothing. Idempotent: once an order has
  * reservations, calling again changes nothing and returns them. `items` are the lines
  * to hold; without them, the order's own lines as recorded.
  */
-export async function reserveLines(prisma: PrismaClient, orderId: string, o: { items?: ReserveItem[] }): Promise<ReserveResult> {
-  const given = o.items === undefined ? undefined : mergeLines(o.items);
+export async function reserve(prisma: PrismaClient, orderId: string, items?: ReserveItem[]): Promise<ReserveResult> {
+  const given = items === undefined ? undefined : mergeLines(items);
   return prisma.$transaction(async (tx) => {
     const locked = await lockForReservation(tx, orderId);
     if (given === undefined && locked.items.length === 0) throw new NotFoundError('order', orderId, 'orderId');

@@ -11,14 +11,19 @@ import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { stockRoutes } from './routes/stocks.js';
 import { orderRoutes, type OrderRouteDeps } from './routes/orders.js';
+import { shipmentAnswerRoutes, type ShipmentAnswerRouteDeps } from './routes/shipment-answers.js';
+import { opsShipmentRoutes } from './routes/ops-shipments.js';
 import { webhookRoutes, type WebhookProvider, type WebhookRoutesOptions } from './routes/webhooks.js';
 import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents.js';
 import { queuesBoard } from './routes/queues-board.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
 import { opsRoutes, type OpsMode } from './routes/ops.js';
 import { authenticate, authenticationOf } from './authenticate.js';
-import { requireCustomerOrKey, requireKeyAdmin, requireScope } from './authorize.js';
+import { requireCustomerOrKey, requireKeyAdmin, requireScope, requireScopeOrBusinessKey } from './authorize.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { businessRoutes } from './routes/businesses.js';
+import { BUSINESSES_ADMIN, OWN_BUSINESS_READ } from '../domain/access/business-access.js';
+import type { SettingsValidator } from '../domain/businesses/business.js';
 import { principalLabel } from '../domain/access/principal.js';
 import { asyncApiDocument } from './asyncapi.js';
 import { eventRoutes } from './routes/events.js';
@@ -34,6 +39,8 @@ import type { Queue } from 'bullmq';
 export type SagaDeps = Pick<OrderRouteDeps, 'orderProcess' | 'gateway' | 'inspector' | 'listNotifications'> &
   Pick<IncidentRouteDeps, 'incidents' | 'engine'> & {
     webhookProviders: WebhookProvider[];
+    /** Where businesses' answers go (the shipment processes); absent: the answer routes are off. */
+    shipments?: ShipmentAnswerRouteDeps['orderProcess'];
     relay: WebhookRoutesOptions['relay'];
     onWebhookRefused?: (provider: string, reason: string) => void;
     queues: Queue[];
@@ -55,6 +62,8 @@ export type AppDeps = {
   metrics?: { source: MetricsSource; token?: string | undefined };
   /** Where the rate limits count (shared by every instance); absent: no limits, whatever `config.rateLimit` says. */
   rateLimitStore?: { redis: RateLimitRedis; prefix: string };
+  /** The dispatcher plugins (integrations/dispatchers/registry.ts): with them, the business routes (/businesses…). */
+  dispatchers?: { validate: SettingsValidator };
 };
 
 /** EVENT_DELIVERY_RETRY_FOR's default (three days), for apps built without the events settings (tests of single routes). */
@@ -95,7 +104,7 @@ function requestLog(logger: Logger): RequestHandler {
 /** Apps built without the auth settings (tests of single routes): API keys and the admin token only. */
 const NO_CUSTOMERS_NO_DEV_KEY = { devApiKey: undefined, customerTokens: undefined };
 
-export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck, ops: opsMode, metrics, rateLimitStore }: AppDeps): Express {
+export function createApp({ db, config, logger, version = '0.1.0', saga, engineCheck, ops: opsMode, metrics, rateLimitStore, dispatchers }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -111,7 +120,13 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
     app.use(rateLimiter({ perMinute, redis: rateLimitStore.redis, prefix: rateLimitStore.prefix, logger }));
   }
 
-  const openapi = openApiDocument(version, { saga: Boolean(saga), ops: opsMode?.engine, metrics: Boolean(metrics) });
+  const openapi = openApiDocument(version, {
+    saga: Boolean(saga),
+    ops: opsMode?.engine,
+    metrics: Boolean(metrics),
+    businesses: Boolean(dispatchers),
+    shipments: Boolean(saga?.shipments),
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -130,6 +145,17 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
   const publicUrl = config.payments?.publicUrl;
   app.use(apiKeyRoutes({ prisma: db.prisma, requireKeyAdmin: requireKeyAdmin({ publicUrl }), jsonParser }));
   app.use(stockRoutes(db.prisma, requireScope('catalog:admin', { publicUrl }), jsonParser));
+  if (dispatchers) {
+    app.use(
+      businessRoutes({
+        prisma: db.prisma,
+        requireBusinessesAdmin: requireScope(BUSINESSES_ADMIN, { publicUrl }),
+        requireBusinessReader: requireScopeOrBusinessKey(BUSINESSES_ADMIN, OWN_BUSINESS_READ),
+        jsonParser,
+        validateDispatcher: (plugin, settings) => dispatchers.validate(plugin, settings),
+      }),
+    );
+  }
   if (metrics) app.use(metricsRoutes(metrics.source, metrics.token));
   // Everything under /ops is for people in a browser: a 401 there asks for Basic credentials,
   // and no other site may frame any of it.
@@ -147,6 +173,7 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
         jsonParser,
         logger,
         idempotencyKeyTtlMs: config.orders?.idempotencyKeyTtlMs,
+        shipments: saga.shipments,
       }),
     );
     app.use(
@@ -159,6 +186,11 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
         ...(saga.onWebhookRefused ? { onRefused: saga.onWebhookRefused } : {}),
       }),
     );
+    if (saga.shipments) {
+      app.use(shipmentAnswerRoutes({ prisma: db.prisma, orderProcess: saga.shipments, logger, bodyLimit: config.http.bodyLimit }));
+      // Ops approve, reassign and cancel shipments (docs/fulfilment.md).
+      app.use(opsShipmentRoutes({ prisma: db.prisma, orderProcess: saga.shipments, requireOps: ops, jsonParser, logger }));
+    }
     app.use(incidentRoutes({ prisma: db.prisma, incidents: saga.incidents, engine: saga.engine, requireOps: ops, jsonParser }));
     app.use(queuesBoard(saga.queues, ops));
     // Events out (docs/events.md): webhook subscriptions and the stream.

@@ -54,6 +54,19 @@ export function requireScope(scope: Scope, o: { challenge?: Challenge; publicUrl
   };
 }
 
+/**
+ * For a key holding `scope` (every record), or a business's key holding `own` (its own
+ * business's records only: the route checks which, and answers another's 404). A read only.
+ */
+export function requireScopeOrBusinessKey(scope: Scope, own: Scope): RequestHandler {
+  return (_req, res, next) => {
+    const p = callerOf(res, `an API key with the scope "${scope}", or a business's key with "${own}"`, 'bearer');
+    if (hasScope(p, scope) || (p.kind === 'key' && p.businessId !== null && p.scopes.has(own))) return next();
+    if (p.kind === 'key' && p.businessId !== null) throw forbidden(`a business's key needs the scope "${own}" to read its own business`);
+    throw forbidden(whyNot(p, scope));
+  };
+}
+
 /** Key management: the bootstrap admin token, or a key with keys:admin. */
 export function requireKeyAdmin(o: { publicUrl?: string | undefined } = {}): RequestHandler {
   const writes = sameOriginJsonWrites(o.publicUrl);

@@ -5,7 +5,7 @@
 // refused, not read as U+FFFD.
 import { isUtf8 } from 'node:buffer';
 import express, { type RequestHandler } from 'express';
-import { invalidUtf8Body, unsupportedEncoding } from './problem.js';
+import { invalidUtf8Body, unsupportedEncoding, validationProblem } from './problem.js';
 
 const ACCEPTED_ENCODINGS = new Set(['identity', 'gzip', 'deflate']);
 
@@ -35,4 +35,14 @@ export function jsonBodyParser(limit: string | number): RequestHandler {
 /** Any body up to `limit`, decoded but otherwise as received, as a Buffer in req.body. */
 export function rawBodyParser(limit: string | number): RequestHandler {
   return acceptedEncodingsOnly(express.raw({ type: () => true, limit }));
+}
+
+/** The JSON in a raw body (read by rawBodyParser, its signature checked on these bytes): 400 naming `body` when it is not UTF-8 JSON. */
+export function jsonOfRawBody(raw: Buffer): unknown {
+  if (!isUtf8(raw)) throw invalidUtf8Body();
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw validationProblem([{ field: 'body', message: 'is not valid JSON' }]);
+  }
 }

@@ -195,10 +195,18 @@ const envelope = (type: (typeof EVENT_TYPES)[number], status: string) =>
 export const EVENT_SCHEMAS = {
   'order.created': envelope('order.created', 'NEW: it was placed'),
   'order.awaiting_payment': envelope('order.awaiting_payment', 'AWAITING_PAYMENT: its stock is reserved and its payment requested'),
-  'order.paid': envelope('order.paid', 'PAID: payment approved, stock committed (final)'),
+  'order.paid': envelope('order.paid', 'PAID: payment approved, stock committed'),
+  'order.fulfilling': envelope('order.fulfilling', 'FULFILLING: its shipments went to the businesses that supply them'),
+  'order.partially_shipped': envelope('order.partially_shipped', 'PARTIALLY_SHIPPED: some of its shipments have shipped'),
+  'order.shipped': envelope('order.shipped', 'SHIPPED: every shipment still on its way has shipped'),
+  'order.delivered': envelope('order.delivered', 'DELIVERED: every shipment still on its way was delivered'),
+  'order.completed': envelope('order.completed', "COMPLETED: delivered and the businesses' funds released (final)"),
   'order.rejected': envelope('order.rejected', 'REJECTED: out of stock (final)'),
   'order.payment_failed': envelope('order.payment_failed', 'PAYMENT_FAILED: the payment was declined (final)'),
-  'order.cancelled': envelope('order.cancelled', 'CANCELLED: by the customer or the payment timeout (final)'),
+  'order.cancelled': envelope(
+    'order.cancelled',
+    'CANCELLED: by the customer, the payment timeout, or every shipment declined; refunded when it was paid (final)',
+  ),
 } as const satisfies Record<(typeof EVENT_TYPES)[number], z.ZodType>;
 
 const e = EVENT_SCHEMAS;
@@ -207,6 +215,11 @@ export const Event = z
     e['order.created'],
     e['order.awaiting_payment'],
     e['order.paid'],
+    e['order.fulfilling'],
+    e['order.partially_shipped'],
+    e['order.shipped'],
+    e['order.delivered'],
+    e['order.completed'],
     e['order.rejected'],
     e['order.payment_failed'],
     e['order.cancelled'],

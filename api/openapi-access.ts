@@ -16,7 +16,11 @@ export type Access =
   | { kind: 'orders'; scope: Extract<Scope, 'orders:read' | 'orders:write'> }
   /** The bootstrap admin token, or a key with keys:admin. */
   | { kind: 'keys' }
-  /** Not the Authorization header: the payment provider's signature (the webhook), METRICS_TOKEN (/metrics). */
+  /** A key with `scope` for any business, or a business's own key with `own` for its own (another's answer 404). */
+  | { kind: 'business'; scope: Scope; own: Scope }
+  /** A business's signature on the body (`signature`, the header), its own key with `own` for its own records, or a key with `scope` for any business's. */
+  | { kind: 'business-signed'; signature: string; own: Scope; scope: Scope }
+  /** Not the Authorization header: the payment provider's signature (the webhook), METRICS_TOKEN (/metrics), a signed link. */
   | { kind: 'own-credential'; what: string };
 
 const pub: Access = { kind: 'public' };
@@ -34,6 +38,7 @@ export const ACCESS: Record<string, Access> = {
   'GET /problems/invalid-order-body': pub,
   'GET /orders/{id}': { kind: 'orders', scope: 'orders:read' },
   'POST /orders/{id}/cancel': { kind: 'orders', scope: 'orders:write' },
+  'POST /orders/{id}/shipments/{shipmentId}/confirm-delivery': { kind: 'orders', scope: 'orders:write' },
   'GET /orders/{id}/notifications': { kind: 'orders', scope: 'orders:read' },
   'POST /webhooks/payments/{provider}': { kind: 'own-credential', what: "the provider's signature header" },
   'GET /ops/api/incidents': scope('ops'),
@@ -51,6 +56,20 @@ export const ACCESS: Record<string, Access> = {
   'GET /admin/api-keys': { kind: 'keys' },
   'GET /admin/api-keys/{id}': { kind: 'keys' },
   'DELETE /admin/api-keys/{id}': { kind: 'keys' },
+  'POST /businesses': scope('businesses:admin'),
+  'GET /businesses': scope('businesses:admin'),
+  'GET /businesses/{id}': { kind: 'business', scope: 'businesses:admin', own: 'shipments:read' },
+  'PATCH /businesses/{id}': scope('businesses:admin'),
+  'POST /businesses/{id}/secret': scope('businesses:admin'),
+  'PUT /products/{sku}/business': scope('businesses:admin'),
+  'POST /businesses/{businessId}/shipments/{shipmentId}/events': {
+    kind: 'business-signed',
+    signature: 'Business-Signature',
+    own: 'shipments:write',
+    scope: 'ops',
+  },
+  'GET /businesses/{businessId}/shipments/{shipmentId}/answer': { kind: 'own-credential', what: "the link's signature (`sig`, from the dispatch e-mail)" },
+  'POST /businesses/{businessId}/shipments/{shipmentId}/answer': { kind: 'own-credential', what: "the link's signature (`sig`, from the dispatch e-mail)" },
   'GET /ops': scope('ops'),
   'GET /ops/api/definitions': scope('ops'),
   'GET /ops/api/definitions/{key}': scope('ops'),
@@ -58,6 +77,10 @@ export const ACCESS: Record<string, Access> = {
   'GET /ops/api/orders/{id}/path': scope('ops'),
   'GET /ops/api/instances/{key}': scope('ops'),
   'GET /ops/api/instances/{key}/decisions': scope('ops'),
+  'GET /ops/api/shipments': scope('ops'),
+  'POST /ops/api/shipments/{id}/approve': scope('ops'),
+  'POST /ops/api/shipments/{id}/reassign': scope('ops'),
+  'POST /ops/api/shipments/{id}/cancel': scope('ops'),
   'GET /metrics': { kind: 'own-credential', what: 'METRICS_TOKEN when it is set' },
 };
 
@@ -71,10 +94,18 @@ export const SECURITY_SCHEMES = {
   },
   opsBrowser: { type: 'http', scheme: 'basic', description: 'For the ops pages in a browser: any user name, an API key with the ops scope as password' },
   admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN: only to manage API keys (the bootstrap)' },
+  businessSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Business-Signature',
+    description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody" under the business\'s secret>, within 5 minutes',
+  },
 };
 
 const UNAUTHORIZED =
   'No credential, or one that does not verify: an unknown, revoked or expired key; a customer token expired, for another issuer or audience, badly signed, or with a refused algorithm (`unauthorized`)';
+const UNAUTHORIZED_SIGNED = (header: string) =>
+  `A \`${header}\` that is malformed, stale (beyond 5 minutes) or not the business's (\`unauthorized\`, naming \`${header}\`: nothing was recorded), or neither it nor a key`;
 const CROSS_SITE = 'sent from another site (Origin or Sec-Fetch-Site): `cross-site-request`';
 
 function accessDescription(access: Access): string {
@@ -87,6 +118,10 @@ function accessDescription(access: Access): string {
       return `a customer, for their own orders (another customer's answer 404), or an API key with the scope \`${access.scope}\`, for any customer's`;
     case 'keys':
       return 'the admin token, or an API key with the scope `keys:admin`';
+    case 'business':
+      return `an API key with the scope \`${access.scope}\` (${SCOPES[access.scope]}), or a business's own key with \`${access.own}\`, for its own business (another business's answers 404)`;
+    case 'business-signed':
+      return `the business, with its \`${access.signature}\` or its own API key with \`${access.own}\` (another business's key is refused); or an API key with the scope \`${access.scope}\` (${SCOPES[access.scope]})`;
     case 'own-credential':
       return access.what;
   }
@@ -100,6 +135,10 @@ function security(path: string, access: Access): unknown[] | undefined {
       return [{ customer: [] }, { apiKey: [] }];
     case 'keys':
       return [{ admin: [] }, { apiKey: [] }];
+    case 'business':
+      return [{ apiKey: [] }];
+    case 'business-signed':
+      return [{ businessSignature: [] }, { apiKey: [] }];
     default:
       return undefined;
   }
@@ -121,7 +160,7 @@ export function applyAccess(paths: Record<string, Record<string, Operation>>, pr
       op.security = required;
       const responses = (op.responses ??= {});
       const crossSite = responses['403'] !== undefined;
-      responses['401'] = problem(UNAUTHORIZED);
+      responses['401'] = problem(access.kind === 'business-signed' ? `${UNAUTHORIZED_SIGNED(access.signature)}; or ${UNAUTHORIZED}` : UNAUTHORIZED);
       responses['403'] = problem(`A caller without the right (\`forbidden\`): ${accessDescription(access)}${crossSite ? `; or ${CROSS_SITE}` : ''}`);
     }
   }

@@ -4,6 +4,9 @@ import * as s from './schemas.js';
 import { incidentPaths, metricsPaths, opsPaths } from './openapi-ops.js';
 import { eventPaths } from './openapi-events.js';
 import { apiKeyPaths, applyAccess, SECURITY_SCHEMES } from './openapi-access.js';
+import { businessPaths } from './openapi-businesses.js';
+import { shipmentAnswerPaths } from './openapi-shipments.js';
+import { opsShipmentPaths } from './openapi-ops-shipments.js';
 import { ORDER_BODY_EXAMPLE, ORDER_BODY_PAGE, orderBodyProblem } from './order-body.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -62,12 +65,16 @@ export type OpenApiOptions = {
   ops?: 'embedded' | 'zeebe' | undefined;
   /** GET /metrics. */
   metrics?: boolean;
+  /** The business routes (mounted when the app has the dispatcher plugins). */
+  businesses?: boolean;
+  /** The businesses' answers for their shipments (mounted with the saga when it has `shipments`). */
+  shipments?: boolean;
 };
 
 /** Paths the rate limiter neither counts nor refuses (api/rate-limit.ts): probes, scrapers, payment providers. */
 const RATE_LIMIT_EXEMPT_PATHS = new Set(['/health', '/ready', '/metrics', '/webhooks/payments/{provider}']);
 
-export function openApiDocument(version: string, { saga = false, ops, metrics = false }: OpenApiOptions = {}) {
+export function openApiDocument(version: string, { saga = false, ops, metrics = false, businesses = false, shipments = false }: OpenApiOptions = {}) {
   const schemas = new SchemaSet();
   const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => schemas.json(schema, io);
   const problemRef = { $ref: '#/components/schemas/Problem' };
@@ -156,7 +163,10 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
     parameters: queryParameters(json, schema),
     badRequest: listBadRequest(problem, path),
   });
-  if (saga) Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok, list }), eventPaths({ json, problem, ok, list }));
+  if (saga) {
+    Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok, list }), eventPaths({ json, problem, ok, list }));
+    if (shipments) Object.assign(paths, shipmentAnswerPaths({ json, problem, ok, list }), opsShipmentPaths({ json, problem, ok, list }));
+  }
   if (ops) {
     paths['/ops'] = {
       get: {
@@ -170,6 +180,7 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
   if (ops) Object.assign(paths, opsPaths({ json, problem, ok, list }, ops));
   if (metrics) Object.assign(paths, metricsPaths());
   Object.assign(paths, apiKeyPaths({ json, problem, ok, list }));
+  if (businesses) Object.assign(paths, businessPaths({ json, problem, ok, list }));
   applyAccess(paths as Parameters<typeof applyAccess>[0], problem);
   // Every operation the rate limiter counts can answer 429 (api/rate-limit.ts exempts the same paths).
   const tooMany = problem('More than RATE_LIMIT_PER_MINUTE requests a minute from this client (`rate-limited`): retry after `Retry-After` seconds');
@@ -421,6 +432,26 @@ function sagaPaths(
             ),
           ),
           503: problem('The order process cannot be reached; retry after `Retry-After` seconds'),
+        },
+      },
+    },
+    '/orders/{id}/shipments/{shipmentId}/confirm-delivery': {
+      post: {
+        summary: 'Confirm that a shipment arrived',
+        description:
+          "The customer (or the shop for them) confirms delivery: the business's funds for the shipment are released " +
+          '(otherwise they are released when the acceptance window passes). A shipped shipment is recorded delivered as well. ' +
+          'Repeating it answers the same. No body is needed.',
+        parameters: [orderIdParam, { name: 'shipmentId', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: false, content: { 'application/json': { schema: json(s.ConfirmDeliveryBody, 'input'), example: {} } } },
+        responses: {
+          200: {
+            description: 'Delivery confirmed',
+            content: { 'application/json': { example: { id: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a', deliveryConfirmedAt: '2026-12-03T10:00:00.000Z' } } },
+          },
+          400: problem('A body with fields'),
+          404: problem('No such order, or no such shipment of it'),
+          409: problem('The shipment has not shipped yet (`/problems/shipment-not-delivered`)'),
         },
       },
     },

@@ -115,6 +115,9 @@ export const IdempotencyKey = storableText()
 export const OrderStatus = z.enum(ORDER_STATUSES, required(`one of ${ORDER_STATUSES.join(', ')}`)).meta({ id: 'OrderStatus' });
 
 export const OrderIdParams = z.object({ id: storableText() });
+export const ShipmentOfOrderParams = z.object({ id: storableText(), shipmentId: storableText() });
+/** POST /orders/{id}/shipments/{shipmentId}/confirm-delivery takes no fields. */
+export const ConfirmDeliveryBody = z.strictObject({});
 
 export const OrderLine = z.strictObject({
   sku: storableText(required('a string')).pipe(Sku),
@@ -196,9 +199,33 @@ export const Order = z
         amountMinor: z.number().int(),
         currency: z.string(),
         failureReason: z.string().nullable(),
+        capturedMinor: z.number().int().meta({ description: 'Captured per shipment as it shipped' }),
+        refundedMinor: z.number().int().meta({ description: 'Given back: captured money refunded and authorization released unused' }),
         updatedAt: z.iso.datetime(),
       })
       .nullable(),
+    shipments: z
+      .array(
+        z.object({
+          id: z.uuid(),
+          businessId: z.string(),
+          status: z.enum(['PENDING', 'SENT', 'ACCEPTED', 'DECLINED', 'SHIPPED', 'DELIVERED', 'CANCELLED']),
+          amountMinor: z.number().int(),
+          lines: z.array(z.object({ sku: Sku, quantity: z.number().int() })),
+          tracking: z.object({ carrier: z.string(), trackingNumber: z.string(), trackingUrl: z.string().nullable() }).nullable(),
+          declineReason: z.string().nullable(),
+          capturedMinor: z.number().int(),
+          refundedMinor: z.number().int(),
+          deliveryConfirmedAt: z.iso.datetime().nullable(),
+          fundsReleasedAt: z.iso.datetime().nullable(),
+          history: z.array(z.object({ from: z.string().nullable(), to: z.string(), reason: z.string(), at: z.iso.datetime() })),
+        }),
+      )
+      .meta({ description: 'One per business supplying the order, once it is paid (docs/fulfilment.md)' }),
+    funds: z.array(z.object({ businessId: z.string(), owedMinor: z.number().int(), releasedMinor: z.number().int(), reversedMinor: z.number().int() })).meta({
+      description:
+        'What each business is owed for this order: held until released (delivery confirmed or the acceptance window passed), reversed when refunded',
+    }),
     history: z.array(z.object({ from: OrderStatus.nullable(), to: OrderStatus, reason: z.string(), at: z.iso.datetime() })),
     processInstanceKey: z.string().nullable(),
     process: ProcessView.nullable().meta({ description: 'The BPMN step the order is at now; null before its process picked it up' }),

@@ -26,6 +26,7 @@ import { SandboxProvider } from '../integrations/payments/sandbox/provider.js';
 import { sandboxWebhookProvider } from './webhook-providers.js';
 import { SAGA_WORKERS } from '../workers/index.js';
 import { runWorkers } from '../workers/run-workers.js';
+import type { PaymentGateway } from '../domain/payments/gateway.js';
 import type { EmbeddedEngine } from '../orchestrator/embedded/embedded-engine.js';
 import type { Engine, JobWorker } from '../orchestrator/engine.js';
 import { openEngine, type EngineParts } from './engines.js';
@@ -34,6 +35,7 @@ import { checkWorkerCoverage, loadProcessModels, taskTypesOf } from '../orchestr
 import { RecoverySweeper } from './recovery.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import { guardedPostJson } from '../integrations/http/post-json.js';
+import { createDispatcherRegistry } from '../integrations/dispatchers/registry.js';
 import { eventDeliveryGauges } from './event-metrics.js';
 import { systemMetrics } from './system-metrics.js';
 import { metricsRoutes, type MetricsSource } from '../api/routes/metrics.js';
@@ -50,6 +52,8 @@ export type RunningSystem = {
   engine: Engine;
   /** The embedded engine, when it is the one running (tests drive its timers and tables). */
   embedded?: EmbeddedEngine;
+  /** The payment provider's client (tests ask the provider what it did). */
+  gateway: PaymentGateway;
   server: Server;
   url: string;
   stop(): Promise<void>;
@@ -136,6 +140,10 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       callbackUrl: () => `${publicUrl as string}/webhooks/payments/sandbox`,
     });
     const smtpEnabled = Boolean(config.notifications.smtpUrl);
+    const dispatchers = createDispatcherRegistry({
+      ...(config.notifications.smtpUrl ? { smtpUrl: config.notifications.smtpUrl } : {}),
+      from: config.notifications.from,
+    });
     const smtp = runsApi && config.notifications.smtpUrl ? new SmtpSink(config.notifications.smtpUrl, config.notifications.from, logger) : undefined;
     if (smtp) closer.add('smtp', () => smtp.close());
     const notifications = new NotificationQueue(queueContext, db.prisma, { log: new LogSink(logger), ...(smtp ? { smtp } : {}) });
@@ -171,7 +179,17 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       const workers: JobWorker[] = runWorkers(
         engine,
         SAGA_WORKERS,
-        { prisma: db.prisma, gateway: sandbox, notifications, smtpEnabled, retryBackoffMs: config.payments.retryBackoffMs, logger, metrics },
+        {
+          prisma: db.prisma,
+          gateway: sandbox,
+          notifications,
+          smtpEnabled,
+          dispatchers,
+          fulfilment: { publicUrl: () => publicUrl as string, linkValidityMs: config.fulfilment.linkValidityMs },
+          retryBackoffMs: config.payments.retryBackoffMs,
+          logger,
+          metrics,
+        },
         {
           maxJobsToActivate: config.workers.concurrency,
           timeoutMs: config.workers.jobTimeoutMs,
@@ -205,6 +223,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
             inspector: parts.inspector,
             listNotifications: (orderId, page) => notificationPage(db.prisma, orderId, page),
             webhookProviders,
+            shipments: orderProcess,
             relay,
             onWebhookRefused: (provider, reason) => metrics.webhookRefusedBy(provider, reason),
             incidents: parts.incidents,
@@ -213,6 +232,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
           },
           ops: opsMode(config, db, parts),
           metrics: metricsEndpoint,
+          // The admin API only checks a business's dispatcher settings with it: nothing is sent from here.
+          dispatchers,
           ...(rateLimitRedis ? { rateLimitStore: { redis: rateLimitRedis, prefix: `${config.redis.prefix}:rate-limit:` } } : {}),
         })
       : workersApp(db, parts.ping, logger, metricsEndpoint);
@@ -268,6 +289,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
       db,
       engine,
       ...(parts.embedded ? { embedded: parts.embedded.engine } : {}),
+      gateway: sandbox,
       server,
       url,
       stop: () => closer.closeAll(),

@@ -5,7 +5,7 @@
 // workers role exposes what it counts itself (jobs, saga durations).
 import type { Queue } from 'bullmq';
 import { WEBHOOK_REFUSALS } from '../api/routes/webhooks.js';
-import { ORDER_STATUSES, isFinal } from '../domain/orders/lifecycle.js';
+import { ORDER_STATUSES, endsPaymentSaga } from '../domain/orders/lifecycle.js';
 import type { Config } from '../infra/config.js';
 import type { PrismaClient } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
@@ -42,8 +42,8 @@ export function systemMetrics(d: SystemMetricsDeps): SagaMetrics {
     .info({ role: d.role, engine: d.engine })
     .initialize({
       taskTypes: d.taskTypes,
-      // Observed where the final transition happens: in the workers.
-      finalStatuses: d.taskTypes.length > 0 ? ORDER_STATUSES.filter(isFinal) : [],
+      // Observed where the payment saga ends: in the workers.
+      finalStatuses: d.taskTypes.length > 0 ? ORDER_STATUSES.filter(endsPaymentSaga) : [],
       webhookProviders: d.shared?.webhookProviders ?? [],
       refusalReasons: WEBHOOK_REFUSALS,
     });
@@ -53,7 +53,7 @@ export function systemMetrics(d: SystemMetricsDeps): SagaMetrics {
   metrics
     .gaugeFromSource({
       name: 'orders',
-      help: 'Orders by status now (final: PAID, REJECTED, PAYMENT_FAILED, CANCELLED)',
+      help: 'Orders by status now (final: COMPLETED, REJECTED, PAYMENT_FAILED, CANCELLED)',
       labelNames: ['status'],
       source: 'database',
       read: async () => {

@@ -1,7 +1,9 @@
 /**
- * What completed orders leave in the database (issue 16, item 3 starts from it): rows per PAID
- * order in every table that grows with orders, read once the service has stopped. Tables
- * that hold the catalogue, definitions or settings are left out.
+ * What the bench's orders leave in the database (issue 16, item 3 starts from it): rows per
+ * order that reached PAID in every table that grows with orders, read once the service has
+ * stopped. Tables that hold the catalogue, definitions or settings are left out. A paid order
+ * goes on to FULFILLING (its shipments wait for their businesses), so its rows include its
+ * shipment's, and its process instances are still active: the audit prune leaves them.
  */
 import { pino } from 'pino';
 import type { Database } from '../infra/database.js';
@@ -11,6 +13,7 @@ import { EmbeddedEngine } from '../orchestrator/embedded/embedded-engine.js';
 const NOT_PER_ORDER = new Set([
   '_prisma_migrations',
   'products',
+  'businesses',
   'warehouses',
   'stock',
   'api_keys',
@@ -23,6 +26,7 @@ const NOT_PER_ORDER = new Set([
 
 export type RowsLeft = {
   orders: number;
+  /** Orders that reached PAID (their history has it): paid orders are FULFILLING by now. */
   paidOrders: number;
   /** Rows per PAID order, by table (tables with no rows left out). */
   perOrder: Record<string, number>;
@@ -71,7 +75,9 @@ async function pruneAll(db: Database): Promise<number> {
 export async function rowsLeft(db: Database): Promise<RowsLeft> {
   const counts = await countTables(db);
   const [orders] = await db.sql.query<{ all: string; paid: string }>(
-    `SELECT count(*)::text AS all, (count(*) FILTER (WHERE status = 'PAID'))::text AS paid FROM orders`,
+    `SELECT count(*)::text AS all,
+            (count(*) FILTER (WHERE EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.to_status = 'PAID')))::text AS paid
+       FROM orders o`,
   );
   const paidOrders = Number(orders?.paid ?? 0);
   const per = (n: number) => (paidOrders > 0 ? n / paidOrders : 0);

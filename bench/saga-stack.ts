@@ -92,10 +92,10 @@ export async function startStack(o: StackOptions): Promise<SagaStack> {
   return { redis, redisLabel, dataDir, ...(fresh ? { fresh } : {}), service, stopService, clearPrefix, dropDatabase, removeDataDir, stopRedis };
 }
 
-/** Notification jobs the service has handled: one per order, its saga's last step. */
+/** Notification jobs the service has handled: one per order, its payment saga's last step (a paid order's shipments follow). */
 export const notificationsDone = async (service: ServiceProcess) => (await service.snapshot()).jobs.notifications?.completed ?? 0;
 
-/** Waits until `count` more notification jobs than `notificationsBefore` were handled (an order's last work), then a little longer. */
+/** Waits until `count` more notification jobs than `notificationsBefore` were handled (an order's last work up to PAID), then a little longer. */
 export async function settle(service: ServiceProcess, notificationsBefore: number, count: number): Promise<boolean> {
   const deadline = performance.now() + SETTLE_TIMEOUT_MS;
   for (;;) {

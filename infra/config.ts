@@ -4,7 +4,7 @@ import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { addDuration } from './iso-duration.js';
-import { DELIVERY_KILL_POINTS, KILL_POINTS } from './kill-points.js';
+import { DELIVERY_KILL_POINTS, FULFILMENT_KILL_POINTS, KILL_POINTS } from './kill-points.js';
 
 const DEV_ADMIN_TOKEN = 'dev-admin-token';
 const DEV_SANDBOX_SECRET = 'whsec_sandbox_development_only';
@@ -144,6 +144,9 @@ const schema = z
     IDEMPOTENCY_KEY_TTL: isoDuration('PT24H'),
     PAYMENT_TIMEOUT: isoDuration('PT10M'),
     PAYMENT_MESSAGE_TTL: isoDuration('PT1H'),
+    FULFILMENT_DELIVERY_PRESUMED_AFTER: isoDuration('P14D'),
+    FULFILMENT_ACCEPTANCE_WINDOW: isoDuration('P7D'),
+    FULFILMENT_LINK_VALIDITY: isoDuration('P7D'),
     PAYMENT_STATUS_CHECK_INTERVAL: isoDurationOrUnset,
     PAYMENT_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
     PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
@@ -174,7 +177,9 @@ const schema = z
     ROLE: z.enum(ROLES).default('all'),
     // Fault injection (infra/kill-points.ts): the process SIGKILLs itself at this point. Tests only.
     FAULT_KILL_AT: z
-      .enum([...KILL_POINTS, ...DELIVERY_KILL_POINTS], { message: `must be one of ${[...KILL_POINTS, ...DELIVERY_KILL_POINTS].join(', ')}` })
+      .enum([...KILL_POINTS, ...DELIVERY_KILL_POINTS, ...FULFILMENT_KILL_POINTS], {
+        message: `must be one of ${[...KILL_POINTS, ...DELIVERY_KILL_POINTS, ...FULFILMENT_KILL_POINTS].join(', ')}`,
+      })
       .optional()
       .or(z.literal('').transform(() => undefined)),
     ENGINE: z.enum(['embedded', 'zeebe']).default('embedded'),
@@ -360,8 +365,16 @@ function toConfig(env: z.infer<typeof schema>) {
       paymentTimeoutMs: env.PAYMENT_TIMEOUT.ms,
       /** ISO 8601 duration without a payment result after which the process asks the provider, and again after each answer "pending". */
       paymentStatusCheckInterval: env.PAYMENT_STATUS_CHECK_INTERVAL?.iso ?? defaultStatusCheckInterval(env.PAYMENT_TIMEOUT.ms),
-      /** How long payment-result and cancel messages wait for the process (ms). */
+      /** How long payment-result, cancel and shipment messages wait for the process (ms). */
       messageTtlMs: env.PAYMENT_MESSAGE_TTL.ms,
+      /** After shipping, how long without a delivery report until a shipment is presumed delivered (ISO 8601). */
+      deliveryPresumedAfter: env.FULFILMENT_DELIVERY_PRESUMED_AFTER.iso,
+      /** After delivery, how long the customer has to complain before the business's funds are released (ISO 8601). */
+      acceptanceWindow: env.FULFILMENT_ACCEPTANCE_WINDOW.iso,
+    },
+    fulfilment: {
+      /** How long the accept/decline links sent to a business stay valid (ms). */
+      linkValidityMs: env.FULFILMENT_LINK_VALIDITY.ms,
     },
     payments: {
       provider: env.PAYMENT_PROVIDER,

@@ -27,6 +27,9 @@ export type OrderProcessOptions = {
   paymentStatusCheckInterval: string;
   /** Time to live of published messages (ms): a message may arrive before the process waits for it. */
   messageTtlMs: number;
+  /** ISO 8601 durations of the shipment process (bpmn/shipment.bpmn): `=deliveryPresumedAfter` (default P14D), `=acceptanceWindow` (default P7D). */
+  deliveryPresumedAfter?: string;
+  acceptanceWindow?: string;
 };
 
 /** What became of a cancellation request. */
@@ -58,7 +61,13 @@ export class OrderProcess {
       name: MESSAGES.orderPlaced,
       correlationKey: orderId,
       messageId: `order-placed:${orderId}`,
-      variables: { orderId, paymentDeadline: this.deadlineOf(placedAt), paymentStatusCheckInterval: this.options.paymentStatusCheckInterval },
+      variables: {
+        orderId,
+        paymentDeadline: this.deadlineOf(placedAt),
+        paymentStatusCheckInterval: this.options.paymentStatusCheckInterval,
+        deliveryPresumedAfter: this.options.deliveryPresumedAfter ?? 'P14D',
+        acceptanceWindow: this.options.acceptanceWindow ?? 'P7D',
+      },
     });
   }
 
@@ -93,6 +102,11 @@ export class OrderProcess {
 
   async reportPayment(orderId: string, result: PaymentResult & { providerEventId: string }): Promise<void> {
     await this.publish({ name: MESSAGES.paymentResult, correlationKey: orderId, messageId: result.providerEventId, variables: { paymentResult: result } });
+  }
+
+  /** A business's answer for a shipment (domain/shipments/business-answers.ts), or the customer's confirmation of delivery. */
+  async reportShipment(m: { name: string; correlationKey: string; messageId: string; variables: Record<string, unknown> }): Promise<void> {
+    await this.publish(m);
   }
 
   private async publish(

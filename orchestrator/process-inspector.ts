@@ -39,6 +39,8 @@ export type ElementInfo = { name: string | null; type: string };
 export type IncidentView = {
   key: string;
   processInstanceKey: string;
+  /** The root of its call tree when a call activity started its instance (a shipment's process): the order's instance. Embedded engine only. */
+  rootProcessInstanceKey?: string;
   bpmnProcessId: string;
   elementId: string;
   elementInstanceKey: string;

@@ -7,9 +7,25 @@ import { cancelOrderWorker, finalizeOrderWorker, markPaymentFailedWorker, ORDER_
 import { checkPaymentStatusWorker, PAYMENT_TASK_TYPES, paymentPair, requestPaymentWorker, voidPaymentWorker } from './payment.js';
 import type { CompensationPair, SagaWorker } from './saga-worker.js';
 import { releaseStockWorker, reserveStockWorker, STOCK_TASK_TYPES, stockPair } from './stock.js';
+import { captureShipmentWorker, refundShipmentWorker, releaseFundsWorker, restockShipmentWorker, SHIPMENT_MONEY_TASK_TYPES } from './shipment-money.js';
+import {
+  answerOverdueWorker,
+  completeOrderWorker,
+  dispatchShipmentWorker,
+  prepareShipmentsWorker,
+  presumeDeliveredWorker,
+  SHIPMENT_TASK_TYPES,
+} from './shipments.js';
 
 /** Every task type of the model by name, e.g. TASK_TYPES.reserveStock; each module declares its own. */
-export const TASK_TYPES = { ...STOCK_TASK_TYPES, ...PAYMENT_TASK_TYPES, ...ORDER_OUTCOME_TASK_TYPES, ...NOTIFY_TASK_TYPES } as const;
+export const TASK_TYPES = {
+  ...STOCK_TASK_TYPES,
+  ...PAYMENT_TASK_TYPES,
+  ...ORDER_OUTCOME_TASK_TYPES,
+  ...NOTIFY_TASK_TYPES,
+  ...SHIPMENT_TASK_TYPES,
+  ...SHIPMENT_MONEY_TASK_TYPES,
+} as const;
 
 export const SAGA_WORKERS: readonly SagaWorker[] = [
   reserveStockWorker,
@@ -22,6 +38,15 @@ export const SAGA_WORKERS: readonly SagaWorker[] = [
   markPaymentFailedWorker,
   cancelOrderWorker,
   notifyCustomerWorker,
+  prepareShipmentsWorker,
+  dispatchShipmentWorker,
+  answerOverdueWorker,
+  captureShipmentWorker,
+  presumeDeliveredWorker,
+  releaseFundsWorker,
+  restockShipmentWorker,
+  refundShipmentWorker,
+  completeOrderWorker,
 ];
 
 /** The steps of Secure payment, each with the task that undoes it. */

@@ -9,6 +9,7 @@ import type { Job, JobAction } from '../orchestrator/engine.js';
 import type { PaymentGateway } from '../domain/payments/gateway.js';
 import type { OrderStatus } from '../domain/orders/lifecycle.js';
 import type { TransitionResult } from '../domain/orders/transition.js';
+import type { DispatchOptions, Dispatchers } from '../domain/shipments/dispatch-shipment.js';
 
 /** What every job of the saga carries: the order it is about. The order itself lives in the database. */
 export type OrderVariables = { orderId: string };
@@ -19,6 +20,10 @@ export type WorkerDeps = {
   /** Hands a recorded notification to delivery; failures are recovered from the outbox later. */
   notifications: { enqueue(notificationId: string): Promise<void> };
   smtpEnabled: boolean;
+  /** The dispatcher plugins by name (integrations/dispatchers/registry.ts). */
+  dispatchers: Dispatchers;
+  /** Where businesses answer, and how long the links we send them stay valid. */
+  fulfilment: DispatchOptions;
   /** First retry delay for technical failures; doubles per attempt. */
   retryBackoffMs: number;
   logger: Logger;

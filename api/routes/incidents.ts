@@ -29,12 +29,17 @@ function decodeIncidentCursor(cursor: string): string | undefined {
 }
 
 async function withOrders(prisma: PrismaClient, incidents: IncidentView[]) {
-  const keys = [...new Set(incidents.map((i) => i.processInstanceKey))];
+  // An incident in a shipment's process belongs to the order whose instance called it (the root of its call tree).
+  const orderInstance = (i: IncidentView) => i.rootProcessInstanceKey ?? i.processInstanceKey;
+  const keys = [...new Set(incidents.map(orderInstance))];
   const orders = keys.length
     ? await prisma.order.findMany({ where: { processInstanceKey: { in: keys } }, select: { id: true, processInstanceKey: true } })
     : [];
   const byKey = new Map(orders.map((o) => [o.processInstanceKey, o.id]));
-  return incidents.map((i) => ({ ...i, orderId: byKey.get(i.processInstanceKey) ?? null }));
+  return incidents.map((i) => {
+    const { rootProcessInstanceKey: _root, ...view } = i;
+    return { ...view, orderId: byKey.get(orderInstance(i)) ?? null };
+  });
 }
 
 export function incidentRoutes(d: IncidentRouteDeps): Router {

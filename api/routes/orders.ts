@@ -22,7 +22,18 @@ import type { ProcessInspector, ProcessView } from '../../orchestrator/process-i
 import { logRequestWith } from '../log-context.js';
 import { ORDER_BODY_PAGE, orderBodyPage, orderBodyProblem } from '../order-body.js';
 import { HttpProblem } from '../problem.js';
-import { CancelOrderBody, CreateOrderBody, IdempotencyKey, ListNotificationsQuery, ListOrdersQuery, OrderIdParams } from '../schemas.js';
+import {
+  CancelOrderBody,
+  ConfirmDeliveryBody,
+  CreateOrderBody,
+  IdempotencyKey,
+  ListNotificationsQuery,
+  ListOrdersQuery,
+  OrderIdParams,
+  ShipmentOfOrderParams,
+} from '../schemas.js';
+import { confirmDelivery } from '../../domain/shipments/delivery.js';
+import { DELIVERY_CONFIRMED } from '../../domain/shipments/business-answers.js';
 import { jsonBody, listParams, parse } from '../validate.js';
 import { killPoint } from '../../infra/kill-points.js';
 
@@ -39,6 +50,8 @@ export type OrderRouteDeps = {
   logger: Logger;
   /** How long an Idempotency-Key names its order (IDEMPOTENCY_KEY_TTL); default 24 h. */
   idempotencyKeyTtlMs?: number | undefined;
+  /** Where a customer's confirmation of delivery goes (the shipment processes); absent: that route is off. */
+  shipments?: Pick<OrderProcess, 'reportShipment'> | undefined;
 };
 
 /** The `reason` header of the model's customer-cancellation path (bpmn/order-fulfillment.bpmn). */
@@ -64,6 +77,7 @@ export function orderRoutes({
   jsonParser,
   logger,
   idempotencyKeyTtlMs = DEFAULT_IDEMPOTENCY_KEY_TTL_MS,
+  shipments,
 }: OrderRouteDeps): Router {
   const bodyPage = orderBodyPage(idempotencyKeyTtlMs);
 
@@ -214,6 +228,22 @@ export function orderRoutes({
         killPoint('cancel-order-route:after-correlated');
         await recordCancelRequested(prisma, id);
         res.status(202).json({ id, status: order.status, cancellation: outcome });
+      })
+      .post('/orders/:id/shipments/:shipmentId/confirm-delivery', requireCaller, jsonParser, async (req, res) => {
+        const { id, shipmentId } = parse(ShipmentOfOrderParams, req.params);
+        if (!shipments) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
+        await assertMayActOn(res, id, 'write');
+        if (req.body !== undefined) parse(ConfirmDeliveryBody, req.body);
+        logRequestWith(res, { orderId: id });
+        const confirmed = await confirmDelivery(prisma, id, shipmentId);
+        // Published on every call: a repeat after a lost answer publishes again (one message per id).
+        await shipments.reportShipment({
+          name: DELIVERY_CONFIRMED,
+          correlationKey: shipmentId,
+          messageId: `${shipmentId}:${DELIVERY_CONFIRMED}`,
+          variables: {},
+        });
+        res.status(200).json({ id: shipmentId, deliveryConfirmedAt: confirmed.confirmedAt.toISOString() });
       })
       .get('/orders/:id/notifications', requireCaller, async (req, res) => {
         const { id } = parse(OrderIdParams, req.params);

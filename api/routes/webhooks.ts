@@ -6,7 +6,6 @@
 // settles nothing. A verified event is made durable in the inbox, relayed to the
 // process (or, when that fails, to the relay's queue), and acknowledged; the
 // provider stops redelivering only once it is safe with us.
-import { isUtf8 } from 'node:buffer';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { PaymentOutcomeEvent } from '../../domain/payments/gateway.js';
 import { matchPaymentEvent } from '../../domain/payments/match-payment-event.js';
@@ -15,8 +14,8 @@ import { SIGNATURE_FAILURES, verifySignature, type SignatureFailure } from '../.
 import type { PrismaClient } from '../../infra/database.js';
 import type { Logger } from '../../infra/logger.js';
 import { logRequestWith } from '../log-context.js';
-import { rawBodyParser } from '../body-parsers.js';
-import { HttpProblem, invalidUtf8Body, validationProblem } from '../problem.js';
+import { jsonOfRawBody, rawBodyParser } from '../body-parsers.js';
+import { HttpProblem } from '../problem.js';
 import { PaymentProviderParams } from '../schemas.js';
 import { parse } from '../validate.js';
 import { killPoint } from '../../infra/kill-points.js';
@@ -101,13 +100,7 @@ export function webhookRoutes({ providers, prisma, relay, logger, bodyLimit, onR
     });
     if (!check.ok) throw signatureRefused(req, provider, check.reason);
 
-    if (!isUtf8(raw)) throw invalidUtf8Body();
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw validationProblem([{ field: 'body', message: 'is not valid JSON' }]);
-    }
+    const body = jsonOfRawBody(raw);
     const event = provider.parse(body);
     logRequestWith(res, { orderId: event.orderId });
 

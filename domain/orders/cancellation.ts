@@ -24,10 +24,15 @@ export async function assertCancellable(prisma: PrismaClient, orderId: string): 
     case 'AWAITING_PAYMENT':
       return { status: order.status, started: order.processInstanceKey !== null, placedAt: order.createdAt, cancelRequested: order.cancelRequestedAt !== null };
     case 'PAID':
+    case 'FULFILLING':
+    case 'PARTIALLY_SHIPPED':
+    case 'SHIPPED':
+    case 'DELIVERED':
       throw new ConflictError('ORDER_ALREADY_PAID', `order ${orderId} is already paid and can no longer be cancelled`, 'status');
     case 'REJECTED':
     case 'PAYMENT_FAILED':
     case 'CANCELLED':
+    case 'COMPLETED':
       throw new ConflictError('ORDER_FINISHED', `order ${orderId} has already ended as ${order.status}`, 'status');
   }
 }

@@ -14,8 +14,30 @@ export type PaymentView = {
   amountMinor: number;
   currency: string;
   failureReason: string | null;
+  /** Captured as shipments shipped. */
+  capturedMinor: number;
+  /** Given back to the customer: captured money refunded, and authorization released unused. */
+  refundedMinor: number;
   updatedAt: string;
 };
+
+export type ShipmentView = {
+  id: string;
+  businessId: string;
+  status: 'PENDING' | 'SENT' | 'ACCEPTED' | 'DECLINED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
+  amountMinor: number;
+  lines: { sku: string; quantity: number }[];
+  tracking: { carrier: string; trackingNumber: string; trackingUrl: string | null } | null;
+  declineReason: string | null;
+  capturedMinor: number;
+  refundedMinor: number;
+  deliveryConfirmedAt: string | null;
+  fundsReleasedAt: string | null;
+  history: { from: string | null; to: string; reason: string; at: string }[];
+};
+
+/** What each business is owed for this order (the ledger): held until released, or reversed when refunded. */
+export type FundsView = { businessId: string; owedMinor: number; releasedMinor: number; reversedMinor: number };
 
 export type ReservationView = { sku: string; warehouseId: string; quantity: number; state: 'RESERVED' | 'RELEASED' | 'COMMITTED' };
 
@@ -32,6 +54,9 @@ export type OrderView = {
   reservations: ReservationView[];
   /** The payment requested for this order, or null before the payment step. */
   payment: PaymentView | null;
+  /** One per business supplying the order, once it is paid (docs/fulfilment.md). */
+  shipments: ShipmentView[];
+  funds: FundsView[];
   history: { from: OrderStatus | null; to: OrderStatus; reason: string; at: string }[];
   /** The process instance running this order, once it has picked the order up. */
   processInstanceKey: string | null;
@@ -48,9 +73,11 @@ export async function getOrder(prisma: PrismaClient, id: string): Promise<OrderV
       reservations: { orderBy: [{ warehouseId: 'asc' }, { sku: 'asc' }] },
       payment: true,
       history: { orderBy: { id: 'asc' } },
+      shipments: { orderBy: { businessId: 'asc' }, include: { lines: { orderBy: { sku: 'asc' } }, history: { orderBy: { id: 'asc' } } } },
     },
   });
   if (!order) throw new NotFoundError('order', id, 'id');
+  const ledger = order.shipments.length > 0 ? await prisma.ledgerEntry.findMany({ where: { orderId: id }, orderBy: { id: 'asc' } }) : [];
   const payment = order.payment;
   return {
     id: order.id,
@@ -71,12 +98,41 @@ export async function getOrder(prisma: PrismaClient, id: string): Promise<OrderV
           amountMinor: payment.amountMinor,
           currency: payment.currency,
           failureReason: payment.failureReason,
+          capturedMinor: payment.capturedMinor,
+          refundedMinor: payment.refundedMinor,
           updatedAt: payment.updatedAt.toISOString(),
         }
       : null,
+    shipments: order.shipments.map((s) => ({
+      id: s.id,
+      businessId: s.businessId,
+      status: s.status,
+      amountMinor: s.amountMinor,
+      lines: s.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      tracking: s.carrier && s.trackingNumber ? { carrier: s.carrier, trackingNumber: s.trackingNumber, trackingUrl: s.trackingUrl } : null,
+      declineReason: s.declineReason,
+      capturedMinor: s.capturedMinor,
+      refundedMinor: s.refundedMinor,
+      deliveryConfirmedAt: s.deliveryConfirmedAt?.toISOString() ?? null,
+      fundsReleasedAt: s.fundsReleasedAt?.toISOString() ?? null,
+      history: s.history.map((h) => ({ from: h.fromStatus, to: h.toStatus, reason: h.reason, at: h.at.toISOString() })),
+    })),
+    funds: fundsOf(ledger),
     history: order.history.map((h) => ({ from: h.fromStatus, to: h.toStatus, reason: h.reason, at: h.at.toISOString() })),
     processInstanceKey: order.processInstanceKey,
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };
+}
+
+function fundsOf(ledger: { businessId: string; kind: 'OWED' | 'RELEASED' | 'REVERSED'; amountMinor: number }[]): FundsView[] {
+  const by = new Map<string, FundsView>();
+  for (const e of ledger) {
+    const f = by.get(e.businessId) ?? { businessId: e.businessId, owedMinor: 0, releasedMinor: 0, reversedMinor: 0 };
+    if (e.kind === 'OWED') f.owedMinor += e.amountMinor;
+    else if (e.kind === 'RELEASED') f.releasedMinor += e.amountMinor;
+    else f.reversedMinor += e.amountMinor;
+    by.set(e.businessId, f);
+  }
+  return [...by.values()].sort((a, b) => a.businessId.localeCompare(b.businessId));
 }

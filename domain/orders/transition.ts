@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { eventTypeFor } from '../events/event-types.js';
 import { newEventId } from '../events/record-event.js';
-import { isFinal, statusesLeadingTo, type OrderStatus } from './lifecycle.js';
+import { endsPaymentSaga, statusesLeadingTo, type OrderStatus } from './lifecycle.js';
 
 export class IllegalTransitionError extends ConflictError {
   constructor(
@@ -19,7 +19,7 @@ export class IllegalTransitionError extends ConflictError {
 export type TransitionResult = {
   status: OrderStatus;
   changed: boolean;
-  /** Set only when this call ended the order: how long it ran from being placed (ms), for the saga duration metric. */
+  /** Set only when this call ended the payment saga (endsPaymentSaga): how long from being placed (ms), for the saga duration metric. */
   endedAfterMs?: number;
 };
 
@@ -62,7 +62,7 @@ async function move(db: PrismaClient | Tx, orderId: string, to: OrderStatus, rea
     if (from === to) return { status: to, changed: false };
     throw new IllegalTransitionError(orderId, from, to);
   }
-  return isFinal(to) ? { status: to, changed: true, endedAfterMs: Math.max(0, Number(row.age_ms)) } : { status: to, changed: true };
+  return endsPaymentSaga(to) ? { status: to, changed: true, endedAfterMs: Math.max(0, Number(row.age_ms)) } : { status: to, changed: true };
 }
 
 /**

@@ -5,7 +5,7 @@
 // void is idempotent, so releasing twice (a redelivered event) is harmless.
 import type { PrismaClient } from '../../infra/database.js';
 import { isUuid } from '../ids.js';
-import { isFinal, type OrderStatus } from '../orders/lifecycle.js';
+import { endsPaymentSaga, type OrderStatus } from '../orders/lifecycle.js';
 import type { PaymentGateway, PaymentOutcomeEvent } from './gateway.js';
 
 export type LateApproval = { late: false } | { late: true; orderStatus: OrderStatus; released: boolean };
@@ -26,7 +26,8 @@ export async function releaseLateApproval(
   if (!order) return { late: false };
   const { status } = order;
   const payment = order.payment_id ? { id: order.payment_id, status: order.payment_status, providerPaymentId: order.provider_payment_id } : null;
-  const ended = isFinal(status) && status !== 'PAID';
+  // Ended unpaid: a paid order (PAID and everything after it) keeps its payment.
+  const ended = endsPaymentSaga(status) && status !== 'PAID';
   if (!ended && payment?.status !== 'VOIDED') return { late: false };
   // An order rejected before any payment was requested has nothing at the provider to release.
   if (!payment) return { late: true, orderStatus: status, released: false };

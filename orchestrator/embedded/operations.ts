@@ -169,6 +169,7 @@ export class EngineOperations implements ProcessOperations {
     const rows = await this.sql.query<{
       key: string;
       process_instance_key: string;
+      root_process_instance_key: string | null;
       bpmn_process_id: string;
       element_id: string;
       element_instance_key: string;
@@ -178,13 +179,16 @@ export class EngineOperations implements ProcessOperations {
       state: string;
       created_at: Date;
     }>(
-      `SELECT key::text, process_instance_key::text, bpmn_process_id, element_id, element_instance_key::text, job_key::text, error_type, error_message, state, created_at
-       FROM engine_incidents WHERE ($1::text IS NULL OR state = $1) AND ($2::bigint IS NULL OR process_instance_key = $2::bigint) ORDER BY key`,
+      `SELECT i.key::text, i.process_instance_key::text, p.root_process_instance_key::text, i.bpmn_process_id, i.element_id, i.element_instance_key::text,
+              i.job_key::text, i.error_type, i.error_message, i.state, i.created_at
+       FROM engine_incidents i LEFT JOIN engine_process_instances p ON p.key = i.process_instance_key
+       WHERE ($1::text IS NULL OR i.state = $1) AND ($2::bigint IS NULL OR i.process_instance_key = $2::bigint) ORDER BY i.key`,
       [o.state ?? 'ACTIVE', o.processInstanceKey ?? null],
     );
     return rows.map((r) => ({
       key: r.key,
       processInstanceKey: r.process_instance_key,
+      ...(r.root_process_instance_key ? { rootProcessInstanceKey: r.root_process_instance_key } : {}),
       bpmnProcessId: r.bpmn_process_id,
       elementId: r.element_id,
       elementInstanceKey: r.element_instance_key,

@@ -63,7 +63,11 @@ async function keyWith(scopes: Scope[], businessId?: string): Promise<string> {
 }
 
 const requiredScope = (access: Access): Scope | undefined =>
-  access.kind === 'scope' || access.kind === 'orders' ? access.scope : access.kind === 'keys' ? 'keys:admin' : undefined;
+  access.kind === 'scope' || access.kind === 'orders' || access.kind === 'business' || access.kind === 'business-signed'
+    ? access.scope
+    : access.kind === 'keys'
+      ? 'keys:admin'
+      : undefined;
 
 async function credentialOf(caller: Caller, access: Access): Promise<string | undefined> {
   const needed = requiredScope(access);
@@ -95,6 +99,12 @@ function expected(access: Access, caller: Caller, ok: number, route: Route): num
       return caller === 'none' ? 401 : caller === 'key with the scope' ? ok : 403;
     case 'keys':
       return caller === 'none' ? 401 : caller === 'key with the scope' || caller === 'admin token' ? ok : 403;
+    case 'business':
+      // Another business's key (it holds shipments:read) is told the business does not exist.
+      return caller === 'none' ? 401 : caller === 'key with the scope' ? ok : caller === "another business's key" ? 404 : 403;
+    case 'business-signed':
+      // Unsigned: a key must be ops, or the business's own (another business's key holds shipments:write, for its own shipments only).
+      return caller === 'none' ? 401 : caller === 'key with the scope' ? ok : 403;
     case 'orders':
       if (caller === 'none') return 401;
       if (caller === 'key with the scope' || caller === 'customer') return ok;
@@ -102,6 +112,8 @@ function expected(access: Access, caller: Caller, ok: number, route: Route): num
       return 403;
   }
 }
+
+const FORGED_LINK = `action=accept&expires=${Math.floor(Date.now() / 1000) + 3600}&sig=${'0'.repeat(64)}`;
 
 type Route = {
   /** The path with its parameters filled in, and a body when the operation takes one. */
@@ -131,6 +143,12 @@ const ROUTES: Record<string, Route> = {
   'GET /orders/{id}': { path: () => `/orders/${orderId}`, ok: 200, otherCustomer: 404 },
   'POST /orders/{id}/cancel': { path: () => `/orders/${orderId}/cancel`, ok: 202, otherCustomer: 404 },
   'GET /orders/{id}/notifications': { path: () => `/orders/${orderId}/notifications`, ok: 200, otherCustomer: 404 },
+  // The order has no shipments (it is not paid): an allowed caller is told the shipment does not exist.
+  'POST /orders/{id}/shipments/{shipmentId}/confirm-delivery': {
+    path: () => `/orders/${orderId}/shipments/${randomUUID()}/confirm-delivery`,
+    ok: 404,
+    otherCustomer: 404,
+  },
   // Its credential is the signature: without one, everyone is refused alike.
   'POST /webhooks/payments/{provider}': { path: () => '/webhooks/payments/sandbox', body: () => ({}), ok: 401 },
   'GET /ops/api/incidents': { path: () => '/ops/api/incidents', ok: 200 },
@@ -162,7 +180,41 @@ const ROUTES: Record<string, Route> = {
   'GET /ops/api/orders/{id}/path': { path: () => `/ops/api/orders/${orderId}/path`, ok: 200 },
   'GET /ops/api/instances/{key}': { path: () => '/ops/api/instances/1', ok: 404 },
   'GET /ops/api/instances/{key}/decisions': { path: () => '/ops/api/instances/1/decisions', ok: 404 },
+  'GET /ops/api/shipments': { path: () => '/ops/api/shipments', ok: 200 },
+  // No such shipment: an allowed caller is told so, the others are refused before it is looked up.
+  'POST /ops/api/shipments/{id}/approve': { path: () => `/ops/api/shipments/${randomUUID()}/approve`, body: () => ({}), ok: 404 },
+  'POST /ops/api/shipments/{id}/reassign': {
+    path: () => `/ops/api/shipments/${randomUUID()}/reassign`,
+    body: () => ({ businessId: 'acme-supplies' }),
+    ok: 404,
+  },
+  'POST /ops/api/shipments/{id}/cancel': { path: () => `/ops/api/shipments/${randomUUID()}/cancel`, body: () => ({ reason: 'matrix' }), ok: 404 },
   'GET /metrics': { path: () => '/metrics', ok: 200 },
+  'POST /businesses': {
+    path: () => '/businesses',
+    body: () => ({ id: `matrix-${randomUUID()}`, name: 'Matrix', contactEmail: 'matrix@example.com', dispatcher: { plugin: 'manual' } }),
+    ok: 201,
+  },
+  'GET /businesses': { path: () => '/businesses', ok: 200 },
+  'GET /businesses/{id}': { path: () => '/businesses/acme-supplies', ok: 200 },
+  'PATCH /businesses/{id}': { path: () => '/businesses/acme-supplies', body: () => ({ name: 'ACME Supplies' }), ok: 200 },
+  'POST /businesses/{id}/secret': { path: () => '/businesses/northwind-traders/secret', ok: 200 },
+  'PUT /products/{sku}/business': { path: () => '/products/SKU-BOARD/business', body: () => ({ businessId: 'acme-supplies' }), ok: 200 },
+  // An ops key may answer for any business's shipment (the manual dispatcher); this one does not exist.
+  'POST /businesses/{businessId}/shipments/{shipmentId}/events': {
+    path: () => `/businesses/acme-supplies/shipments/${randomUUID()}/events`,
+    body: () => ({ id: `matrix-${randomUUID()}`, type: 'accepted' }),
+    ok: 404,
+  },
+  // Their credential is the link's signature: a link we did not send is refused for everyone alike.
+  'GET /businesses/{businessId}/shipments/{shipmentId}/answer': {
+    path: () => `/businesses/acme-supplies/shipments/${randomUUID()}/answer?${FORGED_LINK}`,
+    ok: 401,
+  },
+  'POST /businesses/{businessId}/shipments/{shipmentId}/answer': {
+    path: () => `/businesses/acme-supplies/shipments/${randomUUID()}/answer?${FORGED_LINK}`,
+    ok: 401,
+  },
 };
 
 async function call(method: string, path: string, credential: string | undefined, body?: unknown): Promise<Response> {

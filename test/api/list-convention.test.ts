@@ -3,7 +3,7 @@
 // paging on a stable unique order, and a query parameter the list does not know refused
 // with a 400 naming it. GET /orders and GET /products are tested in their own files; these
 // are the other lists: an order's notifications, a SKU's stock per warehouse, the open
-// incidents and the deployed process versions of the ops API.
+// incidents, the deployed process versions and the shipments of the ops API, and the businesses.
 import { requireCustomerOrKey } from '../../api/authorize.js';
 import { asShopBackend } from '../support/shop-backend-caller.js';
 import type { Server } from 'node:http';
@@ -15,8 +15,10 @@ import { openApiDocument } from '../../api/openapi.js';
 import { notFoundHandler, problemErrorHandler } from '../../api/problem.js';
 import { incidentRoutes } from '../../api/routes/incidents.js';
 import { opsApiRoutes } from '../../api/routes/ops-api.js';
+import { opsShipmentRoutes } from '../../api/routes/ops-shipments.js';
 import { orderRoutes } from '../../api/routes/orders.js';
 import { stockRoutes } from '../../api/routes/stocks.js';
+import { businessRoutes } from '../../api/routes/businesses.js';
 import { notificationPage } from '../../domain/notifications/list-notifications.js';
 import { cursorOf } from '../../domain/paging.js';
 import { EmbeddedEngine } from '../../orchestrator/embedded/embedded-engine.js';
@@ -63,6 +65,19 @@ beforeAll(async () => {
   ] as const) {
     await db.prisma.notification.create({ data: { orderId, kind, channel: 'log', subject: kind, body: kind, createdAt: new Date(at) } });
   }
+  // Businesses besides the migration's 'default', inserted out of order.
+  for (const id of ['zeta-supply', 'alpha-goods', '9-lives', 'mid-co']) {
+    await db.prisma.business.create({ data: { id, name: id, contactEmail: `${id}@example.com`, dispatcher: 'manual', secret: `bsec_${id}` } });
+  }
+  // Shipments of that order, one per business, two of them in the same millisecond (the tie is broken by id).
+  for (const [businessId, at] of [
+    ['zeta-supply', t0 + 1000],
+    ['alpha-goods', t0],
+    ['9-lives', t0 + 2000],
+    ['mid-co', t0],
+  ] as const) {
+    await db.prisma.shipment.create({ data: { orderId, businessId, amountMinor: 100, currency: 'EUR', createdAt: new Date(at) } });
+  }
   // Five deployed versions: two processes, versions differing by a label.
   engine = new EmbeddedEngine(db, { logger: pino({ level: 'silent' }) });
   for (const [id, label] of [
@@ -103,6 +118,8 @@ beforeAll(async () => {
     }),
   );
   app.use(opsApiRoutes({ prisma: db.prisma, operations: new EngineOperations(db.sql), requireOps: pass }));
+  app.use(opsShipmentRoutes({ prisma: db.prisma, orderProcess: { reportShipment: async () => undefined }, requireOps: pass, jsonParser, logger }));
+  app.use(businessRoutes({ prisma: db.prisma, requireBusinessesAdmin: pass, requireBusinessReader: pass, jsonParser, validateDispatcher: () => [] }));
   app.use(notFoundHandler);
   app.use(problemErrorHandler(logger));
   server = await new Promise<Server>((resolve, reject) => {
@@ -182,6 +199,27 @@ const LISTS: [string, ListCase][] = [
       foreignCursor: ORDER_CURSOR,
     },
   ],
+  [
+    'GET /ops/api/shipments (newest first: created_at, then id)',
+    {
+      path: () => '/ops/api/shipments',
+      field: 'shipments',
+      name: (s) => String(s.businessId),
+      expected: async () =>
+        (await db.prisma.shipment.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], select: { businessId: true } })).map((s) => s.businessId),
+      foreignCursor: SKU_CURSOR,
+    },
+  ],
+  [
+    'GET /businesses (by id)',
+    {
+      path: () => '/businesses',
+      field: 'businesses',
+      name: (b) => String(b.id),
+      expected: async () => ['9-lives', 'alpha-goods', 'default', 'mid-co', 'zeta-supply'],
+      foreignCursor: ORDER_CURSOR,
+    },
+  ],
 ];
 
 /** Every page of `path?limit=…` from the first, following nextCursor. */
@@ -238,7 +276,7 @@ describe.each(LISTS)(`%s (${databaseKind})`, (_name, list) => {
 });
 
 describe('the OpenAPI document of these lists', () => {
-  const doc = openApiDocument('test', { saga: true, ops: 'embedded' }) as unknown as {
+  const doc = openApiDocument('test', { saga: true, ops: 'embedded', businesses: true, shipments: true }) as unknown as {
     paths: Record<
       string,
       { get: { parameters: { name: string; in: string }[]; responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }
@@ -251,6 +289,8 @@ describe('the OpenAPI document of these lists', () => {
     ['/stocks/{sku}', ['path:sku', 'query:cursor', 'query:limit'], 'StockList'],
     ['/ops/api/incidents', ['query:cursor', 'query:limit'], undefined],
     ['/ops/api/definitions', ['query:cursor', 'query:limit'], undefined],
+    ['/businesses', ['query:cursor', 'query:limit'], 'BusinessList'],
+    ['/ops/api/shipments', ['query:status', 'query:businessId', 'query:cursor', 'query:limit'], 'OpsShipmentList'],
   ])('%s takes cursor and limit, answers nextCursor, documents the 400', (path, parameters, component) => {
     const get = doc.paths[path]?.get;
     expect(get?.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(parameters);

@@ -1,7 +1,9 @@
 // The real bpmn/order-fulfillment.bpmn on the embedded engine, with stand-in workers
 // that only record which task ran (and its task headers). Each test drives one path
 // of the saga through the engine's public API (messages, as the service does) and
-// checks the exact sequence of jobs and the end event reached. Rules from Zeebe's
+// checks the exact sequence of jobs and the end event reached (a paid order does not end:
+// after the confirmation it is split into shipments and waits in FulfilShipments, one
+// call of bpmn/shipment.bpmn per shipment, with no worker for its tasks here). Rules from Zeebe's
 // docs: message start events, embedded sub-processes and the boundary events on
 // them (error, timer timeDate, message; interrupting), error end events, event-based
 // gateways, exclusive gateways with a default flow, message correlation (publish
@@ -13,7 +15,7 @@ import { bpmnError, complete, fail, type DeployedProcess, type JobAction, type J
 import { MESSAGES, ORDER_PROCESS_ID } from '../../orchestrator/order-process.js';
 import { loadProcessModels } from '../../orchestrator/process-models.js';
 import { databaseKind } from '../support/database.js';
-import { activeElements, completedElements, count, engineSuite, incidentsOf, waitForEnd, waitForIncidents } from '../engine/support.js';
+import { activeElements, completedElements, count, engineSuite, eventually, incidentsOf, waitForEnd, waitForIncidents } from '../engine/support.js';
 import { waitFor, sleep } from '../support/wait.js';
 
 const suite = engineSuite();
@@ -29,6 +31,7 @@ const TASK_TYPES = [
   'mark-payment-failed',
   'cancel-order',
   'notify-customer',
+  'prepare-shipments',
 ];
 
 type PaymentStatus = 'pending' | 'approved' | 'declined';
@@ -71,8 +74,14 @@ const recordingWorker: JobHandler = async (job) => {
   if (job.type === 'reserve-stock' && outOfStock.has(orderId)) return bpmnError('OUT_OF_STOCK', `no stock for ${orderId}`);
   if (job.type === 'request-payment' && paymentRequestFails.has(orderId)) return fail({ errorMessage: 'payment provider unavailable', retries: 0 });
   if (job.type === 'check-payment-status') return statusAnswer(orderId);
+  if (job.type === 'prepare-shipments') return complete({ shipments: shipmentsOf(orderId) });
   return complete();
 };
+
+/** What the stand-in prepare-shipments answers: two businesses, so two shipments (the multi-instance's input collection). */
+function shipmentsOf(orderId: string) {
+  return ['acme-supplies', 'northwind-traders'].map((businessId, i) => ({ shipmentId: `${orderId}:${businessId}`, businessId, amountMinor: 1000 * (i + 1) }));
+}
 
 const steps = (orderId: string) => (ran.get(orderId) ?? []).map((r) => r.step);
 const elementsRun = (orderId: string, type: string) => (ran.get(orderId) ?? []).filter((r) => r.type === type).map((r) => r.elementId);
@@ -87,6 +96,9 @@ beforeAll(async () => {
 beforeEach(() => {
   for (const type of TASK_TYPES) suite.workers.add(type, recordingWorker);
 });
+
+/** The shipment process's durations, passed at the start as the service does (OrderProcess: its defaults). */
+const SHIPMENT_DURATIONS = { deliveryPresumedAfter: 'P14D', acceptanceWindow: 'P7D' };
 
 let orderSeq = 0;
 const newOrderId = (what: string) => `order-${what}-${++orderSeq}`;
@@ -108,7 +120,7 @@ async function placeOrder(orderId: string, o: PlaceOptions = {}): Promise<{ key:
     name: MESSAGES.orderPlaced,
     correlationKey: orderId,
     messageId: `order-placed:${orderId}`,
-    variables: { orderId, paymentDeadline, paymentStatusCheckInterval: o.checkInterval ?? 'PT1H' },
+    variables: { orderId, paymentDeadline, paymentStatusCheckInterval: o.checkInterval ?? 'PT1H', ...SHIPMENT_DURATIONS },
   });
   const key = await waitFor(`the instance of ${orderId}`, async () => {
     const [row] = await suite.h.db.sql.query<{ key: string }>(
@@ -176,8 +188,43 @@ async function expectEndedIn(key: string, endEventId: string): Promise<void> {
   expect(done.at(-1)).toBe(endEventId);
 }
 
+/**
+ * Paid: after the confirmation the order is split (PrepareShipments, whose `shipments` is the
+ * input collection) and waits in FulfilShipments (a parallel multi-instance call activity): one
+ * order-shipment instance per shipment, called with its shipmentId, each still running (no worker
+ * for its tasks here). CompleteOrder and OrderCompleted come only when every shipment instance
+ * has ended.
+ */
+async function expectWaitingForShipments(orderId: string, key: string): Promise<void> {
+  const shipments = shipmentsOf(orderId);
+  // The multi-instance body and one inner call activity per shipment.
+  await eventually(
+    'the instance to wait in FulfilShipments',
+    () => activeElements(suite.h, key),
+    shipments.map(() => 'FulfilShipments').concat('FulfilShipments'),
+  );
+  expect(await suite.h.probe.instance(key)).toMatchObject({ state: 'ACTIVE' });
+  const done = await completedElements(suite.h, key);
+  expect(done).toEqual(expect.arrayContaining(['NotifyOrderConfirmed', 'PrepareShipments']));
+  for (const id of ['FulfilShipments', 'CompleteOrder', 'OrderCompleted']) expect(done).not.toContain(id);
+  expect(await count(suite.h, 'engine_jobs', key)).toBe(0);
+  const children = await suite.h.probe.childInstances(key);
+  expect(children).toEqual(
+    shipments.map(() => expect.objectContaining({ bpmnProcessId: 'order-shipment', state: 'ACTIVE', parentElementId: 'FulfilShipments' })),
+  );
+  const called = await Promise.all(children.map(async (c) => (await suite.h.probe.instance(c.key))?.variables));
+  // Each called with its shipment (input mappings; the multi-instance's input element and loopCounter are the call
+  // activity's locals too); propagateAllParentVariables="false": none of the order process's own variables.
+  expect(called.sort((a, b) => String(a?.shipmentId).localeCompare(String(b?.shipmentId)))).toEqual(
+    shipments.map((s, i) => expect.objectContaining({ orderId, shipmentId: s.shipmentId, ...SHIPMENT_DURATIONS, shipment: s, loopCounter: i + 1 })),
+  );
+  for (const v of called) for (const own of ['paymentDeadline', 'paymentStatusCheckInterval', 'shipments']) expect(v).not.toHaveProperty(own);
+}
+
 const UNDO = ['void-payment', 'release-stock'];
 const CONFIRMED = ['finalize-order', 'notify-customer kind=confirmed'];
+/** The paid path's jobs after the payment: confirmed, then split into shipments. */
+const PAID = [...CONFIRMED, 'prepare-shipments'];
 const PAYMENT_FAILED = [...UNDO, 'mark-payment-failed', 'notify-customer kind=payment-failed'];
 const CANCELLED_ON_TIMEOUT = [...UNDO, 'cancel-order reason=payment timeout', 'notify-customer kind=cancelled'];
 const CANCELLED_BY_CUSTOMER = [...UNDO, 'cancel-order reason=cancelled by customer', 'notify-customer kind=cancelled'];
@@ -311,9 +358,13 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
   });
 
   test('deploys as process "order-fulfillment" (resource name = file name); redeploying the unchanged file makes no new version', async () => {
-    expect(deployed).toEqual([expect.objectContaining({ bpmnProcessId: ORDER_PROCESS_ID, version: 1, resourceName: 'order-fulfillment.bpmn', isNew: true })]);
+    // bpmn/ also holds the shipment process (order-shipment): only the order process is this suite's.
+    const ours = (d: typeof deployed) => d.filter((p) => p.bpmnProcessId === ORDER_PROCESS_ID);
+    expect(ours(deployed)).toEqual([
+      expect.objectContaining({ bpmnProcessId: ORDER_PROCESS_ID, version: 1, resourceName: 'order-fulfillment.bpmn', isNew: true }),
+    ]);
     const again = await suite.h.engine.deploy(await loadProcessModels());
-    expect(again).toEqual([expect.objectContaining({ bpmnProcessId: ORDER_PROCESS_ID, version: 1, isNew: false })]);
+    expect(ours(again)).toEqual([expect.objectContaining({ bpmnProcessId: ORDER_PROCESS_ID, version: 1, isNew: false })]);
   });
 
   test('start variables (message start event: the message variables become the process variables); the deadline timer is the timeDate =paymentDeadline, the status-check timer the duration =paymentStatusCheckInterval; messages subscribe with correlation key =orderId', async () => {
@@ -324,7 +375,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     const [row] = await suite.h.db.sql.query<{ variables: Record<string, unknown> }>(`SELECT variables FROM engine_process_instances WHERE key = $1::bigint`, [
       key,
     ]);
-    expect(row?.variables).toEqual({ orderId, paymentDeadline, paymentStatusCheckInterval: 'PT5M' });
+    expect(row?.variables).toEqual({ orderId, paymentDeadline, paymentStatusCheckInterval: 'PT5M', ...SHIPMENT_DURATIONS });
     const [check, deadline] = await timers(key);
     expect(deadline).toMatchObject({ element_id: 'PaymentTimedOut' });
     expect(new Date(deadline!.due_at).getTime()).toBe(Date.parse(paymentDeadline));
@@ -340,7 +391,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     await suite.h.engine.cancelProcessInstance(key);
   });
 
-  test('payment approved: the sub-process completes at PaymentSecured (embedded sub-process: completes when no token is left) and closes its boundary events (deadline timer, cancel subscription); the order is finalized and confirmed, nothing is undone', async () => {
+  test('payment approved: the sub-process completes at PaymentSecured (embedded sub-process: completes when no token is left) and closes its boundary events (deadline timer, cancel subscription); the order is finalized and confirmed, then split into shipments and waits in FulfilShipments (one order-shipment instance per shipment), nothing is undone', async () => {
     const orderId = newOrderId('paid');
     const openFinalize = gate(orderId, 'finalize-order');
     const { key } = await placeOrder(orderId);
@@ -354,8 +405,8 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
       expect.arrayContaining(['PaymentResultReceived', 'PaymentResultKnown', 'PaymentApproved', 'PaymentSecured', 'SecurePayment']),
     );
     openFinalize();
-    await expectEndedIn(key, 'OrderPaid');
-    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', ...CONFIRMED]);
+    await expectWaitingForShipments(orderId, key);
+    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', ...PAID]);
     const done = await completedElements(suite.h, key);
     for (const id of ['PaymentTimedOut', 'CancellationRequested', 'PaymentDeclined', 'OutOfStock', 'NoPaymentResultYet', 'CheckPaymentStatus'])
       expect(done).not.toContain(id);
@@ -392,12 +443,12 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     expect(await suite.h.probe.terminatedElements(key)).toEqual(['SecurePayment']);
   });
 
-  test('status check loop: no result within paymentStatusCheckInterval → the timer wins at the event-based gateway → CheckPaymentStatus; "pending" takes the default flow back and the gateway waits again (a new timer each round); then "approved" → finalized', async () => {
+  test('status check loop: no result within paymentStatusCheckInterval → the timer wins at the event-based gateway → CheckPaymentStatus; "pending" takes the default flow back and the gateway waits again (a new timer each round); then "approved" → finalized, confirmed, and waiting in FulfilShipments', async () => {
     const orderId = newOrderId('check-approved');
     statusScript.set(orderId, ['pending', 'pending', 'approved']);
     const { key } = await placeOrder(orderId, { checkInterval: 'PT0.3S' });
-    await expectEndedIn(key, 'OrderPaid');
-    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', 'check-payment-status', 'check-payment-status', 'check-payment-status', ...CONFIRMED]);
+    await expectWaitingForShipments(orderId, key);
+    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', 'check-payment-status', 'check-payment-status', 'check-payment-status', ...PAID]);
     // Each check waited out the interval after the previous step.
     const list = ran.get(orderId) ?? [];
     for (let i = 2; i <= 4; i++) expect(list[i]!.at - list[i - 1]!.at).toBeGreaterThanOrEqual(280);
@@ -432,8 +483,8 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     expect((await subscriptions(key)).map((s) => s.element_id)).toEqual(['CancellationRequested']);
     await reportPayment(orderId, 'approved', 10_000);
     openCheck(); // answers pending: back to AwaitPayment, which takes the buffered result at once
-    await expectEndedIn(key, 'OrderPaid');
-    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', 'check-payment-status', ...CONFIRMED]);
+    await expectWaitingForShipments(orderId, key);
+    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', 'check-payment-status', ...PAID]);
     const done = await completedElements(suite.h, key);
     expect(done.filter((e) => e === 'AwaitPayment')).toHaveLength(2);
     expect(done.filter((e) => e === 'NoPaymentResultYet')).toHaveLength(1);
@@ -448,8 +499,8 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     expect((await subscriptions(key)).map((s) => s.element_id)).toEqual(['CancellationRequested']);
     await reportPayment(orderId, 'approved', 10_000);
     openPayment();
-    await expectEndedIn(key, 'OrderPaid');
-    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', ...CONFIRMED]);
+    await expectWaitingForShipments(orderId, key);
+    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', ...PAID]);
   });
 
   test('messages correlate by order id: a payment result for another order leaves this one waiting', async () => {
@@ -461,7 +512,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     expect(await activeElements(suite.h, key)).toEqual(['AwaitPayment', 'SecurePayment']);
     expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment']);
     await reportPayment(orderId, 'approved');
-    await expectEndedIn(key, 'OrderPaid');
+    await expectWaitingForShipments(orderId, key);
   });
 
   describe('the payment deadline (interrupting timer boundary, timeDate =paymentDeadline) interrupts the sub-process wherever the order stands', () => {
@@ -529,7 +580,7 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     }
   });
 
-  test('approval wins: once the sub-process has completed nothing subscribes to the cancel, so correlateMessage answers NOT_FOUND (never buffered) and the order is finalized and confirmed once', async () => {
+  test('approval wins: once the sub-process has completed nothing subscribes to the cancel, so correlateMessage answers NOT_FOUND (never buffered) and the order is finalized and confirmed once, then waits in FulfilShipments', async () => {
     const orderId = newOrderId('approval-first');
     const openFinalize = gate(orderId, 'finalize-order');
     const { key } = await placeOrder(orderId);
@@ -543,8 +594,8 @@ describe(`bpmn/order-fulfillment.bpmn on the embedded engine (${databaseKind})`,
     ]);
     expect(buffered?.n).toBe(0);
     openFinalize();
-    await expectEndedIn(key, 'OrderPaid');
-    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', ...CONFIRMED]);
+    await expectWaitingForShipments(orderId, key);
+    expect(steps(orderId)).toEqual(['reserve-stock', 'request-payment', ...PAID]);
     const done = await completedElements(suite.h, key);
     expect(done).not.toContain('CancellationRequested');
     expect(done.filter((e) => e === 'FinalizeOrder')).toHaveLength(1);

@@ -86,6 +86,13 @@ describe(`migrations (${databaseKind})`, () => {
       const first = await prepareDatabase({ database: durable, migrateOnStart: true, seedDemoData: true }, silent);
       expect(await first.prisma.product.count()).toBe(10);
       expect(await first.prisma.warehouse.count()).toBe(3);
+      // Two demo businesses (and the migration's 'default') supply them.
+      expect((await first.prisma.business.findMany({ orderBy: { id: 'asc' } })).map((b) => `${b.id}:${b.dispatcher}`)).toEqual([
+        'acme-supplies:manual',
+        'default:manual',
+        'northwind-traders:manual',
+      ]);
+      expect(await first.prisma.product.count({ where: { businessId: 'acme-supplies' } })).toBe(3);
       await first.prisma.stock.update({ where: { sku_warehouseId: { sku: 'SKU-KETTLE', warehouseId: 'WH-BER' } }, data: { onHand: 1 } });
       await first.close();
       const second = await prepareDatabase({ database: durable, migrateOnStart: true, seedDemoData: true }, silent);

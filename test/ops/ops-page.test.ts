@@ -1,6 +1,8 @@
 // The ops page and /metrics after one mixed run of the whole system: two orders
 // paid, one declined, one cancelled by the payment timeout, and one stuck on an
-// incident (the provider fails past Request payment's 5 retries). The tests run
+// incident (the provider fails past Request payment's 5 retries). A paid order goes
+// on to FULFILLING: its shipment waits for its business (manual dispatcher) in a
+// called order-shipment instance, so its process stays active. The tests run
 // in order and share that run: metrics while the incident is open; the page in
 // Chromium, where an operator reads the diagram and retries the incident; the
 // metrics and the log after the order it stopped has finished.
@@ -10,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { databaseKind } from '../support/database.js';
-import { adminAuth, startSaga, type Saga } from '../saga/support.js';
+import { adminAuth, PAID_PATH, startSaga, type Saga } from '../saga/support.js';
 import { waitFor } from '../support/wait.js';
 import { ARTIFACTS, launchChromium } from './chromium.js';
 import { labelProblems, labelsInModel, measureDiagram } from './diagram-labels.js';
@@ -59,10 +61,13 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     expect(m.types.get('order_saga_saga_duration_seconds')).toBe('histogram');
     expect(m.types.get('order_saga_job_failures_total')).toBe('counter');
     expect(m.types.get('order_saga_orders')).toBe('gauge');
-    expect(value(m, 'order_saga_orders', { status: 'PAID' })).toBe(2);
+    // Paid, then split into shipments: none stays at PAID.
+    expect(value(m, 'order_saga_orders', { status: 'FULFILLING' })).toBe(2);
+    expect(value(m, 'order_saga_orders', { status: 'PAID' })).toBe(0);
     expect(value(m, 'order_saga_orders', { status: 'PAYMENT_FAILED' })).toBe(1);
     expect(value(m, 'order_saga_orders', { status: 'CANCELLED' })).toBe(1);
     expect(value(m, 'order_saga_orders', { status: 'NEW' })).toBe(1); // the stuck one never got its payment requested
+    // The saga duration ends at PAID.
     expect(value(m, 'order_saga_saga_duration_seconds_count', { status: 'PAID' })).toBe(2);
     expect(value(m, 'order_saga_saga_duration_seconds_count', { status: 'CANCELLED' })).toBe(1);
     // The cancelled order waited at least the 1.2 s before its cancellation.
@@ -150,6 +155,10 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
       await expect(completed('MarkPaymentFailed')).resolves.toBe('1');
       await expect(completed('CancellationRequested')).resolves.toBe('1');
       await expect(completed('CancelOrderByCustomer')).resolves.toBe('1');
+      // The paid ones went on: split into shipments, each order's shipment waiting for its business.
+      await expect(completed('PrepareShipments')).resolves.toBe('2');
+      await expect(stats('FulfilShipments').getAttribute('data-waiting')).resolves.toBe('2');
+      await expect(stats('FulfilShipments').getAttribute('data-children-running')).resolves.toBe('2');
       await expect(stats('FinalizeOrder').getByTestId('times').textContent()).resolves.toMatch(/^p50 \d+(\.\d)? m?s · p95 \d+(\.\d)? m?s$/);
       await expect(stats('FinalizeOrder').getByTestId('done').textContent()).resolves.toBe('2✓');
       await expect(stats('AwaitPayment').getByTestId('times').textContent()).resolves.toMatch(/· p95 \d+(\.\d)? m?s$/);
@@ -178,11 +187,19 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
       await row.waitFor({ state: 'detached', timeout: 20_000 });
       await expect(page.getByTestId('incident-count').textContent()).resolves.toBe('(0)');
 
-      // Search the order: its path, step by step with timestamps, ending PAID.
+      // Search the order: its path, step by step with timestamps, through PAID into its shipments (FULFILLING).
       await page.getByTestId('order-search').fill(orders.stuck);
       await page.getByTestId('order-search').press('Enter');
-      await page.getByTestId('order-status').filter({ hasText: 'PAID' }).waitFor({ timeout: 20_000 });
-      await page.locator('[data-testid="path-step"][data-element-id="OrderPaid"][data-intent="ELEMENT_COMPLETED"]').waitFor({ timeout: 20_000 });
+      await page
+        .getByTestId('order-status')
+        .filter({ hasText: /^FULFILLING$/ })
+        .waitFor({ timeout: 20_000 });
+      await page.locator('[data-testid="path-step"][data-element-id="PrepareShipments"][data-intent="ELEMENT_COMPLETED"]').waitFor({ timeout: 20_000 });
+      // Its shipment waits for the business in the instance Fulfil each shipment called.
+      await page.locator('[data-testid="called-instance"][data-element-id="FulfilShipments"][data-state="ACTIVE"]').waitFor({ timeout: 20_000 });
+      await expect(page.getByTestId('called-instance').count()).resolves.toBe(1);
+      const statuses = PAID_PATH.map((s) => `${s} [^→;]+`).join(' → ');
+      await expect(page.getByTestId('path-process').textContent()).resolves.toMatch(new RegExp(`; ${statuses}$`));
       const steps = await page.getByTestId('path-step').evaluateAll((lis) =>
         lis.map((li) => ({
           element: li.getAttribute('data-element-id'),
@@ -201,10 +218,15 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
           'PaymentResultReceived',
           'FinalizeOrder',
           'NotifyOrderConfirmed',
-          'OrderPaid',
+          'PrepareShipments',
         ]),
       );
       expect(walked.indexOf('ReserveStock')).toBeLessThan(walked.indexOf('FinalizeOrder'));
+      expect(walked.indexOf('NotifyOrderConfirmed')).toBeLessThan(walked.indexOf('PrepareShipments'));
+      // Where it is now: in Fulfil each shipment, not past it.
+      expect(walked).not.toContain('FulfilShipments');
+      expect(steps.filter((s) => s.element === 'FulfilShipments' && s.intent === 'ELEMENT_ACTIVATED').length).toBeGreaterThan(0);
+      await expect(page.locator('g.djs-element[data-element-id="FulfilShipments"]').getAttribute('class')).resolves.toMatch(/\bops-path-current\b/);
       expect(steps.filter((s) => s.element === 'RequestPayment' && s.intent === 'JOB_FAILED')).toHaveLength(6);
       const times = steps.map((s) => Date.parse(s.at));
       expect(times.every((t) => Number.isFinite(t))).toBe(true);
@@ -231,7 +253,7 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     }
     expect(pageErrors).toEqual([]);
     const o = await saga.waitForFinal(orders.stuck);
-    expect(o.status).toBe('PAID');
+    expect([o.status, o.history.map((h) => h.to)]).toEqual(['FULFILLING', [...PAID_PATH]]);
   });
 
   test('every label on the diagram reads whole: no word broken over two lines, none over a flow, another label or the ops numbers', async () => {
@@ -257,19 +279,27 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
   });
 
   test('/metrics after the retry: the incident is gone, every finished order has its saga duration, refused webhooks are counted', async () => {
-    const m = await waitFor('the retried order to be counted PAID', async () => {
+    const m = await waitFor('the retried order to be counted FULFILLING (paid, its shipment out)', async () => {
       const e: Exposition = await scrape(saga.url);
-      return value(e, 'order_saga_orders', { status: 'PAID' }) === 3 ? e : undefined;
+      return value(e, 'order_saga_orders', { status: 'FULFILLING' }) === 3 ? e : undefined;
     });
     expect(value(m, 'order_saga_incidents_open')).toBe(0);
-    const finished = ['PAID', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'].reduce((n, status) => n + value(m, 'order_saga_orders', { status }), 0);
+    expect(value(m, 'order_saga_orders', { status: 'PAID' })).toBe(0);
+    const finished = ['FULFILLING', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'].reduce((n, status) => n + value(m, 'order_saga_orders', { status }), 0);
     expect(finished).toBe(5);
     expect(total(m, 'order_saga_saga_duration_seconds_count')).toBe(finished);
     expect(value(m, 'order_saga_saga_duration_seconds_count', { status: 'PAID' })).toBe(3);
     // One more failure after the retry (attempt 6 of 6 failing), with retries left; then success.
     expect(value(m, 'order_saga_job_failures_total', { task_type: 'request-payment' })).toBe(6);
     expect(value(m, 'order_saga_job_retries_total', { task_type: 'request-payment' })).toBe(5);
-    expect(total(m, 'order_saga_element_waiting')).toBe(0);
+    // Nothing waits in the payment saga any more: only the paid orders, in Fulfil each shipment, and their shipments, for their businesses' answers.
+    const waiting = series(m, 'order_saga_element_waiting')
+      .map((l) => [l.bpmn_process_id, l.element_id, value(m, 'order_saga_element_waiting', l)])
+      .filter(([, , n]) => n !== 0);
+    expect(waiting.sort()).toEqual([
+      ['order-fulfillment', 'FulfilShipments', 3],
+      ['order-shipment', 'AwaitAnswer', 3],
+    ]);
 
     const refused = (e: Exposition) => value(e, 'order_saga_webhook_refused_total', { provider: 'sandbox', reason: 'mismatch' });
     const before = refused(m);
@@ -283,17 +313,26 @@ describe(`the ops view after a mixed run (${databaseKind})`, () => {
     expect(value(after, 'order_saga_webhook_refused_total', { provider: 'sandbox', reason: 'missing' })).toBe(0);
   });
 
-  test("the JSON log tells one order's story: API calls, jobs, webhook, relay, notification, the retry", () => {
+  test("the JSON log tells one order's story: API calls, jobs (its shipment's in the instance its process called), webhook, relay, notification, the retry", async () => {
     const story = logLines.filter((l) => l.orderId === orders.stuck);
     const pik = story.find((l) => typeof l.processInstanceKey === 'string')?.processInstanceKey as string;
     expect(pik).toMatch(/^\d+$/);
+    const called = (await saga.get(`/ops/api/instances/${pik}`, adminAuth)).body.calledInstances as {
+      processInstanceKey: string;
+      bpmnProcessId: string;
+      elementId: string;
+    }[];
+    expect(called.map((c) => [c.elementId, c.bpmnProcessId])).toEqual([['FulfilShipments', 'order-shipment']]);
+    const shipmentPik = called[0]!.processInstanceKey;
     const requests = story
       .filter((l) => l.msg === 'request')
       .map((l) => `${l.method} ${String(l.url).replace(/\/[0-9a-f-]{36}|\/\d{10,}/g, '/…')} ${l.status}`);
     expect(requests).toEqual(expect.arrayContaining(['POST /orders 202', 'POST /webhooks/payments/sandbox 200', 'POST /ops/api/incidents/…/retry 202']));
     const jobs = story.filter((l) => typeof l.taskType === 'string' && /^job /.test(String(l.msg)));
-    expect(jobs.map((l) => l.taskType)).toEqual(expect.arrayContaining(['reserve-stock', 'request-payment', 'finalize-order', 'notify-customer']));
-    for (const j of jobs) expect(j.processInstanceKey).toBe(pik);
+    expect(jobs.map((l) => l.taskType)).toEqual(
+      expect.arrayContaining(['reserve-stock', 'request-payment', 'finalize-order', 'notify-customer', 'prepare-shipments', 'dispatch-shipment']),
+    );
+    for (const j of jobs) expect([j.taskType, j.processInstanceKey]).toEqual([j.taskType, j.taskType === 'dispatch-shipment' ? shipmentPik : pik]);
     expect(story.find((l) => l.msg === 'request' && String(l.url).endsWith('/retry'))?.processInstanceKey).toBe(pik);
     expect(story.map((l) => l.msg)).toEqual(expect.arrayContaining(['payment webhook recorded', 'payment result published', 'customer notification']));
   });

@@ -36,6 +36,8 @@ const acceptingSandbox: PaymentGateway = {
   requestPayment: () => Promise.resolve({ providerPaymentId: `sbx_${randomBytes(12).toString('hex')}` }),
   voidPayment: () => Promise.resolve(),
   getPayment: () => Promise.resolve({ status: 'pending' }),
+  capture: () => Promise.resolve({ providerOperationId: `sbxop_${randomBytes(12).toString('hex')}` }),
+  refund: (op) => Promise.resolve({ providerOperationId: `sbxop_${randomBytes(12).toString('hex')}`, refundedMinor: op.amountMinor, releasedMinor: 0 }),
 };
 
 export type RequestedPaymentRow = { id: string; orderId: string; providerPaymentId: string | null; amountMinor: number; currency: string };

@@ -1,11 +1,11 @@
-// Customer cancellation: allowed until the order's payment is secured, refused after.
+// Customer cancellation: allowed until the order's payment is secured, refused after (paid, then FULFILLING).
 // The running order takes a request at once wherever its pre-payment phase stands
 // (even stuck in an incident), and an unpaid order ends at its payment deadline even
 // when its payment request keeps failing.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
 import { waitFor, sleep } from '../support/wait.js';
-import { adminAuth, startSaga, unitsByState, type OrderView, type Saga } from './support.js';
+import { adminAuth, PAID_PATH, paid, startSaga, unitsByState, type OrderView, type Saga } from './support.js';
 
 /** How long a published message waits for the process here: short, so that an order can sit stuck for longer. */
 const MESSAGE_TTL_MS = 1000;
@@ -184,14 +184,18 @@ describe(`customer cancellation (${databaseKind})`, () => {
     expect(await noticesAfterCancellation(saga, id)).toEqual(['cancelled']);
   });
 
-  test('cancel after payment: 409 order-already-paid, the order stays PAID', async () => {
+  test('cancel after payment (paid, then FULFILLING): 409 order-already-paid, the order stays paid and its history unchanged', async () => {
     const id = await saga.placeOrder({ sku: 'SKU-KETTLE', quantity: 1, paymentMethod: 'pm_approve' });
-    await saga.waitForFinal(id);
+    const o = await saga.waitForFinal(id);
+    expect(statuses(o)).toEqual(PAID_PATH);
     const res = await saga.post(`/orders/${id}/cancel`);
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 409, type: '/problems/order-already-paid' });
-    expect((await saga.order(id)).status).toBe('PAID');
+    const after = await saga.order(id);
+    expect(paid(after)).toBe(true);
+    expect(after.history).toEqual(o.history);
+    expect(after.payment).toMatchObject({ status: 'APPROVED' });
   });
 
   test('cancel of an order that already ended (rejected): 409 order-finished; of an unknown order: 404', async () => {

@@ -4,10 +4,11 @@
 // whole service (the node process and its redis-server) is SIGKILLed 10 times at
 // random moments and started again on the same data. The client retries a
 // placement the crash cut off, after the restart, with the same Idempotency-Key.
-// Once the load stops and the orders settle: every order's process completed and
-// its status is the one its payment token calls for (or REJECTED: out of stock),
-// no incident, no stock left reserved, on hand = seeded - sold >= 0 per SKU and
-// warehouse, and one notification per order.
+// Once the load stops and the orders settle: every order ended its payment saga
+// (paid: PAID, then FULFILLING, its process waiting for its shipments, one per
+// business; otherwise its process completed) with the status its payment token
+// calls for (or REJECTED: out of stock), no incident, no stock left reserved, on
+// hand = seeded - sold >= 0 per SKU and warehouse, and one notification per order.
 //
 // The kill moments come from a seeded generator; the seed is printed, and
 // CRASH_LOAD_SEED=<seed> replays the same schedule and order mix.
@@ -20,7 +21,7 @@ import { databaseKind } from '../support/database.js';
 import { isRunning, killRedisServers } from '../support/processes.js';
 import { listeningUrl, startService, type Started } from '../support/service-process.js';
 import { sleep } from '../support/wait.js';
-import { FINAL, sagaEnvironment } from './support.js';
+import { FINAL, PAID_PATH, sagaEnvironment, waitsForShipments } from './support.js';
 
 const KILLS = 10;
 /** Offered load: new placements per second while the service is up (issue 11: at least 20). */
@@ -50,16 +51,16 @@ const SCARCE = { sku: 'SKU-GRINDER', perWarehouse: 10 };
 const WAREHOUSES = ['WH-BER', 'WH-HAM', 'WH-MUC'];
 const TOKENS = ['pm_approve', 'pm_decline', 'pm_no_answer', 'pm_fail_2', 'pm_approve_lost_webhook'] as const;
 type Token = (typeof TOKENS)[number];
-/** What each token may end as; REJECTED (out of stock) is possible for all. */
+/** What each token may end its payment saga as (paid: PAID, then FULFILLING); REJECTED (out of stock) is possible for all. */
 const OUTCOMES: Record<Token, string[]> = {
-  pm_approve: ['PAID', 'REJECTED'],
-  pm_fail_2: ['PAID', 'REJECTED'],
+  pm_approve: ['FULFILLING', 'REJECTED'],
+  pm_fail_2: ['FULFILLING', 'REJECTED'],
   // No webhook ever comes: paid through the status check.
-  pm_approve_lost_webhook: ['PAID', 'REJECTED'],
+  pm_approve_lost_webhook: ['FULFILLING', 'REJECTED'],
   pm_decline: ['PAYMENT_FAILED', 'REJECTED'],
   pm_no_answer: ['CANCELLED', 'REJECTED'],
 };
-const NOTIFICATION_KIND: Record<string, string> = { PAID: 'confirmed', PAYMENT_FAILED: 'payment-failed', CANCELLED: 'cancelled', REJECTED: 'rejected' };
+const NOTIFICATION_KIND: Record<string, string> = { FULFILLING: 'confirmed', PAYMENT_FAILED: 'payment-failed', CANCELLED: 'cancelled', REJECTED: 'rejected' };
 
 /** mulberry32: small, seedable, good enough to pick moments and an order mix. */
 function random(seed: number): () => number {
@@ -258,7 +259,7 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
         restartMs: downtimes,
       });
 
-      // Settle: nothing left NEW or AWAITING_PAYMENT, then every process ended.
+      // Settle: nothing left NEW or AWAITING_PAYMENT, then every payment saga ended (paid: waiting for the shipments).
       const live = url as string;
       const settleDeadline = loadEnded + SETTLE_MS;
       let open = -1;
@@ -270,12 +271,13 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
         if (open === 0) break;
         await sleep(500);
       }
-      type View = { id: string; status: string; process: { state: string } | null };
+      type View = { id: string; status: string; process: { state: string; currentSteps: { elementId: string }[] } | null };
       const unfinished = async () => {
         const out: View[] = [];
         for (const p of placements) {
           const { body } = await api<View>(live, `/orders/${p.id}`);
-          if (!(FINAL as readonly string[]).includes(body.status) || body.process?.state !== 'COMPLETED') out.push(body);
+          const ended = body.status === 'FULFILLING' ? waitsForShipments(body) : body.process?.state === 'COMPLETED';
+          if (!(FINAL as readonly string[]).includes(body.status) || !ended) out.push(body);
         }
         return out;
       };
@@ -301,7 +303,10 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
 
       const db = await openDatabase(loadConfig(env).database);
       try {
-        const orders = await db.prisma.order.findMany({ include: { items: true, reservations: true, payment: true, notifications: true, history: true } });
+        const orders = await db.prisma.order.findMany({
+          include: { items: true, reservations: true, payment: true, notifications: true, history: { orderBy: { id: 'asc' } }, shipments: true },
+        });
+        const businessOf = new Map((await db.prisma.product.findMany({ select: { sku: true, businessId: true } })).map((p) => [p.sku, p.businessId]));
         expect(orders).toHaveLength(placements.length);
         const byId = new Map(orders.map((o) => [o.id, o]));
         const byStatus: Record<string, number> = {};
@@ -318,12 +323,17 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
           if (o.reservations.some((r) => r.state === 'RESERVED')) problems.push('stock left RESERVED');
           const ordered = o.items.reduce((n, i) => n + i.quantity, 0);
           const sold = o.reservations.filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
-          if (sold !== (o.status === 'PAID' ? ordered : 0)) problems.push(`${sold} of ${ordered} units sold`);
-          if ((o.payment?.status === 'APPROVED') !== (o.status === 'PAID')) problems.push(`payment ${o.payment?.status ?? 'none'}`);
+          const paid = o.status === 'FULFILLING';
+          if (sold !== (paid ? ordered : 0)) problems.push(`${sold} of ${ordered} units sold`);
+          if ((o.payment?.status === 'APPROVED') !== paid) problems.push(`payment ${o.payment?.status ?? 'none'}`);
+          // Paid: one shipment per business its lines come from, made once; unpaid: none.
+          const businesses = new Set(o.items.map((i) => businessOf.get(i.sku))).size;
+          if (o.shipments.length !== (paid ? businesses : 0)) problems.push(`${o.shipments.length} shipments`);
           const kinds = o.notifications.map((n) => n.kind);
           if (kinds.length !== 1 || kinds[0] !== NOTIFICATION_KIND[o.status]) problems.push(`notifications ${JSON.stringify(kinds)}`);
           const statuses = o.history.map((h) => h.toStatus);
           if (new Set(statuses).size !== statuses.length) problems.push(`history ${statuses.join('→')}`);
+          if (paid && statuses.join('→') !== PAID_PATH.join('→')) problems.push(`history ${statuses.join('→')}`);
           if (problems.length > 0)
             mismatches.push(
               `${p.key} (order ${o.id}, ${p.token}): ${problems.join('; ')}; history ${o.history.map((h) => `${h.toStatus} (${h.reason})`).join(' → ')}`,
@@ -364,7 +374,7 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
         }
         figures.stock = stockFigures;
         // The scarce SKU did run out (the oversell check meant something) and every outcome happened.
-        expect(Object.keys(byStatus).sort()).toEqual(['CANCELLED', 'PAID', 'PAYMENT_FAILED', 'REJECTED']);
+        expect(Object.keys(byStatus).sort()).toEqual(['CANCELLED', 'FULFILLING', 'PAYMENT_FAILED', 'REJECTED']);
         expect((stockFigures[SCARCE.sku] as { demand: number }).demand).toBeGreaterThan(SCARCE.perWarehouse * WAREHOUSES.length);
       } finally {
         await db.close();

@@ -1,6 +1,8 @@
 // The service SIGKILLed with orders in flight, then started again (the README's
 // command, as a child process, with its own redis-server child left orphaned by
-// the kill): every order reaches a final state and the stock invariants hold.
+// the kill): every order ends its payment saga (paid, then FULFILLING with its
+// process waiting for its shipments; or a failure with its process ended) and the
+// stock invariants hold.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
@@ -8,7 +10,7 @@ import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { databaseKind } from '../support/database.js';
 import { waitFor, sleep } from '../support/wait.js';
-import { FINAL, sagaEnvironment } from './support.js';
+import { FINAL, PAID_PATH, sagaEnvironment, waitsForShipments, type OrderView } from './support.js';
 import { isRunning, killRedisServers } from '../support/processes.js';
 import { listeningUrl, startService } from '../support/service-process.js';
 
@@ -43,7 +45,7 @@ async function placeOrder(url: string, i: number): Promise<string> {
 }
 
 describe(`crash recovery of the whole service (${databaseKind})`, () => {
-  test('SIGKILL with orders in flight, restart: every order final, stock consistent, nothing sold twice', async () => {
+  test('SIGKILL with orders in flight, restart: every order ends its payment saga (paid orders FULFILLING), stock consistent, nothing sold twice', async () => {
     // No REDIS_URL: the service runs its own redis-server child, which the kill orphans.
     const { env, cleanup } = await sagaEnvironment({ REDIS_URL: '', PAYMENT_TIMEOUT: 'PT2S', SANDBOX_DELAY_MS: '150', RECOVERY_INTERVAL_MS: '500' });
     try {
@@ -74,18 +76,20 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
           waitFor(
             `order ${id} to finish`,
             async () => {
-              const o = (await (await fetch(`${url2}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as {
-                status: string;
-                process: { state: string } | null;
-              };
+              const o = (await (await fetch(`${url2}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as OrderView;
               last.set(id, o);
-              return (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED' ? o : undefined;
+              // Paid: FULFILLING, its process waiting for the shipments; a failure: its process ended.
+              const ended = o.status === 'FULFILLING' ? waitsForShipments(o) : o.process?.state === 'COMPLETED';
+              return (FINAL as readonly string[]).includes(o.status) && ended ? o : undefined;
             },
             90_000,
           ),
         ),
       ).catch((err: Error) => {
-        const stuck = [...last.values()].filter((o) => (o as { process: { state: string } | null }).process?.state !== 'COMPLETED');
+        const stuck = [...last.values()].filter((o) => {
+          const v = o as OrderView;
+          return v.status === 'FULFILLING' ? !waitsForShipments(v) : v.process?.state !== 'COMPLETED';
+        });
         throw new Error(`${err.message}\nunfinished orders: ${JSON.stringify(stuck)}\nlast service output:\n${second.output().slice(-4000)}`, { cause: err });
       });
       expect(finals).toHaveLength(28);
@@ -99,19 +103,26 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
       const config = loadConfig(env);
       const db = await openDatabase(config.database);
       try {
-        const orders = await db.prisma.order.findMany({ include: { items: true, reservations: true, payment: true, notifications: true } });
+        const orders = await db.prisma.order.findMany({
+          include: { items: true, reservations: true, payment: true, notifications: true, history: { orderBy: { id: 'asc' } }, shipments: true },
+        });
         expect(orders).toHaveLength(28);
         for (const o of orders) {
           expect(FINAL).toContain(o.status);
           const ordered = o.items.reduce((n, i) => n + i.quantity, 0);
           const sold = o.reservations.filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
           expect(o.reservations.filter((r) => r.state === 'RESERVED')).toEqual([]);
-          if (o.status === 'PAID') {
+          if (o.status === 'FULFILLING') {
+            // Paid, then split into shipments (one: SKU-MUG-SET has one business), once.
+            expect(o.history.map((h) => h.toStatus)).toEqual(PAID_PATH);
             expect(sold).toBe(ordered);
             expect(o.payment?.status).toBe('APPROVED');
+            expect(o.shipments).toHaveLength(1);
           } else {
+            expect(o.history.map((h) => h.toStatus)).not.toContain('PAID');
             expect(sold).toBe(0);
             expect(o.payment?.status).not.toBe('APPROVED');
+            expect(o.shipments).toEqual([]);
           }
           expect(o.notifications).toHaveLength(1);
         }
@@ -122,7 +133,7 @@ describe(`crash recovery of the whole service (${databaseKind})`, () => {
           .reduce((n, r) => n + r.quantity, 0);
         expect(stock.reduce((n, s) => n + s.reserved, 0)).toBe(0);
         expect(stock.reduce((n, s) => n + s.onHand, 0)).toBe(60 + 45 + 50 - soldTotal);
-        expect(orders.filter((o) => o.status === 'PAID').length).toBeGreaterThan(0);
+        expect(orders.filter((o) => o.status === 'FULFILLING').length).toBeGreaterThan(0);
       } finally {
         await db.close();
       }

@@ -2,10 +2,11 @@
 // through it by a service started with FAULT_KILL_AT, which SIGKILLs itself there,
 // together with its private redis-server (the whole service goes down at once).
 // The service is started again on the same data, and the order must reach the
-// final state its payment token calls for: status and history (each status
-// once), stock (nothing left reserved, on hand = seeded - sold), payment, exactly
-// one notification recorded and sent (handed to the sink at most twice: a crash
-// costs at most one duplicate), and no incident.
+// state its payment token calls for: status and history (each status once; a
+// paid order goes on to FULFILLING, its process waiting for its shipment, made
+// once; a failure ends its process), stock (nothing left reserved, on hand =
+// seeded - sold), payment, exactly one notification recorded and sent (handed to
+// the sink at most twice: a crash costs at most one duplicate), and no incident.
 import { describe, expect, test } from '@jest/globals';
 import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
@@ -13,16 +14,17 @@ import { KILL_POINTS, type KillPoint } from '../../infra/kill-points.js';
 import { databaseKind } from '../support/database.js';
 import { listeningUrl, startService, type Started } from '../support/service-process.js';
 import { waitFor, within } from '../support/wait.js';
-import { sagaEnvironment, type OrderView } from './support.js';
+import { PAID_PATH, sagaEnvironment, waitsForShipments, type OrderView } from './support.js';
 
 type Path = 'paid' | 'declined' | 'timed-out' | 'cancelled' | 'rejected';
 
 const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: string; history: string[]; payment: string | null; notification: string }> = {
+  // Paid, then split into shipments: FULFILLING, its process waiting in FulfilShipments.
   paid: {
     paymentMethod: 'pm_approve',
     quantity: 2,
-    status: 'PAID',
-    history: ['NEW', 'AWAITING_PAYMENT', 'PAID'],
+    status: 'FULFILLING',
+    history: [...PAID_PATH],
     payment: 'APPROVED',
     notification: 'confirmed',
   },
@@ -164,10 +166,11 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
 
         let last: OrderView | undefined;
         const order = await waitFor(
-          `order ${id} to end its process`,
+          path === 'paid' ? `order ${id} to wait for its shipments` : `order ${id} to end its process`,
           async () => {
             last = await getJson<OrderView>(`${url2}/orders/${id}`);
-            return last.process?.state === 'COMPLETED' ? last : undefined;
+            const ended = path === 'paid' ? last.status === 'FULFILLING' && waitsForShipments(last) : last.process?.state === 'COMPLETED';
+            return ended ? last : undefined;
           },
           60_000,
         ).catch((err: Error) => {
@@ -194,7 +197,9 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
           const reservations = await db.prisma.reservation.findMany({ where: { orderId: id } });
           const sold = reservations.filter((r) => r.state === 'COMMITTED').reduce((n, r) => n + r.quantity, 0);
           expect(reservations.filter((r) => r.state === 'RESERVED')).toEqual([]);
-          expect(sold).toBe(expected.status === 'PAID' ? expected.quantity : 0);
+          expect(sold).toBe(expected.payment === 'APPROVED' ? expected.quantity : 0);
+          // SKU-SCALE has one business: a paid order makes one shipment, once; an unpaid order none.
+          expect(await db.prisma.shipment.count({ where: { orderId: id } })).toBe(path === 'paid' ? 1 : 0);
           const stock = await db.prisma.stock.findMany({ where: { sku: SKU } });
           expect(stock.reduce((n, s) => n + s.reserved, 0)).toBe(0);
           expect(stock.reduce((n, s) => n + s.onHand, 0)).toBe(SEEDED_ON_HAND - sold);

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { databaseKind } from '../support/database.js';
 import { scrape, total as sampleTotal } from '../ops/prometheus.js';
 import { waitFor, sleep } from '../support/wait.js';
-import { adminAuth, startSaga, unitsByState, type Saga, type StockRow } from './support.js';
+import { adminAuth, PAID_PATH, paid, startSaga, unitsByState, type Saga, type StockRow } from './support.js';
 
 /** Without a payment result for this long, the saga asks the provider (and again after each "pending"). */
 const STATUS_CHECK_INTERVAL_MS = 300;
@@ -37,12 +37,12 @@ const statusChecksAnswered = async () =>
   sampleTotal(await scrape(saga.url), 'order_saga_job_duration_seconds_count', { task_type: 'check-payment-status', outcome: 'complete' });
 
 describe(`order outcomes, none answering 500 or logging an error (${databaseKind})`, () => {
-  test('approved payment: order PAID, units sold from one warehouse, payment APPROVED, customer told', async () => {
+  test('approved payment: order paid (then FULFILLING), units sold from one warehouse, payment APPROVED, customer told', async () => {
     const before = await saga.stock('SKU-SCALE');
     const id = await saga.placeOrder({ sku: 'SKU-SCALE', quantity: 2, paymentMethod: 'pm_approve', customerEmail: 'ada@example.com' });
     const o = await saga.waitForFinal(id);
-    expect(o.status).toBe('PAID');
-    expect(statuses(o)).toEqual(['NEW', 'AWAITING_PAYMENT', 'PAID']);
+    expect(o.status).toBe('FULFILLING');
+    expect(statuses(o)).toEqual(PAID_PATH);
     expect(o.payment).toMatchObject({ status: 'APPROVED', provider: 'sandbox' });
     expect(unitsByState(o)).toEqual({ COMMITTED: 2 });
     const after = await saga.stock('SKU-SCALE');
@@ -102,13 +102,13 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     await waitFor('the cancellation notice', async () => (await saga.notifications(id)).find((n) => n.kind === 'cancelled' && n.status === 'SENT'));
   });
 
-  test('a webhook lost on purpose (pm_approve_lost_webhook) still ends PAID, through the status check: units sold, payment APPROVED, one confirmation', async () => {
+  test('a webhook lost on purpose (pm_approve_lost_webhook) is still paid (then FULFILLING), through the status check: units sold, payment APPROVED, one confirmation', async () => {
     const before = await saga.stock('SKU-FRENCHPRESS');
     const checksBefore = await statusChecksAnswered();
     const id = await saga.placeOrder({ sku: 'SKU-FRENCHPRESS', quantity: 2, paymentMethod: 'pm_approve_lost_webhook', customerEmail: 'lost@example.com' });
     const o = await saga.waitForFinal(id);
-    expect(o.status).toBe('PAID');
-    expect(statuses(o)).toEqual(['NEW', 'AWAITING_PAYMENT', 'PAID']);
+    expect(o.status).toBe('FULFILLING');
+    expect(statuses(o)).toEqual(PAID_PATH);
     expect(o.history.find((h) => h.to === 'PAID')?.reason).toBe('payment approved (status check at the provider)');
     expect(o.payment).toMatchObject({ status: 'APPROVED', provider: 'sandbox' });
     expect(await statusChecksAnswered()).toBeGreaterThan(checksBefore);
@@ -146,16 +146,16 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     expect((await saga.notifications(id)).map((n) => n.kind)).toEqual(['cancelled']);
   });
 
-  test('transient provider failures are retried with back-off, then the order is PAID', async () => {
+  test('transient provider failures are retried with back-off, then the order is paid (then FULFILLING)', async () => {
     const id = await saga.placeOrder({ sku: 'SKU-MUG-SET', quantity: 1, paymentMethod: 'pm_fail_3' });
     const o = await saga.waitForFinal(id);
-    expect(o.status).toBe('PAID');
+    expect(paid(o)).toBe(true);
     expect(o.payment).toMatchObject({ status: 'APPROVED' });
     const incidents = await saga.get('/ops/api/incidents', adminAuth);
     expect(incidents.body.incidents.filter((i: { orderId: string }) => i.orderId === id)).toEqual([]);
   });
 
-  test('provider failing past all retries: an incident naming the order; retrying it finishes the order', async () => {
+  test('provider failing past all retries: an incident naming the order; retrying it gets the order paid (then FULFILLING)', async () => {
     // Request payment has 5 retries in the model; the sandbox fails 6 times, then approves.
     const id = await saga.placeOrder({ sku: 'SKU-TEAPOT', quantity: 1, paymentMethod: 'pm_fail_6' });
     const incident = await waitFor('an incident for the order', async () => {
@@ -177,7 +177,7 @@ describe(`order outcomes, none answering 500 or logging an error (${databaseKind
     const retried = await saga.post(`/ops/api/incidents/${incident.key}/retry`, { retries: 2 }, adminAuth);
     expect(retried.status).toBe(202);
     const o = await saga.waitForFinal(id);
-    expect(o.status).toBe('PAID');
+    expect(paid(o)).toBe(true);
     const after = await saga.get('/ops/api/incidents', adminAuth);
     expect(after.body.incidents.filter((i: { orderId: string }) => i.orderId === id)).toEqual([]);
   });

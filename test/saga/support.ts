@@ -23,7 +23,24 @@ export const shopAuth = { authorization: `Bearer ${SHOP_KEY}` };
 const withAuth = (headers: Record<string, string>) =>
   Object.keys(headers).some((h) => h.toLowerCase() === 'authorization') ? headers : { ...shopAuth, ...headers };
 export const SANDBOX_SECRET = 'whsec_saga_test_secret_0123456789';
-export const FINAL = ['PAID', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'] as const;
+/** How the payment saga ends: paid (then the shipments go out: FULFILLING), or one of the failures, its process ended. */
+export const FINAL = ['FULFILLING', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED'] as const;
+/** The statuses of a paid order whose shipments went out, as a test that ends at payment sees it. */
+export const PAID_PATH = ['NEW', 'AWAITING_PAYMENT', 'PAID', 'FULFILLING'] as const;
+
+/** Paid, as the payment saga leaves an order: it reached PAID, then its shipments went out (FULFILLING). */
+export function paid(o: { status: string; history: { to: string }[] }): boolean {
+  return o.status === 'FULFILLING' && o.history.some((h) => h.to === 'PAID');
+}
+
+/**
+ * A paid order's process after its payment saga: still active, waiting in FulfilShipments (one
+ * step per shipment: the demo businesses answer through the manual dispatcher, so here never).
+ */
+export function waitsForShipments(o: { process: { state: string; currentSteps: { elementId: string }[] } | null }): boolean {
+  const steps = o.process?.currentSteps ?? [];
+  return o.process?.state === 'ACTIVE' && steps.length > 0 && steps.every((s) => s.elementId === 'FulfilShipments');
+}
 
 export type OrderView = {
   id: string;
@@ -63,7 +80,7 @@ export type Saga = {
   }): Promise<string>;
   order(id: string): Promise<OrderView>;
   waitForOrder(id: string, until: (o: OrderView) => boolean, what: string, timeoutMs?: number): Promise<OrderView>;
-  /** Waits for a final status and for the process instance to have ended (notifications sent). */
+  /** Waits for the payment saga's end: FULFILLING (paid, shipments sent), or a failure with its process ended (notifications sent). */
   waitForFinal(id: string, timeoutMs?: number): Promise<OrderView>;
   stock(sku: string): Promise<StockRow[]>;
   setStock(sku: string, perWarehouse: Record<string, number>): Promise<void>;
@@ -208,8 +225,9 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
     waitForFinal: (id, timeoutMs) =>
       waitForOrder(
         id,
-        (o) => (FINAL as readonly string[]).includes(o.status) && o.process?.state === 'COMPLETED',
-        'to reach a final status and end its process',
+        // A paid order's process goes on (its shipments wait for their businesses): FULFILLING is its end here.
+        (o) => (FINAL as readonly string[]).includes(o.status) && (o.status === 'FULFILLING' || o.process?.state === 'COMPLETED'),
+        'to end its payment saga (FULFILLING, or a failure with its process ended)',
         timeoutMs,
       ),
     async stock(sku) {

@@ -4,7 +4,7 @@ import { DEV_API_KEY } from '../../infra/config.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { createApp } from '../../api/app.js';
+import { createApp, type AppDeps } from '../../api/app.js';
 import { openTestDatabase, type TestDatabase } from './database.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-123';
@@ -18,7 +18,8 @@ export type ApiServer = {
   close(): Promise<void>;
 };
 
-export async function startApiServer(seed: (db: TestDatabase) => Promise<unknown>): Promise<ApiServer> {
+/** `o.dispatchers`: the dispatcher plugins, which mount the business routes. */
+export async function startApiServer(seed: (db: TestDatabase) => Promise<unknown>, o: Pick<AppDeps, 'dispatchers'> = {}): Promise<ApiServer> {
   const db = await openTestDatabase();
   try {
     await seed(db);
@@ -32,6 +33,7 @@ export async function startApiServer(seed: (db: TestDatabase) => Promise<unknown
         http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' },
       },
       logger,
+      ...o,
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));

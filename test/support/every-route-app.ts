@@ -1,6 +1,6 @@
 // The real app with every route of /openapi.json mounted, on a real socket: the saga's
 // routes (orders on the embedded engine with the real process models deployed, the
-// sandbox's signed webhooks), incidents, the ops page's API and /metrics. No workers and
+// sandbox's signed webhooks), incidents, the ops page's API, the businesses and /metrics. No workers and
 // no Redis: placed orders wait at their first job, and the webhook relay only counts.
 // Error-level log lines are kept, so a test can prove nothing answered 500.
 import type { Server } from 'node:http';
@@ -10,6 +10,7 @@ import { DEV_API_KEY, type AuthConfig } from '../../infra/config.js';
 import { createApp } from '../../api/app.js';
 import { openEngine } from '../../app/engines.js';
 import { sandboxWebhookProvider } from '../../app/webhook-providers.js';
+import { createDispatcherRegistry } from '../../integrations/dispatchers/registry.js';
 import { notificationPage } from '../../domain/notifications/list-notifications.js';
 import { signPayload } from '../../domain/payments/signature.js';
 import { SagaMetrics } from '../../infra/metrics.js';
@@ -44,6 +45,7 @@ export async function startEveryRouteApp(o: { auth?: AuthConfig } = {}): Promise
     await seedDemoCatalog(db.prisma);
     const deployed = await parts.engine.deploy(await loadProcessModels());
     const errorLines: string[] = [];
+    const orderProcess = new OrderProcess(parts.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 });
     const logger = pino({ level: 'error' }, { write: (line: string) => void errorLines.push(line) });
     const app = createApp({
       db,
@@ -57,7 +59,8 @@ export async function startEveryRouteApp(o: { auth?: AuthConfig } = {}): Promise
       logger,
       engineCheck: parts.ping,
       saga: {
-        orderProcess: new OrderProcess(parts.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 }),
+        orderProcess,
+        shipments: orderProcess,
         gateway: { checkPaymentMethod: (pm) => (parseSandboxToken(pm) ? undefined : `unknown payment method: ${SANDBOX_TOKENS_MESSAGE}`) },
         inspector: parts.inspector,
         listNotifications: (orderId, page) => notificationPage(db.prisma, orderId, page),
@@ -69,6 +72,7 @@ export async function startEveryRouteApp(o: { auth?: AuthConfig } = {}): Promise
       },
       ops: { engine: 'embedded', prisma: db.prisma, operations: parts.embedded!.operations },
       metrics: { source: new SagaMetrics() },
+      dispatchers: createDispatcherRegistry({ from: 'order-saga <orders@localhost>' }),
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -7,12 +7,15 @@ import { describe, expect, test } from '@jest/globals';
 import { databaseKind, onPostgres } from '../support/database.js';
 import { databaseEnv, freePort, postgresEnv, startService, waitForListening, waitForOutput } from '../support/service-process.js';
 import { sleep } from '../support/wait.js';
+import { PAID_PATH } from '../saga/support.js';
 
 const redisUrl = process.env.REDIS_URL;
 const splitRoles = onPostgres && redisUrl ? test : test.skip;
 
-async function orderStatus(url: string, id: string): Promise<string> {
-  return ((await (await fetch(`${url}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as { status: string }).status;
+type OrderView = { status: string; history: { to: string }[] };
+
+async function orderView(url: string, id: string): Promise<OrderView> {
+  return (await (await fetch(`${url}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as OrderView;
 }
 
 describe(`process roles (${databaseKind})`, () => {
@@ -30,7 +33,7 @@ describe(`process roles (${databaseKind})`, () => {
   });
 
   // Needs PostgreSQL (PGlite serves one process) and a shared Redis (REDIS_URL; CI starts one).
-  splitRoles('api and workers in separate processes run an order to PAID; the workers process serves health only; both stop cleanly on SIGTERM', async () => {
+  splitRoles('api and workers as two processes run an order to FULFILLING; the workers process serves health only; both stop cleanly on SIGTERM', async () => {
     const db = await postgresEnv();
     const common = { ...db, REDIS_URL: redisUrl as string, QUEUE_PREFIX: `roles-${process.pid}`, HOST: '127.0.0.1', SANDBOX_DELAY_MS: '30', LOG_LEVEL: 'info' };
     const apiPort = await freePort();
@@ -51,13 +54,17 @@ describe(`process roles (${databaseKind})`, () => {
     expect(placed.status).toBe(202);
     const { id } = (await placed.json()) as { id: string };
     const deadline = Date.now() + 40_000;
-    while ((await orderStatus(apiUrl, id)) !== 'PAID') {
-      if (Date.now() > deadline) throw new Error(`order ${id} not PAID in time; api:\n${api.output()}\nworkers:\n${workers.output()}`);
+    // Paid, then split into shipments: FULFILLING, where its shipment waits for the business.
+    while ((await orderView(apiUrl, id)).status !== 'FULFILLING') {
+      if (Date.now() > deadline) throw new Error(`order ${id} not FULFILLING in time; api:\n${api.output()}\nworkers:\n${workers.output()}`);
       await sleep(200);
     }
+    expect((await orderView(apiUrl, id)).history.map((h) => h.to)).toEqual([...PAID_PATH]);
     // The jobs ran in the workers process, not in the api process.
-    expect(workers.output()).toContain('job reserve-stock done');
-    expect(api.output()).not.toContain('job reserve-stock done');
+    for (const job of ['reserve-stock', 'prepare-shipments']) {
+      expect(workers.output()).toContain(`job ${job} done`);
+      expect(api.output()).not.toContain(`job ${job} done`);
+    }
 
     expect((await fetch(`${workersUrl}/health`)).status).toBe(200);
     expect(await (await fetch(`${workersUrl}/ready`)).json()).toEqual({ status: 'ready', database: 'postgres', engine: 'up' });
@@ -72,15 +79,17 @@ describe(`process roles (${databaseKind})`, () => {
 });
 
 describe(`npm run deploy (${databaseKind})`, () => {
-  test('deploys bpmn/ and prints the version; an unchanged model stays the same version', async () => {
+  test("deploys bpmn/ and prints each process's version; an unchanged model stays the same version", async () => {
     const env = { ...(await databaseEnv()), LOG_LEVEL: 'warn' };
     const first = startService(env, [], 'app/deploy-cli.ts');
     expect(await first.exited).toBe(0);
-    expect(first.output()).toMatch(/Deployed bpmn\/order-fulfillment\.bpmn to the embedded engine/);
+    expect(first.output()).toMatch(/Deployed bpmn\/order-fulfillment\.bpmn, bpmn\/shipment\.bpmn to the embedded engine/);
     expect(first.output()).toMatch(/order-fulfillment {2}version 1 {2}NEW/);
+    expect(first.output()).toMatch(/order-shipment {2}version 1 {2}NEW/);
     const again = startService(env, [], 'app/deploy-cli.ts');
     expect(await again.exited).toBe(0);
     expect(again.output()).toMatch(/order-fulfillment {2}version 1 {2}unchanged/);
+    expect(again.output()).toMatch(/order-shipment {2}version 1 {2}unchanged/);
   });
 
   (onPostgres ? test.skip : test)('while the service owns the embedded database, deploy refuses and says what to do', async () => {

@@ -1,8 +1,16 @@
 // Shared by the worker tests: a job as the engine hands it to a worker, and the
 // worker's dependencies with fakes for the boundaries these tests cannot reach
 // (the payment provider) or that have tests of their own (the notifications queue).
+import { createDispatcherRegistry } from '../../integrations/dispatchers/registry.js';
 import { pino } from 'pino';
-import { TransientProviderError, type PaymentGateway, type PaymentRequest, type ProviderPaymentStatus } from '../../domain/payments/gateway.js';
+import {
+  TransientProviderError,
+  type PaymentGateway,
+  type PaymentOperation,
+  type PaymentRequest,
+  type ProviderPaymentStatus,
+  type RefundResult,
+} from '../../domain/payments/gateway.js';
 import type { OrderStatus } from '../../domain/orders/lifecycle.js';
 import type { PrismaClient } from '../../infra/database.js';
 import type { Engine, Job, JobHandler, Variables, WorkerOptions } from '../../orchestrator/engine.js';
@@ -47,6 +55,8 @@ export class CountingGateway implements PaymentGateway {
   readonly requests: PaymentRequest[] = [];
   readonly voids: { paymentId: string; providerPaymentId: string }[] = [];
   readonly statusChecks: { paymentId: string; providerPaymentId: string }[] = [];
+  readonly captures: PaymentOperation[] = [];
+  readonly refunds: PaymentOperation[] = [];
   /** Requests the provider accepts but whose answer is then lost (a timeout after the fact). */
   private answersToLose = 0;
   private status: ProviderPaymentStatus = { status: 'pending' };
@@ -109,6 +119,19 @@ export class CountingGateway implements PaymentGateway {
     return { ...this.status };
   }
 
+  async capture(op: PaymentOperation): Promise<{ providerOperationId: string }> {
+    this.captures.push({ ...op });
+    await sleep(5);
+    return { providerOperationId: `fake_capture_${op.idempotencyKey}` };
+  }
+
+  /** Refunds as if all of it had been captured. */
+  async refund(op: PaymentOperation): Promise<RefundResult> {
+    this.refunds.push({ ...op });
+    await sleep(5);
+    return { providerOperationId: `fake_refund_${op.idempotencyKey}`, refundedMinor: op.amountMinor, releasedMinor: 0 };
+  }
+
   /** Payments that exist at the provider: one per distinct idempotency key. */
   paymentsTakenEffect(): string[] {
     return [...new Set(this.requests.map((r) => r.paymentId))];
@@ -117,6 +140,16 @@ export class CountingGateway implements PaymentGateway {
   /** Authorizations released at the provider: one per distinct payment. */
   voidsTakenEffect(): string[] {
     return [...new Set(this.voids.map((v) => v.paymentId))];
+  }
+
+  /** Captures that moved money: one per distinct idempotency key. */
+  capturesTakenEffect(): string[] {
+    return [...new Set(this.captures.map((c) => c.idempotencyKey))];
+  }
+
+  /** Refunds that moved money: one per distinct idempotency key. */
+  refundsTakenEffect(): string[] {
+    return [...new Set(this.refunds.map((r) => r.idempotencyKey))];
   }
 }
 
@@ -145,6 +178,8 @@ export function workerDeps(prisma: PrismaClient, o: { retryBackoffMs?: number } 
       },
     },
     smtpEnabled: false,
+    dispatchers: createDispatcherRegistry({ from: 'order-saga <orders@order-saga.invalid>' }),
+    fulfilment: { publicUrl: () => 'http://127.0.0.1:1', linkValidityMs: 3_600_000 },
     retryBackoffMs: o.retryBackoffMs ?? 2000,
     logger: pino({ level: 'silent' }),
     metrics: {

@@ -74,7 +74,7 @@ describe('deploy at start retries while the cluster is unavailable (DEPLOY_RETRY
     );
     const took = Date.now() - started;
     expect(failure.message).toMatch(
-      /^could not deploy bpmn\/order-fulfillment\.bpmn: the engine was still unavailable after \d+ attempts in DEPLOY_RETRY_FOR=PT0\.4S/,
+      /^could not deploy bpmn\/order-fulfillment\.bpmn, bpmn\/shipment\.bpmn: the engine was still unavailable after \d+ attempts in DEPLOY_RETRY_FOR=PT0\.4S/,
     );
     expect(failure.message).toContain('HTTP 503');
     expect(failure.message).toContain(NO_LEADER);

@@ -7,17 +7,36 @@
 // API answers at once and may fail transiently; the outcome arrives later as a
 // signed HTTP callback to our webhook; a callback that is not acknowledged with
 // a 2xx is redelivered with back-off, and a redelivery is the same event.
-// Its memory (payments, attempt counts) lives in Redis under the queue prefix,
+// Captures and refunds of an approved payment are answered at once (operations.ts).
+// Its memory (payments, attempt counts, money moved, idempotency keys) lives in Redis under the queue prefix,
 // outside our database, so it survives our restarts the way a provider would.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import { TransientProviderError, type PaymentGateway, type PaymentRequest, type ProviderPaymentStatus } from '../../../domain/payments/gateway.js';
+import {
+  PaymentOperationRefusedError,
+  TransientProviderError,
+  type PaymentGateway,
+  type PaymentOperation,
+  type PaymentRequest,
+  type ProviderPaymentStatus,
+  type RefundResult,
+} from '../../../domain/payments/gateway.js';
 import { signPayload } from '../../../domain/payments/signature.js';
 import type { Logger } from '../../../infra/logger.js';
 import { postJson } from '../../http/post-json.js';
 import { QUEUE_NAMES, type QueueContext } from '../../../queues/context.js';
 import { Consumer, logFailedAttempt } from '../../../queues/consumer.js';
-import { bankDecision, callsBack, failuresBeforeAccept, parseSandboxToken, SANDBOX_TOKENS_MESSAGE, type SandboxOutcome } from './tokens.js';
+import {
+  bankDecision,
+  callsBack,
+  failuresBeforeAccept,
+  operationBehaviour,
+  parseSandboxToken,
+  SANDBOX_TOKENS_MESSAGE,
+  type OperationKind,
+  type SandboxOutcome,
+} from './tokens.js';
+import { applyOperation, OPERATION_COMMAND, OPERATION_SCRIPT } from './operations.js';
 import { SANDBOX_PROVIDER, SANDBOX_SIGNATURE_HEADER, type SandboxEvent } from './webhook-event.js';
 import { killPoint } from '../../../infra/kill-points.js';
 
@@ -54,6 +73,16 @@ type PaymentRecord = {
   /** Set once the callback job exists, so a repeated request never schedules a second one. */
   scheduled?: string;
   attempts?: string;
+  /** Chosen by the token: how many capture / refund calls fail transiently first, and which kind it refuses ('' for none). */
+  captureFailures?: string;
+  refundFailures?: string;
+  refuses?: '' | OperationKind;
+  /** Money moved by captures and refunds, and the calls of each kind; each operation's answer under `op:<idempotency key>` (operations.ts). */
+  capturedMinor?: string;
+  refundedMinor?: string;
+  releasedMinor?: string;
+  captureCalls?: string;
+  refundCalls?: string;
 };
 
 // One round trip, atomic: count the attempt, and accept the payment unless this
@@ -64,7 +93,8 @@ local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[8]))
 if redis.call('HEXISTS', KEYS[1], 'providerPaymentId') == 1 then return {'accepted', attempts} end
 if attempts <= tonumber(ARGV[7]) then return {'unavailable', attempts} end
-redis.call('HSET', KEYS[1], 'providerPaymentId', ARGV[1], 'orderId', ARGV[2], 'amountMinor', ARGV[3], 'currency', ARGV[4], 'outcome', ARGV[5], 'reason', ARGV[6], 'status', 'pending', 'decidesAt', ARGV[9])
+redis.call('HSET', KEYS[1], 'providerPaymentId', ARGV[1], 'orderId', ARGV[2], 'amountMinor', ARGV[3], 'currency', ARGV[4], 'outcome', ARGV[5], 'reason', ARGV[6], 'status', 'pending', 'decidesAt', ARGV[9],
+  'captureFailures', ARGV[10], 'refundFailures', ARGV[11], 'refuses', ARGV[12])
 return {'accepted', attempts}
 `;
 const REQUEST_COMMAND = 'sandboxProviderRequest';
@@ -90,6 +120,26 @@ const callbackJobId = (paymentId: string) => `callback-${encodeURIComponent(paym
 
 /** Deterministic per payment: a redelivery is the same event, and our inbox can tell. */
 const eventId = (paymentId: string) => `evt_${createHash('sha256').update(`sandbox:${paymentId}`).digest('hex').slice(0, 24)}`;
+
+/** What the bank has decided by now: nothing until `decidesAt`, then the token's verdict ('pending' for one that never decides). */
+function bankVerdict(record: PaymentRecord): 'pending' | 'approved' | 'declined' {
+  // A record from before decidesAt was kept is older than any delay: decided long ago.
+  const decided = Date.now() >= Number(record.decidesAt ?? 0);
+  return (decided && record.outcome ? bankDecision(record.outcome) : undefined) ?? 'pending';
+}
+
+/** The amounts, once a capture or refund moved money: absent before, as for a provider that has none to show. */
+function amountsOf(record: PaymentRecord): Pick<ProviderPaymentStatus, 'capturedMinor' | 'refundedMinor' | 'releasedMinor'> {
+  if (record.capturedMinor === undefined && record.refundedMinor === undefined && record.releasedMinor === undefined) return {};
+  return {
+    capturedMinor: Number(record.capturedMinor ?? 0),
+    refundedMinor: Number(record.refundedMinor ?? 0),
+    releasedMinor: Number(record.releasedMinor ?? 0),
+  };
+}
+
+const notFound = (payment: { paymentId: string; providerPaymentId: string }) =>
+  new Error(`sandbox: no payment ${payment.providerPaymentId} for ${payment.paymentId} (404)`);
 
 export class SandboxProvider implements PaymentGateway {
   readonly provider = SANDBOX_PROVIDER;
@@ -143,6 +193,8 @@ export class SandboxProvider implements PaymentGateway {
   private async accept(request: PaymentRequest, outcome: SandboxOutcome): Promise<{ providerPaymentId: string }> {
     const failures = failuresBeforeAccept(outcome);
     const reason = outcome.kind === 'decline' ? outcome.reason : '';
+    const capture = operationBehaviour(outcome, 'capture');
+    const refund = operationBehaviour(outcome, 'refund');
 
     const client = await this.client();
     const [verdict, attempt] = (await client.runCommand(REQUEST_COMMAND, [
@@ -156,6 +208,9 @@ export class SandboxProvider implements PaymentGateway {
       String(failures),
       String(RECORD_TTL_SECONDS),
       String(Date.now() + this.options.delayMs),
+      String(capture.failures),
+      String(refund.failures),
+      capture.refused ? 'capture' : refund.refused ? 'refund' : '',
     ])) as [string, number];
     if (verdict === 'unavailable') {
       this.logger.info({ orderId: request.orderId, paymentId: request.paymentId, attempt, failures }, 'sandbox request failing transiently, as the token asks');
@@ -213,15 +268,64 @@ export class SandboxProvider implements PaymentGateway {
     } catch (err) {
       throw new TransientProviderError(`sandbox: payment API unavailable (${(err as Error).message})`);
     }
-    if (!record.providerPaymentId || record.providerPaymentId !== payment.providerPaymentId) {
-      throw new Error(`sandbox: no payment ${payment.providerPaymentId} for ${payment.paymentId} (404)`);
-    }
-    if (record.status === 'voided') return { status: 'voided' };
-    // A record from before decidesAt was kept is older than any delay: decided long ago.
-    const decided = Date.now() >= Number(record.decidesAt ?? 0);
-    const decision = decided && record.outcome ? bankDecision(record.outcome) : undefined;
+    if (!record.providerPaymentId || record.providerPaymentId !== payment.providerPaymentId) throw notFound(payment);
+    if (record.status === 'voided') return { status: 'voided', ...amountsOf(record) };
+    const decision = bankVerdict(record);
     if (decision === 'declined') return { status: 'declined', reason: record.reason || 'declined' };
-    return { status: decision ?? 'pending' };
+    return { status: decision, ...amountsOf(record) };
+  }
+
+  async capture(op: PaymentOperation): Promise<{ providerOperationId: string }> {
+    const { providerOperationId } = await this.operate('capture', op);
+    return { providerOperationId };
+  }
+
+  async refund(op: PaymentOperation): Promise<RefundResult> {
+    return this.operate('refund', op);
+  }
+
+  /** Capture or refund: a 400 for a malformed amount, a 404 for a payment it never accepted, else the script decides. */
+  private async operate(kind: OperationKind, op: PaymentOperation): Promise<RefundResult> {
+    if (!Number.isSafeInteger(op.amountMinor) || op.amountMinor <= 0) throw this.refused(kind, op, 'amount must be a positive whole number of minor units');
+    if (!op.idempotencyKey) throw this.refused(kind, op, 'an idempotency key is required');
+    // Its own store unreachable is, to the caller, its API being down: worth a retry.
+    const unavailable = (err: Error) => new TransientProviderError(`sandbox: ${kind} API unavailable (${err.message})`);
+    const record = await this.record(op.paymentId).catch((err: Error) => Promise.reject(unavailable(err)));
+    if (record.providerPaymentId !== op.providerPaymentId) throw notFound(op);
+    const answer = await this.client()
+      .then((client) =>
+        applyOperation(client, {
+          key: this.recordKey(op.paymentId),
+          kind,
+          op,
+          providerOperationId: `sbxop_${randomBytes(12).toString('hex')}`,
+          verdict: bankVerdict(record),
+          ttlSeconds: RECORD_TTL_SECONDS,
+        }),
+      )
+      .catch((err: Error) => Promise.reject(unavailable(err)));
+    const fields = { paymentId: op.paymentId, idempotencyKey: op.idempotencyKey, amountMinor: op.amountMinor };
+    switch (answer.kind) {
+      case 'unknown':
+        throw notFound(op);
+      case 'unavailable':
+        this.logger.info({ ...fields, attempt: answer.attempt, failures: answer.failures }, `sandbox ${kind} failing transiently, as the token asks`);
+        throw new TransientProviderError(
+          `sandbox: ${kind} API unavailable (attempt ${answer.attempt} of ${answer.failures} failing, as the payment method asks)`,
+        );
+      case 'refused':
+        throw this.refused(kind, op, answer.reason);
+      case 'done': {
+        const { providerOperationId, refundedMinor, releasedMinor } = answer;
+        this.logger.info({ ...fields, providerOperationId, refundedMinor, releasedMinor }, `sandbox ${kind} done`);
+        return { providerOperationId, refundedMinor, releasedMinor };
+      }
+    }
+  }
+
+  private refused(kind: OperationKind, op: PaymentOperation, reason: string): PaymentOperationRefusedError {
+    this.logger.info({ paymentId: op.paymentId, idempotencyKey: op.idempotencyKey, amountMinor: op.amountMinor, reason }, `sandbox ${kind} refused`);
+    return new PaymentOperationRefusedError(reason, `sandbox: ${kind} of ${op.amountMinor} ${op.currency} refused: ${reason}`);
   }
 
   /** Starts delivering callbacks. */
@@ -290,6 +394,7 @@ export class SandboxProvider implements PaymentGateway {
     if (!this.commandDefined) {
       client.defineCommand(REQUEST_COMMAND, { numberOfKeys: 1, lua: REQUEST_SCRIPT });
       client.defineCommand(SETTLE_COMMAND, { numberOfKeys: 1, lua: SETTLE_SCRIPT });
+      client.defineCommand(OPERATION_COMMAND, { numberOfKeys: 1, lua: OPERATION_SCRIPT });
       this.commandDefined = true;
     }
     return client;

@@ -1,0 +1,71 @@
+import type { PrismaClient } from '../../infra/database.js';
+import { killPoint } from '../../infra/kill-points.js';
+import { NotFoundError } from '../errors.js';
+import { answerLink } from './answer-links.js';
+import type { DispatcherPlugin, ShipmentMessage } from './dispatcher.js';
+import { moveShipmentIn } from './move-shipment.js';
+
+export type Dispatchers = { get(name: string): DispatcherPlugin | undefined };
+
+export type DispatchOptions = {
+  /** Our public origin: where a business answers (known once the service listens). */
+  publicUrl(): string;
+  /** How long the links in a message stay valid. */
+  linkValidityMs: number;
+};
+
+/**
+ * Tells the shipment's business through its dispatcher plugin, then records the shipment
+ * SENT (unless the business already answered). At least once: a crash between the two
+ * sends again, with the same message id. `kind` reminder/stop tell an already sent shipment.
+ */
+export async function dispatchShipment(
+  prisma: PrismaClient,
+  dispatchers: Dispatchers,
+  shipmentId: string,
+  kind: ShipmentMessage['kind'],
+  options: DispatchOptions,
+): Promise<{ plugin: string; detail: string }> {
+  const s = await prisma.shipment.findUnique({
+    where: { id: shipmentId },
+    include: { business: true, lines: { orderBy: { sku: 'asc' } } },
+  });
+  if (!s) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
+  const plugin = dispatchers.get(s.business.dispatcher);
+  if (!plugin) throw new Error(`business ${s.businessId} names dispatcher plugin "${s.business.dispatcher}", which is not registered`);
+  const names = await prisma.product.findMany({ where: { sku: { in: s.lines.map((l) => l.sku) } }, select: { sku: true, name: true } });
+  const nameOf = new Map(names.map((p) => [p.sku, p.name]));
+  const expires = Math.floor((Date.now() + options.linkValidityMs) / 1000);
+  const message: ShipmentMessage = {
+    kind,
+    shipmentId,
+    orderId: s.orderId,
+    lines: s.lines.map((l) => ({ sku: l.sku, name: nameOf.get(l.sku) ?? l.sku, quantity: l.quantity })),
+    amountMinor: s.amountMinor,
+    currency: s.currency,
+    eventsUrl: `${options.publicUrl()}/businesses/${encodeURIComponent(s.businessId)}/shipments/${shipmentId}/events`,
+    answerLinks: {
+      accept: answerLink(options.publicUrl(), s.business, shipmentId, 'accept', expires),
+      decline: answerLink(options.publicUrl(), s.business, shipmentId, 'decline', expires),
+    },
+  };
+  const settings = (s.business.dispatcherSettings ?? {}) as Record<string, unknown>;
+  const { detail } = await plugin.send(message, {
+    id: s.businessId,
+    name: s.business.name,
+    contactEmail: s.business.contactEmail,
+    secret: s.business.secret,
+    settings,
+  });
+  killPoint('dispatch-shipment:after-send');
+  if (kind === 'dispatch' && s.status === 'PENDING') {
+    await prisma.$transaction((tx) => moveShipmentIn(tx, shipmentId, 'SENT', `sent through ${plugin.name}: ${detail}`).catch(alreadyAnswered));
+  }
+  return { plugin: plugin.name, detail };
+}
+
+// The business answered between our read and our write: its answer already moved the shipment past SENT.
+function alreadyAnswered(err: unknown): void {
+  if (err instanceof Error && err.name === 'ConflictError') return;
+  throw err;
+}

@@ -1,0 +1,132 @@
+// A crash between two writes, or between a write and a call out, after PAID
+// (infra/kill-points.ts, FULFILMENT_KILL_POINTS): the service (the README's command, as a child
+// process) SIGKILLs itself there, together with its private redis-server. Started again on the
+// same data, the order goes on as if nothing happened: the business's answer is taken once,
+// the shipment is sent and recorded, and money is captured or refunded exactly once (a second
+// capture of the whole amount would be refused by the provider and end in an incident).
+// Businesses answer as ops through the manual dispatcher (the development key holds `ops`).
+import { describe, expect, test } from '@jest/globals';
+import { DEV_API_KEY } from '../../infra/config.js';
+import { FULFILMENT_KILL_POINTS } from '../../infra/kill-points.js';
+import { databaseKind } from '../support/database.js';
+import { listeningUrl, startService, type Started } from '../support/service-process.js';
+import { waitFor } from '../support/wait.js';
+import { sagaEnvironment } from '../saga/support.js';
+
+type Path = 'shipped' | 'declined';
+const SCENARIOS: [point: (typeof FULFILMENT_KILL_POINTS)[number], path: Path][] = [
+  ['business-answer:after-recorded', 'shipped'],
+  ['dispatch-shipment:after-send', 'shipped'],
+  ['payment-operation:after-written', 'shipped'],
+  ['payment-operation:after-provider-call', 'shipped'],
+  ['payment-operation:after-provider-call', 'declined'],
+];
+
+const auth = { authorization: `Bearer ${DEV_API_KEY}` };
+type OrderView = {
+  status: string;
+  total: { amountMinor: number };
+  payment: { capturedMinor: number; refundedMinor: number } | null;
+  shipments: { id: string; businessId: string; status: string; capturedMinor: number; refundedMinor: number; history: { to: string }[] }[];
+};
+
+async function order(url: string, id: string): Promise<OrderView> {
+  const res = await fetch(`${url}/orders/${id}`, { headers: auth });
+  return (await res.json()) as OrderView;
+}
+
+function answer(url: string, s: { id: string; businessId: string }, path: Path): Promise<Response> {
+  const event =
+    path === 'shipped'
+      ? { id: 'kill-answer', type: 'shipped', carrier: 'DHL', trackingNumber: 'JJD-KILL' }
+      : { id: 'kill-answer', type: 'declined', reason: 'cannot supply' };
+  return fetch(`${url}/businesses/${s.businessId}/shipments/${s.id}/events`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+  });
+}
+
+describe(`fault injection after PAID: a SIGKILL at every fulfilment kill point (${databaseKind})`, () => {
+  test(`every fulfilment kill point has a scenario here: ${FULFILMENT_KILL_POINTS.length} points (a new point without one fails)`, () => {
+    expect([...new Set(SCENARIOS.map(([point]) => point))].sort()).toEqual([...FULFILMENT_KILL_POINTS].sort());
+  });
+
+  test.concurrent.each(SCENARIOS)(
+    'killed at %s on the %s path, restarted: money moves once, the shipment ends where its answer says',
+    async (point, path) => {
+      const { env, cleanup } = await sagaEnvironment({
+        REDIS_URL: '', // the private redis-server, which dies with the service at the kill point
+        SANDBOX_DELAY_MS: '50',
+        RECOVERY_INTERVAL_MS: '500',
+        WORKER_JOB_TIMEOUT_MS: '2000', // jobs locked by the dead process are offered again soon
+      });
+      let second: Started | undefined;
+      try {
+        const first = startService({ ...env, LOG_LEVEL: 'info', FAULT_KILL_AT: point });
+        const url1 = await listeningUrl(first);
+        const placed = await fetch(`${url1}/orders`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ customerId: 'cust-kill', items: [{ sku: 'SKU-SCALE', quantity: 1 }], paymentMethod: 'pm_approve' }),
+        });
+        const { id } = (await placed.json()) as { id: string };
+        if (point !== 'dispatch-shipment:after-send') {
+          const sent = await waitFor('the shipment SENT', async () => (await order(url1, id)).shipments.find((s) => s.status === 'SENT'), 30_000);
+          // At business-answer:after-recorded the service dies before it answers: the business sees no answer.
+          await answer(url1, sent, path).catch(() => undefined);
+        }
+        expect(await first.exited).toBeNull(); // killed by a signal, not exited
+        expect(first.output()).toContain(`FAULT_KILL_AT: dying at ${point}`);
+
+        second = startService({ ...env, LOG_LEVEL: 'info' });
+        const url2 = await listeningUrl(second);
+        const shipment = await waitFor(
+          'the shipment SENT or answered',
+          async () => (await order(url2, id)).shipments.find((s) => s.status !== 'PENDING'),
+          30_000,
+        );
+        if (point === 'dispatch-shipment:after-send') {
+          await answer(url2, shipment, path);
+        } else if (point === 'business-answer:after-recorded') {
+          // The business never got our answer, so it sends the same event again: one effect.
+          const again = await answer(url2, shipment, path);
+          expect(((await again.json()) as { duplicate: boolean }).duplicate).toBe(true);
+        }
+        if (path === 'shipped') {
+          const done = await waitFor(
+            'captured',
+            async () => {
+              const o = await order(url2, id);
+              return o.shipments[0]!.capturedMinor > 0 ? o : undefined;
+            },
+            30_000,
+          );
+          expect(done.shipments[0]).toMatchObject({ status: 'SHIPPED', capturedMinor: done.total.amountMinor, refundedMinor: 0 });
+          expect(done.payment).toMatchObject({ capturedMinor: done.total.amountMinor, refundedMinor: 0 });
+        } else {
+          const done = await waitFor(
+            'cancelled and refunded',
+            async () => {
+              const o = await order(url2, id);
+              return o.status === 'CANCELLED' ? o : undefined;
+            },
+            30_000,
+          );
+          expect(done.payment).toMatchObject({ capturedMinor: 0, refundedMinor: done.total.amountMinor });
+        }
+        const incidents = (await (await fetch(`${url2}/ops/api/incidents`, { headers: auth })).json()) as { incidents: { orderId: string }[] };
+        expect(incidents.incidents.filter((i) => i.orderId === id)).toEqual([]);
+        const history = (await order(url2, id)).shipments[0]!.history.map((h) => h.to);
+        expect(new Set(history).size).toBe(history.length); // every step once
+      } finally {
+        if (second) {
+          second.child.kill('SIGTERM');
+          await second.exited;
+        }
+        await cleanup();
+      }
+    },
+    120_000,
+  );
+});

@@ -5,12 +5,7 @@
 // messages is tested elsewhere). Each order is placed, reserved and paid by the domain's own
 // steps, then split into shipments by prepareShipments.
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { pino } from 'pino';
-import { createApp } from '../../api/app.js';
-import { openEngine, type EngineParts } from '../../app/engines.js';
 import { createApiKey } from '../../domain/access/api-keys.js';
 import { reserve } from '../../domain/inventory/reserve.js';
 import { createOrder } from '../../domain/orders/create-order.js';
@@ -18,12 +13,10 @@ import { finalizeOrder } from '../../domain/orders/finalize-order.js';
 import { transitionOrder } from '../../domain/orders/transition.js';
 import { signPayload } from '../../domain/payments/signature.js';
 import { answerLink } from '../../domain/shipments/answer-links.js';
-import type { ShipmentMessageToPublish } from '../../domain/shipments/business-answers.js';
 import { prepareShipments } from '../../domain/shipments/prepare-shipments.js';
-import { DEV_API_KEY } from '../../infra/config.js';
-import { OrderProcess } from '../../orchestrator/order-process.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { addProduct } from '../support/fixtures.js';
+import { startShipmentApi, type ShipmentApi } from './support.js';
 
 const ACME = { id: 'acme-answers', secret: 'bsec_acme_answers_0123456789abcdef' };
 const GLOBEX = { id: 'globex-answers', secret: 'bsec_globex_answers_fedcba9876543210' };
@@ -34,18 +27,13 @@ type Ack = { received: boolean; duplicate: boolean; shipmentStatus: string };
 type Answer = { status: number; contentType: string; text: string };
 
 let db: TestDatabase;
-let engine: EngineParts;
-let server: Server;
+let api: ShipmentApi;
 let baseUrl: string;
-const errorLines: string[] = [];
-/** Every message the routes handed the order process, in order. */
-const published: ShipmentMessageToPublish[] = [];
 let acmeKey: string;
 let opsKey: string;
 
 beforeAll(async () => {
   db = await openTestDatabase();
-  engine = openEngine({ kind: 'embedded' }, db, pino({ level: 'silent' }), { runTimers: false });
   const prisma = db.prisma;
   for (const b of [ACME, GLOBEX]) {
     await prisma.business.create({ data: { id: b.id, name: b.id, contactEmail: `${b.id}@example.com`, dispatcher: 'manual', secret: b.secret } });
@@ -57,54 +45,17 @@ beforeAll(async () => {
   acmeKey = (await createApiKey(prisma, { name: 'acme', scopes: ['shipments:write'], businessId: ACME.id })).token;
   opsKey = (await createApiKey(prisma, { name: 'dispatcher', scopes: ['ops'] })).token;
 
-  const orderProcess = new OrderProcess(engine.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 });
-  const app = createApp({
-    db,
-    config: {
-      adminToken: 'answers-admin-token',
-      auth: { devApiKey: DEV_API_KEY, customerTokens: undefined },
-      http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' },
-    },
-    logger: pino({ level: 'error' }, { write: (line: string) => void errorLines.push(line) }),
-    saga: {
-      orderProcess,
-      // The real process, with what it is given recorded on the way.
-      shipments: {
-        reportShipment: async (m) => {
-          published.push(m);
-          await orderProcess.reportShipment(m);
-        },
-      },
-      gateway: { checkPaymentMethod: () => undefined },
-      inspector: engine.inspector,
-      listNotifications: async () => ({ notifications: [], nextCursor: null }),
-      webhookProviders: [],
-      relay: { relayNow: async () => undefined },
-      incidents: engine.incidents,
-      engine: engine.engine,
-      queues: [],
-    },
-  });
-  server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await startShipmentApi(db, 'answers-admin-token');
+  baseUrl = api.baseUrl;
 }, 60_000);
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await engine?.engine.close();
+  await api?.close();
   await db?.close();
 });
 
 // A 500 (or any error-level line) fails the test it came during.
-let errorLinesChecked = 0;
-afterEach(() => {
-  const logged = errorLines.slice(errorLinesChecked);
-  errorLinesChecked = errorLines.length;
-  expect({ 'error-level log lines (a 500 logs one)': logged }).toEqual({ 'error-level log lines (a 500 logs one)': [] });
-});
+afterEach(() => api.expectNoNewErrorLines());
 
 /** An order of `sku`, placed, reserved and paid as the saga does it, then split into its shipment: that shipment's id. */
 async function paidShipment(sku = 'SKU-ACME'): Promise<{ orderId: string; shipmentId: string }> {
@@ -163,11 +114,11 @@ async function shipmentOf(shipmentId: string) {
   });
 }
 
-const publishedFor = (shipmentId: string) => published.filter((m) => m.correlationKey === shipmentId);
+const publishedFor = (shipmentId: string) => api.published.filter((m) => m.correlationKey === shipmentId);
 const eventsOf = (shipmentId: string) => db.prisma.shipmentEvent.count({ where: { shipmentId } });
 
 describe(`a business answers for its shipment with a signed event (${databaseKind})`, () => {
-  test('a signed accepted answer is 200: the shipment is ACCEPTED, its history has the step, shipment-accepted is published for it', async () => {
+  test('a signed accepted answer is 200: the shipment is ACCEPTED, its history has the step, shipment-accepted is api.published for it', async () => {
     const { shipmentId } = await paidShipment();
     const ack = ackOf(await signed(ACME, shipmentId, { id: `evt-${randomUUID()}`, type: 'accepted' }));
     expect(ack).toEqual({ received: true, duplicate: false, shipmentStatus: 'ACCEPTED' });
@@ -205,7 +156,7 @@ describe(`a business answers for its shipment with a signed event (${databaseKin
     expect(publishedFor(shipmentId)).toEqual([...first, ...first]);
   });
 
-  test('out of order: delivered before shipped is 200, the shipment DELIVERED through ACCEPTED and SHIPPED (implied), each published, the order DELIVERED', async () => {
+  test('out of order: delivered before shipped is 200, the shipment DELIVERED through ACCEPTED and SHIPPED (implied), each api.published, the order DELIVERED', async () => {
     const { orderId, shipmentId } = await paidShipment();
     expect(ackOf(await signed(ACME, shipmentId, { id: `evt-${randomUUID()}`, type: 'delivered' })).shipmentStatus).toBe('DELIVERED');
     const shipment = await shipmentOf(shipmentId);

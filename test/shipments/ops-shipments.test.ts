@@ -5,25 +5,19 @@
 // waits for the approval is tested elsewhere). Each order is placed, reserved and paid by the
 // domain's own steps, then split into shipments by prepareShipments.
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { pino } from 'pino';
-import { createApp } from '../../api/app.js';
-import { openEngine, type EngineParts } from '../../app/engines.js';
 import { createApiKey } from '../../domain/access/api-keys.js';
 import { reserve } from '../../domain/inventory/reserve.js';
 import { createOrder } from '../../domain/orders/create-order.js';
 import { finalizeOrder } from '../../domain/orders/finalize-order.js';
 import { transitionOrder } from '../../domain/orders/transition.js';
-import { SHIPMENT_APPROVED, type ShipmentMessageToPublish } from '../../domain/shipments/business-answers.js';
+import { SHIPMENT_APPROVED } from '../../domain/shipments/business-answers.js';
 import { moveShipmentIn } from '../../domain/shipments/move-shipment.js';
 import { prepareShipments } from '../../domain/shipments/prepare-shipments.js';
 import type { ShipmentStatus } from '../../domain/shipments/shipment-lifecycle.js';
-import { DEV_API_KEY } from '../../infra/config.js';
-import { OrderProcess } from '../../orchestrator/order-process.js';
 import { databaseKind, openTestDatabase, type TestDatabase } from '../support/database.js';
 import { addProduct } from '../support/fixtures.js';
+import { startShipmentApi, type ShipmentApi } from './support.js';
 
 const ACME = 'acme-ops';
 const GLOBEX = 'globex-ops';
@@ -37,19 +31,14 @@ type Answer = { status: number; contentType: string; body: Record<string, unknow
 type Listed = { id: string; orderId: string; businessId: string; status: string; amountMinor: number; currency: string; createdAt: string };
 
 let db: TestDatabase;
-let engine: EngineParts;
-let server: Server;
+let api: ShipmentApi;
 let baseUrl: string;
-const errorLines: string[] = [];
-/** Every message the routes handed the order process, in order. */
-const published: ShipmentMessageToPublish[] = [];
 let opsKey: string;
 let opsKeyId: string;
 let readerKey: string;
 
 beforeAll(async () => {
   db = await openTestDatabase();
-  engine = openEngine({ kind: 'embedded' }, db, pino({ level: 'silent' }), { runTimers: false });
   const prisma = db.prisma;
   for (const id of [ACME, GLOBEX, NORTHWIND, INITECH]) {
     await prisma.business.create({ data: { id, name: id, contactEmail: `${id}@example.com`, dispatcher: 'manual', secret: `bsec_${id}_0123456789` } });
@@ -63,54 +52,17 @@ beforeAll(async () => {
   opsKeyId = ops.id;
   readerKey = (await createApiKey(prisma, { name: 'reader', scopes: ['orders:read', 'orders:write', 'businesses:admin'] })).token;
 
-  const orderProcess = new OrderProcess(engine.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 });
-  const app = createApp({
-    db,
-    config: {
-      adminToken: 'ops-shipments-admin-token',
-      auth: { devApiKey: DEV_API_KEY, customerTokens: undefined },
-      http: { host: '127.0.0.1', port: 0, bodyLimit: '100kb' },
-    },
-    logger: pino({ level: 'error' }, { write: (line: string) => void errorLines.push(line) }),
-    saga: {
-      orderProcess,
-      // The real process, with what it is given recorded on the way.
-      shipments: {
-        reportShipment: async (m) => {
-          published.push(m);
-          await orderProcess.reportShipment(m);
-        },
-      },
-      gateway: { checkPaymentMethod: () => undefined },
-      inspector: engine.inspector,
-      listNotifications: async () => ({ notifications: [], nextCursor: null }),
-      webhookProviders: [],
-      relay: { relayNow: async () => undefined },
-      incidents: engine.incidents,
-      engine: engine.engine,
-      queues: [],
-    },
-  });
-  server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await startShipmentApi(db, 'ops-shipments-admin-token');
+  baseUrl = api.baseUrl;
 }, 60_000);
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await engine?.engine.close();
+  await api?.close();
   await db?.close();
 });
 
 // A 500 (or any error-level line) fails the test it came during.
-let errorLinesChecked = 0;
-afterEach(() => {
-  const logged = errorLines.slice(errorLinesChecked);
-  errorLinesChecked = errorLines.length;
-  expect({ 'error-level log lines (a 500 logs one)': logged }).toEqual({ 'error-level log lines (a 500 logs one)': [] });
-});
+afterEach(() => api.expectNoNewErrorLines());
 
 /** An order of one unit per business named, placed, reserved and paid as the saga does it, then split into its shipments (by business). */
 async function paidOrder(...businesses: string[]): Promise<{ orderId: string; shipments: Record<string, string> }> {
@@ -167,7 +119,7 @@ async function shipmentOf(shipmentId: string) {
   });
 }
 
-const publishedFor = (shipmentId: string) => published.filter((m) => m.correlationKey === shipmentId);
+const publishedFor = (shipmentId: string) => api.published.filter((m) => m.correlationKey === shipmentId);
 
 describe(`POST /ops/api/shipments/{id}/approve (${databaseKind})`, () => {
   test('a PENDING shipment is approved with 202, and each call publishes shipment-approved with the stable message id', async () => {
@@ -182,7 +134,7 @@ describe(`POST /ops/api/shipments/{id}/approve (${databaseKind})`, () => {
     expect((await shipmentOf(shipmentId)).status).toBe('PENDING');
   });
 
-  test('a shipment past PENDING is 409 naming status, and nothing is published', async () => {
+  test('a shipment past PENDING is 409 naming status, and nothing is api.published', async () => {
     const { shipmentId } = await paidShipment();
     await moveTo(shipmentId, 'SENT');
     expect(expectProblem(await approve(shipmentId), 409, 'status').detail).toMatch(/is SENT/);
@@ -194,7 +146,7 @@ describe(`POST /ops/api/shipments/{id}/approve (${databaseKind})`, () => {
     expectProblem(await approve('not-a-shipment'), 404, 'shipmentId');
   });
 
-  test('a body with fields is 400 naming the field, and nothing is published', async () => {
+  test('a body with fields is 400 naming the field, and nothing is api.published', async () => {
     const { shipmentId } = await paidShipment();
     expectProblem(await approve(shipmentId, { approved: true }), 400, 'approved');
     expect(publishedFor(shipmentId)).toEqual([]);
@@ -347,7 +299,7 @@ describe(`GET /ops/api/shipments (${databaseKind})`, () => {
 });
 
 describe(`only ops act on shipments (${databaseKind})`, () => {
-  test('no key is 401, a key without ops is 403, on every route; nothing changes and nothing is published', async () => {
+  test('no key is 401, a key without ops is 403, on every route; nothing changes and nothing is api.published', async () => {
     const { shipmentId } = await paidShipment();
     const routes: [string, string, unknown][] = [
       ['GET', '/ops/api/shipments', undefined],

@@ -12,9 +12,11 @@ import { SAGA_WORKERS } from '../../workers/index.js';
 const ORDER_SAGA_TASK_TYPES = [
   'cancel-order',
   'check-payment-status',
+  'complete-order',
   'finalize-order',
   'mark-payment-failed',
   'notify-customer',
+  'prepare-shipments',
   'reject-order',
   'release-stock',
   'request-payment',
@@ -70,7 +72,7 @@ describe('loadProcessModels', () => {
 });
 
 describe('taskTypesOf', () => {
-  test('lists exactly the ten job types of the order saga, sorted, each once', async () => {
+  test('lists exactly the twelve job types of the order process, sorted, each once (the shipment process has its own)', async () => {
     expect(await taskTypesOf(await orderFulfillmentXml())).toEqual(ORDER_SAGA_TASK_TYPES);
   });
 

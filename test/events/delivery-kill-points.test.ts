@@ -73,6 +73,7 @@ describe(`a SIGKILL inside a webhook delivery (${databaseKind})`, () => {
         await cleanup();
       }
     },
-    40_000,
+    // Two service start-ups (migrations, the models' deployment, the seed) and a lease to expire, on a loaded 2-core machine.
+    90_000,
   );
 });

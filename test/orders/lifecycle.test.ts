@@ -85,9 +85,9 @@ describe(`order status changes (${databaseKind})`, () => {
     await transitionOrder(db.prisma, id, 'AWAITING_PAYMENT', 'reserved');
     const outcomes = await Promise.allSettled([
       // Not CANCELLED: a paid order may still be cancelled (refunded), so PAID then CANCELLED is a legal path.
+      // And one of each: asking for the status an order already has is a no-op that succeeds.
       transitionOrder(db.prisma, id, 'PAID', 'approved'),
       transitionOrder(db.prisma, id, 'PAYMENT_FAILED', 'declined'),
-      transitionOrder(db.prisma, id, 'PAYMENT_FAILED', 'declined again'),
     ]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     const view = await getOrder(db.prisma, id);

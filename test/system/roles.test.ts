@@ -83,7 +83,8 @@ describe(`npm run deploy (${databaseKind})`, () => {
     const env = { ...(await databaseEnv()), LOG_LEVEL: 'warn' };
     const first = startService(env, [], 'app/deploy-cli.ts');
     expect(await first.exited).toBe(0);
-    expect(first.output()).toMatch(/Deployed bpmn\/order-fulfillment\.bpmn, bpmn\/shipment\.bpmn to the embedded engine/);
+    expect(first.output()).toMatch(/Deployed bpmn\/order-fulfillment\.bpmn, bpmn\/shipment\.bpmn, bpmn\/shipment-routing\.dmn to the embedded engine/);
+    expect(first.output()).toMatch(/decision shipment-routing {2}version 1 {2}NEW/);
     expect(first.output()).toMatch(/order-fulfillment {2}version 1 {2}NEW/);
     expect(first.output()).toMatch(/order-shipment {2}version 1 {2}NEW/);
     const again = startService(env, [], 'app/deploy-cli.ts');

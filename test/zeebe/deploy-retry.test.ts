@@ -68,20 +68,21 @@ describe('deploy at start retries while the cluster is unavailable (DEPLOY_RETRY
     gateway.refuse('createDeployment', 503, 'UNAVAILABLE', NO_LEADER);
     const { engine, logger } = connect();
     const started = Date.now();
-    const failure = await deployModelsWithRetry(engine, models, logger, { retryFor: { iso: 'PT0.4S', ms: 400 }, backoff: BACKOFF }).then(
+    const failure = await deployModelsWithRetry(engine, models, logger, { retryFor: { iso: 'PT1S', ms: 1000 }, backoff: BACKOFF }).then(
       () => new Error('deployed, though the cluster never accepted it'),
       (err: unknown) => err as Error,
     );
     const took = Date.now() - started;
     expect(failure.message).toMatch(
-      /^could not deploy bpmn\/order-fulfillment\.bpmn, bpmn\/shipment\.bpmn: the engine was still unavailable after \d+ attempts in DEPLOY_RETRY_FOR=PT0\.4S/,
+      /^could not deploy bpmn\/order-fulfillment\.bpmn, bpmn\/shipment\.bpmn, bpmn\/shipment-routing\.dmn: the engine was still unavailable after \d+ attempts in DEPLOY_RETRY_FOR=PT1S/,
     );
     expect(failure.message).toContain('HTTP 503');
     expect(failure.message).toContain(NO_LEADER);
     expect(deployments()).toBeGreaterThanOrEqual(3);
     // Bounded: it gives up once the time is spent, not after some fixed number of tries.
-    expect(took).toBeGreaterThanOrEqual(400);
-    expect(took).toBeLessThan(3_000);
+    // A second: each attempt sends three models, and a loaded machine takes its time over them.
+    expect(took).toBeGreaterThanOrEqual(1000);
+    expect(took).toBeLessThan(5_000);
   });
 
   test('a model the cluster refuses (400) is not retried: the failure comes at once', async () => {

@@ -77,7 +77,9 @@ describe('Zeebe job workers against a misbehaving gateway', () => {
     connect({ pollTimeoutMs: 300, requestMarginMs: 300 }).createWorker({ taskType: 'reserve-stock', handler: async () => complete() });
     await waitFor('a second activation request', async () => gateway.activations() >= 2, 5_000);
     const [first, second] = gateway.requests.filter((r) => r.path === '/v2/jobs/activation');
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(550);
+    // More than the long poll alone (300 ms): the margin was waited for. The times are the fake gateway's
+    // arrivals, so a loaded machine may see the first arrive late and the gap shrink a little below 600.
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(450);
     gateway.activationMode = 'serve';
     gateway.offer('reserve-stock', restJob({ jobKey: '44', type: 'reserve-stock' }));
     await waitFor('the job to be completed', async () => gateway.completed.some((c) => c.jobKey === '44'));

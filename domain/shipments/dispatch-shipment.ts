@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../../infra/database.js';
 import { killPoint } from '../../infra/kill-points.js';
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { answerLink } from './answer-links.js';
 import type { DispatcherPlugin, ShipmentMessage } from './dispatcher.js';
 import { moveShipmentIn } from './move-shipment.js';
@@ -66,6 +66,6 @@ export async function dispatchShipment(
 
 // The business answered between our read and our write: its answer already moved the shipment past SENT.
 function alreadyAnswered(err: unknown): void {
-  if (err instanceof Error && err.name === 'ConflictError') return;
+  if (err instanceof ConflictError && err.code === 'SHIPMENT_STATUS') return;
   throw err;
 }

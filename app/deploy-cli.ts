@@ -30,7 +30,7 @@ let exitCode = 0;
 try {
   const models = await loadProcessModels();
   if (config.engine.kind === 'embedded') db = await prepareDatabase({ ...config, seedDemoData: false }, logger);
-  const { engine } = openEngine(config.engine, db, logger, { runTimers: false });
+  const { engine } = await openEngine(config.engine, db, logger, { runTimers: false });
   try {
     const deployed = await deployModels(engine, models, logger);
     const where = config.engine.kind === 'zeebe' ? `Camunda 8 at ${config.engine.restAddress}` : `the embedded engine (${config.database.kind})`;

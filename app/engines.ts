@@ -11,10 +11,6 @@ import { EngineOperations } from '../orchestrator/embedded/operations.js';
 import { EmbeddedProcessInspector } from '../orchestrator/embedded/process-inspector.js';
 import type { Engine } from '../orchestrator/engine.js';
 import type { DecisionSource, IncidentSource, ProcessInspector } from '../orchestrator/process-inspector.js';
-import { connectZeebe } from '../orchestrator/zeebe/client.js';
-import { ZeebeDecisions } from '../orchestrator/zeebe/decision-instances.js';
-import { ZeebeIncidents, ZeebeProcessInspector } from '../orchestrator/zeebe/process-inspector.js';
-import { ZeebeEngine } from '../orchestrator/zeebe/zeebe-engine.js';
 
 export type { IncidentSource };
 
@@ -30,14 +26,18 @@ export type EngineParts = {
   ping(): Promise<void>;
 };
 
-/** `db`: the project's database; the embedded engine keeps its state there (Zeebe does not need it). */
-/** `audit`: the embedded engine's audit retention (Config['engineAudit']); the engine's defaults when not given. */
-export function openEngine(
+/**
+ * `db`: the project's database; the embedded engine keeps its state there (Zeebe does not need it).
+ * `audit`: the embedded engine's audit retention (Config['engineAudit']); the engine's defaults when not given.
+ * The Zeebe parts are loaded only when configured: @camunda8/sdk takes about a second to load,
+ * which every embedded start (and every service a test starts) would pay for nothing.
+ */
+export async function openEngine(
   config: EngineConfig,
   db: Database | undefined,
   logger: Logger,
   o: { runTimers?: boolean; audit?: { retentionMs: number; pruneIntervalMs: number } } = {},
-): EngineParts {
+): Promise<EngineParts> {
   if (config.kind === 'embedded') {
     if (!db) throw new Error('the embedded engine needs the database');
     const engine = new EmbeddedEngine(db, {
@@ -56,16 +56,6 @@ export function openEngine(
       ping: () => db.ping(),
     };
   }
-  const connection = connectZeebe(config);
-  const engine = new ZeebeEngine(
-    { commands: connection.commands, activation: connection.activation },
-    { logger, ...(config.tenantId ? { tenantId: config.tenantId } : {}), onClose: () => connection.close() },
-  );
-  return {
-    engine,
-    inspector: new ZeebeProcessInspector(connection.commands),
-    incidents: new ZeebeIncidents(connection.commands),
-    decisions: new ZeebeDecisions(connection.commands),
-    ping: () => engine.ping(),
-  };
+  const { openZeebeEngine } = await import('./zeebe-engine-parts.js');
+  return openZeebeEngine(config, logger);
 }

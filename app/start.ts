@@ -79,18 +79,44 @@ export async function prepareDatabase(config: Pick<Config, 'database' | 'migrate
   }
 }
 
-/** Closes what was opened, last first, even when one of them fails. */
+/** How often a close step that has not ended is named in the log. */
+const CLOSE_STEP_REPORT_MS = 10_000;
+
+/**
+ * Closes what was opened, last first, even when one of them fails or hangs: a step still
+ * running after `stepDeadlineMs` is logged as an error and left behind, so a stop ends
+ * (main.ts exits the process soon after anyway) and the log names what hung.
+ */
 class Closer {
   private readonly steps: { name: string; close: () => Promise<unknown> }[] = [];
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly stepDeadlineMs: number,
+  ) {}
   add(name: string, close: () => Promise<unknown>): void {
     this.steps.push({ name, close });
   }
   async closeAll(): Promise<void> {
-    for (const step of this.steps.reverse()) {
-      await step.close().catch((err: unknown) => this.logger.error({ err, step: step.name }, `could not close ${step.name}`));
-    }
+    for (const step of this.steps.reverse()) await this.closeStep(step.name, step.close);
     this.steps.length = 0;
+  }
+  private async closeStep(name: string, close: () => Promise<unknown>): Promise<void> {
+    const started = Date.now();
+    const report = setInterval(() => this.logger.warn({ step: name, ms: Date.now() - started }, `still closing ${name}`), CLOSE_STEP_REPORT_MS);
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const closed = close().then(
+        () => 'closed' as const,
+        (err: unknown) => this.logger.error({ err, step: name }, `could not close ${name}`),
+      );
+      const late = new Promise<'late'>((resolve) => (deadline = setTimeout(() => resolve('late'), this.stepDeadlineMs)));
+      if ((await Promise.race([closed, late])) === 'late') {
+        this.logger.error({ step: name, ms: this.stepDeadlineMs }, `could not close ${name} within ${this.stepDeadlineMs} ms; going on without it`);
+      }
+    } finally {
+      clearInterval(report);
+      clearTimeout(deadline);
+    }
   }
 }
 
@@ -99,7 +125,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
   const runsApi = role !== 'workers';
   const runsWorkers = role !== 'api';
   logger = logger.child({ role, engine: config.engine.kind });
-  const closer = new Closer(logger);
+  const closer = new Closer(logger, config.shutdownGraceMs + 5_000);
   armKillPoint(config.faultKillAt);
   if (config.faultKillAt) logger.warn({ killPoint: config.faultKillAt }, 'FAULT_KILL_AT is set: this process will SIGKILL itself at that point');
   try {
@@ -113,7 +139,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
     closer.add('redis', () => redis.close());
     const queueContext = { connection: redis.connection, prefix: config.redis.prefix, logger };
 
-    const parts = openEngine(config.engine, db, logger, { audit: config.engineAudit });
+    const parts = await openEngine(config.engine, db, logger, { audit: config.engineAudit });
     const { engine } = parts;
     closer.add('engine', () => engine.close());
     if (parts.embedded && db.kind === 'pglite') {

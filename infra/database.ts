@@ -43,7 +43,8 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type DatabaseTarget = Config['database'] | { kind: 'pglite'; dataDir: 'memory://' };
+/** In memory: empty, or a copy of `from` (a PGlite data directory tarball, `dumpDataDir()`). */
+export type DatabaseTarget = Config['database'] | { kind: 'pglite'; dataDir: 'memory://'; from?: Blob };
 
 export class DatabaseLockedError extends Error {
   override name = 'DatabaseLockedError';
@@ -195,7 +196,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     const unlock = inMemory ? async () => undefined : await lockDataDir(target.dataDir);
     try {
       if (!inMemory) await mkdir(target.dataDir, { recursive: true });
-      const pglite = await PGlite.create(target.dataDir);
+      const pglite = await PGlite.create(target.dataDir, 'from' in target && target.from ? { loadDataDir: target.from } : {});
       const prisma = new PrismaClient({ adapter: pgliteAdapterFactory(pglite), transactionOptions: TRANSACTION_OPTIONS });
       return {
         kind: 'pglite',

@@ -31,7 +31,7 @@ const opened: { server: Server; redis: Redis; gate: RedisGate }[] = [];
 
 beforeAll(async () => {
   db = await openTestDatabase();
-  parts = openEngine({ kind: 'embedded' }, db, pino({ level: 'silent' }), { runTimers: false });
+  parts = await openEngine({ kind: 'embedded' }, db, pino({ level: 'silent' }), { runTimers: false });
   await seedDemoCatalog(db.prisma);
   await parts.engine.deploy(await loadProcessModels());
   redisContext = await testQueueContext();

@@ -67,7 +67,7 @@ async function settled(): Promise<boolean> {
 
 beforeAll(async () => {
   db = await openTestDatabase();
-  parts = openEngine({ kind: 'embedded' }, db, pino({ level: 'silent' }));
+  parts = await openEngine({ kind: 'embedded' }, db, pino({ level: 'silent' }));
   const logger = pino({ level: 'error' }, { write: (line: string) => void errorLines.push(line) });
   const deployed = await parts.engine.deploy([
     { name: 'ops-routing.dmn', xml: routing },

@@ -12,7 +12,8 @@ import { pino } from 'pino';
 import { DEV_API_KEY, loadConfig } from '../../infra/config.js';
 import { signPayload } from '../../domain/payments/signature.js';
 import { startSystem, type RunningSystem } from '../../app/start.js';
-import { createEmptyPostgresDatabase, onPostgres } from '../support/database.js';
+import { createMigratedPostgresDatabase, onPostgres } from '../support/database.js';
+import { seedPgliteDataDir } from '../support/pglite-template.js';
 import { waitFor } from '../support/wait.js';
 
 export const ADMIN_TOKEN = 'saga-test-admin-token';
@@ -94,6 +95,7 @@ export async function sagaEnvironment(overrides: Record<string, string> = {}): P
   const cleanups: (() => Promise<void>)[] = [];
   const dataDir = await mkdtemp(path.join(tmpdir(), 'order-saga-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  if (!onPostgres) await seedPgliteDataDir(dataDir);
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -119,7 +121,7 @@ export async function sagaEnvironment(overrides: Record<string, string> = {}): P
     for (const [name, value] of Object.entries(process.env)) if (value !== undefined && /^(ZEEBE|CAMUNDA)_/.test(name)) env[name] = value;
   }
   if (onPostgres) {
-    const empty = await createEmptyPostgresDatabase();
+    const empty = await createMigratedPostgresDatabase();
     cleanups.push(empty.drop);
     Object.assign(env, { DATABASE_URL: empty.url, DB_MIGRATE_ON_START: 'true', SEED_DEMO_DATA: 'true' });
   }
@@ -152,7 +154,10 @@ export async function startSaga(overrides: Record<string, string> = {}, log: { l
     {
       write: (line: string) => {
         log.onLine?.(line);
-        if (JSON.parse(line).level >= 50) errorLines.push(line);
+        const entry = JSON.parse(line);
+        if (entry.level >= 50) errorLines.push(line);
+        // A stop that hangs names its step here: afterAll's timeout alone would not say which.
+        if (/^(still closing|could not close)/.test(entry.msg)) process.stderr.write(`[saga stop] ${line}`);
       },
     },
   );

@@ -23,7 +23,7 @@ export type ShipmentApi = {
 };
 
 export async function startShipmentApi(db: TestDatabase, adminToken: string): Promise<ShipmentApi> {
-  const engine = openEngine({ kind: 'embedded' }, db, pino({ level: 'silent' }), { runTimers: false });
+  const engine = await openEngine({ kind: 'embedded' }, db, pino({ level: 'silent' }), { runTimers: false });
   const errorLines: string[] = [];
   const published: ShipmentMessageToPublish[] = [];
   const orderProcess = new OrderProcess(engine.engine, { paymentTimeoutMs: 600_000, paymentStatusCheckInterval: 'PT1M', messageTtlMs: 60_000 });

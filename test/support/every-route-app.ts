@@ -40,7 +40,7 @@ export type EveryRouteApp = {
 export async function startEveryRouteApp(o: { auth?: AuthConfig } = {}): Promise<EveryRouteApp> {
   const db = await openTestDatabase();
   const quiet = pino({ level: 'silent' });
-  const parts = openEngine({ kind: 'embedded' }, db, quiet, { runTimers: false });
+  const parts = await openEngine({ kind: 'embedded' }, db, quiet, { runTimers: false });
   try {
     await seedDemoCatalog(db.prisma);
     const deployed = await parts.engine.deploy(await loadProcessModels());

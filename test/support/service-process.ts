@@ -7,7 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from '@jest/globals';
-import { createEmptyPostgresDatabase, onPostgres } from './database.js';
+import { createEmptyPostgresDatabase, createMigratedPostgresDatabase, onPostgres } from './database.js';
+import { seedPgliteDataDir } from './pglite-template.js';
 import { sleep } from './wait.js';
 
 export type Started = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
@@ -57,14 +58,18 @@ export async function waitForOutput(s: Started, marker: string | RegExp = 'liste
 
 export const waitForListening = (s: Started, timeoutMs?: number) => waitForOutput(s, 'listening on', timeoutMs);
 
-/** A fresh database for a service: a data directory for PGlite, or a new PostgreSQL database (dropped after the file). */
-export async function databaseEnv(): Promise<Record<string, string>> {
-  if (!onPostgres) return { DATA_DIR: await mkdtemp(path.join(tmpdir(), 'order-saga-')) };
-  return postgresEnv();
+/** A fresh database for a service: a data directory holding a migrated PGlite, or a migrated copy on PostgreSQL (dropped after the file); `fromNothing`: empty ones. */
+export async function databaseEnv(o: { fromNothing?: boolean } = {}): Promise<Record<string, string>> {
+  if (!onPostgres) {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'order-saga-'));
+    if (!o.fromNothing) await seedPgliteDataDir(dataDir);
+    return { DATA_DIR: dataDir };
+  }
+  return postgresEnv(o);
 }
 
-export async function postgresEnv(): Promise<Record<string, string>> {
-  const empty = await createEmptyPostgresDatabase();
+export async function postgresEnv(o: { fromNothing?: boolean } = {}): Promise<Record<string, string>> {
+  const empty = await (o.fromNothing ? createEmptyPostgresDatabase() : createMigratedPostgresDatabase());
   cleanups.push(empty.drop);
   return { DATABASE_URL: empty.url, DB_MIGRATE_ON_START: 'true', SEED_DEMO_DATA: 'true' };
 }

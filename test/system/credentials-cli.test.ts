@@ -109,7 +109,8 @@ describe(`npm run keys (${databaseKind})`, () => {
     }
   }
 
-  const secretOf = (token: string) => token.slice(token.lastIndexOf('_') + 1);
+  // osk_<32 hex digits>_<43 base64url characters>: the secret itself may contain '_'.
+  const secretOf = (token: string) => token.slice('osk_'.length + 32 + 1);
 
   test('create prints the token once, last on its own line (--json: the whole key), and it authenticates with the scopes given', async () => {
     const a = await run('keys', ['create', '--name', 'shop backend', '--scope', 'orders:read', '--scope', 'orders:write'], env);

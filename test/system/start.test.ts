@@ -9,9 +9,10 @@ import { databaseEnv, freePort, startService, waitForListening } from '../suppor
 describe(`the service as a user starts it (${databaseKind})`, () => {
   test('starts on a fresh database with no set-up, answers stock of a seeded SKU, stops cleanly on SIGTERM', async () => {
     const port = await freePort();
-    const env = { ...(await databaseEnv()), PORT: String(port), HOST: '127.0.0.1' };
+    const env = { ...(await databaseEnv({ fromNothing: true })), PORT: String(port), HOST: '127.0.0.1' };
     const service = startService(env);
     await waitForListening(service);
+    expect(service.output()).toContain('applied database migrations');
 
     const res = await fetch(`http://127.0.0.1:${port}/stocks/SKU-KETTLE`);
     expect(res.status).toBe(200);

@@ -78,7 +78,8 @@ describe('deploy at start retries while the cluster is unavailable (DEPLOY_RETRY
     );
     expect(failure.message).toContain('HTTP 503');
     expect(failure.message).toContain(NO_LEADER);
-    expect(deployments()).toBeGreaterThanOrEqual(3);
+    // Retried (an attempt of three models can take half the window on a loaded machine).
+    expect(deployments()).toBeGreaterThanOrEqual(2);
     // Bounded: it gives up once the time is spent, not after some fixed number of tries.
     // A second: each attempt sends three models, and a loaded machine takes its time over them.
     expect(took).toBeGreaterThanOrEqual(1000);

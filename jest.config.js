@@ -13,7 +13,9 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120_000,
-  maxWorkers: 2,
+  // Three on two cores: the suite waits much of its time (timers, polling, services starting),
+  // and two workers left a third of the CPU idle (vmstat during the PostgreSQL leg).
+  maxWorkers: 3,
   // test.concurrent (the kill-point suite): services started at once per file, on 2 cores.
   maxConcurrency: 3,
 };

@@ -276,7 +276,12 @@ export const NotificationList = z
     notifications: z.array(
       z.object({
         id: z.uuid(),
-        kind: z.string().meta({ description: 'confirmed, payment-failed, cancelled or rejected', example: 'confirmed' }),
+        kind: z.string().meta({
+          description:
+            'About the order: confirmed, payment-failed, cancelled or rejected; about one of its shipments: shipment-shipped, shipment-delivered or shipment-refunded',
+          example: 'confirmed',
+        }),
+        shipmentId: z.uuid().nullable().meta({ description: 'The shipment a shipment-* notification is about; null for the others' }),
         channel: z.enum(['log', 'smtp']),
         recipient: z.string().nullable(),
         subject: z.string(),
@@ -292,7 +297,7 @@ export const NotificationList = z
   })
   .meta({
     id: 'NotificationList',
-    description: 'Customer notifications recorded for the order (one per kind), oldest first, with their delivery state; one page of them',
+    description: 'Customer notifications recorded for the order (one per kind, and shipment), oldest first, with their delivery state; one page of them',
   });
 export const ListNotificationsQuery = listQuery({});
 

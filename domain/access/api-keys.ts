@@ -54,6 +54,9 @@ function problems(k: NewApiKey, now: Date): { field: string; message: string }[]
 /** Creates a key; the answer's `token` is the only time the secret exists outside the caller's hands. */
 export async function createApiKey(prisma: PrismaClient, k: NewApiKey, now = new Date()): Promise<ApiKeyView & { token: string }> {
   const errors = problems(k, now);
+  if (k.businessId !== undefined && (await prisma.business.count({ where: { id: k.businessId } })) === 0) {
+    errors.push({ field: 'businessId', message: 'is not a business (see GET /businesses)' });
+  }
   if (errors.length > 0) throw new InvalidInputError(errors);
   const id = randomUUID();
   const token = `osk_${id.replaceAll('-', '')}_${randomBytes(32).toString('base64url')}`;

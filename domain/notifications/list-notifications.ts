@@ -1,11 +1,14 @@
 import type { PrismaClient } from '../../infra/database.js';
 import { NotFoundError } from '../errors.js';
+import { parseNotificationKey } from './compose-shipment.js';
 import { isUuid } from '../ids.js';
 import { decodeTimeIdCursor, encodeTimeIdCursor, pageOf, pageRequest, type PageQuery } from '../paging.js';
 
 export type NotificationView = {
   id: string;
   kind: string;
+  /** The shipment a shipment-* notification is about. */
+  shipmentId: string | null;
   channel: string;
   recipient: string | null;
   subject: string;
@@ -17,12 +20,12 @@ export type NotificationView = {
   sentAt: string | null;
 };
 
-type NotificationRow = Omit<NotificationView, 'createdAt' | 'sentAt'> & { createdAt: Date; sentAt: Date | null };
+type NotificationRow = Omit<NotificationView, 'createdAt' | 'sentAt' | 'shipmentId'> & { createdAt: Date; sentAt: Date | null };
 
 function view(n: NotificationRow): NotificationView {
   return {
     id: n.id,
-    kind: n.kind,
+    ...parseNotificationKey(n.kind),
     channel: n.channel,
     recipient: n.recipient,
     subject: n.subject,

@@ -2,6 +2,13 @@ import type { PrismaClient } from '../../infra/database.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { composeNotification, isNotificationKind, NOTIFICATION_KINDS, type NotificationKind } from './compose.js';
+import {
+  composeShipmentNotification,
+  isShipmentNotificationKind,
+  SHIPMENT_NOTIFICATION_KINDS,
+  shipmentNotificationKey,
+  type ShipmentNotificationKind,
+} from './compose-shipment.js';
 
 export type RecordNotification = { orderId: string; kind: NotificationKind; smtpEnabled: boolean };
 
@@ -53,5 +60,41 @@ export async function recordNotification(prisma: PrismaClient, input: RecordNoti
   if (row) return { id: row.id, created: true };
   const winner = await existing(prisma, orderId, kind);
   if (!winner) throw new Error(`notification ${kind} of order ${orderId} conflicted but cannot be read back`);
+  return winner;
+}
+
+export type RecordShipmentNotification = { shipmentId: string; kind: ShipmentNotificationKind; smtpEnabled: boolean };
+
+/**
+ * The outbox row telling the customer about one shipment (compose-shipment.ts): composed
+ * from the shipment as it is now, once per shipment and kind, to the order's customer.
+ */
+export async function recordShipmentNotification(prisma: PrismaClient, input: RecordShipmentNotification): Promise<{ id: string; created: boolean }> {
+  const { shipmentId, kind, smtpEnabled } = input;
+  if (!isShipmentNotificationKind(kind)) throw new InvalidInputError([{ field: 'kind', message: `must be one of ${SHIPMENT_NOTIFICATION_KINDS.join(', ')}` }]);
+  if (!isUuid(shipmentId)) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
+  const s = await prisma.shipment.findUnique({
+    where: { id: shipmentId },
+    include: { business: { select: { name: true } }, order: { select: { customerEmail: true } }, lines: { orderBy: { sku: 'asc' } } },
+  });
+  if (!s) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
+  const names = new Map(
+    (await prisma.product.findMany({ where: { sku: { in: s.lines.map((l) => l.sku) } }, select: { sku: true, name: true } })).map((p) => [p.sku, p.name]),
+  );
+  const { subject, body } = composeShipmentNotification(kind, {
+    ...s,
+    businessName: s.business.name,
+    lines: s.lines.map((l) => ({ ...l, name: names.get(l.sku) ?? l.sku })),
+  });
+  const key = shipmentNotificationKey(kind, shipmentId);
+  const channel: NotificationChannel = smtpEnabled && s.order.customerEmail ? 'smtp' : 'log';
+  const [row] = await prisma.$queryRaw<{ id: string }[]>`
+    INSERT INTO notifications (order_id, kind, channel, recipient, subject, body)
+    VALUES (${s.orderId}::uuid, ${key}, ${channel}, ${s.order.customerEmail}, ${subject}, ${body})
+    ON CONFLICT (order_id, kind) DO NOTHING
+    RETURNING id::text`;
+  if (row) return { id: row.id, created: true };
+  const winner = await existing(prisma, s.orderId, key);
+  if (!winner) throw new Error(`notification ${key} of order ${s.orderId} conflicted but cannot be read back`);
   return winner;
 }

@@ -83,7 +83,7 @@ async function credentialOf(caller: Caller, access: Access): Promise<string | un
     case 'key with the scope':
       return keyWith([needed ?? 'ops']);
     case "another business's key":
-      return keyWith(['shipments:read', 'shipments:write'], 'another-business');
+      return keyWith(['shipments:read', 'shipments:write'], 'northwind-traders');
     case 'admin token':
       return ADMIN_TOKEN;
   }
@@ -406,8 +406,20 @@ describe(`API keys that must not pass (${databaseKind})`, () => {
   });
 
   test("a business's key may hold business scopes only", async () => {
-    const res = await call('POST', '/admin/api-keys', ADMIN_TOKEN, { name: 'supplier', businessId: 'acme', scopes: ['shipments:read', 'orders:write'] });
+    const res = await call('POST', '/admin/api-keys', ADMIN_TOKEN, {
+      name: 'supplier',
+      businessId: 'acme-supplies',
+      scopes: ['shipments:read', 'orders:write'],
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(['scopes[1]']);
+  });
+
+  test('a key for a business that does not exist is refused, naming businessId', async () => {
+    const res = await call('POST', '/admin/api-keys', ADMIN_TOKEN, { name: 'supplier', businessId: 'no-such-business', scopes: ['shipments:read'] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { field: string; message: string }[] }).errors).toEqual([
+      { field: 'businessId', message: 'is not a business (see GET /businesses)' },
+    ]);
   });
 });

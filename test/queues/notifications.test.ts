@@ -145,6 +145,7 @@ describe(`notifications (${databaseKind}, ${redisKind})`, () => {
     expect(view).toEqual({
       id,
       kind: 'confirmed',
+      shipmentId: null,
       channel: 'log',
       recipient: null,
       subject: sent.subject,

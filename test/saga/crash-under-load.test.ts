@@ -25,7 +25,7 @@ import { FINAL, PAID_PATH, sagaEnvironment, waitsForShipments } from './support.
 
 const KILLS = 10;
 /** Offered load: new placements per second while the service is up (issue 11: at least 20). */
-const OFFERED_PER_SECOND = 25;
+const OFFERED_PER_SECOND = 20;
 /** The service runs this long (seeded, uniform) between a start and the next kill. */
 const UPTIME_MS: [number, number] = [1_500, 4_500];
 /** After the last restart, the load goes on this long before it stops. */

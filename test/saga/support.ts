@@ -85,7 +85,7 @@ export type Saga = {
   waitForFinal(id: string, timeoutMs?: number): Promise<OrderView>;
   stock(sku: string): Promise<StockRow[]>;
   setStock(sku: string, perWarehouse: Record<string, number>): Promise<void>;
-  notifications(id: string): Promise<{ kind: string; status: string; subject: string }[]>;
+  notifications(id: string): Promise<{ kind: string; shipmentId: string | null; status: string; subject: string; body: string }[]>;
   sendWebhook(event: unknown, o?: { secret?: string; timestamp?: number; signature?: string }): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 };

@@ -81,6 +81,23 @@ describe("after PAID: shipments, money and the order's end", () => {
     expect(await saga.system.db.prisma.paymentOperation.count({ where: { shipmentId: s!.shipmentId } })).toBe(1);
     // Confirming again answers the same.
     expect((await saga.post(`/orders/${id}/shipments/${s!.shipmentId}/confirm-delivery`)).body.deliveryConfirmedAt).toBe(confirm.body.deliveryConfirmedAt);
+    // The customer heard of the order, then of its shipment on the way (with its tracking) and delivered: once each, sent.
+    const told = await waitFor('the shipment notifications sent', async () => {
+      const list = await saga.notifications(id);
+      return list.length === 3 && list.every((n) => n.status === 'SENT') && list;
+    });
+    expect(told.map((n) => [n.kind, n.shipmentId])).toEqual([
+      ['confirmed', null],
+      ['shipment-shipped', s!.shipmentId],
+      ['shipment-delivered', s!.shipmentId],
+    ]);
+    const [, onItsWay, delivered] = told;
+    expect(onItsWay!.subject).toBe(`Part of your order ${id.slice(0, 8)} is on its way`);
+    expect(onItsWay!.body).toContain('2 × Electric kettle 1.7 l (SKU-KETTLE)');
+    expect(onItsWay!.body).toContain('Tracking: DHL JJD01');
+    expect(onItsWay!.body).toContain('Follow it here: https://track.example/JJD01');
+    expect(onItsWay!.body).toContain(`We have now charged €${(s!.amountMinor / 100).toFixed(2)} for them.`);
+    expect(delivered!.body).toContain('Please confirm that you received them.');
   }, 60_000);
 
   test('no delivery report and no confirmation: presumed delivered after its (test-short) time, funds released after the acceptance window', async () => {
@@ -126,6 +143,19 @@ describe("after PAID: shipments, money and the order's end", () => {
     expect((await shipment(south.shipmentId)).declineReason).toBe('out of lamps');
     // The declined shipment was never captured: nothing was owed to its business.
     expect(await ledger(south.shipmentId)).toEqual([]);
+    // The customer heard why part of the order will not come, and that its amount goes back.
+    const told = await waitFor('the shipment notifications', async () => {
+      const list = await saga.notifications(id);
+      return list.length === 4 && list;
+    });
+    // The two shipments run side by side: their notifications interleave.
+    expect(told.map((n) => `${n.kind} ${n.shipmentId}`).sort()).toEqual(
+      [`confirmed null`, `shipment-delivered ${north.shipmentId}`, `shipment-refunded ${south.shipmentId}`, `shipment-shipped ${north.shipmentId}`].sort(),
+    );
+    const refunded = told.find((n) => n.kind === 'shipment-refunded')!;
+    expect(refunded.subject).toBe(`Part of your order ${id.slice(0, 8)} could not be supplied`);
+    expect(refunded.body).toContain('Reason: out of lamps');
+    expect(refunded.body).toContain(`€${(south.amountMinor / 100).toFixed(2)} for them goes back to you`);
   }, 60_000);
 
   test('every shipment declined: the order ends CANCELLED, refunded in full, its units back on hand', async () => {

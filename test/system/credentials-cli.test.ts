@@ -124,7 +124,7 @@ describe(`npm run keys (${databaseKind})`, () => {
 
     const b = await run(
       'keys',
-      ['create', '--name', 'acme', '--scope', 'shipments:read', '--business', 'acme', '--expires-at', '2099-01-01T00:00:00Z', '--json'],
+      ['create', '--name', 'acme', '--scope', 'shipments:read', '--business', 'default', '--expires-at', '2099-01-01T00:00:00Z', '--json'],
       env,
     );
     expect(b.code).toBe(0);
@@ -133,7 +133,7 @@ describe(`npm run keys (${databaseKind})`, () => {
       id: expect.any(String),
       name: 'acme',
       scopes: ['shipments:read'],
-      businessId: 'acme',
+      businessId: 'default',
       createdAt: expect.any(String),
       expiresAt: '2099-01-01T00:00:00.000Z',
       revokedAt: null,
@@ -148,7 +148,7 @@ describe(`npm run keys (${databaseKind})`, () => {
         scopes: new Set(['orders:read', 'orders:write']),
         businessId: null,
       });
-      expect(await verifyApiKey(db.prisma, keyB.token)).toEqual({ kind: 'key', keyId: keyB.id, scopes: new Set(['shipments:read']), businessId: 'acme' });
+      expect(await verifyApiKey(db.prisma, keyB.token)).toEqual({ kind: 'key', keyId: keyB.id, scopes: new Set(['shipments:read']), businessId: 'default' });
     });
   });
 
@@ -167,7 +167,7 @@ describe(`npm run keys (${databaseKind})`, () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID +NAME +SCOPES +BUSINESS +CREATED +EXPIRES +REVOKED$/);
     expect(lines).toHaveLength(1 + 102);
-    expect(lines.at(-2)).toMatch(new RegExp(`^${keyB.id} +acme +shipments:read +acme +\\S+ +2099-01-01T00:00:00.000Z +-$`));
+    expect(lines.at(-2)).toMatch(new RegExp(`^${keyB.id} +acme +shipments:read +default +\\S+ +2099-01-01T00:00:00.000Z +-$`));
     expect(lines.at(-1)).toMatch(new RegExp(`^${keyA.id} +shop backend +orders:read,orders:write +- +\\S+ +- +-$`));
     for (const key of [keyA, keyB]) expect(stdout + stderr).not.toContain(secretOf(key.token));
     expect(stdout).not.toContain('osk_');
@@ -185,21 +185,24 @@ describe(`npm run keys (${databaseKind})`, () => {
   test("revoke prints the key with its revocation time; from then on verifyApiKey says 'revoked' (the other key still works)", async () => {
     const { code, stdout } = await run('keys', ['revoke', keyB.id], env);
     expect(code).toBe(0);
-    expect(stdout).toMatch(new RegExp(`^${keyB.id} +acme +shipments:read +acme +\\S+ +2099-01-01T00:00:00.000Z +\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z$`, 'm'));
+    expect(stdout).toMatch(new RegExp(`^${keyB.id} +acme +shipments:read +default +\\S+ +2099-01-01T00:00:00.000Z +\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z$`, 'm'));
     await withDatabase(async (db) => {
       expect(await verifyApiKey(db.prisma, keyB.token)).toBe('revoked');
       expect(await verifyApiKey(db.prisma, keyA.token)).toMatchObject({ kind: 'key', keyId: keyA.id });
     });
   });
 
-  test("refused input exits 2 naming the field: a business's key with orders:write (scopes[0]), an unknown scope, an unknown id", async () => {
+  test("refused input exits 2 naming the field: a business's key with orders:write (scopes[0]), an unknown business, an unknown scope, an unknown id", async () => {
     // The unknown scope is refused before the database opens: it can run beside a command that opens it.
     const [business, unknownScope] = await Promise.all([
-      run('keys', ['create', '--name', 'acme writer', '--business', 'acme', '--scope', 'orders:write'], env),
+      run('keys', ['create', '--name', 'acme writer', '--business', 'default', '--scope', 'orders:write'], env),
       run('keys', ['create', '--name', 'x', '--scope', 'orders:delete'], env),
     ]);
     expect({ code: business.code, stdout: business.stdout }).toEqual({ code: 2, stdout: '' });
     expect(business.stderr).toContain("scopes[0] (--scope): a business's key may hold only shipments:read, shipments:write");
+    const unknownBusiness = await run('keys', ['create', '--name', 'nobody', '--business', 'no-such-business', '--scope', 'shipments:read'], env);
+    expect({ code: unknownBusiness.code, stdout: unknownBusiness.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(unknownBusiness.stderr).toContain('businessId (--business): is not a business (see GET /businesses)');
 
     expect({ code: unknownScope.code, stdout: unknownScope.stdout }).toEqual({ code: 2, stdout: '' });
     expect(unknownScope.stderr).toMatch(/scopes\[0\] \(--scope\): must be one of orders:read, /);

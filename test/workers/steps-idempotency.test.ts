@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { createOrder } from '../../domain/orders/create-order.js';
 import { TransientProviderError } from '../../domain/payments/gateway.js';
 import type { PrismaClient } from '../../infra/database.js';
-import { complete, bpmnError, type JobAction } from '../../orchestrator/engine.js';
+import { complete, bpmnError, fail, type JobAction } from '../../orchestrator/engine.js';
 import type { PaymentResult } from '../../orchestrator/order-process.js';
 import { notifyCustomerWorker } from '../../workers/notify-customer.js';
 import { cancelOrderWorker, finalizeOrderWorker, markPaymentFailedWorker, rejectOrderWorker } from '../../workers/order-outcome.js';
@@ -565,6 +565,38 @@ describe(`notify-customer (${databaseKind})`, () => {
     expect(answers).toEqual([complete({ notificationId: id }), complete({ notificationId: id })]);
     expect(w.notifications.map((n) => n.kind)).toEqual(['cancelled']);
     expect(deps.enqueued).toEqual([id, id]);
+  });
+
+  test('a shipment kind (the shipment process) run twice records one notification per shipment and kind; without shipmentId it is an incident naming the element', async () => {
+    const { orderId, skus } = await placeOrder({ quantity: 2, onHand: { 'WH-1': 10 } });
+    const shipment = await db.prisma.shipment.create({
+      data: {
+        orderId,
+        businessId: 'default',
+        amountMinor: 2000,
+        currency: 'EUR',
+        declineReason: 'none left',
+        lines: { create: [{ sku: skus[0]!, quantity: 2, unitPriceMinor: 1000 }] },
+      },
+    });
+    const notify = (variables: Record<string, unknown>) =>
+      notifyCustomerWorker.handle(sagaJob('notify-customer', { orderId, ...variables }, { headers: { kind: 'shipment-refunded' } }), deps);
+    const [first, second] = await runTwice(orderId, () => notify({ shipmentId: shipment.id }));
+    const w = await world(orderId);
+    const id = w.notifications[0]?.id as string;
+    expect([first, second]).toEqual([complete({ notificationId: id }), complete({ notificationId: id })]);
+    expect(w.notifications).toEqual([
+      {
+        id,
+        kind: `shipment-refunded:${shipment.id}`,
+        channel: 'log',
+        subject: `Part of your order ${orderId.slice(0, 8)} could not be supplied`,
+        status: 'PENDING',
+      },
+    ]);
+    expect(await notify({})).toEqual(
+      fail({ errorMessage: 'task header "kind" shipment-refunded needs the process variable shipmentId on element notify-customer', retries: 0 }),
+    );
   });
 });
 

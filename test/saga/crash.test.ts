@@ -47,7 +47,9 @@ async function placeOrder(url: string, i: number): Promise<string> {
 describe(`crash recovery of the whole service (${databaseKind})`, () => {
   test('SIGKILL with orders in flight, restart: every order ends its payment saga (paid orders FULFILLING), stock consistent, nothing sold twice', async () => {
     // No REDIS_URL: the service runs its own redis-server child, which the kill orphans.
-    const { env, cleanup } = await sagaEnvironment({ REDIS_URL: '', PAYMENT_TIMEOUT: 'PT2S', SANDBOX_DELAY_MS: '150', RECOVERY_INTERVAL_MS: '500' });
+    // PAYMENT_TIMEOUT outlasts a restart on a loaded machine (PT2S did not: every approval was
+    // overtaken once, and no order was paid); the no-answer orders end at it.
+    const { env, cleanup } = await sagaEnvironment({ REDIS_URL: '', PAYMENT_TIMEOUT: 'PT20S', SANDBOX_DELAY_MS: '150', RECOVERY_INTERVAL_MS: '500' });
     try {
       const first = startService({ ...env, LOG_LEVEL: 'info' });
       const url1 = await listeningUrl(first);

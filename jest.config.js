@@ -13,9 +13,9 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120_000,
-  // Three on two cores: the suite waits much of its time (timers, polling, services starting),
-  // and two workers left a third of the CPU idle (vmstat during the PostgreSQL leg).
-  maxWorkers: 3,
+  // Two on two cores. Three was tried: a clean clone ran its heaviest files at once and the
+  // PGlite leg took longer (1022 s against 967 s), with timing flakes.
+  maxWorkers: 2,
   // test.concurrent (the kill-point suite): services started at once per file, on 2 cores.
   maxConcurrency: 3,
 };

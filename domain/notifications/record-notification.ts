@@ -51,15 +51,22 @@ export async function recordNotification(prisma: PrismaClient, input: RecordNoti
     items: order.items,
   });
   const channel: NotificationChannel = smtpEnabled && order.customer_email ? 'smtp' : 'log';
-  // One row per order and kind: a retried step (or two attempts racing) gets the first row's id.
+  return insertOnce(prisma, { orderId, kind, channel, recipient: order.customer_email, subject, body });
+}
+
+/** One row per order and kind: a retried step (or two attempts racing) gets the first row's id. */
+async function insertOnce(
+  prisma: PrismaClient,
+  n: { orderId: string; kind: string; channel: NotificationChannel; recipient: string | null; subject: string; body: string },
+): Promise<{ id: string; created: boolean }> {
   const [row] = await prisma.$queryRaw<{ id: string }[]>`
     INSERT INTO notifications (order_id, kind, channel, recipient, subject, body)
-    VALUES (${orderId}::uuid, ${kind}, ${channel}, ${order.customer_email}, ${subject}, ${body})
+    VALUES (${n.orderId}::uuid, ${n.kind}, ${n.channel}, ${n.recipient}, ${n.subject}, ${n.body})
     ON CONFLICT (order_id, kind) DO NOTHING
     RETURNING id::text`;
   if (row) return { id: row.id, created: true };
-  const winner = await existing(prisma, orderId, kind);
-  if (!winner) throw new Error(`notification ${kind} of order ${orderId} conflicted but cannot be read back`);
+  const winner = await existing(prisma, n.orderId, n.kind);
+  if (!winner) throw new Error(`notification ${n.kind} of order ${n.orderId} conflicted but cannot be read back`);
   return winner;
 }
 
@@ -88,13 +95,5 @@ export async function recordShipmentNotification(prisma: PrismaClient, input: Re
   });
   const key = shipmentNotificationKey(kind, shipmentId);
   const channel: NotificationChannel = smtpEnabled && s.order.customerEmail ? 'smtp' : 'log';
-  const [row] = await prisma.$queryRaw<{ id: string }[]>`
-    INSERT INTO notifications (order_id, kind, channel, recipient, subject, body)
-    VALUES (${s.orderId}::uuid, ${key}, ${channel}, ${s.order.customerEmail}, ${subject}, ${body})
-    ON CONFLICT (order_id, kind) DO NOTHING
-    RETURNING id::text`;
-  if (row) return { id: row.id, created: true };
-  const winner = await existing(prisma, s.orderId, key);
-  if (!winner) throw new Error(`notification ${key} of order ${s.orderId} conflicted but cannot be read back`);
-  return winner;
+  return insertOnce(prisma, { orderId: s.orderId, kind: key, channel, recipient: s.order.customerEmail, subject, body });
 }

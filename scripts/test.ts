@@ -15,6 +15,7 @@
 //   TEST_RUNNER_SKIP_LINT=1  skip lint (named as skipped)
 //   TEST_ARTIFACTS_DIR=dir   write the Jest reports there instead of test-artifacts/
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { artifactsDir, runJest } from './jest-leg.js';
 import { NO_CLUSTER, runZeebeLeg } from './test-zeebe.js';
@@ -44,6 +45,15 @@ else {
   lint = runQuietly('npm', ['run', '--silent', 'lint']);
 }
 
+// Every node process of a leg (Jest, its workers, the services and commands tests start):
+//  - compiles modules once per machine, not once per process (Node's compile cache);
+//  - runs PGlite's WebAssembly on V8's baseline compiler only: its optimizing tier costs
+//    about 2.4 s of CPU per database opened, more than a short-lived test process gets back
+//    (docs/testing.md). The crash-under-load legs keep the default: their service runs long.
+const fast: NodeJS.ProcessEnv = {
+  NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE || path.join(tmpdir(), 'order-saga-compile-cache'),
+  TEST_NODE_FLAGS: process.env.TEST_NODE_FLAGS ?? '--liftoff-only',
+};
 const legs: [string, NodeJS.ProcessEnv][] = [['pglite', { TEST_DATABASE_URL: '' }]];
 if (process.env.TEST_DATABASE_URL) legs.push(['postgres', { TEST_DATABASE_URL: process.env.TEST_DATABASE_URL }]);
 else if (process.env.CI) {
@@ -61,7 +71,7 @@ for (const [name, env] of legs) {
   const { exitCode, report } = await runJest(
     path.join(artifactsDir(), `jest-${name}.json`),
     [...extraArgs, '--testPathIgnorePatterns=/node_modules/', '--testPathIgnorePatterns=crash-under-load'],
-    env,
+    { ...fast, ...env },
   );
   const outcome = judgeJestLeg(name, exitCode, report);
   console.log(legLine(outcome));
@@ -83,7 +93,11 @@ for (const [name, env] of legs) {
     continue;
   }
   console.log(`\n=== crash under load on ${name} ===`);
-  const { exitCode, report } = await runJest(path.join(artifactsDir(), `jest-${leg}.json`), ['--runTestsByPath', CRASH_LOAD], env);
+  const { exitCode, report } = await runJest(path.join(artifactsDir(), `jest-${leg}.json`), ['--runTestsByPath', CRASH_LOAD], {
+    NODE_COMPILE_CACHE: fast.NODE_COMPILE_CACHE,
+    TEST_NODE_FLAGS: '',
+    ...env,
+  });
   const outcome = judgeJestLeg(leg, exitCode, report);
   console.log(legLine(outcome));
   outcomes.push(outcome);

@@ -18,7 +18,7 @@ import { SANDBOX_SIGNATURE_HEADER } from '../../integrations/payments/sandbox/we
 import { hostileRequest, materialize, operationsOf, type Fixtures, type HostileRequest, type OpenApiDocument } from './hostile-requests.js';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20_261_122);
-const RUNS = Number(process.env.HOSTILE_RUNS ?? 150);
+const RUNS = Number(process.env.HOSTILE_RUNS ?? 100);
 /** One operation only, e.g. HOSTILE_OPERATION='GET /orders' (with HOSTILE_SEED, to replay what a run found). */
 const ONLY = process.env.HOSTILE_OPERATION;
 

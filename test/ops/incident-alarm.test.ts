@@ -35,7 +35,7 @@ describe(`an incident in a system run: one error line per incident, the gauge co
   const lines: LogLine[] = [];
   const errors = () => lines.filter((l) => l.level >= 50);
   beforeAll(async () => {
-    saga = await startSaga({}, { level: 'warn', onLine: (line) => void lines.push(JSON.parse(line) as LogLine) });
+    saga = await startSaga({ PAYMENT_TIMEOUT: 'PT10M' }, { level: 'warn', onLine: (line) => void lines.push(JSON.parse(line) as LogLine) });
   }, 60_000);
   afterAll(async () => {
     await saga?.stop();

@@ -56,7 +56,9 @@ async function isPaused(queue: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  saga = await startSaga();
+  // The two orders wait on their incident for the whole file (a minute in CI, with Chromium):
+  // their payment deadline must not cancel them before the retries below.
+  saga = await startSaga({ PAYMENT_TIMEOUT: 'PT10M' });
   const ids = [await saga.placeOrder({ paymentMethod: 'pm_fail_6' }), await saga.placeOrder({ paymentMethod: 'pm_fail_6' })];
   incidents = await waitFor('an incident for each order', async () => {
     const open = (await saga.get('/ops/api/incidents', bearer)).body.incidents as Incident[];

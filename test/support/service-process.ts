@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from '@jest/globals';
 import { createEmptyPostgresDatabase, createMigratedPostgresDatabase, onPostgres } from './database.js';
+import { testNodeFlags } from './node-flags.js';
 import { seedPgliteDataDir } from './pglite-template.js';
 import { sleep } from './wait.js';
 
@@ -32,7 +33,7 @@ export async function freePort(): Promise<number> {
 
 /** Runs `orchestrator/<script>` (main.ts by default) with the given arguments and environment on top of this process's. */
 export function startService(env: Record<string, string>, args: string[] = [], script = 'app/main.ts'): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...testNodeFlags(), '--import', 'tsx', script, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,6 +14,7 @@ import { loadConfig } from '../../infra/config.js';
 import { openDatabase, type Database } from '../../infra/database.js';
 import { databaseKind, onPostgres } from '../support/database.js';
 import { databaseEnv } from '../support/service-process.js';
+import { testNodeFlags } from '../support/node-flags.js';
 
 const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
 
@@ -28,7 +29,7 @@ type Run = { code: number | null; stdout: string; stderr: string };
 function run(script: 'token' | 'keys', args: string[], env: Record<string, string> = {}): Promise<Run> {
   const [node, ...nodeArgs] = (scripts[script] as string).split(' ');
   expect(node).toBe('node');
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...testNodeFlags(), ...nodeArgs, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { openDatabase, type Database } from '../../../infra/database.js';
 import { createEmptyPostgresDatabase, databaseKind, onPostgres } from '../../support/database.js';
+import { testNodeFlags } from '../../support/node-flags.js';
 import { sleep } from '../../support/wait.js';
 
 const SCRIPT = 'test/engine/crash/engine-under-load.ts';
@@ -73,7 +74,10 @@ afterAll(async () => {
 });
 
 function startChild(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...testNodeFlags(), '--import', 'tsx', SCRIPT], {
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (proc.pid === undefined) throw new Error('could not spawn the engine process');
   let out = '';
   let pending = '';

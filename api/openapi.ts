@@ -411,9 +411,10 @@ function sagaPaths(
       post: {
         summary: 'Ask to cancel an order',
         description:
-          'Possible until the payment is secured, whatever step the order is at (reserving stock, requesting payment, an incident there, awaiting the result). ' +
-          '202 only when the cancellation will be honoured: the order then ends CANCELLED, its stock released and its payment voided. ' +
-          'An order whose payment was approved a moment ago answers 409 (`/problems/order-not-cancellable`). No body is needed.',
+          'Possible until the first shipment has shipped, whatever step the order is at (reserving stock, requesting payment, an incident there, awaiting the result, its shipments sent or accepted). ' +
+          '202 only when the cancellation will be honoured: the order then ends CANCELLED, its stock released and its payment voided; ' +
+          'once paid, every shipment is stopped (its business told), its units put back and its amount given back. ' +
+          'A shipment shipped answers 409 (`/problems/order-shipped`); an order still being split into shipments a moment after payment, 409 (`/problems/order-not-cancellable`): try again. No body is needed.',
         parameters: [orderIdParam],
         requestBody: { required: false, content: { 'application/json': { schema: json(s.CancelOrderBody, 'input'), example: {} } } },
         responses: {
@@ -421,14 +422,14 @@ function sagaPaths(
           400: problem('A body with fields'),
           404: unknownOrder,
           409: problem(
-            'Already paid (`/problems/order-already-paid`), already ended (`/problems/order-finished`), or its payment secured a moment ago (`/problems/order-not-cancellable`)',
+            'A shipment has shipped (`/problems/order-shipped`), already ended (`/problems/order-finished`), or paid a moment ago and not yet split into shipments (`/problems/order-not-cancellable`)',
             problemExample(
               409,
-              'order-already-paid',
+              'order-shipped',
               'The request conflicts with the current state',
-              `order ${ORDER_ID} is already paid and can no longer be cancelled`,
+              `order ${ORDER_ID} can no longer be cancelled: a shipment has already shipped`,
               `/orders/${ORDER_ID}/cancel`,
-              [{ field: 'status', message: `order ${ORDER_ID} is already paid and can no longer be cancelled` }],
+              [{ field: 'status', message: `order ${ORDER_ID} can no longer be cancelled: a shipment has already shipped` }],
             ),
           ),
           503: problem('The order process cannot be reached; retry after `Retry-After` seconds'),

@@ -263,13 +263,17 @@ export const CancelOrderBody = z.strictObject({});
 export const CancelAccepted = z
   .object({
     id: z.uuid(),
-    status: z.enum(['NEW', 'AWAITING_PAYMENT']),
+    status: z.enum(['NEW', 'AWAITING_PAYMENT', 'FULFILLING']),
     cancellation: z.enum(['accepted', 'queued']).meta({
       description:
         "`accepted`: the running order took the request and is being cancelled now. `queued`: the order's process has not started yet; its first step takes the request.",
     }),
   })
-  .meta({ id: 'CancelAccepted', description: 'The cancellation will be honoured: the order ends CANCELLED, its stock released and its payment voided' });
+  .meta({
+    id: 'CancelAccepted',
+    description:
+      'The cancellation will be honoured: the order ends CANCELLED, its stock released and its payment voided (paid: every shipment stopped, its business told, its amount given back)',
+  });
 
 export const NotificationList = z
   .object({

@@ -16,17 +16,11 @@ export async function runJest(reportFile: string, args: string[], env: NodeJS.Pr
   // must not leave an earlier run's report to be read as this one's.
   await rm(reportFile, { force: true });
   const merged = { ...process.env, ...env };
-  // TEST_NODE_FLAGS: V8 flags for Jest and its workers; tests pass them on (test/support/node-flags.ts).
-  const flags = (merged.TEST_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   const exitCode = await new Promise<number>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [...flags, '--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${reportFile}`, ...args],
-      {
-        stdio: 'inherit',
-        env: merged,
-      },
-    );
+    const child = spawn(process.execPath, ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${reportFile}`, ...args], {
+      stdio: 'inherit',
+      env: merged,
+    });
     child.on('error', () => resolve(1));
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });

@@ -1,6 +1,6 @@
-// `npm test`: lint beside the whole Jest suite on the embedded PGlite, then the suite again on
-// the PostgreSQL server named by TEST_DATABASE_URL (a role allowed to CREATE
-// DATABASE: every test file gets a database of its own), then the crash-under-load
+// `npm test`: the whole Jest suite on the embedded PGlite, then the suite again on the
+// PostgreSQL server named by TEST_DATABASE_URL (a role allowed to CREATE DATABASE: every
+// test file gets a database of its own), with lint beside the last of the two, then the crash-under-load
 // test alone on each (it SIGKILLs a loaded service ten times and needs the machine
 // to itself), then the Camunda 8 leg. Arguments are passed to every Jest leg; with
 // arguments, the crash-under-load legs are skipped (and named so).
@@ -36,20 +36,18 @@ function runQuietly(cmd: string, args: string[]): Promise<{ code: number; output
   });
 }
 
-// Lint reads files only: it runs beside the first Jest leg (about a minute and a half of
-// wall time saved), and its output is printed after that leg.
+// Lint reads files only: it runs beside the last main Jest leg (PostgreSQL's, when there is
+// one: its Jest leaves a quarter of the CPU idle, waiting on the server and on timers, where
+// PGlite's keeps both cores busy), and its output is printed after that leg.
 let lint: Promise<{ code: number; output: string }> | undefined;
-if (process.env.TEST_RUNNER_SKIP_LINT === '1') outcomes.push(skippedPart('lint', 'TEST_RUNNER_SKIP_LINT=1'));
-else {
-  console.log('=== lint (beside the first leg; its output follows that leg) ===');
-  lint = runQuietly('npm', ['run', '--silent', 'lint']);
-}
+const lintSkipped = process.env.TEST_RUNNER_SKIP_LINT === '1';
+if (lintSkipped) outcomes.push(skippedPart('lint', 'TEST_RUNNER_SKIP_LINT=1'));
 
-// Every node process of a leg (Jest, its workers, the services and commands tests start):
-//  - compiles modules once per machine, not once per process (Node's compile cache);
-//  - runs PGlite's WebAssembly on V8's baseline compiler only: its optimizing tier costs
-//    about 2.4 s of CPU per database opened, more than a short-lived test process gets back
-//    (docs/testing.md). The crash-under-load legs keep the default: their service runs long.
+// The node processes of a leg compile modules once per machine, not once per process (Node's
+// compile cache); the services and commands tests start run PGlite's WebAssembly on V8's
+// baseline compiler only: its optimizing tier costs about 2.4 s of CPU per database opened,
+// more than a process that lives seconds gets back (docs/testing.md). Jest's workers, whose
+// in-process systems run for a minute, and the crash-under-load legs keep V8's default.
 const fast: NodeJS.ProcessEnv = {
   NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE || path.join(tmpdir(), 'order-saga-compile-cache'),
   TEST_NODE_FLAGS: process.env.TEST_NODE_FLAGS ?? '--liftoff-only',
@@ -66,7 +64,11 @@ else if (process.env.CI) {
 
 const CRASH_LOAD = 'test/saga/crash-under-load.test.ts';
 
-for (const [name, env] of legs) {
+for (const [i, [name, env]] of legs.entries()) {
+  if (!lintSkipped && i === legs.length - 1) {
+    console.log(`=== lint (beside the tests on ${name}; its output follows them) ===`);
+    lint = runQuietly('npm', ['run', '--silent', 'lint']);
+  }
   console.log(`\n=== tests on ${name} ===`);
   const { exitCode, report } = await runJest(
     path.join(artifactsDir(), `jest-${name}.json`),
@@ -81,7 +83,7 @@ for (const [name, env] of legs) {
     lint = undefined;
     console.log(`\n=== lint ===\n${output.trimEnd()}`);
     if (code !== 0) console.log('lint: FAILED');
-    // First in the summary, as it was started first.
+    // First in the summary, where lint comes in the README's account of `npm test`.
     outcomes.unshift(code === 0 ? cleanPart('lint') : failedPart('lint', `npm run lint exited ${code}`));
   }
 }

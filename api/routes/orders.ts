@@ -10,7 +10,8 @@ import { forbidden, principalOf } from '../authorize.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { PageQuery } from '../../domain/paging.js';
-import { assertCancellable, recordCancelRequested } from '../../domain/orders/cancellation.js';
+import { cancelPaidOrder, type PaidCancellation } from '../../domain/orders/cancel-paid-order.js';
+import { assertCancellable, isPaidCancellation, recordCancelRequested } from '../../domain/orders/cancellation.js';
 import { createOrder, DEFAULT_IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReusedError, type CreatedOrder } from '../../domain/orders/create-order.js';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { listOrders } from '../../domain/orders/list-orders.js';
@@ -33,7 +34,7 @@ import {
   ShipmentOfOrderParams,
 } from '../schemas.js';
 import { confirmDelivery } from '../../domain/shipments/delivery.js';
-import { DELIVERY_CONFIRMED } from '../../domain/shipments/business-answers.js';
+import { DELIVERY_CONFIRMED, SHIPMENT_CANCELLED } from '../../domain/shipments/business-answers.js';
 import { jsonBody, listParams, parse } from '../validate.js';
 import { killPoint } from '../../infra/kill-points.js';
 
@@ -106,6 +107,30 @@ export function orderRoutes({
       if (!['NEW', 'AWAITING_PAYMENT'].includes(order.status) || Date.now() > until) return order;
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /**
+   * Cancels a paid order through its shipments (domain/orders/cancel-paid-order.ts), then tells
+   * each shipment's process. An order still being split into shipments (PAID) is waited for.
+   */
+  async function cancelPaid(id: string): Promise<{ id: string; status: 'FULFILLING'; cancellation: 'accepted' }> {
+    if (!shipments) throw new ConflictError('ORDER_NOT_CANCELLABLE', `order ${id} is paid and this service does not fulfil orders`, 'status');
+    const until = Date.now() + FATE_WAIT_MS;
+    let cancelled: PaidCancellation;
+    for (;;) {
+      try {
+        cancelled = await cancelPaidOrder(prisma, id);
+        break;
+      } catch (err) {
+        if (!(err instanceof ConflictError && err.code === 'ORDER_NOT_CANCELLABLE') || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    killPoint('cancel-order-route:after-shipments-cancelled');
+    for (const shipmentId of cancelled.shipmentIds) {
+      await shipments.reportShipment({ name: SHIPMENT_CANCELLED, correlationKey: shipmentId, messageId: `${shipmentId}:${SHIPMENT_CANCELLED}`, variables: {} });
+    }
+    return { id, status: 'FULFILLING', cancellation: 'accepted' };
   }
 
   /** A key's right to `action` any order; a customer's is checked per order. */
@@ -201,6 +226,8 @@ export function orderRoutes({
         if (req.body !== undefined) parse(CancelOrderBody, req.body);
         const order = await assertCancellable(prisma, id);
         logRequestWith(res, { orderId: id });
+        // Every time, a repeat too: the messages of a request whose answer a crash cut off go out again.
+        if (isPaidCancellation(order)) return void res.status(202).json(await cancelPaid(id));
         // A repeat of a request the process took answers the same, without asking again.
         if (order.cancelRequested) return void res.status(202).json({ id, status: order.status, cancellation: order.started ? 'accepted' : 'queued' });
         let outcome: CancelOutcome;
@@ -216,6 +243,8 @@ export function orderRoutes({
           // The process no longer listens: its payment was secured a moment ago, it is ending, or an
           // earlier request (whose answer a crash cut off) is being carried out. Its fate tells which.
           const fate = await fateOf(id);
+          // Paid a moment ago: cancelled after payment instead, while nothing has shipped.
+          if (fate.status === 'PAID' || fate.status === 'FULFILLING') return void res.status(202).json(await cancelPaid(id));
           if (fate.status !== 'CANCELLED' || fate.failureReason !== CANCELLED_BY_CUSTOMER) {
             throw new ConflictError(
               'ORDER_NOT_CANCELLABLE',

@@ -1,5 +1,6 @@
 // What the customer is told about one shipment of a paid order: it is on its way (with
-// tracking), it arrived, or its business could not supply it and its amount went back.
+// tracking), it arrived, or its business could not supply it (or the customer cancelled) and
+// its amount went back.
 // Plain text, stored with the notification, like the order's own (compose.ts).
 import { formatMoney } from './compose.js';
 
@@ -20,6 +21,8 @@ export type NotifiedShipment = {
   trackingNumber: string | null;
   trackingUrl: string | null;
   declineReason: string | null;
+  /** The customer cancelled the paid order: the items are not sent because they asked so. */
+  cancelledByCustomer: boolean;
   lines: { sku: string; name: string; quantity: number; unitPriceMinor: number }[];
 };
 
@@ -44,14 +47,23 @@ const TEXT: Record<ShipmentNotificationKind, (s: NotifiedShipment) => { subject:
     lead: `These items from ${s.businessName} have been delivered:`,
     after: ['Please confirm that you received them. If they did not arrive, or something is wrong with them, tell us before the time to complain is over.'],
   }),
-  'shipment-refunded': (s) => ({
-    subject: 'Part of your order {id} could not be supplied',
-    lead: `Sorry: ${s.businessName} could not supply these items of your order:`,
-    after: [
-      ...(s.declineReason ? [`Reason: ${s.declineReason}`, ''] : []),
-      `${formatMoney(s.amountMinor, s.currency)} for them goes back to you: it was released from your payment, or refunded if it had been charged.`,
-    ],
-  }),
+  'shipment-refunded': (s) =>
+    s.cancelledByCustomer
+      ? {
+          subject: 'Your order {id} is cancelled: your money goes back',
+          lead: `As you asked, these items from ${s.businessName} will not be sent:`,
+          after: [
+            `${formatMoney(s.amountMinor, s.currency)} for them goes back to you: it was released from your payment, or refunded if it had been charged.`,
+          ],
+        }
+      : {
+          subject: 'Part of your order {id} could not be supplied',
+          lead: `Sorry: ${s.businessName} could not supply these items of your order:`,
+          after: [
+            ...(s.declineReason ? [`Reason: ${s.declineReason}`, ''] : []),
+            `${formatMoney(s.amountMinor, s.currency)} for them goes back to you: it was released from your payment, or refunded if it had been charged.`,
+          ],
+        },
 };
 
 export function composeShipmentNotification(kind: ShipmentNotificationKind, s: NotifiedShipment): { subject: string; body: string } {

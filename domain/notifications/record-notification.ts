@@ -82,7 +82,7 @@ export async function recordShipmentNotification(prisma: PrismaClient, input: Re
   if (!isUuid(shipmentId)) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
   const s = await prisma.shipment.findUnique({
     where: { id: shipmentId },
-    include: { business: { select: { name: true } }, order: { select: { customerEmail: true } }, lines: { orderBy: { sku: 'asc' } } },
+    include: { business: { select: { name: true } }, order: { select: { customerEmail: true, cancelRequestedAt: true } }, lines: { orderBy: { sku: 'asc' } } },
   });
   if (!s) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
   const names = new Map(
@@ -91,6 +91,7 @@ export async function recordShipmentNotification(prisma: PrismaClient, input: Re
   const { subject, body } = composeShipmentNotification(kind, {
     ...s,
     businessName: s.business.name,
+    cancelledByCustomer: s.status === 'CANCELLED' && s.order.cancelRequestedAt !== null,
     lines: s.lines.map((l) => ({ ...l, name: names.get(l.sku) ?? l.sku })),
   });
   const key = shipmentNotificationKey(kind, shipmentId);

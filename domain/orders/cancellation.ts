@@ -3,14 +3,18 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { OrderStatus } from './lifecycle.js';
 
-export type CancellableStatus = Extract<OrderStatus, 'NEW' | 'AWAITING_PAYMENT'>;
+export type CancellableStatus = Extract<OrderStatus, 'NEW' | 'AWAITING_PAYMENT' | 'PAID' | 'FULFILLING'>;
 export type CancellableOrder = { status: CancellableStatus; started: boolean; placedAt: Date; cancelRequested: boolean };
 
+/** Paid, nothing shipped yet: cancelled through its shipments (cancel-paid-order.ts), not the payment's message. */
+export const isPaidCancellation = (o: CancellableOrder): boolean => o.status === 'PAID' || o.status === 'FULFILLING';
+
 /**
- * Whether a customer may still cancel the order: only before it is paid or has
- * ended. Answers the current status and whether a process runs the order; the
- * cancellation itself is the process's job (a message), which decides a race with
- * a payment that arrives meanwhile.
+ * Whether a customer may still cancel the order: until its first shipment has shipped, and
+ * not once it ended. Answers the current status and whether a process runs the order.
+ * Before payment the cancellation is the process's job (a message), which decides a race
+ * with a payment that arrives meanwhile; after payment, cancelPaidOrder decides it against
+ * a business's "shipped" under the order's lock.
  */
 export async function assertCancellable(prisma: PrismaClient, orderId: string): Promise<CancellableOrder> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'id');
@@ -22,13 +26,13 @@ export async function assertCancellable(prisma: PrismaClient, orderId: string): 
   switch (order.status) {
     case 'NEW':
     case 'AWAITING_PAYMENT':
-      return { status: order.status, started: order.processInstanceKey !== null, placedAt: order.createdAt, cancelRequested: order.cancelRequestedAt !== null };
     case 'PAID':
     case 'FULFILLING':
+      return { status: order.status, started: order.processInstanceKey !== null, placedAt: order.createdAt, cancelRequested: order.cancelRequestedAt !== null };
     case 'PARTIALLY_SHIPPED':
     case 'SHIPPED':
     case 'DELIVERED':
-      throw new ConflictError('ORDER_ALREADY_PAID', `order ${orderId} is already paid and can no longer be cancelled`, 'status');
+      throw shippedConflict(orderId);
     case 'REJECTED':
     case 'PAYMENT_FAILED':
     case 'CANCELLED':
@@ -40,4 +44,10 @@ export async function assertCancellable(prisma: PrismaClient, orderId: string): 
 /** Records that the order's process took the cancellation, so that a repeated request answers the same. Idempotent. */
 export async function recordCancelRequested(prisma: PrismaClient, orderId: string): Promise<void> {
   await prisma.order.updateMany({ where: { id: orderId, cancelRequestedAt: null }, data: { cancelRequestedAt: new Date() } });
+}
+
+/** The customer may cancel until the first shipment has shipped: then 409 naming why. */
+export function shippedConflict(orderId: string, shipmentId?: string): ConflictError {
+  const which = shipmentId ? `shipment ${shipmentId}` : 'a shipment';
+  return new ConflictError('ORDER_SHIPPED', `order ${orderId} can no longer be cancelled: ${which} has already shipped`, 'status');
 }

@@ -40,6 +40,9 @@ export const SHIPMENT_MESSAGES = {
   DELIVERED: 'shipment-delivered',
 } as const satisfies Partial<Record<ShipmentStatus, string>>;
 
+/** The customer cancelled the paid order (domain/orders/cancel-paid-order.ts): the shipment's process stops it. */
+export const SHIPMENT_CANCELLED = 'shipment-cancelled';
+
 /** The customer confirmed a shipment arrived (POST /orders/{id}/shipments/{shipmentId}/confirm-delivery): its funds may be released. */
 export const DELIVERY_CONFIRMED = 'delivery-confirmed';
 

@@ -33,6 +33,8 @@ export async function dispatchShipment(
   if (!s) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
   const plugin = dispatchers.get(s.business.dispatcher);
   if (!plugin) throw new Error(`business ${s.businessId} names dispatcher plugin "${s.business.dispatcher}", which is not registered`);
+  // Cancelled before it went out (its process is being stopped): nothing to send but a stop.
+  if (s.status === 'CANCELLED' && kind !== 'stop') return { plugin: plugin.name, detail: 'not sent: the shipment is cancelled' };
   const names = await prisma.product.findMany({ where: { sku: { in: s.lines.map((l) => l.sku) } }, select: { sku: true, name: true } });
   const nameOf = new Map(names.map((p) => [p.sku, p.name]));
   const expires = Math.floor((Date.now() + options.linkValidityMs) / 1000);

@@ -672,7 +672,7 @@ describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
     expect(await completedElements(ended.processInstanceKey as string)).toEqual(expect.arrayContaining(['cancel-requested', 'cancelled']));
   });
 
-  test('AWAITING_PAYMENT may be cancelled; PAID is 409 order-already-paid; CANCELLED is 409 order-finished; unknown is 404', async () => {
+  test('AWAITING_PAYMENT may be cancelled; PAID not yet split into shipments is 409 order-not-cancellable; CANCELLED is 409 order-finished; unknown is 404', async () => {
     const awaiting = await createUnstarted('cust-c-awaiting');
     await transitionOrder(db.prisma, awaiting, 'AWAITING_PAYMENT', 'test');
     expect(await call('POST', `/orders/${awaiting}/cancel`)).toMatchObject({
@@ -683,7 +683,7 @@ describe(`POST /orders/:id/cancel (${databaseKind})`, () => {
     const paid = await createUnstarted('cust-c-paid');
     await transitionOrder(db.prisma, paid, 'AWAITING_PAYMENT', 'test');
     await transitionOrder(db.prisma, paid, 'PAID', 'test');
-    expectProblem(await call('POST', `/orders/${paid}/cancel`), 409, '/problems/order-already-paid', ['status']);
+    expectProblem(await call('POST', `/orders/${paid}/cancel`), 409, '/problems/order-not-cancellable', ['status']);
 
     const cancelled = await createUnstarted('cust-c-cancelled');
     await transitionOrder(db.prisma, cancelled, 'CANCELLED', 'test');

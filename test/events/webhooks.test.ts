@@ -10,20 +10,18 @@ import { adminAuth, startSaga, type Saga, sendJson } from '../saga/support.js';
 import { orderingViolations, Subscriber } from './subscriber.js';
 
 const DISABLE_AFTER_MS = 4000;
+const FAST_RETRIES = {
+  EVENT_DELIVERY_POLL_INTERVAL: 'PT0.05S',
+  EVENT_DELIVERY_FIRST_RETRY: 'PT0.1S',
+  EVENT_DELIVERY_MAX_RETRY_INTERVAL: 'PT0.4S',
+  EVENT_DELIVERY_TIMEOUT: 'PT10S',
+};
 let saga: Saga;
-const logLines: string[] = [];
 
 beforeAll(async () => {
-  saga = await startSaga(
-    {
-      EVENT_DELIVERY_POLL_INTERVAL: 'PT0.05S',
-      EVENT_DELIVERY_FIRST_RETRY: 'PT0.1S',
-      EVENT_DELIVERY_MAX_RETRY_INTERVAL: 'PT0.4S',
-      EVENT_DELIVERY_TIMEOUT: 'PT10S',
-      EVENT_SUBSCRIPTION_DISABLE_AFTER: `PT${DISABLE_AFTER_MS / 1000}S`,
-    },
-    { onLine: (line) => logLines.push(line) },
-  );
+  // A subscriber down for a while must not be disabled meanwhile, however slow the machine:
+  // the short disable window has a system of its own (below).
+  saga = await startSaga({ ...FAST_RETRIES, EVENT_SUBSCRIPTION_DISABLE_AFTER: 'PT5M' });
 }, 60_000);
 afterAll(async () => {
   await saga?.stop();
@@ -206,13 +204,21 @@ describe(`events out: webhook subscriptions (${databaseKind})`, () => {
   }, 90_000);
 
   test('a subscription that keeps failing is disabled after EVENT_SUBSCRIPTION_DISABLE_AFTER, with an error log line and a metric', async () => {
+    const lines: string[] = [];
+    const short = await startSaga(
+      { ...FAST_RETRIES, EVENT_SUBSCRIPTION_DISABLE_AFTER: `PT${DISABLE_AFTER_MS / 1000}S` },
+      { onLine: (line) => lines.push(line) },
+    );
+    const call = (method: string, path: string, body?: unknown) => sendJson(short.url, method, path, body, adminAuth);
     const subscriber = new Subscriber();
     subscriber.answer = () => 500;
     await subscriber.up();
-    const { id: subId } = await subscribe(subscriber.url, ['order.created']);
+    const created = await call('POST', '/admin/event-subscriptions', { url: subscriber.url, eventTypes: ['order.created'], description: 'test subscriber' });
+    expect(created.status).toBe(201);
+    const subId = created.body.id as string;
     try {
       const started = Date.now();
-      await saga.placeOrder({ sku: 'SKU-MUG-SET', paymentMethod: 'pm_approve', customerId: 'ev-disable' });
+      await short.placeOrder({ sku: 'SKU-MUG-SET', paymentMethod: 'pm_approve', customerId: 'ev-disable' });
       const disabled = await waitFor(
         'the subscription to be disabled',
         async () => {
@@ -223,9 +229,9 @@ describe(`events out: webhook subscriptions (${databaseKind})`, () => {
       );
       expect(Date.now() - started).toBeGreaterThanOrEqual(DISABLE_AFTER_MS);
       expect(disabled.disabledReason).toMatch(/^failing since .*; last error: answered HTTP 500$/);
-      const line = logLines.map((l) => JSON.parse(l)).find((l) => l.subscriptionId === subId && l.level === 50);
+      const line = lines.map((l) => JSON.parse(l)).find((l) => l.subscriptionId === subId && l.level === 50);
       expect(line).toMatchObject({ msg: expect.stringContaining('event subscription disabled'), url: expect.stringMatching(/\/hook$/) });
-      const metrics = await (await fetch(`${saga.url}/metrics`)).text();
+      const metrics = await (await fetch(`${short.url}/metrics`)).text();
       expect(metrics).toMatch(/^order_saga_event_subscriptions_disabled_total [1-9]/m);
       expect(metrics).toMatch(/^order_saga_event_subscriptions\{state="disabled"\} [1-9]/m);
       // Disabled: no more attempts.
@@ -239,8 +245,9 @@ describe(`events out: webhook subscriptions (${databaseKind})`, () => {
     } finally {
       await call('DELETE', `/admin/event-subscriptions/${subId}`);
       await subscriber.down();
+      await short.stop();
     }
-  }, 60_000);
+  }, 90_000);
 
   test('GET /events pages the same stream, oldest first; bad cursors and parameters are 400s naming them', async () => {
     const all = await saga.system.db.prisma.event.findMany();

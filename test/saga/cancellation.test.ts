@@ -184,18 +184,18 @@ describe(`customer cancellation (${databaseKind})`, () => {
     expect(await noticesAfterCancellation(saga, id)).toEqual(['cancelled']);
   });
 
-  test('cancel after payment (paid, then FULFILLING): 409 order-already-paid, the order stays paid and its history unchanged', async () => {
+  test('cancel after payment (paid, then FULFILLING), nothing shipped: 202, the order ends CANCELLED, its units back on hand, refunded in full', async () => {
+    const before = await saga.stock('SKU-KETTLE');
     const id = await saga.placeOrder({ sku: 'SKU-KETTLE', quantity: 1, paymentMethod: 'pm_approve' });
     const o = await saga.waitForFinal(id);
     expect(statuses(o)).toEqual(PAID_PATH);
+    expect(paid(o)).toBe(true);
     const res = await saga.post(`/orders/${id}/cancel`);
-    expect(res.status).toBe(409);
-    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(res.body).toMatchObject({ status: 409, type: '/problems/order-already-paid' });
-    const after = await saga.order(id);
-    expect(paid(after)).toBe(true);
-    expect(after.history).toEqual(o.history);
-    expect(after.payment).toMatchObject({ status: 'APPROVED' });
+    expect([res.status, res.body]).toEqual([202, { id, status: 'FULFILLING', cancellation: 'accepted' }]);
+    const after = await saga.waitForOrder(id, (x) => x.status === 'CANCELLED', 'CANCELLED after payment');
+    expect(statuses(after)).toEqual([...PAID_PATH, 'CANCELLED']);
+    expect(after.payment).toMatchObject({ status: 'APPROVED', capturedMinor: 0, refundedMinor: after.total.amountMinor });
+    expect(await saga.stock('SKU-KETTLE')).toEqual(before);
   });
 
   test('cancel of an order that already ended (rejected): 409 order-finished; of an unknown order: 404', async () => {

@@ -187,13 +187,15 @@ describe(`crash consistency under load: ${KILLS} SIGKILLs of the whole service (
               if (p.id && p.id !== id) p.refused = `key ${p.key} answered ${id} after ${p.id}`;
               p.id = id;
             } else if (res.status >= 500) {
-              pending.push(p); // e.g. the database connection went with a crash: retry after the restart
+              // e.g. the database connection went with a crash: retried first after the restart, as a client
+              // retries what was cut off before it sends anything new (a no-answer order's deadline runs from placement)
+              pending.unshift(p);
             } else {
               p.refused = `POST /orders answered ${res.status}: ${text}`;
             }
           })
           .catch(() => {
-            pending.push(p); // connection refused or reset: the service is down
+            pending.unshift(p); // connection refused or reset: the service is down
           });
         inFlight.add(done);
         void done.finally(() => inFlight.delete(done));

@@ -13,13 +13,14 @@ import { listeningUrl, startService, type Started } from '../support/service-pro
 import { waitFor } from '../support/wait.js';
 import { sagaEnvironment } from '../saga/support.js';
 
-type Path = 'shipped' | 'declined';
+type Path = 'shipped' | 'declined' | 'cancelled';
 const SCENARIOS: [point: (typeof FULFILMENT_KILL_POINTS)[number], path: Path][] = [
   ['business-answer:after-recorded', 'shipped'],
   ['dispatch-shipment:after-send', 'shipped'],
   ['payment-operation:after-written', 'shipped'],
   ['payment-operation:after-provider-call', 'shipped'],
   ['payment-operation:after-provider-call', 'declined'],
+  ['cancel-order-route:after-shipments-cancelled', 'cancelled'],
 ];
 
 const auth = { authorization: `Bearer ${DEV_API_KEY}` };
@@ -35,7 +36,12 @@ async function order(url: string, id: string): Promise<OrderView> {
   return (await res.json()) as OrderView;
 }
 
-function answer(url: string, s: { id: string; businessId: string }, path: Path): Promise<Response> {
+/** The customer cancels the paid order (at cancel-order-route the request dies with the service). */
+function cancel(url: string, id: string): Promise<Response> {
+  return fetch(`${url}/orders/${id}/cancel`, { method: 'POST', headers: auth });
+}
+
+function answer(url: string, s: { id: string; businessId: string }, path: Exclude<Path, 'cancelled'>): Promise<Response> {
   const event =
     path === 'shipped'
       ? { id: 'kill-answer', type: 'shipped', carrier: 'DHL', trackingNumber: 'JJD-KILL' }
@@ -74,7 +80,8 @@ describe(`fault injection after PAID: a SIGKILL at every fulfilment kill point (
         if (point !== 'dispatch-shipment:after-send') {
           const sent = await waitFor('the shipment SENT', async () => (await order(url1, id)).shipments.find((s) => s.status === 'SENT'), 30_000);
           // At business-answer:after-recorded the service dies before it answers: the business sees no answer.
-          await answer(url1, sent, path).catch(() => undefined);
+          if (path === 'cancelled') await cancel(url1, id).catch(() => undefined);
+          else await answer(url1, sent, path).catch(() => undefined);
         }
         expect(await first.exited).toBeNull(); // killed by a signal, not exited
         expect(first.output()).toContain(`FAULT_KILL_AT: dying at ${point}`);
@@ -86,7 +93,11 @@ describe(`fault injection after PAID: a SIGKILL at every fulfilment kill point (
           async () => (await order(url2, id)).shipments.find((s) => s.status !== 'PENDING'),
           30_000,
         );
-        if (point === 'dispatch-shipment:after-send') {
+        if (path === 'cancelled') {
+          // The customer never heard back, so they ask again: accepted, and this time the shipment's process is told.
+          const again = await cancel(url2, id);
+          expect([again.status, await again.json()]).toEqual([202, { id, status: 'FULFILLING', cancellation: 'accepted' }]);
+        } else if (point === 'dispatch-shipment:after-send') {
           await answer(url2, shipment, path);
         } else if (point === 'business-answer:after-recorded') {
           // The business never got our answer, so it sends the same event again: one effect.
@@ -105,6 +116,7 @@ describe(`fault injection after PAID: a SIGKILL at every fulfilment kill point (
           expect(done.shipments[0]).toMatchObject({ status: 'SHIPPED', capturedMinor: done.total.amountMinor, refundedMinor: 0 });
           expect(done.payment).toMatchObject({ capturedMinor: done.total.amountMinor, refundedMinor: 0 });
         } else {
+          // Declined by its business, or cancelled by the customer: the order ends CANCELLED, refunded in full.
           const done = await waitFor(
             'cancelled and refunded',
             async () => {
@@ -114,6 +126,7 @@ describe(`fault injection after PAID: a SIGKILL at every fulfilment kill point (
             30_000,
           );
           expect(done.payment).toMatchObject({ capturedMinor: 0, refundedMinor: done.total.amountMinor });
+          expect(done.shipments[0]!.status).toBe(path === 'cancelled' ? 'CANCELLED' : 'DECLINED');
         }
         const incidents = (await (await fetch(`${url2}/ops/api/incidents`, { headers: auth })).json()) as { incidents: { orderId: string }[] };
         expect(incidents.incidents.filter((i) => i.orderId === id)).toEqual([]);

@@ -38,7 +38,8 @@ export const DELIVERY_KILL_POINTS = ['event-delivery:after-claim', 'event-delive
 /**
  * Points in an order's life after PAID (docs/fulfilment.md): a business's answer recorded but not yet
  * published, a shipment sent but not recorded SENT, a capture or refund written but not asked, asked
- * but not recorded, a paid order's shipments cancelled but their processes not yet told. Their scenarios are in test/shipments/kill-points.test.ts.
+ * but not recorded, a paid order's shipments cancelled but their processes not yet told, a delivery
+ * confirmed but the process not yet told. Their scenarios are in test/shipments/kill-points.test.ts.
  */
 export const FULFILMENT_KILL_POINTS = [
   'business-answer:after-recorded',
@@ -46,6 +47,7 @@ export const FULFILMENT_KILL_POINTS = [
   'payment-operation:after-written',
   'payment-operation:after-provider-call',
   'cancel-order-route:after-shipments-cancelled',
+  'confirm-delivery:after-recorded',
 ] as const;
 
 export type KillPoint = (typeof KILL_POINTS)[number];

@@ -4,7 +4,7 @@
 import { overdueOutcome } from '../domain/shipments/answer-overdue.js';
 import { completeOrder } from '../domain/shipments/complete-order.js';
 import { presumeDelivered } from '../domain/shipments/delivery.js';
-import { dispatchShipment } from '../domain/shipments/dispatch-shipment.js';
+import { DISPATCH_RECIPIENTS, dispatchShipment, type DispatchRecipient } from '../domain/shipments/dispatch-shipment.js';
 import { PermanentDispatchError, type ShipmentMessage } from '../domain/shipments/dispatcher.js';
 import { prepareShipments } from '../domain/shipments/prepare-shipments.js';
 import { complete, fail } from '../orchestrator/engine.js';
@@ -31,7 +31,8 @@ export const prepareShipmentsWorker: SagaWorker<OrderVariables, 'prisma'> = {
 const KINDS: readonly ShipmentMessage['kind'][] = ['dispatch', 'reminder', 'stop'];
 
 /**
- * Tells the business through its plugin (task header `kind`: dispatch, reminder, stop).
+ * Tells the business through its plugin (task header `kind`: dispatch, reminder, stop; header
+ * `to: previous-business`: the business ops reassigned the shipment away from).
  * A transient failure is retried with back-off; a refusal no retry changes (a 4xx, a bad
  * address) goes straight to an incident, where ops can fix the business and retry.
  */
@@ -45,8 +46,15 @@ export const dispatchShipmentWorker: SagaWorker<ShipmentVariables, 'prisma' | 'd
         retries: 0,
       });
     }
+    const to = job.customHeaders.to ?? 'business';
+    if (!(DISPATCH_RECIPIENTS as readonly string[]).includes(to)) {
+      return fail({
+        errorMessage: `task header "to" must be one of ${DISPATCH_RECIPIENTS.join(', ')} (got ${JSON.stringify(to)}) on element ${job.elementId}`,
+        retries: 0,
+      });
+    }
     try {
-      const sent = await dispatchShipment(prisma, dispatchers, job.variables.shipmentId, kind as ShipmentMessage['kind'], fulfilment);
+      const sent = await dispatchShipment(prisma, dispatchers, job.variables.shipmentId, kind as ShipmentMessage['kind'], fulfilment, to as DispatchRecipient);
       return complete({ dispatchedThrough: sent.plugin });
     } catch (err) {
       if (err instanceof PermanentDispatchError) return fail({ errorMessage: `${err.name}: ${err.message}`, retries: 0 });

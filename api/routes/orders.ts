@@ -265,6 +265,7 @@ export function orderRoutes({
         if (req.body !== undefined) parse(ConfirmDeliveryBody, req.body);
         logRequestWith(res, { orderId: id });
         const confirmed = await confirmDelivery(prisma, id, shipmentId);
+        killPoint('confirm-delivery:after-recorded');
         // Published on every call: a repeat after a lost answer publishes again (one message per id).
         await shipments.reportShipment({
           name: DELIVERY_CONFIRMED,

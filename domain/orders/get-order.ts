@@ -66,18 +66,26 @@ export type OrderView = {
 
 export async function getOrder(prisma: PrismaClient, id: string): Promise<OrderView> {
   if (!isUuid(id)) throw new NotFoundError('order', id, 'id');
-  const order = await prisma.order.findUnique({
-    where: { id },
-    include: {
-      items: { orderBy: { lineNo: 'asc' } },
-      reservations: { orderBy: [{ warehouseId: 'asc' }, { sku: 'asc' }] },
-      payment: true,
-      history: { orderBy: { id: 'asc' } },
-      shipments: { orderBy: { businessId: 'asc' }, include: { lines: { orderBy: { sku: 'asc' } }, history: { orderBy: { id: 'asc' } } } },
+  // One snapshot: Prisma reads each relation with its own query, and a capture committed between
+  // them showed a shipment captured beside a payment that was not.
+  const { order, ledger } = await prisma.$transaction(
+    async (tx) => {
+      const found = await tx.order.findUnique({
+        where: { id },
+        include: {
+          items: { orderBy: { lineNo: 'asc' } },
+          reservations: { orderBy: [{ warehouseId: 'asc' }, { sku: 'asc' }] },
+          payment: true,
+          history: { orderBy: { id: 'asc' } },
+          shipments: { orderBy: { businessId: 'asc' }, include: { lines: { orderBy: { sku: 'asc' } }, history: { orderBy: { id: 'asc' } } } },
+        },
+      });
+      const entries = found && found.shipments.length > 0 ? await tx.ledgerEntry.findMany({ where: { orderId: id }, orderBy: { id: 'asc' } }) : [];
+      return { order: found, ledger: entries };
     },
-  });
+    { isolationLevel: 'RepeatableRead' },
+  );
   if (!order) throw new NotFoundError('order', id, 'id');
-  const ledger = order.shipments.length > 0 ? await prisma.ledgerEntry.findMany({ where: { orderId: id }, orderBy: { id: 'asc' } }) : [];
   const payment = order.payment;
   return {
     id: order.id,

@@ -7,6 +7,10 @@ import { moveShipmentIn } from './move-shipment.js';
 
 export type Dispatchers = { get(name: string): DispatcherPlugin | undefined };
 
+/** Whom a message goes to: the shipment's business, or the one ops reassigned it away from. */
+export const DISPATCH_RECIPIENTS = ['business', 'previous-business'] as const;
+export type DispatchRecipient = (typeof DISPATCH_RECIPIENTS)[number];
+
 export type DispatchOptions = {
   /** Our public origin: where a business answers (known once the service listens). */
   publicUrl(): string;
@@ -17,7 +21,8 @@ export type DispatchOptions = {
 /**
  * Tells the shipment's business through its dispatcher plugin, then records the shipment
  * SENT (unless the business already answered). At least once: a crash between the two
- * sends again, with the same message id. `kind` reminder/stop tell an already sent shipment.
+ * sends again, with the same message id. `kind` reminder/stop tell an already sent shipment;
+ * `to: 'previous-business'` tells the business ops reassigned it away from (a stop).
  */
 export async function dispatchShipment(
   prisma: PrismaClient,
@@ -25,12 +30,19 @@ export async function dispatchShipment(
   shipmentId: string,
   kind: ShipmentMessage['kind'],
   options: DispatchOptions,
+  to: DispatchRecipient = 'business',
 ): Promise<{ plugin: string; detail: string }> {
-  const s = await prisma.shipment.findUnique({
+  const found = await prisma.shipment.findUnique({
     where: { id: shipmentId },
     include: { business: true, lines: { orderBy: { sku: 'asc' } } },
   });
-  if (!s) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
+  if (!found) throw new NotFoundError('shipment', shipmentId, 'shipmentId');
+  let s = found;
+  if (to === 'previous-business') {
+    const previous = found.previousBusinessId ? await prisma.business.findUnique({ where: { id: found.previousBusinessId } }) : null;
+    if (!previous) return { plugin: 'none', detail: 'no earlier business to tell' };
+    s = { ...found, businessId: previous.id, business: previous };
+  }
   const plugin = dispatchers.get(s.business.dispatcher);
   if (!plugin) throw new Error(`business ${s.businessId} names dispatcher plugin "${s.business.dispatcher}", which is not registered`);
   // Cancelled before it went out (its process is being stopped): nothing to send but a stop.
@@ -60,7 +72,7 @@ export async function dispatchShipment(
     settings,
   });
   killPoint('dispatch-shipment:after-send');
-  if (kind === 'dispatch' && s.status === 'PENDING') {
+  if (kind === 'dispatch' && to === 'business' && s.status === 'PENDING') {
     await prisma.$transaction((tx) => moveShipmentIn(tx, shipmentId, 'SENT', `sent through ${plugin.name}: ${detail}`).catch(alreadyAnswered));
   }
   return { plugin: plugin.name, detail };

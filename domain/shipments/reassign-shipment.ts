@@ -1,6 +1,7 @@
 // Ops give a shipment its business has not answered to another business (docs/fulfilment.md):
 // the escalation of an unanswered shipment ends with "reassign it or cancel it, then retry
-// this incident", and the retried task dispatches a PENDING shipment again, to its new business.
+// this incident", and the retried task tells the old business to stop, then dispatches the
+// PENDING shipment again, to its new business.
 import type { PrismaClient } from '../../infra/database.js';
 import { isUniqueViolation } from '../../infra/database.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -44,7 +45,7 @@ export async function reassignShipment(prisma: PrismaClient, shipmentId: string,
       }
       const sibling = await tx.shipment.findUnique({ where: { orderId_businessId: { orderId: row.order_id, businessId } }, select: { id: true } });
       if (sibling) throw alreadyInOrder(row.order_id, businessId);
-      await tx.shipment.update({ where: { id: shipmentId }, data: { businessId, status: 'PENDING' } });
+      await tx.shipment.update({ where: { id: shipmentId }, data: { businessId, previousBusinessId: from, status: 'PENDING' } });
       await tx.shipmentHistory.create({
         data: { shipmentId, fromStatus: status, toStatus: 'PENDING', reason: `reassigned from ${from} to ${businessId} by ${by}` },
       });

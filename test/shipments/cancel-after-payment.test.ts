@@ -7,9 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { signPayload } from '../../domain/payments/signature.js';
 import { databaseKind } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
+import { businessAnswerer } from './business-answer.js';
 import { PAID_PATH, startSaga, type Saga } from '../saga/support.js';
 
 const SECRET = 'bsec_cancel_after_payment_test_secret_0123';
@@ -45,15 +45,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()));
 });
 
-async function answer(businessId: string, shipmentId: string, event: Record<string, unknown>) {
-  const raw = JSON.stringify(event);
-  const res = await fetch(`${saga.url}/businesses/${businessId}/shipments/${shipmentId}/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'business-signature': signPayload(SECRET, raw, Math.floor(Date.now() / 1000)) },
-    body: raw,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const answer = businessAnswerer(() => saga.url, SECRET);
 
 const onHand = async (sku: string) => (await saga.stock(sku)).reduce((n, r) => n + r.onHand, 0);
 const shipmentsOf = (orderId: string) => saga.system.db.prisma.shipment.findMany({ where: { orderId }, orderBy: { businessId: 'asc' } });

@@ -3,7 +3,8 @@
 // process) SIGKILLs itself there, together with its private redis-server. Started again on the
 // same data, the order goes on as if nothing happened: the business's answer is taken once,
 // the shipment is sent and recorded, and money is captured or refunded exactly once (a second
-// capture of the whole amount would be refused by the provider and end in an incident).
+// capture of the whole amount would be refused by the provider and end in an incident); the
+// customer's cancellation or confirmation of delivery, retried, reaches the process once.
 // Businesses answer as ops through the manual dispatcher (the development key holds `ops`).
 import { describe, expect, test } from '@jest/globals';
 import { DEV_API_KEY } from '../../infra/config.js';
@@ -13,7 +14,7 @@ import { listeningUrl, startService, type Started } from '../support/service-pro
 import { waitFor } from '../support/wait.js';
 import { sagaEnvironment } from '../saga/support.js';
 
-type Path = 'shipped' | 'declined' | 'cancelled';
+type Path = 'shipped' | 'declined' | 'cancelled' | 'confirmed';
 const SCENARIOS: [point: (typeof FULFILMENT_KILL_POINTS)[number], path: Path][] = [
   ['business-answer:after-recorded', 'shipped'],
   ['dispatch-shipment:after-send', 'shipped'],
@@ -21,6 +22,7 @@ const SCENARIOS: [point: (typeof FULFILMENT_KILL_POINTS)[number], path: Path][] 
   ['payment-operation:after-provider-call', 'shipped'],
   ['payment-operation:after-provider-call', 'declined'],
   ['cancel-order-route:after-shipments-cancelled', 'cancelled'],
+  ['confirm-delivery:after-recorded', 'confirmed'],
 ];
 
 const auth = { authorization: `Bearer ${DEV_API_KEY}` };
@@ -29,6 +31,7 @@ type OrderView = {
   total: { amountMinor: number };
   payment: { capturedMinor: number; refundedMinor: number } | null;
   shipments: { id: string; businessId: string; status: string; capturedMinor: number; refundedMinor: number; history: { to: string }[] }[];
+  funds: { businessId: string; owedMinor: number; releasedMinor: number; reversedMinor: number }[];
 };
 
 async function order(url: string, id: string): Promise<OrderView> {
@@ -41,7 +44,21 @@ function cancel(url: string, id: string): Promise<Response> {
   return fetch(`${url}/orders/${id}/cancel`, { method: 'POST', headers: auth });
 }
 
-function answer(url: string, s: { id: string; businessId: string }, path: Exclude<Path, 'cancelled'>): Promise<Response> {
+/** The customer confirms the shipment arrived (at confirm-delivery the request dies with the service). */
+function confirm(url: string, id: string, shipmentId: string): Promise<Response> {
+  return fetch(`${url}/orders/${id}/shipments/${shipmentId}/confirm-delivery`, { method: 'POST', headers: auth });
+}
+
+/** A business's event for the shipment, as ops answer for a manual business. */
+function send(url: string, s: { id: string; businessId: string }, event: Record<string, unknown>): Promise<Response> {
+  return fetch(`${url}/businesses/${s.businessId}/shipments/${s.id}/events`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+  });
+}
+
+function answer(url: string, s: { id: string; businessId: string }, path: 'shipped' | 'declined'): Promise<Response> {
   const event =
     path === 'shipped'
       ? { id: 'kill-answer', type: 'shipped', carrier: 'DHL', trackingNumber: 'JJD-KILL' }
@@ -81,7 +98,12 @@ describe(`fault injection after PAID: a SIGKILL at every fulfilment kill point (
           const sent = await waitFor('the shipment SENT', async () => (await order(url1, id)).shipments.find((s) => s.status === 'SENT'), 30_000);
           // At business-answer:after-recorded the service dies before it answers: the business sees no answer.
           if (path === 'cancelled') await cancel(url1, id).catch(() => undefined);
-          else await answer(url1, sent, path).catch(() => undefined);
+          else if (path === 'confirmed') {
+            expect((await send(url1, sent, { id: 'kill-shipped', type: 'shipped', carrier: 'DHL', trackingNumber: 'JJD-KILL' })).status).toBe(200);
+            expect((await send(url1, sent, { id: 'kill-delivered', type: 'delivered' })).status).toBe(200);
+            await waitFor('told delivered', async () => (await order(url1, id)).status === 'DELIVERED', 30_000);
+            await confirm(url1, id, sent.id).catch(() => undefined);
+          } else await answer(url1, sent, path).catch(() => undefined);
         }
         expect(await first.exited).toBeNull(); // killed by a signal, not exited
         expect(first.output()).toContain(`FAULT_KILL_AT: dying at ${point}`);
@@ -97,6 +119,10 @@ describe(`fault injection after PAID: a SIGKILL at every fulfilment kill point (
           // The customer never heard back, so they ask again: accepted, and this time the shipment's process is told.
           const again = await cancel(url2, id);
           expect([again.status, await again.json()]).toEqual([202, { id, status: 'FULFILLING', cancellation: 'accepted' }]);
+        } else if (path === 'confirmed') {
+          // The same: the confirmation, already recorded, answers the same and now reaches the process.
+          const again = await confirm(url2, id, shipment.id);
+          expect(again.status).toBe(200);
         } else if (point === 'dispatch-shipment:after-send') {
           await answer(url2, shipment, path);
         } else if (point === 'business-answer:after-recorded') {
@@ -104,7 +130,20 @@ describe(`fault injection after PAID: a SIGKILL at every fulfilment kill point (
           const again = await answer(url2, shipment, path);
           expect(((await again.json()) as { duplicate: boolean }).duplicate).toBe(true);
         }
-        if (path === 'shipped') {
+        if (path === 'confirmed') {
+          const done = await waitFor(
+            'COMPLETED, funds released',
+            async () => {
+              const o = await order(url2, id);
+              return o.status === 'COMPLETED' ? o : undefined;
+            },
+            30_000,
+          );
+          expect(done.shipments[0]).toMatchObject({ status: 'DELIVERED', capturedMinor: done.total.amountMinor, refundedMinor: 0 });
+          expect(done.funds).toEqual([
+            { businessId: done.shipments[0]!.businessId, owedMinor: done.total.amountMinor, releasedMinor: done.total.amountMinor, reversedMinor: 0 },
+          ]);
+        } else if (path === 'shipped') {
           const done = await waitFor(
             'captured',
             async () => {

@@ -1,25 +1,56 @@
 // Routing as a rule an analyst edits (bpmn/shipment-routing.dmn), and a business that never
 // answers, on the whole system as `npm start` wires it. The table is changed and redeployed
-// here as an analyst would from Camunda Modeler: no code changes. Businesses use the manual
-// dispatcher, so nothing leaves the machine; ops act through the ops API with an ops key.
+// here as an analyst would from Camunda Modeler: no code changes. The first business takes
+// shipments by webhook, from a local HTTP server standing in for its system (a boundary we
+// cannot reach: it only records what it receives); the second uses the manual dispatcher.
+// Ops act through the ops API with an ops key.
 import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { adminAuth, startSaga, type Saga } from '../saga/support.js';
 import { waitFor } from '../support/wait.js';
+import { businessAnswerer } from './business-answer.js';
 
+const SECOND_SECRET = 'bsec_route-second_0123456789abcdef';
 let saga: Saga;
+let hook: Server;
+/** What the first business received: each message's type (shipment.dispatch, .reminder, .stop) and shipment. */
+const received: { type: string; shipmentId: string }[] = [];
 
 beforeAll(async () => {
+  hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const m = JSON.parse(body) as { type: string; shipmentId: string };
+      received.push({ type: m.type, shipmentId: m.shipmentId });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   saga = await startSaga();
   const prisma = saga.system.db.prisma;
-  for (const id of ['route-first', 'route-second']) {
-    await prisma.business.create({ data: { id, name: id, contactEmail: `${id}@example.com`, dispatcher: 'manual', secret: `bsec_${id}_0123456789abcdef` } });
-  }
+  const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/shipments`;
+  await prisma.business.create({
+    data: {
+      id: 'route-first',
+      name: 'route-first',
+      contactEmail: 'first@example.com',
+      dispatcher: 'webhook',
+      dispatcherSettings: { url },
+      secret: 'bsec_route-first_0123456789abcdef',
+    },
+  });
+  await prisma.business.create({
+    data: { id: 'route-second', name: 'route-second', contactEmail: 'second@example.com', dispatcher: 'manual', secret: SECOND_SECRET },
+  });
   await prisma.product.update({ where: { sku: 'SKU-GRINDER' }, data: { businessId: 'route-first' } });
 }, 60_000);
 
 afterAll(async () => {
   await saga?.stop();
+  await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()));
 });
 
 const prisma = () => saga.system.db.prisma;
@@ -54,7 +85,7 @@ describe('routing (DMN) and businesses that do not answer', () => {
     await waitFor('waiting for the answer', async () => (await stepsOf(shipment.id)).includes('AwaitAnswer') || undefined);
   }, 60_000);
 
-  test('the analyst changes the table (approval above 50.00, answers within 1 s) and redeploys: new shipments wait for ops, are reminded, then become an incident; ops reassign and retry', async () => {
+  test('the analyst changes the table (approval above 50.00, answers within 1 s) and redeploys: new shipments wait for ops, are reminded, then become an incident; ops reassign and retry: the earlier business is told to stop, the new one supplies it, the order completes', async () => {
     const shipped = await readFile(new URL('../../bpmn/shipment-routing.dmn', import.meta.url), 'utf8');
     const changed = shipped.replace('<text>&gt; 100000</text>', '<text>&gt; 5000</text>').replaceAll('"PT24H"', '"PT1S"');
     expect(changed).not.toBe(shipped);
@@ -71,11 +102,9 @@ describe('routing (DMN) and businesses that do not answer', () => {
     const incident = await incidentOf(id);
     expect(incident.elementId).toBe('AnswerOverdue');
     expect(incident.errorMessage).toContain(`business route-first has not answered shipment ${shipment.id}, even after a reminder`);
-    // The reminder went out in between (the manual dispatcher sends nothing outside; its step completed).
-    const reminded = await prisma().$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM engine_audit a JOIN engine_process_instances p ON p.key = a.process_instance_key
-      WHERE a.element_id = 'RemindBusiness' AND a.intent = 'ELEMENT_COMPLETED' AND p.variables->>'shipmentId' = ${shipment.id}`;
-    expect(reminded[0]!.n).toBe(1);
+    // The reminder went out in between.
+    const told = () => received.filter((m) => m.shipmentId === shipment.id).map((m) => m.type);
+    expect(told()).toEqual(['shipment.dispatch', 'shipment.reminder']);
 
     const reassigned = await saga.post(`/ops/api/shipments/${shipment.id}/reassign`, { businessId: 'route-second' }, adminAuth);
     expect(reassigned.status).toBe(200);
@@ -91,6 +120,18 @@ describe('routing (DMN) and businesses that do not answer', () => {
       ['SENT', 'PENDING'],
       ['PENDING', 'SENT'],
     ]);
+    // The business it was taken from is told to stop, before the new one gets it.
+    expect(told()).toEqual(['shipment.dispatch', 'shipment.reminder', 'shipment.stop']);
+
+    // The new business supplies it: the order completes once the customer confirms delivery.
+    const second = businessAnswerer(() => saga.url, SECOND_SECRET);
+    expect((await second('route-second', shipment.id, { id: 's-1', type: 'accepted' })).status).toBe(200);
+    expect((await second('route-second', shipment.id, { id: 's-2', type: 'shipped', carrier: 'DHL', trackingNumber: 'JJD77' })).status).toBe(200);
+    expect((await second('route-second', shipment.id, { id: 's-3', type: 'delivered' })).status).toBe(200);
+    await saga.waitForOrder(id, (o) => o.status === 'DELIVERED', 'DELIVERED');
+    expect((await saga.post(`/orders/${id}/shipments/${shipment.id}/confirm-delivery`)).status).toBe(200);
+    const done = await saga.waitForOrder(id, (o) => o.status === 'COMPLETED', 'COMPLETED');
+    expect(done.history.map((h) => h.to)).toEqual(['NEW', 'AWAITING_PAYMENT', 'PAID', 'FULFILLING', 'SHIPPED', 'DELIVERED', 'COMPLETED']);
   }, 60_000);
 
   test('an overdue shipment ops cancel is handled as declined: units back on hand, amount refunded, the order CANCELLED', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { signPayload } from '../../domain/payments/signature.js';
 import { adminAuth, startSaga, type Saga } from '../saga/support.js';
 import { waitFor } from '../support/wait.js';
+import { businessAnswerer } from './business-answer.js';
 
 let saga: Saga;
 const SECRET = 'bsec_shipment_process_test_secret_0123456789';
@@ -34,15 +35,7 @@ async function paidOrderWithShipments(items: { sku: string; quantity: number }[]
   return { id, shipments };
 }
 
-async function answer(businessId: string, shipmentId: string, event: Record<string, unknown>) {
-  const raw = JSON.stringify(event);
-  const res = await fetch(`${saga.url}/businesses/${businessId}/shipments/${shipmentId}/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'business-signature': signPayload(SECRET, raw, Math.floor(Date.now() / 1000)) },
-    body: raw,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const answer = businessAnswerer(() => saga.url, SECRET);
 
 const shipment = (id: string) => saga.system.db.prisma.shipment.findUniqueOrThrow({ where: { id }, include: { history: { orderBy: { id: 'asc' } } } });
 const ledger = (shipmentId: string) => saga.system.db.prisma.ledgerEntry.findMany({ where: { shipmentId }, orderBy: { id: 'asc' } });

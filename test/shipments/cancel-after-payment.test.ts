@@ -4,34 +4,25 @@
 // and the order ends CANCELLED, refunded in full; once something shipped, 409 naming why.
 // A local HTTP server stands in for one business's system (a boundary we cannot reach: it
 // only records what it receives); the other business answers over the API as ops would.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { databaseKind } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
 import { businessAnswerer } from './business-answer.js';
+import { startRecordingBusiness, type RecordingBusiness } from './recording-business.js';
 import { PAID_PATH, startSaga, type Saga } from '../saga/support.js';
 
 const SECRET = 'bsec_cancel_after_payment_test_secret_0123';
 let saga: Saga;
-let hook: Server;
-/** What the stand-in business received: each message's `type` (shipment.dispatch, shipment.stop) and shipment. */
-const received: { type: string; shipmentId: string }[] = [];
+let hook: RecordingBusiness;
+/** What the webhook business received. */
+let received: RecordingBusiness['received'] = [];
 
 beforeAll(async () => {
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const m = JSON.parse(body) as { type: string; shipmentId: string };
-      received.push({ type: m.type, shipmentId: m.shipmentId });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  hook = await startRecordingBusiness();
+  received = hook.received;
   saga = await startSaga({ PAYMENT_TIMEOUT: 'PT5M' });
   const prisma = saga.system.db.prisma;
-  const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/shipments`;
+  const url = hook.url;
   await prisma.business.create({
     data: { id: 'cancel-hook', name: 'Hook & Co', contactEmail: 'hook@example.com', dispatcher: 'webhook', dispatcherSettings: { url }, secret: SECRET },
   });
@@ -42,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await saga?.stop();
-  await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()));
+  await hook?.close();
 });
 
 const answer = businessAnswerer(() => saga.url, SECRET);

@@ -5,33 +5,24 @@
 // cannot reach: it only records what it receives); the second uses the manual dispatcher.
 // Ops act through the ops API with an ops key.
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { adminAuth, startSaga, type Saga } from '../saga/support.js';
 import { waitFor } from '../support/wait.js';
 import { businessAnswerer } from './business-answer.js';
+import { startRecordingBusiness, type RecordingBusiness } from './recording-business.js';
 
 const SECOND_SECRET = 'bsec_route-second_0123456789abcdef';
 let saga: Saga;
-let hook: Server;
-/** What the first business received: each message's type (shipment.dispatch, .reminder, .stop) and shipment. */
-const received: { type: string; shipmentId: string }[] = [];
+let hook: RecordingBusiness;
+/** What the webhook business received. */
+let received: RecordingBusiness['received'] = [];
 
 beforeAll(async () => {
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const m = JSON.parse(body) as { type: string; shipmentId: string };
-      received.push({ type: m.type, shipmentId: m.shipmentId });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  hook = await startRecordingBusiness();
+  received = hook.received;
   saga = await startSaga();
   const prisma = saga.system.db.prisma;
-  const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/shipments`;
+  const url = hook.url;
   await prisma.business.create({
     data: {
       id: 'route-first',
@@ -50,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await saga?.stop();
-  await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()));
+  await hook?.close();
 });
 
 const prisma = () => saga.system.db.prisma;

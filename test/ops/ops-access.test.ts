@@ -286,11 +286,12 @@ describe('/metrics', () => {
         body: JSON.stringify({ customerId: 'ops-roles', items: [{ sku: 'SKU-KETTLE', quantity: 1 }], paymentMethod: 'pm_approve' }),
       });
       const { id } = (await placed.json()) as { id: string };
+      // Paid, then on to FULFILLING (its shipment sent), where it stays: nobody answers for the business.
       await waitFor(
-        'the order to be paid',
+        'the order to be paid and its shipment sent',
         async () =>
           ((await (await fetch(`${api.url}/orders/${id}`, { headers: { authorization: `Bearer ${DEV_API_KEY}` } })).json()) as { status: string }).status ===
-          'PAID',
+          'FULFILLING',
       );
 
       const fromWorkers = await waitFor('the workers to count the order', async () => {
@@ -302,7 +303,7 @@ describe('/metrics', () => {
       // Shared state is reported once, by the api role; the workers role would only repeat it.
       expect(fromWorkers.types.has('order_saga_orders')).toBe(false);
       const fromApi = await scrape(api.url);
-      expect(value(fromApi, 'order_saga_orders', { status: 'PAID' })).toBe(1);
+      expect(value(fromApi, 'order_saga_orders', { status: 'FULFILLING' })).toBe(1);
       expect(fromApi.types.has('order_saga_queue_depth')).toBe(true);
       expect(fromApi.samples.filter((x) => x.name === 'order_saga_job_duration_seconds_count')).toEqual([]);
     } finally {

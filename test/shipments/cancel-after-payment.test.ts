@@ -14,12 +14,9 @@ import { PAID_PATH, startSaga, type Saga } from '../saga/support.js';
 const SECRET = 'bsec_cancel_after_payment_test_secret_0123';
 let saga: Saga;
 let hook: RecordingBusiness;
-/** What the webhook business received. */
-let received: RecordingBusiness['received'] = [];
 
 beforeAll(async () => {
   hook = await startRecordingBusiness();
-  received = hook.received;
   saga = await startSaga({ PAYMENT_TIMEOUT: 'PT5M' });
   const prisma = saga.system.db.prisma;
   const url = hook.url;
@@ -80,8 +77,8 @@ describe(`cancellation after payment (${databaseKind})`, () => {
     ]);
     expect({ kettles: await onHand('SKU-KETTLE'), lamps: await onHand('SKU-LAMP') }).toEqual(before);
     // The webhook business got its shipment, then the stop; the manual one is read by ops on the ops page.
-    await waitFor('the stop at the business', async () => received.some((m) => m.shipmentId === hooked.id && m.type === 'shipment.stop'));
-    expect(received.filter((m) => m.shipmentId === hooked.id).map((m) => m.type)).toEqual(['shipment.dispatch', 'shipment.stop']);
+    await waitFor('the stop at the business', async () => hook.received.some((m) => m.shipmentId === hooked.id && m.type === 'shipment.stop'));
+    expect(hook.received.filter((m) => m.shipmentId === hooked.id).map((m) => m.type)).toEqual(['shipment.dispatch', 'shipment.stop']);
 
     // The customer hears once per shipment that its money goes back because they cancelled.
     const told = await waitFor('the refund notifications', async () => {
@@ -109,6 +106,6 @@ describe(`cancellation after payment (${databaseKind})`, () => {
     const after = await saga.order(id);
     expect(after.status).toBe('PARTIALLY_SHIPPED');
     expect((await shipmentsOf(id)).map((s) => s.status)).toEqual(['SHIPPED', 'SENT']);
-    expect(received.filter((m) => m.shipmentId === hooked.id).map((m) => m.type)).toEqual(['shipment.dispatch']);
+    expect(hook.received.filter((m) => m.shipmentId === hooked.id).map((m) => m.type)).toEqual(['shipment.dispatch']);
   }, 90_000);
 });

@@ -14,12 +14,9 @@ import { startRecordingBusiness, type RecordingBusiness } from './recording-busi
 const SECOND_SECRET = 'bsec_route-second_0123456789abcdef';
 let saga: Saga;
 let hook: RecordingBusiness;
-/** What the webhook business received. */
-let received: RecordingBusiness['received'] = [];
 
 beforeAll(async () => {
   hook = await startRecordingBusiness();
-  received = hook.received;
   saga = await startSaga();
   const prisma = saga.system.db.prisma;
   const url = hook.url;
@@ -94,7 +91,7 @@ describe('routing (DMN) and businesses that do not answer', () => {
     expect(incident.elementId).toBe('AnswerOverdue');
     expect(incident.errorMessage).toContain(`business route-first has not answered shipment ${shipment.id}, even after a reminder`);
     // The reminder went out in between.
-    const told = () => received.filter((m) => m.shipmentId === shipment.id).map((m) => m.type);
+    const told = () => hook.received.filter((m) => m.shipmentId === shipment.id).map((m) => m.type);
     expect(told()).toEqual(['shipment.dispatch', 'shipment.reminder']);
 
     const reassigned = await saga.post(`/ops/api/shipments/${shipment.id}/reassign`, { businessId: 'route-second' }, adminAuth);

@@ -19,7 +19,13 @@ import { queuesBoard } from './routes/queues-board.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
 import { opsRoutes, type OpsMode } from './routes/ops.js';
 import { authenticate, authenticationOf } from './authenticate.js';
-import { requireCustomerOrKey, requireKeyAdmin, requireScope, requireScopeOrBusinessKey } from './authorize.js';
+import { requireCustomer, requireCustomerOrKey, requireKeyAdmin, requireScope, requireScopeOrBusinessKey } from './authorize.js';
+import { cartRoutes } from './routes/cart.js';
+import { catalogueAdminRoutes } from './routes/catalogue-admin.js';
+import { DEFAULT_IDEMPOTENCY_KEY_TTL_MS } from '../domain/orders/create-order.js';
+import { customerRoutes } from './routes/customers.js';
+import { storefrontRoutes } from './routes/storefront.js';
+import { DEFAULT_CUSTOMER_LEVELS, levelsOf } from '../domain/customers/levels.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { businessRoutes } from './routes/businesses.js';
 import { BUSINESSES_ADMIN, OWN_BUSINESS_READ } from '../domain/access/business-access.js';
@@ -50,7 +56,9 @@ export type AppDeps = {
   db: Database;
   /** `payments.publicUrl` (PUBLIC_URL): an origin of ours, besides the Host header's, for admin requests that change state. */
   config: Pick<Config, 'adminToken' | 'http'> &
-    Partial<Pick<Config, 'orders' | 'events' | 'eventSubscriptions' | 'rateLimit' | 'cors' | 'auth'>> & { payments?: Pick<Config['payments'], 'publicUrl'> };
+    Partial<Pick<Config, 'orders' | 'events' | 'eventSubscriptions' | 'rateLimit' | 'cors' | 'auth' | 'customerLevels'>> & {
+      payments?: Pick<Config['payments'], 'publicUrl'>;
+    };
   logger: Logger;
   version?: string;
   saga?: SagaDeps;
@@ -111,6 +119,7 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
   app.use(requestLog(logger));
   app.use(securityHeaders);
   // Before the limiter, so that a page allowed to call us can read a 429 too.
+  const levels = config.customerLevels ? levelsOf(config.customerLevels) : DEFAULT_CUSTOMER_LEVELS;
   const cors = publicApiCors(config.cors?.origins ?? []);
   if (cors) app.use(PUBLIC_API_PATHS, cors);
   // Who is calling, before the limiter: a verified caller has a budget of their own.
@@ -145,6 +154,17 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
   const publicUrl = config.payments?.publicUrl;
   app.use(apiKeyRoutes({ prisma: db.prisma, requireKeyAdmin: requireKeyAdmin({ publicUrl }), jsonParser }));
   app.use(stockRoutes(db.prisma, requireScope('catalog:admin', { publicUrl }), jsonParser));
+  app.use(storefrontRoutes(db.prisma, levels));
+  app.use(catalogueAdminRoutes({ prisma: db.prisma, levels, requireCatalogAdmin: requireScope('catalog:admin', { publicUrl }), jsonParser }));
+  app.use(
+    customerRoutes({
+      prisma: db.prisma,
+      levels,
+      requireCustomersAdmin: requireScope('customers:admin', { publicUrl }),
+      requireCustomer: requireCustomer(),
+      jsonParser,
+    }),
+  );
   if (dispatchers) {
     app.use(
       businessRoutes({
@@ -173,7 +193,20 @@ export function createApp({ db, config, logger, version = '0.1.0', saga, engineC
         jsonParser,
         logger,
         idempotencyKeyTtlMs: config.orders?.idempotencyKeyTtlMs,
+        levels,
         shipments: saga.shipments,
+      }),
+    );
+    app.use(
+      cartRoutes({
+        prisma: db.prisma,
+        orderProcess: saga.orderProcess,
+        logger,
+        levels,
+        requireCustomer: requireCustomer(),
+        jsonParser,
+        gateway: saga.gateway,
+        idempotencyKeyTtlMs: config.orders?.idempotencyKeyTtlMs ?? DEFAULT_IDEMPOTENCY_KEY_TTL_MS,
       }),
     );
     app.use(

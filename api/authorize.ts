@@ -114,3 +114,24 @@ export function requireToken(token: string, o: { challenge?: Challenge; what: st
     next();
   };
 }
+
+/**
+ * The caller of a public route, if any: a route that answers anyone may still answer a
+ * known caller differently (the storefront's prices for a customer's level). A credential
+ * that was sent and refused is a 401, never silently taken for no credential.
+ */
+export function optionalCallerOf(res: Response): Principal | undefined {
+  const auth = authenticationOf(res);
+  if (auth.principal) return auth.principal;
+  if (auth.refused) throw unauthorized(`the credential sent was refused: ${auth.refused}`, 'bearer', auth.refused);
+  return undefined;
+}
+
+/** For a customer only (their own record); a key or the admin token is 403. */
+export function requireCustomer(): RequestHandler {
+  return (_req, res, next) => {
+    const p = callerOf(res, 'a customer token', 'bearer');
+    if (p.kind !== 'customer') throw forbidden('only a customer token names a customer here (its subject)');
+    next();
+  };
+}

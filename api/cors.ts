@@ -5,7 +5,7 @@ import cors from 'cors';
 import type { RequestHandler } from 'express';
 
 /** The paths under which the public API lives; mounted with `app.use(PUBLIC_API_PATHS, …)`. */
-export const PUBLIC_API_PATHS = ['/products', '/orders'];
+export const PUBLIC_API_PATHS = ['/products', '/orders', '/listings', '/customers/me', '/cart'];
 
 /** Undefined when no origin is allowed: then no route answers CORS at all. */
 export function publicApiCors(origins: string[]): RequestHandler | undefined {

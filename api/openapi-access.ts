@@ -14,6 +14,8 @@ export type Access =
   | { kind: 'scope'; scope: Scope }
   /** A customer for their own orders (others' are 404), or a key with `scope` for any customer's. */
   | { kind: 'orders'; scope: Extract<Scope, 'orders:read' | 'orders:write'> }
+  /** A customer, for their own record; a key is refused. */
+  | { kind: 'customer' }
   /** The bootstrap admin token, or a key with keys:admin. */
   | { kind: 'keys' }
   /** A key with `scope` for any business, or a business's own key with `own` for its own (another's answer 404). */
@@ -31,6 +33,26 @@ export const ACCESS: Record<string, Access> = {
   'GET /products/{sku}': pub,
   'GET /stocks/{sku}': pub,
   'PUT /stocks/{sku}/{warehouseId}': scope('catalog:admin'),
+  'POST /admin/products': scope('catalog:admin'),
+  'GET /admin/products/{sku}': scope('catalog:admin'),
+  'PATCH /admin/products/{sku}': scope('catalog:admin'),
+  'POST /admin/products/{sku}/archive': scope('catalog:admin'),
+  'POST /admin/listings': scope('catalog:admin'),
+  'GET /admin/listings': scope('catalog:admin'),
+  'GET /admin/listings/{id}': scope('catalog:admin'),
+  'PATCH /admin/listings/{id}': scope('catalog:admin'),
+  'POST /admin/listings/{id}/take-off': scope('catalog:admin'),
+  // Anyone may browse; a customer token prices for the customer's level.
+  'GET /listings': pub,
+  'GET /listings/{id}': pub,
+  'GET /customers/me': { kind: 'customer' },
+  'GET /cart': { kind: 'customer' },
+  'DELETE /cart': { kind: 'customer' },
+  'PUT /cart/lines/{sku}': { kind: 'customer' },
+  'DELETE /cart/lines/{sku}': { kind: 'customer' },
+  'POST /cart/checkout': { kind: 'customer' },
+  'GET /admin/customers/{id}': scope('customers:admin'),
+  'PUT /admin/customers/{id}': scope('customers:admin'),
   'GET /health': pub,
   'GET /ready': pub,
   'POST /orders': { kind: 'orders', scope: 'orders:write' },
@@ -116,6 +138,8 @@ function accessDescription(access: Access): string {
       return `an API key with the scope \`${access.scope}\` (${SCOPES[access.scope]})`;
     case 'orders':
       return `a customer, for their own orders (another customer's answer 404), or an API key with the scope \`${access.scope}\`, for any customer's`;
+    case 'customer':
+      return 'a customer (their own record)';
     case 'keys':
       return 'the admin token, or an API key with the scope `keys:admin`';
     case 'business':
@@ -133,6 +157,8 @@ function security(path: string, access: Access): unknown[] | undefined {
       return path.startsWith('/ops') && !path.startsWith('/ops/api/') ? [{ opsBrowser: [] }, { apiKey: [] }] : [{ apiKey: [] }];
     case 'orders':
       return [{ customer: [] }, { apiKey: [] }];
+    case 'customer':
+      return [{ customer: [] }];
     case 'keys':
       return [{ admin: [] }, { apiKey: [] }];
     case 'business':

@@ -5,6 +5,7 @@ import { incidentPaths, metricsPaths, opsPaths } from './openapi-ops.js';
 import { eventPaths } from './openapi-events.js';
 import { apiKeyPaths, applyAccess, SECURITY_SCHEMES } from './openapi-access.js';
 import { businessPaths } from './openapi-businesses.js';
+import { cartPaths, cataloguePaths } from './openapi-catalogue.js';
 import { shipmentAnswerPaths } from './openapi-shipments.js';
 import { opsShipmentPaths } from './openapi-ops-shipments.js';
 import { ORDER_BODY_EXAMPLE, ORDER_BODY_PAGE, orderBodyProblem } from './order-body.js';
@@ -164,7 +165,13 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
     badRequest: listBadRequest(problem, path),
   });
   if (saga) {
-    Object.assign(paths, sagaPaths(json, problem, ok), incidentPaths({ json, problem, ok, list }), eventPaths({ json, problem, ok, list }));
+    Object.assign(
+      paths,
+      sagaPaths(json, problem, ok),
+      incidentPaths({ json, problem, ok, list }),
+      eventPaths({ json, problem, ok, list }),
+      cartPaths({ json, problem, ok, list }),
+    );
     if (shipments) Object.assign(paths, shipmentAnswerPaths({ json, problem, ok, list }), opsShipmentPaths({ json, problem, ok, list }));
   }
   if (ops) {
@@ -179,7 +186,7 @@ export function openApiDocument(version: string, { saga = false, ops, metrics = 
   }
   if (ops) Object.assign(paths, opsPaths({ json, problem, ok, list }, ops));
   if (metrics) Object.assign(paths, metricsPaths());
-  Object.assign(paths, apiKeyPaths({ json, problem, ok, list }));
+  Object.assign(paths, apiKeyPaths({ json, problem, ok, list }), cataloguePaths({ json, problem, ok, list }));
   if (businesses) Object.assign(paths, businessPaths({ json, problem, ok, list }));
   applyAccess(paths as Parameters<typeof applyAccess>[0], problem);
   // Every operation the rate limiter counts can answer 429 (api/rate-limit.ts exempts the same paths).

@@ -16,6 +16,8 @@ export class HttpProblem extends Error {
     readonly detail: string,
     readonly errors: FieldError[] = [],
     readonly headers: Record<string, string> = {},
+    /** RFC 9457 extension members, beside the standard ones (e.g. the cart as it is now). */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail);
     this.name = 'HttpProblem';
@@ -37,6 +39,7 @@ export function sendProblem(res: Response, problem: HttpProblem, instance: strin
         detail: problem.detail,
         instance,
         ...(problem.errors.length > 0 ? { errors: problem.errors } : {}),
+        ...problem.extensions,
       }),
     );
 }

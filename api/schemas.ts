@@ -188,7 +188,26 @@ export const Order = z
     failureReason: z.string().nullable().meta({ description: 'Why the order failed or was cancelled' }),
     paymentMethod: z.string(),
     total: Money,
-    items: z.array(z.object({ sku: Sku, quantity: z.number().int(), unitPriceMinor: z.number().int() })),
+    breakdown: z
+      .object({
+        subtotalMinor: z.number().int().meta({ description: 'The lines: Σ unit price × quantity' }),
+        shippingMinor: z.number().int().meta({ description: "The lines' freight, by each listing's rule" }),
+        discountMinor: z.number().int().meta({ description: 'Taken off the total' }),
+        totalMinor: z.number().int().meta({ description: 'subtotal + shipping - discount: what is charged' }),
+        currency: z.string().meta({ example: 'EUR' }),
+      })
+      .meta({ description: 'What the total is made of (docs/catalogue.md, "Money")' }),
+    customerLevel: z.string().nullable().meta({ description: 'The customer level whose prices the order got', example: 'regular' }),
+    items: z.array(
+      z.object({
+        sku: Sku,
+        quantity: z.number().int(),
+        unitPriceMinor: z.number().int().meta({ description: "The listing's price for the customer's level when the order was placed" }),
+        lineTotalMinor: z.number().int(),
+        freightMinor: z.number().int(),
+        listingId: z.uuid().nullable().meta({ description: 'The listing the line was priced from' }),
+      }),
+    ),
     reservations: z.array(z.object({ sku: Sku, warehouseId: WarehouseId, quantity: z.number().int(), state: z.enum(['RESERVED', 'RELEASED', 'COMMITTED']) })),
     payment: z
       .object({

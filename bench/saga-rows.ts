@@ -13,6 +13,11 @@ import { EmbeddedEngine } from '../orchestrator/embedded/embedded-engine.js';
 const NOT_PER_ORDER = new Set([
   '_prisma_migrations',
   'products',
+  'listings',
+  'listing_history',
+  'customers',
+  'carts',
+  'cart_lines',
   'businesses',
   'warehouses',
   'stock',

@@ -142,6 +142,19 @@ const schema = z
       .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
       .default('100kb'),
     IDEMPOTENCY_KEY_TTL: isoDuration('PT24H'),
+    // The customer levels listings price for, the first the default (docs/catalogue.md).
+    CUSTOMER_LEVELS: z
+      .string()
+      .default('regular,silver,gold')
+      .transform((v) => v.split(',').map((l) => l.trim()))
+      .pipe(
+        z
+          .array(
+            z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be comma-separated level names: lower-case letters, digits and dashes, starting with a letter'),
+          )
+          .min(1)
+          .refine((names) => new Set(names).size === names.length, 'must not name a level twice'),
+      ),
     PAYMENT_TIMEOUT: isoDuration('PT10M'),
     PAYMENT_MESSAGE_TTL: isoDuration('PT1H'),
     FULFILMENT_DELIVERY_PRESUMED_AFTER: isoDuration('P14D'),
@@ -360,6 +373,8 @@ function toConfig(env: z.infer<typeof schema>) {
       /** How long an Idempotency-Key names its order (from the order's creation); then it may be used for a new order. */
       idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL.ms,
     },
+    /** The customer levels (CUSTOMER_LEVELS); the first is the default (domain/customers/levels.ts). */
+    customerLevels: env.CUSTOMER_LEVELS,
     saga: {
       /** An order unpaid this long after placement is cancelled (ms; the process gets the deadline). */
       paymentTimeoutMs: env.PAYMENT_TIMEOUT.ms,

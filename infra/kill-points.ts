@@ -8,6 +8,7 @@ import { writeSync } from 'node:fs';
 
 export const KILL_POINTS = [
   'place-order:after-order-saved',
+  'checkout:after-order-saved',
   'cancel-order-route:after-correlated',
   'reserve-stock:after-claim',
   'reserve-stock:after-reserve',

@@ -45,6 +45,16 @@ export async function seedDemoCatalog(prisma: PrismaClient): Promise<boolean> {
     await tx.product.createMany({
       data: DEMO_PRODUCTS.map(([sku, name, priceMinor, , businessId]) => ({ sku, name, priceMinor, currency: 'EUR', businessId })),
     });
+    // Each on the shelf now, no freight, no shelf limit: silver 5 % and gold 10 % off (rounded down), the lamp on the hot list.
+    await tx.listing.createMany({
+      data: DEMO_PRODUCTS.map(([sku, , priceMinor]) => ({
+        sku,
+        priceMinor,
+        levelPrices: { silver: Math.floor(priceMinor * 0.95), gold: Math.floor(priceMinor * 0.9) },
+        currency: 'EUR',
+        location: sku === 'SKU-LAMP' ? 'hot' : 'normal',
+      })),
+    });
     await tx.stock.createMany({
       data: DEMO_PRODUCTS.flatMap(([sku, , , counts]) => DEMO_WAREHOUSES.map((w, i) => ({ sku, warehouseId: w.id, onHand: counts[i] as number }))),
     });

@@ -12,6 +12,8 @@ import { isUuid } from '../../domain/ids.js';
 import type { PageQuery } from '../../domain/paging.js';
 import { cancelPaidOrder, type PaidCancellation } from '../../domain/orders/cancel-paid-order.js';
 import { assertCancellable, isPaidCancellation, recordCancelRequested } from '../../domain/orders/cancellation.js';
+import { DEFAULT_CUSTOMER_LEVELS, type CustomerLevels } from '../../domain/customers/levels.js';
+import { startPlacedOrder } from '../start-order.js';
 import { createOrder, DEFAULT_IDEMPOTENCY_KEY_TTL_MS, IdempotencyKeyReusedError, type CreatedOrder } from '../../domain/orders/create-order.js';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { listOrders } from '../../domain/orders/list-orders.js';
@@ -51,6 +53,8 @@ export type OrderRouteDeps = {
   logger: Logger;
   /** How long an Idempotency-Key names its order (IDEMPOTENCY_KEY_TTL); default 24 h. */
   idempotencyKeyTtlMs?: number | undefined;
+  /** The customer levels (CUSTOMER_LEVELS) listings price for. */
+  levels?: CustomerLevels | undefined;
   /** Where a customer's confirmation of delivery goes (the shipment processes); absent: that route is off. */
   shipments?: Pick<OrderProcess, 'reportShipment'> | undefined;
 };
@@ -78,15 +82,10 @@ export function orderRoutes({
   jsonParser,
   logger,
   idempotencyKeyTtlMs = DEFAULT_IDEMPOTENCY_KEY_TTL_MS,
+  levels = DEFAULT_CUSTOMER_LEVELS,
   shipments,
 }: OrderRouteDeps): Router {
   const bodyPage = orderBodyPage(idempotencyKeyTtlMs);
-
-  /** Whether the order still needs its process started: a replay of a request whose first attempt died before starting it. */
-  async function notYetPickedUp(orderId: string): Promise<boolean> {
-    const order = await prisma.order.findUnique({ where: { id: orderId }, select: { status: true, processInstanceKey: true } });
-    return order?.status === 'NEW' && order.processInstanceKey === null;
-  }
 
   async function processOf(processInstanceKey: string | null, orderId: string): Promise<ProcessView | null> {
     if (!processInstanceKey) return null;
@@ -169,7 +168,7 @@ export function orderRoutes({
           order = await createOrder(
             prisma,
             { customerId, items: body.items, paymentMethod: body.paymentMethod, customerEmail: body.customerEmail, idempotencyKey: key },
-            { checkPaymentMethod: (pm) => gateway.checkPaymentMethod(pm), idempotencyKeyTtlMs },
+            { checkPaymentMethod: (pm) => gateway.checkPaymentMethod(pm), idempotencyKeyTtlMs, levels },
           );
         } catch (err) {
           // Unknown SKUs, an unusable payment method…: the body, refused like its shape.
@@ -182,16 +181,7 @@ export function orderRoutes({
           throw err;
         }
         killPoint('place-order:after-order-saved');
-        // Started on a replay too (the first attempt may have died before this line); the start
-        // message carries a messageId, so a second start of a running order is a no-op.
-        if (order.created || (await notYetPickedUp(order.id))) {
-          try {
-            await orderProcess.start(order.id, order.createdAt);
-          } catch (err) {
-            // The order is durable: the recovery sweep starts orders that were never picked up.
-            logger.warn({ err, orderId: order.id }, 'could not start the order process now; the recovery sweep will start it');
-          }
-        }
+        await startPlacedOrder({ prisma, orderProcess, logger }, order);
         logRequestWith(res, { orderId: order.id });
         if (!order.created) res.setHeader('Idempotent-Replayed', 'true');
         res

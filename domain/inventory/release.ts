@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../infra/database.js';
+import { lockShelvesOf, returnToShelves } from './shelves.js';
 import { lockOrder, reservationsOf, settleReservations, type ReservationLine } from './reservations.js';
 
 /**
@@ -11,6 +12,10 @@ export async function release(prisma: PrismaClient, orderId: string): Promise<{ 
     // Marked even with nothing held yet: a reserve-stock job still running for a cancelled order must not hold units afterwards.
     await tx.$executeRaw`UPDATE orders SET stock_released_at = coalesce(stock_released_at, now()) WHERE id = ${orderId}::uuid`;
     const released = await settleReservations(tx, orderId, 'RELEASED');
+    if (released.length > 0) {
+      await lockShelvesOf(tx, orderId, null);
+      await returnToShelves(tx, orderId, released);
+    }
     for (const r of released) {
       await tx.$executeRaw`UPDATE stock SET reserved = reserved - ${r.quantity}, updated_at = now()
         WHERE sku = ${r.sku} AND warehouse_id = ${r.warehouse_id}`;

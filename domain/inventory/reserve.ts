@@ -1,6 +1,7 @@
 import type { PrismaClient, Tx } from '../../infra/database.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { displayedStock } from '../listings/storefront.js';
 import type { ReservationLine } from './reservations.js';
 
 export type ReserveItem = { sku: string; quantity: number };
@@ -46,7 +47,8 @@ function mergeLines(items: ReserveItem[]): Map<string, number> {
   return lines;
 }
 
-type LockedForReservation = { released: boolean; items: ReserveItem[] };
+type OrderLine = ReserveItem & { listingId: string | null };
+type LockedForReservation = { released: boolean; items: OrderLine[] };
 
 /**
  * Locks the order row (as lockOrder does: every stock operation of one order runs one at a
@@ -55,13 +57,28 @@ type LockedForReservation = { released: boolean; items: ReserveItem[] };
 async function lockForReservation(tx: Tx, orderId: string): Promise<LockedForReservation> {
   if (!isUuid(orderId)) throw new NotFoundError('order', orderId, 'orderId');
   // The lines may come from the statement's snapshot: they never change after the order is placed.
-  const [row] = await tx.$queryRaw<{ released: boolean; items: ReserveItem[] }[]>`
+  const [row] = await tx.$queryRaw<LockedForReservation[]>`
     SELECT stock_released_at IS NOT NULL AS released,
-      (SELECT COALESCE(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.line_no), '[]')
+      (SELECT COALESCE(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'listingId', i.listing_id) ORDER BY i.line_no), '[]')
          FROM order_items i WHERE i.order_id = o.id) AS items
     FROM orders o WHERE o.id = ${orderId}::uuid FOR UPDATE`;
   if (!row) throw new NotFoundError('order', orderId, 'orderId');
   return row;
+}
+
+/**
+ * Locks the listings the order's lines came from (before any stock row: every transaction
+ * takes order, listings, stock in that order) and answers per SKU the shelf units left
+ * (null: no shelf limit).
+ */
+async function lockShelves(tx: Tx, lines: OrderLine[]): Promise<Map<string, { listingId: string; left: number | null }>> {
+  const listed = lines.filter((l): l is OrderLine & { listingId: string } => l.listingId !== null);
+  if (listed.length === 0) return new Map();
+  const rows = await tx.$queryRaw<{ id: string; left: number | null }[]>`
+    SELECT id::text AS id, shelf_units - shelf_taken AS left FROM listings
+     WHERE id = ANY(${listed.map((l) => l.listingId)}::uuid[]) ORDER BY id FOR UPDATE`;
+  const left = new Map(rows.map((r) => [r.id, r.left]));
+  return new Map(listed.map((l) => [l.sku, { listingId: l.listingId, left: left.get(l.listingId) ?? null }]));
 }
 
 /**
@@ -94,6 +111,7 @@ export async function reserve(prisma: PrismaClient, orderId: string, items?: Res
     if (given === undefined && locked.items.length === 0) throw new NotFoundError('order', orderId, 'orderId');
     const lines = given ?? mergeLines(locked.items);
     const skus = [...lines.keys()].sort();
+    const shelves = await lockShelves(tx, locked.items);
     const { existing, stock: rows } = await heldAndStock(tx, orderId, skus);
     if (existing.length > 0) return { ok: true, reservations: existing, alreadyReserved: true };
     // The order was undone (cancelled) while this reservation was on its way: hold nothing.
@@ -104,20 +122,35 @@ export async function reserve(prisma: PrismaClient, orderId: string, items?: Res
     for (const sku of skus) {
       const requested = lines.get(sku) as number;
       const stock = rows.filter((r) => r.sku === sku).map((r) => ({ warehouseId: r.warehouse_id, available: r.available }));
-      const allocation = allocate(requested, stock);
-      if (!allocation) shortages.push({ sku, requested, available: stock.reduce((n, s) => n + s.available, 0) });
+      const shelfLeft = shelves.get(sku)?.left ?? null;
+      const allocation = shelfLeft !== null && shelfLeft < requested ? undefined : allocate(requested, stock);
+      if (!allocation)
+        shortages.push({
+          sku,
+          requested,
+          available: displayedStock(
+            shelfLeft,
+            stock.reduce((n, s) => n + s.available, 0),
+          ),
+        });
       else plan.push(...allocation.map((a) => ({ sku, ...a })));
     }
     if (shortages.length > 0) return { ok: false, reason: 'OUT_OF_STOCK', shortages };
 
-    // Every line held and recorded in one statement (the stock rows are locked above).
+    // Every line held and recorded in one statement, the shelves taken with it (all rows locked above).
+    const shelved = skus.filter((sku) => shelves.has(sku));
     await tx.$executeRaw`
       WITH plan AS (
         SELECT * FROM unnest(${plan.map((p) => p.sku)}::text[], ${plan.map((p) => p.warehouseId)}::text[], ${plan.map((p) => p.quantity)}::int[])
           AS p(sku, warehouse_id, quantity)),
       held AS (
         UPDATE stock s SET reserved = s.reserved + p.quantity, updated_at = now()
-        FROM plan p WHERE s.sku = p.sku AND s.warehouse_id = p.warehouse_id)
+        FROM plan p WHERE s.sku = p.sku AND s.warehouse_id = p.warehouse_id),
+      shelved AS (
+        UPDATE listings l SET shelf_taken = l.shelf_taken + x.quantity, updated_at = now()
+        FROM unnest(${shelved.map((sku) => shelves.get(sku)?.listingId as string)}::uuid[], ${shelved.map((sku) => lines.get(sku) as number)}::int[])
+          AS x(listing_id, quantity)
+        WHERE l.id = x.listing_id)
       INSERT INTO reservations (order_id, sku, warehouse_id, quantity, updated_at)
       SELECT ${orderId}::uuid, sku, warehouse_id, quantity, now() FROM plan`;
     const reservations = plan

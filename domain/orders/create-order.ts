@@ -1,9 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation, type PrismaClient, type Tx } from '../../infra/database.js';
-import { ConflictError, InvalidInputError } from '../errors.js';
-import { eventTypeFor } from '../events/event-types.js';
-import { newEventId, type OrderEventData } from '../events/record-event.js';
-import type { OrderStatus } from './lifecycle.js';
+import { InvalidInputError } from '../errors.js';
+import { DEFAULT_CUSTOMER_LEVELS, type CustomerLevels } from '../customers/levels.js';
+import { isListed, listedPrices, type ListedPrice, type Unlisted } from '../listings/price-lines.js';
+import { breakdown, type Breakdown } from '../pricing/totals.js';
+import { findByKey, recordOrder, releaseExpiredKey, type CreatedOrder } from './record-order.js';
+
+export { IdempotencyKeyReusedError, type CreatedOrder } from './record-order.js';
 
 export type NewOrder = {
   customerId: string;
@@ -22,28 +25,19 @@ export type CreateOrderOptions = {
    * database clock (IDEMPOTENCY_KEY_TTL); after that the key may be used for a new order.
    */
   idempotencyKeyTtlMs?: number;
+  /** The configured customer levels (CUSTOMER_LEVELS): the customer's picks the listing price. */
+  levels?: CustomerLevels;
 };
 
 /** Like Stripe: a key is kept for 24 hours. */
 export const DEFAULT_IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
-export type CreatedOrder = { id: string; status: OrderStatus; totalMinor: number; currency: string; createdAt: Date; created: boolean };
-
-const PLACED = 'order placed';
-
 // Keeps an order total inside the INTEGER column with room to spare.
-const MAX_TOTAL_MINOR = 2_000_000_000;
+export const MAX_TOTAL_MINOR = 2_000_000_000;
 
 /** A loose e-mail check (something@domain.tld, no spaces): delivery is the real test. */
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 export const MAX_EMAIL_LENGTH = 254;
-
-export class IdempotencyKeyReusedError extends ConflictError {
-  constructor(key: string) {
-    super('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was already used for a different request`, 'Idempotency-Key');
-    this.name = 'IdempotencyKeyReusedError';
-  }
-}
 
 /** Fingerprint of what the client asked for, independent of key order in its JSON. */
 export function requestHash(order: NewOrder): string {
@@ -54,21 +48,7 @@ export function requestHash(order: NewOrder): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-type KeyedOrder = { id: string; status: OrderStatus; total_minor: number; currency: string; created_at: Date; request_hash: string; live: boolean };
-
-/** The order a live key names (expiry by the database clock); a key older than the window names nothing. */
-async function findByKey(prisma: PrismaClient, key: string, hash: string, ttlMs: number): Promise<CreatedOrder | 'expired' | undefined> {
-  const [found] = await prisma.$queryRaw<KeyedOrder[]>`
-    SELECT id::text AS id, status::text AS status, total_minor, currency, created_at, request_hash,
-           created_at > now() - ${ttlMs}::float8 * interval '1 millisecond' AS live
-      FROM orders WHERE idempotency_key = ${key}`;
-  if (!found) return undefined;
-  if (!found.live) return 'expired';
-  if (found.request_hash !== hash) throw new IdempotencyKeyReusedError(key);
-  return { id: found.id, status: found.status, totalMinor: found.total_minor, currency: found.currency, createdAt: new Date(found.created_at), created: false };
-}
-
-function validate(order: NewOrder, prices: Map<string, { priceMinor: number; currency: string }>, options: CreateOrderOptions) {
+function validate(order: NewOrder, prices: Map<string, ListedPrice | Unlisted>, options: CreateOrderOptions): { priced: Breakdown; currency: string } {
   const errors: { field: string; message: string }[] = [];
   if (order.customerEmail !== undefined && (order.customerEmail.length > MAX_EMAIL_LENGTH || !EMAIL_PATTERN.test(order.customerEmail))) {
     errors.push({ field: 'customerEmail', message: 'must be an e-mail address' });
@@ -78,21 +58,35 @@ function validate(order: NewOrder, prices: Map<string, { priceMinor: number; cur
   if (order.items.length === 0) errors.push({ field: 'items', message: 'must not be empty' });
   const seen = new Map<string, number>();
   order.items.forEach((item, i) => {
-    if (!prices.has(item.sku)) errors.push({ field: `items[${i}].sku`, message: `unknown SKU ${item.sku}` });
+    const price = prices.get(item.sku);
+    if (price === undefined) errors.push({ field: `items[${i}].sku`, message: `unknown SKU ${item.sku}` });
+    else if (!isListed(price)) errors.push({ field: `items[${i}].sku`, message: price.notOnSale });
     if (seen.has(item.sku)) errors.push({ field: `items[${i}].sku`, message: `SKU ${item.sku} already ordered in items[${seen.get(item.sku)}]` });
     seen.set(item.sku, i);
     if (!Number.isInteger(item.quantity) || item.quantity <= 0) errors.push({ field: `items[${i}].quantity`, message: 'must be a positive integer' });
+    else if (isListed(price) && price.shelfLeft !== null && price.shelfLeft < item.quantity) {
+      errors.push({
+        field: `items[${i}].quantity`,
+        message: price.shelfLeft === 0 ? `SKU ${item.sku} is sold out` : `only ${price.shelfLeft} left of SKU ${item.sku}`,
+      });
+    }
   });
-  const currencies = new Set(order.items.map((i) => prices.get(i.sku)?.currency).filter(Boolean));
+  const listed = order.items.map((i) => prices.get(i.sku)).filter(isListed);
+  const currencies = new Set(listed.map((p) => p.currency));
   if (currencies.size > 1) errors.push({ field: 'items', message: `items are priced in different currencies (${[...currencies].join(', ')})` });
-  const total = order.items.reduce((sum, i) => sum + (prices.get(i.sku)?.priceMinor ?? 0) * i.quantity, 0);
-  if (total > MAX_TOTAL_MINOR) errors.push({ field: 'items', message: 'order total is too large' });
   if (errors.length > 0) throw new InvalidInputError(errors);
-  return { total, currency: [...currencies][0] as string };
+  const priced = breakdown(
+    order.items.map((i) => {
+      const p = prices.get(i.sku) as ListedPrice;
+      return { sku: i.sku, quantity: i.quantity, unitPriceMinor: p.unitPriceMinor, freight: p.freight };
+    }),
+  );
+  if (priced.totalMinor > MAX_TOTAL_MINOR) throw new InvalidInputError([{ field: 'items', message: 'order total is too large' }]);
+  return { priced, currency: [...currencies][0] as string };
 }
 
 /**
- * Records a new order (status NEW) with its items priced from the catalog, in one
+ * Records a new order (status NEW) with its items priced from the listings on sale now (the customer's level, with freight), in one
  * transaction: an order is never half-written. With an idempotency key, the same
  * request returns the same order; a different request with that key is refused.
  * A key is kept for `idempotencyKeyTtlMs` (default 24 h): after that, the key is taken
@@ -109,47 +103,40 @@ export async function createOrder(prisma: PrismaClient, order: NewOrder, options
     if (existing === 'expired') expiredKey = true;
     else if (existing) return existing;
   }
-  const products = await prisma.product.findMany({ where: { sku: { in: order.items.map((i) => i.sku) } } });
-  const { total, currency } = validate(order, new Map(products.map((p) => [p.sku, p])), options);
-  const prices = new Map(products.map((p) => [p.sku, p.priceMinor]));
+  const listed = await listedPrices(
+    prisma,
+    options.levels ?? DEFAULT_CUSTOMER_LEVELS,
+    order.customerId,
+    order.items.map((i) => i.sku),
+  );
+  const { priced, currency } = validate(order, listed.prices, options);
+  const total = priced.totalMinor;
   const id = randomUUID();
-  const lines = order.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceMinor: prices.get(item.sku) as number }));
-  const event: OrderEventData = {
-    orderId: id,
+  const listingOf = (sku: string) => (listed.prices.get(sku) as ListedPrice).listingId;
+  const placed = {
+    id,
     customerId: order.customerId,
-    status: 'NEW',
-    previousStatus: null,
-    reason: PLACED,
-    total: { amountMinor: total, currency },
-    items: lines,
+    customerEmail: order.customerEmail,
+    paymentMethod: order.paymentMethod,
+    key,
+    hash,
+    level: listed.level,
+    currency,
+    priced,
   };
-  // The order, its lines, its history line and its event (the outbox) in one statement: all or nothing.
-  const insert = (db: PrismaClient | Tx) => db.$queryRaw<{ created_at: Date }[]>`
-    WITH o AS (
-      INSERT INTO orders (id, customer_id, customer_email, total_minor, currency, payment_method, idempotency_key, request_hash)
-      VALUES (${id}::uuid, ${order.customerId}, ${order.customerEmail ?? null}, ${total}, ${currency}, ${order.paymentMethod}, ${key ?? null}, ${hash})
-      RETURNING created_at),
-    lines AS (
-      INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_minor)
-      SELECT ${id}::uuid, l.line_no, l.sku, l.quantity, l.unit_price_minor
-        FROM unnest(${lines.map((_, i) => i + 1)}::int[], ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.quantity)}::int[],
-                    ${lines.map((l) => l.unitPriceMinor)}::int[]) AS l(line_no, sku, quantity, unit_price_minor)),
-    history AS (
-      INSERT INTO order_history (order_id, from_status, to_status, reason) VALUES (${id}::uuid, NULL, 'NEW', ${PLACED}))
-    INSERT INTO events (id, type, order_id, payload) VALUES (${newEventId()}, ${eventTypeFor('NEW')}, ${id}::uuid, ${JSON.stringify(event)}::jsonb)
-    RETURNING (SELECT created_at FROM o) AS created_at`;
+  const listingIds = priced.lines.map((l) => listingOf(l.sku));
+  const insert = (db: PrismaClient | Tx) => recordOrder(db, placed, listingIds);
   try {
     // An expired key leaves its old order first. Of two requests racing with one expired key,
     // the second waits for the first's row lock, then finds the key taken by the first's
     // new order: its insert fails on the unique key and it answers that order (below).
-    const [row] = expiredKey
+    const createdAt = expiredKey
       ? await prisma.$transaction(async (tx) => {
-          await tx.$executeRaw`UPDATE orders SET idempotency_key = NULL
-            WHERE idempotency_key = ${key} AND created_at <= now() - ${ttlMs}::float8 * interval '1 millisecond'`;
+          await releaseExpiredKey(tx, key as string, ttlMs);
           return insert(tx);
         })
       : await insert(prisma);
-    return { id, status: 'NEW', totalMinor: total, currency, createdAt: new Date(row?.created_at as Date), created: true };
+    return { id, status: 'NEW', totalMinor: total, currency, createdAt, created: true };
   } catch (err) {
     // Two requests racing with the same key: the loser answers with the winner's order.
     if (key && isUniqueViolation(err)) {

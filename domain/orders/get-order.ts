@@ -49,7 +49,11 @@ export type OrderView = {
   failureReason: string | null;
   paymentMethod: string;
   total: { amountMinor: number; currency: string };
-  items: { sku: string; quantity: number; unitPriceMinor: number }[];
+  /** subtotal (the lines) + shipping (their freight) - discount = total, in `currency`. */
+  breakdown: { subtotalMinor: number; shippingMinor: number; discountMinor: number; totalMinor: number; currency: string };
+  /** The level whose prices the order got; null for orders placed before levels existed. */
+  customerLevel: string | null;
+  items: { sku: string; quantity: number; unitPriceMinor: number; lineTotalMinor: number; freightMinor: number; listingId: string | null }[];
   /** Units held per warehouse and SKU, listed by warehouse (then SKU), each with its state. */
   reservations: ReservationView[];
   /** The payment requested for this order, or null before the payment step. */
@@ -95,7 +99,22 @@ export async function getOrder(prisma: PrismaClient, id: string): Promise<OrderV
     failureReason: order.failureReason,
     paymentMethod: order.paymentMethod,
     total: { amountMinor: order.totalMinor, currency: order.currency },
-    items: order.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPriceMinor: i.unitPriceMinor })),
+    breakdown: {
+      subtotalMinor: order.totalMinor - order.shippingMinor + order.discountMinor,
+      shippingMinor: order.shippingMinor,
+      discountMinor: order.discountMinor,
+      totalMinor: order.totalMinor,
+      currency: order.currency,
+    },
+    customerLevel: order.customerLevel,
+    items: order.items.map((i) => ({
+      sku: i.sku,
+      quantity: i.quantity,
+      unitPriceMinor: i.unitPriceMinor,
+      lineTotalMinor: i.unitPriceMinor * i.quantity,
+      freightMinor: i.freightMinor,
+      listingId: i.listingId,
+    })),
     reservations: order.reservations.map((r) => ({ sku: r.sku, warehouseId: r.warehouseId, quantity: r.quantity, state: r.state })),
     payment: payment
       ? {

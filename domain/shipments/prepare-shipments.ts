@@ -23,7 +23,10 @@ export async function prepareShipments(prisma: PrismaClient, orderId: string): P
       where: { id: orderId },
       select: {
         currency: true,
-        items: { orderBy: { lineNo: 'asc' }, select: { sku: true, quantity: true, unitPriceMinor: true, product: { select: { businessId: true } } } },
+        items: {
+          orderBy: { lineNo: 'asc' },
+          select: { sku: true, quantity: true, unitPriceMinor: true, freightMinor: true, product: { select: { businessId: true } } },
+        },
       },
     });
     const byBusiness = new Map<string, typeof order.items>();
@@ -36,7 +39,8 @@ export async function prepareShipments(prisma: PrismaClient, orderId: string): P
           orderId,
           businessId,
           currency: order.currency,
-          amountMinor: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0),
+          // The lines with their freight: the shipments of an order add up to its total.
+          amountMinor: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor + l.freightMinor, 0),
           lines: { create: lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor })) },
           history: { create: { toStatus: 'PENDING', reason: `lines of business ${businessId}` } },
         },

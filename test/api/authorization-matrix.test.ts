@@ -35,6 +35,7 @@ let doc: Doc;
 let orderId: string;
 let subscriptionId: string;
 let apiKeyId: string;
+let listingId: string;
 const keysByScopes = new Map<string, string>();
 
 async function customerToken(
@@ -105,6 +106,8 @@ function expected(access: Access, caller: Caller, ok: number, route: Route): num
     case 'business-signed':
       // Unsigned: a key must be ops, or the business's own (another business's key holds shipments:write, for its own shipments only).
       return caller === 'none' ? 401 : caller === 'key with the scope' ? ok : 403;
+    case 'customer':
+      return caller === 'none' ? 401 : caller === 'customer' || caller === 'another customer' ? ok : 403;
     case 'orders':
       if (caller === 'none') return 401;
       if (caller === 'key with the scope' || caller === 'customer') return ok;
@@ -130,6 +133,32 @@ const ROUTES: Record<string, Route> = {
   'GET /products/{sku}': { path: () => '/products/SKU-KETTLE', ok: 200 },
   'GET /stocks/{sku}': { path: () => '/stocks/SKU-KETTLE', ok: 200 },
   'PUT /stocks/{sku}/{warehouseId}': { path: () => '/stocks/SKU-BOARD/WH-BER', body: () => ({ onHand: 40 }), ok: 200 },
+  'POST /admin/products': {
+    path: () => '/admin/products',
+    body: () => ({ sku: `MATRIX-${randomUUID().slice(0, 8)}`, name: 'Matrix', priceMinor: 100, currency: 'EUR' }),
+    ok: 201,
+  },
+  'GET /admin/products/{sku}': { path: () => '/admin/products/SKU-KETTLE', ok: 200 },
+  'PATCH /admin/products/{sku}': { path: () => '/admin/products/SKU-BOARD', body: () => ({ name: 'Oak cutting board' }), ok: 200 },
+  // An unknown product: an allowed caller is told so, the others are refused before it is looked up.
+  'POST /admin/products/{sku}/archive': { path: () => '/admin/products/SKU-NONE/archive', body: () => ({}), ok: 404 },
+  // SKU-KETTLE is on the shelf with no window: another listing of it would overlap.
+  'POST /admin/listings': { path: () => '/admin/listings', body: () => ({ sku: 'SKU-KETTLE', prices: { regular: 100 } }), ok: 409 },
+  'GET /admin/listings': { path: () => '/admin/listings', ok: 200 },
+  'GET /admin/listings/{id}': { path: () => `/admin/listings/${listingId}`, ok: 200 },
+  'PATCH /admin/listings/{id}': { path: () => `/admin/listings/${listingId}`, body: () => ({ location: 'normal' }), ok: 200 },
+  'POST /admin/listings/{id}/take-off': { path: () => `/admin/listings/${randomUUID()}/take-off`, body: () => ({}), ok: 404 },
+  'GET /listings': { path: () => '/listings', ok: 200 },
+  'GET /listings/{id}': { path: () => `/listings/${listingId}`, ok: 200 },
+  'GET /customers/me': { path: () => '/customers/me', ok: 200 },
+  'GET /cart': { path: () => '/cart', ok: 200 },
+  'DELETE /cart': { path: () => '/cart', ok: 200 },
+  'PUT /cart/lines/{sku}': { path: () => '/cart/lines/SKU-KETTLE', body: () => ({ quantity: 1 }), ok: 200 },
+  'DELETE /cart/lines/{sku}': { path: () => '/cart/lines/SKU-KETTLE', ok: 200 },
+  // Without If-Match: an allowed caller is told what checkout needs, the others are refused first.
+  'POST /cart/checkout': { path: () => '/cart/checkout', body: () => ({ paymentMethod: 'pm_approve' }), ok: 428 },
+  'GET /admin/customers/{id}': { path: () => `/admin/customers/${OWNER}`, ok: 200 },
+  'PUT /admin/customers/{id}': { path: () => `/admin/customers/${OTHER}`, body: () => ({ level: 'regular' }), ok: 200 },
   'GET /health': { path: () => '/health', ok: 200 },
   'GET /ready': { path: () => '/ready', ok: 200 },
   'POST /orders': {
@@ -244,6 +273,7 @@ beforeAll(async () => {
     await app.db.prisma.eventSubscription.create({ data: { url: 'http://127.0.0.1:9/fixture', eventTypes: ['order.paid'], secret: 'whsec_fixture' } })
   ).id;
   apiKeyId = (await createApiKey(app.db.prisma, { name: 'to revoke', scopes: ['ops'] })).id;
+  listingId = (await app.db.prisma.listing.findFirstOrThrow({ where: { sku: 'SKU-KETTLE', takenOffAt: null } })).id;
 }, 60_000);
 
 afterAll(async () => {

@@ -11,6 +11,7 @@ import { DEV_API_KEY } from '../../infra/config.js';
 import { request as httpRequest, Agent } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
+import { SignJWT } from 'jose';
 import { databaseKind } from '../support/database.js';
 import { startEveryRouteApp, type EveryRouteApp } from '../support/every-route-app.js';
 import { addOrder } from '../support/fixtures.js';
@@ -66,8 +67,11 @@ function breach(answer: Answer): string | undefined {
   return undefined;
 }
 
+const CUSTOMER_SECRET = 'hostile-input-customer-secret-0123456789abc';
+
 beforeAll(async () => {
-  app = await startEveryRouteApp();
+  const customerTokens = { secret: CUSTOMER_SECRET, issuer: 'hostile', audience: 'order-saga' };
+  app = await startEveryRouteApp({ auth: { devApiKey: DEV_API_KEY, customerTokens } });
   const orderId = await addOrder(app.db.prisma, [{ sku: 'SKU-KETTLE', quantity: 1 }]);
   const payment = await app.db.prisma.payment.create({ data: { orderId, provider: 'sandbox', amountMinor: 0, currency: 'EUR' } });
   // Path parameters are filled by name: a business whose id is the order's (a UUID is a slug too) lets /businesses/{id} reach a business.
@@ -77,8 +81,24 @@ beforeAll(async () => {
   // A shipment of that business, for its answers (an ops key may answer for any business).
   const shipment = await app.db.prisma.shipment.create({ data: { orderId, businessId: orderId, amountMinor: 0, currency: 'EUR' }, select: { id: true } });
   doc = JSON.parse((await send('GET', '/openapi.json', {})).text) as OpenApiDocument;
+  // The customer's own routes (x-access "customer": the cart, /customers/me) take a customer's token, and a cart to check out.
+  const customer = await new SignJWT()
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('hostile-customer')
+    .setIssuer(customerTokens.issuer)
+    .setAudience(customerTokens.audience)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(CUSTOMER_SECRET));
+  const customerOps = operationsOf(doc).filter((o) => (o.operation as { 'x-access'?: { kind: string } })['x-access']?.kind === 'customer');
+  const cart = JSON.parse(
+    (await send('PUT', '/cart/lines/SKU-KETTLE', { authorization: `Bearer ${customer}`, 'content-type': 'application/json' }, Buffer.from('{"quantity":1}')))
+      .text,
+  ) as { etag: string };
   fixtures = {
     credential: DEV_API_KEY,
+    credentialFor: Object.fromEntries(customerOps.map((o) => [o.name, customer])),
+    headers: { 'POST /cart/checkout': () => ({ 'if-match': cart.etag, 'idempotency-key': 'hostile-checkout' }) },
     pathValues: {
       id: orderId,
       key: app.definitionKeys[0]!,
@@ -138,6 +158,11 @@ describe(`hostile requests to every operation of /openapi.json answer below 500 
         'POST /ops/api/shipments/{id}/approve',
         'POST /ops/api/shipments/{id}/reassign',
         'POST /ops/api/shipments/{id}/cancel',
+        'POST /admin/listings',
+        'PATCH /admin/listings/{id}',
+        'GET /listings',
+        'PUT /cart/lines/{sku}',
+        'POST /cart/checkout',
       ]),
     );
     expect(names.length).toBeGreaterThanOrEqual(20);

@@ -29,6 +29,10 @@ export type Fixtures = {
   bodies: Record<string, () => unknown>;
   /** What every secured operation is called with (the development key: every scope), unless the request tries a bad one. */
   credential: string;
+  /** Per operation ("METHOD /path"), the credential instead of `credential` (a customer's token for the customer's own routes). */
+  credentialFor?: Record<string, string>;
+  /** Per operation, headers a request the route takes carries (the faults may change or drop them). */
+  headers?: Record<string, () => Record<string, string>>;
   /** The header a signed body carries, and its value for these bytes. */
   signature?: { header: string; sign(body: Buffer): string };
 };
@@ -442,7 +446,7 @@ export function hostileRequest(doc: OpenApiDocument, ref: OperationRef, fixtures
   return faults(doc, ref, { base, documentedBody: Boolean(media), signatureHeader, admin, goodValue }).map((list): HostileRequest => {
     const segments: Record<string, string> = {};
     const query: [string, string][] = [];
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...fixtures.headers?.[ref.name]?.() };
     let auth: Auth = admin ? 'bearer' : 'none';
     let body: HostileRequest['body'] = media
       ? { spec: { kind: 'json', value: base }, contentType: 'application/json', encoding: undefined, signature: signed ? 'valid' : 'none' }
@@ -516,7 +520,7 @@ function encode(bytes: Buffer, encoding: Encoding): { header: string; bytes: Buf
 /** Headers and bytes of the request; the signature (when asked for) covers the bytes before their Content-Encoding. */
 export function materialize(request: HostileRequest, fixtures: Fixtures): { headers: Record<string, string>; body?: Buffer } {
   const headers: Record<string, string> = { ...request.headers };
-  const token = request.auth === 'wrong-token' ? 'not-the-token' : fixtures.credential;
+  const token = request.auth === 'wrong-token' ? 'not-the-token' : (fixtures.credentialFor?.[request.operation] ?? fixtures.credential);
   if (request.auth === 'bearer' || request.auth === 'wrong-token') headers.authorization = `Bearer ${token}`;
   if (request.auth === 'basic') headers.authorization = `Basic ${Buffer.from(`ops:${token}`).toString('base64')}`;
   if (request.auth === 'malformed') headers.authorization = 'Bearer';

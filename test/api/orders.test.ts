@@ -800,12 +800,22 @@ describe('the OpenAPI document', () => {
     for (const [id, schema] of Object.entries(doc.components.schemas)) expect([id, Object.keys(schema as object)]).not.toEqual([id, ['$ref']]);
   });
 
-  test('without the saga, only the catalog, stock and API-key routes are documented', () => {
+  test('without the saga, only the catalogue (products, listings, customers’ levels), stock and API-key routes are documented', () => {
     const plain = openApiDocument('test') as unknown as { paths: Record<string, unknown> };
     expect(Object.keys(plain.paths).sort()).toEqual([
       '/admin/api-keys',
       '/admin/api-keys/{id}',
+      '/admin/customers/{id}',
+      '/admin/listings',
+      '/admin/listings/{id}',
+      '/admin/listings/{id}/take-off',
+      '/admin/products',
+      '/admin/products/{sku}',
+      '/admin/products/{sku}/archive',
+      '/customers/me',
       '/health',
+      '/listings',
+      '/listings/{id}',
       '/products',
       '/products/{sku}',
       '/ready',

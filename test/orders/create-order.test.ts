@@ -31,14 +31,17 @@ async function orderCount(): Promise<number> {
 }
 
 describe(`order creation (${databaseKind})`, () => {
-  test('records a NEW order priced from the catalog, with its items and a first history entry', async () => {
+  test('records a NEW order priced from the listings on sale, with its items and a first history entry', async () => {
     const created = await createOrder(db.prisma, order());
     expect(created).toMatchObject({ status: 'NEW', totalMinor: 2 * 1250 + 3 * 399, currency: 'EUR', created: true });
     const view = await getOrder(db.prisma, created.id);
+    const listingOf = async (sku: string) => (await db.prisma.listing.findFirstOrThrow({ where: { sku } })).id;
     expect(view.items).toEqual([
-      { sku: 'CO-A', quantity: 2, unitPriceMinor: 1250 },
-      { sku: 'CO-B', quantity: 3, unitPriceMinor: 399 },
+      { sku: 'CO-A', quantity: 2, unitPriceMinor: 1250, lineTotalMinor: 2500, freightMinor: 0, listingId: await listingOf('CO-A') },
+      { sku: 'CO-B', quantity: 3, unitPriceMinor: 399, lineTotalMinor: 1197, freightMinor: 0, listingId: await listingOf('CO-B') },
     ]);
+    expect(view.breakdown).toEqual({ subtotalMinor: 3697, shippingMinor: 0, discountMinor: 0, totalMinor: 3697, currency: 'EUR' });
+    expect(view.customerLevel).toBe('regular');
     expect(view.history).toEqual([{ from: null, to: 'NEW', reason: 'order placed', at: expect.any(String) }]);
   });
 

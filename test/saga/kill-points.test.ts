@@ -8,6 +8,7 @@
 // seeded - sold), payment, exactly one notification recorded and sent (handed to
 // the sink at most twice: a crash costs at most one duplicate), and no incident.
 import { describe, expect, test } from '@jest/globals';
+import { SignJWT } from 'jose';
 import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { KILL_POINTS, type KillPoint } from '../../infra/kill-points.js';
@@ -16,11 +17,20 @@ import { listeningUrl, startService, type Started } from '../support/service-pro
 import { waitFor, within } from '../support/wait.js';
 import { PAID_PATH, sagaEnvironment, waitsForShipments, type OrderView } from './support.js';
 
-type Path = 'paid' | 'declined' | 'timed-out' | 'cancelled' | 'rejected';
+type Path = 'paid' | 'checkout' | 'declined' | 'timed-out' | 'cancelled' | 'rejected';
 
 const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: string; history: string[]; payment: string | null; notification: string }> = {
   // Paid, then split into shipments: FULFILLING, its process waiting in FulfilShipments.
   paid: {
+    paymentMethod: 'pm_approve',
+    quantity: 2,
+    status: 'FULFILLING',
+    history: [...PAID_PATH],
+    payment: 'APPROVED',
+    notification: 'confirmed',
+  },
+  // Paid the same way, the order made by a customer's checkout of their cart (POST /cart/checkout).
+  checkout: {
     paymentMethod: 'pm_approve',
     quantity: 2,
     status: 'FULFILLING',
@@ -60,6 +70,7 @@ const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: str
 /** Which path of the saga passes through each kill point. */
 const SCENARIOS: Record<KillPoint, Path> = {
   'place-order:after-order-saved': 'paid',
+  'checkout:after-order-saved': 'checkout',
   'cancel-order-route:after-correlated': 'cancelled',
   'reserve-stock:after-claim': 'paid',
   'reserve-stock:after-reserve': 'paid',
@@ -84,7 +95,35 @@ const SCENARIOS: Record<KillPoint, Path> = {
 const SKU = 'SKU-SCALE';
 const SEEDED_ON_HAND = 75;
 
+const JWT_SECRET = 'kill-points-customer-secret-0123456789abcdef';
+/** The cart version each checkout key was sent with: its retry sends the same. */
+const cartVersions = new Map<string, string>();
+
+/** Fills the customer's cart (first time only) and checks it out with `key`. */
+async function checkOut(url: string, key: string): Promise<{ status: number; id: string }> {
+  const token = await new SignJWT()
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('cust-kill')
+    .setIssuer('order-saga-dev')
+    .setAudience('order-saga')
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(JWT_SECRET));
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  if (!cartVersions.has(key)) {
+    const put = await fetch(`${url}/cart/lines/${SKU}`, { method: 'PUT', headers: auth, body: JSON.stringify({ quantity: PATHS.checkout.quantity }) });
+    cartVersions.set(key, ((await put.json()) as { etag: string }).etag);
+  }
+  const res = await fetch(`${url}/cart/checkout`, {
+    method: 'POST',
+    headers: { ...auth, 'if-match': cartVersions.get(key) as string, 'idempotency-key': key },
+    body: JSON.stringify({ paymentMethod: PATHS.checkout.paymentMethod }),
+  });
+  return { status: res.status, id: ((await res.json()) as { id: string }).id };
+}
+
 async function placeOrder(url: string, path: Path, key: string): Promise<{ status: number; id: string }> {
+  if (path === 'checkout') return checkOut(url, key);
   const res = await fetch(`${url}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': key, authorization: `Bearer ${DEV_API_KEY}` },
@@ -127,6 +166,7 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
         SANDBOX_DELAY_MS: '50',
         RECOVERY_INTERVAL_MS: '500',
         WORKER_JOB_TIMEOUT_MS: '2000', // jobs locked by the dead process are offered again soon (PostgreSQL)
+        CUSTOMER_JWT_SECRET: JWT_SECRET,
       });
       const key = `kill-${point}`;
       let second: Started | undefined;
@@ -166,10 +206,10 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
 
         let last: OrderView | undefined;
         const order = await waitFor(
-          path === 'paid' ? `order ${id} to wait for its shipments` : `order ${id} to end its process`,
+          expected.payment === 'APPROVED' ? `order ${id} to wait for its shipments` : `order ${id} to end its process`,
           async () => {
             last = await getJson<OrderView>(`${url2}/orders/${id}`);
-            const ended = path === 'paid' ? last.status === 'FULFILLING' && waitsForShipments(last) : last.process?.state === 'COMPLETED';
+            const ended = expected.payment === 'APPROVED' ? last.status === 'FULFILLING' && waitsForShipments(last) : last.process?.state === 'COMPLETED';
             return ended ? last : undefined;
           },
           60_000,
@@ -199,7 +239,7 @@ describe(`fault injection: a SIGKILL at every kill point (${databaseKind})`, () 
           expect(reservations.filter((r) => r.state === 'RESERVED')).toEqual([]);
           expect(sold).toBe(expected.payment === 'APPROVED' ? expected.quantity : 0);
           // SKU-SCALE has one business: a paid order makes one shipment, once; an unpaid order none.
-          expect(await db.prisma.shipment.count({ where: { orderId: id } })).toBe(path === 'paid' ? 1 : 0);
+          expect(await db.prisma.shipment.count({ where: { orderId: id } })).toBe(expected.payment === 'APPROVED' ? 1 : 0);
           const stock = await db.prisma.stock.findMany({ where: { sku: SKU } });
           expect(stock.reduce((n, s) => n + s.reserved, 0)).toBe(0);
           expect(stock.reduce((n, s) => n + s.onHand, 0)).toBe(SEEDED_ON_HAND - sold);

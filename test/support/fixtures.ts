@@ -4,10 +4,11 @@ export async function addWarehouses(prisma: PrismaClient, ids: string[]): Promis
   await prisma.warehouse.createMany({ data: ids.map((id) => ({ id, name: id })), skipDuplicates: true });
 }
 
-/** A product with the given on-hand count per warehouse. */
+/** A product with the given on-hand count per warehouse, on the shelf at `priceMinor` (no window, no shelf limit, no freight). */
 export async function addProduct(prisma: PrismaClient, sku: string, onHand: Record<string, number>, priceMinor = 1000): Promise<void> {
   await addWarehouses(prisma, Object.keys(onHand));
   await prisma.product.create({ data: { sku, name: `Product ${sku}`, priceMinor, currency: 'EUR' } });
+  await prisma.listing.create({ data: { sku, priceMinor, currency: 'EUR' } });
   await prisma.stock.createMany({ data: Object.entries(onHand).map(([warehouseId, n]) => ({ sku, warehouseId, onHand: n })) });
 }
 

@@ -75,11 +75,15 @@ export async function updateProduct(prisma: PrismaClient, sku: string, change: P
 /** Archives the product and takes every listing of it off the shelf. Idempotent. */
 export async function archiveProduct(prisma: PrismaClient, levels: CustomerLevels, sku: string, actor: string): Promise<AdminProductView> {
   return prisma.$transaction(async (tx) => {
-    const [locked] = await tx.$queryRaw<{ sku: string }[]>`SELECT sku FROM products WHERE sku = ${sku} FOR UPDATE`;
+    const [locked] = await tx.$queryRaw<{ archived_at: Date | null }[]>`SELECT archived_at FROM products WHERE sku = ${sku} FOR UPDATE`;
     if (!locked) throw new NotFoundError('product', sku, 'sku');
     const live = await tx.listing.findMany({ where: { sku, takenOffAt: null }, select: { id: true }, orderBy: { id: 'asc' } });
     for (const l of live) await takeOffIn(tx, levels, l.id, actor, 'its product was archived');
-    const row = await tx.product.update({ where: { sku }, data: { archivedAt: (await tx.product.findUnique({ where: { sku } }))?.archivedAt ?? new Date() } });
+    // Archived once: a repeat keeps the first time.
+    const row =
+      locked.archived_at === null
+        ? await tx.product.update({ where: { sku }, data: { archivedAt: new Date() } })
+        : await tx.product.findUniqueOrThrow({ where: { sku } });
     return adminProductView(row);
   });
 }

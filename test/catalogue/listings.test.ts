@@ -233,6 +233,8 @@ describe(`listings (${databaseKind})`, () => {
 
     const archived = await call('POST', `/admin/products/${sku}/archive`, {});
     expect(archived.body.archivedAt).toEqual(expect.any(String));
+    // Archiving again changes nothing: the first time stays.
+    expect((await call('POST', `/admin/products/${sku}/archive`)).body.archivedAt).toBe(archived.body.archivedAt);
     for (const id of [first.id, next.id]) {
       const l = (await call('GET', `/admin/listings/${id}`)).body;
       expect([l.takenOffAt !== null, l.history.at(-1)]).toEqual([

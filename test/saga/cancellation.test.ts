@@ -139,14 +139,17 @@ describe(`customer cancellation (${databaseKind})`, () => {
     expect(await saga.stock('SKU-BOARD')).toEqual(before);
   });
 
-  test('a repeated cancel answers 202 the same, and the order is cancelled once: one CANCELLED in its history, one notice', async () => {
+  test('a repeated cancel answers 202 the same (or, once it has ended, that it ended CANCELLED), and the order is cancelled once: one CANCELLED in its history, one notice', async () => {
     const id = await saga.placeOrder({ sku: 'SKU-TOASTER', quantity: 1, paymentMethod: 'pm_no_answer' });
     await saga.waitForOrder(id, (o) => o.status === 'AWAITING_PAYMENT', 'to await payment');
     const first = await saga.post(`/orders/${id}/cancel`);
     const again = await saga.post(`/orders/${id}/cancel`);
     expect(first.status).toBe(202);
     expect(first.body).toEqual({ id, status: 'AWAITING_PAYMENT', cancellation: 'accepted' });
-    expect({ status: again.status, body: again.body }).toEqual({ status: first.status, body: first.body });
+    // The repeat answers the same, or, when the compensation already ran to its end in between (a loaded
+    // machine: seen once in CI), that the order ended CANCELLED. Never that it cannot be cancelled.
+    if (again.status === 202) expect(again.body).toEqual(first.body);
+    else expect([again.status, again.body.type, again.body.detail]).toEqual([409, '/problems/order-finished', `order ${id} has already ended as CANCELLED`]);
     const o = await saga.waitForFinal(id);
     expect(o.status).toBe('CANCELLED');
     expect(o.history.filter((h) => h.to === 'CANCELLED')).toHaveLength(1);

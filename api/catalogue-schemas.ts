@@ -225,3 +225,22 @@ export const Cart = z
     etag: z.string().meta({ description: 'The cart’s version (also the ETag header): send it as If-Match to check out' }),
   })
   .meta({ id: 'Cart' });
+
+// ---- points -------------------------------------------------------------------
+export const PointsQuery = listQuery({});
+export const Points = z
+  .object({
+    customerId: z.string(),
+    balance: z.number().int().meta({ description: 'The sum of every entry of the ledger', example: 120 }),
+    entries: z.array(
+      z.object({
+        kind: z.enum(['EARNED', 'REDEEMED', 'RESTORED', 'EXPIRED']),
+        points: z.number().int().meta({ description: 'Signed: earned and restored add, redeemed and expired take away', example: 69 }),
+        orderId: z.uuid().nullable(),
+        reason: z.string().meta({ example: 'order completed: 6998 minor units delivered' }),
+        at: Timestamp,
+      }),
+    ),
+    nextCursor: NextCursor,
+  })
+  .meta({ id: 'Points', description: 'The balance, and one page of the ledger, newest entry first' });

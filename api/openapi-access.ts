@@ -46,6 +46,8 @@ export const ACCESS: Record<string, Access> = {
   'GET /listings': pub,
   'GET /listings/{id}': pub,
   'GET /customers/me': { kind: 'customer' },
+  'GET /customers/me/points': { kind: 'customer' },
+  'GET /admin/customers/{id}/points': scope('customers:admin'),
   'GET /cart': { kind: 'customer' },
   'DELETE /cart': { kind: 'customer' },
   'PUT /cart/lines/{sku}': { kind: 'customer' },

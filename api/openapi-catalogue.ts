@@ -46,6 +46,13 @@ const PRODUCT = {
   updatedAt: NOW,
 };
 
+const POINTS = {
+  customerId: 'cust-42',
+  balance: 69,
+  entries: [{ kind: 'EARNED', points: 69, orderId: '0b5e2c4e-8d1e-4d0a-9b7e-3f1c2a9d4e10', reason: 'order completed: 6998 minor units delivered', at: NOW }],
+  nextCursor: null,
+};
+
 export function cataloguePaths({ json, problem, ok, list }: Helpers): Record<string, unknown> {
   const body = (schema: Parameters<Helpers['json']>[0], example: unknown, required = true) => ({
     required,
@@ -70,6 +77,7 @@ export function cataloguePaths({ json, problem, ok, list }: Helpers): Record<str
   const noListing = problem('No such listing (`not-found`, naming `id`)');
   const listings = list(c.ListListingsQuery, '/admin/listings');
   const shop = list(c.StorefrontQuery, '/listings');
+  const points = list(c.PointsQuery, '/customers/me/points');
   return {
     '/admin/products': {
       post: {
@@ -211,6 +219,22 @@ export function cataloguePaths({ json, problem, ok, list }: Helpers): Record<str
     },
     '/customers/me': {
       get: { summary: 'The calling customer: their level', responses: { 200: ok(c.Customer, 'You', { id: 'cust-42', level: 'gold', updatedAt: NOW }) } },
+    },
+    '/customers/me/points': {
+      get: {
+        summary: 'Your points: the balance and the ledger, newest first',
+        description: `${points.description}\n\nA completed order earns points on what you kept (docs/catalogue.md, "Points").`,
+        parameters: points.parameters,
+        responses: { 200: ok(c.Points, 'Your points', POINTS), 400: points.badRequest },
+      },
+    },
+    '/admin/customers/{id}/points': {
+      get: {
+        summary: "A customer's points: the balance and the ledger, newest first",
+        description: points.description,
+        parameters: [customerParam, ...points.parameters],
+        responses: { 200: ok(c.Points, 'The points', POINTS), 400: points.badRequest },
+      },
     },
     '/admin/customers/{id}': {
       get: {

@@ -210,6 +210,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Runni
           gateway: sandbox,
           notifications,
           smtpEnabled,
+          pointsEarnedPer100Minor: config.pointsEarnedPer100Minor,
           dispatchers,
           fulfilment: { publicUrl: () => publicUrl as string, linkValidityMs: config.fulfilment.linkValidityMs },
           retryBackoffMs: config.payments.retryBackoffMs,

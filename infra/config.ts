@@ -142,6 +142,8 @@ const schema = z
       .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
       .default('100kb'),
     IDEMPOTENCY_KEY_TTL: isoDuration('PT24H'),
+    // Points a completed order earns per 100 minor units the customer kept (docs/catalogue.md, "Points").
+    POINTS_EARNED_PER_100_MINOR: z.coerce.number().int('must be an integer').min(0).max(10_000).default(1),
     // The customer levels listings price for, the first the default (docs/catalogue.md).
     CUSTOMER_LEVELS: z
       .string()
@@ -375,6 +377,8 @@ function toConfig(env: z.infer<typeof schema>) {
     },
     /** The customer levels (CUSTOMER_LEVELS); the first is the default (domain/customers/levels.ts). */
     customerLevels: env.CUSTOMER_LEVELS,
+    /** Points a completed order earns per 100 minor units kept; 0: none. */
+    pointsEarnedPer100Minor: env.POINTS_EARNED_PER_100_MINOR,
     saga: {
       /** An order unpaid this long after placement is cancelled (ms; the process gets the deadline). */
       paymentTimeoutMs: env.PAYMENT_TIMEOUT.ms,

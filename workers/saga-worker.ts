@@ -26,6 +26,8 @@ export type WorkerDeps = {
   fulfilment: DispatchOptions;
   /** First retry delay for technical failures; doubles per attempt. */
   retryBackoffMs: number;
+  /** Points a completed order earns per 100 minor units kept (POINTS_EARNED_PER_100_MINOR); default 1. */
+  pointsEarnedPer100Minor?: number;
   logger: Logger;
   /** Counts what the workers see (infra/metrics.ts); absent where nothing is counted. */
   metrics?: WorkerMetrics;

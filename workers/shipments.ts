@@ -91,10 +91,14 @@ export const presumeDeliveredWorker: SagaWorker<ShipmentVariables, 'prisma'> = {
 };
 
 /** Every shipment's process ended: COMPLETED, or CANCELLED when all were declined. */
-export const completeOrderWorker: SagaWorker<OrderVariables, 'prisma' | 'metrics'> = {
+export const completeOrderWorker: SagaWorker<OrderVariables, 'prisma' | 'metrics' | 'pointsEarnedPer100Minor'> = {
   taskType: SHIPMENT_TASK_TYPES.completeOrder,
   async handle(job, deps) {
-    const transition = await completeOrder(deps.prisma, job.variables.orderId);
+    const transition = await completeOrder(
+      deps.prisma,
+      job.variables.orderId,
+      deps.pointsEarnedPer100Minor === undefined ? undefined : { pointsEarnedPer100Minor: deps.pointsEarnedPer100Minor },
+    );
     reportIfEnded(deps, transition);
     return complete({ orderStatus: transition.status });
   },

@@ -5,7 +5,7 @@ export const SCOPES = {
   'orders:read': 'read every order and its notifications',
   'orders:write': "place orders for any customer and cancel them (a shop's backend)",
   'catalog:admin': 'read and set stock levels; create, change and archive products; put listings on the shelf, change them, take them off',
-  'customers:admin': "read and set customers' levels",
+  'customers:admin': "read and set customers' levels; read their points",
   'businesses:admin': 'create and change businesses and which business supplies a product',
   ops: 'the ops page and its API, incidents, the queues board',
   'events:read': 'read the event stream (GET /events)',

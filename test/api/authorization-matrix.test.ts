@@ -151,6 +151,8 @@ const ROUTES: Record<string, Route> = {
   'GET /listings': { path: () => '/listings', ok: 200 },
   'GET /listings/{id}': { path: () => `/listings/${listingId}`, ok: 200 },
   'GET /customers/me': { path: () => '/customers/me', ok: 200 },
+  'GET /customers/me/points': { path: () => '/customers/me/points', ok: 200 },
+  'GET /admin/customers/{id}/points': { path: () => `/admin/customers/${OWNER}/points`, ok: 200 },
   'GET /cart': { path: () => '/cart', ok: 200 },
   'DELETE /cart': { path: () => '/cart', ok: 200 },
   'PUT /cart/lines/{sku}': { path: () => '/cart/lines/SKU-KETTLE', body: () => ({ quantity: 1 }), ok: 200 },

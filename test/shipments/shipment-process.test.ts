@@ -38,6 +38,8 @@ async function paidOrderWithShipments(items: { sku: string; quantity: number }[]
 const answer = businessAnswerer(() => saga.url, SECRET);
 
 const shipment = (id: string) => saga.system.db.prisma.shipment.findUniqueOrThrow({ where: { id }, include: { history: { orderBy: { id: 'asc' } } } });
+const earned = async (orderId: string) =>
+  (await saga.system.db.prisma.pointsEntry.findMany({ where: { orderId }, orderBy: { id: 'asc' } })).map((e) => [e.kind, e.points]);
 const ledger = (shipmentId: string) => saga.system.db.prisma.ledgerEntry.findMany({ where: { shipmentId }, orderBy: { id: 'asc' } });
 
 describe("after PAID: shipments, money and the order's end", () => {
@@ -66,6 +68,11 @@ describe("after PAID: shipments, money and the order's end", () => {
       }),
     ]);
     expect(view.funds).toEqual([{ businessId: 'proc-north', owedMinor: s!.amountMinor, releasedMinor: s!.amountMinor, reversedMinor: 0 }]);
+    // Completed: the customer earned 1 point per 100 minor units (the default), rounded down, once.
+    expect(await earned(id)).toEqual([['EARNED', Math.floor(s!.amountMinor / 100)]]);
+    const points = (await saga.get('/admin/customers/cust-1/points?limit=100')).body;
+    expect(points.entries).toContainEqual(expect.objectContaining({ kind: 'EARNED', orderId: id, points: Math.floor(s!.amountMinor / 100) }));
+    expect(points.balance).toBe(points.entries.reduce((n: number, e: { points: number }) => n + e.points, 0));
     expect((await ledger(s!.shipmentId)).map((e) => [e.kind, e.reason])).toEqual([
       ['OWED', 'captured when shipped: held until delivery is confirmed'],
       ['RELEASED', 'delivery confirmed by the customer'],
@@ -133,6 +140,8 @@ describe("after PAID: shipments, money and the order's end", () => {
     ]);
     const payment = await saga.system.db.prisma.payment.findUniqueOrThrow({ where: { orderId: id } });
     expect([payment.capturedMinor, payment.refundedMinor]).toEqual([north.amountMinor, south.amountMinor]);
+    // Points on what the customer kept: the delivered shipment, not the refunded one.
+    expect(await earned(id)).toEqual([['EARNED', Math.floor(north.amountMinor / 100)]]);
     expect((await shipment(south.shipmentId)).declineReason).toBe('out of lamps');
     // The declined shipment was never captured: nothing was owed to its business.
     expect(await ledger(south.shipmentId)).toEqual([]);
@@ -158,6 +167,8 @@ describe("after PAID: shipments, money and the order's end", () => {
     await answer('proc-north', shipments[0]!.shipmentId, { id: 'c-2', type: 'declined', reason: 'kettle broke in the warehouse' });
     const done = await saga.waitForOrder(id, (o) => o.status === 'CANCELLED', 'CANCELLED');
     expect(done.failureReason).toBe('every shipment was declined: refunded in full');
+    // Nothing kept, nothing earned.
+    expect(await earned(id)).toEqual([]);
     const payment = await saga.system.db.prisma.payment.findUniqueOrThrow({ where: { orderId: id } });
     expect([payment.capturedMinor, payment.refundedMinor]).toEqual([0, done.total.amountMinor]);
     expect((await saga.stock('SKU-KETTLE')).reduce((n, r) => n + r.onHand, 0)).toBe(before);

@@ -3,7 +3,7 @@
 // ETag), answers 409 with the new totals when it changed, makes one order per Idempotency-Key
 // even when sent twice at once, and empties the cart.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { SignJWT } from 'jose';
+import { customerAuth as customerAuthOf } from '../support/customer-token.js';
 import { databaseKind } from '../support/database.js';
 import { listeningUrl, startService } from '../support/service-process.js';
 import { paid, sagaEnvironment, sendJson, shopAuth, startSaga, type Saga } from '../saga/support.js';
@@ -18,17 +18,7 @@ afterAll(async () => {
   await saga?.stop();
 });
 
-async function customerAuth(customerId: string): Promise<Record<string, string>> {
-  const token = await new SignJWT()
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(customerId)
-    .setIssuer('order-saga-dev')
-    .setAudience('order-saga')
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(JWT_SECRET));
-  return { authorization: `Bearer ${token}` };
-}
+const customerAuth = (customerId: string) => customerAuthOf(customerId, JWT_SECRET);
 
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = shopAuth, url = saga.url) =>
   sendJson(url, method, path, body, headers);

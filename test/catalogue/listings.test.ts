@@ -3,7 +3,7 @@
 // up to what is charged, displayed stock follows min(shelf, warehouses), the shelf count is
 // never oversold and comes back when an order is undone, and every change is in the history.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { SignJWT } from 'jose';
+import { customerAuth as customerAuthOf } from '../support/customer-token.js';
 import { databaseKind } from '../support/database.js';
 import { waitFor } from '../support/wait.js';
 import { paid, sendJson, shopAuth, startSaga, type Saga } from '../saga/support.js';
@@ -18,17 +18,7 @@ afterAll(async () => {
   await saga?.stop();
 });
 
-async function customerAuth(customerId: string): Promise<Record<string, string>> {
-  const token = await new SignJWT()
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(customerId)
-    .setIssuer('order-saga-dev')
-    .setAudience('order-saga')
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(JWT_SECRET));
-  return { authorization: `Bearer ${token}` };
-}
+const customerAuth = (customerId: string) => customerAuthOf(customerId, JWT_SECRET);
 
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = shopAuth) => sendJson(saga.url, method, path, body, headers);
 

@@ -8,10 +8,10 @@
 // seeded - sold), payment, exactly one notification recorded and sent (handed to
 // the sink at most twice: a crash costs at most one duplicate), and no incident.
 import { describe, expect, test } from '@jest/globals';
-import { SignJWT } from 'jose';
 import { loadConfig, DEV_API_KEY } from '../../infra/config.js';
 import { openDatabase } from '../../infra/database.js';
 import { KILL_POINTS, type KillPoint } from '../../infra/kill-points.js';
+import { customerToken } from '../support/customer-token.js';
 import { databaseKind } from '../support/database.js';
 import { listeningUrl, startService, type Started } from '../support/service-process.js';
 import { waitFor, within } from '../support/wait.js';
@@ -19,25 +19,20 @@ import { PAID_PATH, sagaEnvironment, waitsForShipments, type OrderView } from '.
 
 type Path = 'paid' | 'checkout' | 'declined' | 'timed-out' | 'cancelled' | 'rejected';
 
+const PAID = {
+  paymentMethod: 'pm_approve',
+  quantity: 2,
+  status: 'FULFILLING',
+  history: [...PAID_PATH],
+  payment: 'APPROVED',
+  notification: 'confirmed',
+};
+
 const PATHS: Record<Path, { paymentMethod: string; quantity: number; status: string; history: string[]; payment: string | null; notification: string }> = {
   // Paid, then split into shipments: FULFILLING, its process waiting in FulfilShipments.
-  paid: {
-    paymentMethod: 'pm_approve',
-    quantity: 2,
-    status: 'FULFILLING',
-    history: [...PAID_PATH],
-    payment: 'APPROVED',
-    notification: 'confirmed',
-  },
+  paid: PAID,
   // Paid the same way, the order made by a customer's checkout of their cart (POST /cart/checkout).
-  checkout: {
-    paymentMethod: 'pm_approve',
-    quantity: 2,
-    status: 'FULFILLING',
-    history: [...PAID_PATH],
-    payment: 'APPROVED',
-    notification: 'confirmed',
-  },
+  checkout: PAID,
   declined: {
     paymentMethod: 'pm_decline',
     quantity: 2,
@@ -101,14 +96,7 @@ const cartVersions = new Map<string, string>();
 
 /** Fills the customer's cart (first time only) and checks it out with `key`. */
 async function checkOut(url: string, key: string): Promise<{ status: number; id: string }> {
-  const token = await new SignJWT()
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('cust-kill')
-    .setIssuer('order-saga-dev')
-    .setAudience('order-saga')
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(JWT_SECRET));
+  const token = await customerToken('cust-kill', JWT_SECRET);
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   if (!cartVersions.has(key)) {
     const put = await fetch(`${url}/cart/lines/${SKU}`, { method: 'PUT', headers: auth, body: JSON.stringify({ quantity: PATHS.checkout.quantity }) });

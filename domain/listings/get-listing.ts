@@ -2,8 +2,8 @@ import type { PrismaClient } from '../../infra/database.js';
 import { NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { CustomerLevels } from '../customers/levels.js';
-import { cursorOf, cursorParts, pageOf, pageRequest, type PageQuery } from '../paging.js';
-import { listingView, type ListingView } from './listing.js';
+import { cursorOf, pageOf, pageRequest, type PageQuery } from '../paging.js';
+import { decodeListingCursor, listingView, type ListingView } from './listing.js';
 import type { ListingAction, ListingHistoryView } from './listing-history.js';
 
 export type ListingWithHistory = ListingView & { history: ListingHistoryView[] };
@@ -22,11 +22,6 @@ export async function getListing(prisma: PrismaClient, levels: CustomerLevels, i
     })),
   };
 }
-
-const decodeListingCursor = (cursor: string): string | undefined => {
-  const [id] = cursorParts(cursor, 1) ?? [];
-  return id !== undefined && isUuid(id) ? id : undefined;
-};
 
 /** Every listing (taken off too), for operators; by id, optionally of one SKU. */
 export async function listListings(

@@ -2,6 +2,8 @@
 // original price shown crossed out, a freight rule, a shelf count, an optional time window
 // and a location. It is on sale while it is not taken off and the database clock is inside
 // its window; at most one listing of a SKU is on sale at any instant.
+import { isUuid } from '../ids.js';
+import { cursorParts } from '../paging.js';
 import type { FreightRule } from '../pricing/totals.js';
 import type { CustomerLevels } from '../customers/levels.js';
 
@@ -99,4 +101,10 @@ export function windowsOverlap(a: { startsAt: Date | null; endsAt: Date | null }
   const aStartsBeforeBEnds = a.startsAt === null || b.endsAt === null || a.startsAt < b.endsAt;
   const bStartsBeforeAEnds = b.startsAt === null || a.endsAt === null || b.startsAt < a.endsAt;
   return aStartsBeforeBEnds && bStartsBeforeAEnds;
+}
+
+/** The listing a list's cursor names (its id), or undefined for a cursor this API did not hand out. */
+export function decodeListingCursor(cursor: string): string | undefined {
+  const [id] = cursorParts(cursor, 1) ?? [];
+  return id !== undefined && isUuid(id) ? id : undefined;
 }

@@ -4,9 +4,9 @@ import type { PrismaClient } from '../../infra/database.js';
 import { NotFoundError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { CustomerLevels } from '../customers/levels.js';
-import { cursorOf, cursorParts, pageOf, pageRequest, type PageQuery } from '../paging.js';
+import { cursorOf, pageOf, pageRequest, type PageQuery } from '../paging.js';
 import type { FreightRule } from '../pricing/totals.js';
-import { freightOf, iso, priceFor } from './listing.js';
+import { decodeListingCursor, freightOf, iso, priceFor } from './listing.js';
 
 type Money = { amountMinor: number; currency: string };
 
@@ -88,11 +88,6 @@ async function onSale(prisma: PrismaClient, filter: { id?: string; location?: st
      LIMIT ${filter.limit + 1}`;
 }
 
-const decodeCursor = (cursor: string): string | undefined => {
-  const [id] = cursorParts(cursor, 1) ?? [];
-  return id !== undefined && isUuid(id) ? id : undefined;
-};
-
 /** One page of what is on sale now, optionally at one location, priced for `level`. */
 export async function storefront(
   prisma: PrismaClient,
@@ -100,7 +95,7 @@ export async function storefront(
   level: string,
   query: PageQuery & { location?: string | undefined },
 ): Promise<{ listings: StorefrontListing[]; nextCursor: string | null }> {
-  const { limit, after } = pageRequest(query, decodeCursor);
+  const { limit, after } = pageRequest(query, decodeListingCursor);
   const rows = await onSale(prisma, { ...(query.location ? { location: query.location } : {}), ...(after ? { after } : {}), limit });
   const page = pageOf(rows, limit, (r) => cursorOf([r.id]));
   return { listings: page.rows.map((r) => view(levels, level, r)), nextCursor: page.nextCursor };
